@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+export const PLAN_NAMES = ['FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
+export type PlanName = (typeof PLAN_NAMES)[number];
+
+export interface PlanLimits {
+  /** Credits a project may spend per calendar month (UTC). */
+  monthlyCredits: number;
+  /** Captures of one project running at once. */
+  concurrency: number;
+  /** Asynchronous jobs that may wait for one webhook at once. */
+  webhookQueueLimit: number;
+  /** Days monitoring logs and stored images are kept. */
+  retentionDays: number;
+}
+
+/**
+ * Plan presets from compat.md §2 (credits, webhook queue, retention). Scrapfly does not publish
+ * concurrency per plan for screenshots; ours are sized for a self-hosted box and overridable per project.
+ */
+export const PLANS: Record<PlanName, PlanLimits> = {
+  FREE: { monthlyCredits: 1_000, concurrency: 1, webhookQueueLimit: 0, retentionDays: 7 },
+  DISCOVERY: { monthlyCredits: 200_000, concurrency: 5, webhookQueueLimit: 500, retentionDays: 7 },
+  PRO: { monthlyCredits: 1_000_000, concurrency: 20, webhookQueueLimit: 2_000, retentionDays: 14 },
+  STARTUP: { monthlyCredits: 2_500_000, concurrency: 50, webhookQueueLimit: 5_000, retentionDays: 21 },
+  ENTERPRISE: { monthlyCredits: 5_500_000, concurrency: 100, webhookQueueLimit: 10_000, retentionDays: 28 },
+};
+
+export const limitOverridesSchema = z
+  .object({
+    monthlyCredits: z.number().int().min(0),
+    concurrency: z.number().int().min(1),
+    webhookQueueLimit: z.number().int().min(0),
+    retentionDays: z.number().int().min(1),
+  })
+  .partial()
+  .strict();
+
+export type LimitOverrides = z.infer<typeof limitOverridesSchema>;
+
+export function effectiveLimits(plan: PlanName, overrides: LimitOverrides): PlanLimits {
+  return { ...PLANS[plan], ...overrides };
+}
+
+export const SCREENSHOT_COST = 60;

@@ -1,0 +1,100 @@
+/**
+ * The one closed catalogue of errors Snapwire answers with (compat.md §2). Every failure anywhere in the
+ * service is an ApiError carrying one of these codes; the HTTP layer turns it into Scrapfly's JSON body and
+ * X-Scrapfly-Reject-* headers. Engine and store code throw these without knowing about HTTP.
+ */
+
+export interface ErrorDefinition {
+  httpStatus: number;
+  retryable: boolean;
+  /** Short, fixed description (sent as X-Scrapfly-Reject-Description). */
+  description: string;
+  /** Whether the failed attempt is still billed (Scrapfly bills captures that reached the page). */
+  billed: boolean;
+}
+
+const define = (
+  httpStatus: number,
+  retryable: boolean,
+  billed: boolean,
+  description: string,
+): ErrorDefinition => ({
+  httpStatus,
+  retryable,
+  billed,
+  description,
+});
+
+export const ERROR_CATALOGUE = {
+  'ERR::SCRAPE::CONFIG_ERROR': define(400, false, false, 'Parameters sent to the API are not valid'),
+  'ERR::SCRAPE::BAD_PROTOCOL': define(422, false, false, 'Only http and https URLs can be captured'),
+  'ERR::SCRAPE::DOMAIN_NOT_ALLOWED': define(422, false, false, 'The target address is not allowed'),
+  'ERR::SCRAPE::DNS_NAME_NOT_RESOLVED': define(422, false, true, 'The domain name could not be resolved'),
+  'ERR::SCRAPE::NETWORK_ERROR': define(422, true, true, 'A network error happened while loading the page'),
+  'ERR::SCRAPE::SSL_ERROR': define(422, false, true, 'The TLS handshake with the target failed'),
+  'ERR::SCRAPE::OPERATION_TIMEOUT': define(504, true, false, 'The capture did not finish within the timeout'),
+  'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND': define(422, false, true, 'The selector matched no element in time'),
+  'ERR::SCRAPE::DOM_SELECTOR_INVISIBLE': define(422, false, true, 'The element exists but is not visible'),
+  'ERR::SCRAPE::DOM_SELECTOR_INVALID': define(
+    422,
+    false,
+    true,
+    'The selector is not a valid CSS selector or XPath',
+  ),
+  'ERR::SCRAPE::JAVASCRIPT_EXECUTION': define(
+    422,
+    false,
+    true,
+    'The js parameter threw an error in the page',
+  ),
+  'ERR::SCRAPE::DRIVER_CRASHED': define(422, true, false, 'The browser crashed during the capture'),
+  'ERR::SCRAPE::DRIVER_TIMEOUT': define(422, true, false, 'The browser stopped answering'),
+  'ERR::SCRAPE::NO_BROWSER_AVAILABLE': define(422, true, false, 'No browser is available right now'),
+  'ERR::SCRAPE::QUOTA_LIMIT_REACHED': define(429, false, false, 'The monthly credit quota is used up'),
+  'ERR::SCREENSHOT::INVALID_CONTENT_TYPE': define(422, false, true, 'Only text/* documents can be captured'),
+  'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT': define(422, true, true, 'The screenshot could not be taken'),
+  'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED': define(429, true, false, 'Too many captures at once'),
+  'ERR::THROTTLE::MAX_REQUEST_RATE_EXCEEDED': define(
+    429,
+    true,
+    false,
+    'Too many requests in the last minute',
+  ),
+  'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED': define(429, true, false, 'The credit budget is exceeded'),
+  'ERR::WEBHOOK::NOT_FOUND': define(400, false, false, 'No webhook with this name in this project and env'),
+  'ERR::WEBHOOK::DISABLED': define(400, false, false, 'The webhook is disabled'),
+  'ERR::WEBHOOK::ENDPOINT_UNREACHABLE': define(422, true, false, 'The webhook endpoint could not be reached'),
+  'ERR::WEBHOOK::QUEUE_FULL': define(429, true, false, 'The webhook queue is full'),
+  'ERR::WEBHOOK::MAX_RETRY': define(429, false, false, 'The webhook delivery failed after every retry'),
+  'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
+  'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
+  'ERR::API::INTERNAL_ERROR': define(500, false, false, 'Internal error; it has been logged'),
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly definition: ErrorDefinition;
+  /** Seconds a client should wait before retrying (sent as Retry-After on retryable errors). */
+  readonly retryAfterSeconds: number | undefined;
+
+  /** `reason` is the user-facing sentence that says what to fix. */
+  constructor(
+    code: ErrorCode,
+    reason: string,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(reason, { cause: options.cause });
+    this.name = 'ApiError';
+    this.code = code;
+    this.definition = ERROR_CATALOGUE[code];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get reason(): string {
+    return this.message;
+  }
+}
+
+export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError;

@@ -1,0 +1,66 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { ApiError } from '../errors.js';
+import type { Services } from '../services.js';
+import { handleError, sendApiError } from './errors.js';
+import accountRoute from './routes/account.js';
+import healthRoute from './routes/health.js';
+import homeRoute from './routes/home.js';
+import screenshotRoute from './routes/screenshot.js';
+
+/** Builds the HTTP app over the services. The OpenAPI document is generated from the route schemas. */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    trustProxy: services.settings.trustProxy,
+    // The key travels in the query string (Scrapfly's wire format): keep it out of request logs.
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendApiError(
+      reply,
+      new ApiError(
+        'ERR::API::NOT_FOUND',
+        `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API reference`,
+      ),
+    ),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Snapwire Screenshot API',
+        description: "Self-hosted Screenshot API speaking Scrapfly's wire format.",
+        version: '0.1.0',
+      },
+      servers: [{ url: services.settings.publicUrl }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(homeRoute(services));
+  await app.register(healthRoute(services));
+  await app.register(screenshotRoute(services));
+  await app.register(accountRoute(services));
+  return app;
+}

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { authenticate } from '../auth.js';
+
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  app.get(
+    '/account',
+    {
+      schema: {
+        summary: 'Account, project and subscription of a key',
+        description: "The shape of Scrapfly's /account (the TypeScript SDK's AccountData).",
+        tags: ['account'],
+        querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(services.projects, request, reply);
+      if (!caller) return reply;
+      const { project } = caller;
+      const used = await services.credits.used(project.id);
+      const limit = project.limits.monthlyCredits;
+      const running = services.concurrency.usage(project.id);
+      const usage = {
+        concurrent_limit: project.limits.concurrency,
+        concurrent_remaining: Math.max(0, project.limits.concurrency - running),
+        concurrent_usage: running,
+        current: used,
+        extra: 0,
+        limit,
+        remaining: Math.max(0, limit - used),
+      };
+      return reply.header('content-type', 'application/json').send(
+        JSON.stringify({
+          account: {
+            account_id: project.id,
+            currency: 'USD',
+            timezone: 'UTC',
+            suspended: false,
+            suspension_reason: null,
+          },
+          project: {
+            allow_extra_usage: false,
+            allowed_networks: services.settings.allowedNetworks.map(([a, p]) => `${a.toString()}/${p}`),
+            budget_limit: null,
+            budget_spent: null,
+            concurrency_limit: project.limits.concurrency,
+            name: project.name,
+            quota_reached: used + 60 > limit,
+            scrape_request_count: 0,
+            scrape_request_limit: null,
+            tags: [],
+            env: caller.env,
+          },
+          subscription: {
+            billing: {
+              current_extra_scrape_request_price: null,
+              extra_scrape_request_price_per_10k: null,
+              ongoing_payment: null,
+              plan_price: null,
+            },
+            extra_scrape_allowed: false,
+            max_concurrency: project.limits.concurrency,
+            period: { start: new Date().toISOString().slice(0, 7) + '-01', end: null },
+            plan_name: project.plan,
+            usage: {
+              schedule: { current: 0, limit: 0 },
+              spider: { current: 0, limit: 0 },
+              scrape: usage,
+              screenshot: usage,
+            },
+          },
+        }),
+      );
+    },
+  );
+};
+
+export default route;

@@ -1,0 +1,123 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ApiError } from '../../errors.js';
+import {
+  parseScreenshotRequest,
+  FORMATS,
+  OPTIONS,
+  VISION_DEFICIENCIES,
+} from '../../jobs/screenshot-request.js';
+import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
+import type { Services } from '../../services.js';
+import { authenticate } from '../auth.js';
+import { sendApiError } from '../errors.js';
+
+// Every parameter is a plain optional string here (documented for OpenAPI); parseScreenshotRequest does the
+// real validation so that each mistake gets a catalogue error whose reason says what to fix.
+const text = (description: string) => z.string().optional().describe(description);
+
+export const screenshotQuery = z.object({
+  key: z.string().describe('Project API key (LIVE or TEST)'),
+  url: z.string().describe('Page to capture, url-encoded; http or https only'),
+  format: text(`Image format: ${FORMATS.join(', ')} (default jpg)`),
+  capture: text('viewport (default), fullpage, a CSS selector, or an XPath (starting with / or xpath=)'),
+  resolution: text('Viewport size WIDTHxHEIGHT (default 1920x1080)'),
+  country: text('Egress country; needs an operator-configured proxy for it'),
+  timeout: text('Whole-request budget in ms (default 60000)'),
+  rendering_wait: text('Wait after load before capturing, in ms (default 1000)'),
+  wait_for_selector: text('CSS selector or XPath to wait for (visible) before capturing'),
+  options: text(`Comma list of: ${OPTIONS.join(', ')}`),
+  auto_scroll: text('true to scroll to the bottom (lazy content) and back before capturing'),
+  js: text('JavaScript to run in the page before capturing, base64url (padding optional), max 16 KB'),
+  cache: text('Accepted for compatibility (true|false)'),
+  cache_ttl: text('Accepted for compatibility (seconds)'),
+  cache_clear: text('Accepted for compatibility (true|false)'),
+  vision_deficiency: text(`Emulated vision deficiency: ${VISION_DEFICIENCIES.join(', ')}`),
+  webhook_name: text('Name of a webhook of this project and environment: makes the call asynchronous'),
+});
+
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  app.get(
+    '/screenshot',
+    {
+      schema: {
+        summary: 'Take a screenshot',
+        description:
+          'Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.',
+        tags: ['screenshot'],
+        querystring: screenshotQuery.partial(),
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(services.projects, request, reply);
+      if (!caller) return reply;
+      const started = Date.now();
+      const parsed = parseScreenshotRequest(request.query as Record<string, string>, services.settings);
+      try {
+        const outcome = await services.screenshots.take(caller, parsed);
+        const { result } = outcome;
+        const accountUsage = services.concurrency.totalUsage();
+        const accountLimit = services.settings.browserConcurrency;
+        return reply
+          .code(200)
+          .headers({
+            'content-type': result.contentType,
+            'x-scrapfly-upstream-http-code': String(result.upstreamStatus),
+            'x-scrapfly-upstream-url': result.finalUrl,
+            'x-scrapfly-screenshot-url': outcome.screenshotUrl,
+            'x-scrapfly-api-cost': String(outcome.cost),
+            'x-scrapfly-remaining-api-credit': String(outcome.remainingCredits),
+            'x-scrapfly-account-concurrent-usage': String(accountUsage),
+            'x-scrapfly-account-remaining-concurrent-usage': String(Math.max(0, accountLimit - accountUsage)),
+            'x-scrapfly-project-concurrent-usage': String(outcome.projectConcurrency.usage),
+            'x-scrapfly-project-remaining-concurrent-usage': String(
+              Math.max(0, outcome.projectConcurrency.limit - outcome.projectConcurrency.usage),
+            ),
+            'x-scrapfly-response-time': ((Date.now() - started) / 1000).toFixed(3),
+            'x-scrapfly-log-uuid': outcome.logUuid,
+            'x-request-id': request.id,
+          })
+          .send(result.image);
+      } catch (error) {
+        if (!(error instanceof ScreenshotFailure)) throw error;
+        return sendApiError(reply, error.error, {
+          'x-scrapfly-log-uuid': error.logUuid,
+          'x-scrapfly-api-cost': String(error.cost),
+          'x-scrapfly-remaining-api-credit': String(await services.screenshots.remainingCredits(caller)),
+          'x-request-id': request.id,
+        });
+      }
+    },
+  );
+
+  app.get(
+    '/screenshot/result/:logUuid',
+    {
+      schema: {
+        summary: 'Fetch a stored screenshot again',
+        description: 'The URL handed out in X-Scrapfly-Screenshot-Url; needs a key of the same project.',
+        tags: ['screenshot'],
+        params: z.object({ logUuid: z.string().describe('log_uuid of the capture') }),
+        querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(services.projects, request, reply);
+      if (!caller) return reply;
+      const log = await services.logs.find(caller.project.id, request.params.logUuid);
+      const image = log?.blob_key ? await services.blobs.get(log.blob_key) : undefined;
+      if (!log || !image) {
+        throw new ApiError(
+          'ERR::API::NOT_FOUND',
+          `No stored screenshot ${request.params.logUuid} in this project (it may have expired)`,
+        );
+      }
+      return reply
+        .header('content-type', log.content_type ?? 'application/octet-stream')
+        .header('cache-control', 'private, max-age=3600')
+        .send(image);
+    },
+  );
+};
+
+export default route;

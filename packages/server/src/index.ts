@@ -1,0 +1,15 @@
+export { loadSettings, SettingsError, type Settings } from './config/settings.js';
+export { createSnapwire, type Snapwire, type SnapwireOptions } from './snapwire.js';
+export {
+  ProjectService,
+  ProjectError,
+  DEFAULT_PROJECT,
+  type Project,
+  type Caller,
+} from './accounts/projects.js';
+export { PLANS, PLAN_NAMES, type PlanName, type PlanLimits } from './accounts/plans.js';
+export { ENVIRONMENTS, type Environment } from './accounts/keys.js';
+export { openStore, migrateToLatest, type Store } from './store/database.js';
+export { StaticResolver, SystemResolver, type Resolver } from './egress/resolver.js';
+export { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.js';
+export { systemClock, type Clock } from './clock.js';

@@ -1,0 +1,229 @@
+import { ApiError } from '../errors.js';
+import { parseTargetUrl } from '../egress/target-url.js';
+
+/**
+ * A screenshot job's parameters, normalised once from the query string (compat.md §1). Everything after
+ * the HTTP layer (engine, logs, later the queue) works on this shape only.
+ */
+export const FORMATS = ['jpg', 'png', 'webp', 'gif'] as const;
+export type ImageFormat = (typeof FORMATS)[number];
+
+export const OPTIONS = ['load_images', 'dark_mode', 'block_banners', 'print_media_format'] as const;
+export type CaptureOption = (typeof OPTIONS)[number];
+
+export const VISION_DEFICIENCIES = [
+  'none',
+  'deuteranopia',
+  'protanopia',
+  'tritanopia',
+  'achromatopsia',
+  'blurredVision',
+  'reducedContrast',
+] as const;
+export type VisionDeficiency = (typeof VISION_DEFICIENCIES)[number];
+
+export type CaptureArea =
+  | { kind: 'viewport' }
+  | { kind: 'fullpage' }
+  | { kind: 'selector'; selector: string }
+  | { kind: 'xpath'; xpath: string };
+
+export interface ScreenshotRequest {
+  url: string;
+  hostname: string;
+  format: ImageFormat;
+  capture: CaptureArea;
+  width: number;
+  height: number;
+  renderingWaitMs: number;
+  waitForSelector: CaptureArea | undefined;
+  timeoutMs: number;
+  js: string | undefined;
+  options: CaptureOption[];
+  autoScroll: boolean;
+  visionDeficiency: VisionDeficiency;
+  country: string | undefined;
+  webhookName: string | undefined;
+}
+
+export const LIMITS = {
+  minWidth: 100,
+  maxWidth: 7680,
+  minHeight: 100,
+  maxHeight: 4320,
+  minTimeoutMs: 1_000,
+  defaultTimeoutMs: 60_000,
+  defaultRenderingWaitMs: 1_000,
+  maxRenderingWaitMs: 60_000,
+  maxJsBytes: 16 * 1024,
+} as const;
+
+/** Every query parameter /screenshot understands; anything else is refused, so typos do not pass silently. */
+export const KNOWN_PARAMETERS = [
+  'key',
+  'url',
+  'format',
+  'capture',
+  'resolution',
+  'country',
+  'timeout',
+  'rendering_wait',
+  'wait_for_selector',
+  'options',
+  'auto_scroll',
+  'js',
+  'cache',
+  'cache_ttl',
+  'cache_clear',
+  'vision_deficiency',
+  'webhook_name',
+] as const;
+
+const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
+
+export function parseScreenshotRequest(
+  query: Record<string, string | string[] | undefined>,
+  settings: { maxTimeoutMs: number },
+): ScreenshotRequest {
+  for (const name of Object.keys(query)) {
+    if (!(KNOWN_PARAMETERS as readonly string[]).includes(name)) {
+      throw configError(`Unknown parameter "${name}"; known parameters: ${KNOWN_PARAMETERS.join(', ')}`);
+    }
+  }
+  const get = (name: string): string | undefined => {
+    const value = query[name];
+    if (Array.isArray(value))
+      throw configError(`The ${name} parameter was given ${value.length} times; give it once`);
+    return value === undefined ? undefined : value;
+  };
+
+  const rawUrl = get('url');
+  if (rawUrl === undefined || rawUrl.trim() === '') {
+    throw configError(
+      'The url parameter is required: the page to capture, url-encoded (url=https%3A%2F%2Fexample.com)',
+    );
+  }
+  const target = parseTargetUrl(rawUrl);
+
+  const format = oneOf(get('format') ?? 'jpg', FORMATS, 'format');
+  const [width, height] = parseResolution(get('resolution'));
+  const timeoutMs =
+    parseInteger(get('timeout'), 'timeout', LIMITS.minTimeoutMs, settings.maxTimeoutMs) ??
+    LIMITS.defaultTimeoutMs;
+  const renderingWaitMs =
+    parseInteger(get('rendering_wait'), 'rendering_wait', 0, LIMITS.maxRenderingWaitMs) ??
+    LIMITS.defaultRenderingWaitMs;
+  if (renderingWaitMs >= timeoutMs) {
+    throw configError(
+      `rendering_wait (${renderingWaitMs} ms) must be shorter than timeout (${timeoutMs} ms)`,
+    );
+  }
+  const options = parseOptions(get('options'));
+  const waitSelector = get('wait_for_selector');
+  const country = get('country');
+
+  return {
+    url: target.url.href,
+    hostname: target.hostname,
+    format,
+    capture: parseCaptureArea(get('capture') ?? 'viewport', 'capture'),
+    width,
+    height,
+    renderingWaitMs,
+    waitForSelector:
+      waitSelector === undefined || waitSelector === '' ? undefined : parseElementTarget(waitSelector),
+    timeoutMs,
+    js: parseJs(get('js')),
+    options,
+    autoScroll: parseBoolean(get('auto_scroll'), 'auto_scroll') ?? false,
+    visionDeficiency: oneOf(get('vision_deficiency') ?? 'none', VISION_DEFICIENCIES, 'vision_deficiency'),
+    country: country === undefined || country === '' ? undefined : country.toLowerCase(),
+    webhookName: get('webhook_name') || undefined,
+  };
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw configError(`The ${name} parameter "${value}" is not supported; use one of: ${allowed.join(', ')}`);
+}
+
+function parseResolution(value: string | undefined): [number, number] {
+  if (value === undefined || value === '') return [1920, 1080];
+  const match = /^(\d{1,6})x(\d{1,6})$/i.exec(value.trim());
+  const width = Number(match?.[1]);
+  const height = Number(match?.[2]);
+  if (
+    !match ||
+    width < LIMITS.minWidth ||
+    width > LIMITS.maxWidth ||
+    height < LIMITS.minHeight ||
+    height > LIMITS.maxHeight
+  ) {
+    throw configError(
+      `The resolution parameter "${value}" is not valid; give WIDTHxHEIGHT with width ${LIMITS.minWidth}-${LIMITS.maxWidth} and height ${LIMITS.minHeight}-${LIMITS.maxHeight}, for example 1920x1080`,
+    );
+  }
+  return [width, height];
+}
+
+function parseInteger(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim()))
+    throw configError(`The ${name} parameter "${value}" must be a whole number of milliseconds`);
+  const number = Number(value);
+  if (number < min || number > max) {
+    throw configError(`The ${name} parameter must be between ${min} and ${max} milliseconds; got ${number}`);
+  }
+  return number;
+}
+
+function parseBoolean(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw configError(`The ${name} parameter "${value}" must be true or false`);
+}
+
+function parseOptions(value: string | undefined): CaptureOption[] {
+  if (value === undefined || value.trim() === '') return [];
+  const options = value
+    .split(',')
+    .map((option) => option.trim())
+    .filter(Boolean);
+  return [...new Set(options.map((option) => oneOf(option, OPTIONS, 'options')))];
+}
+
+/** A CSS selector or an XPath: XPath starts with "/", "(" or an explicit "xpath=" prefix. */
+export function parseElementTarget(value: string): CaptureArea {
+  if (value.startsWith('xpath=')) return { kind: 'xpath', xpath: value.slice('xpath='.length) };
+  if (value.startsWith('/') || value.startsWith('(')) return { kind: 'xpath', xpath: value };
+  return { kind: 'selector', selector: value };
+}
+
+function parseCaptureArea(value: string, name: string): CaptureArea {
+  if (value === '')
+    throw configError(`The ${name} parameter is empty; use viewport, fullpage, a CSS selector or an XPath`);
+  if (value === 'viewport') return { kind: 'viewport' };
+  if (value === 'fullpage') return { kind: 'fullpage' };
+  return parseElementTarget(value);
+}
+
+/** js arrives base64url-encoded; the Python SDK pads with "=", the others do not: both are accepted. */
+function parseJs(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const compact = value.trim();
+  if (!/^[A-Za-z0-9_+/-]+={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) {
+    throw configError(
+      'The js parameter is not valid base64url; encode the script with base64url (padding optional)',
+    );
+  }
+  const decoded = Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (decoded.length > LIMITS.maxJsBytes) {
+    throw configError(
+      `The js parameter decodes to ${decoded.length} bytes; the limit is ${LIMITS.maxJsBytes} bytes (16 KB)`,
+    );
+  }
+  const script = decoded.toString('utf8');
+  if (script.includes('\uFFFD')) throw configError('The js parameter does not decode to UTF-8 text');
+  return script;
+}

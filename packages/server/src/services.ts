@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { ConcurrencyTracker } from './accounts/concurrency.js';
+import type { CreditLedger } from './accounts/credits.js';
+import type { ProjectService } from './accounts/projects.js';
+import type { Settings } from './config/settings.js';
+import type { BrowserPool } from './engine/browser-pool.js';
+import type { ScreenshotService } from './jobs/screenshot-service.js';
+import type { LogStore } from './logs/log-store.js';
+import type { BlobStore } from './results/blob-store.js';
+import type { Store } from './store/database.js';
+
+/** What the HTTP routes may use. Routes never touch SQL; they call these. */
+export interface Services {
+  settings: Settings;
+  logger: Logger;
+  store: Store;
+  projects: ProjectService;
+  credits: CreditLedger;
+  concurrency: ConcurrencyTracker;
+  pool: BrowserPool;
+  screenshots: ScreenshotService;
+  logs: LogStore;
+  blobs: BlobStore;
+}
