@@ -70,8 +70,11 @@ export async function capture(
   if (request.visionDeficiency !== 'none') {
     await deadline.run(cdp.send('Emulation.setEmulatedVisionDeficiency', { type: request.visionDeficiency }));
   }
-  if (request.options.includes('print_media_format'))
-    await deadline.run(page.emulateMedia({ media: 'print' }));
+  if (request.options.includes('print_media_format')) {
+    // Through our CDP session: Playwright's page.emulateMedia is lost on navigation once a second CDP
+    // session is attached to the page (measured: matchMedia('print') false after goto).
+    await deadline.run(cdp.send('Emulation.setEmulatedMedia', { media: 'print' }));
+  }
 
   const navigationStarted = Date.now();
   const response = await navigate(page, request, deadline, proxy);

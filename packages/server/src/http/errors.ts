@@ -8,6 +8,11 @@ export const DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
 
+/** JSON as bytes: Fastify adds "; charset=utf-8" to string bodies, which the SDKs would not recognise. */
+export function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
 /** Sends an ApiError as Scrapfly's error body plus X-Scrapfly-Reject-* headers. */
 export function sendApiError(
   reply: FastifyReply,
@@ -32,7 +37,7 @@ export function sendApiError(
     .code(httpStatus)
     .headers(headers)
     .send(
-      JSON.stringify({
+      jsonBytes({
         code: error.code,
         error_id: errorId,
         http_code: httpStatus,

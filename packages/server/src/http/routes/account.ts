@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
+import { JSON_CONTENT_TYPE, jsonBytes } from '../errors.js';
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   app.get(
@@ -30,8 +31,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         limit,
         remaining: Math.max(0, limit - used),
       };
-      return reply.header('content-type', 'application/json').send(
-        JSON.stringify({
+      return reply.header('content-type', JSON_CONTENT_TYPE).send(
+        jsonBytes({
           account: {
             account_id: project.id,
             currency: 'USD',

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadSettings } from '../../src/config/settings.js';
+import { StaticResolver } from '../../src/egress/resolver.js';
+import { createSnapwire, type Snapwire } from '../../src/snapwire.js';
+import { createLogger } from '../../src/logger.js';
+
+export const LIVE_KEY = 'scp-live-test-0000000000000000000000';
+export const TEST_KEY = 'scp-test-test-0000000000000000000000';
+
+export interface TestService {
+  baseUrl: string;
+  snapwire: Snapwire;
+  resolver: StaticResolver;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a whole Snapwire on loopback with its own data folder, fixed default-project keys, loopback
+ * allowed (as the README tells tests to), and a resolver that knows only the names the test gives it.
+ */
+export async function startService(
+  env: Record<string, string> = {},
+  names: Record<string, string | string[] | string[][]> = {},
+): Promise<TestService> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-test-'));
+  const settings = loadSettings({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SNAPWIRE_DATA_DIR: dataDir,
+    SNAPWIRE_BOOTSTRAP_LIVE_KEY: LIVE_KEY,
+    SNAPWIRE_BOOTSTRAP_TEST_KEY: TEST_KEY,
+    SNAPWIRE_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    SNAPWIRE_LOG_LEVEL: process.env.SNAPWIRE_TEST_LOG_LEVEL ?? 'silent',
+    PATH: process.env.PATH ?? '',
+    ...env,
+  });
+  const resolver = new StaticResolver({ 'fixtures.test': '127.0.0.1', ...names });
+  const snapwire = await createSnapwire(settings, { resolver, logger: createLogger(settings.logLevel) });
+  const address = await snapwire.listen();
+  return {
+    baseUrl: address.replace('[::1]', '127.0.0.1'),
+    snapwire,
+    resolver,
+    dataDir,
+    close: async () => {
+      await snapwire.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** GET /screenshot with the given parameters (key defaults to the LIVE key). */
+export async function screenshot(
+  baseUrl: string,
+  params: Record<string, string>,
+  method = 'GET',
+): Promise<Response> {
+  const query = new URLSearchParams({ key: LIVE_KEY, ...params });
+  return fetch(`${baseUrl}/screenshot?${query}`, { method });
+}
