@@ -29,6 +29,26 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The CLI and the SDK are tested as built (the way users run them), so build first; this also type-checks.
+const build = spawnSync(
+  process.execPath,
+  [
+    path.join(root, 'node_modules/typescript/bin/tsc'),
+    '-b',
+    'packages/sdk',
+    'packages/server',
+    'packages/cli',
+  ],
+  {
+    stdio: 'inherit',
+    cwd: root,
+  },
+);
+if (build.status !== 0) {
+  console.error('build failed');
+  process.exit(build.status ?? 1);
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files],

@@ -13,3 +13,4 @@ export { openStore, migrateToLatest, type Store } from './store/database.js';
 export { StaticResolver, SystemResolver, type Resolver } from './egress/resolver.js';
 export { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 export { systemClock, type Clock } from './clock.js';
+export { runServer } from './run.js';

@@ -1,64 +1,7 @@
 #!/usr/bin/env node
-import { loadSettings, SettingsError } from './config/settings.js';
-import { createSnapwire } from './snapwire.js';
+import { runServer } from './run.js';
 
-/** `npm start` ends here: start the service and tell the person where it is and how to call it. */
-async function main(): Promise<void> {
-  let settings;
-  try {
-    settings = loadSettings();
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      process.stderr.write(`${error.message}\nSee the Configuration section of README.md.\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const snapwire = await createSnapwire(settings);
-  await snapwire.listen();
-  const base = settings.publicUrl;
-  const keys = snapwire.createdDefaultKeys;
-  const lines = [
-    '',
-    `Snapwire is running on ${base}`,
-    `  API reference: ${base}/docs`,
-    `  Health:        ${base}/healthz`,
-    `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,
-  ];
-  if (keys) {
-    lines.push(
-      '',
-      'Created the "default" project. Its keys are shown this once; keep them:',
-      `  LIVE key: ${keys.LIVE}`,
-      `  TEST key: ${keys.TEST}`,
-    );
-  } else {
-    lines.push(
-      '',
-      'Keys of the "default" project were printed at its first start (rotate: snapwire projects rotate-key default).',
-    );
-  }
-  lines.push(
-    '',
-    'Take a screenshot:',
-    `  curl -o shot.jpg "${base}/screenshot?key=${keys?.LIVE ?? 'YOUR_KEY'}&url=https%3A%2F%2Fexample.com"`,
-    '',
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    snapwire.services.logger.info({ signal }, 'shutting down');
-    void snapwire.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(1), 15_000).unref();
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
-
-main().catch((error: unknown) => {
+runServer().catch((error: unknown) => {
   process.stderr.write(`Snapwire failed to start: ${(error as Error).message}\n`);
   process.exit(1);
 });

@@ -19,6 +19,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
+    // Everything travels in the query string, and js alone may be 16 KB of script (about 22 KB once
+    // base64url-encoded): Node's default 16 KB header limit would refuse it with a bare 431.
+    http: { maxHeaderSize: 64 * 1024 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -55,7 +55,7 @@ export function sendUnauthorized(reply: FastifyReply, message = 'Invalid API key
     .code(401)
     .header('content-type', JSON_CONTENT_TYPE)
     .send(
-      JSON.stringify({
+      jsonBytes({
         status: 'error',
         http_code: 401,
         reason: 'Unauthorized',

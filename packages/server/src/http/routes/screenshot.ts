@@ -45,7 +45,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         description:
           'Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.',
         tags: ['screenshot'],
-        querystring: screenshotQuery.partial(),
+        // loose: unknown names reach parseScreenshotRequest, which refuses them by name.
+        querystring: screenshotQuery.partial().loose(),
       },
     },
     async (request, reply) => {

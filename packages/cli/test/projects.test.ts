@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { migrateToLatest, openStore, ProjectService, systemClock } from '@snapwire/server';
+
+const run = promisify(execFile);
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+
+describe('snapwire projects (CLI on the embedded store)', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-cli-'));
+  const env = { ...process.env, SNAPWIRE_DATA_DIR: dataDir, SNAPWIRE_LOG_LEVEL: 'silent' };
+  const cli = async (...args: string[]) => run(process.execPath, [CLI, ...args], { env, timeout: 30_000 });
+  const cliFails = async (...args: string[]) => {
+    try {
+      await cli(...args);
+    } catch (error) {
+      return error as { code: number; stderr: string };
+    }
+    assert.fail(`snapwire ${args.join(' ')} should have failed`);
+  };
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  /** What the service would see: authenticate a key against the same store. */
+  async function whoIs(key: string) {
+    const store = await openStore({ dataDir });
+    try {
+      await migrateToLatest(store);
+      const caller = await new ProjectService(store.db, systemClock).authenticate(key);
+      return caller ? `${caller.project.name}/${caller.env}` : undefined;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('creates a project and prints its keys once, as JSON with --json', async () => {
+    const { stdout, stderr } = await cli('projects', 'create', 'acme', '--plan', 'discovery', '--json');
+    assert.match(stderr, /Created the "default" project/, 'the first command also makes the default project');
+    const created = JSON.parse(stdout);
+    assert.equal(created.name, 'acme');
+    assert.equal(created.plan, 'DISCOVERY');
+    assert.match(created.keys.LIVE, /^scp-live-[0-9a-f]{32}$/);
+    assert.equal(await whoIs(created.keys.LIVE), 'acme/LIVE');
+    assert.equal(await whoIs(created.keys.TEST), 'acme/TEST');
+
+    const list = JSON.parse((await cli('projects', 'list', '--json')).stdout);
+    assert.deepEqual(list.map((p: { name: string }) => p.name).sort(), ['acme', 'default']);
+    assert.ok(!JSON.stringify(list).includes(created.keys.LIVE), 'list never shows a key');
+    assert.equal(
+      list.find((p: { name: string }) => p.name === 'acme').key_hints.LIVE,
+      `…${created.keys.LIVE.slice(-4)}`,
+    );
+  });
+
+  it('changes plan and limits, and returns a limit to the plan value', async () => {
+    const changed = JSON.parse(
+      (await cli('projects', 'set', 'acme', '--plan', 'PRO', '--limit', 'concurrency=3', '--json')).stdout,
+    );
+    assert.equal(changed.plan, 'PRO');
+    assert.equal(changed.limits.concurrency, 3);
+    const reset = JSON.parse(
+      (await cli('projects', 'set', 'acme', '--limit', 'concurrency=default', '--json')).stdout,
+    );
+    assert.equal(reset.limits.concurrency, 20);
+  });
+
+  it('rotates a key: the new one works, the old one stops at once', async () => {
+    const before = JSON.parse((await cli('projects', 'list', '--json')).stdout);
+    assert.ok(before);
+    const { stdout } = await cli('projects', 'rotate-key', 'acme', '--env', 'test', '--json');
+    const rotated = JSON.parse(stdout);
+    assert.equal(rotated.env, 'TEST');
+    assert.equal(await whoIs(rotated.key), 'acme/TEST');
+  });
+
+  it('explains mistakes with exit code 1 and no stack trace', async () => {
+    for (const [args, message] of [
+      [['projects', 'set', 'nope', '--plan', 'PRO'], /no project named "nope"/],
+      [['projects', 'set', 'acme', '--limit', 'bogus=1'], /--limit takes NAME=NUMBER/],
+      [['projects', 'create', 'acme'], /already exists/],
+      [['projects', 'create', 'x', '--plan', 'GOLD'], /unknown plan "GOLD"/],
+      [['projects', 'rotate-key', 'acme', '--env', 'staging'], /unknown environment/],
+    ] as const) {
+      const failure = await cliFails(...args);
+      assert.equal(failure.code, 1);
+      assert.match(failure.stderr, message);
+      assert.doesNotMatch(failure.stderr, /at .*\.js:\d+/, 'no stack trace');
+    }
+  });
+});
