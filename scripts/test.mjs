@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// `npm test`: every *.test.ts under packages/*/test, run by Node's own test runner through tsx.
-// Node 20 has no glob support in `node --test`, so the files are listed here. Files run one at a time:
-// most suites drive a real Chromium, and two cores do not run two of those side by side reliably.
-import { spawnSync } from 'node:child_process';
+// `npm test`: builds the workspaces, then runs every *.test.ts under packages/*/test with Node's own test
+// runner through tsx, one file at a time (most suites drive a real Chromium; two cores do not run two of
+// those side by side reliably). Each file runs in its own process under a wall-clock limit, so a file that
+// hangs is killed and counted as failed instead of stalling the whole run. Prints one closing line:
+// "tests: N passed, N failed". `npm test -- NAME` runs only files whose path contains NAME.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const filter = process.argv.slice(2);
+const FILE_LIMIT_MS = Number(process.env.SNAPWIRE_TEST_FILE_LIMIT_MS ?? 15 * 60_000);
 
 function collect(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -23,7 +26,6 @@ const files = fs
   .flatMap((pkg) => collect(path.join(root, 'packages', pkg, 'test')))
   .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
   .sort();
-
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
@@ -49,9 +51,65 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test' } },
-);
-process.exit(result.status ?? 1);
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './scripts/test-setup.mjs',
+        '--test',
+        '--test-reporter=spec',
+        '--test-timeout=600000',
+        file,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, NODE_ENV: 'test' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    let output = '';
+    const keep = (chunk) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      process.kill(-child.pid, 'SIGKILL');
+    }, FILE_LIMIT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(output)?.[1] ?? 0);
+      let passed = count('pass');
+      let failed = count('fail') + count('cancelled');
+      if (timedOut || (code !== 0 && failed === 0)) failed += 1;
+      if (timedOut) console.log(`✖ ${path.relative(root, file)} killed after ${FILE_LIMIT_MS / 1000} s`);
+      resolve({ file, passed, failed, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+const results = [];
+for (const file of files) {
+  console.log(`\n=== ${path.relative(root, file)}`);
+  results.push(await runFile(file));
+}
+console.log('\nper file:');
+for (const result of results) {
+  const mark = result.failed > 0 ? '✖' : '✔';
+  console.log(
+    `  ${mark} ${path.relative(root, result.file)}: ${result.passed} passed, ${result.failed} failed, ${result.seconds.toFixed(1)} s`,
+  );
+}
+const passed = results.reduce((sum, r) => sum + r.passed, 0);
+const failed = results.reduce((sum, r) => sum + r.failed, 0);
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ProjectError, runServer, SettingsError } from '@snapwire/server';
+import { registerListenCommand } from './commands/listen.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerShotCommand } from './commands/shot.js';
 import { CliError } from './output.js';
 
 const program = new Command()
@@ -15,6 +17,8 @@ program
   .action(async () => runServer());
 
 registerProjectCommands(program);
+registerShotCommand(program);
+registerListenCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError || error instanceof ProjectError || error instanceof SettingsError) {

@@ -68,6 +68,7 @@ export const ERROR_CATALOGUE = {
   'ERR::WEBHOOK::MAX_RETRY': define(429, false, false, 'The webhook delivery failed after every retry'),
   'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
+  'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
   'ERR::API::INTERNAL_ERROR': define(500, false, false, 'Internal error; it has been logged'),
 } as const satisfies Record<string, ErrorDefinition>;
 
@@ -98,3 +99,22 @@ export class ApiError extends Error {
 }
 
 export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError;
+
+export const ERROR_DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
+
+/**
+ * Scrapfly's error body. The synchronous API answers it, and an asynchronous job whose capture failed
+ * delivers exactly these bytes to its webhook.
+ */
+export function errorBody(error: ApiError, errorId: string) {
+  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
+  return {
+    code: error.code,
+    error_id: errorId,
+    http_code: error.definition.httpStatus,
+    links: { 'Related Error Doc': doc },
+    message: error.code,
+    reason: error.reason,
+    retryable: error.definition.retryable,
+  };
+}

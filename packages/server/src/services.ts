@@ -8,6 +8,11 @@ import type { ScreenshotService } from './jobs/screenshot-service.js';
 import type { LogStore } from './logs/log-store.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
+import type { AsyncScreenshots } from './jobs/async-screenshots.js';
+import type { JobWorker } from './jobs/worker.js';
+import type { JobQueue } from './queue/job-queue.js';
+import type { AttemptHistory } from './webhooks/attempt-history.js';
+import type { WebhookRegistry } from './webhooks/registry.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -21,4 +26,9 @@ export interface Services {
   screenshots: ScreenshotService;
   logs: LogStore;
   blobs: BlobStore;
+  webhooks: WebhookRegistry;
+  asyncScreenshots: AsyncScreenshots;
+  queue: JobQueue;
+  worker: JobWorker;
+  attempts: AttemptHistory;
 }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseNetworkList } from '../egress/networks.js';
+import { parseDuration, parseDurationList } from './durations.js';
+import { parseCountryProxies } from '../engine/country.js';
 
 /**
  * Every knob of the service, read once from the environment at start and validated here. Each one is
@@ -13,6 +15,24 @@ const booleanString = z
 const networkList = z.string().transform((value, ctx) => {
   try {
     return parseNetworkList(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const duration = z.string().transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const durationList = z.string().transform((value, ctx) => {
+  try {
+    return parseDurationList(value);
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
     return z.NEVER;
@@ -39,6 +59,40 @@ const environmentSchema = z.object({
   SNAPWIRE_MAX_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SNAPWIRE_TRUST_PROXY: booleanString.default(false),
+  SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: durationList.default([
+    30_000, 60_000, 300_000, 1_800_000, 3_600_000, 86_400_000,
+  ]),
+  SNAPWIRE_WEBHOOK_TIMEOUT: duration.default(10_000),
+  SNAPWIRE_WEBHOOK_DISABLE_AFTER: z.coerce.number().int().min(1).default(100),
+  SNAPWIRE_WEBHOOK_SECRET_GRACE: duration.default(86_400_000),
+  SNAPWIRE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  SNAPWIRE_OPERATOR_NOTIFY_URL: z.url().optional(),
+  SNAPWIRE_QUEUE_POLL: duration.default(1_000),
+  // Engine settings (docs/engine.md).
+  SNAPWIRE_BROWSERS: z.coerce.number().int().min(1).max(32).default(1),
+  SNAPWIRE_BROWSER_PREWARM: z.coerce.number().int().min(0).max(64).optional(),
+  SNAPWIRE_BROWSER_RECYCLE_JOBS: z.coerce.number().int().min(1).default(500),
+  SNAPWIRE_BROWSER_RECYCLE_AFTER: duration.default(30 * 60_000),
+  SNAPWIRE_BROWSER_HANG_TIMEOUT: duration.default(10_000),
+  SNAPWIRE_RENDERER_HANG_TIMEOUT: duration.default(30_000),
+  SNAPWIRE_RENDERER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(16_384).default(2048),
+  SNAPWIRE_CHROMIUM_ARGS: z.string().default(''),
+  SNAPWIRE_LOAD_IMAGES: booleanString.default(true),
+  SNAPWIRE_MAX_FULLPAGE_HEIGHT: z.coerce.number().int().min(1_000).max(65_000).default(40_000),
+  SNAPWIRE_BANNER_WAIT: duration.default(2_500),
+  SNAPWIRE_COUNTRY_PROXIES: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCountryProxies(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .default({}),
+  SNAPWIRE_RESULTS_SWEEP_INTERVAL: duration.default(3_600_000),
+  SNAPWIRE_METRICS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
 });
 
 export type NetworkList = ReturnType<typeof parseNetworkList>;
@@ -60,6 +114,28 @@ export interface Settings {
   maxTimeoutMs: number;
   logLevel: string;
   trustProxy: boolean;
+  webhookRetrySchedule: number[];
+  webhookTimeoutMs: number;
+  webhookDisableAfter: number;
+  webhookSecretGraceMs: number;
+  webhookConcurrency: number;
+  operatorNotifyUrl: string | undefined;
+  queuePollMs: number;
+  /** Engine settings (docs/engine.md "Engine settings"). */
+  browsers: number;
+  browserPrewarm: number | undefined;
+  browserRecycleJobs: number;
+  browserRecycleAfterMs: number;
+  browserHangTimeoutMs: number;
+  rendererHangTimeoutMs: number;
+  rendererMaxHeapMb: number;
+  chromiumArgs: string[];
+  loadImages: boolean;
+  maxFullpageHeight: number;
+  bannerWaitMs: number;
+  countryProxies: Record<string, string[]>;
+  resultsSweepIntervalMs: number;
+  metricsToken: string | undefined;
 }
 
 export class SettingsError extends Error {}
@@ -93,5 +169,26 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     trustProxy: value.SNAPWIRE_TRUST_PROXY,
+    webhookRetrySchedule: value.SNAPWIRE_WEBHOOK_RETRY_SCHEDULE,
+    webhookTimeoutMs: value.SNAPWIRE_WEBHOOK_TIMEOUT,
+    webhookDisableAfter: value.SNAPWIRE_WEBHOOK_DISABLE_AFTER,
+    webhookSecretGraceMs: value.SNAPWIRE_WEBHOOK_SECRET_GRACE,
+    webhookConcurrency: value.SNAPWIRE_WEBHOOK_CONCURRENCY,
+    operatorNotifyUrl: value.SNAPWIRE_OPERATOR_NOTIFY_URL,
+    queuePollMs: value.SNAPWIRE_QUEUE_POLL,
+    browsers: value.SNAPWIRE_BROWSERS,
+    browserPrewarm: value.SNAPWIRE_BROWSER_PREWARM,
+    browserRecycleJobs: value.SNAPWIRE_BROWSER_RECYCLE_JOBS,
+    browserRecycleAfterMs: value.SNAPWIRE_BROWSER_RECYCLE_AFTER,
+    browserHangTimeoutMs: value.SNAPWIRE_BROWSER_HANG_TIMEOUT,
+    rendererHangTimeoutMs: value.SNAPWIRE_RENDERER_HANG_TIMEOUT,
+    rendererMaxHeapMb: value.SNAPWIRE_RENDERER_MAX_HEAP_MB,
+    chromiumArgs: value.SNAPWIRE_CHROMIUM_ARGS.split(/\s+/).filter(Boolean),
+    loadImages: value.SNAPWIRE_LOAD_IMAGES,
+    maxFullpageHeight: value.SNAPWIRE_MAX_FULLPAGE_HEIGHT,
+    bannerWaitMs: value.SNAPWIRE_BANNER_WAIT,
+    countryProxies: value.SNAPWIRE_COUNTRY_PROXIES,
+    resultsSweepIntervalMs: value.SNAPWIRE_RESULTS_SWEEP_INTERVAL,
+    metricsToken: value.SNAPWIRE_METRICS_TOKEN,
   };
 }

@@ -1,16 +1,25 @@
 import { ApiError } from '../errors.js';
-import { isIpLiteral } from './addresses.js';
+import { parseAddress } from './addresses.js';
 import { EgressPolicy } from './policy.js';
 import type { ResolvedAddress, Resolver } from './resolver.js';
 
+/** A host refused by the egress policy: one of its addresses is not allowed. */
 export class EgressRefusedError extends Error {
   constructor(
     readonly hostname: string,
     readonly address: string,
     readonly addressClass: string,
-    reason: string,
+    /** "a loopback address (127.0.0.0/8)" */
+    readonly description: string,
+    /** "an operator can allow it by adding ... to SNAPWIRE_ALLOWED_NETWORKS" */
+    readonly remedy: string,
   ) {
-    super(reason);
+    super(
+      hostname === address
+        ? `${address} is ${description}, which Snapwire does not contact; ${remedy}`
+        : `${hostname} resolves to ${address}, ${description}, which Snapwire does not contact; ${remedy}`,
+    );
+    this.name = 'EgressRefusedError';
   }
 }
 
@@ -20,8 +29,20 @@ export class NameResolutionError extends Error {
     cause: unknown,
   ) {
     super(`the name ${hostname} could not be resolved`, { cause });
+    this.name = 'NameResolutionError';
   }
 }
+
+/** RFC 6761: `localhost` and every name under it are loopback, whatever a resolver says. Chromium agrees. */
+export function isLocalhostName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.+$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
+const LOCALHOST_ADDRESSES: ResolvedAddress[] = [
+  { address: '127.0.0.1', family: 4 },
+  { address: '::1', family: 6 },
+];
 
 /**
  * Resolve, check, pin: the one gate every outbound connection passes. A name is resolved once; if any of
@@ -34,28 +55,38 @@ export class EgressGuard {
     readonly resolver: Resolver,
   ) {}
 
+  /** Resolves `hostname` (a name or an IP literal, brackets and a trailing dot allowed) and checks it. */
   async pin(hostname: string): Promise<ResolvedAddress> {
-    const bare = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+    const bare = hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '');
+    if (!bare) throw new NameResolutionError(hostname, new Error('empty host name'));
     let addresses: ResolvedAddress[];
-    if (isIpLiteral(bare)) {
-      addresses = [{ address: bare, family: bare.includes(':') ? 6 : 4 }];
+    const literal = parseAddress(bare);
+    if (literal) {
+      addresses = [{ address: literal.toString(), family: literal.kind() === 'ipv4' ? 4 : 6 }];
+    } else if (isLocalhostName(bare)) {
+      addresses = LOCALHOST_ADDRESSES;
     } else {
       try {
         addresses = await this.resolver.resolve(bare);
       } catch (error) {
         throw new NameResolutionError(bare, error);
       }
-      if (addresses.length === 0) throw new NameResolutionError(bare, new Error('no addresses'));
     }
     let pinned: ResolvedAddress | undefined;
     for (const candidate of addresses) {
       const decision = this.policy.check(candidate.address);
       if (!decision.allowed) {
-        throw new EgressRefusedError(bare, decision.address, decision.addressClass, decision.reason);
+        throw new EgressRefusedError(
+          bare,
+          decision.address,
+          decision.addressClass,
+          decision.description,
+          decision.remedy,
+        );
       }
       pinned ??= { address: decision.address, family: decision.family };
     }
-    if (!pinned) throw new NameResolutionError(bare, new Error('no addresses'));
+    if (!pinned) throw new NameResolutionError(bare, new Error('the resolver answered no address'));
     return pinned;
   }
 
@@ -69,17 +100,18 @@ export class EgressGuard {
   }
 }
 
-export function toApiError(error: unknown): unknown {
+/** The catalogue error for a guard failure on the captured URL; anything else is returned unchanged. */
+export function toApiError(error: unknown, what = 'url parameter'): unknown {
   if (error instanceof EgressRefusedError) {
-    return new ApiError(
-      'ERR::SCRAPE::DOMAIN_NOT_ALLOWED',
-      `${error.hostname} resolves to ${error.address}, a ${error.addressClass} address, which Snapwire does not contact by default; an operator can allow its range with SNAPWIRE_ALLOWED_NETWORKS`,
-    );
+    return new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', `The ${what} is refused: ${error.message}`, {
+      cause: error,
+    });
   }
   if (error instanceof NameResolutionError) {
     return new ApiError(
       'ERR::SCRAPE::DNS_NAME_NOT_RESOLVED',
-      `The host name ${error.hostname} could not be resolved; check the spelling of the url parameter`,
+      `The host name ${error.hostname} could not be resolved; check the spelling of the ${what}`,
+      { cause: error },
     );
   }
   return error;

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseAddress } from './addresses.js';
 
 /** A CIDR range as ipaddr.js represents it: [network address, prefix length]. */
 export type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -13,14 +14,36 @@ export function parseNetworkList(csv: string): Network[] {
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0)
     .map((entry) => {
-      try {
-        if (entry.includes('/')) return normaliseNetwork(ipaddr.parseCIDR(entry));
-        const address = ipaddr.parse(entry);
-        return normaliseNetwork([address, address.kind() === 'ipv4' ? 32 : 128]);
-      } catch {
+      const network = parseNetwork(entry);
+      if (!network) {
         throw new Error(`"${entry}" is not an IP address or CIDR range (example: 127.0.0.0/8,::1/128)`);
       }
+      // A range with bits set past its prefix (127.0.0.2/8) usually means the operator meant one address:
+      // refuse it rather than silently opening the whole range.
+      const [address, prefix] = network;
+      const base =
+        address.kind() === 'ipv4'
+          ? ipaddr.IPv4.networkAddressFromCIDR(`${address.toString()}/${prefix}`)
+          : ipaddr.IPv6.networkAddressFromCIDR(`${address.toString()}/${prefix}`);
+      if (base.toString() !== address.toString()) {
+        throw new Error(
+          `"${entry}" has address bits set past its /${prefix} prefix; write ${base.toString()}/${prefix} for the range or ${address.toString()}/${address.kind() === 'ipv4' ? 32 : 128} for the one address`,
+        );
+      }
+      return normaliseNetwork(network);
     });
+}
+
+/** `a.b.c.d/n`, `x::y/n` or a bare address (a single-address range), with the same address parser as the guard. */
+function parseNetwork(entry: string): Network | undefined {
+  const match = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
+  if (!match) return undefined;
+  const address = parseAddress(match[1] ?? '');
+  if (!address) return undefined;
+  const max = address.kind() === 'ipv4' ? 32 : 128;
+  const prefix = match[2] === undefined ? max : Number(match[2]);
+  if (prefix > max) return undefined;
+  return [address, prefix];
 }
 
 /** An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is treated as the IPv4 range it names. */

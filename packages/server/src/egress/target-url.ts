@@ -1,40 +1,56 @@
 import { ApiError } from '../errors.js';
+import { isIpLiteral } from './addresses.js';
 
 /**
- * The one parser that decides what a user-given URL points at. WHATWG URL parsing (the same rules
- * Chromium applies) canonicalises decimal, octal and hex IPv4 forms, lower-cases schemes and hosts, strips
- * userinfo into its own fields and turns IDN into punycode, so what we check is what the browser would
- * contact.
+ * The one parser that decides what a user-given URL points at: the captured url, webhook URLs and every
+ * redirect Location the webhook client follows. It is the WHATWG URL parser, the same rules Chromium
+ * applies, so what we check is what the browser would contact: it canonicalises decimal, octal and hex
+ * IPv4 forms (2130706433, 0x7f.1, 0177.0.0.1 -> 127.0.0.1), full-width and percent-encoded digits,
+ * lower-cases schemes and hosts, strips userinfo into its own fields (http://good.com@127.0.0.1/ is
+ * 127.0.0.1), turns IDN into punycode and writes IPv6 in one canonical form ([::127.0.0.1] -> [::7f00:1]).
+ * Trailing dots are dropped from the host here, so `localhost.` is `localhost`.
  */
 export interface TargetUrl {
   url: URL;
-  /** Host to resolve or to use as an address: no brackets, no trailing dot. */
+  /** Host to resolve or to use as an address: no brackets, no trailing dot, lower case, punycode. */
   hostname: string;
   port: number;
+  /** The host is an IP literal (nothing to resolve). */
+  isIp: boolean;
 }
 
-export function parseTargetUrl(raw: string, parameter = 'url'): TargetUrl {
+export interface ParseTargetOptions {
+  /** Name of what is parsed, for messages ("url parameter", "webhook url", "redirect Location"). */
+  what?: string;
+  /** What is done with it, for messages ("captured", "called"). */
+  verb?: string;
+}
+
+export function parseTargetUrl(raw: string, parameter: string | ParseTargetOptions = 'url'): TargetUrl {
+  const options = typeof parameter === 'string' ? { what: `${parameter} parameter` } : parameter;
+  const what = options.what ?? 'url parameter';
+  const verb = options.verb ?? 'captured';
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
     throw new ApiError(
       'ERR::SCRAPE::CONFIG_ERROR',
-      `The ${parameter} parameter "${truncate(raw)}" is not an absolute URL; give one like https://example.com/page (url-encoded)`,
+      `The ${what} "${truncate(raw)}" is not an absolute URL; give one like https://example.com/page (url-encoded)`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ApiError(
       'ERR::SCRAPE::BAD_PROTOCOL',
-      `The ${parameter} parameter uses "${url.protocol}"; only http:// and https:// URLs can be captured`,
+      `The ${what} uses "${url.protocol}"; only http:// and https:// URLs can be ${verb}`,
     );
   }
-  const hostname = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const hostname = url.hostname.replace(/^\[|\]$/g, '').replace(/\.+$/, '');
   if (!hostname) {
-    throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', `The ${parameter} parameter has no host name`);
+    throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', `The ${what} has no host name`);
   }
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { url, hostname, port };
+  return { url, hostname, port, isIp: isIpLiteral(hostname) };
 }
 
 function truncate(text: string): string {

@@ -1,22 +1,45 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
+import { BrowserInstance, PageLostError, withTimeout, type PageHandle } from './browser.js';
+import { CdpClosedError } from './cdp.js';
+import { ChromiumProcess, type ProcessInfo } from './chromium-process.js';
+import { AttemptScope, type JobDeadline } from './deadline.js';
 
 export interface BrowserPoolOptions {
   chromiumPath: string;
   /** Every request of the browser goes through this proxy (the egress guard). */
   proxyServer: string;
-  /** Captures that may run at once in this process. */
+  /** Captures that may run at once in this process (over all browsers). */
   concurrency: number;
   /** Captures that may wait for a free slot; beyond this, requests are refused with 429 at once. */
   queueLimit: number;
+  /** Chromium processes kept running. */
+  browsers?: number;
+  /** Pre-warmed isolated contexts per browser (default: its share of `concurrency`). */
+  prewarm?: number;
+  /** A browser is replaced after this many jobs ... */
+  recycleAfterJobs?: number;
+  /** ... or after this long (draining first). */
+  recycleAfterMs?: number;
+  /** How often the watchdog looks at the browsers. */
+  watchdogIntervalMs?: number;
+  /** A browser that does not answer a ping within this is killed and replaced. */
+  browserHangTimeoutMs?: number;
+  /** A page whose renderer does not answer within this is treated as crashed. */
+  rendererHangTimeoutMs?: number;
+  /** V8 heap limit of each renderer: a page that needs more crashes its renderer instead of the machine. */
+  rendererMaxHeapMb?: number;
+  /** Extra Chromium flags (operator's). */
+  extraArgs?: string[];
   logger: Logger;
 }
 
-/** Flags that work on this kind of machine (see README): no sandbox as root, no GPU, no background traffic. */
+/** Flags that work on this kind of machine: no sandbox as root, no GPU, no background traffic. */
 export const CHROMIUM_FLAGS = [
+  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -24,90 +47,468 @@ export const CHROMIUM_FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  '--disable-dev-shm-usage',
+  '--disable-extensions',
+  '--disable-default-apps',
+  '--no-default-browser-check',
+  '--hide-scrollbars',
+  '--mute-audio',
+  '--force-color-profile=srgb',
+  '--password-store=basic',
+  '--use-mock-keychain',
+  // Pages are never in the background here: timers and rendering run at full speed in every tab.
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-renderer-backgrounding',
+  '--disable-hang-monitor',
+  '--disable-ipc-flooding-protection',
+  '--disable-breakpad',
+  '--metrics-recording-only',
 ];
+
+/**
+ * Chromium features turned off (one --disable-features switch: Chromium keeps only the last one given).
+ * The first five matter most, measured on 2 cores: the new headless mode is the full browser, and every
+ * isolated context opens a window whose omnibox pre-loads its WebUI pop-ups (chrome://omnibox-popup.top-chrome,
+ * an extra renderer per window). Off, a capture costs ~330 ms of CPU instead of ~730 ms.
+ */
+export const DISABLED_FEATURES = [
+  'WebUIOmniboxPopup',
+  'WebUIOmniboxAimPopup',
+  'WebUIOmniboxFullPopup',
+  'PreloadTopChromeWebUI',
+  'AimEnabled',
+  'Translate',
+  'MediaRouter',
+  'OptimizationHints',
+  'InterestFeedContentSuggestions',
+  'CalculateNativeWinOcclusion',
+  'AutofillServerCommunication',
+  'CertificateTransparencyComponentUpdater',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'LensOverlay',
+];
+
+/** Merges repeated --disable-features / --enable-features switches (Chromium would keep only the last). */
+export function mergeFeatureSwitches(args: string[]): string[] {
+  const merged: Record<string, string[]> = { '--disable-features': [], '--enable-features': [] };
+  const rest: string[] = [];
+  for (const arg of args) {
+    const [name, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+    const list = merged[name];
+    if (list && value !== undefined) list.push(...value.split(',').filter(Boolean));
+    else rest.push(arg);
+  }
+  for (const [name, list] of Object.entries(merged)) {
+    if (list.length > 0) rest.push(`${name}=${[...new Set(list)].join(',')}`);
+  }
+  return rest;
+}
+
+export interface PoolStats {
+  running: number;
+  waiting: number;
+  concurrency: number;
+  queueLimit: number;
+  browsers: number;
+  ready: number;
+  warm: number;
+  restarts: number;
+}
+
+export type RestartReason = 'recycle-jobs' | 'recycle-age' | 'crash' | 'hang';
 
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
+export interface JobContext {
+  page: PageHandle;
+  scope: AttemptScope;
+  attempt: number;
+}
+
 /**
- * One long-lived Chromium; each job runs in a fresh browser context (no cookie, storage or cache survives
- * into another job). Admission is bounded: `concurrency` running, `queueLimit` waiting, then an immediate
- * 429. A browser that died is relaunched on the next job.
+ * A few long-lived Chromium processes; each job runs on a fresh isolated browser context (no cookie,
+ * storage, cache or service worker survives into another job), taken from contexts pre-warmed off the
+ * critical path. Admission is bounded: `concurrency` running, `queueLimit` waiting, then an immediate 429.
+ * Browsers are recycled after a number of jobs or minutes (draining first); a watchdog kills a hung
+ * browser; a job whose page was lost (renderer crash or hang, browser gone) runs once more on a fresh page.
  */
 export class BrowserPool {
-  private browser: Browser | undefined;
-  private launching: Promise<Browser> | undefined;
+  private readonly browsers = new Set<BrowserInstance>();
   private running = 0;
   private readonly waiting: Waiter[] = [];
-  restarts = 0;
+  private readonly browserWaiters: Array<() => void> = [];
+  private nextId = 1;
   private stopped = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  private lastLaunchError: Error | undefined;
+  private launchFailures = 0;
+  private relaunchTimer: NodeJS.Timeout | undefined;
+  private readonly pinging = new Set<BrowserInstance>();
+  private readonly executable: string;
+  readonly restartsByReason: Record<RestartReason, number> = {
+    'recycle-jobs': 0,
+    'recycle-age': 0,
+    crash: 0,
+    hang: 0,
+  };
+  /** Observers for metrics: a job's page was lost and the job will be retried or failed. */
+  onPageLost: (kind: string) => void = () => {};
 
-  constructor(private readonly options: BrowserPoolOptions) {}
+  private readonly settings: Required<Omit<BrowserPoolOptions, 'logger' | 'extraArgs'>> & { extraArgs: string[] };
+
+  constructor(private readonly options: BrowserPoolOptions) {
+    const browsers = Math.max(1, Math.min(options.browsers ?? 1, options.concurrency));
+    this.settings = {
+      chromiumPath: options.chromiumPath,
+      proxyServer: options.proxyServer,
+      concurrency: options.concurrency,
+      queueLimit: options.queueLimit,
+      browsers,
+      prewarm: options.prewarm ?? Math.ceil(options.concurrency / browsers),
+      recycleAfterJobs: options.recycleAfterJobs ?? 500,
+      recycleAfterMs: options.recycleAfterMs ?? 30 * 60_000,
+      watchdogIntervalMs: options.watchdogIntervalMs ?? 2_000,
+      browserHangTimeoutMs: options.browserHangTimeoutMs ?? 10_000,
+      rendererHangTimeoutMs: options.rendererHangTimeoutMs ?? 30_000,
+      rendererMaxHeapMb: options.rendererMaxHeapMb ?? 2048,
+      extraArgs: options.extraArgs ?? [],
+    };
+    this.executable = findExecutable(options.chromiumPath);
+  }
+
+  /** Flags of every browser this pool launches. The last three are the egress guarantees. */
+  chromiumArgs(): string[] {
+    return mergeFeatureSwitches([
+      ...CHROMIUM_FLAGS,
+      `--disable-features=${DISABLED_FEATURES.join(',')}`,
+      ...(devShmIsSmall() ? ['--disable-dev-shm-usage'] : []),
+      `--js-flags=--max-old-space-size=${this.settings.rendererMaxHeapMb}`,
+      ...this.settings.extraArgs,
+      `--proxy-server=${this.settings.proxyServer}`,
+      // Send loopback through the proxy too (Chromium bypasses it for localhost by default) ...
+      '--proxy-bypass-list=<-loopback>',
+      // ... and never resolve a name itself: the proxy resolves, checks and pins every address.
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+    ]);
+  }
 
   async start(): Promise<void> {
-    await this.ensureBrowser();
+    if (!ChromiumProcess.reaperAvailable()) {
+      this.options.logger.warn(
+        'perl not found: Chromium runs without its reaper; run the service under an init that reaps orphans (docker run --init) or install perl-base',
+      );
+    }
+    const launches: Promise<void>[] = [];
+    for (let i = 0; i < this.settings.browsers; i += 1) launches.push(this.launch());
+    const results = await Promise.allSettled(launches);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure && this.readyBrowsers().length === 0) throw (failure as PromiseRejectedResult).reason;
+    this.watchdog = setInterval(() => this.tick(), this.settings.watchdogIntervalMs);
+    this.watchdog.unref();
   }
 
   isReady(): boolean {
-    return this.browser?.isConnected() === true;
+    return this.readyBrowsers().length > 0;
   }
 
-  stats(): { running: number; waiting: number; concurrency: number; queueLimit: number } {
+  stats(): PoolStats {
+    let warm = 0;
+    let ready = 0;
+    for (const browser of this.browsers) {
+      warm += browser.warmCount;
+      if (browser.state === 'ready') ready += 1;
+    }
     return {
       running: this.running,
       waiting: this.waiting.length,
-      concurrency: this.options.concurrency,
-      queueLimit: this.options.queueLimit,
+      concurrency: this.settings.concurrency,
+      queueLimit: this.settings.queueLimit,
+      browsers: this.browsers.size,
+      ready,
+      warm,
+      restarts: Object.values(this.restartsByReason).reduce((sum, value) => sum + value, 0),
     };
   }
 
-  /** Runs `job` in a new isolated context once a slot is free, or before `deadlineAt` fails with a timeout. */
-  async withContext<T>(
-    contextOptions: BrowserContextOptions,
-    deadlineAt: number,
-    job: (context: BrowserContext) => Promise<T>,
+  /** Every process of every browser (for the zombie tests and diagnostics). */
+  processes(): ProcessInfo[] {
+    return [...this.browsers].flatMap((browser) => browser.processes());
+  }
+
+  browserPids(): number[] {
+    return [...this.browsers].map((browser) => browser.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /**
+   * Runs `job` on a fresh isolated page once a slot is free. The job gets an AttemptScope to run its
+   * browser calls under: it aborts on the request's deadline and on the page's loss. A lost page (renderer
+   * crash or hang, browser gone) is retried once on a fresh page, then fails with DRIVER_CRASHED.
+   */
+  async withPage<T>(
+    request: { proxyServer?: string | undefined },
+    deadline: JobDeadline,
+    job: (context: JobContext) => Promise<T>,
   ): Promise<T> {
-    await this.admit(deadlineAt);
-    let context: BrowserContext | undefined;
+    await this.admit(deadline);
     try {
-      const browser = await this.ensureBrowser();
-      context = await browser.newContext(contextOptions);
-      return await job(context);
+      for (let attempt = 1; ; attempt += 1) {
+        const scope = new AttemptScope(deadline);
+        try {
+          return await this.attempt(request, scope, attempt, job);
+        } catch (error) {
+          if (!(error instanceof PageLostError)) throw error;
+          this.onPageLost(error.kind);
+          if (deadline.abortedWith !== undefined) throw deadline.abortedWith;
+          if (attempt >= 2) {
+            throw new ApiError(
+              'ERR::SCRAPE::DRIVER_CRASHED',
+              `The capture failed twice because the browser stopped working (${describeLoss(error)}); the page may be crashing or hanging its renderer`,
+              { retryAfterSeconds: 1 },
+            );
+          }
+          this.options.logger.warn({ kind: error.kind, reason: error.message }, 'page lost; retrying the job once');
+        }
+      }
     } finally {
-      if (context) await context.close().catch(() => {});
       this.release();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const waiter of this.waiting.splice(0)) {
-      waiter.reject(
-        new ApiError(
-          'ERR::SCRAPE::NO_BROWSER_AVAILABLE',
-          'The service is shutting down; retry on another instance',
-        ),
-      );
-    }
-    const browser = this.browser ?? (await this.launching?.catch(() => undefined));
-    this.browser = undefined;
-    await browser?.close().catch(() => {});
+    if (this.watchdog) clearInterval(this.watchdog);
+    if (this.relaunchTimer) clearTimeout(this.relaunchTimer);
+    const refusal = new ApiError(
+      'ERR::SCRAPE::NO_BROWSER_AVAILABLE',
+      'The service is shutting down; retry on another instance',
+      { retryAfterSeconds: 5 },
+    );
+    for (const waiter of this.waiting.splice(0)) waiter.reject(refusal);
+    for (const wake of this.browserWaiters.splice(0)) wake();
+    await Promise.all([...this.browsers].map((browser) => browser.close()));
+    this.browsers.clear();
   }
 
-  private async admit(deadlineAt: number): Promise<void> {
+  private async attempt<T>(
+    request: { proxyServer?: string | undefined },
+    scope: AttemptScope,
+    attempt: number,
+    job: (context: JobContext) => Promise<T>,
+  ): Promise<T> {
+    const browser = await this.pickBrowser(scope);
+    const acquiring = browser.acquire(request.proxyServer);
+    let page: PageHandle;
+    try {
+      page = await scope.run(acquiring);
+    } catch (error) {
+      // The page may still arrive after the deadline: it must be thrown away, not leaked.
+      acquiring.then(
+        (late) => browser.release(late),
+        () => {},
+      );
+      throw asLoss(error);
+    }
+    page.onLost((loss) => scope.abort(loss));
+    const stopWatching = this.watchRenderer(page);
+    try {
+      return await job({ page, scope, attempt });
+    } catch (error) {
+      if (page.lost) throw page.lost;
+      throw asLoss(error);
+    } finally {
+      stopWatching();
+      browser.release(page);
+      if (this.shouldRecycle(browser)) this.recycle(browser, browser.jobs >= this.settings.recycleAfterJobs ? 'recycle-jobs' : 'recycle-age');
+    }
+  }
+
+  /**
+   * Hang watch: the renderer must answer a trivial evaluation within rendererHangTimeoutMs. A page in an
+   * endless script never does; it is declared lost (its context is destroyed with the job, killing it).
+   */
+  private watchRenderer(page: PageHandle): () => void {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const probe = () => {
+      if (stopped || page.lost) return;
+      withTimeout(
+        page.session.send('Runtime.evaluate', { expression: '0', returnByValue: true }),
+        this.settings.rendererHangTimeoutMs,
+        'renderer probe',
+      ).then(
+        () => {
+          if (!stopped) timer = setTimeout(probe, 1_000);
+        },
+        (error: unknown) => {
+          if (stopped || page.lost) return;
+          if ((error as Error).message.includes('timed out')) {
+            page.lose(
+              new PageLostError(
+                'renderer-hang',
+                `the page's renderer did not answer for ${this.settings.rendererHangTimeoutMs} ms`,
+              ),
+            );
+          } else if (!stopped) timer = setTimeout(probe, 1_000);
+        },
+      );
+    };
+    timer = setTimeout(probe, 1_000);
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
+  private readyBrowsers(): BrowserInstance[] {
+    return [...this.browsers].filter((browser) => browser.state === 'ready');
+  }
+
+  /** The ready browser with the fewest running jobs, waiting (bounded by the scope) when none is ready. */
+  private async pickBrowser(scope: AttemptScope): Promise<BrowserInstance> {
+    for (;;) {
+      if (this.stopped)
+        throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', 'The service is shutting down; retry shortly', {
+          retryAfterSeconds: 5,
+        });
+      let best: BrowserInstance | undefined;
+      for (const browser of this.readyBrowsers()) {
+        if (!best || browser.running < best.running || (browser.running === best.running && browser.warmCount > best.warmCount))
+          best = browser;
+      }
+      if (best) return best;
+      if (this.lastLaunchError && ![...this.browsers].some((browser) => browser.state === 'starting')) {
+        throw new ApiError(
+          'ERR::SCRAPE::NO_BROWSER_AVAILABLE',
+          `No browser is running: ${this.lastLaunchError.message}. Check SNAPWIRE_CHROMIUM_PATH (${this.settings.chromiumPath}) or install chromium`,
+          { retryAfterSeconds: 5 },
+        );
+      }
+      this.ensureBrowsers();
+      await scope.run(new Promise<void>((resolve) => this.browserWaiters.push(resolve)));
+    }
+  }
+
+  private wakeBrowserWaiters(): void {
+    for (const wake of this.browserWaiters.splice(0)) wake();
+  }
+
+  private liveCount(): number {
+    return [...this.browsers].filter((browser) => browser.state === 'starting' || browser.state === 'ready').length;
+  }
+
+  private ensureBrowsers(): void {
+    if (this.stopped || this.relaunchTimer) return;
+    const missing = this.settings.browsers - this.liveCount();
+    for (let i = 0; i < missing; i += 1) {
+      this.launch().catch(() => {
+        // recorded in lastLaunchError; retried with back-off
+      });
+    }
+  }
+
+  private launch(): Promise<void> {
+    const browser = new BrowserInstance({
+      id: this.nextId++,
+      executable: this.executable,
+      args: this.chromiumArgs(),
+      prewarm: this.settings.prewarm,
+      launchTimeoutMs: 30_000,
+      logger: this.options.logger,
+      onExit: (instance, expected) => this.onBrowserExit(instance, expected),
+      onReady: () => this.wakeBrowserWaiters(),
+    });
+    this.browsers.add(browser);
+    return browser.start().then(
+      () => {
+        this.lastLaunchError = undefined;
+        this.launchFailures = 0;
+        if (this.stopped) void browser.close();
+        this.wakeBrowserWaiters();
+      },
+      (error: unknown) => {
+        this.browsers.delete(browser);
+        this.launchFailures += 1;
+        this.lastLaunchError = new Error(`Chromium could not be started (${this.settings.chromiumPath}): ${(error as Error).message}`);
+        this.options.logger.error({ err: error }, 'browser launch failed');
+        this.wakeBrowserWaiters();
+        if (!this.stopped && !this.relaunchTimer) {
+          const delay = Math.min(30_000, 500 * 2 ** Math.min(this.launchFailures, 6));
+          this.relaunchTimer = setTimeout(() => {
+            this.relaunchTimer = undefined;
+            this.ensureBrowsers();
+          }, delay);
+          this.relaunchTimer.unref();
+        }
+        throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', this.lastLaunchError.message, {
+          cause: error,
+          retryAfterSeconds: 5,
+        });
+      },
+    );
+  }
+
+  private onBrowserExit(browser: BrowserInstance, expected: boolean): void {
+    this.browsers.delete(browser);
+    if (!expected && !this.stopped) {
+      this.restartsByReason.crash += 1;
+      this.options.logger.warn({ browser: browser.id }, 'browser crashed; starting a replacement');
+    }
+    this.wakeBrowserWaiters();
+    if (!this.stopped) this.ensureBrowsers();
+  }
+
+  private shouldRecycle(browser: BrowserInstance): boolean {
+    if (browser.state !== 'ready') return false;
+    return (
+      browser.jobs >= this.settings.recycleAfterJobs || Date.now() - browser.startedAt >= this.settings.recycleAfterMs
+    );
+  }
+
+  /** Drain first: the browser takes no new job, a replacement starts now, the old one closes when idle. */
+  private recycle(browser: BrowserInstance, reason: RestartReason): void {
+    if (browser.state !== 'ready' || this.stopped) return;
+    this.restartsByReason[reason] += 1;
+    this.options.logger.info({ browser: browser.id, jobs: browser.jobs, reason }, 'recycling browser');
+    browser.drain();
+    this.ensureBrowsers();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    for (const browser of this.browsers) {
+      if (this.shouldRecycle(browser)) this.recycle(browser, browser.jobs >= this.settings.recycleAfterJobs ? 'recycle-jobs' : 'recycle-age');
+      if ((browser.state === 'ready' || browser.state === 'draining') && !this.pinging.has(browser)) {
+        this.pinging.add(browser);
+        void browser
+          .ping(this.settings.browserHangTimeoutMs)
+          .then((alive) => {
+            if (alive || browser.state === 'closing' || browser.state === 'closed' || this.stopped) return;
+            this.restartsByReason.hang += 1;
+            void browser.kill(`the browser did not answer for ${this.settings.browserHangTimeoutMs} ms`);
+          })
+          .finally(() => this.pinging.delete(browser));
+      }
+    }
+    this.ensureBrowsers();
+  }
+
+  private async admit(deadline: JobDeadline): Promise<void> {
     if (this.stopped)
-      throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', 'The service is shutting down; retry shortly');
-    if (this.running < this.options.concurrency) {
+      throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', 'The service is shutting down; retry shortly', {
+        retryAfterSeconds: 5,
+      });
+    if (this.running < this.settings.concurrency) {
       this.running += 1;
       return;
     }
-    if (this.waiting.length >= this.options.queueLimit) {
+    if (this.waiting.length >= this.settings.queueLimit) {
       throw new ApiError(
         'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
-        `All ${this.options.concurrency} capture slots are busy and ${this.waiting.length} requests already wait; retry in a moment`,
+        `All ${this.settings.concurrency} capture slots are busy and ${this.waiting.length} requests already wait; retry in a moment`,
         { retryAfterSeconds: 2 },
       );
     }
@@ -117,7 +518,10 @@ export class BrowserPool {
           clearTimeout(timer);
           resolve();
         },
-        reject,
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       };
       const timer = setTimeout(
         () => {
@@ -127,13 +531,11 @@ export class BrowserPool {
             new ApiError(
               'ERR::SCRAPE::OPERATION_TIMEOUT',
               'The request waited for a free browser slot until its timeout; retry later or raise timeout',
-              {
-                retryAfterSeconds: 2,
-              },
+              { retryAfterSeconds: 2 },
             ),
           );
         },
-        Math.max(0, deadlineAt - Date.now()),
+        Math.max(0, deadline.remaining()),
       );
       this.waiting.push(waiter);
     });
@@ -144,46 +546,35 @@ export class BrowserPool {
     if (next) next.resolve();
     else this.running -= 1;
   }
+}
 
-  private async ensureBrowser(): Promise<Browser> {
-    if (this.browser?.isConnected()) return this.browser;
-    this.launching ??= this.launch().finally(() => {
-      this.launching = undefined;
-    });
-    return this.launching;
-  }
+function asLoss(error: unknown): unknown {
+  if (error instanceof CdpClosedError) return new PageLostError('browser-gone', error.message);
+  return error;
+}
 
-  private async launch(): Promise<Browser> {
-    if (this.browser) {
-      this.restarts += 1;
-      this.options.logger.warn('browser disconnected; launching a new one');
-    }
-    try {
-      const browser = await chromium.launch({
-        executablePath: findExecutable(this.options.chromiumPath),
-        headless: true,
-        args: [
-          ...CHROMIUM_FLAGS,
-          `--proxy-server=${this.options.proxyServer}`,
-          // Send loopback through the proxy too (Chromium bypasses it for localhost by default) ...
-          '--proxy-bypass-list=<-loopback>',
-          // ... and never resolve a name itself: the proxy resolves, checks and pins every address.
-          '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-        ],
-      });
-      this.browser = browser;
-      return browser;
-    } catch (error) {
-      throw new ApiError(
-        'ERR::SCRAPE::NO_BROWSER_AVAILABLE',
-        `Chromium could not be started (${this.options.chromiumPath}); install it (apt-get install chromium) or set SNAPWIRE_CHROMIUM_PATH`,
-        { cause: error, retryAfterSeconds: 5 },
-      );
-    }
+function describeLoss(error: PageLostError): string {
+  switch (error.kind) {
+    case 'renderer-crash':
+      return 'the page crashed its renderer';
+    case 'renderer-hang':
+      return 'the page hung its renderer';
+    default:
+      return `the browser went away: ${error.message}`;
   }
 }
 
-/** Playwright wants a path; a bare name such as `chromium` is looked up on PATH like a shell would. */
+/** Debian's wrapper moves shared memory to /tmp when /dev/shm is small (Docker's default is 64 MB). */
+function devShmIsSmall(): boolean {
+  try {
+    const stats = fs.statfsSync('/dev/shm');
+    return stats.bavail * stats.bsize < 1024 * 1024 * 1024;
+  } catch {
+    return true;
+  }
+}
+
+/** A bare name such as `chromium` is looked up on PATH like a shell would. */
 export function findExecutable(name: string): string {
   if (name.includes('/')) return name;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -197,3 +588,5 @@ export function findExecutable(name: string): string {
   }
   return name;
 }
+
+export const cpuCount = (): number => os.availableParallelism?.() ?? os.cpus().length;

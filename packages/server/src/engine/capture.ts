@@ -1,16 +1,11 @@
-import type {
-  BrowserContext,
-  BrowserContextOptions,
-  CDPSession,
-  Locator,
-  Page,
-  Response,
-} from 'playwright-core';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
-import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, type PinningProxy } from '../egress/pinning-proxy.js';
+import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/pinning-proxy.js';
 import type { CaptureArea, ImageFormat, ScreenshotRequest } from '../jobs/screenshot-request.js';
-import { JobDeadline } from './deadline.js';
+import { BANNER_DONE_EXPRESSION, bannerScript } from './banners.js';
+import type { JobContext } from './browser-pool.js';
+import type { CdpSession } from './cdp.js';
+import type { AttemptScope } from './deadline.js';
 
 export interface CaptureTimings {
   navigationMs: number;
@@ -25,6 +20,8 @@ export interface CaptureResult {
   upstreamStatus: number;
   finalUrl: string;
   timings: CaptureTimings;
+  /** Height of the page when it was taller than the full-page limit and the image was cut. */
+  truncatedFromHeight?: number;
 }
 
 export const CONTENT_TYPES: Record<ImageFormat, string> = {
@@ -34,126 +31,214 @@ export const CONTENT_TYPES: Record<ImageFormat, string> = {
   gif: 'image/gif',
 };
 
-/** Full-page captures stop at this height (Chromium's single-texture limit); taller pages are cut. */
-export const MAX_FULLPAGE_HEIGHT = 16_384;
+/** Largest area Chromium captures in one piece (its texture limit); taller pages are captured in sections. */
+export const SINGLE_CAPTURE_LIMIT = 16_384;
+/** Height of one section of a tall page (measured: ~130 ms per 800x4000 section; fewer, larger sections win). */
+const SECTION_HEIGHT = 8_192;
+/** WebP cannot encode an image taller or wider than this (a format limit). */
+export const WEBP_MAX_DIMENSION = 16_383;
+/** Default ceiling of full-page captures (SNAPWIRE_MAX_FULLPAGE_HEIGHT). */
+export const DEFAULT_MAX_FULLPAGE_HEIGHT = 40_000;
 const QUALITY = 85;
-/** Time kept back from the deadline for the capture itself when waiting for a selector. */
+/** Time kept back from the deadline for the capture itself when waiting for a selector or scrolling. */
 const CAPTURE_RESERVE_MS = 1_500;
 
-export function contextOptionsFor(request: ScreenshotRequest): BrowserContextOptions {
-  return {
-    viewport: { width: request.width, height: request.height },
-    deviceScaleFactor: 1,
-    colorScheme: request.options.includes('dark_mode') ? 'dark' : 'light',
-    // Service workers would fetch outside Playwright's view and outlive the page: never allowed.
-    serviceWorkers: 'block',
-    acceptDownloads: false,
-  };
+export interface CaptureSettings {
+  /** Operator setting: when false, images are blocked unless the request asks for options=load_images. */
+  loadImages: boolean;
+  maxFullpageHeight: number;
+  /** Longest wait for the cookie-banner rules to finish after load. */
+  bannerWaitMs: number;
+  /** Explains a failed load of `hostname` (the proxy saw why); undefined when it saw nothing. */
+  egressFailure?: (hostname: string) => { kind: string; reason: string } | undefined;
 }
 
-/** Runs one capture in a fresh context. Every step is bounded by `deadline`. */
+interface DocumentResponse {
+  status: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** Runs one capture on a fresh page (a pre-warmed isolated context). Every step is bounded by the scope. */
 export async function capture(
-  context: BrowserContext,
+  job: JobContext,
   request: ScreenshotRequest,
-  deadline: JobDeadline,
-  proxy: PinningProxy,
+  settings: CaptureSettings,
 ): Promise<CaptureResult> {
-  const page = await deadline.run(context.newPage());
-  page.on('crash', () =>
-    deadline.abort(
-      new ApiError('ERR::SCRAPE::DRIVER_CRASHED', 'The page crashed the browser renderer while loading', {
-        retryAfterSeconds: 1,
-      }),
-    ),
-  );
-  const cdp = await deadline.run(context.newCDPSession(page));
+  const { page, scope } = job;
+  const session = page.session;
+  const mainFrameId = page.targetId;
+
+  const dark = request.options.includes('dark_mode');
+  const print = request.options.includes('print_media_format');
+  const blockImages = !settings.loadImages && !request.options.includes('load_images');
+  const setup: Promise<unknown>[] = [
+    session.send('Emulation.setDeviceMetricsOverride', {
+      width: request.width,
+      height: request.height,
+      deviceScaleFactor: 1,
+      mobile: false,
+    }),
+    session.send('Emulation.setEmulatedMedia', {
+      media: print ? 'print' : '',
+      features: [{ name: 'prefers-color-scheme', value: dark ? 'dark' : 'light' }],
+    }),
+  ];
   if (request.visionDeficiency !== 'none') {
-    await deadline.run(cdp.send('Emulation.setEmulatedVisionDeficiency', { type: request.visionDeficiency }));
+    setup.push(session.send('Emulation.setEmulatedVisionDeficiency', { type: request.visionDeficiency }));
   }
-  if (request.options.includes('print_media_format')) {
-    // Through our CDP session: Playwright's page.emulateMedia is lost on navigation once a second CDP
-    // session is attached to the page (measured: matchMedia('print') false after goto).
-    await deadline.run(cdp.send('Emulation.setEmulatedMedia', { media: 'print' }));
+  if (request.options.includes('block_banners')) {
+    setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
   }
+  if (blockImages) {
+    session.on('Fetch.requestPaused', (event: { requestId: string }) => {
+      session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' }).catch(() => {});
+    });
+    setup.push(
+      session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Image', requestStage: 'Request' }] }),
+    );
+  }
+  await scope.run(Promise.all(setup));
 
   const navigationStarted = Date.now();
-  const response = await navigate(page, request, deadline, proxy);
+  const response = await navigate(session, mainFrameId, request, scope, settings);
   const navigationMs = Date.now() - navigationStarted;
 
   const waitStarted = Date.now();
-  if (request.js !== undefined) await runUserScript(page, request.js, deadline);
-  if (request.waitForSelector) await waitForElement(page, request.waitForSelector, deadline);
-  if (request.autoScroll) await autoScroll(page, deadline);
-  if (request.renderingWaitMs > 0) {
-    await deadline.run(
-      new Promise((resolve) => setTimeout(resolve, Math.min(request.renderingWaitMs, deadline.remaining()))),
-    );
-  }
+  const world = new IsolatedWorld(session, mainFrameId, scope);
+  if (request.options.includes('block_banners')) await waitForBanners(session, scope, settings.bannerWaitMs);
+  if (request.js !== undefined) await runUserScript(session, request.js, scope);
+  if (request.waitForSelector) await waitForElement(world, request.waitForSelector, scope);
+  if (request.autoScroll) await autoScroll(world, scope);
+  if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
+  await world.evaluate(FONTS_READY, { awaitPromise: true }).catch(() => undefined);
   const waitMs = Date.now() - waitStarted;
 
   const captureStarted = Date.now();
-  const raw = await deadline.run(screenshot(page, cdp, request));
+  const shot = await screenshot(session, world, request, scope, settings);
   const captureMs = Date.now() - captureStarted;
 
   const encodeStarted = Date.now();
-  const image = request.format === 'gif' ? await deadline.run(sharp(raw).gif().toBuffer()) : raw;
+  const image = await scope.run(encode(shot, request.format));
+  const finalUrl = await scope
+    .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
+    .then((tree) => tree.frameTree.frame.url)
+    .catch(() => response.url);
   return {
     image,
     contentType: CONTENT_TYPES[request.format],
-    upstreamStatus: response.status(),
-    finalUrl: page.url(),
+    upstreamStatus: response.status,
+    finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
     timings: { navigationMs, waitMs, captureMs, encodeMs: Date.now() - encodeStarted },
+    ...(shot.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
   };
 }
 
-async function navigate(
-  page: Page,
-  request: ScreenshotRequest,
-  deadline: JobDeadline,
-  proxy: PinningProxy,
-): Promise<Response> {
-  let documentResponse: Response | undefined;
-  page.on('response', (answer) => {
-    if (answer.request().isNavigationRequest() && answer.frame() === page.mainFrame())
-      documentResponse = answer;
-  });
-  let response: Response | null;
-  try {
-    response = await deadline.run(
-      page.goto(request.url, { waitUntil: 'load', timeout: deadline.remaining() + 1000 }),
-    );
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    if (documentResponse) checkDocument(documentResponse);
-    throw navigationError(error, request, proxy);
-  }
-  if (!response)
-    throw new ApiError(
-      'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
-      'The page produced no document to capture',
-    );
-  checkDocument(response);
-  return response;
-}
+const FONTS_READY = `Promise.race([document.fonts ? document.fonts.ready.then(() => true) : true, new Promise((r) => setTimeout(() => r(false), 3000))])`;
 
-function checkDocument(response: Response): void {
-  const headers = response.headers();
-  const egressError = headers[EGRESS_ERROR_HEADER];
-  if (egressError) {
-    const reason = decodeURIComponent(headers[EGRESS_REASON_HEADER] ?? egressError);
-    if (egressError === 'DOMAIN_NOT_ALLOWED') {
+async function navigate(
+  session: CdpSession,
+  mainFrameId: string,
+  request: ScreenshotRequest,
+  scope: AttemptScope,
+  settings: CaptureSettings,
+): Promise<DocumentResponse> {
+  let document: DocumentResponse | undefined;
+  let rejectEarly: (error: unknown) => void = () => {};
+  const early = new Promise<never>((_, reject) => {
+    rejectEarly = reject;
+  });
+  early.catch(() => {});
+  const onResponse = (event: {
+    type: string;
+    frameId?: string;
+    response: { status: number; url: string; headers: Record<string, string> };
+  }) => {
+    if (event.type !== 'Document' || event.frameId !== mainFrameId) return;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(event.response.headers)) headers[name.toLowerCase()] = String(value);
+    document = { status: event.response.status, url: event.response.url, headers };
+    try {
+      checkDocument(document);
+    } catch (error) {
+      rejectEarly(error);
+    }
+  };
+  // The host of the last hop the main frame asked for (a redirect may lead elsewhere): a refused CONNECT
+  // tunnel leaves no response, and the proxy's record for that host is what explains the failure.
+  let lastHost = request.hostname;
+  const onRequest = (event: { type?: string; frameId?: string; request: { url: string } }) => {
+    if (event.type !== 'Document' || event.frameId !== mainFrameId) return;
+    try {
+      lastHost = new URL(event.request.url).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      // keep the previous one
+    }
+  };
+  session.on('Network.responseReceived', onResponse);
+  session.on('Network.requestWillBeSent', onRequest);
+  const loaded = session.waitFor('Page.loadEventFired');
+  loaded.catch(() => {});
+  try {
+    const result = await scope.run(
+      Promise.race([
+        session.send<{ errorText?: string; isDownload?: boolean }>('Page.navigate', { url: request.url }),
+        early,
+      ]),
+    );
+    if (result.errorText) {
+      if (document) checkDocument(document);
+      throw navigationError(result.errorText, request, settings, lastHost);
+    }
+    if (result.isDownload) {
+      if (document) checkDocument(document);
       throw new ApiError(
-        'ERR::SCRAPE::DOMAIN_NOT_ALLOWED',
-        `The page redirected to a refused address: ${reason}`,
+        'ERR::SCREENSHOT::INVALID_CONTENT_TYPE',
+        'The url answered with a file to download, not a document; only text/* documents (HTML pages) can be captured',
       );
     }
-    if (egressError === 'DNS_NAME_NOT_RESOLVED')
-      throw new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', `Loading the page failed: ${reason}`);
-    throw new ApiError('ERR::SCRAPE::NETWORK_ERROR', `Loading the page failed: ${reason}`, {
+    await scope.run(Promise.race([loaded, early]));
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'ERR::SCRAPE::OPERATION_TIMEOUT' && !document) {
+      throw new ApiError(
+        'ERR::SCRAPE::OPERATION_TIMEOUT',
+        `The page did not answer within timeout=${request.timeoutMs} ms; raise the timeout parameter or check that the site is up`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    if (error instanceof ApiError && error.code === 'ERR::SCRAPE::OPERATION_TIMEOUT') {
+      throw new ApiError(
+        'ERR::SCRAPE::OPERATION_TIMEOUT',
+        `The page did not finish loading within timeout=${request.timeoutMs} ms (its load event never fired); raise the timeout parameter`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    throw error;
+  } finally {
+    session.off('Network.responseReceived', onResponse);
+    session.off('Network.requestWillBeSent', onRequest);
+  }
+  if (!document) {
+    throw new ApiError('ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT', 'The page produced no document to capture', {
       retryAfterSeconds: 1,
     });
   }
-  const contentType = headers['content-type'];
+  return document;
+}
+
+function checkDocument(response: DocumentResponse): void {
+  const egressError = response.headers[EGRESS_ERROR_HEADER];
+  if (egressError) {
+    const reason = decodeURIComponent(response.headers[EGRESS_REASON_HEADER] ?? egressError);
+    if (egressError === 'DOMAIN_NOT_ALLOWED')
+      throw new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', `The page led to a refused address: ${reason}`);
+    if (egressError === 'DNS_NAME_NOT_RESOLVED')
+      throw new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', `Loading the page failed: ${reason}`);
+    if (egressError === 'BAD_PROTOCOL')
+      throw new ApiError('ERR::SCRAPE::BAD_PROTOCOL', `Loading the page failed: ${reason}`);
+    throw new ApiError('ERR::SCRAPE::NETWORK_ERROR', `Loading the page failed: ${reason}`, { retryAfterSeconds: 1 });
+  }
+  const contentType = response.headers['content-type'];
   if (contentType && !/^\s*text\//i.test(contentType)) {
     throw new ApiError(
       'ERR::SCREENSHOT::INVALID_CONTENT_TYPE',
@@ -162,203 +247,360 @@ function checkDocument(response: Response): void {
   }
 }
 
-function navigationError(error: unknown, request: ScreenshotRequest, proxy: PinningProxy): unknown {
-  const message = (error as Error)?.message ?? String(error);
-  if (/Timeout .* exceeded/i.test(message)) {
-    return new ApiError(
-      'ERR::SCRAPE::OPERATION_TIMEOUT',
-      `The page did not finish loading within timeout=${request.timeoutMs} ms; raise timeout or check that the page ever fires its load event`,
-      { retryAfterSeconds: 1 },
-    );
+function navigationError(
+  errorText: string,
+  request: ScreenshotRequest,
+  settings: CaptureSettings,
+  lastHost: string,
+): ApiError {
+  const failure =
+    settings.egressFailure?.(lastHost) ?? (lastHost !== request.hostname ? settings.egressFailure?.(request.hostname) : undefined);
+  if (failure?.kind === 'DOMAIN_NOT_ALLOWED') return new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', failure.reason);
+  if (failure?.kind === 'DNS_NAME_NOT_RESOLVED') return new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', failure.reason);
+  if (failure?.kind === 'BAD_PROTOCOL') return new ApiError('ERR::SCRAPE::BAD_PROTOCOL', failure.reason);
+  if (/ERR_CERT|ERR_SSL/i.test(errorText)) {
+    return new ApiError('ERR::SCRAPE::SSL_ERROR', `The TLS connection to ${lastHost} failed (${errorText})`);
   }
-  const failure = proxy.failureFor(request.hostname);
-  if (failure?.kind === 'DOMAIN_NOT_ALLOWED')
-    return new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', failure.reason);
-  if (failure?.kind === 'DNS_NAME_NOT_RESOLVED')
-    return new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', failure.reason);
-  if (/ERR_CERT|ERR_SSL/i.test(message)) {
+  if (/ERR_ABORTED|ERR_BLOCKED_BY_RESPONSE|ERR_INVALID_RESPONSE/i.test(errorText) && !failure) {
     return new ApiError(
-      'ERR::SCRAPE::SSL_ERROR',
-      `The TLS connection to ${request.hostname} failed (${netError(message)})`,
-    );
-  }
-  if (/Target .*closed|crash/i.test(message)) {
-    return new ApiError('ERR::SCRAPE::DRIVER_CRASHED', 'The browser closed during navigation', {
-      retryAfterSeconds: 1,
-    });
-  }
-  if (/net::ERR_/i.test(message) || failure) {
-    return new ApiError(
-      'ERR::SCRAPE::NETWORK_ERROR',
-      `Loading ${request.url} failed: ${failure?.reason ?? netError(message)}`,
+      'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
+      `Loading ${request.url} was aborted (${errorText}); the answer may not be a document that can be shown`,
       { retryAfterSeconds: 1 },
     );
   }
   return new ApiError(
-    'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
-    `Navigation failed: ${message.split('\n')[0]}`,
+    'ERR::SCRAPE::NETWORK_ERROR',
+    `Loading ${request.url} failed: ${failure?.reason ?? errorText}`,
     { retryAfterSeconds: 1 },
   );
 }
 
-function netError(message: string): string {
-  return /net::ERR_[A-Z_]+/.exec(message)?.[0] ?? message.split('\n')[0] ?? message;
-}
+/** Our own helpers run in an isolated world: page scripts cannot tamper with querySelector or scrollTo. */
+class IsolatedWorld {
+  private contextId: number | undefined;
 
-async function runUserScript(page: Page, script: string, deadline: JobDeadline): Promise<void> {
-  try {
-    // Runs as the body of an async function, so `return` and `await` work as users expect.
-    await deadline.run(page.evaluate(`(async () => {\n${script}\n})()`));
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    const message = ((error as Error).message ?? String(error))
-      .replace(/^page\.evaluate: /, '')
-      .split('\n')[0];
-    throw new ApiError(
-      'ERR::SCRAPE::JAVASCRIPT_EXECUTION',
-      `The js parameter's script failed in the page: ${message}`,
-    );
+  constructor(
+    private readonly session: CdpSession,
+    private readonly frameId: string,
+    private readonly scope: AttemptScope,
+  ) {}
+
+  async evaluate<T = unknown>(expression: string, options: { awaitPromise?: boolean } = {}): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      this.contextId ??= (
+        await this.scope.run(
+          this.session.send<{ executionContextId: number }>('Page.createIsolatedWorld', {
+            frameId: this.frameId,
+            worldName: '__snapwire__',
+          }),
+        )
+      ).executionContextId;
+      try {
+        return await evaluateIn(this.session, this.scope, expression, { ...options, contextId: this.contextId });
+      } catch (error) {
+        // The page navigated by itself: the world went with the old document; make a new one once.
+        if (attempt === 0 && /Cannot find context|context with specified id|Execution context was destroyed/i.test((error as Error).message)) {
+          this.contextId = undefined;
+          continue;
+        }
+        throw error;
+      }
+    }
   }
 }
 
-function locate(page: Page, target: CaptureArea): Locator {
-  if (target.kind === 'xpath') return page.locator(`xpath=${target.xpath}`).first();
-  if (target.kind === 'selector') return page.locator(`css=${target.selector}`).first();
-  throw new Error('not an element target');
+class PageScriptError extends Error {}
+
+async function evaluateIn<T>(
+  session: CdpSession,
+  scope: AttemptScope,
+  expression: string,
+  options: { awaitPromise?: boolean; contextId?: number; userGesture?: boolean },
+): Promise<T> {
+  const result = await scope.run(
+    session.send<{
+      result: { value?: T; description?: string };
+      exceptionDetails?: { text: string; exception?: { description?: string; value?: unknown } };
+    }>('Runtime.evaluate', {
+      expression,
+      returnByValue: true,
+      awaitPromise: options.awaitPromise ?? false,
+      ...(options.contextId !== undefined ? { contextId: options.contextId } : {}),
+      ...(options.userGesture ? { userGesture: true } : {}),
+    }),
+  );
+  if (result.exceptionDetails) {
+    const details = result.exceptionDetails;
+    const description =
+      details.exception?.description ?? (details.exception?.value !== undefined ? String(details.exception.value) : details.text);
+    throw new PageScriptError(String(description).split('\n')[0]);
+  }
+  return result.result.value as T;
 }
+
+async function runUserScript(session: CdpSession, script: string, scope: AttemptScope): Promise<void> {
+  try {
+    // Runs as the body of an async function in the page's own world, so `return` and `await` work.
+    await evaluateIn(session, scope, `(async () => {\n${script}\n})()`, { awaitPromise: true, userGesture: true });
+  } catch (error) {
+    if (!(error instanceof PageScriptError)) throw error;
+    throw new ApiError('ERR::SCRAPE::JAVASCRIPT_EXECUTION', `The js parameter's script failed in the page: ${error.message}`);
+  }
+}
+
+async function waitForBanners(session: CdpSession, scope: AttemptScope, budgetMs: number): Promise<void> {
+  const until = Date.now() + Math.min(budgetMs, Math.max(0, scope.remaining() - CAPTURE_RESERVE_MS));
+  while (Date.now() < until) {
+    const done = await evaluateIn<boolean>(session, scope, BANNER_DONE_EXPRESSION, {}).catch(() => true);
+    if (done) return;
+    await scope.sleep(100);
+  }
+}
+
+/** In-page element lookup shared by the waits and the element capture. */
+const FIND_ELEMENT = `(target) => {
+  let node;
+  if (target.kind === 'xpath') {
+    node = document.evaluate(target.xpath, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  } else {
+    node = document.querySelector(target.selector);
+  }
+  if (node && !(node instanceof Element)) node = node.parentElement;
+  return node || null;
+}`;
 
 function describe(target: CaptureArea): string {
-  return target.kind === 'xpath'
-    ? `XPath ${target.xpath}`
-    : target.kind === 'selector'
-      ? `selector ${target.selector}`
-      : target.kind;
+  return target.kind === 'xpath' ? `XPath ${target.xpath}` : target.kind === 'selector' ? `selector ${target.selector}` : target.kind;
 }
 
-function selectorError(error: unknown, target: CaptureArea, what: string): unknown {
-  if (error instanceof ApiError) return error;
-  const message = (error as Error).message ?? '';
-  if (/Timeout .* exceeded/i.test(message)) {
-    return new ApiError(
-      'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND',
-      `No visible element matched the ${describe(target)} ${what}`,
-    );
-  }
-  if (/not a valid|Unexpected token|SyntaxError|Failed to execute|malformed|parsing/i.test(message)) {
-    return new ApiError(
-      'ERR::SCRAPE::DOM_SELECTOR_INVALID',
-      `The ${describe(target)} is not valid: ${message.split('\n')[0]}`,
-    );
+function selectorError(error: unknown, target: CaptureArea): unknown {
+  if (!(error instanceof PageScriptError)) return error;
+  if (/SyntaxError|not a valid|Failed to execute|is not a valid XPath|The string .* is not/i.test(error.message)) {
+    return new ApiError('ERR::SCRAPE::DOM_SELECTOR_INVALID', `The ${describe(target)} is not valid: ${error.message}`);
   }
   return new ApiError(
     'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
-    `Looking for the ${describe(target)} failed: ${message.split('\n')[0]}`,
+    `Looking for the ${describe(target)} failed: ${error.message}`,
   );
 }
 
-async function waitForElement(page: Page, target: CaptureArea, deadline: JobDeadline): Promise<void> {
-  const budget = Math.max(1, deadline.remaining() - CAPTURE_RESERVE_MS);
+async function waitForElement(world: IsolatedWorld, target: CaptureArea, scope: AttemptScope): Promise<void> {
+  const budget = Math.max(1, scope.remaining() - CAPTURE_RESERVE_MS);
+  let found: boolean;
   try {
-    await deadline.run(locate(page, target).waitFor({ state: 'visible', timeout: budget }));
+    found = await world.evaluate<boolean>(
+      `(async (target, budget) => {
+        const find = ${FIND_ELEMENT};
+        const visible = (el) => {
+          if (!el || !el.isConnected) return false;
+          const style = getComputedStyle(el);
+          if (style.visibility === 'hidden' || style.display === 'none') return false;
+          const rect = el.getBoundingClientRect();
+          return rect.width > 0 && rect.height > 0;
+        };
+        find(target);
+        const until = Date.now() + budget;
+        while (Date.now() < until) {
+          if (visible(find(target))) return true;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return false;
+      })(${JSON.stringify(target)}, ${budget})`,
+      { awaitPromise: true },
+    );
   } catch (error) {
-    throw selectorError(error, target, `within ${budget} ms (wait_for_selector)`);
+    throw selectorError(error, target);
+  }
+  if (!found) {
+    throw new ApiError(
+      'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND',
+      `No visible element matched the ${describe(target)} within ${budget} ms (wait_for_selector)`,
+    );
   }
 }
 
-async function autoScroll(page: Page, deadline: JobDeadline): Promise<void> {
-  const budget = Math.max(0, deadline.remaining() - CAPTURE_RESERVE_MS);
-  await deadline.run(
-    page.evaluate(async (budgetMs: number) => {
-      const until = Date.now() + budgetMs;
-      const pause = () => new Promise((resolve) => setTimeout(resolve, 100));
-      for (let step = 0; step < 200 && Date.now() < until; step += 1) {
-        const before = window.scrollY;
-        window.scrollBy(0, window.innerHeight);
-        await pause();
-        if (
-          window.scrollY === before &&
-          window.innerHeight + window.scrollY >= document.documentElement.scrollHeight
-        )
-          break;
+/**
+ * auto_scroll: scrolls to the end one screen at a time (the page may grow as it goes), waits for the lazy
+ * images and content the scroll woke up, then returns to the top.
+ */
+async function autoScroll(world: IsolatedWorld, scope: AttemptScope): Promise<void> {
+  const budget = Math.max(0, scope.remaining() - CAPTURE_RESERVE_MS);
+  await world.evaluate(
+    `(async (budget) => {
+      const until = Date.now() + budget;
+      const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      const root = document.scrollingElement || document.documentElement;
+      for (let step = 0; step < 500 && Date.now() < until; step += 1) {
+        const before = root.scrollTop;
+        window.scrollBy(0, Math.max(200, Math.floor(window.innerHeight * 0.9)));
+        await pause(120);
+        if (root.scrollTop === before && window.innerHeight + root.scrollTop >= root.scrollHeight - 2) {
+          await pause(250);
+          if (window.innerHeight + root.scrollTop >= root.scrollHeight - 2) break;
+        }
       }
+      const pending = () => [...document.images].filter((img) => !img.complete && img.loading !== 'lazy-never');
+      const imagesUntil = Math.min(until, Date.now() + 5000);
+      while (pending().length > 0 && Date.now() < imagesUntil) await pause(100);
       window.scrollTo(0, 0);
-      await pause();
-    }, budget),
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await pause(50);
+      return true;
+    })(${budget})`,
+    { awaitPromise: true },
   );
 }
 
-async function screenshot(page: Page, cdp: CDPSession, request: ScreenshotRequest): Promise<Buffer> {
-  const format = request.format === 'jpg' ? 'jpeg' : request.format === 'webp' ? 'webp' : 'png';
-  const quality = format === 'png' ? undefined : QUALITY;
-  const base = { format, ...(quality === undefined ? {} : { quality }), optimizeForSpeed: true } as const;
-  let params: Record<string, unknown> = base;
-  if (request.capture.kind === 'fullpage') {
-    const metrics = await cdp.send('Page.getLayoutMetrics');
-    const height = Math.min(Math.ceil(metrics.cssContentSize.height), MAX_FULLPAGE_HEIGHT);
-    const width = request.width;
-    params = {
-      ...base,
-      captureBeyondViewport: true,
-      clip: { x: 0, y: 0, width, height: Math.max(height, 1), scale: 1 },
-    };
-  } else if (request.capture.kind !== 'viewport') {
-    const target = request.capture;
-    const element = locate(page, target);
-    let box: { x: number; y: number; width: number; height: number } | null;
-    try {
-      await element.waitFor({ state: 'attached', timeout: 2_000 });
-      box = await element.evaluate((node: Element) => {
-        const rect = node.getBoundingClientRect();
-        return {
-          x: rect.left + window.scrollX,
-          y: rect.top + window.scrollY,
-          width: rect.width,
-          height: rect.height,
-        };
-      });
-    } catch (error) {
-      throw selectorError(error, target, '(capture)');
-    }
-    if (!box || box.width < 1 || box.height < 1) {
-      throw new ApiError(
-        'ERR::SCRAPE::DOM_SELECTOR_INVISIBLE',
-        `The element matched by the ${describe(target)} has no size on the page`,
-      );
-    }
-    params = {
-      ...base,
-      captureBeyondViewport: true,
-      clip: {
-        x: box.x,
-        y: box.y,
-        width: box.width,
-        height: Math.min(box.height, MAX_FULLPAGE_HEIGHT),
-        scale: 1,
-      },
-    };
+interface Shot {
+  /** One image in the CDP format, or sections to stitch (PNG). */
+  data: Buffer;
+  cdpFormat: 'jpeg' | 'png' | 'webp';
+  sections?: Array<{ data: Buffer; top: number }>;
+  width: number;
+  height: number;
+  truncatedFromHeight?: number;
+}
+
+function cdpFormatFor(format: ImageFormat): 'jpeg' | 'png' | 'webp' {
+  return format === 'jpg' ? 'jpeg' : format === 'webp' ? 'webp' : 'png';
+}
+
+async function screenshot(
+  session: CdpSession,
+  world: IsolatedWorld,
+  request: ScreenshotRequest,
+  scope: AttemptScope,
+  settings: CaptureSettings,
+): Promise<Shot> {
+  const cdpFormat = cdpFormatFor(request.format);
+  const base = { format: cdpFormat, ...(cdpFormat === 'png' ? {} : { quality: QUALITY }), optimizeForSpeed: true };
+  const area = request.capture;
+  if (area.kind === 'viewport') {
+    const data = await captureOnce(session, scope, base);
+    return { data, cdpFormat, width: request.width, height: request.height };
   }
-  return Buffer.from(await captureWithRetry(page, cdp, params), 'base64');
+  if (area.kind === 'fullpage' || area.kind === 'vertical') {
+    const metrics = await scope.run(
+      session.send<{ cssContentSize: { width: number; height: number } }>('Page.getLayoutMetrics'),
+    );
+    const contentHeight = Math.max(1, Math.ceil(metrics.cssContentSize.height));
+    const contentWidth = Math.ceil(metrics.cssContentSize.width);
+    let maxHeight = settings.maxFullpageHeight;
+    let maxWidth = SINGLE_CAPTURE_LIMIT;
+    if (request.format === 'webp') {
+      maxHeight = Math.min(maxHeight, WEBP_MAX_DIMENSION);
+      maxWidth = WEBP_MAX_DIMENSION;
+    }
+    // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
+    const width = area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
+    const height = Math.min(contentHeight, maxHeight);
+    const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
+    if (height <= SINGLE_CAPTURE_LIMIT) {
+      const data = await captureOnce(session, scope, {
+        ...base,
+        captureBeyondViewport: true,
+        clip: { x: 0, y: 0, width, height, scale: 1 },
+      });
+      return { data, cdpFormat, width, height, ...truncated };
+    }
+    // Taller than one capture can hold: sections, stitched with sharp.
+    const sections: Array<{ data: Buffer; top: number }> = [];
+    for (let top = 0; top < height; top += SECTION_HEIGHT) {
+      const sectionHeight = Math.min(SECTION_HEIGHT, height - top);
+      const data = await captureOnce(session, scope, {
+        format: 'png',
+        optimizeForSpeed: true,
+        captureBeyondViewport: true,
+        clip: { x: 0, y: top, width, height: sectionHeight, scale: 1 },
+      });
+      sections.push({ data, top });
+    }
+    return { data: Buffer.alloc(0), cdpFormat: 'png', sections, width, height, ...truncated };
+  }
+  // An element: its box in page coordinates.
+  let box: { x: number; y: number; width: number; height: number } | null;
+  try {
+    box = await world.evaluate(
+      `(async (target) => {
+        const find = ${FIND_ELEMENT};
+        let element = find(target);
+        const until = Date.now() + 2000;
+        while (!element && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          element = find(target);
+        }
+        if (!element) return null;
+        const rect = element.getBoundingClientRect();
+        return { x: rect.left + window.scrollX, y: rect.top + window.scrollY, width: rect.width, height: rect.height };
+      })(${JSON.stringify(area)})`,
+      { awaitPromise: true },
+    );
+  } catch (error) {
+    throw selectorError(error, area);
+  }
+  if (!box) {
+    throw new ApiError('ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND', `No element matched the ${describe(area)} (capture)`);
+  }
+  if (box.width < 1 || box.height < 1) {
+    throw new ApiError(
+      'ERR::SCRAPE::DOM_SELECTOR_INVISIBLE',
+      `The element matched by the ${describe(area)} has no size on the page`,
+    );
+  }
+  const height = Math.min(box.height, SINGLE_CAPTURE_LIMIT);
+  const width = Math.min(box.width, SINGLE_CAPTURE_LIMIT);
+  const data = await captureOnce(session, scope, {
+    ...base,
+    captureBeyondViewport: true,
+    clip: { x: box.x, y: box.y, width, height, scale: 1 },
+  });
+  return { data, cdpFormat, width: Math.round(width), height: Math.round(height) };
 }
 
 /**
  * Chromium answers "Unable to capture screenshot" when asked before the page has produced its first
- * compositor frame (seen on the first capture after a browser launch). Waiting for two animation frames
- * and asking again fixes it; other errors are not retried.
+ * compositor frame (seen on the first capture after a launch). Waiting two animation frames and asking
+ * again fixes it; other errors are not retried.
  */
-async function captureWithRetry(
-  page: Page,
-  cdp: CDPSession,
-  params: Record<string, unknown>,
-): Promise<string> {
+async function captureOnce(session: CdpSession, scope: AttemptScope, params: Record<string, unknown>): Promise<Buffer> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = (await cdp.send('Page.captureScreenshot', params)) as { data: string };
-      return result.data;
+      const result = await scope.run(session.send<{ data: string }>('Page.captureScreenshot', params));
+      return Buffer.from(result.data, 'base64');
     } catch (error) {
       if (attempt >= 3 || !/Unable to capture screenshot/i.test((error as Error).message)) throw error;
-      await page.evaluate(
-        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
-      );
+      await scope
+        .run(
+          session.send('Runtime.evaluate', {
+            expression: 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
+            awaitPromise: true,
+          }),
+        )
+        .catch(() => undefined);
     }
+  }
+}
+
+/** png, jpeg and webp come straight from Chromium; gif (and stitched tall pages) go through sharp. */
+async function encode(shot: Shot, format: ImageFormat): Promise<Buffer> {
+  if (!shot.sections && format !== 'gif') return shot.data;
+  let image: sharp.Sharp;
+  if (shot.sections) {
+    image = sharp({
+      create: { width: shot.width, height: shot.height, channels: 3, background: { r: 255, g: 255, b: 255 } },
+      limitInputPixels: false,
+    }).composite(shot.sections.map((section) => ({ input: section.data, top: section.top, left: 0 })));
+  } else {
+    image = sharp(shot.data);
+  }
+  switch (format) {
+    case 'jpg':
+      return image.jpeg({ quality: QUALITY }).toBuffer();
+    case 'webp':
+      return image.webp({ quality: QUALITY }).toBuffer();
+    case 'gif':
+      return image.gif().toBuffer();
+    default:
+      return image.png().toBuffer();
   }
 }

@@ -7,8 +7,10 @@ import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
 import accountRoute from './routes/account.js';
 import healthRoute from './routes/health.js';
+import metricsRoute from './routes/metrics.js';
 import homeRoute from './routes/home.js';
 import screenshotRoute from './routes/screenshot.js';
+import webhooksRoute from './routes/webhooks.js';
 
 /** Builds the HTTP app over the services. The OpenAPI document is generated from the route schemas. */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -63,7 +65,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
 
   await app.register(homeRoute(services));
   await app.register(healthRoute(services));
+  await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
   await app.register(accountRoute(services));
+  await app.register(webhooksRoute(services));
   return app;
 }

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, isApiError } from '../errors.js';
-
-export const DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
+import { ApiError, ERROR_DOCS_BASE, errorBody, isApiError } from '../errors.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -21,7 +19,7 @@ export function sendApiError(
 ): FastifyReply {
   const errorId = randomUUID();
   const { httpStatus, retryable, description } = error.definition;
-  const doc = `${DOCS_BASE}/${error.code}`;
+  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
   const headers: Record<string, string> = {
     'content-type': JSON_CONTENT_TYPE,
     'x-scrapfly-reject-code': error.code,
@@ -36,17 +34,7 @@ export function sendApiError(
   return reply
     .code(httpStatus)
     .headers(headers)
-    .send(
-      jsonBytes({
-        code: error.code,
-        error_id: errorId,
-        http_code: httpStatus,
-        links: { 'Related Error Doc': doc },
-        message: error.code,
-        reason: error.reason,
-        retryable,
-      }),
-    );
+    .send(jsonBytes(errorBody(error, errorId)));
 }
 
 /** Scrapfly's generic auth failure shape; the SDKs turn a 401 into BadApiKeyError. */

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
+import { formatCountrySpec, parseCountrySpec } from '../engine/country.js';
 
 /**
  * A screenshot job's parameters, normalised once from the query string (compat.md §1). Everything after
@@ -25,6 +27,8 @@ export type VisionDeficiency = (typeof VISION_DEFICIENCIES)[number];
 export type CaptureArea =
   | { kind: 'viewport' }
   | { kind: 'fullpage' }
+  /** The whole height of the page at exactly the viewport width (fullpage also widens for wide pages). */
+  | { kind: 'vertical' }
   | { kind: 'selector'; selector: string }
   | { kind: 'xpath'; xpath: string };
 
@@ -42,8 +46,11 @@ export interface ScreenshotRequest {
   options: CaptureOption[];
   autoScroll: boolean;
   visionDeficiency: VisionDeficiency;
+  /** Canonical country spec (`us`, `us,ca`, `-gb`, `us:10,gb:5`), validated; picked per capture. */
   country: string | undefined;
   webhookName: string | undefined;
+  /** cache=true: a stored image of the same normalised request younger than ttlSeconds is served. */
+  cache?: { ttlSeconds: number; clear: boolean } | undefined;
 }
 
 export const LIMITS = {
@@ -56,6 +63,8 @@ export const LIMITS = {
   defaultRenderingWaitMs: 1_000,
   maxRenderingWaitMs: 60_000,
   maxJsBytes: 16 * 1024,
+  defaultCacheTtlSeconds: 86_400,
+  maxCacheTtlSeconds: 30 * 86_400,
 } as const;
 
 /** Every query parameter /screenshot understands; anything else is refused, so typos do not pass silently. */
@@ -121,6 +130,10 @@ export function parseScreenshotRequest(
   const options = parseOptions(get('options'));
   const waitSelector = get('wait_for_selector');
   const country = get('country');
+  const cache = parseBoolean(get('cache'), 'cache') ?? false;
+  // cache_ttl and cache_clear only count with cache=true (compat.md §1), but are still validated.
+  const cacheTtl = parseSeconds(get('cache_ttl'), 'cache_ttl', 1, LIMITS.maxCacheTtlSeconds);
+  const cacheClear = parseBoolean(get('cache_clear'), 'cache_clear') ?? false;
 
   return {
     url: target.url.href,
@@ -137,8 +150,9 @@ export function parseScreenshotRequest(
     options,
     autoScroll: parseBoolean(get('auto_scroll'), 'auto_scroll') ?? false,
     visionDeficiency: oneOf(get('vision_deficiency') ?? 'none', VISION_DEFICIENCIES, 'vision_deficiency'),
-    country: country === undefined || country === '' ? undefined : country.toLowerCase(),
+    country: country === undefined || country === '' ? undefined : formatCountrySpec(parseCountrySpec(country)),
     webhookName: get('webhook_name') || undefined,
+    cache: cache ? { ttlSeconds: cacheTtl ?? LIMITS.defaultCacheTtlSeconds, clear: cacheClear } : undefined,
   };
 }
 
@@ -177,6 +191,16 @@ function parseInteger(value: string | undefined, name: string, min: number, max:
   return number;
 }
 
+function parseSeconds(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) throw configError(`The ${name} parameter "${value}" must be a whole number of seconds`);
+  const number = Number(value);
+  if (number < min || number > max) {
+    throw configError(`The ${name} parameter must be between ${min} and ${max} seconds; got ${number}`);
+  }
+  return number;
+}
+
 function parseBoolean(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
   if (value === 'true' || value === '1') return true;
@@ -202,9 +226,10 @@ export function parseElementTarget(value: string): CaptureArea {
 
 function parseCaptureArea(value: string, name: string): CaptureArea {
   if (value === '')
-    throw configError(`The ${name} parameter is empty; use viewport, fullpage, a CSS selector or an XPath`);
+    throw configError(`The ${name} parameter is empty; use viewport, fullpage, vertical, a CSS selector or an XPath`);
   if (value === 'viewport') return { kind: 'viewport' };
   if (value === 'fullpage') return { kind: 'fullpage' };
+  if (value === 'vertical') return { kind: 'vertical' };
   return parseElementTarget(value);
 }
 
@@ -226,4 +251,27 @@ function parseJs(value: string | undefined): string | undefined {
   const script = decoded.toString('utf8');
   if (script.includes('\uFFFD')) throw configError('The js parameter does not decode to UTF-8 text');
   return script;
+}
+
+/**
+ * The cache key of a request: SHA-256 over what changes the image (url, format, area, size, waits, script,
+ * options, scroll, vision, country), with options sorted. timeout, webhook_name and the cache parameters
+ * themselves do not change the picture and are left out.
+ */
+export function cacheKeyOf(request: ScreenshotRequest): string {
+  const normalised = {
+    url: request.url,
+    format: request.format,
+    capture: request.capture,
+    width: request.width,
+    height: request.height,
+    renderingWaitMs: request.renderingWaitMs,
+    waitForSelector: request.waitForSelector ?? null,
+    js: request.js ?? null,
+    options: [...request.options].sort(),
+    autoScroll: request.autoScroll,
+    visionDeficiency: request.visionDeficiency,
+    country: request.country ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
 }

@@ -8,12 +8,18 @@ import type { Clock } from '../clock.js';
 import type { EgressGuard } from '../egress/guard.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import { capture, contextOptionsFor, type CaptureResult } from '../engine/capture.js';
+import { capture, type CaptureResult, type CaptureSettings } from '../engine/capture.js';
+import { parseCountrySpec, pickCountry } from '../engine/country.js';
+import type { CountryEgress, CountryRoute } from '../engine/country-egress.js';
 import { JobDeadline } from '../engine/deadline.js';
 import { ApiError, isApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
-import type { ScreenshotRequest } from './screenshot-request.js';
+import type { ScreenshotCache } from '../results/screenshot-cache.js';
+import { cacheKeyOf, type ScreenshotRequest } from './screenshot-request.js';
+
+export type CacheStatus = 'HIT' | 'MISS';
 
 export interface ScreenshotOutcome {
   logUuid: string;
@@ -23,6 +29,12 @@ export interface ScreenshotOutcome {
   durationMs: number;
   screenshotUrl: string;
   result: CaptureResult;
+  /** Set when the request asked for cache=true: whether the image came from the cache (HIT costs 0). */
+  cache: CacheStatus | undefined;
+  /** Country whose egress proxy was used, when `country` was given. */
+  country: string | undefined;
+  /** Extra response headers for the route to send as they are (X-Scrapfly-Cache-Status, ...). */
+  headers: Record<string, string>;
 }
 
 /** What a failed capture still tells the caller: the log to look at and the credits left. */
@@ -47,11 +59,40 @@ export interface ScreenshotServiceDeps {
   clock: Clock;
   publicUrl: string;
   logger: Logger;
+  /** Engine settings of the captures (images, full-page ceiling, banner wait). */
+  capture?: Omit<CaptureSettings, 'egressFailure'>;
+  cache?: ScreenshotCache;
+  countries?: CountryEgress;
+  metrics?: Metrics;
 }
 
-/** Takes a synchronous screenshot for a caller: limits, egress check, capture, storage, billing, log. */
+interface Rendered {
+  result: CaptureResult;
+  blobKey: string;
+  country: string | undefined;
+}
+
+const DEFAULT_CAPTURE: Omit<CaptureSettings, 'egressFailure'> = {
+  loadImages: true,
+  maxFullpageHeight: 40_000,
+  bannerWaitMs: 2_500,
+};
+
+/**
+ * Takes a screenshot for a caller: limits, egress check, capture, storage, billing, log. With cache=true an
+ * image of the same normalised request younger than cache_ttl is served from the blob store at no cost, and
+ * identical requests in flight at once share one render.
+ */
 export class ScreenshotService {
+  /** Renders in flight by project + env + cache key (cache=true only). */
+  private readonly inFlight = new Map<string, Promise<Rendered>>();
+
   constructor(private readonly deps: ScreenshotServiceDeps) {}
+
+  /** The service's Prometheus metrics (GET /metrics), when wired. */
+  get metrics(): Metrics | undefined {
+    return this.deps.metrics;
+  }
 
   resultUrl(logUuid: string): string {
     return `${this.deps.publicUrl}/screenshot/result/${logUuid}`;
@@ -64,51 +105,82 @@ export class ScreenshotService {
     );
   }
 
-  async take(caller: Caller, request: ScreenshotRequest): Promise<ScreenshotOutcome> {
+  /** `logUuid` is given for asynchronous jobs, whose log row was written when the job was accepted. */
+  async take(
+    caller: Caller,
+    request: ScreenshotRequest,
+    options: { logUuid?: string } = {},
+  ): Promise<ScreenshotOutcome> {
     const startedAt = Date.now();
-    const logUuid = ulid();
+    const logUuid = options.logUuid ?? ulid();
     const { project } = caller;
-    this.refuseUnsupported(caller, request);
-    const used = await this.deps.credits.used(project.id);
-    if (used + SCREENSHOT_COST > project.limits.monthlyCredits) {
-      throw new ApiError(
-        'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
-        `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; a screenshot costs ${SCREENSHOT_COST}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
-      );
-    }
-    const release = this.deps.concurrency.acquire(project.id, project.limits.concurrency);
-    const deadline = new JobDeadline(startedAt, request.timeoutMs);
+    let cost = 0;
     try {
-      const result = await this.capture(request, deadline);
-      const blobKey = await this.deps.blobs.put(result.image);
-      const remaining =
-        project.limits.monthlyCredits - (await this.deps.credits.charge(project.id, SCREENSHOT_COST));
-      const durationMs = Date.now() - startedAt;
-      await this.deps.logs.record({
-        ...this.logBase(caller, request, logUuid, durationMs),
-        http_status: 200,
-        cost: SCREENSHOT_COST,
-        upstream_status: result.upstreamStatus,
-        final_url: result.finalUrl,
-        blob_key: blobKey,
-        content_type: result.contentType,
-      });
-      return {
-        logUuid,
-        cost: SCREENSHOT_COST,
-        remainingCredits: Math.max(0, remaining),
-        projectConcurrency: {
-          usage: this.deps.concurrency.usage(project.id),
-          limit: project.limits.concurrency,
-        },
-        durationMs,
-        screenshotUrl: this.resultUrl(logUuid),
-        result,
-      };
+      this.refuseUnsupported(caller, request);
+      const country = this.pickCountry(request);
+      const requestKey = request.cache ? cacheKeyOf(request) : undefined;
+      const cacheKey = requestKey ? `${project.id}|${caller.env}|${requestKey}` : undefined;
+
+      // 1. A stored image within cache_ttl: served at no cost, no browser involved.
+      if (request.cache && requestKey && cacheKey && !request.cache.clear) {
+        const hit = await this.findCached(caller, request, requestKey);
+        if (hit) return await this.succeed(caller, request, logUuid, startedAt, hit, 0, 'HIT');
+        // 2. The same request is rendering right now: share its image.
+        const running = this.inFlight.get(cacheKey);
+        if (running) {
+          const shared = await running.catch((error: unknown) => {
+            throw isApiError(error) ? error : this.internal(error);
+          });
+          await this.deps.blobs.touch(shared.blobKey);
+          return await this.succeed(caller, request, logUuid, startedAt, shared, 0, 'HIT');
+        }
+      }
+
+      // 3. A render of our own, billed.
+      const used = await this.deps.credits.used(project.id);
+      if (used + SCREENSHOT_COST > project.limits.monthlyCredits) {
+        throw new ApiError(
+          'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
+          `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; a screenshot costs ${SCREENSHOT_COST}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
+        );
+      }
+      const release = this.deps.concurrency.acquire(project.id, project.limits.concurrency);
+      try {
+        const rendering = this.render(request, startedAt, country);
+        if (cacheKey) {
+          this.inFlight.set(cacheKey, rendering);
+          rendering.catch(() => {});
+        }
+        let rendered: Rendered;
+        try {
+          rendered = await rendering;
+        } catch (error) {
+          // A failure that reached the page is billed (ERROR_CATALOGUE.billed), as Scrapfly does.
+          if (isApiError(error) && error.definition.billed) cost = SCREENSHOT_COST;
+          throw error;
+        } finally {
+          if (cacheKey && this.inFlight.get(cacheKey) === rendering) this.inFlight.delete(cacheKey);
+        }
+        if (requestKey && this.deps.cache) {
+          await this.deps.cache
+            .store(project.id, caller.env, requestKey, {
+              blobKey: rendered.blobKey,
+              contentType: rendered.result.contentType,
+              upstreamStatus: rendered.result.upstreamStatus,
+              finalUrl: rendered.result.finalUrl,
+              createdAt: this.deps.clock.now(),
+            })
+            .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not index a cached image'));
+        }
+        return await this.succeed(caller, request, logUuid, startedAt, rendered, SCREENSHOT_COST, cacheKey ? 'MISS' : undefined);
+      } finally {
+        release();
+      }
     } catch (caught) {
+      if (caught instanceof ScreenshotFailure) throw caught;
       const error = isApiError(caught) ? caught : this.internal(caught);
-      const cost = error.definition.billed ? SCREENSHOT_COST : 0;
-      if (cost > 0) await this.deps.credits.charge(project.id, cost);
+      if (cost > 0) await this.deps.credits.charge(project.id, cost).catch(() => undefined);
+      this.deps.metrics?.recordJob(error.code);
       await this.deps.logs
         .record({
           ...this.logBase(caller, request, logUuid, Date.now() - startedAt),
@@ -121,21 +193,116 @@ export class ScreenshotService {
           this.deps.logger.error({ err: logError }, 'could not record a failed capture'),
         );
       throw new ScreenshotFailure(error, logUuid, cost);
-    } finally {
-      deadline.dispose();
-      release();
     }
   }
 
-  private async capture(request: ScreenshotRequest, deadline: JobDeadline): Promise<CaptureResult> {
-    // Checked here first so that a refused or unknown host answers at once with a precise error; the proxy
-    // checks again (and pins) on every request the page makes, redirects included.
-    await deadline.run(this.deps.guard.pinTarget(request.hostname));
-    return this.deps.pool.withContext(
-      contextOptionsFor(request),
-      deadline.startedAt + deadline.timeoutMs,
-      (context) => capture(context, request, deadline, this.deps.proxy),
-    );
+  private async findCached(caller: Caller, request: ScreenshotRequest, requestKey: string): Promise<Rendered | undefined> {
+    if (!this.deps.cache || !request.cache) return undefined;
+    const notBefore = this.deps.clock.now() - request.cache.ttlSeconds * 1000;
+    const entry = await this.deps.cache.find(caller.project.id, caller.env, requestKey, notBefore);
+    if (!entry) return undefined;
+    const image = await this.deps.blobs.get(entry.blobKey);
+    if (!image) return undefined;
+    // A new reference to the blob: its retention starts again.
+    await this.deps.blobs.touch(entry.blobKey);
+    return {
+      blobKey: entry.blobKey,
+      country: undefined,
+      result: {
+        image,
+        contentType: entry.contentType,
+        upstreamStatus: entry.upstreamStatus,
+        finalUrl: entry.finalUrl,
+        timings: { navigationMs: 0, waitMs: 0, captureMs: 0, encodeMs: 0 },
+      },
+    };
+  }
+
+  /** Runs the capture on the pool (under the request's deadline) and stores the image. */
+  private async render(request: ScreenshotRequest, startedAt: number, country: string | undefined): Promise<Rendered> {
+    const deadline = new JobDeadline(startedAt, request.timeoutMs);
+    try {
+      // Checked here first so that a refused or unknown host answers at once with a precise error; the proxy
+      // checks again (and pins) on every request the page makes, redirects included.
+      await deadline.run(this.deps.guard.pinTarget(request.hostname));
+      let route: CountryRoute | undefined;
+      if (country && this.deps.countries) route = await deadline.run(this.deps.countries.route(country));
+      const settings: CaptureSettings = {
+        ...(this.deps.capture ?? DEFAULT_CAPTURE),
+        egressFailure: (hostname) => route?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
+      };
+      const result = await this.deps.pool.withPage({ proxyServer: route?.server }, deadline, (job) =>
+        capture(job, request, settings),
+      );
+      const blobKey = await this.deps.blobs.put(result.image);
+      this.deps.metrics?.recordJob('success', (Date.now() - startedAt) / 1000, {
+        format: request.format,
+        capture: request.capture.kind,
+      });
+      return { result, blobKey, country };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async succeed(
+    caller: Caller,
+    request: ScreenshotRequest,
+    logUuid: string,
+    startedAt: number,
+    rendered: Rendered,
+    cost: number,
+    cache: CacheStatus | undefined,
+  ): Promise<ScreenshotOutcome> {
+    const { project } = caller;
+    const { result } = rendered;
+    if (cache === 'HIT') this.deps.metrics?.recordJob('cache_hit');
+    const remaining =
+      project.limits.monthlyCredits -
+      (cost > 0 ? await this.deps.credits.charge(project.id, cost) : await this.deps.credits.used(project.id));
+    const durationMs = Date.now() - startedAt;
+    await this.deps.logs.record({
+      ...this.logBase(caller, request, logUuid, durationMs),
+      http_status: 200,
+      cost,
+      upstream_status: result.upstreamStatus,
+      final_url: result.finalUrl,
+      blob_key: rendered.blobKey,
+      content_type: result.contentType,
+    });
+    const headers: Record<string, string> = {};
+    if (cache) headers['x-scrapfly-cache-status'] = cache;
+    if (rendered.country) headers['x-snapwire-country'] = rendered.country;
+    if (result.truncatedFromHeight) headers['x-snapwire-truncated-from-height'] = String(result.truncatedFromHeight);
+    return {
+      logUuid,
+      cost,
+      remainingCredits: Math.max(0, remaining),
+      projectConcurrency: {
+        usage: this.deps.concurrency.usage(project.id),
+        limit: project.limits.concurrency,
+      },
+      durationMs,
+      screenshotUrl: this.resultUrl(logUuid),
+      result,
+      cache,
+      country: rendered.country,
+      headers,
+    };
+  }
+
+  /** The country of this capture, picked among the configured ones; a clear 400 when there is none. */
+  private pickCountry(request: ScreenshotRequest): string | undefined {
+    if (request.country === undefined) return undefined;
+    const configured = this.deps.countries?.countries() ?? [];
+    const spec = parseCountrySpec(request.country);
+    if (configured.length === 0) {
+      throw new ApiError(
+        'ERR::SCRAPE::CONFIG_ERROR',
+        `No egress proxy is configured for country "${request.country}" on this Snapwire host (none is configured); drop the country parameter or ask the operator to configure one (SNAPWIRE_COUNTRY_PROXIES)`,
+      );
+    }
+    return pickCountry(spec, configured);
   }
 
   private refuseUnsupported(caller: Caller, request: ScreenshotRequest): void {
@@ -143,12 +310,6 @@ export class ScreenshotService {
       throw new ApiError(
         'ERR::WEBHOOK::NOT_FOUND',
         `No webhook named "${request.webhookName}" exists in project "${caller.project.name}" (${caller.env}); create it first or drop webhook_name for a synchronous capture`,
-      );
-    }
-    if (request.country !== undefined) {
-      throw new ApiError(
-        'ERR::SCRAPE::CONFIG_ERROR',
-        `No egress proxy is configured for country "${request.country}" on this Snapwire host; drop the country parameter or ask the operator to configure one`,
       );
     }
   }

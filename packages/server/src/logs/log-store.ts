@@ -7,8 +7,30 @@ export type ScreenshotLog = ScreenshotLogsTable;
 export class LogStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Writes a log record; an asynchronous job's pending record (same log_uuid) is completed in place. */
   async record(log: ScreenshotLog): Promise<void> {
-    await this.db.insertInto('screenshot_logs').values(log).execute();
+    const { log_uuid: _key, ...rest } = log;
+    await this.db
+      .insertInto('screenshot_logs')
+      .values(log)
+      .onConflict((oc) => oc.column('log_uuid').doUpdateSet(rest))
+      .execute();
+  }
+
+  /** Completes a pending record with an error that happened before any capture. */
+  async fail(
+    projectId: string,
+    logUuid: string,
+    httpStatus: number,
+    code: string,
+    reason: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('screenshot_logs')
+      .set({ http_status: httpStatus, error_code: code, error_reason: reason })
+      .where('log_uuid', '=', logUuid)
+      .where('project_id', '=', projectId)
+      .execute();
   }
 
   /** A log of one project; another project's log is simply not found. */

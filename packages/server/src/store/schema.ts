@@ -44,6 +44,74 @@ export interface ScreenshotLogsTable {
   blob_key: string | null;
   content_type: string | null;
   created_at: number;
+  /** Set for asynchronous captures: the job that delivers this log's result. */
+  job_uuid?: string | null;
+}
+
+export interface WebhooksTable {
+  uuid: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  name: string;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  enabled: number;
+  disable_reason: string | null;
+  consecutive_failed_count: number;
+  queue_limit: number | null;
+  max_concurrency: number | null;
+  timeout_ms: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type JobState = 'queued' | 'delivering' | 'done' | 'failed';
+
+export interface JobsTable {
+  id: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  webhook_uuid: string;
+  resource_type: 'screenshot' | 'ping';
+  log_uuid: string | null;
+  /** The normalised request as JSON (for ping: the ping body). */
+  request: string;
+  state: JobState;
+  run_at: number;
+  delivery_attempts: number;
+  capture_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  /** The exact bytes to deliver (image or error JSON), kept in the blob store; signed as stored. */
+  payload_blob: string | null;
+  payload_content_type: string | null;
+  payload_headers: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  job_id: string;
+  webhook_uuid: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  success: number;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
+export interface ProjectEventsTable {
+  id: string;
+  project_id: string;
+  kind: string;
+  message: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -51,6 +119,10 @@ export interface Database {
   api_keys: ApiKeysTable;
   credit_usage: CreditUsageTable;
   screenshot_logs: ScreenshotLogsTable;
+  webhooks: WebhooksTable;
+  jobs: JobsTable;
+  webhook_attempts: WebhookAttemptsTable;
+  project_events: ProjectEventsTable;
 }
 
 export type { Generated };

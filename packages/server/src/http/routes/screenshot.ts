@@ -10,7 +10,7 @@ import {
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
-import { sendApiError } from '../errors.js';
+import { JSON_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 
 // Every parameter is a plain optional string here (documented for OpenAPI); parseScreenshotRequest does the
 // real validation so that each mistake gets a catalogue error whose reason says what to fix.
@@ -54,6 +54,19 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       if (!caller) return reply;
       const started = Date.now();
       const parsed = parseScreenshotRequest(request.query as Record<string, string>, services.settings);
+      if (parsed.webhookName !== undefined) {
+        // Asynchronous: the job is committed (with its log row) before this 201 goes out.
+        const accepted = await services.asyncScreenshots.accept(caller, parsed);
+        return reply
+          .code(201)
+          .headers({
+            'content-type': JSON_CONTENT_TYPE,
+            'x-scrapfly-log-uuid': accepted.log_uuid,
+            'x-scrapfly-log-url': accepted.log_url,
+            'x-request-id': request.id,
+          })
+          .send(jsonBytes(accepted));
+      }
       try {
         const outcome = await services.screenshots.take(caller, parsed);
         const { result } = outcome;

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
+import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
+
+const run = promisify(execFile);
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+const SECRET = 'listen-test-secret-0123456789';
+
+describe('snapwire shot and snapwire listen against a running service', () => {
+  let service: TestService;
+  let fixtures: FixtureServer;
+  let listener: ChildProcess;
+  let listenerUrl: string;
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-listen-'));
+
+  before(async () => {
+    fixtures = await startFixtureServer();
+    service = await startService();
+    listener = spawn(process.execPath, [CLI, 'listen', '--secret', SECRET, '--out', outDir, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    listenerUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('listener did not start')), 10_000);
+      listener.stdout!.on('data', (chunk: Buffer) => {
+        const match = /Listening for webhook deliveries at (\S+)/.exec(chunk.toString());
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+    });
+  });
+  after(async () => {
+    listener?.kill('SIGTERM');
+    await service?.close();
+    await fixtures?.close();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('shot saves the image with the extension of its format', async () => {
+    const file = path.join(outDir, 'page.png');
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'shot',
+      `${fixtures.origin}/solid`,
+      '--format',
+      'png',
+      '--resolution',
+      '800x600',
+      '-o',
+      file,
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ]);
+    assert.match(stdout, /page\.png: \d+ bytes, upstream 200/);
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG');
+  });
+
+  it('shot explains an API error without a stack trace', async () => {
+    await assert.rejects(
+      run(process.execPath, [
+        CLI,
+        'shot',
+        'ftp://example.com/',
+        '--host',
+        service.baseUrl,
+        '--key',
+        LIVE_KEY,
+      ]),
+      (error: { stderr: string; code: number }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr, /ERR::SCRAPE::BAD_PROTOCOL: .*only http:\/\/ and https:\/\//);
+        return true;
+      },
+    );
+  });
+
+  it('listen verifies and saves what a webhook delivers', async () => {
+    const created = await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'local', url: listenerUrl, secret: SECRET }),
+    });
+    assert.equal(created.status, 201);
+    const accepted = await (
+      await fetch(
+        `${service.baseUrl}/screenshot?key=${LIVE_KEY}&webhook_name=local&format=webp&rendering_wait=0&url=${encodeURIComponent(`${fixtures.origin}/solid`)}`,
+      )
+    ).json();
+    const expected = path.join(outDir, `${accepted.job_uuid}.webp`);
+    const started = Date.now();
+    while (!fs.existsSync(`${accepted.job_uuid}.json`.replace(/^/, `${outDir}/`))) {
+      assert.ok(Date.now() - started < 20_000, 'the delivery arrived within 20 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const image = fs.readFileSync(expected);
+    assert.equal(image.subarray(8, 12).toString('latin1'), 'WEBP');
+    const meta = JSON.parse(fs.readFileSync(path.join(outDir, `${accepted.job_uuid}.json`), 'utf8'));
+    assert.equal(JSON.stringify(meta).includes('local'), true);
+  });
+});

@@ -1,0 +1,17 @@
+// Header names of webhook deliveries (compat.md §3), in the lower case Node gives them.
+export const WebhookHeader = {
+  signature: 'x-scrapfly-webhook-signature',
+  signatureLowercase: 'x-scrapfly-webhook-signature-lowercase',
+  env: 'x-scrapfly-webhook-env',
+  project: 'x-scrapfly-webhook-project',
+  name: 'x-scrapfly-webhook-name',
+  /** The webhook's uuid, the same on every delivery. */
+  webhookId: 'x-scrapfly-webhook-id',
+  /** The job uuid: the dedup key. */
+  jobId: 'x-scrapfly-webhook-job-id',
+  resourceType: 'x-scrapfly-webhook-resource-type',
+  logUuid: 'x-scrapfly-log-uuid',
+  logUrl: 'x-scrapfly-log-url',
+} as const;
+
+export type WebhookResourceType = 'screenshot' | 'scrape' | 'extraction' | 'crawl' | 'ping';

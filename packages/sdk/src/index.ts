@@ -1,0 +1,65 @@
+// @snapwire/sdk: client, typed errors, webhook signatures and receivers for Snapwire (and Scrapfly's
+// Screenshot API, which speaks the same wire format). Node built-ins only.
+
+export {
+  SnapwireClient,
+  type AccountData,
+  type RetryOptions,
+  type ScreenshotResult,
+  type SnapwireClientOptions,
+  type UsageCounter,
+  type WebhookEnqueued,
+} from './client.js';
+export {
+  BadApiKeyError,
+  SnapwireApiError,
+  SnapwireError,
+  apiErrorFromResponse,
+  parseRetryAfter,
+  type SnapwireApiErrorInit,
+} from './errors.js';
+export {
+  base64url,
+  buildScreenshotQuery,
+  type ScreenshotFormat,
+  type ScreenshotOption,
+  type ScreenshotParams,
+  type VisionDeficiency,
+} from './params.js';
+export { extensionFor, isJsonContentType } from './content-type.js';
+export { signPayload, verifySignature, type VerifySignatureInput, type WebhookBody } from './signature.js';
+export { WebhookHeader, type WebhookResourceType } from './headers.js';
+export { JobIdDedup } from './dedup.js';
+export {
+  DEFAULT_DEDUP_MAX_ENTRIES,
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  createWebhookReceiver,
+  type DeliveryCallback,
+  type DeliveryKind,
+  type DeliveryOutcome,
+  type RawDelivery,
+  type ReceiverLogger,
+  type WebhookDelivery,
+  type WebhookReceiver,
+  type WebhookReceiverOptions,
+} from './receiver.js';
+export {
+  createExpressWebhookMiddleware,
+  createFastifyWebhookHandler,
+  snapwireFastifyPlugin,
+  type ExpressNext,
+  type ExpressRequestLike,
+  type FastifyInstanceLike,
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+  type FastifyWebhookPluginOptions,
+} from './adapters.js';
+export {
+  fileStem,
+  runListener,
+  saveDelivery,
+  type RunListenerOptions,
+  type RunningListener,
+  type SavedDelivery,
+} from './listener.js';

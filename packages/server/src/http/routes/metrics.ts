@@ -1,0 +1,36 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Services } from '../../services.js';
+
+/**
+ * Prometheus metrics: jobs by outcome, capture latency, pool size, queue depth, browser restarts, plus the
+ * process defaults. Open unless SNAPWIRE_METRICS_TOKEN is set, then `Authorization: Bearer TOKEN` is needed.
+ */
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics',
+        description:
+          'Text exposition format. Needs `Authorization: Bearer <SNAPWIRE_METRICS_TOKEN>` when that setting is set.',
+        tags: ['operations'],
+      },
+    },
+    async (request, reply) => {
+      const token = services.settings.metricsToken;
+      if (token) {
+        const given = Buffer.from(String(request.headers.authorization ?? ''));
+        const expected = Buffer.from(`Bearer ${token}`);
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+          return reply.code(401).header('www-authenticate', 'Bearer').send('metrics need the bearer token\n');
+        }
+      }
+      const registry = services.screenshots.metrics?.registry;
+      if (!registry) return reply.code(404).send('metrics are not enabled\n');
+      return reply.header('content-type', registry.contentType).send(await registry.metrics());
+    },
+  );
+};
+
+export default route;

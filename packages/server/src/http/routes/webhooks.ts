@@ -1,0 +1,295 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Caller } from '../../accounts/projects.js';
+import { ApiError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { describeWebhook, type Webhook } from '../../webhooks/registry.js';
+import { authenticate } from '../auth.js';
+
+const keyQuery = z.object({
+  key: z.string().optional().describe('Project API key (LIVE or TEST: webhooks belong to one environment)'),
+});
+const nameParams = z.object({ name: z.string().describe('Webhook name or uuid') });
+const limits = {
+  queue_limit: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .nullable()
+    .optional()
+    .describe('Jobs that may wait at once (default: the plan)'),
+  max_concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .nullable()
+    .optional()
+    .describe('Deliveries in flight at once'),
+  timeout_ms: z
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .nullable()
+    .optional()
+    .describe('Per-attempt timeout in ms'),
+};
+const createBody = z.object({
+  name: z.string().describe('Unique within the project and environment'),
+  url: z.string().describe('http(s) URL that receives deliveries; checked by the egress guard'),
+  secret: z.string().optional().describe('Signing secret (16+ characters); generated when left out'),
+  ...limits,
+});
+const changeBody = z.object({
+  name: z.string().optional(),
+  url: z.string().optional(),
+  enabled: z.boolean().optional(),
+  ...limits,
+});
+
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  const { webhooks, asyncScreenshots, queue, settings, attempts } = services;
+
+  /** Authenticates, runs `work`, and answers its JSON (401 is answered by authenticate itself). */
+  const withCaller = async <T>(
+    request: { query: unknown },
+    reply: Parameters<typeof authenticate>[2],
+    work: (caller: Caller) => Promise<T>,
+  ) => {
+    const caller = await authenticate(services.projects, request as never, reply);
+    if (!caller) return reply;
+    return work(caller);
+  };
+
+  const show = async (caller: Caller, webhook: Webhook, revealSecret = false) =>
+    describeWebhook(webhook, {
+      revealSecret,
+      queueLimit: asyncScreenshots.queueLimitOf(caller, webhook),
+      queued: await queue.pendingCount(services.store.db, webhook.uuid),
+    });
+
+  const tags = ['webhooks'];
+
+  app.post(
+    '/webhooks',
+    {
+      schema: {
+        summary: 'Create a webhook (a ping delivery follows)',
+        tags,
+        querystring: keyQuery,
+        body: createBody,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const webhook = await webhooks.create(caller, request.body);
+        await asyncScreenshots.ping(caller, webhook);
+        return reply.code(201).send(await show(caller, webhook, true));
+      }),
+  );
+
+  app.get(
+    '/webhooks',
+    {
+      schema: { summary: "List webhooks of the key's project and environment", tags, querystring: keyQuery },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => ({
+        webhooks: await Promise.all((await webhooks.list(caller)).map((w) => show(caller, w))),
+      })),
+  );
+
+  app.get(
+    '/webhooks/:name',
+    {
+      schema: {
+        summary: 'Show a webhook',
+        tags,
+        params: nameParams,
+        querystring: keyQuery.extend({ reveal_secret: z.enum(['true', 'false']).optional() }),
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) =>
+        show(
+          caller,
+          await webhooks.require(caller, request.params.name),
+          request.query.reveal_secret === 'true',
+        ),
+      ),
+  );
+
+  app.patch(
+    '/webhooks/:name',
+    {
+      schema: {
+        summary: 'Change a webhook (name, url, enabled, limits)',
+        tags,
+        params: nameParams,
+        querystring: keyQuery,
+        body: changeBody,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const webhook = await webhooks.update(caller, request.params.name, request.body);
+        services.worker.wake();
+        return show(caller, webhook);
+      }),
+  );
+
+  app.delete(
+    '/webhooks/:name',
+    {
+      schema: {
+        summary: 'Delete a webhook and its queued jobs',
+        tags,
+        params: nameParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        await webhooks.remove(caller, request.params.name);
+        return reply.code(204).send();
+      }),
+  );
+
+  app.post(
+    '/webhooks/:name/enable',
+    {
+      schema: {
+        summary: 'Enable or re-enable a webhook; its waiting jobs resume',
+        tags,
+        params: nameParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const webhook = await webhooks.update(caller, request.params.name, { enabled: true });
+        services.worker.wake();
+        return show(caller, webhook);
+      }),
+  );
+
+  app.post(
+    '/webhooks/:name/rotate-secret',
+    {
+      schema: {
+        summary: 'Rotate the signing secret; the previous one signs an extra header during the grace period',
+        tags,
+        params: nameParams,
+        querystring: keyQuery,
+        body: z.object({ secret: z.string().optional() }).optional(),
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) =>
+        show(
+          caller,
+          await webhooks.rotateSecret(
+            caller,
+            request.params.name,
+            settings.webhookSecretGraceMs,
+            request.body?.secret,
+          ),
+          true,
+        ),
+      ),
+  );
+
+  app.post(
+    '/webhooks/:name/ping',
+    { schema: { summary: 'Send a test ping delivery', tags, params: nameParams, querystring: keyQuery } },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const webhook = await webhooks.require(caller, request.params.name);
+        return reply.code(202).send({ job_uuid: await asyncScreenshots.ping(caller, webhook) });
+      }),
+  );
+
+  app.get(
+    '/webhooks/:name/deliveries',
+    {
+      schema: {
+        summary: 'Delivery attempts of a webhook, newest first',
+        tags,
+        params: nameParams,
+        querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const webhook = await webhooks.require(caller, request.params.name);
+        return { attempts: await attempts.forWebhook(webhook.uuid, request.query.limit ?? 100) };
+      }),
+  );
+
+  app.get(
+    '/webhooks/jobs/:job',
+    {
+      schema: {
+        summary: 'An asynchronous job: its state and every delivery attempt',
+        tags,
+        params: z.object({ job: z.string() }),
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const job = await queue.get(request.params.job);
+        if (!job || job.project_id !== caller.project.id || job.env !== caller.env) {
+          throw new ApiError(
+            'ERR::API::NOT_FOUND',
+            `No job ${request.params.job} in this project (${caller.env})`,
+          );
+        }
+        return {
+          job_uuid: job.id,
+          state: job.state,
+          resource_type: job.resource_type,
+          log_uuid: job.log_uuid,
+          webhook_uuid: job.webhook_uuid,
+          delivery_attempts: job.delivery_attempts,
+          next_attempt_at: job.state === 'delivering' ? new Date(job.run_at).toISOString() : null,
+          last_error: job.last_error,
+          attempts: await attempts.forJob(job.id),
+        };
+      }),
+  );
+
+  app.post(
+    '/webhooks/jobs/:job/replay',
+    {
+      schema: {
+        summary: 'Send a finished delivery again (same job id and payload)',
+        tags,
+        params: z.object({ job: z.string() }),
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const job = await queue.get(request.params.job);
+        if (!job || job.project_id !== caller.project.id || job.env !== caller.env) {
+          throw new ApiError(
+            'ERR::API::NOT_FOUND',
+            `No job ${request.params.job} in this project (${caller.env})`,
+          );
+        }
+        if (!(await queue.replay(job.id))) {
+          throw new ApiError(
+            'ERR::API::CONFLICT',
+            `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
+          );
+        }
+        services.worker.wake();
+        return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
+      }),
+  );
+};
+
+export default route;

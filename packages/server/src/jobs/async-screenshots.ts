@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ulid } from 'ulid';
+import type { Caller } from '../accounts/projects.js';
+import type { Clock } from '../clock.js';
+import { ApiError } from '../errors.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { BlobStore } from '../results/blob-store.js';
+import type { Dialect } from '../store/database.js';
+import type { Database } from '../store/schema.js';
+import { logUrlOf } from '../webhooks/delivery-service.js';
+import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
+import type { ScreenshotRequest } from './screenshot-request.js';
+
+export interface AcceptedJob {
+  job_uuid: string;
+  log_uuid: string;
+  log_url: string;
+  success: true;
+  webhook_enqueued: true;
+  webhook_name: string;
+  webhook_queue_limit: number;
+  webhook_queued_element: number;
+  webhook_uuid: string;
+}
+
+/**
+ * Accepts asynchronous screenshots (`webhook_name`) and pings. A job and its log row are committed in one
+ * transaction before the caller hears 201, so an accepted job survives any crash that follows.
+ */
+export class AsyncScreenshots {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly queue: JobQueue,
+    private readonly webhooks: WebhookRegistry,
+    private readonly blobs: BlobStore,
+    private readonly clock: Clock,
+    private readonly publicUrl: string,
+    private readonly wake: () => void,
+  ) {}
+
+  queueLimitOf(caller: Caller, webhook: Webhook): number {
+    return webhook.queue_limit ?? caller.project.limits.webhookQueueLimit;
+  }
+
+  async accept(caller: Caller, request: ScreenshotRequest): Promise<AcceptedJob> {
+    const name = request.webhookName ?? '';
+    const webhook = await this.webhooks.find(caller, name);
+    if (!webhook) {
+      throw new ApiError(
+        'ERR::WEBHOOK::NOT_FOUND',
+        `No webhook named "${name}" exists in project "${caller.project.name}" (${caller.env}); create it with POST /webhooks or drop webhook_name for a synchronous capture`,
+      );
+    }
+    if (webhook.enabled !== 1) {
+      throw new ApiError(
+        'ERR::WEBHOOK::DISABLED',
+        `The webhook "${name}" is disabled (${webhook.disable_reason ?? 'no reason recorded'}); re-enable it with POST /webhooks/${name}/enable`,
+      );
+    }
+    const limit = this.queueLimitOf(caller, webhook);
+    const jobUuid = randomUUID();
+    const logUuid = ulid();
+    const now = this.clock.now();
+    const stored: ScreenshotRequest = { ...request, webhookName: undefined };
+    const queued = await this.db.transaction().execute(async (trx) => {
+      // Serialise acceptances for one webhook on PostgreSQL so that two requests cannot both take the last
+      // queue slot (SQLite transactions are already serial).
+      await trx
+        .selectFrom('webhooks')
+        .select('uuid')
+        .where('uuid', '=', webhook.uuid)
+        .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
+        .execute();
+      const pending = await this.queue.pendingCount(trx, webhook.uuid);
+      if (pending >= limit) {
+        throw new ApiError(
+          'ERR::WEBHOOK::QUEUE_FULL',
+          `The webhook "${name}" already has ${pending} of its ${limit} queued jobs; retry when some are delivered, or raise its queue_limit`,
+          { retryAfterSeconds: 5 },
+        );
+      }
+      await trx
+        .insertInto('screenshot_logs')
+        .values({
+          log_uuid: logUuid,
+          project_id: caller.project.id,
+          env: caller.env,
+          url: request.url,
+          params: JSON.stringify({ ...stored, hostname: undefined }),
+          http_status: 201,
+          error_code: null,
+          error_reason: null,
+          upstream_status: null,
+          final_url: null,
+          cost: 0,
+          duration_ms: 0,
+          blob_key: null,
+          content_type: null,
+          created_at: now,
+          job_uuid: jobUuid,
+        })
+        .execute();
+      await this.queue.enqueue(trx, {
+        id: jobUuid,
+        project_id: caller.project.id,
+        env: caller.env,
+        webhook_uuid: webhook.uuid,
+        resource_type: 'screenshot',
+        log_uuid: logUuid,
+        request: JSON.stringify(stored),
+        state: 'queued',
+      });
+      return pending + 1;
+    });
+    this.wake();
+    return {
+      job_uuid: jobUuid,
+      log_uuid: logUuid,
+      log_url: logUrlOf(this.publicUrl, logUuid),
+      success: true,
+      webhook_enqueued: true,
+      webhook_name: webhook.name,
+      webhook_queue_limit: limit,
+      webhook_queued_element: queued,
+      webhook_uuid: webhook.uuid,
+    };
+  }
+
+  /** Queues a `ping` delivery (sent when a webhook is created, and on demand). */
+  async ping(caller: Caller, webhook: Webhook): Promise<string> {
+    const jobUuid = randomUUID();
+    const body = Buffer.from(
+      JSON.stringify({
+        type: 'ping',
+        webhook_name: webhook.name,
+        webhook_uuid: webhook.uuid,
+        project: caller.project.name,
+        env: webhook.env,
+        sent_at: new Date(this.clock.now()).toISOString(),
+      }),
+    );
+    const blob = await this.blobs.put(body);
+    await this.queue.enqueue(this.db, {
+      id: jobUuid,
+      project_id: caller.project.id,
+      env: caller.env,
+      webhook_uuid: webhook.uuid,
+      resource_type: 'ping',
+      log_uuid: null,
+      request: '{}',
+      state: 'delivering',
+      payload_blob: blob,
+      payload_content_type: 'application/json',
+    });
+    this.wake();
+    return jobUuid;
+  }
+}

@@ -1,0 +1,254 @@
+import type { Logger } from 'pino';
+import type { ProjectService } from '../accounts/projects.js';
+import type { Clock } from '../clock.js';
+import { ApiError, errorBody, isApiError } from '../errors.js';
+import type { Claim, JobQueue } from '../queue/job-queue.js';
+import type { LogStore } from '../logs/log-store.js';
+import type { BlobStore } from '../results/blob-store.js';
+import type { DeliveryService } from '../webhooks/delivery-service.js';
+import type { ScreenshotRequest } from './screenshot-request.js';
+import { ScreenshotFailure, type ScreenshotService } from './screenshot-service.js';
+
+export interface WorkerSettings {
+  /** Captures this process runs at once for asynchronous jobs. */
+  captureSlots: number;
+  /** Deliveries in flight at once. */
+  deliverySlots: number;
+  /** Longest sleep between looks at the queue (new jobs also wake the worker at once). */
+  pollMs: number;
+}
+
+/** A capture interrupted this many times (crashes, kills) is given up and its error delivered instead. */
+const MAX_CAPTURE_ATTEMPTS = 3;
+/** Throttled jobs (project concurrency, full browser pool) are looked at again after this. */
+const THROTTLE_BACKOFF_MS = 250;
+/** Sleep after a look that found nothing to claim, however due the next job seems. */
+const IDLE_PAUSE_MS = 20;
+/**
+ * Claims are leased for LEASE_MS and renewed every HEARTBEAT_MS while the work goes on, so a job held by a
+ * process that died is picked up again within LEASE_MS, while a slow capture or a slow receiver never
+ * loses its lease (the lease always outlives the HTTP timeout: it is renewed for as long as the call runs).
+ */
+const LEASE_MS = 20_000;
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * Runs the durable queue: captures accepted screenshots (storing the result before scheduling its
+ * delivery, so a crash never captures twice what it already has) and delivers stored payloads. One loop
+ * per process; any number of processes may run it against the same PostgreSQL.
+ */
+export class JobWorker {
+  readonly id = `worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private capturing = 0;
+  private delivering = 0;
+  private stopped = true;
+  private wakeUp: (() => void) | undefined;
+  private wakePending = false;
+  private readonly running = new Set<Promise<void>>();
+  private loopDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly screenshots: ScreenshotService,
+    private readonly projects: ProjectService,
+    private readonly blobs: BlobStore,
+    private readonly logs: LogStore,
+    private readonly delivery: DeliveryService,
+    private readonly clock: Clock,
+    private readonly settings: WorkerSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loopDone = this.loop();
+  }
+
+  /** Look at the queue now (a job was added or a slot freed). */
+  wake(): void {
+    // Remembered when the loop is busy claiming, so that a wake-up is never lost.
+    this.wakePending = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming and waits for the jobs in hand (bounded by their own timeouts). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.wakePending = false;
+      let claimed = 0;
+      try {
+        claimed = await this.fill();
+      } catch (error) {
+        this.logger.error({ err: error }, 'job worker: claiming failed');
+      }
+      if (this.stopped) break;
+      if (this.wakePending) continue;
+      await this.sleep(claimed);
+    }
+  }
+
+  /**
+   * Sleeps until woken (a job was added or ended) or until the next job is due in a lane it would claim
+   * for, at most pollMs. A lane it would not claim for (full, or waiting to claim a batch) needs no look:
+   * a finishing job wakes the loop. After a look that claimed nothing it sleeps a little even when a job
+   * seems due, so that a job another process holds cannot turn this loop into a busy one.
+   */
+  private async sleep(claimed: number): Promise<void> {
+    let wait = this.settings.pollMs;
+    const lanes = this.lanesToClaim();
+    if (lanes.length > 0) {
+      const next = await this.queue.nextDueAt(lanes).catch(() => undefined);
+      if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.clock.now()));
+      if (claimed === 0) wait = Math.max(wait, Math.min(this.settings.pollMs, IDLE_PAUSE_MS));
+    }
+    if (wait <= 0 || this.wakePending) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+  }
+
+  /**
+   * The lanes worth a claim now. Deliveries are claimed in batches: one claim statement per freed slot was
+   * the largest single store cost of a saturated run (measured: 0.16 ms of 0.35 ms per delivery), so the
+   * worker looks again once a quarter of the slots are free, or when nothing is in flight.
+   */
+  private lanesToClaim(): Array<'queued' | 'delivering'> {
+    const lanes: Array<'queued' | 'delivering'> = [];
+    const freeDeliveries = this.settings.deliverySlots - this.delivering;
+    const batch = Math.max(1, Math.floor(this.settings.deliverySlots / 4));
+    if (freeDeliveries > 0 && (freeDeliveries >= batch || this.delivering === 0)) lanes.push('delivering');
+    if (this.capturing < this.settings.captureSlots) lanes.push('queued');
+    return lanes;
+  }
+
+  /** Claims what the free slots can take; returns how many jobs it claimed. */
+  private async fill(): Promise<number> {
+    let claimed = 0;
+    const lanes = this.lanesToClaim();
+    if (lanes.includes('delivering')) {
+      const free = this.settings.deliverySlots - this.delivering;
+      const claims = await this.queue.claim('delivering', this.id, LEASE_MS, free);
+      for (const claim of claims) this.track('delivering', claim, () => this.delivery.deliver(claim));
+      claimed += claims.length;
+    }
+    if (lanes.includes('queued')) {
+      const free = this.settings.captureSlots - this.capturing;
+      const claims = await this.queue.claim('queued', this.id, LEASE_MS, free);
+      for (const claim of claims) this.track('capturing', claim, () => this.capture(claim));
+      claimed += claims.length;
+    }
+    return claimed;
+  }
+
+  private track(lane: 'capturing' | 'delivering', claim: Claim, work: () => Promise<void>): void {
+    this[lane] += 1;
+    const heartbeat = setInterval(() => {
+      this.queue
+        .extend(claim, LEASE_MS)
+        .then((held) => {
+          if (!held)
+            this.logger.warn({ job: claim.job.id }, 'job lease lost; another worker may take the job over');
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'job lease renewal failed'));
+    }, HEARTBEAT_MS);
+    const promise = work()
+      .catch((error: unknown) => this.logger.error({ err: error }, `job worker: ${lane} failed`))
+      .finally(() => {
+        clearInterval(heartbeat);
+        this[lane] -= 1;
+        this.running.delete(promise);
+        this.wake();
+      });
+    this.running.add(promise);
+  }
+
+  private async capture(claim: Claim): Promise<void> {
+    const { job } = claim;
+    const project = await this.projects.findById(job.project_id);
+    if (!project) return;
+    const caller = { project, env: job.env };
+    let payload: Buffer;
+    let contentType: string;
+    let headers: Record<string, string>;
+    if (job.capture_attempts > MAX_CAPTURE_ATTEMPTS) {
+      const error = new ApiError(
+        'ERR::SCRAPE::DRIVER_CRASHED',
+        `The capture was interrupted ${MAX_CAPTURE_ATTEMPTS} times (the service stopped while capturing); submit the screenshot again`,
+      );
+      ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
+      await this.recordFailedLog(caller, job.log_uuid, error);
+    } else {
+      const request = JSON.parse(job.request) as ScreenshotRequest;
+      try {
+        const outcome = await this.screenshots.take(
+          caller,
+          request,
+          job.log_uuid ? { logUuid: job.log_uuid } : {},
+        );
+        payload = outcome.result.image;
+        contentType = outcome.result.contentType;
+        headers = {
+          'x-scrapfly-upstream-http-code': String(outcome.result.upstreamStatus),
+          'x-scrapfly-upstream-url': outcome.result.finalUrl,
+          'x-scrapfly-screenshot-url': outcome.screenshotUrl,
+          'x-scrapfly-api-cost': String(outcome.cost),
+        };
+      } catch (caught) {
+        const error =
+          caught instanceof ScreenshotFailure ? caught.error : isApiError(caught) ? caught : undefined;
+        if (!error) throw caught;
+        if (error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED') {
+          // Jobs beyond the project's concurrency (or a full browser pool) wait in the queue.
+          await this.queue.release(claim, this.clock.now() + THROTTLE_BACKOFF_MS);
+          return;
+        }
+        if (!(caught instanceof ScreenshotFailure)) await this.recordFailedLog(caller, job.log_uuid, error);
+        ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
+      }
+    }
+    const blob = await this.blobs.put(payload);
+    if (!(await this.queue.captured(claim, { blob, contentType, headers }))) {
+      this.logger.warn(
+        { job: job.id },
+        'capture finished after its lease was taken over; the newer owner wins',
+      );
+    }
+  }
+
+  private errorPayload(error: ApiError, logUuid: string | null) {
+    const payload = Buffer.from(JSON.stringify(errorBody(error, logUuid ?? error.code)));
+    return {
+      payload,
+      contentType: 'application/json',
+      headers: {
+        'x-scrapfly-reject-code': error.code,
+        'x-scrapfly-reject-http-code': String(error.definition.httpStatus),
+        'x-scrapfly-reject-retryable': String(error.definition.retryable),
+      },
+    };
+  }
+
+  /** Errors raised before the capture started (quota, interrupted captures) complete the pending log row here. */
+  private async recordFailedLog(
+    caller: { project: { id: string } },
+    logUuid: string | null,
+    error: ApiError,
+  ) {
+    if (logUuid)
+      await this.logs.fail(caller.project.id, logUuid, error.definition.httpStatus, error.code, error.reason);
+  }
+}

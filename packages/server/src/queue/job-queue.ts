@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Dialect } from '../store/database.js';
+import type { Database, JobsTable } from '../store/schema.js';
+
+export type Job = JobsTable;
+export type NewJob = Pick<
+  JobsTable,
+  'id' | 'project_id' | 'env' | 'webhook_uuid' | 'resource_type' | 'log_uuid' | 'request' | 'state'
+> &
+  Partial<Pick<JobsTable, 'payload_blob' | 'payload_content_type' | 'payload_headers' | 'run_at'>>;
+
+/** A claimed job and the fencing token that every later write must present. */
+export interface Claim {
+  job: Job;
+  token: string;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/**
+ * The durable job table (graphile-worker's design, on both dialects). A job is claimed with a lease: the
+ * claim writes a fresh token and `locked_until`; a worker that dies simply lets the lease run out and the
+ * job becomes claimable again. Every write after the claim is fenced by the token, so a worker whose lease
+ * was taken over cannot overwrite the new owner's progress.
+ *
+ * States: `queued` (to capture) -> `delivering` (payload stored, POST due at run_at) -> `done` | `failed`.
+ */
+export class JobQueue {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+  ) {}
+
+  async enqueue(executor: Executor, job: NewJob): Promise<void> {
+    const now = this.clock.now();
+    await executor
+      .insertInto('jobs')
+      .values({
+        payload_blob: null,
+        payload_content_type: null,
+        payload_headers: null,
+        ...job,
+        run_at: job.run_at ?? now,
+        delivery_attempts: 0,
+        capture_attempts: 0,
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  /**
+   * Claims up to `limit` due jobs in `state`. For deliveries only jobs of enabled webhooks are due: jobs of a
+   * disabled webhook wait, and resume when it is enabled again. One statement: on PostgreSQL the inner
+   * select takes row locks with SKIP LOCKED, so concurrent workers never claim the same job; on SQLite the
+   * statement runs under the single writer lock.
+   */
+  async claim(
+    state: 'queued' | 'delivering',
+    workerId: string,
+    leaseMs: number,
+    limit: number,
+  ): Promise<Claim[]> {
+    if (limit <= 0) return [];
+    const now = this.clock.now();
+    const token = `${workerId}:${randomUUID()}`;
+    const rows = await this.db
+      .updateTable('jobs')
+      .set({
+        locked_by: token,
+        locked_until: now + leaseMs,
+        updated_at: now,
+        ...(state === 'queued' ? { capture_attempts: sql<number>`capture_attempts + 1` } : {}),
+      })
+      .where('id', 'in', (eb) => {
+        let due = eb
+          .selectFrom('jobs')
+          .select('jobs.id')
+          .where('jobs.state', '=', state)
+          .where('jobs.run_at', '<=', now)
+          .where((w) => w.or([w('jobs.locked_until', 'is', null), w('jobs.locked_until', '<', now)]));
+        if (state === 'delivering') {
+          due = due.where('jobs.webhook_uuid', 'in', (inner) =>
+            inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
+          );
+        }
+        due = due.orderBy('jobs.run_at').limit(limit);
+        return this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+    return rows.map((job) => ({ job, token }));
+  }
+
+  /** Stores the capture's result reference and makes the delivery due now. False if the lease was lost. */
+  async captured(
+    claim: Claim,
+    payload: { blob: string; contentType: string; headers: Record<string, string> },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({
+        state: 'delivering',
+        payload_blob: payload.blob,
+        payload_content_type: payload.contentType,
+        payload_headers: JSON.stringify(payload.headers),
+        run_at: now,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where('id', '=', claim.job.id)
+      .where('locked_by', '=', claim.token)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Renews a claim's lease while its work goes on (heartbeat). False if the lease was lost meanwhile. */
+  async extend(claim: Claim, leaseMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ locked_until: this.clock.now() + leaseMs })
+      .where('id', '=', claim.job.id)
+      .where('locked_by', '=', claim.token)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Gives a claimed job back without counting an attempt (throttled), due again at `runAt`. */
+  async release(claim: Claim, runAt: number): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({
+        locked_by: null,
+        locked_until: null,
+        run_at: runAt,
+        updated_at: this.clock.now(),
+        ...(claim.job.state === 'queued' ? { capture_attempts: sql<number>`capture_attempts - 1` } : {}),
+      })
+      .where('id', '=', claim.job.id)
+      .where('locked_by', '=', claim.token)
+      .execute();
+  }
+
+  /** Ends or reschedules a delivery after an attempt. Runs inside the caller's transaction. */
+  async afterAttempt(
+    executor: Executor,
+    claim: Claim,
+    outcome:
+      | { state: 'done' }
+      | { state: 'failed'; error: string }
+      | { state: 'delivering'; runAt: number; error: string },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await executor
+      .updateTable('jobs')
+      .set({
+        state: outcome.state,
+        delivery_attempts: sql<number>`delivery_attempts + 1`,
+        run_at: outcome.state === 'delivering' ? outcome.runAt : now,
+        last_error: outcome.state === 'done' ? null : outcome.error,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where('id', '=', claim.job.id)
+      .where('locked_by', '=', claim.token)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Sends a finished job's stored payload again (replay): due now, with a fresh attempt series. */
+  async replay(jobId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({
+        state: 'delivering',
+        run_at: now,
+        delivery_attempts: 0,
+        last_error: null,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where('id', '=', jobId)
+      .where('payload_blob', 'is not', null)
+      .where('state', 'in', ['done', 'failed'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Screenshot jobs not yet ended for a webhook: what its queue limit bounds (pings do not count). */
+  async pendingCount(executor: Executor, webhookUuid: string): Promise<number> {
+    const row = await executor
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<string | number>().as('count'))
+      .where('webhook_uuid', '=', webhookUuid)
+      .where('resource_type', '=', 'screenshot')
+      .where('state', 'in', ['queued', 'delivering'])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('id', '=', jobId).executeTakeFirst();
+  }
+
+  /**
+   * When the next job in one of `states` becomes due (for the worker's sleep), or undefined if none waits.
+   * Deliveries of disabled webhooks are not counted: they wait for the webhook, not for time.
+   */
+  async nextDueAt(
+    states: ReadonlyArray<'queued' | 'delivering'> = ['queued', 'delivering'],
+  ): Promise<number | undefined> {
+    if (states.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('jobs')
+      // A locked job is due again when its lease runs out, an unlocked one at run_at.
+      .select((eb) =>
+        eb.fn
+          .min<number>(
+            sql`case when locked_until is not null and locked_until > run_at then locked_until else run_at end`,
+          )
+          .as('next'),
+      )
+      .where('state', 'in', states)
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'queued'),
+          eb(
+            'webhook_uuid',
+            'in',
+            eb.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
+          ),
+        ]),
+      )
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+  }
+}

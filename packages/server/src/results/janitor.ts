@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import { LIMITS } from '../jobs/screenshot-request.js';
+import type { BlobStore } from './blob-store.js';
+import type { ScreenshotCache } from './screenshot-cache.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Keeps the results folder to its retention: every interval, blobs not referenced for longer than the
+ * longest log retention of any project are deleted (a blob is shared by identical captures, possibly of
+ * several projects, so it lives as long as the longest-lived reference may be read), and cache entries
+ * older than the longest cache_ttl are dropped.
+ */
+export class ResultsJanitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly cache: ScreenshotCache | undefined,
+    /** Longest retention in days over every project (plans and overrides). */
+    private readonly retentionDays: () => Promise<number>,
+    private readonly now: () => number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => void this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  sweep(): Promise<void> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      const days = Math.max(1, await this.retentionDays());
+      const blobs = await this.blobs.sweep(this.now() - days * DAY_MS);
+      const entries = (await this.cache?.expire(this.now() - LIMITS.maxCacheTtlSeconds * 1000)) ?? 0;
+      if (blobs.deleted > 0 || entries > 0) {
+        this.logger.info({ blobs: blobs.deleted, bytes: blobs.bytes, cacheEntries: entries, days }, 'results swept');
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'sweeping results failed');
+    }
+  }
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { signPayload } from '@snapwire/sdk';
+import { sql, type Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Claim, JobQueue } from '../queue/job-queue.js';
+import type { BlobStore } from '../results/blob-store.js';
+import type { Database } from '../store/schema.js';
+import type { Webhook } from './registry.js';
+import type { RetryPolicy } from './retry-policy.js';
+import type { DeliveryResult, WebhookTransport } from './transport.js';
+
+export interface DeliverySettings {
+  publicUrl: string;
+  timeoutMs: number;
+  disableAfter: number;
+  operatorNotifyUrl: string | undefined;
+}
+
+/** Share of the disable threshold at which the owner is warned that a webhook keeps failing. */
+const WARNING_LEVELS = [0.5, 0.7, 0.9];
+
+export function logUrlOf(publicUrl: string, logUuid: string): string {
+  return `${publicUrl}/dashboard/monitoring/log/${logUuid}`;
+}
+
+/**
+ * Sends one claimed delivery: the stored payload bytes, signed as stored, with every header of compat.md
+ * §3. Records the attempt, the job's next step and the webhook's failure count in one transaction, then
+ * handles auto-disable and the owner's warnings.
+ */
+export class DeliveryService {
+  private readonly projectNames = new Map<string, string>();
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly queue: JobQueue,
+    private readonly blobs: BlobStore,
+    private readonly transport: WebhookTransport,
+    private readonly retry: RetryPolicy,
+    private readonly clock: Clock,
+    private readonly settings: DeliverySettings,
+    private readonly logger: Logger,
+  ) {}
+
+  async deliver(claim: Claim): Promise<void> {
+    const { job } = claim;
+    const webhook = await this.db
+      .selectFrom('webhooks')
+      .selectAll()
+      .where('uuid', '=', job.webhook_uuid)
+      .executeTakeFirst();
+    if (!webhook) {
+      await this.queue.afterAttempt(this.db, claim, {
+        state: 'failed',
+        error: 'ERR::WEBHOOK::NOT_FOUND: the webhook was deleted',
+      });
+      return;
+    }
+    // The webhook's own concurrency limit, kept in this process: over it, the job waits a moment.
+    const running = this.inFlight.get(webhook.uuid) ?? 0;
+    if (webhook.max_concurrency !== null && running >= webhook.max_concurrency) {
+      await this.queue.release(claim, this.clock.now() + 100);
+      return;
+    }
+    this.inFlight.set(webhook.uuid, running + 1);
+    try {
+      await this.attempt(claim, webhook);
+    } finally {
+      const left = (this.inFlight.get(webhook.uuid) ?? 1) - 1;
+      if (left <= 0) this.inFlight.delete(webhook.uuid);
+      else this.inFlight.set(webhook.uuid, left);
+    }
+  }
+
+  private async attempt(claim: Claim, webhook: Webhook): Promise<void> {
+    const { job } = claim;
+    const body = job.payload_blob ? await this.blobs.get(job.payload_blob) : undefined;
+    if (!body) {
+      await this.queue.afterAttempt(this.db, claim, {
+        state: 'failed',
+        error: 'ERR::API::INTERNAL_ERROR: the stored payload is missing',
+      });
+      return;
+    }
+    const headers = await this.headersFor(claim, webhook, body);
+    const startedAt = this.clock.now();
+    let result: DeliveryResult;
+    try {
+      result = await this.transport({
+        url: webhook.url,
+        headers,
+        body,
+        timeoutMs: webhook.timeout_ms ?? this.settings.timeoutMs,
+      });
+    } catch (error) {
+      result = {
+        ok: false,
+        status: null,
+        durationMs: this.clock.now() - startedAt,
+        responseExcerpt: null,
+        retryAfterSeconds: null,
+        errorClass: 'network',
+        error: (error as Error).message,
+      };
+    }
+    await this.record(claim, webhook, startedAt, result);
+  }
+
+  private async headersFor(claim: Claim, webhook: Webhook, body: Buffer): Promise<Record<string, string>> {
+    const { job } = claim;
+    const signature = signPayload(body, webhook.secret);
+    const headers: Record<string, string> = {
+      'content-type': job.payload_content_type ?? 'application/octet-stream',
+      'user-agent': 'Scrapfly/Webhook',
+      'x-scrapfly-webhook-env': webhook.env,
+      'x-scrapfly-webhook-project': await this.projectName(job.project_id),
+      'x-scrapfly-webhook-name': webhook.name,
+      'x-scrapfly-webhook-id': webhook.uuid,
+      'x-scrapfly-webhook-job-id': job.id,
+      'x-scrapfly-webhook-resource-type': job.resource_type,
+      'x-scrapfly-webhook-signature': signature,
+      'x-scrapfly-webhook-signature-lowercase': signature.toLowerCase(),
+      ...(job.payload_headers ? (JSON.parse(job.payload_headers) as Record<string, string>) : {}),
+    };
+    if (job.log_uuid) {
+      headers['x-scrapfly-log-uuid'] = job.log_uuid;
+      headers['x-scrapfly-log-url'] = logUrlOf(this.settings.publicUrl, job.log_uuid);
+    }
+    // While a rotated secret's grace period runs, receivers still holding the old one can verify with it.
+    if (webhook.previous_secret && (webhook.previous_secret_expires_at ?? 0) > this.clock.now()) {
+      headers['x-scrapfly-webhook-signature-previous'] = signPayload(body, webhook.previous_secret);
+    }
+    return headers;
+  }
+
+  private async projectName(projectId: string): Promise<string> {
+    let name = this.projectNames.get(projectId);
+    if (name === undefined) {
+      const row = await this.db
+        .selectFrom('projects')
+        .select('name')
+        .where('id', '=', projectId)
+        .executeTakeFirst();
+      name = row?.name ?? projectId;
+      this.projectNames.set(projectId, name);
+    }
+    return name;
+  }
+
+  private async record(
+    claim: Claim,
+    webhook: Webhook,
+    startedAt: number,
+    result: DeliveryResult,
+  ): Promise<void> {
+    const { job } = claim;
+    const attemptNumber = job.delivery_attempts + 1;
+    let failureCount = 0;
+    let nextStep: 'done' | 'retry' | 'max-retry' = 'done';
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('webhook_attempts')
+        .values({
+          id: randomUUID(),
+          job_id: job.id,
+          webhook_uuid: webhook.uuid,
+          attempt: attemptNumber,
+          started_at: startedAt,
+          duration_ms: Math.round(result.durationMs),
+          status_code: result.status,
+          success: result.ok ? 1 : 0,
+          error: result.ok ? null : `${result.errorClass ?? 'error'}: ${result.error ?? ''}`,
+          response_excerpt: result.responseExcerpt,
+        })
+        .execute();
+      if (result.ok) {
+        await this.queue.afterAttempt(trx, claim, { state: 'done' });
+        if (webhook.consecutive_failed_count !== 0) {
+          await trx
+            .updateTable('webhooks')
+            .set({ consecutive_failed_count: 0 })
+            .where('uuid', '=', webhook.uuid)
+            .execute();
+        }
+        return;
+      }
+      const delay = this.retry.nextDelay(attemptNumber, result.retryAfterSeconds);
+      const reason = `attempt ${attemptNumber}: ${result.error ?? 'failed'}`;
+      if (delay === undefined) {
+        nextStep = 'max-retry';
+        await this.queue.afterAttempt(trx, claim, {
+          state: 'failed',
+          error: `ERR::WEBHOOK::MAX_RETRY: delivery failed ${attemptNumber} times; last ${reason}`,
+        });
+      } else {
+        nextStep = 'retry';
+        await this.queue.afterAttempt(trx, claim, {
+          state: 'delivering',
+          runAt: this.clock.now() + delay,
+          error: reason,
+        });
+      }
+      const counted = await trx
+        .updateTable('webhooks')
+        .set({ consecutive_failed_count: sql<number>`consecutive_failed_count + 1` })
+        .where('uuid', '=', webhook.uuid)
+        .returning('consecutive_failed_count')
+        .executeTakeFirst();
+      failureCount = counted?.consecutive_failed_count ?? 0;
+    });
+    if (!result.ok) {
+      this.logger.info(
+        { job: job.id, webhook: webhook.name, attempt: attemptNumber, error: result.error, next: nextStep },
+        'webhook delivery failed',
+      );
+      await this.afterFailure(webhook, failureCount, result);
+    }
+  }
+
+  /** Warns the owner as failures mount and disables the webhook past the threshold. */
+  private async afterFailure(webhook: Webhook, failures: number, result: DeliveryResult): Promise<void> {
+    const threshold = this.settings.disableAfter;
+    for (const level of WARNING_LEVELS) {
+      if (failures === Math.max(1, Math.floor(threshold * level))) {
+        await this.event(
+          webhook,
+          'webhook.failing',
+          `Webhook "${webhook.name}" has failed ${failures} deliveries in a row; it will be disabled after ${threshold} (last: ${result.error})`,
+        );
+      }
+    }
+    if (failures <= threshold) return;
+    const reason = `disabled after ${failures} consecutive failed deliveries (last: ${result.error})`;
+    const disabled = await this.db
+      .updateTable('webhooks')
+      .set({ enabled: 0, disable_reason: reason, updated_at: this.clock.now() })
+      .where('uuid', '=', webhook.uuid)
+      .where('enabled', '=', 1)
+      .executeTakeFirst();
+    if (Number(disabled.numUpdatedRows) === 1) {
+      await this.event(
+        webhook,
+        'webhook.disabled',
+        `Webhook "${webhook.name}" was ${reason}. Queued jobs wait until it is re-enabled.`,
+      );
+    }
+  }
+
+  private async event(webhook: Webhook, kind: string, message: string): Promise<void> {
+    const createdAt = this.clock.now();
+    await this.db
+      .insertInto('project_events')
+      .values({ id: randomUUID(), project_id: webhook.project_id, kind, message, created_at: createdAt })
+      .execute();
+    this.logger.warn({ webhook: webhook.name, kind }, message);
+    if (this.settings.operatorNotifyUrl) {
+      const body = Buffer.from(
+        JSON.stringify({
+          kind,
+          message,
+          project: await this.projectName(webhook.project_id),
+          env: webhook.env,
+          webhook_name: webhook.name,
+          webhook_uuid: webhook.uuid,
+          created_at: new Date(createdAt).toISOString(),
+        }),
+      );
+      void this.transport({
+        url: this.settings.operatorNotifyUrl,
+        headers: { 'content-type': 'application/json', 'user-agent': 'Snapwire/Notify' },
+        body,
+        timeoutMs: this.settings.timeoutMs,
+      })
+        .then((answer) => {
+          if (!answer.ok) this.logger.warn({ error: answer.error }, 'operator notification failed');
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'operator notification failed'));
+    }
+  }
+}

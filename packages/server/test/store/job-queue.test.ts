@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ProjectService } from '../../src/accounts/projects.js';
+import type { Clock } from '../../src/clock.js';
+import { JobQueue, type NewJob } from '../../src/queue/job-queue.js';
+import { DIALECTS, type TestStore } from '../helpers/stores.js';
+
+for (const dialect of DIALECTS) {
+  describe(`job queue on ${dialect.name}`, () => {
+    const clock: Clock & { time: number } = { time: 1_000_000, now: () => clock.time };
+    let handle: TestStore;
+    let queue: JobQueue;
+    let projectId: string;
+    let webhookUuid: string;
+
+    before(async () => {
+      handle = await dialect.open();
+      queue = new JobQueue(handle.store.db, handle.store.dialect, clock);
+      const { project } = await new ProjectService(handle.store.db, clock).create('q', 'PRO');
+      projectId = project.id;
+      webhookUuid = randomUUID();
+      await handle.store.db
+        .insertInto('webhooks')
+        .values({
+          uuid: webhookUuid,
+          project_id: projectId,
+          env: 'LIVE',
+          name: 'hook',
+          url: 'http://127.0.0.1:1/',
+          secret: 's',
+          previous_secret: null,
+          previous_secret_expires_at: null,
+          enabled: 1,
+          disable_reason: null,
+          consecutive_failed_count: 0,
+          queue_limit: null,
+          max_concurrency: null,
+          timeout_ms: null,
+          created_at: 0,
+          updated_at: 0,
+        })
+        .execute();
+    });
+    after(async () => handle.dispose());
+    beforeEach(async () => {
+      await handle.store.db.deleteFrom('jobs').execute();
+      clock.time = 1_000_000;
+    });
+
+    const job = (state: 'queued' | 'delivering' = 'queued', extra: Partial<NewJob> = {}): NewJob => ({
+      id: randomUUID(),
+      project_id: projectId,
+      env: 'LIVE',
+      webhook_uuid: webhookUuid,
+      resource_type: 'screenshot',
+      log_uuid: null,
+      request: '{}',
+      state,
+      ...extra,
+    });
+
+    it('never hands the same job to two workers claiming at once', async () => {
+      for (let i = 0; i < 40; i += 1) await queue.enqueue(handle.store.db, job());
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, w) => queue.claim('queued', `w${w}`, 60_000, 10)),
+      );
+      const ids = claims.flat().map((c) => c.job.id);
+      assert.equal(ids.length, 40, 'every job claimed');
+      assert.equal(new Set(ids).size, 40, 'no job claimed twice');
+      assert.ok(
+        claims.flat().every((c) => c.job.capture_attempts === 1),
+        'the claim counts the capture attempt',
+      );
+    });
+
+    it('does not claim jobs that are not due yet, and claims them once due', async () => {
+      await queue.enqueue(handle.store.db, job('queued', { run_at: clock.time + 5_000 }));
+      assert.equal((await queue.claim('queued', 'w', 60_000, 10)).length, 0);
+      assert.equal(await queue.nextDueAt(), clock.time + 5_000);
+      clock.time += 5_000;
+      assert.equal((await queue.claim('queued', 'w', 60_000, 10)).length, 1);
+    });
+
+    it('gives a job whose lease ran out to another worker, and fences the old owner out', async () => {
+      await queue.enqueue(handle.store.db, job());
+      const [first] = await queue.claim('queued', 'dead-worker', 10_000, 1);
+      assert.ok(first);
+      assert.equal(
+        (await queue.claim('queued', 'other', 10_000, 1)).length,
+        0,
+        'leased jobs are not claimable',
+      );
+      clock.time += 10_001;
+      const [second] = await queue.claim('queued', 'other', 10_000, 1);
+      assert.equal(second?.job.id, first.job.id);
+      assert.equal(second?.job.capture_attempts, 2);
+      assert.equal(
+        await queue.captured(first, { blob: 'x', contentType: 'image/png', headers: {} }),
+        false,
+        'stale token refused',
+      );
+      assert.equal(await queue.captured(second!, { blob: 'y', contentType: 'image/png', headers: {} }), true);
+      const stored = await queue.get(first.job.id);
+      assert.equal(stored?.state, 'delivering');
+      assert.equal(stored?.payload_blob, 'y');
+    });
+
+    it('a heartbeat keeps the lease; a lease taken over cannot be renewed', async () => {
+      await queue.enqueue(handle.store.db, job());
+      const [claim] = await queue.claim('queued', 'slow-worker', 10_000, 1);
+      assert.ok(claim);
+      clock.time += 8_000;
+      assert.equal(await queue.extend(claim, 10_000), true);
+      clock.time += 8_000;
+      assert.equal((await queue.claim('queued', 'other', 10_000, 1)).length, 0, 'renewed: still held');
+      clock.time += 3_000;
+      const [taken] = await queue.claim('queued', 'other', 10_000, 1);
+      assert.equal(taken?.job.id, claim.job.id, 'after the renewed lease ran out it is taken over');
+      assert.equal(await queue.extend(claim, 10_000), false);
+    });
+
+    it('records attempts, reschedules, ends, and replays', async () => {
+      await queue.enqueue(
+        handle.store.db,
+        job('delivering', { payload_blob: 'b', payload_content_type: 'image/png' }),
+      );
+      const [claim] = await queue.claim('delivering', 'w', 60_000, 1);
+      assert.ok(claim);
+      assert.equal(
+        await queue.afterAttempt(handle.store.db, claim, {
+          state: 'delivering',
+          runAt: clock.time + 30_000,
+          error: '500',
+        }),
+        true,
+      );
+      let stored = await queue.get(claim.job.id);
+      assert.equal(stored?.delivery_attempts, 1);
+      assert.equal(stored?.run_at, clock.time + 30_000);
+      assert.equal(await queue.pendingCount(handle.store.db, webhookUuid), 1);
+      clock.time += 30_000;
+      const [again] = await queue.claim('delivering', 'w', 60_000, 1);
+      assert.ok(again);
+      await queue.afterAttempt(handle.store.db, again, { state: 'failed', error: 'ERR::WEBHOOK::MAX_RETRY' });
+      stored = await queue.get(claim.job.id);
+      assert.equal(stored?.state, 'failed');
+      assert.equal(stored?.delivery_attempts, 2);
+      assert.equal(await queue.pendingCount(handle.store.db, webhookUuid), 0);
+      assert.equal(await queue.replay(claim.job.id), true);
+      assert.equal((await queue.get(claim.job.id))?.state, 'delivering');
+    });
+
+    it('keeps jobs of a disabled webhook waiting until it is enabled again', async () => {
+      await queue.enqueue(handle.store.db, job('delivering', { payload_blob: 'b' }));
+      await handle.store.db
+        .updateTable('webhooks')
+        .set({ enabled: 0 })
+        .where('uuid', '=', webhookUuid)
+        .execute();
+      assert.equal((await queue.claim('delivering', 'w', 60_000, 10)).length, 0);
+      await handle.store.db
+        .updateTable('webhooks')
+        .set({ enabled: 1 })
+        .where('uuid', '=', webhookUuid)
+        .execute();
+      assert.equal((await queue.claim('delivering', 'w', 60_000, 10)).length, 1);
+    });
+
+    it('a released job costs no attempt and is due when asked', async () => {
+      await queue.enqueue(handle.store.db, job());
+      const [claim] = await queue.claim('queued', 'w', 60_000, 1);
+      assert.ok(claim);
+      await queue.release(claim, clock.time + 500);
+      const stored = await queue.get(claim.job.id);
+      assert.equal(stored?.capture_attempts, 0);
+      assert.equal(stored?.locked_by, null);
+      assert.equal(stored?.run_at, clock.time + 500);
+    });
+  });
+}
