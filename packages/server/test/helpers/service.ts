@@ -5,6 +5,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { StaticResolver } from '../../src/egress/resolver.js';
 import { createSnapwire, type Snapwire } from '../../src/snapwire.js';
 import { createLogger } from '../../src/logger.js';
+import { dropSchema, TEST_DATABASE_URL } from './stores.js';
 
 export const LIVE_KEY = 'scp-live-test-0000000000000000000000';
 export const TEST_KEY = 'scp-test-test-0000000000000000000000';
@@ -14,6 +15,8 @@ export interface TestService {
   snapwire: Snapwire;
   resolver: StaticResolver;
   dataDir: string;
+  /** The PostgreSQL schema, when running on PostgreSQL. */
+  schema: string | undefined;
   close(): Promise<void>;
 }
 
@@ -24,7 +27,13 @@ export interface TestService {
 export async function startService(
   env: Record<string, string> = {},
   names: Record<string, string | string[] | string[][]> = {},
+  /** postgres: run on PostgreSQL in a new schema; shareSchema: join another instance's schema (a fleet). */
+  options: { postgres?: boolean; shareSchema?: string } = {},
 ): Promise<TestService> {
+  const ownSchema = options.postgres && !options.shareSchema;
+  const schema =
+    options.shareSchema ??
+    (ownSchema ? `snapwire_svc_${process.pid}_${Math.random().toString(36).slice(2, 8)}` : undefined);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-test-'));
   const settings = loadSettings({
     PORT: '0',
@@ -35,19 +44,26 @@ export async function startService(
     SNAPWIRE_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
     SNAPWIRE_LOG_LEVEL: process.env.SNAPWIRE_TEST_LOG_LEVEL ?? 'silent',
     PATH: process.env.PATH ?? '',
+    ...(schema ? { DATABASE_URL: TEST_DATABASE_URL } : {}),
     ...env,
   });
   const resolver = new StaticResolver({ 'fixtures.test': '127.0.0.1', ...names });
-  const snapwire = await createSnapwire(settings, { resolver, logger: createLogger(settings.logLevel) });
+  const snapwire = await createSnapwire(settings, {
+    resolver,
+    logger: createLogger(settings.logLevel),
+    ...(schema ? { postgresSchema: schema } : {}),
+  });
   const address = await snapwire.listen();
   return {
     baseUrl: address.replace('[::1]', '127.0.0.1'),
     snapwire,
     resolver,
     dataDir,
+    schema,
     close: async () => {
       await snapwire.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (schema && ownSchema) await dropSchema(schema);
     },
   };
 }

@@ -47,12 +47,17 @@ export const DIALECTS: Array<{ name: 'sqlite' | 'postgres'; open(): Promise<Test
         store,
         dispose: async () => {
           await store.close();
-          const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-          await client.end();
+          await dropSchema(schema);
         },
       };
     },
   },
 ];
+
+/** Drops a PostgreSQL schema a test made. */
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
