@@ -5,6 +5,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { StaticResolver } from '../../src/egress/resolver.js';
 import { createSnapwire, type Snapwire } from '../../src/snapwire.js';
 import { createLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/clock.js';
 import { dropSchema, TEST_DATABASE_URL } from './stores.js';
 
 export const LIVE_KEY = 'scp-live-test-0000000000000000000000';
@@ -28,7 +29,7 @@ export async function startService(
   env: Record<string, string> = {},
   names: Record<string, string | string[] | string[][]> = {},
   /** postgres: run on PostgreSQL in a new schema; shareSchema: join another instance's schema (a fleet). */
-  options: { postgres?: boolean; shareSchema?: string } = {},
+  options: { postgres?: boolean; shareSchema?: string; clock?: Clock } = {},
 ): Promise<TestService> {
   const ownSchema = options.postgres && !options.shareSchema;
   const schema =
@@ -52,6 +53,7 @@ export async function startService(
     resolver,
     logger: createLogger(settings.logLevel),
     ...(schema ? { postgresSchema: schema } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const address = await snapwire.listen();
   return {
