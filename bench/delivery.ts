@@ -156,8 +156,8 @@ async function durable(receiver: Receiver) {
     { captureSlots: 0, deliverySlots: CONCURRENCY, pollMs: 1000 },
     logger,
   );
-  const enqueue = async (id: string) =>
-    queue.enqueue(store.db, {
+  const enqueue = async (id: string, executor: Parameters<JobQueue['enqueue']>[0] = store.db) =>
+    queue.enqueue(executor, {
       id,
       project_id: project.id,
       env: 'LIVE',
@@ -173,20 +173,7 @@ async function durable(receiver: Receiver) {
   // Saturated: everything enqueued first, then the worker drains it.
   const ids = Array.from({ length: DELIVERIES }, () => randomUUID());
   await store.db.transaction().execute(async (trx) => {
-    for (const id of ids) {
-      await queue.enqueue(trx, {
-        id,
-        project_id: project.id,
-        env: 'LIVE',
-        webhook_uuid: webhookUuid,
-        resource_type: 'screenshot',
-        log_uuid: null,
-        request: '{}',
-        state: 'delivering',
-        payload_blob: blob,
-        payload_content_type: 'image/jpeg',
-      });
-    }
+    for (const id of ids) await enqueue(id, trx);
   });
   const before = receiver.count;
   const started = performance.now();

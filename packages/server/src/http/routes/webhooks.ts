@@ -72,6 +72,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
 
   const tags = ['webhooks'];
 
+  /** A job of the caller's project and environment; any other is simply not found. */
+  const requireJob = async (caller: Caller, jobUuid: string) => {
+    const job = await queue.get(jobUuid);
+    if (!job || job.project_id !== caller.project.id || job.env !== caller.env) {
+      throw new ApiError('ERR::API::NOT_FOUND', `No job ${jobUuid} in this project (${caller.env})`);
+    }
+    return job;
+  };
+
   app.post(
     '/webhooks',
     {
@@ -240,13 +249,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const job = await queue.get(request.params.job);
-        if (!job || job.project_id !== caller.project.id || job.env !== caller.env) {
-          throw new ApiError(
-            'ERR::API::NOT_FOUND',
-            `No job ${request.params.job} in this project (${caller.env})`,
-          );
-        }
+        const job = await requireJob(caller, request.params.job);
         return {
           job_uuid: job.id,
           state: job.state,
@@ -273,13 +276,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const job = await queue.get(request.params.job);
-        if (!job || job.project_id !== caller.project.id || job.env !== caller.env) {
-          throw new ApiError(
-            'ERR::API::NOT_FOUND',
-            `No job ${request.params.job} in this project (${caller.env})`,
-          );
-        }
+        const job = await requireJob(caller, request.params.job);
         if (!(await queue.replay(job.id))) {
           throw new ApiError(
             'ERR::API::CONFLICT',
