@@ -385,10 +385,13 @@ describe('webhooks: asynchronous screenshots delivered, signed and retried (real
 describe('webhooks: auto-disable after 100 consecutive failures, and resume on re-enable', () => {
   let service: TestService;
   let fixtures: FixtureServer;
+  let operator: Receiver;
 
   before(async () => {
     fixtures = await startFixtureServer({ host: ALLOWED });
+    operator = await startReceiver(ALLOWED);
     service = await startService({
+      SNAPWIRE_OPERATOR_NOTIFY_URL: operator.url,
       SNAPWIRE_ALLOWED_NETWORKS: `${ALLOWED}/32`,
       SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: '5ms,5ms,5ms,5ms,5ms,5ms',
       SNAPWIRE_QUEUE_POLL: '50ms',
@@ -397,6 +400,7 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
   after(async () => {
     await service?.close();
     await fixtures?.close();
+    await operator?.close();
   });
 
   it('disables the webhook after attempt 101, warns on the way, refuses new jobs, and resumes waiting jobs when re-enabled', async () => {
@@ -436,6 +440,13 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
       ['webhook.failing', 'webhook.failing', 'webhook.failing', 'webhook.disabled'],
     );
     assert.match(events[0]!.message, /failed 50 deliveries in a row/);
+    const notified = await operator.waitFor(4);
+    assert.deepEqual(
+      notified.map((n) => JSON.parse(n.body.toString()).kind),
+      ['webhook.failing', 'webhook.failing', 'webhook.failing', 'webhook.disabled'],
+      'the operator notification URL got every event',
+    );
+    assert.equal(JSON.parse(notified[3]!.body.toString()).webhook_name, 'broken');
 
     const refused = await screenshot(service.baseUrl, {
       url: `${fixtures.origin}/solid`,
