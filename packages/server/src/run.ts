@@ -20,6 +20,7 @@ export async function runServer(): Promise<void> {
   const lines = [
     '',
     `Snapwire is running on ${base}`,
+    `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
     `  API reference: ${base}/docs`,
     `  Health:        ${base}/healthz`,
     `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,

@@ -93,6 +93,9 @@ const environmentSchema = z.object({
     .default({}),
   SNAPWIRE_RESULTS_SWEEP_INTERVAL: duration.default(3_600_000),
   SNAPWIRE_METRICS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
+  // Dashboard settings (docs/dashboard.md).
+  SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  SNAPWIRE_DASHBOARD_SESSION_TTL: duration.default(12 * 3_600_000),
 });
 
 export type NetworkList = ReturnType<typeof parseNetworkList>;
@@ -136,6 +139,9 @@ export interface Settings {
   countryProxies: Record<string, string[]>;
   resultsSweepIntervalMs: number;
   metricsToken: string | undefined;
+  /** Dashboard settings (docs/dashboard.md "Settings"). */
+  adminPassword: string | undefined;
+  dashboardSessionTtlMs: number;
 }
 
 export class SettingsError extends Error {}
@@ -190,5 +196,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     countryProxies: value.SNAPWIRE_COUNTRY_PROXIES,
     resultsSweepIntervalMs: value.SNAPWIRE_RESULTS_SWEEP_INTERVAL,
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
+    adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
+    dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
   };
 }

@@ -5,9 +5,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
+import dashboardRoute from '../dashboard/routes.js';
 import accountRoute from './routes/account.js';
 import healthRoute from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
+import monitoringRoute from './routes/monitoring.js';
 import homeRoute from './routes/home.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
@@ -69,5 +71,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(screenshotRoute(services));
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));
+  await app.register(dashboardRoute(services));
+  await app.register(monitoringRoute(services));
   return app;
 }

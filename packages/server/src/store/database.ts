@@ -14,6 +14,7 @@ import type { Database } from './schema.js';
 import * as initial from './migrations/0001_initial.js';
 import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
+import * as monitoring from './migrations/0004_monitoring.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_webhooks': webhooks,
   '0003_screenshot_cache': screenshotCache,
+  '0004_monitoring': monitoring,
 };
 
 class BundledMigrations implements MigrationProvider {

@@ -46,6 +46,12 @@ export interface ScreenshotLogsTable {
   created_at: number;
   /** Set for asynchronous captures: the job that delivers this log's result. */
   job_uuid?: string | null;
+  /** Timings by phase (migration 0004); null where a phase did not run or was not measured. */
+  queue_wait_ms?: number | null;
+  navigation_ms?: number | null;
+  wait_ms?: number | null;
+  capture_ms?: number | null;
+  encode_ms?: number | null;
 }
 
 export interface WebhooksTable {
