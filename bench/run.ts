@@ -57,6 +57,10 @@ const POOL_SLOTS = Number(option('pool-slots', '2'));
 const POOL_BROWSERS = Number(option('pool-browsers', '1'));
 const CHROMIUM = findExecutable(option('chromium', process.env.SNAPWIRE_CHROMIUM_PATH ?? 'chromium'));
 const IDLE_SAMPLES = Number(option('idle', '15'));
+/** Each mode runs in this many rounds, interleaved with the other modes, so a slow minute on a shared
+ * machine does not land on one mode only. */
+const ROUNDS = Number(option('rounds', '3'));
+const POOL_ARGS = option('pool-args', '').split(' ').filter(Boolean);
 
 interface ModeResult {
   mode: string;
@@ -69,6 +73,29 @@ interface ModeResult {
   p95: number;
   idleP50?: number;
   peakMemoryMb: number;
+  /** CPU time (browser processes + this Node process) per capture, ms; undefined when not measurable. */
+  cpuMsPerCapture?: number;
+}
+
+/** A mode that is set up once and measured in rounds. */
+interface Mode {
+  mode: string;
+  label: string;
+  shot: (url: string) => Promise<void>;
+  /** Measure idle latency (one capture at a time) for this mode. */
+  idle: boolean;
+  /** CPU of browsers that outlive the round can be counted (not for launch-per-capture). */
+  cpu: boolean;
+  close: () => Promise<void>;
+}
+
+interface Tally {
+  latencies: number[];
+  failures: number;
+  seconds: number;
+  peak: number;
+  cpuMs: number;
+  idle: number[];
 }
 
 // --- fixture server -------------------------------------------------------------------------------
@@ -77,7 +104,12 @@ async function startFixtures(): Promise<{ origin: string; close: () => Promise<v
   const images = await Promise.all(
     Array.from({ length: 6 }, (_, i) =>
       sharp({
-        create: { width: 400, height: 300, channels: 3, background: { r: (i * 40) % 256, g: 120, b: 200 - i * 20 } },
+        create: {
+          width: 400,
+          height: 300,
+          channels: 3,
+          background: { r: (i * 40) % 256, g: 120, b: 200 - i * 20 },
+        },
       })
         .png()
         .toBuffer(),
@@ -88,7 +120,9 @@ async function startFixtures(): Promise<{ origin: string; close: () => Promise<v
     const url = new URL(req.url ?? '/', 'http://bench');
     const image = /^\/img\/(\d)\.png$/.exec(url.pathname);
     if (image) {
-      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' }).end(images[Number(image[1])]);
+      res
+        .writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' })
+        .end(images[Number(image[1])]);
       return;
     }
     const file = path.join(FIXTURES, `${url.pathname.slice(1)}.html`);
@@ -139,69 +173,88 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] as number;
 }
 
-async function measure(
-  mode: string,
-  label: string,
-  shot: (url: string) => Promise<void>,
-  origin: string,
-  idle?: (url: string) => Promise<void>,
-): Promise<ModeResult> {
-  // Warm-up (not counted): each page once.
-  for (const page of PAGES) await shot(`${origin}/${page}`);
-  let peak = treeMemoryMb();
+/** CPU time (ms) used so far by this process, its reaped children and every live descendant. */
+function treeCpuMs(): number {
+  const all = listProcesses();
+  const children = new Map<number, number[]>();
+  for (const info of all) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
+  let ticks = 0;
+  const stack = [process.pid];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    } catch {
+      // gone
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return ticks * 10;
+}
+
+async function round(mode: Mode, origin: string, captures: number, tally: Tally): Promise<void> {
+  const cpu0 = treeCpuMs();
   const sampler = setInterval(() => {
-    peak = Math.max(peak, treeMemoryMb());
+    tally.peak = Math.max(tally.peak, treeMemoryMb());
   }, 250);
-  const latencies: number[] = [];
-  let failures = 0;
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (;;) {
         const index = next++;
-        if (index >= CAPTURES) return;
+        if (index >= captures) return;
         const url = `${origin}/${PAGES[index % PAGES.length]}`;
         const begin = process.hrtime.bigint();
         try {
-          await shot(url);
-          latencies.push(Number(process.hrtime.bigint() - begin) / 1e6);
+          await mode.shot(url);
+          tally.latencies.push(Number(process.hrtime.bigint() - begin) / 1e6);
         } catch (error) {
-          failures += 1;
-          if (failures <= 3) console.error(`  ${mode}: ${(error as Error).message.split('\n')[0]}`);
+          tally.failures += 1;
+          if (tally.failures <= 3)
+            console.error(`  ${mode.mode}: ${(error as Error).message.split('\n')[0]}`);
         }
       }
     }),
   );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  tally.seconds += Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
-  latencies.sort((a, b) => a - b);
+  tally.cpuMs += treeCpuMs() - cpu0;
+}
+
+async function idleRound(mode: Mode, origin: string, samples: number, tally: Tally): Promise<void> {
+  // One capture of the simple page at a time, with pauses (pre-warming has time to refill).
+  for (let i = 0; i < samples; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const begin = process.hrtime.bigint();
+    await mode.shot(`${origin}/simple`);
+    tally.idle.push(Number(process.hrtime.bigint() - begin) / 1e6);
+  }
+}
+
+function summarise(mode: Mode, tally: Tally): ModeResult {
+  const latencies = [...tally.latencies].sort((a, b) => a - b);
+  const idle = [...tally.idle].sort((a, b) => a - b);
   const result: ModeResult = {
-    mode,
-    label,
+    mode: mode.mode,
+    label: mode.label,
     captures: latencies.length,
-    failures,
-    seconds,
-    throughput: latencies.length / seconds,
+    failures: tally.failures,
+    seconds: tally.seconds,
+    throughput: latencies.length / tally.seconds,
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
-    peakMemoryMb: peak,
+    peakMemoryMb: tally.peak,
   };
-  if (idle) {
-    // Idle latency: one capture of the simple page at a time, with pauses (pre-warming has time to refill).
-    const samples: number[] = [];
-    for (let i = 0; i < IDLE_SAMPLES; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      const begin = process.hrtime.bigint();
-      await idle(`${origin}/simple`);
-      samples.push(Number(process.hrtime.bigint() - begin) / 1e6);
-    }
-    samples.sort((a, b) => a - b);
-    result.idleP50 = percentile(samples, 0.5);
-  }
+  if (idle.length > 0) result.idleP50 = percentile(idle, 0.5);
+  if (mode.cpu && latencies.length > 0) result.cpuMsPerCapture = tally.cpuMs / latencies.length;
   console.log(
-    `  ${label}: ${result.throughput.toFixed(2)} captures/s, p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms` +
-      `${result.idleP50 !== undefined ? `, idle p50 ${result.idleP50.toFixed(0)} ms` : ''}, peak ${result.peakMemoryMb.toFixed(0)} MB, ${failures} failed`,
+    `  ${result.label}: ${result.throughput.toFixed(2)} captures/s, p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms` +
+      `${result.idleP50 !== undefined ? `, idle p50 ${result.idleP50.toFixed(0)} ms` : ''}` +
+      `${result.cpuMsPerCapture !== undefined ? `, ${result.cpuMsPerCapture.toFixed(0)} ms CPU/capture` : ''}` +
+      `, peak ${result.peakMemoryMb.toFixed(0)} MB, ${result.failures} failed`,
   );
   return result;
 }
@@ -225,7 +278,10 @@ function baselineArgs(proxyServer: string): string[] {
 }
 
 async function playwrightShot(browser: Browser, url: string): Promise<void> {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, serviceWorkers: 'block' });
+  const context = await browser.newContext({
+    viewport: { width: 1920, height: 1080 },
+    serviceWorkers: 'block',
+  });
   try {
     const page = await context.newPage();
     await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
@@ -235,11 +291,13 @@ async function playwrightShot(browser: Browser, url: string): Promise<void> {
   }
 }
 
-async function runLaunch(origin: string, proxyServer: string): Promise<ModeResult> {
-  return measure(
-    'launch',
-    'fresh Chromium per capture',
-    async (url) => {
+async function launchMode(proxyServer: string): Promise<Mode> {
+  return {
+    mode: 'launch',
+    label: 'fresh Chromium per capture',
+    idle: false,
+    cpu: false,
+    shot: async (url) => {
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: baselineArgs(proxyServer) });
       try {
         await playwrightShot(browser, url);
@@ -247,28 +305,38 @@ async function runLaunch(origin: string, proxyServer: string): Promise<ModeResul
         await browser.close();
       }
     },
-    origin,
-  );
+    close: async () => {},
+  };
 }
 
-async function runWarm(origin: string, proxyServer: string): Promise<ModeResult> {
+async function warmMode(proxyServer: string): Promise<Mode> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: baselineArgs(proxyServer) });
-  try {
-    return await measure('warm', 'warm browser, new context on demand', (url) => playwrightShot(browser, url), origin);
-  } finally {
-    await browser.close();
-  }
+  return {
+    mode: 'warm',
+    label: 'warm browser, new context on demand',
+    idle: false,
+    cpu: true,
+    shot: (url) => playwrightShot(browser, url),
+    close: () => browser.close(),
+  };
 }
 
-async function runPool(origin: string, proxy: PinningProxy, proxyServer: string): Promise<ModeResult> {
-  const logger = pino({ level: 'warn' });
+async function poolMode(
+  proxy: PinningProxy,
+  proxyServer: string,
+  slots = POOL_SLOTS,
+  args = POOL_ARGS,
+  strictSiteIsolation = false,
+): Promise<Mode> {
   const pool = new BrowserPool({
     chromiumPath: CHROMIUM,
     proxyServer,
-    concurrency: POOL_SLOTS,
+    concurrency: slots,
     queueLimit: 1000,
     browsers: POOL_BROWSERS,
-    logger,
+    extraArgs: args,
+    strictSiteIsolation,
+    logger: pino({ level: 'warn' }),
   });
   await pool.start();
   const settings = {
@@ -277,23 +345,28 @@ async function runPool(origin: string, proxy: PinningProxy, proxyServer: string)
     bannerWaitMs: 2_500,
     egressFailure: (host: string) => proxy.failureFor(host),
   };
-  const shot = async (url: string) => {
-    const request = parseScreenshotRequest({ url, rendering_wait: '0', timeout: '60000' }, { maxTimeoutMs: 120_000 });
-    const deadline = new JobDeadline(Date.now(), request.timeoutMs);
-    try {
-      await pool.withPage({}, deadline, (job) => capture(job, request, settings));
-    } finally {
-      deadline.dispose();
-    }
+  return {
+    mode: 'pool',
+    label: `Snapwire pool (${POOL_BROWSERS} browser, ${slots} slots${strictSiteIsolation ? ', strict site isolation' : ''}${args.length ? `, ${args.join(' ')}` : ''})`,
+    idle: true,
+    cpu: true,
+    shot: async (url) => {
+      const request = parseScreenshotRequest(
+        { url, rendering_wait: '0', timeout: '60000' },
+        { maxTimeoutMs: 120_000 },
+      );
+      const deadline = new JobDeadline(Date.now(), request.timeoutMs);
+      try {
+        await pool.withPage({}, deadline, (job) => capture(job, request, settings));
+      } finally {
+        deadline.dispose();
+      }
+    },
+    close: () => pool.stop(),
   };
-  try {
-    return await measure('pool', `Snapwire pool (${POOL_BROWSERS} browser, ${POOL_SLOTS} slots)`, shot, origin, shot);
-  } finally {
-    await pool.stop();
-  }
 }
 
-async function runService(origin: string): Promise<ModeResult> {
+async function serviceMode(): Promise<Mode> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-bench-'));
   const settings = loadSettings({
     PORT: '0',
@@ -306,35 +379,45 @@ async function runService(origin: string): Promise<ModeResult> {
     SNAPWIRE_BROWSER_CONCURRENCY: String(POOL_SLOTS),
     SNAPWIRE_BROWSERS: String(POOL_BROWSERS),
     SNAPWIRE_BROWSER_QUEUE: '1000',
+    SNAPWIRE_CHROMIUM_ARGS: POOL_ARGS.join(' '),
+    SNAPWIRE_ADMIN_PASSWORD: 'bench-admin-password',
     PATH: process.env.PATH ?? '',
   });
   const snapwire = await createSnapwire(settings, { resolver: new StaticResolver({}) });
-  await snapwire.services.projects.update('default', { overrides: { concurrency: 1000, monthlyCredits: 1e9 } });
+  await snapwire.services.projects.update('default', {
+    overrides: { concurrency: 1000, monthlyCredits: 1e9 },
+  });
   const base = (await snapwire.listen()).replace('[::1]', '127.0.0.1');
-  const shot = async (url: string) => {
-    const query = new URLSearchParams({ key: KEY, url, rendering_wait: '0' });
-    const response = await fetch(`${base}/screenshot?${query}`);
-    const body = await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${Buffer.from(body).toString().slice(0, 200)}`);
+  return {
+    mode: 'service',
+    label: 'Snapwire HTTP API (whole service)',
+    idle: true,
+    cpu: true,
+    shot: async (url) => {
+      const query = new URLSearchParams({ key: KEY, url, rendering_wait: '0' });
+      const response = await fetch(`${base}/screenshot?${query}`);
+      const body = await response.arrayBuffer();
+      if (response.status !== 200)
+        throw new Error(`HTTP ${response.status}: ${Buffer.from(body).toString().slice(0, 200)}`);
+    },
+    close: async () => {
+      await snapwire.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
   };
-  try {
-    return await measure('service', 'Snapwire HTTP API (whole service)', shot, origin, shot);
-  } finally {
-    await snapwire.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
 }
 
 // --- report ---------------------------------------------------------------------------------------
 
 function chartSvg(results: ModeResult[], title: string): string {
-  const width = 960;
-  const height = 520;
-  const left = 290;
-  const barArea = width - left - 60;
+  const width = 1000;
+  const rowHeight = 90;
+  const height = 110 + results.length * rowHeight;
+  const left = 300;
+  // The longest bar leaves room for its label.
+  const barArea = (width - left - 40) * 0.7;
   const maxThroughput = Math.max(...results.map((r) => r.throughput)) * 1.15;
   const maxLatency = Math.max(...results.map((r) => r.p95)) * 1.15;
-  const rowHeight = 90;
   const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const rows = results
     .map((r, i) => {
@@ -363,12 +446,12 @@ function table(results: ModeResult[]): string {
   const launch = results.find((r) => r.mode === 'launch');
   const warm = results.find((r) => r.mode === 'warm');
   const lines = [
-    '| mode | captures/s | p50 ms | p95 ms | idle p50 (simple page) ms | peak memory MB | vs fresh Chromium | vs warm browser | failed |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| mode | captures/s | p50 ms | p95 ms | idle p50, simple page (ms) | CPU ms / capture | peak memory MB | vs fresh Chromium | vs warm browser | failed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.label} | ${r.throughput.toFixed(2)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.idleP50 === undefined ? '-' : r.idleP50.toFixed(0)} | ${r.peakMemoryMb.toFixed(0)} | ${launch ? `${(r.throughput / launch.throughput).toFixed(2)}x` : '-'} | ${warm ? `${(r.throughput / warm.throughput).toFixed(2)}x` : '-'} | ${r.failures} |`,
+      `| ${r.label} | ${r.throughput.toFixed(2)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.idleP50 === undefined ? '-' : r.idleP50.toFixed(0)} | ${r.cpuMsPerCapture === undefined ? '-' : r.cpuMsPerCapture.toFixed(0)} | ${r.peakMemoryMb.toFixed(0)} | ${launch ? `${(r.throughput / launch.throughput).toFixed(2)}x` : '-'} | ${warm ? `${(r.throughput / warm.throughput).toFixed(2)}x` : '-'} | ${r.failures} |`,
     );
   }
   return lines.join('\n');
@@ -377,7 +460,9 @@ function table(results: ModeResult[]): string {
 async function main(): Promise<void> {
   const cpus = os.availableParallelism?.() ?? os.cpus().length;
   const version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).trim();
-  console.log(`Snapwire capture benchmark: ${cpus} cores, ${version}, ${CAPTURES} captures per mode at concurrency ${CONCURRENCY}`);
+  console.log(
+    `Snapwire capture benchmark: ${cpus} cores, ${version}, ${CAPTURES} captures per mode at concurrency ${CONCURRENCY}`,
+  );
   const fixtures = await startFixtures();
   const guard = new EgressGuard(
     new EgressPolicy(parseNetworkList('127.0.0.0/8'), parseNetworkList('')),
@@ -387,39 +472,82 @@ async function main(): Promise<void> {
   const proxyServer = await proxy.start();
   const results: ModeResult[] = [];
   try {
-    for (const mode of MODES) {
-      console.log(`mode ${mode} ...`);
-      if (mode === 'launch') results.push(await runLaunch(fixtures.origin, proxyServer));
-      else if (mode === 'warm') results.push(await runWarm(fixtures.origin, proxyServer));
-      else if (mode === 'pool') results.push(await runPool(fixtures.origin, proxy, proxyServer));
-      else if (mode === 'service') results.push(await runService(fixtures.origin));
-      else throw new Error(`unknown mode ${mode}`);
+    // Rounds interleave the modes; in each round a mode is set up (its browser started and warmed up on
+    // every page, not counted), measured, and closed, so that only its own processes run while it is measured.
+    const factories: Record<string, () => Promise<Mode>> = {
+      launch: () => launchMode(proxyServer),
+      warm: () => warmMode(proxyServer),
+      pool: () => poolMode(proxy, proxyServer),
+      service: () => serviceMode(),
+    };
+    // Variants for tuning: pool@3 (3 slots), pool+isolation (Chromium's strict site isolation on).
+    for (const name of MODES) {
+      const variant = /^pool(?:@(\d+))?(\+isolation)?$/.exec(name);
+      if (variant && name !== 'pool') {
+        const slots = variant[1] ? Number(variant[1]) : POOL_SLOTS;
+        factories[name] = () => poolMode(proxy, proxyServer, slots, POOL_ARGS, Boolean(variant[2]));
+      }
+      if (!factories[name]) throw new Error(`unknown mode ${name}`);
     }
+    const tallies = new Map<string, Tally>();
+    const labels = new Map<string, Mode>();
+    for (let r = 0; r < ROUNDS; r += 1) {
+      const captures = Math.round(CAPTURES / ROUNDS);
+      for (const name of MODES) {
+        console.log(`round ${r + 1}/${ROUNDS}: ${name}`);
+        const mode = await (factories[name] as () => Promise<Mode>)();
+        try {
+          for (const page of PAGES) await mode.shot(`${fixtures.origin}/${page}`);
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          const tally = tallies.get(name) ?? {
+            latencies: [],
+            failures: 0,
+            seconds: 0,
+            peak: 0,
+            cpuMs: 0,
+            idle: [],
+          };
+          tallies.set(name, tally);
+          await round(mode, fixtures.origin, captures, tally);
+          if (mode.idle) await idleRound(mode, fixtures.origin, Math.ceil(IDLE_SAMPLES / ROUNDS), tally);
+        } finally {
+          await mode.close();
+        }
+        labels.set(name, mode);
+      }
+    }
+    for (const name of MODES) results.push(summarise(labels.get(name) as Mode, tallies.get(name) as Tally));
   } finally {
     await proxy.stop();
     await fixtures.close();
   }
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const environment = `${cpus} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, ${version}, Node ${process.version}, ${os.type()} ${os.release()}`;
-  const markdown = `Command: \`${command}\` (${CAPTURES} captures per mode, client concurrency ${CONCURRENCY}, pages: ${PAGES.join(', ')}; 1920x1080 JPEG q85, rendering_wait=0).
+  const markdown = `Command: \`${command}\` (${CAPTURES} captures per mode in ${ROUNDS} interleaved rounds, client concurrency ${CONCURRENCY}, pages: ${PAGES.join(', ')}; 1920x1080 JPEG q85, rendering_wait=0).
 
 Machine: ${environment}. Run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
 
 ${table(results)}`;
   console.log(`\n${markdown}\n`);
+  if (process.argv.includes('--no-write')) return;
   fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(
     path.join(ROOT, 'bench', 'results', 'latest.json'),
     `${JSON.stringify({ command, environment, captures: CAPTURES, concurrency: CONCURRENCY, results }, null, 2)}\n`,
   );
-  const svg = chartSvg(results, `Captures on ${cpus} cores, concurrency ${CONCURRENCY} (${CAPTURES} per mode)`);
-  await sharp(Buffer.from(svg)).png().toFile(path.join(ROOT, 'docs', 'benchmarks.png'));
+  const svg = chartSvg(
+    results,
+    `Captures on ${cpus} cores, concurrency ${CONCURRENCY} (${CAPTURES} per mode)`,
+  );
+  await sharp(Buffer.from(svg))
+    .png()
+    .toFile(path.join(ROOT, 'docs', 'benchmarks.png'));
   const doc = path.join(ROOT, 'docs', 'benchmarks.md');
   if (fs.existsSync(doc)) {
     const text = fs.readFileSync(doc, 'utf8');
     const start = '<!-- bench:start -->';
     const end = '<!-- bench:end -->';
-    if (text.includes(start) && text.includes(end) && !process.argv.includes('--no-write')) {
+    if (text.includes(start) && text.includes(end)) {
       const updated = `${text.slice(0, text.indexOf(start) + start.length)}\n${markdown}\n${text.slice(text.indexOf(end))}`;
       fs.writeFileSync(doc, updated);
       console.log('docs/benchmarks.md and docs/benchmarks.png updated');

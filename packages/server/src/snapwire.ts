@@ -103,6 +103,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       rendererHangTimeoutMs: settings.rendererHangTimeoutMs,
       rendererMaxHeapMb: settings.rendererMaxHeapMb,
       extraArgs: settings.chromiumArgs,
+      strictSiteIsolation: settings.strictSiteIsolation,
       logger,
     });
     closers.push(['pool', () => pool.stop()]);

@@ -77,6 +77,7 @@ const environmentSchema = z.object({
   SNAPWIRE_RENDERER_HANG_TIMEOUT: duration.default(30_000),
   SNAPWIRE_RENDERER_MAX_HEAP_MB: z.coerce.number().int().min(16).max(16_384).default(2048),
   SNAPWIRE_CHROMIUM_ARGS: z.string().default(''),
+  SNAPWIRE_STRICT_SITE_ISOLATION: booleanString.default(false),
   SNAPWIRE_LOAD_IMAGES: booleanString.default(true),
   SNAPWIRE_MAX_FULLPAGE_HEIGHT: z.coerce.number().int().min(1_000).max(65_000).default(40_000),
   SNAPWIRE_BANNER_WAIT: duration.default(2_500),
@@ -133,6 +134,7 @@ export interface Settings {
   rendererHangTimeoutMs: number;
   rendererMaxHeapMb: number;
   chromiumArgs: string[];
+  strictSiteIsolation: boolean;
   loadImages: boolean;
   maxFullpageHeight: number;
   bannerWaitMs: number;
@@ -190,6 +192,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     rendererHangTimeoutMs: value.SNAPWIRE_RENDERER_HANG_TIMEOUT,
     rendererMaxHeapMb: value.SNAPWIRE_RENDERER_MAX_HEAP_MB,
     chromiumArgs: value.SNAPWIRE_CHROMIUM_ARGS.split(/\s+/).filter(Boolean),
+    strictSiteIsolation: value.SNAPWIRE_STRICT_SITE_ISOLATION,
     loadImages: value.SNAPWIRE_LOAD_IMAGES,
     maxFullpageHeight: value.SNAPWIRE_MAX_FULLPAGE_HEIGHT,
     bannerWaitMs: value.SNAPWIRE_BANNER_WAIT,

@@ -65,7 +65,8 @@ export function bannerScript(): string {
   const dir = packageDir();
   const bundle = fs.readFileSync(path.join(dir, 'dist', 'autoconsent.playwright.js'), 'utf8');
   const rules = fs.readFileSync(path.join(dir, 'rules', 'compact-rules.json'), 'utf8');
-  const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const prelude = `(() => {
   if (window.__snapwireConsent) return;
   const top = window.top === window;

@@ -124,7 +124,12 @@ export class BrowserInstance {
     });
     this.process = process;
     const root = process.connection.root;
-    // Dialogs (alert/confirm/prompt) would stop the page until answered: accept them at once.
+    // The pipe closes before the process is reaped: from that moment the browser takes no job.
+    process.connection.onClose((reason) => {
+      if (this.state === 'starting' || this.state === 'ready' || this.state === 'draining')
+        this.state = 'closing';
+      this.loseAll(new PageLostError('browser-gone', `the browser connection closed (${reason})`));
+    });
     const version = await withTimeout(
       root.send<{ product: string }>('Browser.getVersion'),
       this.options.launchTimeoutMs,
@@ -134,7 +139,10 @@ export class BrowserInstance {
       const tail = process.lastStderr.trim().split('\n').slice(-3).join(' | ');
       throw new Error(`${(error as Error).message}${tail ? ` (stderr: ${tail})` : ''}`, { cause: error });
     });
-    this.options.logger.info({ browser: this.id, pid: process.pid, product: version.product }, 'browser ready');
+    this.options.logger.info(
+      { browser: this.id, pid: process.pid, product: version.product },
+      'browser ready',
+    );
     if (this.state === 'starting') this.state = 'ready';
     this.fillWarm();
   }
@@ -264,13 +272,16 @@ export class BrowserInstance {
     if (!process || !process.isRunning) throw new PageLostError('browser-gone', 'the browser is not running');
     const connection = process.connection;
     const root = connection.root;
-    const { browserContextId } = await root.send<{ browserContextId: string }>('Target.createBrowserContext', {
-      disposeOnDetach: false,
-      ...(proxyServer
-        ? // Loopback goes through the proxy too (Chromium bypasses it for localhost by default).
-          { proxyServer, proxyBypassList: '<-loopback>' }
-        : {}),
-    });
+    const { browserContextId } = await root.send<{ browserContextId: string }>(
+      'Target.createBrowserContext',
+      {
+        disposeOnDetach: false,
+        ...(proxyServer
+          ? // Loopback goes through the proxy too (Chromium bypasses it for localhost by default).
+            { proxyServer, proxyBypassList: '<-loopback>' }
+          : {}),
+      },
+    );
     let targetId: string | undefined;
     try {
       ({ targetId } = await root.send<{ targetId: string }>('Target.createTarget', {
@@ -288,7 +299,10 @@ export class BrowserInstance {
         page.lose(new PageLostError('renderer-crash', 'the page crashed its renderer process')),
       );
       session.on('detached', () => page.lose(new PageLostError('browser-gone', 'the page was detached')));
-      session.on('__closed', () => page.lose(new PageLostError('browser-gone', 'the browser connection closed')));
+      session.on('__closed', () =>
+        page.lose(new PageLostError('browser-gone', 'the browser connection closed')),
+      );
+      // Dialogs (alert/confirm/prompt) would stop the page until answered: accept them at once.
       session.on('Page.javascriptDialogOpening', () => {
         session.send('Page.handleJavaScriptDialog', { accept: true }).catch(() => {});
       });
@@ -315,14 +329,17 @@ export class BrowserInstance {
     if (!process?.isRunning) return;
     this.disposing += 1;
     withTimeout(
-      process.connection.root.send('Target.disposeBrowserContext', { browserContextId: page.browserContextId }),
+      process.connection.root.send('Target.disposeBrowserContext', {
+        browserContextId: page.browserContextId,
+      }),
       this.options.launchTimeoutMs,
       'disposing a context',
     )
       .catch((error: unknown) => {
         if (!process.isRunning || error instanceof CdpClosedError) return;
         // A browser that cannot throw a context away is not one to keep.
-        if ((error as Error).message.includes('timed out')) void this.kill('a context could not be disposed in time');
+        if ((error as Error).message.includes('timed out'))
+          void this.kill('a context could not be disposed in time');
       })
       .finally(() => {
         this.disposing -= 1;

@@ -92,10 +92,14 @@ export async function capture(
   }
   if (blockImages) {
     session.on('Fetch.requestPaused', (event: { requestId: string }) => {
-      session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' }).catch(() => {});
+      session
+        .send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' })
+        .catch(() => {});
     });
     setup.push(
-      session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Image', requestStage: 'Request' }] }),
+      session.send('Fetch.enable', {
+        patterns: [{ urlPattern: '*', resourceType: 'Image', requestStage: 'Request' }],
+      }),
     );
   }
   await scope.run(Promise.all(setup));
@@ -156,7 +160,8 @@ async function navigate(
   }) => {
     if (event.type !== 'Document' || event.frameId !== mainFrameId) return;
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(event.response.headers)) headers[name.toLowerCase()] = String(value);
+    for (const [name, value] of Object.entries(event.response.headers))
+      headers[name.toLowerCase()] = String(value);
     document = { status: event.response.status, url: event.response.url, headers };
     try {
       checkDocument(document);
@@ -219,9 +224,13 @@ async function navigate(
     session.off('Network.requestWillBeSent', onRequest);
   }
   if (!document) {
-    throw new ApiError('ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT', 'The page produced no document to capture', {
-      retryAfterSeconds: 1,
-    });
+    throw new ApiError(
+      'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
+      'The page produced no document to capture',
+      {
+        retryAfterSeconds: 1,
+      },
+    );
   }
   return document;
 }
@@ -236,7 +245,9 @@ function checkDocument(response: DocumentResponse): void {
       throw new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', `Loading the page failed: ${reason}`);
     if (egressError === 'BAD_PROTOCOL')
       throw new ApiError('ERR::SCRAPE::BAD_PROTOCOL', `Loading the page failed: ${reason}`);
-    throw new ApiError('ERR::SCRAPE::NETWORK_ERROR', `Loading the page failed: ${reason}`, { retryAfterSeconds: 1 });
+    throw new ApiError('ERR::SCRAPE::NETWORK_ERROR', `Loading the page failed: ${reason}`, {
+      retryAfterSeconds: 1,
+    });
   }
   const contentType = response.headers['content-type'];
   if (contentType && !/^\s*text\//i.test(contentType)) {
@@ -254,9 +265,12 @@ function navigationError(
   lastHost: string,
 ): ApiError {
   const failure =
-    settings.egressFailure?.(lastHost) ?? (lastHost !== request.hostname ? settings.egressFailure?.(request.hostname) : undefined);
-  if (failure?.kind === 'DOMAIN_NOT_ALLOWED') return new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', failure.reason);
-  if (failure?.kind === 'DNS_NAME_NOT_RESOLVED') return new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', failure.reason);
+    settings.egressFailure?.(lastHost) ??
+    (lastHost !== request.hostname ? settings.egressFailure?.(request.hostname) : undefined);
+  if (failure?.kind === 'DOMAIN_NOT_ALLOWED')
+    return new ApiError('ERR::SCRAPE::DOMAIN_NOT_ALLOWED', failure.reason);
+  if (failure?.kind === 'DNS_NAME_NOT_RESOLVED')
+    return new ApiError('ERR::SCRAPE::DNS_NAME_NOT_RESOLVED', failure.reason);
   if (failure?.kind === 'BAD_PROTOCOL') return new ApiError('ERR::SCRAPE::BAD_PROTOCOL', failure.reason);
   if (/ERR_CERT|ERR_SSL/i.test(errorText)) {
     return new ApiError('ERR::SCRAPE::SSL_ERROR', `The TLS connection to ${lastHost} failed (${errorText})`);
@@ -296,10 +310,18 @@ class IsolatedWorld {
         )
       ).executionContextId;
       try {
-        return await evaluateIn(this.session, this.scope, expression, { ...options, contextId: this.contextId });
+        return await evaluateIn(this.session, this.scope, expression, {
+          ...options,
+          contextId: this.contextId,
+        });
       } catch (error) {
         // The page navigated by itself: the world went with the old document; make a new one once.
-        if (attempt === 0 && /Cannot find context|context with specified id|Execution context was destroyed/i.test((error as Error).message)) {
+        if (
+          attempt === 0 &&
+          /Cannot find context|context with specified id|Execution context was destroyed/i.test(
+            (error as Error).message,
+          )
+        ) {
           this.contextId = undefined;
           continue;
         }
@@ -332,7 +354,8 @@ async function evaluateIn<T>(
   if (result.exceptionDetails) {
     const details = result.exceptionDetails;
     const description =
-      details.exception?.description ?? (details.exception?.value !== undefined ? String(details.exception.value) : details.text);
+      details.exception?.description ??
+      (details.exception?.value !== undefined ? String(details.exception.value) : details.text);
     throw new PageScriptError(String(description).split('\n')[0]);
   }
   return result.result.value as T;
@@ -341,10 +364,16 @@ async function evaluateIn<T>(
 async function runUserScript(session: CdpSession, script: string, scope: AttemptScope): Promise<void> {
   try {
     // Runs as the body of an async function in the page's own world, so `return` and `await` work.
-    await evaluateIn(session, scope, `(async () => {\n${script}\n})()`, { awaitPromise: true, userGesture: true });
+    await evaluateIn(session, scope, `(async () => {\n${script}\n})()`, {
+      awaitPromise: true,
+      userGesture: true,
+    });
   } catch (error) {
     if (!(error instanceof PageScriptError)) throw error;
-    throw new ApiError('ERR::SCRAPE::JAVASCRIPT_EXECUTION', `The js parameter's script failed in the page: ${error.message}`);
+    throw new ApiError(
+      'ERR::SCRAPE::JAVASCRIPT_EXECUTION',
+      `The js parameter's script failed in the page: ${error.message}`,
+    );
   }
 }
 
@@ -370,13 +399,22 @@ const FIND_ELEMENT = `(target) => {
 }`;
 
 function describe(target: CaptureArea): string {
-  return target.kind === 'xpath' ? `XPath ${target.xpath}` : target.kind === 'selector' ? `selector ${target.selector}` : target.kind;
+  return target.kind === 'xpath'
+    ? `XPath ${target.xpath}`
+    : target.kind === 'selector'
+      ? `selector ${target.selector}`
+      : target.kind;
 }
 
 function selectorError(error: unknown, target: CaptureArea): unknown {
   if (!(error instanceof PageScriptError)) return error;
-  if (/SyntaxError|not a valid|Failed to execute|is not a valid XPath|The string .* is not/i.test(error.message)) {
-    return new ApiError('ERR::SCRAPE::DOM_SELECTOR_INVALID', `The ${describe(target)} is not valid: ${error.message}`);
+  if (
+    /SyntaxError|not a valid|Failed to execute|is not a valid XPath|The string .* is not/i.test(error.message)
+  ) {
+    return new ApiError(
+      'ERR::SCRAPE::DOM_SELECTOR_INVALID',
+      `The ${describe(target)} is not valid: ${error.message}`,
+    );
   }
   return new ApiError(
     'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT',
@@ -473,7 +511,11 @@ async function screenshot(
   settings: CaptureSettings,
 ): Promise<Shot> {
   const cdpFormat = cdpFormatFor(request.format);
-  const base = { format: cdpFormat, ...(cdpFormat === 'png' ? {} : { quality: QUALITY }), optimizeForSpeed: true };
+  const base = {
+    format: cdpFormat,
+    ...(cdpFormat === 'png' ? {} : { quality: QUALITY }),
+    optimizeForSpeed: true,
+  };
   const area = request.capture;
   if (area.kind === 'viewport') {
     const data = await captureOnce(session, scope, base);
@@ -492,7 +534,8 @@ async function screenshot(
       maxWidth = WEBP_MAX_DIMENSION;
     }
     // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
-    const width = area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
+    const width =
+      area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
     const height = Math.min(contentHeight, maxHeight);
     const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
     if (height <= SINGLE_CAPTURE_LIMIT) {
@@ -539,7 +582,10 @@ async function screenshot(
     throw selectorError(error, area);
   }
   if (!box) {
-    throw new ApiError('ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND', `No element matched the ${describe(area)} (capture)`);
+    throw new ApiError(
+      'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND',
+      `No element matched the ${describe(area)} (capture)`,
+    );
   }
   if (box.width < 1 || box.height < 1) {
     throw new ApiError(
@@ -562,7 +608,11 @@ async function screenshot(
  * compositor frame (seen on the first capture after a launch). Waiting two animation frames and asking
  * again fixes it; other errors are not retried.
  */
-async function captureOnce(session: CdpSession, scope: AttemptScope, params: Record<string, unknown>): Promise<Buffer> {
+async function captureOnce(
+  session: CdpSession,
+  scope: AttemptScope,
+  params: Record<string, unknown>,
+): Promise<Buffer> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       const result = await scope.run(session.send<{ data: string }>('Page.captureScreenshot', params));
@@ -572,7 +622,8 @@ async function captureOnce(session: CdpSession, scope: AttemptScope, params: Rec
       await scope
         .run(
           session.send('Runtime.evaluate', {
-            expression: 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
+            expression:
+              'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))',
             awaitPromise: true,
           }),
         )

@@ -172,7 +172,9 @@ export class CdpConnection {
       if (!pending) return;
       this.pending.delete(message.id);
       if (message.error) {
-        const detail = message.error.data ? `${message.error.message} (${message.error.data})` : message.error.message;
+        const detail = message.error.data
+          ? `${message.error.message} (${message.error.data})`
+          : message.error.message;
         pending.reject(new CdpError(pending.method, detail, message.error.code));
       } else pending.resolve(message.result);
       return;

@@ -20,7 +20,14 @@ import { CdpConnection } from './cdp.js';
  */
 
 // Linux prctl(2) syscall numbers (perl's syscall() wants the number; syscall.ph is not in perl-base).
-const PRCTL_SYSCALL: Record<string, number> = { x64: 157, arm64: 167, ia32: 172, arm: 172, ppc64: 171, s390x: 172 };
+const PRCTL_SYSCALL: Record<string, number> = {
+  x64: 157,
+  arm64: 167,
+  ia32: 172,
+  arm: 172,
+  ppc64: 171,
+  s390x: 172,
+};
 
 const REAPER = String.raw`
 use strict; use POSIX ();
@@ -116,7 +123,12 @@ export class ChromiumProcess {
 
   static launch(options: LaunchOptions): ChromiumProcess {
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-chromium-'));
-    const args = [...options.args, '--remote-debugging-pipe', `--user-data-dir=${userDataDir}`, 'about:blank'];
+    const args = [
+      ...options.args,
+      '--remote-debugging-pipe',
+      `--user-data-dir=${userDataDir}`,
+      'about:blank',
+    ];
     const reaped = reaperAvailable();
     const [command, argv] = reaped
       ? ['perl', ['-e', REAPER, String(PRCTL_SYSCALL[process.arch]), options.executable, ...args]]

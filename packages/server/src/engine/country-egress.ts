@@ -64,8 +64,14 @@ class UpstreamListener {
 
   async start(): Promise<string> {
     const server = http.createServer((req, res) => void this.forward(req, res));
-    server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void this.connect(req, socket, head));
-    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void this.upgrade(req, socket, head));
+    server.on(
+      'connect',
+      (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void this.connect(req, socket, head),
+    );
+    server.on(
+      'upgrade',
+      (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => void this.upgrade(req, socket, head),
+    );
     server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -91,7 +97,8 @@ class UpstreamListener {
 
   private record(hostname: string, error: unknown): Failure {
     let failure: Failure;
-    if (error instanceof EgressRefusedError) failure = { kind: 'DOMAIN_NOT_ALLOWED', reason: error.message, at: Date.now() };
+    if (error instanceof EgressRefusedError)
+      failure = { kind: 'DOMAIN_NOT_ALLOWED', reason: error.message, at: Date.now() };
     else if (error instanceof NameResolutionError)
       failure = { kind: 'DNS_NAME_NOT_RESOLVED', reason: error.message, at: Date.now() };
     else
@@ -121,8 +128,12 @@ class UpstreamListener {
         socket.destroy();
         reject(error);
       };
-      socket.setTimeout(CONNECT_TIMEOUT_MS, () => fail(new Error('the upstream proxy did not answer in time')));
-      socket.once('error', (error) => fail(new Error(`upstream proxy ${this.upstream.host}: ${error.message}`)));
+      socket.setTimeout(CONNECT_TIMEOUT_MS, () =>
+        fail(new Error('the upstream proxy did not answer in time')),
+      );
+      socket.once('error', (error) =>
+        fail(new Error(`upstream proxy ${this.upstream.host}: ${error.message}`)),
+      );
       socket.once('connect', () => {
         socket.write(
           `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${this.authorization ? `Proxy-Authorization: ${this.authorization}\r\n` : ''}\r\n`,
@@ -137,9 +148,13 @@ class UpstreamListener {
         }
         socket.off('data', onData);
         socket.setTimeout(0);
-        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'))?.[1]);
+        const status = Number(
+          /^HTTP\/1\.[01] (\d{3})/.exec(buffered.subarray(0, end).toString('latin1'))?.[1],
+        );
         if (status !== 200) {
-          fail(new Error(`the upstream proxy ${this.upstream.host} answered ${status || 'garbage'} to CONNECT`));
+          fail(
+            new Error(`the upstream proxy ${this.upstream.host} answered ${status || 'garbage'} to CONNECT`),
+          );
           return;
         }
         const rest = buffered.subarray(end + 4);
@@ -178,7 +193,9 @@ class UpstreamListener {
     } catch (error) {
       const failure = (error as { failure?: Failure }).failure;
       const status = failure?.kind === 'DOMAIN_NOT_ALLOWED' ? '403 Forbidden' : '502 Bad Gateway';
-      client.end(`HTTP/1.1 ${status}\r\n${EGRESS_ERROR_HEADER}: ${failure?.kind ?? 'NETWORK_ERROR'}\r\nContent-Length: 0\r\n\r\n`);
+      client.end(
+        `HTTP/1.1 ${status}\r\n${EGRESS_ERROR_HEADER}: ${failure?.kind ?? 'NETWORK_ERROR'}\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -256,21 +273,29 @@ class UpstreamListener {
       target = new URL(req.url ?? '');
       if (target.protocol !== 'http:' && target.protocol !== 'ws:') throw new Error('not http');
     } catch {
-      client.end(`HTTP/1.1 400 Bad Request\r\n${EGRESS_ERROR_HEADER}: BAD_PROTOCOL\r\nContent-Length: 0\r\n\r\n`);
+      client.end(
+        `HTTP/1.1 400 Bad Request\r\n${EGRESS_ERROR_HEADER}: BAD_PROTOCOL\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     let upstream: net.Socket;
     try {
-      upstream = await this.open(target.hostname.replace(/^\[|\]$/g, ''), target.port ? Number(target.port) : 80);
+      upstream = await this.open(
+        target.hostname.replace(/^\[|\]$/g, ''),
+        target.port ? Number(target.port) : 80,
+      );
     } catch (error) {
       const failure = (error as { failure?: Failure }).failure;
-      client.end(`HTTP/1.1 502 Bad Gateway\r\n${EGRESS_ERROR_HEADER}: ${failure?.kind ?? 'NETWORK_ERROR'}\r\nContent-Length: 0\r\n\r\n`);
+      client.end(
+        `HTTP/1.1 502 Bad Gateway\r\n${EGRESS_ERROR_HEADER}: ${failure?.kind ?? 'NETWORK_ERROR'}\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
     const lines = [`${req.method ?? 'GET'} ${target.pathname}${target.search} HTTP/1.1`];
     for (const [name, value] of Object.entries(req.headers)) {
       if (name === 'proxy-connection' || name === 'proxy-authorization' || value === undefined) continue;
-      for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${name === 'host' ? target.host : one}`);
+      for (const one of Array.isArray(value) ? value : [value])
+        lines.push(`${name}: ${name === 'host' ? target.host : one}`);
     }
     upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
     if (head.length > 0) upstream.write(head);

@@ -27,7 +27,9 @@ export function parseCountrySpec(raw: string): CountrySpec {
     if (part.startsWith('-')) {
       const code = part.slice(1);
       if (!CODE.test(code))
-        throw configError(`The country parameter has "${part}"; an exclusion is a minus and a two-letter code (-gb)`);
+        throw configError(
+          `The country parameter has "${part}"; an exclusion is a minus and a two-letter code (-gb)`,
+        );
       if (!spec.exclude.includes(code)) spec.exclude.push(code);
       continue;
     }
@@ -67,7 +69,8 @@ export function pickCountry(
   random: () => number = Math.random,
 ): string {
   const known = new Set(configured);
-  const available = configured.length > 0 ? `configured: ${[...known].sort().join(', ')}` : 'none is configured';
+  const available =
+    configured.length > 0 ? `configured: ${[...known].sort().join(', ')}` : 'none is configured';
   const missing = spec.include.filter((entry) => !known.has(entry.code)).map((entry) => entry.code);
   if (missing.length > 0) {
     throw configError(
@@ -120,7 +123,8 @@ export function parseCountryProxies(value: string): Record<string, string[]> {
       } catch {
         throw new Error(`the proxy of country ${code} is not a URL: ${proxy}`);
       }
-      if (url.protocol !== 'http:') throw new Error(`the proxy of country ${code} must be an http:// proxy (CONNECT)`);
+      if (url.protocol !== 'http:')
+        throw new Error(`the proxy of country ${code} must be an http:// proxy (CONNECT)`);
     }
     result[code] = [...(result[code] ?? []), ...proxies];
   }

@@ -150,7 +150,8 @@ export function parseScreenshotRequest(
     options,
     autoScroll: parseBoolean(get('auto_scroll'), 'auto_scroll') ?? false,
     visionDeficiency: oneOf(get('vision_deficiency') ?? 'none', VISION_DEFICIENCIES, 'vision_deficiency'),
-    country: country === undefined || country === '' ? undefined : formatCountrySpec(parseCountrySpec(country)),
+    country:
+      country === undefined || country === '' ? undefined : formatCountrySpec(parseCountrySpec(country)),
     webhookName: get('webhook_name') || undefined,
     cache: cache ? { ttlSeconds: cacheTtl ?? LIMITS.defaultCacheTtlSeconds, clear: cacheClear } : undefined,
   };
@@ -193,7 +194,8 @@ function parseInteger(value: string | undefined, name: string, min: number, max:
 
 function parseSeconds(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value.trim())) throw configError(`The ${name} parameter "${value}" must be a whole number of seconds`);
+  if (!/^\d+$/.test(value.trim()))
+    throw configError(`The ${name} parameter "${value}" must be a whole number of seconds`);
   const number = Number(value);
   if (number < min || number > max) {
     throw configError(`The ${name} parameter must be between ${min} and ${max} seconds; got ${number}`);
@@ -226,7 +228,9 @@ export function parseElementTarget(value: string): CaptureArea {
 
 function parseCaptureArea(value: string, name: string): CaptureArea {
   if (value === '')
-    throw configError(`The ${name} parameter is empty; use viewport, fullpage, vertical, a CSS selector or an XPath`);
+    throw configError(
+      `The ${name} parameter is empty; use viewport, fullpage, vertical, a CSS selector or an XPath`,
+    );
   if (value === 'viewport') return { kind: 'viewport' };
   if (value === 'fullpage') return { kind: 'fullpage' };
   if (value === 'vertical') return { kind: 'vertical' };

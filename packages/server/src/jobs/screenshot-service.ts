@@ -109,7 +109,7 @@ export class ScreenshotService {
   async take(
     caller: Caller,
     request: ScreenshotRequest,
-    options: { logUuid?: string } = {},
+    options: { logUuid?: string; queueWaitMs?: number } = {},
   ): Promise<ScreenshotOutcome> {
     const startedAt = Date.now();
     const logUuid = options.logUuid ?? ulid();
@@ -124,7 +124,8 @@ export class ScreenshotService {
       // 1. A stored image within cache_ttl: served at no cost, no browser involved.
       if (request.cache && requestKey && cacheKey && !request.cache.clear) {
         const hit = await this.findCached(caller, request, requestKey);
-        if (hit) return await this.succeed(caller, request, logUuid, startedAt, hit, 0, 'HIT');
+        if (hit)
+          return await this.succeed(caller, request, logUuid, startedAt, hit, 0, 'HIT', options.queueWaitMs);
         // 2. The same request is rendering right now: share its image.
         const running = this.inFlight.get(cacheKey);
         if (running) {
@@ -132,7 +133,16 @@ export class ScreenshotService {
             throw isApiError(error) ? error : this.internal(error);
           });
           await this.deps.blobs.touch(shared.blobKey);
-          return await this.succeed(caller, request, logUuid, startedAt, shared, 0, 'HIT');
+          return await this.succeed(
+            caller,
+            request,
+            logUuid,
+            startedAt,
+            shared,
+            0,
+            'HIT',
+            options.queueWaitMs,
+          );
         }
       }
 
@@ -170,9 +180,20 @@ export class ScreenshotService {
               finalUrl: rendered.result.finalUrl,
               createdAt: this.deps.clock.now(),
             })
-            .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not index a cached image'));
+            .catch((error: unknown) =>
+              this.deps.logger.warn({ err: error }, 'could not index a cached image'),
+            );
         }
-        return await this.succeed(caller, request, logUuid, startedAt, rendered, SCREENSHOT_COST, cacheKey ? 'MISS' : undefined);
+        return await this.succeed(
+          caller,
+          request,
+          logUuid,
+          startedAt,
+          rendered,
+          SCREENSHOT_COST,
+          cacheKey ? 'MISS' : undefined,
+          options.queueWaitMs,
+        );
       } finally {
         release();
       }
@@ -196,7 +217,11 @@ export class ScreenshotService {
     }
   }
 
-  private async findCached(caller: Caller, request: ScreenshotRequest, requestKey: string): Promise<Rendered | undefined> {
+  private async findCached(
+    caller: Caller,
+    request: ScreenshotRequest,
+    requestKey: string,
+  ): Promise<Rendered | undefined> {
     if (!this.deps.cache || !request.cache) return undefined;
     const notBefore = this.deps.clock.now() - request.cache.ttlSeconds * 1000;
     const entry = await this.deps.cache.find(caller.project.id, caller.env, requestKey, notBefore);
@@ -219,7 +244,11 @@ export class ScreenshotService {
   }
 
   /** Runs the capture on the pool (under the request's deadline) and stores the image. */
-  private async render(request: ScreenshotRequest, startedAt: number, country: string | undefined): Promise<Rendered> {
+  private async render(
+    request: ScreenshotRequest,
+    startedAt: number,
+    country: string | undefined,
+  ): Promise<Rendered> {
     const deadline = new JobDeadline(startedAt, request.timeoutMs);
     try {
       // Checked here first so that a refused or unknown host answers at once with a precise error; the proxy
@@ -253,13 +282,16 @@ export class ScreenshotService {
     rendered: Rendered,
     cost: number,
     cache: CacheStatus | undefined,
+    queueWaitMs: number | undefined,
   ): Promise<ScreenshotOutcome> {
     const { project } = caller;
     const { result } = rendered;
     if (cache === 'HIT') this.deps.metrics?.recordJob('cache_hit');
     const remaining =
       project.limits.monthlyCredits -
-      (cost > 0 ? await this.deps.credits.charge(project.id, cost) : await this.deps.credits.used(project.id));
+      (cost > 0
+        ? await this.deps.credits.charge(project.id, cost)
+        : await this.deps.credits.used(project.id));
     const durationMs = Date.now() - startedAt;
     await this.deps.logs.record({
       ...this.logBase(caller, request, logUuid, durationMs),
@@ -269,11 +301,18 @@ export class ScreenshotService {
       final_url: result.finalUrl,
       blob_key: rendered.blobKey,
       content_type: result.contentType,
+      // Timings by phase for the monitoring log (a cache hit ran none of them).
+      queue_wait_ms: queueWaitMs ?? null,
+      navigation_ms: cache === 'HIT' ? null : result.timings.navigationMs,
+      wait_ms: cache === 'HIT' ? null : result.timings.waitMs,
+      capture_ms: cache === 'HIT' ? null : result.timings.captureMs,
+      encode_ms: cache === 'HIT' ? null : result.timings.encodeMs,
     });
     const headers: Record<string, string> = {};
     if (cache) headers['x-scrapfly-cache-status'] = cache;
     if (rendered.country) headers['x-snapwire-country'] = rendered.country;
-    if (result.truncatedFromHeight) headers['x-snapwire-truncated-from-height'] = String(result.truncatedFromHeight);
+    if (result.truncatedFromHeight)
+      headers['x-snapwire-truncated-from-height'] = String(result.truncatedFromHeight);
     return {
       logUuid,
       cost,

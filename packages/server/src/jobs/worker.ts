@@ -194,11 +194,11 @@ export class JobWorker {
     } else {
       const request = JSON.parse(job.request) as ScreenshotRequest;
       try {
-        const outcome = await this.screenshots.take(
-          caller,
-          request,
-          job.log_uuid ? { logUuid: job.log_uuid } : {},
-        );
+        // Queue wait: from acceptance to this capture (retried captures count their earlier tries too).
+        const outcome = await this.screenshots.take(caller, request, {
+          ...(job.log_uuid ? { logUuid: job.log_uuid } : {}),
+          queueWaitMs: Math.max(0, this.clock.now() - job.created_at),
+        });
         payload = outcome.result.image;
         contentType = outcome.result.contentType;
         headers = {

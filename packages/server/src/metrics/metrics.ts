@@ -51,7 +51,11 @@ export class Metrics {
     });
     const pool = options.pool;
     if (pool) {
-      const gauge = (name: string, help: string, read: (stats: ReturnType<PoolGaugeSource['stats']>) => number) =>
+      const gauge = (
+        name: string,
+        help: string,
+        read: (stats: ReturnType<PoolGaugeSource['stats']>) => number,
+      ) =>
         new Gauge({
           name,
           help,
@@ -60,13 +64,21 @@ export class Metrics {
             this.set(read(pool.stats()));
           },
         });
-      gauge('snapwire_browser_pool_browsers', 'Chromium processes of the pool (starting, ready or draining)', (s) => s.browsers);
+      gauge(
+        'snapwire_browser_pool_browsers',
+        'Chromium processes of the pool (starting, ready or draining)',
+        (s) => s.browsers,
+      );
       gauge('snapwire_browser_pool_ready_browsers', 'Chromium processes ready to take jobs', (s) => s.ready);
       gauge('snapwire_browser_pool_slots', 'Captures that may run at once', (s) => s.concurrency);
       gauge('snapwire_browser_pool_running', 'Captures running now', (s) => s.running);
       gauge('snapwire_browser_pool_queue_depth', 'Captures waiting for a slot', (s) => s.waiting);
       gauge('snapwire_browser_pool_queue_limit', 'Captures that may wait before 429', (s) => s.queueLimit);
-      gauge('snapwire_browser_pool_warm_contexts', 'Pre-warmed isolated contexts ready for the next job', (s) => s.warm);
+      gauge(
+        'snapwire_browser_pool_warm_contexts',
+        'Pre-warmed isolated contexts ready for the next job',
+        (s) => s.warm,
+      );
       new Counter({
         name: 'snapwire_browser_restarts_total',
         help: 'Browsers replaced, by reason: recycle-jobs, recycle-age, crash, hang',
@@ -78,7 +90,8 @@ export class Metrics {
         },
       });
     }
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'snapwire_' });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'snapwire_' });
   }
 
   /** One finished job. */

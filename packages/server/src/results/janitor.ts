@@ -47,7 +47,10 @@ export class ResultsJanitor {
       const blobs = await this.blobs.sweep(this.now() - days * DAY_MS);
       const entries = (await this.cache?.expire(this.now() - LIMITS.maxCacheTtlSeconds * 1000)) ?? 0;
       if (blobs.deleted > 0 || entries > 0) {
-        this.logger.info({ blobs: blobs.deleted, bytes: blobs.bytes, cacheEntries: entries, days }, 'results swept');
+        this.logger.info(
+          { blobs: blobs.deleted, bytes: blobs.bytes, cacheEntries: entries, days },
+          'results swept',
+        );
       }
     } catch (error) {
       this.logger.error({ err: error }, 'sweeping results failed');

@@ -33,7 +33,12 @@ export class ScreenshotCache {
     this.db = db.withTables<{ screenshot_cache: ScreenshotCacheTable }>();
   }
 
-  async find(projectId: string, env: string, cacheKey: string, notBefore: number): Promise<CachedImage | undefined> {
+  async find(
+    projectId: string,
+    env: string,
+    cacheKey: string,
+    notBefore: number,
+  ): Promise<CachedImage | undefined> {
     const row = await this.db
       .selectFrom('screenshot_cache')
       .selectAll()
@@ -69,7 +74,10 @@ export class ScreenshotCache {
 
   /** Drops entries no request can use any more (older than the longest cache_ttl). */
   async expire(before: number): Promise<number> {
-    const result = await this.db.deleteFrom('screenshot_cache').where('created_at', '<', before).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('screenshot_cache')
+      .where('created_at', '<', before)
+      .executeTakeFirst();
     return Number(result.numDeletedRows ?? 0);
   }
 }

@@ -60,6 +60,13 @@ describe('GET /screenshot (happy paths, real Chromium)', () => {
     assert.match(h.get('x-scrapfly-remaining-api-credit') ?? '', /^\d+$/);
     assert.match(h.get('x-scrapfly-response-time') ?? '', /^\d+\.\d{3}$/);
     assert.match(h.get('x-scrapfly-log-uuid') ?? '', /^[0-9A-HJKMNP-TV-Z]{26}$/);
+    const { projects, logs } = service.snapwire.services;
+    const project = await projects.findByName('default');
+    const log = await logs.find(project!.id, h.get('x-scrapfly-log-uuid')!);
+    assert.equal(log?.http_status, 200);
+    for (const phase of ['navigation_ms', 'wait_ms', 'capture_ms', 'encode_ms'] as const) {
+      assert.equal(typeof log?.[phase], 'number', `the log records ${phase}`);
+    }
     assert.ok(h.get('x-request-id'));
     for (const name of [
       'x-scrapfly-account-concurrent-usage',

@@ -20,18 +20,24 @@ export const screenshotQuery = z.object({
   key: z.string().describe('Project API key (LIVE or TEST)'),
   url: z.string().describe('Page to capture, url-encoded; http or https only'),
   format: text(`Image format: ${FORMATS.join(', ')} (default jpg)`),
-  capture: text('viewport (default), fullpage, a CSS selector, or an XPath (starting with / or xpath=)'),
+  capture: text(
+    'viewport (default), fullpage (whole page, stitched past 16,384 px), vertical (whole height at the viewport width), a CSS selector, or an XPath (starting with / or xpath=)',
+  ),
   resolution: text('Viewport size WIDTHxHEIGHT (default 1920x1080)'),
-  country: text('Egress country; needs an operator-configured proxy for it'),
+  country: text(
+    'Egress country through an operator-configured upstream proxy: us, us,ca,mx (random pick), -gb (exclude), us:10,gb:5 (weighted)',
+  ),
   timeout: text('Whole-request budget in ms (default 60000)'),
   rendering_wait: text('Wait after load before capturing, in ms (default 1000)'),
   wait_for_selector: text('CSS selector or XPath to wait for (visible) before capturing'),
   options: text(`Comma list of: ${OPTIONS.join(', ')}`),
   auto_scroll: text('true to scroll to the bottom (lazy content) and back before capturing'),
   js: text('JavaScript to run in the page before capturing, base64url (padding optional), max 16 KB'),
-  cache: text('Accepted for compatibility (true|false)'),
-  cache_ttl: text('Accepted for compatibility (seconds)'),
-  cache_clear: text('Accepted for compatibility (true|false)'),
+  cache: text(
+    'true serves a stored image of the same request within cache_ttl, at no cost (X-Scrapfly-Cache-Status)',
+  ),
+  cache_ttl: text('Seconds a cached image may be served (default 86400; only with cache=true)'),
+  cache_clear: text('true renders anew and replaces the cached image (only with cache=true)'),
   vision_deficiency: text(`Emulated vision deficiency: ${VISION_DEFICIENCIES.join(', ')}`),
   webhook_name: text('Name of a webhook of this project and environment: makes the call asynchronous'),
 });
@@ -90,6 +96,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             'x-scrapfly-response-time': ((Date.now() - started) / 1000).toFixed(3),
             'x-scrapfly-log-uuid': outcome.logUuid,
             'x-request-id': request.id,
+            ...outcome.headers,
           })
           .send(result.image);
       } catch (error) {
