@@ -611,6 +611,13 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
                 </td>
               </tr>
               <tr>
+                <th>Refused by the egress guard</th>
+                <td id="refused">
+                  ${log.refused_requests ?? '—'}
+                  ${log.refused_hosts && log.refused_requests ? html`(${(JSON.parse(log.refused_hosts) as string[]).join(', ')})` : ''}
+                </td>
+              </tr>
+              <tr>
                 <th>Cost</th>
                 <td>${log.cost} credits</td>
               </tr>

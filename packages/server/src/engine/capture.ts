@@ -1,3 +1,4 @@
+import { watchRefusedRequests, type RefusedRequests } from './refused-requests.js';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
 import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/pinning-proxy.js';
@@ -22,6 +23,8 @@ export interface CaptureResult {
   timings: CaptureTimings;
   /** Height of the page when it was taller than the full-page limit and the image was cut. */
   truncatedFromHeight?: number;
+  /** What the egress guard refused while the page loaded (not loaded, counted for the log). */
+  refused?: RefusedRequests;
 }
 
 export const CONTENT_TYPES: Record<ImageFormat, string> = {
@@ -103,6 +106,7 @@ export async function capture(
     );
   }
   await scope.run(Promise.all(setup));
+  const refused = watchRefusedRequests(session, settings.egressFailure);
 
   const navigationStarted = Date.now();
   const response = await navigate(session, mainFrameId, request, scope, settings);
@@ -135,6 +139,7 @@ export async function capture(
     finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
     timings: { navigationMs, waitMs, captureMs, encodeMs: Date.now() - encodeStarted },
     ...(shot.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
+    refused: refused(),
   };
 }
 

@@ -307,6 +307,8 @@ export class ScreenshotService {
       wait_ms: cache === 'HIT' ? null : result.timings.waitMs,
       capture_ms: cache === 'HIT' ? null : result.timings.captureMs,
       encode_ms: cache === 'HIT' ? null : result.timings.encodeMs,
+      refused_requests: cache === 'HIT' ? null : (result.refused?.count ?? 0),
+      refused_hosts: cache === 'HIT' || !result.refused ? null : JSON.stringify(result.refused.hosts),
     });
     const headers: Record<string, string> = {};
     if (cache) headers['x-scrapfly-cache-status'] = cache;

@@ -15,6 +15,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
+import * as refusedRequests from './migrations/0005_refused_requests.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_webhooks': webhooks,
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
+  '0005_refused_requests': refusedRequests,
 };
 
 class BundledMigrations implements MigrationProvider {

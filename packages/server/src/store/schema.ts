@@ -52,6 +52,9 @@ export interface ScreenshotLogsTable {
   wait_ms?: number | null;
   capture_ms?: number | null;
   encode_ms?: number | null;
+  /** Requests of the page the egress guard refused, and their hosts as a JSON list (migration 0005). */
+  refused_requests?: number | null;
+  refused_hosts?: string | null;
 }
 
 export interface WebhooksTable {
