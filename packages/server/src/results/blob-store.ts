@@ -12,26 +12,66 @@ import path from 'node:path';
  * retention of any project is referenced by nothing that may still be read, and sweep() deletes it.
  */
 export class BlobStore {
-  constructor(private readonly root: string) {}
+  /**
+   * Recently stored or read blobs, kept in memory up to a byte budget: a capture's image is read back at
+   * once for its webhook delivery (and again on each retry), and reading the file was the largest cost
+   * of a delivery after the store (measured in bench/delivery.ts). The files stay the source of truth.
+   */
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly memoryBudgetBytes = 32 * 1024 * 1024,
+  ) {}
 
   async put(bytes: Buffer): Promise<string> {
     const key = createHash('sha256').update(bytes).digest('hex');
     const file = this.pathOf(key);
-    if (await this.touch(key)) return key;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-    await fs.writeFile(temporary, bytes);
-    await fs.rename(temporary, file);
+    if (!(await this.touch(key))) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+      await fs.writeFile(temporary, bytes);
+      await fs.rename(temporary, file);
+    }
+    this.remember(key, bytes);
     return key;
   }
 
   async get(key: string): Promise<Buffer | undefined> {
     if (!isKey(key)) return undefined;
+    const cached = this.recent.get(key);
+    if (cached) {
+      this.recent.delete(key);
+      this.recent.set(key, cached);
+      return cached;
+    }
     try {
-      return await fs.readFile(this.pathOf(key));
+      const bytes = await fs.readFile(this.pathOf(key));
+      this.remember(key, bytes);
+      return bytes;
     } catch {
       return undefined;
     }
+  }
+
+  private remember(key: string, bytes: Buffer): void {
+    if (bytes.length > this.memoryBudgetBytes / 8) return;
+    if (this.recent.has(key)) return;
+    this.recent.set(key, bytes);
+    this.recentBytes += bytes.length;
+    while (this.recentBytes > this.memoryBudgetBytes) {
+      const [oldestKey, oldest] = this.recent.entries().next().value as [string, Buffer];
+      this.recent.delete(oldestKey);
+      this.recentBytes -= oldest.length;
+    }
+  }
+
+  private forget(key: string): void {
+    const bytes = this.recent.get(key);
+    if (!bytes) return;
+    this.recent.delete(key);
+    this.recentBytes -= bytes.length;
   }
 
   async has(key: string): Promise<boolean> {
@@ -88,6 +128,7 @@ export class BlobStore {
           if (stat.mtimeMs >= (temporary ? temporaryCutoff : cutoff)) continue;
           await fs.unlink(file);
           if (!temporary) {
+            this.forget(name);
             deleted += 1;
             bytes += stat.size;
           }
