@@ -31,8 +31,8 @@ export const UPSTREAM_CONNECT_TIMEOUT_MS = 30_000;
 /** Failures kept per session (the count goes on; only the list is bounded). */
 const MAX_FAILURES_KEPT = 200;
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) are the proxy's own business and never forwarded.
-const HOP_BY_HOP = new Set([
+// Hop-by-hop headers (RFC 9110 §7.6.1) are a proxy's own business and never forwarded.
+export const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -3,7 +3,12 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { EgressGuard, EgressRefusedError, NameResolutionError } from '../egress/guard.js';
-import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/pinning-proxy.js';
+import {
+  EGRESS_ERROR_HEADER,
+  EGRESS_REASON_HEADER,
+  HOP_BY_HOP,
+  UPSTREAM_CONNECT_TIMEOUT_MS as CONNECT_TIMEOUT_MS,
+} from '../egress/pinning-proxy.js';
 import type { ResolvedAddress } from '../egress/resolver.js';
 
 /**
@@ -15,19 +20,6 @@ import type { ResolvedAddress } from '../egress/resolver.js';
  * upstream cannot resolve it to something else). Plain HTTP and ws:// are sent through such a tunnel too.
  * The upstream proxy must therefore allow CONNECT to any port (Squid: allow CONNECT beyond SSL_ports).
  */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-const CONNECT_TIMEOUT_MS = 30_000;
 
 interface Failure {
   kind: 'DOMAIN_NOT_ALLOWED' | 'DNS_NAME_NOT_RESOLVED' | 'NETWORK_ERROR';
