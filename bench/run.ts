@@ -331,6 +331,8 @@ async function poolMode(
   const pool = new BrowserPool({
     chromiumPath: CHROMIUM,
     proxyServer,
+    // As the service runs it: each context has its own egress proxy listener.
+    openEgressSession: () => proxy.openSession(),
     concurrency: slots,
     queueLimit: 1000,
     browsers: POOL_BROWSERS,

@@ -93,6 +93,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const pool = new BrowserPool({
       chromiumPath: settings.chromiumPath,
       proxyServer,
+      openEgressSession: () => proxy.openSession(),
       concurrency: settings.browserConcurrency,
       queueLimit: settings.browserQueue,
       browsers: settings.browsers,

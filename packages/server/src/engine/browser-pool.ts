@@ -3,13 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
-import { BrowserInstance, PageLostError, withTimeout, type PageHandle } from './browser.js';
+import {
+  BrowserInstance,
+  PageLostError,
+  withTimeout,
+  type EgressSession,
+  type PageHandle,
+} from './browser.js';
 import { CdpClosedError } from './cdp.js';
 import { ChromiumProcess, type ProcessInfo } from './chromium-process.js';
 import { AttemptScope, type JobDeadline } from './deadline.js';
 
 export interface BrowserPoolOptions {
   chromiumPath: string;
+  /** Each context's own egress proxy listener (per-page refusals and failures); else all share proxyServer. */
+  openEgressSession?: () => Promise<EgressSession>;
   /** Every request of the browser goes through this proxy (the egress guard). */
   proxyServer: string;
   /** Captures that may run at once in this process (over all browsers). */
@@ -167,7 +175,9 @@ export class BrowserPool {
   /** Observers for metrics: a job's page was lost and the job will be retried or failed. */
   onPageLost: (kind: string) => void = () => {};
 
-  private readonly settings: Required<Omit<BrowserPoolOptions, 'logger' | 'extraArgs'>> & {
+  private readonly settings: Required<
+    Omit<BrowserPoolOptions, 'logger' | 'extraArgs' | 'openEgressSession'>
+  > & {
     extraArgs: string[];
   };
 
@@ -460,6 +470,7 @@ export class BrowserPool {
       logger: this.options.logger,
       onExit: (instance, expected) => this.onBrowserExit(instance, expected),
       onReady: () => this.wakeBrowserWaiters(),
+      ...(this.options.openEgressSession ? { openEgressSession: this.options.openEgressSession } : {}),
     });
     this.browsers.add(browser);
     return browser.start().then(

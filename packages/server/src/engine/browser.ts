@@ -27,12 +27,24 @@ const NO_SERVICE_WORKERS = `(() => { try {
 let nextPageId = 1;
 
 /** One isolated browser context holding one page, attached through a flat CDP session. */
+/**
+ * A listener of the egress proxy of its own (PinningProxy.openSession()): what it refused or failed to
+ * reach is known per page, not only per process.
+ */
+export interface EgressSession {
+  server: string;
+  failureFor(hostname: string): { kind: string; reason: string } | undefined;
+  close(): Promise<void>;
+}
+
 export class PageHandle {
   readonly id = nextPageId++;
   private lostError: PageLostError | undefined;
   private readonly lostListeners: Array<(error: PageLostError) => void> = [];
   /** Set when the job took it: a warm page is one nobody has used. */
   used = false;
+  /** The page's own egress proxy listener, when the browser gives each context one. */
+  egress: EgressSession | undefined;
 
   constructor(
     readonly browser: BrowserInstance,
@@ -71,6 +83,8 @@ export interface BrowserOptions {
   onExit: (browser: BrowserInstance, expected: boolean) => void;
   /** Called when a warm page became ready (a waiting job may want it). */
   onReady: (browser: BrowserInstance) => void;
+  /** Gives each context (warm ones included) its own egress proxy listener, unless the job brings a proxy. */
+  openEgressSession?: () => Promise<EgressSession>;
 }
 
 export type BrowserState = 'starting' | 'ready' | 'draining' | 'closing' | 'closed';
@@ -241,7 +255,10 @@ export class BrowserInstance {
   }
 
   private loseAll(error: PageLostError): void {
-    for (const page of this.pages.values()) page.lose(error);
+    for (const page of this.pages.values()) {
+      page.lose(error);
+      void page.egress?.close().catch(() => {});
+    }
     this.warm.splice(0);
   }
 
@@ -272,16 +289,24 @@ export class BrowserInstance {
     if (!process || !process.isRunning) throw new PageLostError('browser-gone', 'the browser is not running');
     const connection = process.connection;
     const root = connection.root;
-    const { browserContextId } = await root.send<{ browserContextId: string }>(
-      'Target.createBrowserContext',
-      {
+    const egress =
+      proxyServer === undefined && this.options.openEgressSession
+        ? await this.options.openEgressSession()
+        : undefined;
+    const contextProxy = proxyServer ?? egress?.server;
+    let browserContextId: string;
+    try {
+      ({ browserContextId } = await root.send<{ browserContextId: string }>('Target.createBrowserContext', {
         disposeOnDetach: false,
-        ...(proxyServer
+        ...(contextProxy
           ? // Loopback goes through the proxy too (Chromium bypasses it for localhost by default).
-            { proxyServer, proxyBypassList: '<-loopback>' }
+            { proxyServer: contextProxy, proxyBypassList: '<-loopback>' }
           : {}),
-      },
-    );
+      }));
+    } catch (error) {
+      void egress?.close().catch(() => {});
+      throw error;
+    }
     let targetId: string | undefined;
     try {
       ({ targetId } = await root.send<{ targetId: string }>('Target.createTarget', {
@@ -294,6 +319,7 @@ export class BrowserInstance {
       });
       const session = connection.session(sessionId);
       const page = new PageHandle(this, browserContextId, targetId, session, proxyServer);
+      page.egress = egress;
       this.pages.set(targetId, page);
       session.on('Inspector.targetCrashed', () =>
         page.lose(new PageLostError('renderer-crash', 'the page crashed its renderer process')),
@@ -317,6 +343,7 @@ export class BrowserInstance {
       return page;
     } catch (error) {
       root.send('Target.disposeBrowserContext', { browserContextId }).catch(() => {});
+      void egress?.close().catch(() => {});
       if (targetId) this.pages.delete(targetId);
       if (error instanceof CdpClosedError) throw new PageLostError('browser-gone', error.message);
       throw error;
@@ -325,6 +352,7 @@ export class BrowserInstance {
 
   private dispose(page: PageHandle): void {
     this.pages.delete(page.targetId);
+    void page.egress?.close().catch(() => {});
     const process = this.process;
     if (!process?.isRunning) return;
     this.disposing += 1;

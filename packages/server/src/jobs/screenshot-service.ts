@@ -256,13 +256,19 @@ export class ScreenshotService {
       await deadline.run(this.deps.guard.pinTarget(request.hostname));
       let route: CountryRoute | undefined;
       if (country && this.deps.countries) route = await deadline.run(this.deps.countries.route(country));
-      const settings: CaptureSettings = {
-        ...(this.deps.capture ?? DEFAULT_CAPTURE),
-        egressFailure: (hostname) => route?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
-      };
-      const result = await this.deps.pool.withPage({ proxyServer: route?.server }, deadline, (job) =>
-        capture(job, request, settings),
-      );
+      const base = this.deps.capture ?? DEFAULT_CAPTURE;
+      // Failures are explained from the proxy listener this very page used (its own session, or the
+      // country route's); the process-wide record is only the fallback.
+      const result = await this.deps.pool.withPage({ proxyServer: route?.server }, deadline, (job) => {
+        const settings: CaptureSettings = {
+          ...base,
+          egressFailure: (hostname) =>
+            route?.failureFor(hostname) ??
+            job.page.egress?.failureFor(hostname) ??
+            this.deps.proxy.failureFor(hostname),
+        };
+        return capture(job, request, settings);
+      });
       const blobKey = await this.deps.blobs.put(result.image);
       this.deps.metrics?.recordJob('success', (Date.now() - startedAt) / 1000, {
         format: request.format,
