@@ -35,7 +35,10 @@ import { EgressPolicy } from '../packages/server/src/egress/policy.js';
 import { StaticResolver } from '../packages/server/src/egress/resolver.js';
 import { BrowserPool, findExecutable } from '../packages/server/src/engine/browser-pool.js';
 import { capture } from '../packages/server/src/engine/capture.js';
-import { listProcesses } from '../packages/server/src/engine/chromium-process.js';
+import {
+  listProcesses,
+  processTreePssMb as treeMemoryMb,
+} from '../packages/server/src/engine/chromium-process.js';
 import { JobDeadline } from '../packages/server/src/engine/deadline.js';
 import { parseScreenshotRequest } from '../packages/server/src/jobs/screenshot-request.js';
 import { createSnapwire } from '../packages/server/src/snapwire.js';
@@ -147,26 +150,6 @@ async function startFixtures(): Promise<{ origin: string; close: () => Promise<v
 }
 
 // --- measurement ----------------------------------------------------------------------------------
-
-/** PSS (proportional set size) of this process and every descendant, in MB: shared pages counted once. */
-function treeMemoryMb(): number {
-  const all = listProcesses();
-  const children = new Map<number, number[]>();
-  for (const info of all) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
-  const stack = [process.pid];
-  let kb = 0;
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-      kb += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return kb / 1024;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

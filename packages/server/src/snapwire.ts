@@ -151,9 +151,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       metrics,
     });
     const queue = new JobQueue(store.db, store.dialect, clock);
-    const transport =
-      options.transport ??
-      guardedTransport(new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs }));
+    const webhookClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs });
+    // Its kept-alive connections to receivers are closed after the worker stops (closers run in reverse).
+    closers.push(['webhook-client', () => webhookClient.close()]);
+    const transport = options.transport ?? guardedTransport(webhookClient);
     const delivery = new DeliveryService(
       store.db,
       queue,

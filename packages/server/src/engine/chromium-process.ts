@@ -263,3 +263,21 @@ export function listProcesses(): ProcessInfo[] {
   }
   return result;
 }
+
+/** PSS (proportional set size) of a process and every descendant, in MB: shared pages counted once. */
+export function processTreePssMb(rootPid: number = process.pid): number {
+  const children = new Map<number, number[]>();
+  for (const info of listProcesses()) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
+  const stack = [rootPid];
+  let kb = 0;
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return kb / 1024;
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { listProcesses } from '../../src/engine/chromium-process.js';
+import { processTreePssMb as treeMemoryMb } from '../../src/engine/chromium-process.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { decode } from '../helpers/images.js';
 import { screenshot, startService, type TestService } from '../helpers/service.js';
@@ -10,24 +10,6 @@ import { ProcessLedger, chromiumDescendants, metric, metricsText } from './suppo
 /** PSS of this process and its descendants (browsers included), MB: shared pages counted once. */
 function ownMemoryMb(): number {
   return Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) / 1024;
-}
-
-function treeMemoryMb(): number {
-  const all = listProcesses();
-  const children = new Map<number, number[]>();
-  for (const info of all) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
-  const stack = [process.pid];
-  let kb = 0;
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      kb += Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return kb / 1024;
 }
 
 describe('engine: admission is bounded (slots, queue, then 429)', () => {

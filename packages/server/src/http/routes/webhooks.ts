@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Caller } from '../../accounts/projects.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
-import { describeWebhook, type Webhook } from '../../webhooks/registry.js';
+import { describeWebhook, type Webhook, type WebhookChanges } from '../../webhooks/registry.js';
 import { authenticate } from '../auth.js';
 
 const keyQuery = z.object({
@@ -71,6 +71,13 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     });
 
   const tags = ['webhooks'];
+
+  /** Changes a webhook and wakes the worker: an enabled webhook's waiting jobs go at once. */
+  const change = async (caller: Caller, name: string, changes: WebhookChanges) => {
+    const webhook = await webhooks.update(caller, name, changes);
+    services.worker.wake();
+    return webhook;
+  };
 
   /** A job of the caller's project and environment; any other is simply not found. */
   const requireJob = async (caller: Caller, jobUuid: string) => {
@@ -143,9 +150,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.update(caller, request.params.name, request.body);
-        services.worker.wake();
-        return show(caller, webhook);
+        return show(caller, await change(caller, request.params.name, request.body));
       }),
   );
 
@@ -178,9 +183,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.update(caller, request.params.name, { enabled: true });
-        services.worker.wake();
-        return show(caller, webhook);
+        return show(caller, await change(caller, request.params.name, { enabled: true }));
       }),
   );
 
