@@ -35,8 +35,40 @@ export function curlOf(publicUrl: string, url: string, paramsJson: string, webho
     add('cache_ttl', cache.ttlSeconds);
     if (cache.clear) add('cache_clear', 'true');
   }
+  // Snapwire extensions. Header and cookie values arrive masked (the log never holds them).
+  if (p.headers && typeof p.headers === 'object') {
+    for (const [name, value] of Object.entries(p.headers as Record<string, unknown>)) add(`headers[${name}]`, value);
+  }
+  if (Array.isArray(p.cookies)) {
+    for (const cookie of p.cookies as Array<Record<string, unknown>>) add('cookies', cookieLine(cookie));
+  }
+  add('viewport_device', (p.device as { name?: string } | undefined)?.name);
+  add('device_scale_factor', p.deviceScaleFactor);
+  add('user_agent', p.userAgent);
+  if (Array.isArray(p.hideSelectors) && p.hideSelectors.length) add('hide_selectors', p.hideSelectors.join(','));
+  add('click', area(p.click));
+  if (p.omitBackground) add('omit_background', 'true');
+  const pdf = p.pdf as { paper?: string; landscape?: boolean; printBackground?: boolean } | undefined;
+  if (pdf) {
+    add('pdf_paper', pdf.paper);
+    if (pdf.landscape) add('pdf_landscape', 'true');
+    if (pdf.printBackground === false) add('pdf_print_background', 'false');
+  }
+  add('timezone', p.timezone);
+  const geo = p.geolocation as { latitude?: number; longitude?: number; accuracy?: number } | undefined;
+  if (geo) add('geolocation', `${geo.latitude},${geo.longitude},${geo.accuracy}`);
   const qs = query.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   const extension = p.format === 'jpg' || !p.format ? 'jpg' : String(p.format);
   // Single quotes keep the shell from touching the URL; the key is spliced in from the environment.
   return `curl -o screenshot.${extension} '${publicUrl}/screenshot?key='"$SNAPWIRE_KEY"'&${qs.replace(/'/g, "'\\''")}'`;
+}
+
+function cookieLine(cookie: Record<string, unknown>): string {
+  const parts = [`${String(cookie.name)}=${String(cookie.value)}`];
+  if (cookie.domain) parts.push(`Domain=${String(cookie.domain)}`);
+  if (cookie.path && cookie.path !== '/') parts.push(`Path=${String(cookie.path)}`);
+  if (cookie.secure) parts.push('Secure');
+  if (cookie.httpOnly) parts.push('HttpOnly');
+  if (cookie.sameSite) parts.push(`SameSite=${String(cookie.sameSite)}`);
+  return parts.join('; ');
 }

@@ -284,6 +284,13 @@ export class BrowserInstance {
       });
   }
 
+  /** Grants permissions to every origin of one context (a capture has nobody to answer a prompt). */
+  async grantPermissions(browserContextId: string, permissions: string[]): Promise<void> {
+    const process = this.process;
+    if (!process?.isRunning) throw new PageLostError('browser-gone', 'the browser is not running');
+    await process.connection.root.send('Browser.grantPermissions', { permissions, browserContextId });
+  }
+
   private async createPage(proxyServer: string | undefined): Promise<PageHandle> {
     const process = this.process;
     if (!process || !process.isRunning) throw new PageLostError('browser-gone', 'the browser is not running');

@@ -7,6 +7,9 @@ import { BANNER_DONE_EXPRESSION, bannerScript } from './banners.js';
 import type { JobContext } from './browser-pool.js';
 import type { CdpSession } from './cdp.js';
 import type { AttemptScope } from './deadline.js';
+import { clickElement } from './click.js';
+import { ensureHiddenExpression, setUpPage } from './page-setup.js';
+import { printPdf } from './pdf.js';
 
 export interface CaptureTimings {
   navigationMs: number;
@@ -32,6 +35,7 @@ export const CONTENT_TYPES: Record<ImageFormat, string> = {
   png: 'image/png',
   webp: 'image/webp',
   gif: 'image/gif',
+  pdf: 'application/pdf',
 };
 
 /** Largest area Chromium captures in one piece (its texture limit); taller pages are captured in sections. */
@@ -75,13 +79,9 @@ export async function capture(
   const dark = request.options.includes('dark_mode');
   const print = request.options.includes('print_media_format');
   const blockImages = !settings.loadImages && !request.options.includes('load_images');
+  // Viewport, device, user agent, time zone, geolocation, background, hidden selectors, cookies, headers.
   const setup: Promise<unknown>[] = [
-    session.send('Emulation.setDeviceMetricsOverride', {
-      width: request.width,
-      height: request.height,
-      deviceScaleFactor: 1,
-      mobile: false,
-    }),
+    ...setUpPage(page, request, { blockImages }),
     session.send('Emulation.setEmulatedMedia', {
       media: print ? 'print' : '',
       features: [{ name: 'prefers-color-scheme', value: dark ? 'dark' : 'light' }],
@@ -92,18 +92,6 @@ export async function capture(
   }
   if (request.options.includes('block_banners')) {
     setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
-  }
-  if (blockImages) {
-    session.on('Fetch.requestPaused', (event: { requestId: string }) => {
-      session
-        .send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' })
-        .catch(() => {});
-    });
-    setup.push(
-      session.send('Fetch.enable', {
-        patterns: [{ urlPattern: '*', resourceType: 'Image', requestStage: 'Request' }],
-      }),
-    );
   }
   await scope.run(Promise.all(setup));
   const refused = watchRefusedRequests(session, settings.egressFailure);
@@ -117,17 +105,33 @@ export async function capture(
   if (request.options.includes('block_banners')) await waitForBanners(session, scope, settings.bannerWaitMs);
   if (request.js !== undefined) await runUserScript(session, request.js, scope);
   if (request.waitForSelector) await waitForElement(world, request.waitForSelector, scope);
+  if (request.click) {
+    const target = request.click;
+    await clickElement(
+      session,
+      scope,
+      <T>(expression: string) =>
+        world.evaluate<T>(expression, { awaitPromise: true }).catch((error: unknown): never => {
+          throw selectorError(error, target);
+        }),
+      FIND_ELEMENT,
+      target,
+      describe(target),
+    );
+  }
   if (request.autoScroll) await autoScroll(world, scope);
   if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
   await world.evaluate(FONTS_READY, { awaitPromise: true }).catch(() => undefined);
+  if (request.hideSelectors?.length) await ensureHidden(world, request.hideSelectors);
   const waitMs = Date.now() - waitStarted;
 
   const captureStarted = Date.now();
-  const shot = await screenshot(session, world, request, scope, settings);
+  const shot = request.pdf ? undefined : await screenshot(session, world, request, scope, settings);
+  const pdf = request.pdf ? await printPdf(session, scope, request.pdf) : undefined;
   const captureMs = Date.now() - captureStarted;
 
   const encodeStarted = Date.now();
-  const image = await scope.run(encode(shot, request.format));
+  const image = shot ? await scope.run(encode(shot, request.format, request.omitBackground ?? false)) : (pdf as Buffer);
   const finalUrl = await scope
     .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
     .then((tree) => tree.frameTree.frame.url)
@@ -138,9 +142,19 @@ export async function capture(
     upstreamStatus: response.status,
     finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
     timings: { navigationMs, waitMs, captureMs, encodeMs: Date.now() - encodeStarted },
-    ...(shot.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
+    ...(shot?.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
     refused: refused(),
   };
+}
+
+async function ensureHidden(world: IsolatedWorld, selectors: readonly string[]): Promise<void> {
+  const invalid = await world.evaluate<string | null>(ensureHiddenExpression(selectors));
+  if (invalid !== null) {
+    throw new ApiError(
+      'ERR::SCRAPE::DOM_SELECTOR_INVALID',
+      `hide_selectors: "${invalid}" is not a valid CSS selector`,
+    );
+  }
 }
 
 const FONTS_READY = `Promise.race([document.fonts ? document.fonts.ready.then(() => true) : true, new Promise((r) => setTimeout(() => r(false), 3000))])`;
@@ -522,9 +536,12 @@ async function screenshot(
     optimizeForSpeed: true,
   };
   const area = request.capture;
+  // Clips are in CSS pixels; the image is in device pixels (scale times larger on each side).
+  const scale = request.deviceScaleFactor ?? 1;
+  const device = (css: number) => Math.round(css * scale);
   if (area.kind === 'viewport') {
     const data = await captureOnce(session, scope, base);
-    return { data, cdpFormat, width: request.width, height: request.height };
+    return { data, cdpFormat, width: device(request.width), height: device(request.height) };
   }
   if (area.kind === 'fullpage' || area.kind === 'vertical') {
     const metrics = await scope.run(
@@ -532,38 +549,47 @@ async function screenshot(
     );
     const contentHeight = Math.max(1, Math.ceil(metrics.cssContentSize.height));
     const contentWidth = Math.ceil(metrics.cssContentSize.width);
-    let maxHeight = settings.maxFullpageHeight;
-    let maxWidth = SINGLE_CAPTURE_LIMIT;
+    // The limits hold for the image, in device pixels.
+    let maxHeight = Math.floor(settings.maxFullpageHeight / scale);
+    let maxWidth = Math.floor(SINGLE_CAPTURE_LIMIT / scale);
     if (request.format === 'webp') {
-      maxHeight = Math.min(maxHeight, WEBP_MAX_DIMENSION);
-      maxWidth = WEBP_MAX_DIMENSION;
+      maxHeight = Math.min(maxHeight, Math.floor(WEBP_MAX_DIMENSION / scale));
+      maxWidth = Math.floor(WEBP_MAX_DIMENSION / scale);
     }
     // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
     const width =
       area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
     const height = Math.min(contentHeight, maxHeight);
     const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
-    if (height <= SINGLE_CAPTURE_LIMIT) {
+    if (device(height) <= SINGLE_CAPTURE_LIMIT) {
       const data = await captureOnce(session, scope, {
         ...base,
         captureBeyondViewport: true,
         clip: { x: 0, y: 0, width, height, scale: 1 },
       });
-      return { data, cdpFormat, width, height, ...truncated };
+      return { data, cdpFormat, width: device(width), height: device(height), ...truncated };
     }
     // Taller than one capture can hold: sections, stitched with sharp.
     const sections: Array<{ data: Buffer; top: number }> = [];
-    for (let top = 0; top < height; top += SECTION_HEIGHT) {
-      const sectionHeight = Math.min(SECTION_HEIGHT, height - top);
+    const sectionStep = Math.floor(SECTION_HEIGHT / scale);
+    for (let top = 0; top < height; top += sectionStep) {
+      const sectionHeight = Math.min(sectionStep, height - top);
       const data = await captureOnce(session, scope, {
         format: 'png',
         optimizeForSpeed: true,
         captureBeyondViewport: true,
         clip: { x: 0, y: top, width, height: sectionHeight, scale: 1 },
       });
-      sections.push({ data, top });
+      sections.push({ data, top: device(top) });
     }
-    return { data: Buffer.alloc(0), cdpFormat: 'png', sections, width, height, ...truncated };
+    return {
+      data: Buffer.alloc(0),
+      cdpFormat: 'png',
+      sections,
+      width: device(width),
+      height: device(height),
+      ...truncated,
+    };
   }
   // An element: its box in page coordinates.
   let box: { x: number; y: number; width: number; height: number } | null;
@@ -598,14 +624,14 @@ async function screenshot(
       `The element matched by the ${describe(area)} has no size on the page`,
     );
   }
-  const height = Math.min(box.height, SINGLE_CAPTURE_LIMIT);
-  const width = Math.min(box.width, SINGLE_CAPTURE_LIMIT);
+  const height = Math.min(box.height, SINGLE_CAPTURE_LIMIT / scale);
+  const width = Math.min(box.width, SINGLE_CAPTURE_LIMIT / scale);
   const data = await captureOnce(session, scope, {
     ...base,
     captureBeyondViewport: true,
     clip: { x: box.x, y: box.y, width, height, scale: 1 },
   });
-  return { data, cdpFormat, width: Math.round(width), height: Math.round(height) };
+  return { data, cdpFormat, width: device(width), height: device(height) };
 }
 
 /**
@@ -638,12 +664,19 @@ async function captureOnce(
 }
 
 /** png, jpeg and webp come straight from Chromium; gif (and stitched tall pages) go through sharp. */
-async function encode(shot: Shot, format: ImageFormat): Promise<Buffer> {
+async function encode(shot: Shot, format: ImageFormat, transparent: boolean): Promise<Buffer> {
   if (!shot.sections && format !== 'gif') return shot.data;
   let image: sharp.Sharp;
   if (shot.sections) {
     image = sharp({
-      create: { width: shot.width, height: shot.height, channels: 3, background: { r: 255, g: 255, b: 255 } },
+      create: {
+        width: shot.width,
+        height: shot.height,
+        // omit_background: the sections carry alpha; the canvas under them must not paint it over.
+        ...(transparent
+          ? { channels: 4 as const, background: { r: 0, g: 0, b: 0, alpha: 0 } }
+          : { channels: 3 as const, background: { r: 255, g: 255, b: 255 } }),
+      },
       limitInputPixels: false,
     }).composite(shot.sections.map((section) => ({ input: section.data, top: section.top, left: 0 })));
   } else {

@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
 import dashboardRoute from '../dashboard/routes.js';
 import accountRoute from './routes/account.js';
+import devicesRoute from './routes/devices.js';
 import healthRoute from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
 import monitoringRoute from './routes/monitoring.js';
@@ -69,6 +70,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoute(services));
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
+  await app.register(devicesRoute());
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));
   await app.register(dashboardRoute(services));

@@ -11,6 +11,7 @@ import type { Database } from '../store/schema.js';
 import { logUrlOf } from '../webhooks/delivery-service.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 import type { ScreenshotRequest } from './screenshot-request.js';
+import { maskSecrets } from './capture-extensions.js';
 
 export interface AcceptedJob {
   job_uuid: string;
@@ -88,7 +89,8 @@ export class AsyncScreenshots {
           project_id: caller.project.id,
           env: caller.env,
           url: request.url,
-          params: JSON.stringify({ ...stored, hostname: undefined }),
+          // The queued job keeps the header and cookie values it needs to capture; its log row does not.
+          params: JSON.stringify({ ...maskSecrets(stored), hostname: undefined }),
           http_status: 201,
           error_code: null,
           error_reason: null,

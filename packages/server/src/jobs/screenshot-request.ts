@@ -2,12 +2,19 @@ import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { formatCountrySpec, parseCountrySpec } from '../engine/country.js';
+import {
+  EXTENSION_PARAMETERS,
+  HEADER_PARAMETER,
+  extensionCacheFields,
+  parseExtensions,
+  type CaptureExtensions,
+} from './capture-extensions.js';
 
 /**
  * A screenshot job's parameters, normalised once from the query string (compat.md §1). Everything after
  * the HTTP layer (engine, logs, later the queue) works on this shape only.
  */
-export const FORMATS = ['jpg', 'png', 'webp', 'gif'] as const;
+export const FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'] as const;
 export type ImageFormat = (typeof FORMATS)[number];
 
 export const OPTIONS = ['load_images', 'dark_mode', 'block_banners', 'print_media_format'] as const;
@@ -32,7 +39,7 @@ export type CaptureArea =
   | { kind: 'selector'; selector: string }
   | { kind: 'xpath'; xpath: string };
 
-export interface ScreenshotRequest {
+export interface ScreenshotRequest extends CaptureExtensions {
   url: string;
   hostname: string;
   format: ImageFormat;
@@ -86,6 +93,8 @@ export const KNOWN_PARAMETERS = [
   'cache_clear',
   'vision_deficiency',
   'webhook_name',
+  // Snapwire extensions (capture-extensions.ts), plus headers[NAME].
+  ...EXTENSION_PARAMETERS,
 ] as const;
 
 const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
@@ -95,8 +104,10 @@ export function parseScreenshotRequest(
   settings: { maxTimeoutMs: number },
 ): ScreenshotRequest {
   for (const name of Object.keys(query)) {
-    if (!(KNOWN_PARAMETERS as readonly string[]).includes(name)) {
-      throw configError(`Unknown parameter "${name}"; known parameters: ${KNOWN_PARAMETERS.join(', ')}`);
+    if (!(KNOWN_PARAMETERS as readonly string[]).includes(name) && !HEADER_PARAMETER.test(name)) {
+      throw configError(
+        `Unknown parameter "${name}"; known parameters: ${KNOWN_PARAMETERS.join(', ')}, headers[NAME]`,
+      );
     }
   }
   const get = (name: string): string | undefined => {
@@ -115,7 +126,8 @@ export function parseScreenshotRequest(
   const target = parseTargetUrl(rawUrl);
 
   const format = oneOf(get('format') ?? 'jpg', FORMATS, 'format');
-  const [width, height] = parseResolution(get('resolution'));
+  const resolution = get('resolution');
+  const [givenWidth, givenHeight] = parseResolution(resolution);
   const timeoutMs =
     parseInteger(get('timeout'), 'timeout', LIMITS.minTimeoutMs, settings.maxTimeoutMs) ??
     LIMITS.defaultTimeoutMs;
@@ -134,12 +146,22 @@ export function parseScreenshotRequest(
   // cache_ttl and cache_clear only count with cache=true (compat.md §1), but are still validated.
   const cacheTtl = parseSeconds(get('cache_ttl'), 'cache_ttl', 1, LIMITS.maxCacheTtlSeconds);
   const cacheClear = parseBoolean(get('cache_clear'), 'cache_clear') ?? false;
+  const capture = parseCaptureArea(get('capture') ?? 'viewport', 'capture');
+  const { extensions, width, height } = parseExtensions(query, get, {
+    url: target.url,
+    format,
+    captureKind: capture.kind,
+    width: givenWidth,
+    height: givenHeight,
+    resolutionGiven: resolution !== undefined && resolution !== '',
+  });
 
   return {
+    ...extensions,
     url: target.url.href,
     hostname: target.hostname,
     format,
-    capture: parseCaptureArea(get('capture') ?? 'viewport', 'capture'),
+    capture,
     width,
     height,
     renderingWaitMs,
@@ -259,7 +281,8 @@ function parseJs(value: string | undefined): string | undefined {
 
 /**
  * The cache key of a request: SHA-256 over what changes the image (url, format, area, size, waits, script,
- * options, scroll, vision, country), with options sorted. timeout, webhook_name and the cache parameters
+ * options, scroll, vision, country, and the Snapwire extensions, headers and cookies included: another
+ * login is another picture), with options sorted. timeout, webhook_name and the cache parameters
  * themselves do not change the picture and are left out.
  */
 export function cacheKeyOf(request: ScreenshotRequest): string {
@@ -276,6 +299,8 @@ export function cacheKeyOf(request: ScreenshotRequest): string {
     autoScroll: request.autoScroll,
     visionDeficiency: request.visionDeficiency,
     country: request.country ?? null,
+    // Extensions only when used, so that the keys of requests without them stay what they were.
+    ...extensionCacheFields(request),
   };
   return createHash('sha256').update(JSON.stringify(normalised)).digest('hex');
 }

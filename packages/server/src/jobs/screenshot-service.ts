@@ -18,6 +18,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { ScreenshotCache } from '../results/screenshot-cache.js';
 import { cacheKeyOf, type ScreenshotRequest } from './screenshot-request.js';
+import { maskSecrets } from './capture-extensions.js';
 
 export type CacheStatus = 'HIT' | 'MISS';
 
@@ -371,7 +372,8 @@ export class ScreenshotService {
   }
 
   private logBase(caller: Caller, request: ScreenshotRequest, logUuid: string, durationMs: number) {
-    const { url, hostname: _hostname, ...params } = request;
+    // Header and cookie values are secrets: the log keeps their names only.
+    const { url, hostname: _hostname, ...params } = maskSecrets(request);
     return {
       log_uuid: logUuid,
       project_id: caller.project.id,

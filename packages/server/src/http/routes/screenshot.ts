@@ -7,6 +7,7 @@ import {
   OPTIONS,
   VISION_DEFICIENCIES,
 } from '../../jobs/screenshot-request.js';
+import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
@@ -40,6 +41,30 @@ export const screenshotQuery = z.object({
   cache_clear: text('true renders anew and replaces the cached image (only with cache=true)'),
   vision_deficiency: text(`Emulated vision deficiency: ${VISION_DEFICIENCIES.join(', ')}`),
   webhook_name: text('Name of a webhook of this project and environment: makes the call asynchronous'),
+  // Snapwire extensions (README "Snapwire extensions"); headers[NAME] is described on the route.
+  cookies: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe(
+      'Cookie set before navigation, repeatable: name=value; Domain=...; Path=...; Secure; HttpOnly; SameSite=...; Max-Age=... (Domain: the target host or a parent domain of it only)',
+    ),
+  device_scale_factor: text('Pixel density 1-3, decimals allowed: 1280x720 at 2 gives a 2560x1440 image'),
+  viewport_device: text(
+    'Device preset (GET /devices): its viewport, scale, touch, mobile flag and user agent; resolution, device_scale_factor and user_agent override its values',
+  ),
+  user_agent: text("Overrides the browser's user agent"),
+  hide_selectors: text(
+    'Comma list of CSS selectors hidden (display:none !important) before the capture, elements added later included',
+  ),
+  click: text(
+    'CSS selector or XPath clicked once after load (after wait_for_selector), before rendering_wait',
+  ),
+  omit_background: text('true: transparent background where the page paints none (format png or webp)'),
+  pdf_paper: text(`Paper of format=pdf: ${PDF_PAPER_NAMES.join(', ')} (default a4)`),
+  pdf_landscape: text('true prints format=pdf in landscape'),
+  pdf_print_background: text('false leaves background colours and images out of format=pdf (default true)'),
+  timezone: text('IANA time zone emulated for the page, for example Europe/Paris'),
+  geolocation: text('Position emulated for the page: latitude,longitude[,accuracy in metres]'),
 });
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
@@ -49,7 +74,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Take a screenshot',
         description:
-          'Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.',
+          'Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif), or with format=pdf the page printed as a PDF (application/pdf). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.\n\nExtra request headers: `headers[NAME]=VALUE` (repeatable, e.g. `headers[authorization]=Bearer%20x`) are sent only to the target URL\'s own origin (never to other origins, redirects included); host, cookie, user-agent, content-length, service-worker, proxy-*, hop-by-hop and x-snapwire-* names are refused. Header and cookie values never appear in logs.',
         tags: ['screenshot'],
         // loose: unknown names reach parseScreenshotRequest, which refuses them by name.
         querystring: screenshotQuery.partial().loose(),
