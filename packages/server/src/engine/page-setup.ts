@@ -128,10 +128,12 @@ async function setCookies(session: CdpSession, request: ScreenshotRequest): Prom
 }
 
 /**
- * Extra headers reach the target's own origin only: every request is paused (Fetch domain, request
- * stage), the extra header names are taken out of what the browser would send, and put back with the
- * request's values only when the request's origin is the target's. Chromium does not carry overridden
- * headers over a redirect, and each hop is paused anew, so a redirect to another origin goes without them.
+ * Extra headers and cookies reach the target's own origin only. Every request is paused (Fetch domain,
+ * request stage): the extra header names are taken out of what the browser would send and put back with
+ * the request's values only when the request's origin is the target's; on any other origin our cookies
+ * are taken out of the Cookie header the browser attached (a cookie's own rules would still let it go to
+ * another port of the same host, or to a sibling host under its Domain). Chromium does not carry
+ * overridden headers over a redirect, and each hop is paused anew, so a redirect elsewhere goes without.
  */
 function interceptRequests(
   session: CdpSession,
@@ -139,36 +141,63 @@ function interceptRequests(
   blockImages: boolean,
 ): Promise<unknown> | undefined {
   const extra = request.headers && Object.keys(request.headers).length > 0 ? request.headers : undefined;
-  if (!extra && !blockImages) return undefined;
+  const cookies = new Map((request.cookies ?? []).map((cookie) => [cookie.name, cookie.value]));
+  const rewrite = extra !== undefined || cookies.size > 0;
+  if (!rewrite && !blockImages) return undefined;
   const targetOrigin = new URL(request.url).origin;
   const names = new Set(Object.keys(extra ?? {}));
   session.on(
     'Fetch.requestPaused',
-    (event: { requestId: string; resourceType: string; request: { url: string; headers: Record<string, string> } }) => {
+    (event: {
+      requestId: string;
+      resourceType: string;
+      request: { url: string; headers: Record<string, string> };
+    }) => {
       if (blockImages && event.resourceType === 'Image') {
         session
           .send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'BlockedByClient' })
           .catch(() => {});
         return;
       }
-      if (!extra) {
+      if (!rewrite) {
         session.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => {});
         return;
       }
-      const headers = Object.entries(event.request.headers)
-        .filter(([name]) => !names.has(name.toLowerCase()))
-        .map(([name, value]) => ({ name, value }));
-      if (originOf(event.request.url) === targetOrigin) {
-        for (const [name, value] of Object.entries(extra)) headers.push({ name, value });
+      const own = originOf(event.request.url) === targetOrigin;
+      const headers: Array<{ name: string; value: string }> = [];
+      for (const [name, value] of Object.entries(event.request.headers)) {
+        const lower = name.toLowerCase();
+        if (names.has(lower)) continue;
+        if (lower === 'cookie' && !own) {
+          const kept = withoutOurCookies(value, cookies);
+          if (kept) headers.push({ name, value: kept });
+          continue;
+        }
+        headers.push({ name, value });
       }
+      if (own && extra) for (const [name, value] of Object.entries(extra)) headers.push({ name, value });
       session.send('Fetch.continueRequest', { requestId: event.requestId, headers }).catch(() => {});
     },
   );
   return session.send('Fetch.enable', {
-    patterns: extra
+    patterns: rewrite
       ? [{ urlPattern: '*', requestStage: 'Request' }]
       : [{ urlPattern: '*', resourceType: 'Image', requestStage: 'Request' }],
   });
+}
+
+/** A Cookie header without the pairs the request set (same name and value); the page's own stay. */
+export function withoutOurCookies(header: string, ours: ReadonlyMap<string, string>): string {
+  return header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => {
+      const at = pair.indexOf('=');
+      const name = at < 0 ? pair : pair.slice(0, at);
+      return !(ours.has(name) && ours.get(name) === pair.slice(at + 1));
+    })
+    .filter(Boolean)
+    .join('; ');
 }
 
 function originOf(url: string): string | undefined {
