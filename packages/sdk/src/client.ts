@@ -176,7 +176,7 @@ export class SnapwireClient {
       const response = await this.#request(
         '/screenshot',
         query,
-        async ? 'application/json' : 'image/*, application/json',
+        async ? 'application/json' : 'image/*, application/pdf, application/json',
       );
       const headers = headerRecord(response.headers);
       const contentType = headers['content-type'] ?? '';

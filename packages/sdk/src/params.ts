@@ -2,7 +2,8 @@
 
 import { Buffer } from 'node:buffer';
 
-export type ScreenshotFormat = 'jpg' | 'png' | 'webp' | 'gif';
+export type ScreenshotFormat = 'jpg' | 'png' | 'webp' | 'gif' | 'pdf';
+export type PdfPaper = 'a3' | 'a4' | 'a5' | 'letter' | 'legal' | 'tabloid';
 export type ScreenshotOption = 'load_images' | 'dark_mode' | 'block_banners' | 'print_media_format';
 export type VisionDeficiency =
   | 'none'
@@ -43,6 +44,32 @@ export interface ScreenshotParams {
   vision_deficiency?: VisionDeficiency;
   /** Makes the call asynchronous: the server answers 201 at once and POSTs the image to that webhook. */
   webhook_name?: string;
+
+  // Snapwire extensions (the server's README, "Snapwire extensions").
+  /** Extra request headers, sent only to the target URL's own origin; sent as `headers[NAME]=VALUE`. */
+  headers?: Readonly<Record<string, string>>;
+  /** Cookies set before navigation, each `name=value; Domain=...; Path=...; Secure; HttpOnly`. */
+  cookies?: readonly string[];
+  /** Pixel density 1-3 (decimals allowed): the image is the resolution times this. */
+  device_scale_factor?: number;
+  /** A device preset name from `GET /devices`, for example `iPhone 15`. */
+  viewport_device?: string;
+  user_agent?: string;
+  /** CSS selectors hidden before the capture (also elements added later); sent as a comma list. */
+  hide_selectors?: readonly string[];
+  /** CSS selector or XPath clicked once after load (after wait_for_selector), before rendering_wait. */
+  click?: string;
+  /** Transparent background where the page paints none (format png or webp). */
+  omit_background?: boolean;
+  /** With format `pdf`; default `a4`. */
+  pdf_paper?: PdfPaper;
+  pdf_landscape?: boolean;
+  /** Default true. */
+  pdf_print_background?: boolean;
+  /** IANA time zone, for example `Europe/Paris`. */
+  timezone?: string;
+  /** `lat,lon[,accuracy]`, or an object. */
+  geolocation?: string | { latitude: number; longitude: number; accuracy?: number };
 }
 
 /** UTF-8 -> base64url without `=` padding. */
@@ -81,5 +108,26 @@ export function buildScreenshotQuery(params: ScreenshotParams): URLSearchParams 
   put('cache_clear', params.cache_clear);
   put('vision_deficiency', params.vision_deficiency);
   put('webhook_name', params.webhook_name);
+  for (const [name, value] of Object.entries(params.headers ?? {})) query.append(`headers[${name}]`, value);
+  for (const cookie of params.cookies ?? []) query.append('cookies', cookie);
+  put('device_scale_factor', params.device_scale_factor);
+  put('viewport_device', params.viewport_device);
+  put('user_agent', params.user_agent);
+  if (params.hide_selectors && params.hide_selectors.length > 0)
+    put('hide_selectors', params.hide_selectors.join(','));
+  put('click', params.click);
+  put('omit_background', params.omit_background);
+  put('pdf_paper', params.pdf_paper);
+  put('pdf_landscape', params.pdf_landscape);
+  put('pdf_print_background', params.pdf_print_background);
+  put('timezone', params.timezone);
+  const geo = params.geolocation;
+  if (geo !== undefined)
+    put(
+      'geolocation',
+      typeof geo === 'string'
+        ? geo
+        : [geo.latitude, geo.longitude, ...(geo.accuracy === undefined ? [] : [geo.accuracy])].join(','),
+    );
   return query;
 }

@@ -37,7 +37,8 @@ export function curlOf(publicUrl: string, url: string, paramsJson: string, webho
   }
   // Snapwire extensions. Header and cookie values arrive masked (the log never holds them).
   if (p.headers && typeof p.headers === 'object') {
-    for (const [name, value] of Object.entries(p.headers as Record<string, unknown>)) add(`headers[${name}]`, value);
+    for (const [name, value] of Object.entries(p.headers as Record<string, unknown>))
+      add(`headers[${name}]`, value);
   }
   if (Array.isArray(p.cookies)) {
     for (const cookie of p.cookies as Array<Record<string, unknown>>) add('cookies', cookieLine(cookie));
@@ -45,7 +46,8 @@ export function curlOf(publicUrl: string, url: string, paramsJson: string, webho
   add('viewport_device', (p.device as { name?: string } | undefined)?.name);
   add('device_scale_factor', p.deviceScaleFactor);
   add('user_agent', p.userAgent);
-  if (Array.isArray(p.hideSelectors) && p.hideSelectors.length) add('hide_selectors', p.hideSelectors.join(','));
+  if (Array.isArray(p.hideSelectors) && p.hideSelectors.length)
+    add('hide_selectors', p.hideSelectors.join(','));
   add('click', area(p.click));
   if (p.omitBackground) add('omit_background', 'true');
   const pdf = p.pdf as { paper?: string; landscape?: boolean; printBackground?: boolean } | undefined;

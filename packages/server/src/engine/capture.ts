@@ -131,7 +131,9 @@ export async function capture(
   const captureMs = Date.now() - captureStarted;
 
   const encodeStarted = Date.now();
-  const image = shot ? await scope.run(encode(shot, request.format, request.omitBackground ?? false)) : (pdf as Buffer);
+  const image = shot
+    ? await scope.run(encode(shot, request.format, request.omitBackground ?? false))
+    : (pdf as Buffer);
   const finalUrl = await scope
     .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
     .then((tree) => tree.frameTree.frame.url)

@@ -32,12 +32,14 @@ export function setUpPage(
   }
   if (request.timezone !== undefined) {
     steps.push(
-      session.send('Emulation.setTimezoneOverride', { timezoneId: request.timezone }).catch((error: unknown) => {
-        throw new ApiError(
-          'ERR::SCRAPE::CONFIG_ERROR',
-          `The browser cannot emulate timezone=${request.timezone} (${(error as Error).message}); use an IANA zone such as Europe/Paris`,
-        );
-      }),
+      session
+        .send('Emulation.setTimezoneOverride', { timezoneId: request.timezone })
+        .catch((error: unknown) => {
+          throw new ApiError(
+            'ERR::SCRAPE::CONFIG_ERROR',
+            `The browser cannot emulate timezone=${request.timezone} (${(error as Error).message}); use an IANA zone such as Europe/Paris`,
+          );
+        }),
     );
   }
   if (request.geolocation !== undefined) {

@@ -25,7 +25,11 @@ const MM_PER_INCH = 25.4;
  * The page as a PDF through Chromium's own printing (Page.printToPDF on the page's CDP session): the same
  * layout engine as the screenshots, print media rules applied, text kept as text.
  */
-export async function printPdf(session: CdpSession, scope: AttemptScope, options: PdfOptions): Promise<Buffer> {
+export async function printPdf(
+  session: CdpSession,
+  scope: AttemptScope,
+  options: PdfOptions,
+): Promise<Buffer> {
   const [widthMm, heightMm] = PDF_PAPERS[options.paper];
   const result = await scope.run(
     session.send<{ data: string }>('Page.printToPDF', {

@@ -200,8 +200,7 @@ export function parseExtensions(
   const timezone = get('timezone');
   if (timezone !== undefined && timezone !== '') extensions.timezone = parseTimezone(timezone);
   const geolocation = get('geolocation');
-  if (geolocation !== undefined && geolocation !== '')
-    extensions.geolocation = parseGeolocation(geolocation);
+  if (geolocation !== undefined && geolocation !== '') extensions.geolocation = parseGeolocation(geolocation);
 
   return { extensions, width, height };
 }
@@ -234,7 +233,9 @@ function parseHeaders(query: Query): Record<string, string> | undefined {
     count += 1;
   }
   if (count > EXTENSION_LIMITS.maxHeaders)
-    throw configError(`At most ${EXTENSION_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`);
+    throw configError(
+      `At most ${EXTENSION_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`,
+    );
   return count > 0 ? headers : undefined;
 }
 
@@ -284,7 +285,8 @@ function parseCookies(raw: string | string[] | undefined, target: URL): RequestC
           break;
         }
         case 'path':
-          if (!value.startsWith('/')) throw configError(`The cookie "${name}" has Path=${value}; a path starts with /`);
+          if (!value.startsWith('/'))
+            throw configError(`The cookie "${name}" has Path=${value}; a path starts with /`);
           cookie.path = value;
           break;
         case 'secure':
@@ -386,10 +388,16 @@ function parseSelectorList(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const selectors = [...new Set(splitSelectorList(value))];
   if (selectors.length > EXTENSION_LIMITS.maxSelectors)
-    throw configError(`hide_selectors holds ${selectors.length} selectors; at most ${EXTENSION_LIMITS.maxSelectors}`);
+    throw configError(
+      `hide_selectors holds ${selectors.length} selectors; at most ${EXTENSION_LIMITS.maxSelectors}`,
+    );
   for (const selector of selectors) {
     // Braces would end the style rule the selector is put in; no selector needs them.
-    if (/[{}]/.test(selector) || selector.length > EXTENSION_LIMITS.maxSelectorLength || CONTROL.test(selector)) {
+    if (
+      /[{}]/.test(selector) ||
+      selector.length > EXTENSION_LIMITS.maxSelectorLength ||
+      CONTROL.test(selector)
+    ) {
       throw configError(
         `hide_selectors: "${selector.slice(0, 80)}" is not a CSS selector (no braces, at most ${EXTENSION_LIMITS.maxSelectorLength} characters)`,
       );
@@ -413,7 +421,10 @@ function parseFlag(value: string | undefined, name: string): boolean | undefined
   throw configError(`The ${name} parameter "${value}" must be true or false`);
 }
 
-function parsePdf(get: (name: string) => string | undefined, context: ExtensionContext): PdfOptions | undefined {
+function parsePdf(
+  get: (name: string) => string | undefined,
+  context: ExtensionContext,
+): PdfOptions | undefined {
   const paper = get('pdf_paper');
   const landscape = parseFlag(get('pdf_landscape'), 'pdf_landscape');
   const printBackground = parseFlag(get('pdf_print_background'), 'pdf_print_background');
@@ -433,7 +444,9 @@ function parsePdf(get: (name: string) => string | undefined, context: ExtensionC
   }
   const name = (paper === undefined || paper === '' ? 'a4' : paper.toLowerCase()) as PdfPaper;
   if (!PDF_PAPER_NAMES.includes(name)) {
-    throw configError(`The pdf_paper parameter "${paper}" is not supported; use one of: ${PDF_PAPER_NAMES.join(', ')}`);
+    throw configError(
+      `The pdf_paper parameter "${paper}" is not supported; use one of: ${PDF_PAPER_NAMES.join(', ')}`,
+    );
   }
   return { paper: name, landscape: landscape ?? false, printBackground: printBackground ?? true };
 }
@@ -443,7 +456,9 @@ function parseTimezone(value: string): string {
     // Node and Chromium share ICU's zone database: a zone Node knows is one Chromium can emulate.
     return new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
   } catch {
-    throw configError(`The timezone parameter "${value}" is not an IANA time zone; for example Europe/Paris or America/New_York`);
+    throw configError(
+      `The timezone parameter "${value}" is not an IANA time zone; for example Europe/Paris or America/New_York`,
+    );
   }
 }
 

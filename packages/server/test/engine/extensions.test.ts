@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { SnapwireClient } from '@snapwire/sdk';
 import { curlOf } from '../../src/dashboard/curl.js';
 import { cacheKeyOf, parseScreenshotRequest } from '../../src/jobs/screenshot-request.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -197,7 +198,11 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     }
 
     const [crossPort] = received(other, '/cross-port.png');
-    assert.equal(crossPort?.headers.cookie, 'theme=dark', "the page's own cookie still goes there; ours does not");
+    assert.equal(
+      crossPort?.headers.cookie,
+      'theme=dark',
+      "the page's own cookie still goes there; ours does not",
+    );
 
     // A redirect to another origin: the next hop goes without them.
     other.received.length = 0;
@@ -269,7 +274,10 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     const params = { url: target('/widgets'), rendering_wait: '800', format: 'png', resolution: '400x300' };
     const plain = await shoot(service, params);
     const before = await colours(plain.bytes);
-    assert.ok(before.has([0, 0, 255]) && before.has([255, 0, 0]), 'without it the chat and the late box show');
+    assert.ok(
+      before.has([0, 0, 255]) && before.has([255, 0, 0]),
+      'without it the chat and the late box show',
+    );
     const hidden = await shoot(service, { ...params, hide_selectors: '#chat, .late' });
     const after = await colours(expectImage(hidden) && hidden.bytes);
     assert.ok(!after.has([0, 0, 255]), 'the chat widget colour is absent');
@@ -299,13 +307,22 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     });
     expectImage(shot);
     const { data, info } = await sharp(shot.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * 4, (y * info.width + x) * 4 + 4));
+    const at = (x: number, y: number) =>
+      Array.from(data.subarray((y * info.width + x) * 4, (y * info.width + x) * 4 + 4));
     assert.equal(info.channels, 4);
     assert.equal(at(200, 150)[3], 0, 'a background pixel is fully transparent');
     assert.deepEqual(at(50, 50), [255, 0, 0, 255], 'the painted box is opaque red');
-    const opaque = await shoot(service, { url: target('/transparent'), format: 'png', resolution: '300x200' });
+    const opaque = await shoot(service, {
+      url: target('/transparent'),
+      format: 'png',
+      resolution: '300x200',
+    });
     const plain = await sharp(opaque.bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    assert.equal(plain.data[(150 * plain.info.width + 200) * 4 + 3], 255, 'without it the background is white');
+    assert.equal(
+      plain.data[(150 * plain.info.width + 200) * 4 + 3],
+      255,
+      'without it the background is white',
+    );
   });
 
   it("format=pdf answers a PDF of the requested paper with the page's text", async () => {
@@ -327,7 +344,9 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
         Math.abs(width - (size[0] ?? 0)) < 1.5 && Math.abs(height - (size[1] ?? 0)) < 1.5,
         `${JSON.stringify(params)}: page is ${width}x${height} pt, expected ${size.join('x')}`,
       );
-      const text = (await page.getTextContent()).items.map((item) => ('str' in item ? item.str : '')).join(' ');
+      const text = (await page.getTextContent()).items
+        .map((item) => ('str' in item ? item.str : ''))
+        .join(' ');
       assert.match(text, /Snapwire PDF fixture/);
       assert.match(text, /Quarterly figures, page one\./);
       await pdf.destroy();
@@ -365,7 +384,10 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       [{ cookies: 'novalue' }, /must start with name=value/],
       [{ cookies: 'a=b; Colour=blue' }, /unknown attribute "Colour"/],
       [{ device_scale_factor: '4' }, /from 1 to 3/],
-      [{ device_scale_factor: '3', resolution: '7680x4320' }, /lower the resolution or the device_scale_factor/],
+      [
+        { device_scale_factor: '3', resolution: '7680x4320' },
+        /lower the resolution or the device_scale_factor/,
+      ],
       [{ viewport_device: 'Nokia 3310' }, /GET \/devices/],
       [{ pdf_paper: 'a4' }, /only apply with format=pdf/],
       [{ format: 'pdf', pdf_paper: 'napkin' }, /use one of: a3, a4/],
@@ -388,11 +410,38 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     assert.equal(invalid.json?.code, 'ERR::SCRAPE::DOM_SELECTOR_INVALID');
   });
 
+  it("the SDK's typed parameters reach the capture (headers, cookies, scale, hidden selectors)", async () => {
+    const client = new SnapwireClient({ host: service.baseUrl, key: LIVE_KEY });
+    site.received.length = 0;
+    const shot = await client.screenshot({
+      url: target('/widgets'),
+      format: 'png',
+      resolution: '400x300',
+      rendering_wait: 600,
+      headers: { Authorization: SECRET },
+      cookies: [`session=${COOKIE_SECRET}; Path=/`],
+      device_scale_factor: 1.5,
+      hide_selectors: ['#chat', '.late'],
+    });
+    const image = await sharp(Buffer.from(shot.image)).metadata();
+    assert.deepEqual([image.width, image.height], [600, 450]);
+    const seen = await colours(Buffer.from(shot.image));
+    assert.ok(!seen.has([0, 0, 255]) && !seen.has([255, 0, 0]), 'hidden through the SDK too');
+    const [page] = received(site, '/widgets');
+    assert.equal(page?.headers.authorization, SECRET);
+    assert.equal(page?.headers.cookie, `session=${COOKIE_SECRET}`);
+  });
+
   it('GET /devices lists the presets viewport_device accepts', async () => {
     const response = await fetch(`${service.baseUrl}/devices`);
     assert.equal(response.status, 200);
     const { devices } = (await response.json()) as {
-      devices: Array<{ name: string; viewport: { width: number }; mobile: boolean; device_scale_factor: number }>;
+      devices: Array<{
+        name: string;
+        viewport: { width: number };
+        mobile: boolean;
+        device_scale_factor: number;
+      }>;
     };
     const names = devices.map((device) => device.name);
     for (const name of ['iPhone 15', 'Pixel 7', 'iPad Pro 11']) assert.ok(names.includes(name), name);
@@ -439,7 +488,10 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     };
     const sync = await shoot(service, params);
     expectImage(sync);
-    const syncLog = await services.logs.find(project.id, String(sync.response.headers.get('x-scrapfly-log-uuid')));
+    const syncLog = await services.logs.find(
+      project.id,
+      String(sync.response.headers.get('x-scrapfly-log-uuid')),
+    );
 
     // The asynchronous path: the worker's capture still sends them to the target; its log masks them.
     const created = await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
@@ -457,7 +509,11 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     const { log_uuid: asyncLogUuid } = (await accepted.json()) as { log_uuid: string };
     const [, delivery] = await receiver.waitFor(2);
     const image = await sharp(delivery?.body).metadata();
-    assert.deepEqual([image.width, image.height], [300, 225], 'the delivered image has the extensions applied');
+    assert.deepEqual(
+      [image.width, image.height],
+      [300, 225],
+      'the delivered image has the extensions applied',
+    );
     const [page] = received(site, '/line');
     assert.equal(page?.headers.authorization, SECRET, 'the queued capture sent the header');
     assert.equal(page?.headers.cookie, `session=${COOKIE_SECRET}`, 'and the cookie');
@@ -467,7 +523,10 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       assert.ok(log);
       const row = JSON.stringify(log);
       assert.ok(!row.includes('s3cret') && !row.includes(COOKIE_SECRET), 'no secret in the log row');
-      const stored = JSON.parse(log.params) as { headers: Record<string, string>; cookies: Array<{ value: string }> };
+      const stored = JSON.parse(log.params) as {
+        headers: Record<string, string>;
+        cookies: Array<{ value: string }>;
+      };
       assert.deepEqual(stored.headers, { authorization: '***' });
       assert.equal(stored.cookies[0]?.value, '***');
       const curl = curlOf('http://snapwire.example', log.url, log.params);

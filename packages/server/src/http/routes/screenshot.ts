@@ -74,7 +74,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Take a screenshot',
         description:
-          'Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif), or with format=pdf the page printed as a PDF (application/pdf). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.\n\nExtra request headers: `headers[NAME]=VALUE` (repeatable, e.g. `headers[authorization]=Bearer%20x`) are sent only to the target URL\'s own origin (never to other origins, redirects included); host, cookie, user-agent, content-length, service-worker, proxy-*, hop-by-hop and x-snapwire-* names are refused. Header and cookie values never appear in logs.',
+          "Captures the page and answers the image bytes (Content-Type image/jpeg, png, webp or gif), or with format=pdf the page printed as a PDF (application/pdf). Errors answer Scrapfly-style JSON with X-Scrapfly-Reject-* headers. HEAD answers the same headers without the body.\n\nExtra request headers: `headers[NAME]=VALUE` (repeatable, e.g. `headers[authorization]=Bearer%20x`) are sent only to the target URL's own origin (never to other origins, redirects included); host, cookie, user-agent, content-length, service-worker, proxy-*, hop-by-hop and x-snapwire-* names are refused. Header and cookie values never appear in logs.",
         tags: ['screenshot'],
         // loose: unknown names reach parseScreenshotRequest, which refuses them by name.
         querystring: screenshotQuery.partial().loose(),
