@@ -185,6 +185,31 @@ describe('SnapwireClient.screenshot', () => {
     assert.deepEqual(ours, Object.fromEntries(Object.entries(theirs).map(([k, v]) => [k, String(v)])));
   });
 
+  it("encodes Snapwire's extensions: headers[NAME], repeated cookies, comma lists, geolocation", () => {
+    const query = buildScreenshotQuery({
+      url: 'https://example.com',
+      format: 'pdf',
+      headers: { authorization: 'Bearer x', 'x-tenant': 'acme' },
+      cookies: ['a=1; Path=/', 'b=2'],
+      device_scale_factor: 2,
+      viewport_device: 'iPhone 15',
+      hide_selectors: ['#chat', '.cookie-wall'],
+      pdf_paper: 'letter',
+      pdf_landscape: true,
+      pdf_print_background: false,
+      geolocation: { latitude: 48.85, longitude: 2.29 },
+    });
+    assert.equal(query.get('headers[authorization]'), 'Bearer x');
+    assert.equal(query.get('headers[x-tenant]'), 'acme');
+    assert.deepEqual(query.getAll('cookies'), ['a=1; Path=/', 'b=2']);
+    assert.equal(query.get('device_scale_factor'), '2');
+    assert.equal(query.get('viewport_device'), 'iPhone 15');
+    assert.equal(query.get('hide_selectors'), '#chat,.cookie-wall');
+    assert.equal(query.get('pdf_landscape'), 'true');
+    assert.equal(query.get('pdf_print_background'), 'false');
+    assert.equal(query.get('geolocation'), '48.85,2.29');
+  });
+
   it('leaves unset parameters out and sends false booleans as "false"', async () => {
     use((_req, res) => send(res, 200, { 'content-type': 'image/jpeg' }, PNG_1X1));
     const result = await client().screenshot({ url: 'https://example.com', auto_scroll: false });

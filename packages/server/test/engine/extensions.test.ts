@@ -432,6 +432,33 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     assert.equal(page?.headers.cookie, `session=${COOKIE_SECRET}`);
   });
 
+  it('the OpenAPI document describes every extension of /screenshot', async () => {
+    const openapi = (await (await fetch(`${service.baseUrl}/openapi.json`)).json()) as {
+      paths: Record<string, { get: { description: string; parameters: Array<{ name: string }> } }>;
+    };
+    const screenshot = openapi.paths['/screenshot']?.get;
+    const names = screenshot?.parameters.map((parameter) => parameter.name) ?? [];
+    for (const name of [
+      'cookies',
+      'device_scale_factor',
+      'viewport_device',
+      'user_agent',
+      'hide_selectors',
+      'click',
+      'omit_background',
+      'pdf_paper',
+      'pdf_landscape',
+      'pdf_print_background',
+      'timezone',
+      'geolocation',
+    ]) {
+      assert.ok(names.includes(name), `${name} is documented`);
+    }
+    assert.match(String(screenshot?.description), /headers\[NAME\]/);
+    assert.match(String(screenshot?.description), /application\/pdf/);
+    assert.ok(openapi.paths['/devices'], 'GET /devices is documented');
+  });
+
   it('GET /devices lists the presets viewport_device accepts', async () => {
     const response = await fetch(`${service.baseUrl}/devices`);
     assert.equal(response.status, 200);
