@@ -105,7 +105,11 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
         <img src="/own.png">
         <img src="http://other.test:${other.port}/cross-site.png">
         <img src="http://site.test:${other.port}/cross-port.png">
+        <iframe src="http://site.test:${other.port}/frame"></iframe>
         <script>fetch('http://other.test:${other.port}/xhr', { credentials: 'include' }).catch(() => {});</script>
+        <script>new Worker(URL.createObjectURL(new Blob([
+          "fetch('http://site.test:${other.port}/worker-fetch', { credentials: 'include' }).catch(() => {});"
+        ], { type: 'text/javascript' })));</script>
         </body></html>`,
       '/go-away': () => ({ redirect: `http://other.test:${other.port}/landing` }),
       '/line': () =>
@@ -184,7 +188,9 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     const crossSite = await waitUntil(
       () =>
         ['/cross-site.png', '/xhr'].every((path) => received(other, path).length > 0) &&
-        received(other, '/cross-port.png').length > 0,
+        received(other, '/cross-port.png').length > 0 &&
+        received(other, '/worker-fetch').length > 0 &&
+        received(other, '/frame').length > 0,
       { what: 'the page loaded its cross-origin resources' },
     );
     assert.ok(crossSite);
