@@ -114,6 +114,8 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       '/go-away': () => ({ redirect: `http://other.test:${other.port}/landing` }),
       '/line': () =>
         '<html><body style="margin:0;background:#fff"><div style="position:absolute;left:0;top:10px;width:100%;height:1px;background:#000"></div></body></html>',
+      '/tall-bands': () =>
+        '<html><body style="margin:0"><div style="height:5000px;background:#ff0000"></div><div style="height:5000px;background:#0000ff"></div></body></html>',
       '/responsive': () => `<html><head><meta name="viewport" content="width=device-width,initial-scale=1">
         <style>body{margin:0;background:#ff0000}@media (max-width:500px){body{background:#00c000}}</style>
         </head><body>responsive</body></html>`,
@@ -259,6 +261,21 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       }),
     );
     assert.deepEqual([tall.width, tall.height], [400, 300], 'fullpage at scale 2 too');
+
+    // Taller than one capture holds at scale 2 (20,000 image px): sections at scale, stitched without seams.
+    const bands = expectImage(
+      await shoot(service, {
+        url: target('/tall-bands'),
+        resolution: '200x150',
+        device_scale_factor: '2',
+        capture: 'fullpage',
+        format: 'png',
+      }),
+    );
+    assert.deepEqual([bands.width, bands.height], [400, 20_000]);
+    for (const y of [0, 8191, 8192, 9998]) assertColor(bands, 200, y, [255, 0, 0], `red band at ${y}`, 10);
+    for (const y of [10_001, 16_383, 16_384, 19_999])
+      assertColor(bands, 200, y, [0, 0, 255], `blue band at ${y}`, 10);
   });
 
   it("a phone preset renders the page's mobile layout at the phone's size and density", async () => {
