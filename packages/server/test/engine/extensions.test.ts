@@ -442,7 +442,7 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       resolution: '400x300',
       rendering_wait: 600,
       headers: { Authorization: SECRET },
-      cookies: [`session=${COOKIE_SECRET}; Path=/`],
+      cookies: [`session=${COOKIE_SECRET}; Path=/`, 'locale=fr'],
       device_scale_factor: 1.5,
       hide_selectors: ['#chat', '.late'],
     });
@@ -452,7 +452,7 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     assert.ok(!seen.has([0, 0, 255]) && !seen.has([255, 0, 0]), 'hidden through the SDK too');
     const [page] = received(site, '/widgets');
     assert.equal(page?.headers.authorization, SECRET);
-    assert.equal(page?.headers.cookie, `session=${COOKIE_SECRET}`);
+    assert.equal(page?.headers.cookie, `session=${COOKIE_SECRET}; locale=fr`, 'both repeated cookies');
   });
 
   it('the OpenAPI document describes every extension of /screenshot', async () => {
