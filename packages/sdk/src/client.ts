@@ -29,7 +29,9 @@ export interface RetryOptions {
    * the error is thrown instead: waiting less than asked would only fail again.
    */
   maxDelayMs?: number;
-  /** Wait before the first retry when the server sent no `Retry-After`, doubled each time (default 1,000). */
+  /**
+   * Wait before the first retry, doubled each time (default 1,000); a longer `Retry-After` wins.
+   */
   baseDelayMs?: number;
   /**
    * Which retryable errors to retry (default: all the server marks `retryable`), e.g.
@@ -554,11 +556,12 @@ export class SnapwireClient {
         if (signal?.aborted) throw abortReason(signal);
         if (!(error instanceof SnapwireApiError) || !error.retryable || attempt >= retries) throw error;
         if (!retryOn(error)) throw error;
-        const delayMs =
-          error.retryAfterSeconds !== undefined
-            ? Math.round(error.retryAfterSeconds * 1000)
-            : Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-        if (delayMs > maxDelayMs) throw error;
+        // Retry-After is a floor; repeated refusals back off further (doubling), so many callers
+        // told "1 s" do not all come back together forever.
+        const askedMs =
+          error.retryAfterSeconds !== undefined ? Math.round(error.retryAfterSeconds * 1000) : 0;
+        if (askedMs > maxDelayMs) throw error;
+        const delayMs = Math.max(askedMs, Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
         onRetry?.({ attempt: attempt + 1, delayMs, error });
         await sleep(delayMs, signal);
       }

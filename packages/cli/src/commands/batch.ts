@@ -35,10 +35,11 @@ interface BatchFlags {
   cacheClear?: boolean;
 }
 
-// Throttling is waited out (Retry-After, else doubling from 1 s) this many times per URL; other
-// failures are reported at once: a second run retries them (resume).
-const THROTTLE_RETRIES = 8;
-const THROTTLE_MAX_WAIT_MS = 5 * 60_000;
+// Throttling is waited out this many times per URL (Retry-After at least, doubling from 1 s up to 30 s
+// per wait: about three minutes in all); other failures are reported at once, and a second run
+// retries them (resume).
+const THROTTLE_RETRIES = 10;
+const THROTTLE_MAX_WAIT_MS = 30_000;
 
 function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
