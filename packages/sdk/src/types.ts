@@ -61,7 +61,8 @@ export interface DeliveryAttempt {
 /** `GET /webhooks/jobs/{job_uuid}`. */
 export interface Job {
   job_uuid: string;
-  state: 'queued' | 'capturing' | 'delivering' | 'done' | 'failed' | string;
+  /** queued (waiting for a capture), delivering (captured; being delivered or waiting to retry), done, failed. */
+  state: 'queued' | 'delivering' | 'done' | 'failed';
   resource_type: string;
   log_uuid: string | null;
   webhook_uuid: string;
