@@ -18,9 +18,13 @@ const SAME_FORMAT: Record<string, 'jpeg' | 'png' | 'webp'> = {
   'image/webp': 'webp',
 };
 
+/** Models refuse images taller than this (a full-page capture can be 40,000 px), so it bounds the height. */
+export const MAX_HEIGHT = 8000;
+
 /**
- * Fits `image` into `maxWidth` pixels of width, keeping its aspect ratio and format (a GIF becomes a PNG:
- * models take still images). Never enlarges. Images already narrow enough are passed through untouched.
+ * Fits `image` into `maxWidth` pixels of width (and MAX_HEIGHT of height), keeping its aspect ratio and
+ * format (a GIF becomes a PNG: models take still images). Never enlarges. Images that already fit are
+ * passed through untouched.
  */
 export async function downscale(image: Buffer, contentType: string, maxWidth: number): Promise<Downscaled> {
   const mime = contentType.split(';')[0]!.trim().toLowerCase();
@@ -28,11 +32,11 @@ export async function downscale(image: Buffer, contentType: string, maxWidth: nu
   const width = metadata.width ?? 0;
   const height = metadata.pageHeight ?? metadata.height ?? 0;
   const format = SAME_FORMAT[mime];
-  if (width <= maxWidth && format) {
+  if (width <= maxWidth && height <= MAX_HEIGHT && format) {
     return { data: image, mimeType: mime, width, height, resized: false };
   }
   const { data, info } = await sharp(image, { pages: 1 })
-    .resize({ width: Math.min(width, maxWidth), withoutEnlargement: true })
+    .resize({ width: maxWidth, height: MAX_HEIGHT, fit: 'inside', withoutEnlargement: true })
     .toFormat(format ?? 'png', format === 'jpeg' || format === 'webp' ? { quality: 80 } : {})
     .toBuffer({ resolveWithObject: true });
   return {

@@ -96,7 +96,7 @@ export const maxWidthShape = {
     .max(7680)
     .optional()
     .describe(
-      'Width in pixels the returned image is shrunk to, to fit your context (default 1280). The full-size original stays available at the screenshot URL in the answer.',
+      'Width in pixels the returned image is shrunk to, to fit your context (default 1280; the height is kept under 8000). The full-size original stays available at the screenshot URL in the answer.',
     ),
 };
 

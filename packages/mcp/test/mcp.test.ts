@@ -9,6 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SnapwireClient } from '@snapwire/sdk';
+import { downscale } from '../src/downscale.js';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
 import { decode, near } from '../../server/test/helpers/images.js';
 import { startReceiver, type Receiver } from '../../server/test/helpers/receiver.js';
@@ -140,6 +141,26 @@ describe('MCP server', () => {
     });
   });
 
+  describe('image fitting', () => {
+    it('shrinks a tall capture to fit 8000 px of height too, keeping the aspect ratio', async () => {
+      const sharp = (await import('sharp')).default;
+      const tall = await sharp({
+        create: { width: 1000, height: 20_000, channels: 3, background: { r: 0, g: 128, b: 255 } },
+      })
+        .png()
+        .toBuffer();
+      const fitted = await downscale(tall, 'image/png', 1280);
+      assert.deepEqual([fitted.width, fitted.height, fitted.resized], [400, 8000, true]);
+      const small = await downscale(tall.subarray(0), 'image/png', 2000);
+      assert.equal(small.height, 8000);
+      const narrow = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#fff' } })
+        .jpeg()
+        .toBuffer();
+      const untouched = await downscale(narrow, 'image/jpeg', 1280);
+      assert.equal(untouched.data, narrow, 'an image that fits is passed through');
+    });
+  });
+
   describe('over streamable HTTP (/mcp)', () => {
     const connect = async (url: string, headers: Record<string, string> = {}) => {
       const client = new Client({ name: 'http-test', version: '1.0.0' });
@@ -184,6 +205,18 @@ describe('MCP server', () => {
 
         const listed = await call(client, 'list_logs', { status: 'success', limit: 5 });
         assert.match(textOf(listed), new RegExp(`${logUuid} success upstream 200 http://fixtures\\.test`));
+
+        // Another project's key sees none of it.
+        const { keys } = await service.snapwire.services.projects.create('other', 'PRO');
+        const stranger = await connect(`${service.baseUrl}/mcp`, { authorization: `Bearer ${keys.LIVE}` });
+        try {
+          const hidden = await call(stranger, 'get_log', { log_uuid: logUuid });
+          assert.equal(hidden.isError, true);
+          assert.match(textOf(hidden), /^ERR::API::NOT_FOUND/);
+          assert.equal(textOf(await call(stranger, 'list_logs')), 'No logs match.');
+        } finally {
+          await stranger.close();
+        }
       } finally {
         await client.close();
       }

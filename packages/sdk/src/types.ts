@@ -79,6 +79,7 @@ export interface ScreenshotLog {
   status: 'success' | 'failed' | 'pending';
   env: 'LIVE' | 'TEST';
   url: string;
+  /** The normalised request (format, capture, width, height, timeoutMs, …). */
   params: Record<string, unknown>;
   /** The status the API answered (0 while an asynchronous job is pending). */
   http_status: number;
