@@ -1,5 +1,8 @@
 // SnapwireClient against a loopback node:http server that answers the way the Snapwire API does.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ScreenshotConfig } from 'scrapfly-sdk';
@@ -449,6 +452,32 @@ describe('SnapwireClient AbortSignal', () => {
     use((_req, res) => send(res, 200, { 'content-type': 'application/json' }, '{}'));
     await assert.rejects(() => client().account({ signal: AbortSignal.abort() }), { name: 'AbortError' });
     assert.equal(requests.length, 0);
+  });
+});
+
+describe('SnapwireClient.saveScreenshot', () => {
+  it('streams the image to the file, creating its folder', async () => {
+    use((_req, res) => send(res, 200, { 'content-type': 'image/png', 'x-scrapfly-log-uuid': 'L1' }, PNG_1X1));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-save-'));
+    const saved = await client().saveScreenshot({ url: 'https://example.com' }, path.join(dir, 'a', 'b.png'));
+    assert.deepEqual(fs.readFileSync(saved.file), PNG_1X1);
+    assert.equal(saved.size, PNG_1X1.length);
+    assert.equal(saved.logUuid, 'L1');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves nothing behind when the connection breaks mid-image', async () => {
+    use((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': '100000' });
+      res.write(Buffer.alloc(5000, 1));
+      setImmediate(() => res.destroy());
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-save-'));
+    await assert.rejects(() =>
+      client({ retry: false }).saveScreenshot({ url: 'https://example.com' }, path.join(dir, 'x.png')),
+    );
+    assert.deepEqual(fs.readdirSync(dir), [], 'no partial or temporary file');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 
