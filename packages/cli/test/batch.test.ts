@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fileStemFor } from '../src/batch/file-names.js';
 import { readUrls } from '../src/batch/inputs.js';
+import { Progress } from '../src/batch/progress.js';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
@@ -77,6 +78,34 @@ describe('snapwire batch', () => {
     assert.notEqual(stem, fileStemFor('https://Example.com/a b/c.html?x=2'), 'the query counts');
     assert.doesNotMatch(fileStemFor('http://x/../../etc/passwd'), /\/|^\./);
     assert.ok(fileStemFor(`https://example.com/${'a'.repeat(500)}`).length <= 91);
+  });
+
+  it('draws a bar with rate and ETA on a terminal, plain lines elsewhere', () => {
+    const written: string[] = [];
+    const stream = (isTTY: boolean) =>
+      ({ isTTY, write: (text: string) => written.push(text) }) as unknown as NodeJS.WriteStream;
+    const tty = new Progress(stream(true));
+    tty.begin({ done: 0, total: 4, ok: 0, failed: 0, skipped: 0 });
+    tty.finished({ done: 1, total: 4, ok: 1, failed: 0, skipped: 0 }, 'ok one', true);
+    tty.note('throttled, waiting 2 s');
+    tty.end({ done: 4, total: 4, ok: 3, failed: 1, skipped: 0 });
+    assert.match(written[0]!, /^\[-{24}\] 0\/4 0% 0\.0\/s ETA -- ok 0 failed 0 skipped 0$/);
+    assert.match(
+      written[1]!,
+      /^\r\x1b\[2K\[#{6}-{18}\] 1\/4 25% \d+\.\d\/s ETA (\d+s|--) ok 1 failed 0 skipped 0$/,
+    );
+    assert.match(written[2]!, /throttled, waiting 2 s$/);
+    assert.match(written[3]!, /\[#{24}\] 4\/4 100% .* ok 3 failed 1 skipped 0\n$/);
+    written.length = 0;
+    const plain = new Progress(stream(false));
+    plain.begin({ done: 0, total: 1, ok: 0, failed: 0, skipped: 0 });
+    plain.finished(
+      { done: 1, total: 1, ok: 1, failed: 0, skipped: 0 },
+      'ok   https://example.com -> a.jpg',
+      true,
+    );
+    plain.end({ done: 1, total: 1, ok: 1, failed: 0, skipped: 0 });
+    assert.deepEqual(written, ['ok   https://example.com -> a.jpg\n']);
   });
 
   it('reads a sitemap by URL (entities and CDATA decoded)', async () => {
