@@ -16,7 +16,10 @@ export function registerMcpCommand(program: Command): void {
         fail(`--max-width must be 64-7680; got "${options.maxWidth}"`);
       if (!process.env.SNAPWIRE_KEY)
         fail('set SNAPWIRE_KEY (and SNAPWIRE_HOST) in the MCP client configuration');
-      await runStdioServer(fromEnv(), { defaultMaxWidth: maxWidth });
+      // Throttling is waited out; anything else (a page that timed out, …) goes back to the model at once,
+      // which can decide to try again with other parameters.
+      const client = fromEnv({ retry: { retries: 3, retryOn: (error) => error.httpStatus === 429 } });
+      await runStdioServer(client, { defaultMaxWidth: maxWidth });
       process.stderr.write(
         `snapwire mcp: serving ${process.env.SNAPWIRE_HOST ?? 'http://localhost:8080'} on stdio\n`,
       );
