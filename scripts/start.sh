@@ -12,6 +12,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 # Incremental TypeScript build: quick when nothing changed.
-node node_modules/typescript/bin/tsc -b packages/sdk packages/server packages/cli
+node node_modules/typescript/bin/tsc -b packages/sdk packages/sdk/tsconfig.cjs.json packages/mcp packages/server packages/cli
 
 exec node packages/server/dist/main.js

@@ -38,6 +38,8 @@ const build = spawnSync(
     path.join(root, 'node_modules/typescript/bin/tsc'),
     '-b',
     'packages/sdk',
+    'packages/sdk/tsconfig.cjs.json',
+    'packages/mcp',
     'packages/server',
     'packages/cli',
   ],

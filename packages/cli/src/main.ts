@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ProjectError, runServer, SettingsError } from '@snapwire/server';
+import { registerBatchCommand } from './commands/batch.js';
 import { registerListenCommand } from './commands/listen.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerShotCommand } from './commands/shot.js';
 import { CliError } from './output.js';
@@ -19,6 +21,8 @@ program
 registerProjectCommands(program);
 registerShotCommand(program);
 registerListenCommand(program);
+registerMcpCommand(program);
+registerBatchCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError || error instanceof ProjectError || error instanceof SettingsError) {

@@ -1,22 +1,43 @@
-// A small typed client for the Screenshot API (Snapwire or Scrapfly itself: the wire format is the same).
+// A typed client for the Screenshot API (Snapwire or Scrapfly itself: the wire format is the same).
 // Node 20's global fetch, no dependencies.
 
 import { Buffer } from 'node:buffer';
-import { setTimeout as delay } from 'node:timers/promises';
 import { extensionFor, isJsonContentType } from './content-type.js';
 import { SnapwireApiError, SnapwireError, apiErrorFromResponse } from './errors.js';
 import { buildScreenshotQuery, type ScreenshotParams } from './params.js';
+import { abortReason, combineSignals, sleep } from './abort.js';
+import { writeStreamToFile } from './save.js';
+import type {
+  CreateWebhookInput,
+  DeliveryAttempt,
+  Job,
+  ListLogsParams,
+  MonitoringMetrics,
+  MonitoringMetricsParams,
+  MonitoringTargetMetrics,
+  MonitoringTargetParams,
+  ScreenshotLog,
+  UpdateWebhookInput,
+  Webhook,
+} from './types.js';
 
 export interface RetryOptions {
-  /** How many times a failed call is tried again (0-10). */
+  /** How many times a failed call is tried again (0-10; default 3). */
   retries: number;
   /**
    * Longest wait before one retry, in ms (default 60,000). When the server's `Retry-After` asks for more,
    * the error is thrown instead: waiting less than asked would only fail again.
    */
   maxDelayMs?: number;
-  /** Wait before the first retry when the server sent no `Retry-After`, doubled each time (default 1,000). */
+  /**
+   * Wait before the first retry, doubled each time (default 1,000); a longer `Retry-After` wins.
+   */
   baseDelayMs?: number;
+  /**
+   * Which retryable errors to retry (default: all the server marks `retryable`), e.g.
+   * `(e) => e.httpStatus === 429` to retry throttling only.
+   */
+  retryOn?: (error: SnapwireApiError) => boolean;
   /** Called before each wait, e.g. to log it. */
   onRetry?: (info: { attempt: number; delayMs: number; error: SnapwireApiError }) => void;
 }
@@ -28,7 +49,7 @@ export interface SnapwireClientOptions {
   key: string;
   /**
    * Retry errors the server marks `retryable` (throttling, queue full, driver crash, …), honouring
-   * `Retry-After`. Off by default. A number is shorthand for `{ retries: n }`.
+   * `Retry-After`. On by default (3 retries); `false` or `0` turns it off; a number is `{ retries: n }`.
    */
   retry?: RetryOptions | number | false;
   /** Abort a call after this many ms (default 180,000; 0 = never). Covers the server's 120 s max timeout. */
@@ -38,9 +59,14 @@ export interface SnapwireClientOptions {
   fetch?: typeof fetch;
 }
 
-/** A synchronous screenshot: the image and the metadata headers. */
-export interface ScreenshotResult {
-  image: Buffer;
+/** Per-call options every method takes as its last argument. */
+export interface CallOptions {
+  /** Aborts the call (and any wait between retries); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What a screenshot answered, without the bytes (see `ScreenshotResult`, `SavedScreenshot`). */
+export interface ScreenshotMeta {
   /** e.g. `image/png`. */
   contentType: string;
   /** From the content-type subtype, as Scrapfly's SDKs do: `png`, `jpeg`, `webp`, `gif`. */
@@ -55,10 +81,23 @@ export interface ScreenshotResult {
   remainingCredit: number | undefined;
   /** `X-Scrapfly-Log-Uuid`. */
   logUuid: string | undefined;
-  /** `X-Scrapfly-Screenshot-Url`: the stored copy (fetch it again with `?key=`). */
+  /** `X-Scrapfly-Screenshot-Url`: the stored copy (fetch it again with `?key=`, or `client.result()`). */
   screenshotUrl: string | undefined;
   /** Every response header, names in lower case. */
   headers: Record<string, string>;
+}
+
+/** A synchronous screenshot: the image and the metadata headers. */
+export interface ScreenshotResult extends ScreenshotMeta {
+  image: Buffer;
+}
+
+/** A screenshot streamed to a file by `saveScreenshot`. */
+export interface SavedScreenshot extends ScreenshotMeta {
+  /** The path written. */
+  file: string;
+  /** Bytes written. */
+  size: number;
 }
 
 /** The 201 answer of a `webhook_name` call: the job is queued and will be POSTed to the webhook. */
@@ -107,7 +146,17 @@ export interface AccountData {
 }
 
 const DEFAULT_TIMEOUT_MS = 180_000;
+const DEFAULT_RETRIES = 3;
 const MAX_RETRIES = 10;
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+interface Send {
+  query?: URLSearchParams;
+  body?: unknown;
+  accept?: string;
+  signal?: AbortSignal | undefined;
+}
 
 function headerRecord(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -123,18 +172,55 @@ function num(value: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+function metaOf(headers: Record<string, string>): ScreenshotMeta {
+  const contentType = headers['content-type'] ?? '';
+  return {
+    contentType,
+    extension: extensionFor(contentType),
+    upstreamStatus: num(headers['x-scrapfly-upstream-http-code']),
+    upstreamUrl: headers['x-scrapfly-upstream-url'],
+    cost: num(headers['x-scrapfly-api-cost']),
+    remainingCredit: num(headers['x-scrapfly-remaining-api-credit']),
+    logUuid: headers['x-scrapfly-log-uuid'],
+    screenshotUrl: headers['x-scrapfly-screenshot-url'],
+    headers,
+  };
+}
+
 function normaliseRetry(
   retry: SnapwireClientOptions['retry'],
 ): Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'> {
-  const base = typeof retry === 'number' ? { retries: retry } : retry ? retry : { retries: 0 };
+  const base =
+    retry === undefined
+      ? { retries: DEFAULT_RETRIES }
+      : typeof retry === 'number'
+        ? { retries: retry }
+        : retry
+          ? retry
+          : { retries: 0 };
   const retries = Math.max(0, Math.min(MAX_RETRIES, Math.floor(Number(base.retries) || 0)));
   return {
     retries,
     maxDelayMs: base.maxDelayMs ?? 60_000,
     baseDelayMs: base.baseDelayMs ?? 1_000,
+    retryOn: base.retryOn ?? (() => true),
     onRetry: base.onRetry,
   };
 }
+
+function query(values: Record<string, string | number | boolean | undefined | null>): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || value === null || value === '') continue;
+    out.set(name, typeof value === 'boolean' ? (value ? 'true' : 'false') : String(value));
+  }
+  return out;
+}
+
+const segment = (value: string, what: string): string => {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${what} is required`);
+  return encodeURIComponent(value);
+};
 
 export class SnapwireClient {
   readonly host: string;
@@ -162,22 +248,33 @@ export class SnapwireClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
   }
 
+  // ---- screenshots ------------------------------------------------------------------------------------
+
   /**
    * `GET /screenshot`. Resolves to the image, or, when `webhook_name` is set, to the 201 promise JSON.
    * Throws `SnapwireApiError` (`BadApiKeyError` for 401) on an error envelope or a non-2xx status.
    */
-  screenshot(params: ScreenshotParams & { webhook_name: string }): Promise<WebhookEnqueued>;
-  screenshot(params: ScreenshotParams & { webhook_name?: undefined }): Promise<ScreenshotResult>;
-  screenshot(params: ScreenshotParams): Promise<ScreenshotResult | WebhookEnqueued>;
-  async screenshot(params: ScreenshotParams): Promise<ScreenshotResult | WebhookEnqueued> {
-    const query = buildScreenshotQuery(params);
+  screenshot(
+    params: ScreenshotParams & { webhook_name: string },
+    options?: CallOptions,
+  ): Promise<WebhookEnqueued>;
+  screenshot(
+    params: ScreenshotParams & { webhook_name?: undefined },
+    options?: CallOptions,
+  ): Promise<ScreenshotResult>;
+  screenshot(params: ScreenshotParams, options?: CallOptions): Promise<ScreenshotResult | WebhookEnqueued>;
+  async screenshot(
+    params: ScreenshotParams,
+    options: CallOptions = {},
+  ): Promise<ScreenshotResult | WebhookEnqueued> {
+    const search = buildScreenshotQuery(params);
     const async = typeof params.webhook_name === 'string' && params.webhook_name !== '';
-    return this.#withRetry(async () => {
-      const response = await this.#request(
-        '/screenshot',
-        query,
-        async ? 'application/json' : 'image/*, application/pdf, application/json',
-      );
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', '/screenshot', {
+        query: search,
+        accept: async ? 'application/json' : 'image/*, application/pdf, application/json',
+        signal,
+      });
       const headers = headerRecord(response.headers);
       const contentType = headers['content-type'] ?? '';
       if (isJsonContentType(contentType) || !response.ok) {
@@ -187,72 +284,286 @@ export class SnapwireClient {
         throw new SnapwireError(`unexpected JSON answer to a screenshot call (HTTP ${response.status})`);
       }
       const image = Buffer.from(await response.arrayBuffer());
-      return {
-        image,
-        contentType,
-        extension: extensionFor(contentType),
-        upstreamStatus: num(headers['x-scrapfly-upstream-http-code']),
-        upstreamUrl: headers['x-scrapfly-upstream-url'],
-        cost: num(headers['x-scrapfly-api-cost']),
-        remainingCredit: num(headers['x-scrapfly-remaining-api-credit']),
-        logUuid: headers['x-scrapfly-log-uuid'],
-        screenshotUrl: headers['x-scrapfly-screenshot-url'],
-        headers,
-      } satisfies ScreenshotResult;
+      return { image, ...metaOf(headers) } satisfies ScreenshotResult;
     });
   }
 
-  /** `GET /account`: account, project and subscription data of the key. */
-  async account(): Promise<AccountData> {
-    return this.#withRetry(async () => {
-      const response = await this.#request('/account', new URLSearchParams(), 'application/json');
+  /** `GET /screenshot?webhook_name=…`: queues the capture; the result is POSTed to that webhook. */
+  async screenshotAsync(
+    params: ScreenshotParams & { webhook_name: string },
+    options: CallOptions = {},
+  ): Promise<WebhookEnqueued> {
+    if (typeof params.webhook_name !== 'string' || params.webhook_name === '') {
+      throw new TypeError('screenshotAsync: `webhook_name` is required');
+    }
+    return this.screenshot(params, options);
+  }
+
+  /**
+   * Takes a screenshot and streams it to `file` (written under a temporary name, then renamed, so a
+   * failure never leaves half a file). The image is never held in memory whole.
+   */
+  async saveScreenshot(
+    params: ScreenshotParams & { webhook_name?: undefined },
+    file: string,
+    options: CallOptions = {},
+  ): Promise<SavedScreenshot> {
+    const search = buildScreenshotQuery(params);
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', '/screenshot', {
+        query: search,
+        accept: 'image/*, application/json',
+        signal,
+      });
+      return this.#saveImage(response, file, 'a screenshot call');
+    });
+  }
+
+  /** `GET /screenshot/result/{log_uuid}` (or the full `screenshot_url`): the stored image again. */
+  async result(logUuidOrUrl: string, options: CallOptions = {}): Promise<ScreenshotResult> {
+    const path = this.#resultPath(logUuidOrUrl);
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
       const headers = headerRecord(response.headers);
+      const contentType = headers['content-type'] ?? '';
+      if (!response.ok || isJsonContentType(contentType)) {
+        throw apiErrorFromResponse(response.status, headers, await readBody(response, contentType));
+      }
+      return { image: Buffer.from(await response.arrayBuffer()), ...metaOf(headers) };
+    });
+  }
+
+  /** Streams a stored image (`result()`) to `file`. */
+  async saveResult(logUuidOrUrl: string, file: string, options: CallOptions = {}): Promise<SavedScreenshot> {
+    const path = this.#resultPath(logUuidOrUrl);
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
+      return this.#saveImage(response, file, 'a result call');
+    });
+  }
+
+  // ---- account and monitoring -------------------------------------------------------------------------
+
+  /** `GET /account`: account, project and subscription data of the key. */
+  account(options: CallOptions = {}): Promise<AccountData> {
+    return this.#json('GET', '/account', { signal: options.signal });
+  }
+
+  /** `GET /screenshot/monitoring/metrics` (structured). */
+  monitoringMetrics(
+    params: MonitoringMetricsParams = {},
+    options: CallOptions = {},
+  ): Promise<MonitoringMetrics> {
+    return this.#json('GET', '/screenshot/monitoring/metrics', {
+      query: query({
+        format: 'structured',
+        period: params.period,
+        aggregation: params.aggregation?.join(','),
+        include_webhook: params.include_webhook,
+      }),
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /screenshot/monitoring/metrics/target`: one domain, with a time series. */
+  monitoringTargetMetrics(
+    params: MonitoringTargetParams,
+    options: CallOptions = {},
+  ): Promise<MonitoringTargetMetrics> {
+    return this.#json('GET', '/screenshot/monitoring/metrics/target', {
+      query: query({
+        domain: params.domain,
+        group_subdomain: params.group_subdomain,
+        period: params.period,
+        start: params.start,
+        end: params.end,
+        include_webhook: params.include_webhook,
+      }),
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /screenshot/logs`: monitoring logs of the key's project and environment, newest first. */
+  async listLogs(params: ListLogsParams = {}, options: CallOptions = {}): Promise<ScreenshotLog[]> {
+    const answer = await this.#json<{ logs: ScreenshotLog[] }>('GET', '/screenshot/logs', {
+      query: query({ limit: params.limit, status: params.status, url: params.url, domain: params.domain }),
+      signal: options.signal,
+    });
+    return answer.logs;
+  }
+
+  /** `GET /screenshot/logs/{log_uuid}`. */
+  getLog(logUuid: string, options: CallOptions = {}): Promise<ScreenshotLog> {
+    return this.#json('GET', `/screenshot/logs/${segment(logUuid, 'logUuid')}`, { signal: options.signal });
+  }
+
+  // ---- webhooks, jobs and replay ------------------------------------------------------------------------
+
+  /** `GET /webhooks`. */
+  async listWebhooks(options: CallOptions = {}): Promise<Webhook[]> {
+    const answer = await this.#json<{ webhooks: Webhook[] }>('GET', '/webhooks', { signal: options.signal });
+    return answer.webhooks;
+  }
+
+  /** `GET /webhooks/{name}` (name or uuid). */
+  getWebhook(name: string, options: CallOptions & { revealSecret?: boolean } = {}): Promise<Webhook> {
+    return this.#json('GET', `/webhooks/${segment(name, 'name')}`, {
+      query: query({ reveal_secret: options.revealSecret }),
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /webhooks`: answers the webhook with its `secret`; a signed ping delivery follows. */
+  createWebhook(input: CreateWebhookInput, options: CallOptions = {}): Promise<Webhook> {
+    return this.#json('POST', '/webhooks', { body: input, signal: options.signal });
+  }
+
+  /** `PATCH /webhooks/{name}`. */
+  updateWebhook(name: string, changes: UpdateWebhookInput, options: CallOptions = {}): Promise<Webhook> {
+    return this.#json('PATCH', `/webhooks/${segment(name, 'name')}`, {
+      body: changes,
+      signal: options.signal,
+    });
+  }
+
+  /** `DELETE /webhooks/{name}` (with its queued jobs). */
+  async deleteWebhook(name: string, options: CallOptions = {}): Promise<void> {
+    await this.#json('DELETE', `/webhooks/${segment(name, 'name')}`, { signal: options.signal });
+  }
+
+  /** `POST /webhooks/{name}/enable`: enables or re-enables it; its waiting jobs resume. */
+  enableWebhook(name: string, options: CallOptions = {}): Promise<Webhook> {
+    return this.#json('POST', `/webhooks/${segment(name, 'name')}/enable`, { signal: options.signal });
+  }
+
+  /** `POST /webhooks/{name}/rotate-secret`: a new secret (given or generated), answered in `secret`. */
+  rotateWebhookSecret(name: string, secret?: string, options: CallOptions = {}): Promise<Webhook> {
+    return this.#json('POST', `/webhooks/${segment(name, 'name')}/rotate-secret`, {
+      body: secret === undefined ? {} : { secret },
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /webhooks/{name}/ping`: queues a test ping; answers its job uuid. */
+  pingWebhook(name: string, options: CallOptions = {}): Promise<{ job_uuid: string }> {
+    return this.#json('POST', `/webhooks/${segment(name, 'name')}/ping`, { signal: options.signal });
+  }
+
+  /** `GET /webhooks/{name}/deliveries`: every attempt, newest first. */
+  async webhookDeliveries(
+    name: string,
+    params: { limit?: number } = {},
+    options: CallOptions = {},
+  ): Promise<DeliveryAttempt[]> {
+    const answer = await this.#json<{ attempts: DeliveryAttempt[] }>(
+      'GET',
+      `/webhooks/${segment(name, 'name')}/deliveries`,
+      { query: query({ limit: params.limit }), signal: options.signal },
+    );
+    return answer.attempts;
+  }
+
+  /** `GET /webhooks/jobs/{job_uuid}`: an asynchronous job's state and attempts. */
+  getJob(jobUuid: string, options: CallOptions = {}): Promise<Job> {
+    return this.#json('GET', `/webhooks/jobs/${segment(jobUuid, 'jobUuid')}`, { signal: options.signal });
+  }
+
+  /** `POST /webhooks/jobs/{job_uuid}/replay`: sends a delivered or failed job again (same id, same bytes). */
+  replayJob(jobUuid: string, options: CallOptions = {}): Promise<{ job_uuid: string; state: string }> {
+    return this.#json('POST', `/webhooks/jobs/${segment(jobUuid, 'jobUuid')}/replay`, {
+      signal: options.signal,
+    });
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------------------
+
+  #resultPath(logUuidOrUrl: string): string {
+    if (typeof logUuidOrUrl !== 'string' || logUuidOrUrl === '') throw new TypeError('log uuid is required');
+    // A full screenshot URL: keep only its last segment, so the key is never sent to another host.
+    const last = logUuidOrUrl.includes('/') ? logUuidOrUrl.split('?')[0]!.split('/').pop()! : logUuidOrUrl;
+    return `/screenshot/result/${segment(last, 'log uuid')}`;
+  }
+
+  async #saveImage(response: Response, file: string, what: string): Promise<SavedScreenshot> {
+    const headers = headerRecord(response.headers);
+    const contentType = headers['content-type'] ?? '';
+    if (!response.ok || isJsonContentType(contentType)) {
+      const body = await readBody(response, contentType);
+      if (!response.ok || isErrorEnvelope(body)) throw apiErrorFromResponse(response.status, headers, body);
+      throw new SnapwireError(`unexpected JSON answer to ${what} (HTTP ${response.status})`);
+    }
+    if (!response.body) throw new SnapwireError(`empty answer to ${what}`);
+    const size = await writeStreamToFile(response.body, file);
+    return { file, size, ...metaOf(headers) };
+  }
+
+  async #json<T>(method: Method, path: string, send: Send): Promise<T> {
+    return this.#withRetry(send.signal, async (signal) => {
+      const response = await this.#send(method, path, { ...send, accept: 'application/json', signal });
+      const headers = headerRecord(response.headers);
+      if (response.status === 204) return undefined as T;
       const body = await readBody(response, headers['content-type'] ?? '');
       if (!response.ok || isErrorEnvelope(body)) throw apiErrorFromResponse(response.status, headers, body);
       if (body === null || typeof body !== 'object') {
-        throw new SnapwireError(`unexpected answer to /account (HTTP ${response.status}): not JSON`);
+        throw new SnapwireError(`unexpected answer to ${method} ${path} (HTTP ${response.status}): not JSON`);
       }
-      return body as AccountData;
+      return body as T;
     });
   }
 
-  async #request(path: string, query: URLSearchParams, accept: string): Promise<Response> {
+  async #send(method: Method, path: string, send: Send): Promise<Response> {
     const url = new URL(this.host + path);
     url.searchParams.set('key', this.#key);
-    query.forEach((value, name) => url.searchParams.append(name, value));
-    const init: RequestInit = {
-      method: 'GET',
-      headers: { accept, 'user-agent': this.#userAgent },
+    send.query?.forEach((value, name) => url.searchParams.append(name, value));
+    const headers: Record<string, string> = {
+      accept: send.accept ?? 'application/json',
+      'user-agent': this.#userAgent,
     };
-    if (this.#timeoutMs > 0) init.signal = AbortSignal.timeout(this.#timeoutMs);
+    const init: RequestInit = { method, headers };
+    if (send.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(send.body);
+    }
+    const timeout = this.#timeoutMs > 0 ? AbortSignal.timeout(this.#timeoutMs) : undefined;
+    const signal = combineSignals(send.signal, timeout);
+    if (signal) init.signal = signal;
     try {
       return await this.#fetch(url, init);
     } catch (error) {
+      if (send.signal?.aborted) throw abortReason(send.signal);
       const name = (error as { name?: string } | null)?.name;
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new SnapwireError(`GET ${path} timed out after ${this.#timeoutMs} ms`, { cause: error });
+        throw new SnapwireError(`${method} ${path} timed out after ${this.#timeoutMs} ms`, { cause: error });
       }
       const reason = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
-      throw new SnapwireError(`GET ${path} failed: ${reason?.code ?? reason?.message ?? String(error)}`, {
-        cause: error,
-      });
+      throw new SnapwireError(
+        `${method} ${path} failed: ${reason?.code ?? reason?.message ?? String(error)}`,
+        { cause: error },
+      );
     }
   }
 
-  async #withRetry<T>(call: () => Promise<T>): Promise<T> {
-    const { retries, maxDelayMs, baseDelayMs, onRetry } = this.#retry;
+  async #withRetry<T>(
+    signal: AbortSignal | undefined,
+    call: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
+    const { retries, maxDelayMs, baseDelayMs, retryOn, onRetry } = this.#retry;
     for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw abortReason(signal);
       try {
-        return await call();
+        return await call(signal);
       } catch (error) {
+        if (signal?.aborted) throw abortReason(signal);
         if (!(error instanceof SnapwireApiError) || !error.retryable || attempt >= retries) throw error;
-        const delayMs =
-          error.retryAfterSeconds !== undefined
-            ? Math.round(error.retryAfterSeconds * 1000)
-            : Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-        if (delayMs > maxDelayMs) throw error;
+        if (!retryOn(error)) throw error;
+        // Retry-After is a floor; repeated refusals back off further (doubling), so many callers
+        // told "1 s" do not all come back together forever.
+        const askedMs =
+          error.retryAfterSeconds !== undefined ? Math.round(error.retryAfterSeconds * 1000) : 0;
+        if (askedMs > maxDelayMs) throw error;
+        const delayMs = Math.max(askedMs, Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
         onRetry?.({ attempt: attempt + 1, delayMs, error });
-        await delay(delayMs);
+        await sleep(delayMs, signal);
       }
     }
   }

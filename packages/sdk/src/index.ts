@@ -4,12 +4,33 @@
 export {
   SnapwireClient,
   type AccountData,
+  type CallOptions,
   type RetryOptions,
+  type SavedScreenshot,
+  type ScreenshotMeta,
   type ScreenshotResult,
   type SnapwireClientOptions,
   type UsageCounter,
   type WebhookEnqueued,
 } from './client.js';
+export { DEFAULT_HOST, fromEnv } from './env.js';
+export type {
+  CreateWebhookInput,
+  DeliveryAttempt,
+  Job,
+  ListLogsParams,
+  MonitoringMetrics,
+  MonitoringMetricsParams,
+  MonitoringPeriod,
+  MonitoringPeriodInfo,
+  MonitoringStats,
+  MonitoringTargetMetrics,
+  MonitoringTargetParams,
+  ScreenshotLog,
+  UpdateWebhookInput,
+  Webhook,
+  WebhookLimits,
+} from './types.js';
 export {
   BadApiKeyError,
   SnapwireApiError,

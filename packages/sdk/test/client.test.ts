@@ -1,5 +1,8 @@
 // SnapwireClient against a loopback node:http server that answers the way the Snapwire API does.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ScreenshotConfig } from 'scrapfly-sdk';
@@ -280,7 +283,7 @@ describe('SnapwireClient.screenshot', () => {
 
   it('reads Retry-After and retryable from a throttling error', async () => {
     use((_req, res) => scrapflyError(res, throttled, { 'retry-after': '7' }));
-    const error = await client()
+    const error = await client({ retry: false })
       .screenshot({ url: 'https://example.com' })
       .then(
         () => assert.fail('expected an error'),
@@ -290,7 +293,7 @@ describe('SnapwireClient.screenshot', () => {
     assert.equal(error.retryable, true);
     assert.equal(error.retryAfterSeconds, 7);
     assert.equal(error.httpStatus, 429);
-    assert.equal(requests.length, 1, 'retry is off by default');
+    assert.equal(requests.length, 1, 'retry: false sends once');
   });
 
   it('raises BadApiKeyError on 401', async () => {
@@ -317,7 +320,7 @@ describe('SnapwireClient.screenshot', () => {
         JSON.stringify({ ...throttled, http_code: 429 }),
       ),
     );
-    const error = await client()
+    const error = await client({ retry: false })
       .screenshot({ url: 'https://example.com' })
       .then(
         () => assert.fail('expected an error'),
@@ -330,7 +333,7 @@ describe('SnapwireClient.screenshot', () => {
 
   it('turns a non-JSON error status into a SnapwireApiError', async () => {
     use((_req, res) => send(res, 503, { 'content-type': 'text/html' }, '<h1>503 Service Unavailable</h1>'));
-    const error = await client()
+    const error = await client({ retry: false })
       .screenshot({ url: 'https://example.com' })
       .then(
         () => assert.fail('expected an error'),
@@ -367,7 +370,7 @@ describe('SnapwireClient retry', () => {
   it('stops after the bounded number of retries', async () => {
     use((_req, res) => scrapflyError(res, throttled, { 'retry-after': '0' }));
     await assert.rejects(
-      () => client({ retry: 2 }).screenshot({ url: 'https://example.com' }),
+      () => client({ retry: { retries: 2, baseDelayMs: 5 } }).screenshot({ url: 'https://example.com' }),
       SnapwireApiError,
     );
     assert.equal(requests.length, 3);
@@ -387,6 +390,45 @@ describe('SnapwireClient retry', () => {
     assert.equal(requests.length, 4);
   });
 
+  it('retries 3 times by default, waiting at least Retry-After and backing off beyond it', async () => {
+    use((_req, res) => scrapflyError(res, throttled, { 'retry-after': '0' }));
+    const waits: number[] = [];
+    await assert.rejects(
+      () =>
+        new SnapwireClient({
+          host: api.url,
+          key: KEY,
+          retry: { retries: 3, baseDelayMs: 5, onRetry: ({ delayMs }) => waits.push(delayMs) },
+        }).screenshot({ url: 'https://example.com' }),
+      SnapwireApiError,
+    );
+    assert.deepEqual(waits, [5, 10, 20], 'Retry-After 0 is a floor; the backoff still doubles');
+    use((_req, res) => scrapflyError(res, throttled, { 'retry-after': '0' }));
+    const started = Date.now();
+    await assert.rejects(() => client().account(), SnapwireApiError);
+    assert.equal(requests.length, 4, 'the default is three retries');
+    assert.ok(Date.now() - started >= 1000 + 2000 + 4000 - 100, 'waited 1 s, 2 s, 4 s');
+  });
+
+  it('retries only what retryOn accepts', async () => {
+    use((_req, res) =>
+      scrapflyError(res, {
+        ...throttled,
+        code: 'ERR::SCRAPE::NETWORK_ERROR',
+        http_code: 422,
+        retryable: true,
+      }),
+    );
+    await assert.rejects(
+      () =>
+        client({ retry: { retries: 3, baseDelayMs: 5, retryOn: (e) => e.httpStatus === 429 } }).screenshot({
+          url: 'https://example.com',
+        }),
+      (e: unknown) => e instanceof SnapwireApiError && e.code === 'ERR::SCRAPE::NETWORK_ERROR',
+    );
+    assert.equal(requests.length, 1);
+  });
+
   it('does not retry a non-retryable error, nor wait longer than maxDelayMs', async () => {
     use((_req, res) =>
       scrapflyError(res, { ...throttled, code: 'ERR::SCRAPE::QUOTA_LIMIT_REACHED', retryable: false }),
@@ -403,6 +445,64 @@ describe('SnapwireClient retry', () => {
       (e: unknown) => e instanceof SnapwireApiError && e.retryAfterSeconds === 3600,
     );
     assert.equal(requests.length, 1);
+  });
+});
+
+describe('SnapwireClient AbortSignal', () => {
+  it("aborts a call in flight with the signal's reason", async () => {
+    use(() => {
+      /* never answers */
+    });
+    const controller = new AbortController();
+    const call = client().screenshot({ url: 'https://example.com' }, { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(call, (e: unknown) => (e as Error).name === 'AbortError');
+  });
+
+  it('ends a wait between retries at once', async () => {
+    use((_req, res) => scrapflyError(res, throttled, { 'retry-after': '30' }));
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = client({
+      retry: { retries: 3, onRetry: () => controller.abort(new Error('stop now')) },
+    }).account({
+      signal: controller.signal,
+    });
+    await assert.rejects(call, /stop now/);
+    assert.ok(Date.now() - started < 5000, 'did not wait the 30 s');
+    assert.equal(requests.filter((url) => url.pathname === '/account').length, 1);
+  });
+
+  it('refuses to start with an aborted signal', async () => {
+    use((_req, res) => send(res, 200, { 'content-type': 'application/json' }, '{}'));
+    await assert.rejects(() => client().account({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+    assert.equal(requests.length, 0);
+  });
+});
+
+describe('SnapwireClient.saveScreenshot', () => {
+  it('streams the image to the file, creating its folder', async () => {
+    use((_req, res) => send(res, 200, { 'content-type': 'image/png', 'x-scrapfly-log-uuid': 'L1' }, PNG_1X1));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-save-'));
+    const saved = await client().saveScreenshot({ url: 'https://example.com' }, path.join(dir, 'a', 'b.png'));
+    assert.deepEqual(fs.readFileSync(saved.file), PNG_1X1);
+    assert.equal(saved.size, PNG_1X1.length);
+    assert.equal(saved.logUuid, 'L1');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('leaves nothing behind when the connection breaks mid-image', async () => {
+    use((_req, res) => {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': '100000' });
+      res.write(Buffer.alloc(5000, 1));
+      setImmediate(() => res.destroy());
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-save-'));
+    await assert.rejects(() =>
+      client({ retry: false }).saveScreenshot({ url: 'https://example.com' }, path.join(dir, 'x.png')),
+    );
+    assert.deepEqual(fs.readdirSync(dir), [], 'no partial or temporary file');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

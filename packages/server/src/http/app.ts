@@ -12,6 +12,8 @@ import healthRoute from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
 import monitoringRoute from './routes/monitoring.js';
 import homeRoute from './routes/home.js';
+import logsRoute from './routes/logs.js';
+import mcpRoute from './routes/mcp.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
 
@@ -75,5 +77,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(webhooksRoute(services));
   await app.register(dashboardRoute(services));
   await app.register(monitoringRoute(services));
+  await app.register(logsRoute(services));
+  await app.register(mcpRoute(services));
   return app;
 }

@@ -1,0 +1,122 @@
+// Tool input schemas. The descriptions are written for a model choosing values: what each parameter
+// does and when to use it. The service validates again and answers a catalogue error when a value is wrong.
+
+import { z } from 'zod';
+import type { ScreenshotParams } from '@snapwire/sdk';
+
+export const screenshotShape = {
+  url: z
+    .string()
+    .min(1)
+    .describe('The page to capture: a full http:// or https:// URL (https://example.com/pricing).'),
+  format: z
+    .enum(['jpg', 'png', 'webp', 'gif'])
+    .optional()
+    .describe('Image format. jpg (default) is smallest; png for crisp text and UI; webp for both.'),
+  capture: z
+    .string()
+    .optional()
+    .describe(
+      'What to capture: "viewport" (default: what a visitor sees first), "fullpage" (the whole scrolling page), "vertical" (whole height at the viewport width), or a CSS selector / XPath of one element (e.g. "#pricing-table").',
+    ),
+  resolution: z
+    .string()
+    .regex(/^\d{3,4}x\d{3,4}$/, 'WIDTHxHEIGHT, e.g. 1280x800')
+    .optional()
+    .describe('Browser viewport as WIDTHxHEIGHT (default 1920x1080). Use 390x844 to see the mobile layout.'),
+  rendering_wait: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .optional()
+    .describe('Milliseconds to wait after the page loaded, for late content and animations (default 1000).'),
+  wait_for_selector: z
+    .string()
+    .optional()
+    .describe('CSS selector or XPath that must be visible before capturing (e.g. ".results li").'),
+  timeout: z
+    .number()
+    .int()
+    .min(1000)
+    .max(120_000)
+    .optional()
+    .describe('Whole-request budget in milliseconds (default 60000).'),
+  js: z
+    .string()
+    .max(16_384)
+    .optional()
+    .describe(
+      'Plain JavaScript run in the page before the capture (body of an async function), e.g. to close a dialog or fill a form.',
+    ),
+  options: z
+    .array(z.enum(['dark_mode', 'print_media_format', 'block_banners', 'load_images']))
+    .optional()
+    .describe(
+      'dark_mode (prefers-color-scheme: dark), print_media_format (print CSS), block_banners (hide cookie and consent pop-ups), load_images.',
+    ),
+  auto_scroll: z
+    .boolean()
+    .optional()
+    .describe('Scroll to the bottom and back first, so lazy-loaded images and sections appear.'),
+  vision_deficiency: z
+    .enum([
+      'none',
+      'deuteranopia',
+      'protanopia',
+      'tritanopia',
+      'achromatopsia',
+      'blurredVision',
+      'reducedContrast',
+    ])
+    .optional()
+    .describe('Emulate a vision deficiency, for accessibility reviews.'),
+  country: z
+    .string()
+    .optional()
+    .describe('Egress country (us, or us,ca,mx); only when the operator configured country proxies.'),
+  cache: z
+    .boolean()
+    .optional()
+    .describe('Serve a stored image of the same request when one is recent enough (free, faster).'),
+  cache_ttl: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('With cache: how old (seconds) a stored image may be (default 86400).'),
+  cache_clear: z.boolean().optional().describe('With cache: render anew and replace the stored image.'),
+};
+
+export const maxWidthShape = {
+  max_width: z
+    .number()
+    .int()
+    .min(64)
+    .max(7680)
+    .optional()
+    .describe(
+      'Width in pixels the returned image is shrunk to, to fit your context (default 1280; the height is kept under 8000). The full-size original stays available at the screenshot URL in the answer.',
+    ),
+};
+
+export const webhookNameShape = {
+  webhook_name: z
+    .string()
+    .min(1)
+    .describe(
+      'Name of a webhook of this project (see list_webhooks) that receives the image when it is ready.',
+    ),
+};
+
+type ScreenshotInput = { [K in keyof typeof screenshotShape]?: unknown } & { url: string };
+
+/** Tool arguments -> SDK parameters (only the ones given). */
+export function toScreenshotParams(input: ScreenshotInput): ScreenshotParams {
+  const params: Record<string, unknown> = {};
+  for (const name of Object.keys(screenshotShape)) {
+    const value = (input as Record<string, unknown>)[name];
+    if (value !== undefined) params[name] = value;
+  }
+  return params as unknown as ScreenshotParams;
+}

@@ -1,0 +1,113 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { dashboardDb } from '../../dashboard/db.js';
+import { DashboardQueries } from '../../dashboard/queries.js';
+import { ApiError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import type { ScreenshotLog } from '../../logs/log-store.js';
+import { logUrlOf } from '../../webhooks/delivery-service.js';
+import { authenticate } from '../auth.js';
+
+/** The public shape of a monitoring log (what the SDK, the CLI and the MCP server read). */
+export function describeLog(log: ScreenshotLog, publicUrl: string) {
+  const status = log.http_status === 0 ? 'pending' : log.http_status < 300 ? 'success' : 'failed';
+  let params: unknown = {};
+  try {
+    params = JSON.parse(log.params) as unknown;
+  } catch {
+    // an unreadable params column never hides the rest of the log
+  }
+  return {
+    log_uuid: log.log_uuid,
+    status,
+    env: log.env,
+    url: log.url,
+    params,
+    http_status: log.http_status,
+    error_code: log.error_code,
+    error_reason: log.error_reason,
+    upstream_status: log.upstream_status,
+    final_url: log.final_url,
+    cost: log.cost,
+    duration_ms: log.duration_ms,
+    content_type: log.content_type,
+    screenshot_url: log.blob_key ? `${publicUrl}/screenshot/result/${log.log_uuid}` : null,
+    log_url: logUrlOf(publicUrl, log.log_uuid),
+    job_uuid: log.job_uuid ?? null,
+    refused_requests: log.refused_requests ?? 0,
+    created_at: new Date(log.created_at).toISOString(),
+  };
+}
+
+/**
+ * GET /screenshot/logs and /screenshot/logs/:logUuid: the monitoring logs of the key's project (and, for
+ * the list, its environment), newest first. Another project's log is simply not found.
+ */
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  const queries = new DashboardQueries(dashboardDb(services.store.db));
+  const tags = ['monitoring'];
+  const { publicUrl } = services.settings;
+
+  app.get(
+    '/screenshot/logs',
+    {
+      schema: {
+        summary: "Monitoring logs of the key's project and environment, newest first",
+        tags,
+        querystring: z.object({
+          key: z.string().optional().describe('Project API key'),
+          limit: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(1000)
+            .optional()
+            .describe('At most this many (default 50)'),
+          status: z.enum(['success', 'failed', 'pending']).optional().describe('Only logs with this outcome'),
+          url: z.string().max(2000).optional().describe('Substring of the URL; * is a wildcard'),
+          domain: z.string().max(253).optional().describe('Host name (subdomains included)'),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(services.projects, request, reply);
+      if (!caller) return reply;
+      const { limit, status, url, domain } = request.query;
+      const rows = await queries.logs({
+        projectId: caller.project.id,
+        env: caller.env,
+        outcome: status === 'failed' ? 'failure' : status,
+        urlPattern: url,
+        domain,
+        limit: limit ?? 50,
+      });
+      return { logs: rows.map((row) => describeLog(row as ScreenshotLog, publicUrl)) };
+    },
+  );
+
+  app.get(
+    '/screenshot/logs/:logUuid',
+    {
+      schema: {
+        summary: 'One monitoring log',
+        tags,
+        params: z.object({ logUuid: z.string().describe('log_uuid of the request') }),
+        querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+      },
+    },
+    async (request, reply) => {
+      const caller = await authenticate(services.projects, request, reply);
+      if (!caller) return reply;
+      const log = await services.logs.find(caller.project.id, request.params.logUuid);
+      if (!log) {
+        throw new ApiError(
+          'ERR::API::NOT_FOUND',
+          `No log ${request.params.logUuid} in this project (it may have expired)`,
+        );
+      }
+      return describeLog(log, publicUrl);
+    },
+  );
+};
+
+export default route;

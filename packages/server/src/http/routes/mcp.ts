@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { handleMcpHttpRequest, METHOD_NOT_ALLOWED_BODY } from '@snapwire/mcp';
+import { SnapwireClient } from '@snapwire/sdk';
+import type { Services } from '../../services.js';
+import { sendUnauthorized } from '../errors.js';
+
+/** The key from `?key=` or `Authorization: Bearer`, as MCP clients can send either. */
+function keyOf(request: { query: unknown; headers: Record<string, unknown> }): string | undefined {
+  const fromQuery = (request.query as Record<string, unknown> | undefined)?.key;
+  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+function headerObject(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+/**
+ * A fetch that answers from this same app through fastify's inject: the MCP tools go through the public
+ * API (same authentication, validation, concurrency and billing as any caller) without a socket, and
+ * without knowing which address or reverse proxy the service is reached by. Inject cannot be aborted;
+ * the API's own `timeout` bounds every capture.
+ */
+function injectFetch(app: FastifyInstance): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const response = await app.inject({
+      method: (init?.method ?? 'GET') as 'GET',
+      url: url.pathname + url.search,
+      headers: headerObject(new Headers(init?.headers)),
+      ...(typeof init?.body === 'string' ? { payload: init.body } : {}),
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value === undefined) continue;
+      for (const one of Array.isArray(value) ? value : [String(value)]) headers.append(name, one);
+    }
+    const empty = response.statusCode === 204 || response.statusCode === 304 || init?.method === 'HEAD';
+    return new Response(empty ? null : new Uint8Array(response.rawPayload), {
+      status: response.statusCode,
+      headers,
+    });
+  };
+}
+
+/** POST /mcp: the MCP server over streamable HTTP (stateless, JSON answers), for the key's project. */
+const route: (services: Services) => FastifyPluginAsync = (services) => async (app) => {
+  const fetchFromApp = injectFetch(app);
+
+  app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
+    const key = keyOf(request);
+    if (!key) {
+      return sendUnauthorized(
+        reply,
+        'Missing API key: pass your project key as the key query parameter or as Authorization: Bearer',
+      );
+    }
+    if (!(await services.projects.authenticate(key))) return sendUnauthorized(reply);
+    // The API answers this client from inside the process: no retries here, the model decides.
+    const client = new SnapwireClient({
+      host: 'http://snapwire.internal',
+      key,
+      fetch: fetchFromApp,
+      retry: false,
+    });
+    reply.hijack();
+    await handleMcpHttpRequest(client, request.raw, reply.raw, request.body);
+  });
+
+  for (const method of ['GET', 'DELETE'] as const) {
+    app.route({
+      method,
+      url: '/mcp',
+      schema: { hide: true },
+      handler: async (_request, reply) =>
+        reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED_BODY),
+    });
+  }
+};
+
+export default route;
