@@ -11,6 +11,7 @@ import healthRoute from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
 import monitoringRoute from './routes/monitoring.js';
 import homeRoute from './routes/home.js';
+import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
 
@@ -71,6 +72,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(screenshotRoute(services));
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));
+  await app.register(schedulesRoute(services));
   await app.register(dashboardRoute(services));
   await app.register(monitoringRoute(services));
   return app;

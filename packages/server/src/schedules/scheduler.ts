@@ -337,7 +337,9 @@ export class Scheduler {
       .where('id', '=', schedule.id)
       .execute();
     const retry =
-      schedule.retry_on_failure === 1 && run.attempt <= schedule.max_retries && schedule.status !== 'CANCELLED';
+      schedule.retry_on_failure === 1 &&
+      run.attempt <= schedule.max_retries &&
+      schedule.status !== 'CANCELLED';
     if (retry) {
       await executor
         .insertInto('schedule_runs')

@@ -1,5 +1,9 @@
 import { ApiError } from '../errors.js';
-import { KNOWN_PARAMETERS, parseScreenshotRequest, type ScreenshotRequest } from '../jobs/screenshot-request.js';
+import {
+  KNOWN_PARAMETERS,
+  parseScreenshotRequest,
+  type ScreenshotRequest,
+} from '../jobs/screenshot-request.js';
 
 /** The parameters of a scheduled screenshot, as /screenshot's query string would carry them. */
 export type ScreenshotParams = Record<string, string>;
