@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ProjectError, runServer, SettingsError } from '@snapwire/server';
 import { registerListenCommand } from './commands/listen.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerShotCommand } from './commands/shot.js';
 import { CliError } from './output.js';
 
@@ -19,6 +20,7 @@ program
 registerProjectCommands(program);
 registerShotCommand(program);
 registerListenCommand(program);
+registerScheduleCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError || error instanceof ProjectError || error instanceof SettingsError) {
