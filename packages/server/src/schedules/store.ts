@@ -162,6 +162,11 @@ export class ScheduleStore {
       .executeTakeFirst();
   }
 
+  /** Any project's schedule (the operator's dashboard looks across projects). */
+  async byId(id: string): Promise<ScheduleRow | undefined> {
+    return this.db.selectFrom('schedules').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   async require(caller: Caller, id: string): Promise<ScheduleRow> {
     const row = await this.find(caller, id);
     if (!row) throw notFound(id, caller);
