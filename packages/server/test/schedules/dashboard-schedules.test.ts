@@ -43,6 +43,19 @@ describe('dashboard: schedules page', () => {
   const get = (path: string, cookie?: string) =>
     fetch(`${service.baseUrl}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 
+  it('documents the schedule routes in the OpenAPI reference', async () => {
+    const document = await (await fetch(`${service.baseUrl}/openapi.json`)).json();
+    for (const path of [
+      '/screenshot/schedules',
+      '/schedules',
+      '/schedules/{id}',
+      '/schedules/{id}/execute',
+    ]) {
+      assert.ok(document.paths[path], `${path} is documented`);
+    }
+    assert.match(document.paths['/screenshot/schedules'].post.summary, /schedule/i);
+  });
+
   it('needs a session', async () => {
     const response = await get('/dashboard/schedules');
     assert.equal(response.status, 303);

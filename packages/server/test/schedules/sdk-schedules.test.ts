@@ -5,7 +5,7 @@ import type { Clock } from '../../src/clock.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { decode } from '../helpers/images.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
+import { LIVE_KEY, startService, TEST_KEY, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 const MINUTE = 60_000;
@@ -219,6 +219,15 @@ describe("schedules through Scrapfly's official TypeScript SDK", () => {
         { webhook_name: 'nope', recurrence: { interval: 1, unit: 'hour' } },
       ),
       (error: unknown) => error instanceof ScheduleAPIError && error.code === 'ERR::WEBHOOK::NOT_FOUND',
+    );
+    // Scoped like webhooks: the TEST environment of the same project sees none of the LIVE schedules.
+    const live = await client.listSchedules();
+    assert.ok(live.length > 0);
+    const testEnv = new ScrapflyClient({ key: TEST_KEY, host: service.baseUrl });
+    assert.deepEqual(await testEnv.listSchedules(), []);
+    await assert.rejects(
+      testEnv.getSchedule(live[0]!.id),
+      (error: unknown) => error instanceof ScheduleAPIError && error.code === 'ERR::SCHEDULER::NOT_FOUND',
     );
     const stranger = new ScrapflyClient({ key: 'scp-live-wrong', host: service.baseUrl });
     await assert.rejects(stranger.listSchedules(), (error: unknown) => {
