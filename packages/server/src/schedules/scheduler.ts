@@ -33,6 +33,12 @@ export interface TickSummary {
 const LEASE_MS = 30_000;
 /** Rows looked at per step of a tick; the next tick takes the rest. */
 const BATCH = 100;
+/**
+ * Ended runs are kept as long as the longest plan keeps its monitoring logs (4 weeks), so that a run's log
+ * link outlives it nowhere; older ones are swept at most once an hour.
+ */
+export const RUN_RETENTION_MS = 28 * 86_400_000;
+const SWEEP_EVERY_MS = 3_600_000;
 
 class LeaseLost extends Error {}
 
@@ -60,6 +66,7 @@ export class Scheduler {
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
   private loopDone: Promise<void> | undefined;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     db: Parameters<typeof withScheduleTables>[0],
@@ -133,7 +140,21 @@ export class Scheduler {
     const scheduled = await this.scheduleDueInstants();
     const fired = await this.fireDueRuns();
     const settled = await this.settleRunningRuns();
+    // Also when the clock went back (a corrected system clock): never wait longer than an hour.
+    const sinceSweep = this.clock.now() - this.lastSweep;
+    if (sinceSweep >= SWEEP_EVERY_MS || sinceSweep < 0) await this.sweepEndedRuns();
     return { scheduled, fired, settled };
+  }
+
+  /** Deletes runs that ended more than RUN_RETENTION_MS ago (an every-minute schedule adds 1,440 a day). */
+  private async sweepEndedRuns(): Promise<void> {
+    const now = this.clock.now();
+    this.lastSweep = now;
+    await this.db
+      .deleteFrom('schedule_runs')
+      .where('status', 'in', ['succeeded', 'failed', 'skipped'])
+      .where('finished_at', '<', now - RUN_RETENTION_MS)
+      .execute();
   }
 
   private async scheduleDueInstants(): Promise<number> {

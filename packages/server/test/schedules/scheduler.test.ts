@@ -14,7 +14,7 @@ import { AsyncScreenshots } from '../../src/jobs/async-screenshots.js';
 import { createLogger } from '../../src/logger.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { BlobStore } from '../../src/results/blob-store.js';
-import { Scheduler } from '../../src/schedules/scheduler.js';
+import { RUN_RETENTION_MS, Scheduler } from '../../src/schedules/scheduler.js';
 import { ScheduleStore, type CreateScheduleInput } from '../../src/schedules/store.js';
 import { withScheduleTables } from '../../src/schedules/tables.js';
 import { openStore, type Store } from '../../src/store/database.js';
@@ -75,6 +75,8 @@ async function world(store: Store, clock: ManualClock) {
         .where('schedule_id', '=', id)
         .orderBy('due_at')
         .orderBy('created_at')
+        // Retries made at one clock instant share due_at and created_at.
+        .orderBy('attempt')
         .execute(),
     jobCount: async () =>
       Number(
@@ -255,6 +257,13 @@ for (const dialect of DIALECTS) {
       );
       assert.match(runs[1]!.error_reason ?? '', /allow_concurrency/);
       await w.schedules.cancel(w.caller, schedule.id);
+      // Ended runs are swept after the retention; the unfinished one stays.
+      clock.time += RUN_RETENTION_MS + HOUR;
+      await w.scheduler.tick();
+      assert.deepEqual(
+        (await w.runs(schedule.id)).map((run) => run.status),
+        ['running'],
+      );
     });
 
     it('a run refused before capture (webhook disabled) fails and is retried max_retries times', async () => {
