@@ -9,7 +9,8 @@ import { ApiError } from '../errors.js';
  *
  * Cron is croner's: a maintained library with time zone support, so that "every day at 09:00 Paris" stays
  * at 09:00 local across daylight-saving changes. A wall-clock time that happens twice (the repeated hour
- * when clocks go back) fires once; one that does not exist (the skipped hour in spring) does not fire.
+ * when clocks go back) fires once; one that does not exist (the hour skipped in spring) fires an hour
+ * later that day, so a daily schedule never loses its day.
  */
 export const UNITS = ['minute', 'hour', 'day', 'week', 'month'] as const;
 export type Unit = (typeof UNITS)[number];
