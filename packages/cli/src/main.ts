@@ -5,6 +5,7 @@ import { registerBatchCommand } from './commands/batch.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerShotCommand } from './commands/shot.js';
 import { CliError } from './output.js';
 
@@ -23,6 +24,7 @@ registerShotCommand(program);
 registerListenCommand(program);
 registerMcpCommand(program);
 registerBatchCommand(program);
+registerScheduleCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CliError || error instanceof ProjectError || error instanceof SettingsError) {

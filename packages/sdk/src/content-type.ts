@@ -1,5 +1,5 @@
 // File extensions from a Content-Type. Scrapfly's SDKs name a screenshot file after the content-type
-// subtype (compat.md §2: `image/jpeg` -> `jpeg`), so this does the same; the few subtypes that are not
+// subtype (docs/compat.md §2: `image/jpeg` -> `jpeg`), so this does the same; the few subtypes that are not
 // usable as an extension as they stand are mapped.
 
 const SPECIAL: Record<string, string> = {

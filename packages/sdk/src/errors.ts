@@ -1,4 +1,4 @@
-// Typed errors of the client. The shape follows Scrapfly's error envelope (compat.md §2):
+// Typed errors of the client. The shape follows Scrapfly's error envelope (docs/compat.md §2):
 // `{code, error_id, http_code, links: {"Related Error Doc": url}, message, reason, retryable}` plus the
 // `X-Scrapfly-Reject-*` headers and `Retry-After`. Whatever the body lacks is taken from the headers, so a
 // bare status from a proxy in front of the API still becomes a useful error.

@@ -1,4 +1,4 @@
-// Header names of webhook deliveries (compat.md §3), in the lower case Node gives them.
+// Header names of webhook deliveries (docs/compat.md §3), in the lower case Node gives them.
 export const WebhookHeader = {
   signature: 'x-scrapfly-webhook-signature',
   signatureLowercase: 'x-scrapfly-webhook-signature-lowercase',

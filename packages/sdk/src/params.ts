@@ -1,4 +1,4 @@
-// Screenshot parameters as Scrapfly names them (compat.md §1) and their encoding into the query string.
+// Screenshot parameters as Scrapfly names them (docs/compat.md §1) and their encoding into the query string.
 
 import { Buffer } from 'node:buffer';
 

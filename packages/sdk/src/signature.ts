@@ -1,4 +1,4 @@
-// Webhook signatures (compat.md §3): HMAC-SHA256 over the raw body bytes, keyed with the secret as UTF-8,
+// Webhook signatures (docs/compat.md §3): HMAC-SHA256 over the raw body bytes, keyed with the secret as UTF-8,
 // sent as UPPERCASE hex in `X-Scrapfly-Webhook-Signature` and lower case in
 // `X-Scrapfly-Webhook-Signature-Lowercase`. The server signs with `signPayload`, receivers check with
 // `verifySignature`; both agree with Scrapfly's official SDK (`verifySignature(body, signature, secret)`).

@@ -1,5 +1,5 @@
 /**
- * The one closed catalogue of errors Snapwire answers with (compat.md §2). Every failure anywhere in the
+ * The one closed catalogue of errors Snapwire answers with (docs/compat.md §2). Every failure anywhere in the
  * service is an ApiError carrying one of these codes; the HTTP layer turns it into Scrapfly's JSON body and
  * X-Scrapfly-Reject-* headers. Engine and store code throw these without knowing about HTTP.
  */
@@ -67,6 +67,11 @@ export const ERROR_CATALOGUE = {
   'ERR::WEBHOOK::QUEUE_FULL': define(429, true, false, 'The webhook queue is full'),
   'ERR::WEBHOOK::MAX_RETRY': define(429, false, false, 'The webhook delivery failed after every retry'),
   'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
+  'ERR::SCHEDULER::NOT_FOUND': define(404, false, false, 'No schedule with this id in this project and env'),
+  'ERR::SCHEDULER::INVALID_REQUEST': define(400, false, false, 'The schedule request is not valid'),
+  'ERR::SCHEDULER::INVALID_STATE': define(409, false, false, 'The schedule cannot do this in its state'),
+  'ERR::SCHEDULER::LIMIT_REACHED': define(429, false, false, 'The project has its maximum of schedules'),
+  'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
   'ERR::API::INTERNAL_ERROR': define(500, false, false, 'Internal error; it has been logged'),
@@ -107,14 +112,18 @@ export const ERROR_DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
  * delivers exactly these bytes to its webhook.
  */
 export function errorBody(error: ApiError, errorId: string) {
-  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
   return {
     code: error.code,
     error_id: errorId,
     http_code: error.definition.httpStatus,
-    links: { 'Related Error Doc': doc },
+    links: errorLinks(error.code),
     message: error.code,
     reason: error.reason,
     retryable: error.definition.retryable,
   };
+}
+
+/** The `links` object of every error body (the Python SDK's error formatter reads it from each one). */
+export function errorLinks(code: ErrorCode): Record<string, string> {
+  return { 'Related Error Doc': `${ERROR_DOCS_BASE}/${code}` };
 }

@@ -13,6 +13,8 @@ import type { JobWorker } from './jobs/worker.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { AttemptHistory } from './webhooks/attempt-history.js';
 import type { WebhookRegistry } from './webhooks/registry.js';
+import type { Scheduler } from './schedules/scheduler.js';
+import type { ScheduleStore } from './schedules/store.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -31,4 +33,6 @@ export interface Services {
   queue: JobQueue;
   worker: JobWorker;
   attempts: AttemptHistory;
+  schedules: ScheduleStore;
+  scheduler: Scheduler;
 }

@@ -33,6 +33,9 @@ import { WebhookRegistry } from './webhooks/registry.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
 import { migrateToLatest, openStore } from './store/database.js';
+import { Scheduler } from './schedules/scheduler.js';
+import { ScheduleStore } from './schedules/store.js';
+import { withScheduleTables } from './schedules/tables.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -45,6 +48,8 @@ export interface SnapwireOptions {
   transport?: WebhookTransport;
   /** Leave the job worker stopped (tests that drive it by hand). */
   startWorker?: boolean;
+  /** Leave the scheduler loop stopped (tests that call its tick by hand). */
+  startScheduler?: boolean;
 }
 
 export interface Snapwire {
@@ -198,6 +203,19 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       settings.publicUrl,
       () => worker.wake(),
     );
+    const scheduler = new Scheduler(
+      store.db,
+      store.dialect,
+      asyncScreenshots,
+      projects,
+      clock,
+      { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
+      logger,
+    );
+    const schedules = new ScheduleStore(withScheduleTables(store.db), webhooks, clock, {
+      maxTimeoutMs: settings.maxTimeoutMs,
+      maxSchedules: settings.maxSchedules,
+    });
     const services: Services = {
       settings,
       logger,
@@ -214,12 +232,17 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       queue,
       worker,
       attempts: new AttemptHistory(store.db),
+      schedules,
+      scheduler,
     };
     const app = await buildApp(services);
     closers.push(['app', () => app.close()]);
     // Closed first (closers run in reverse): stop taking jobs, then the HTTP server, then the browsers.
     if (options.startWorker !== false) worker.start();
     closers.push(['worker', () => worker.stop()]);
+    // Stopped before the worker (closers run in reverse): no new jobs while the worker drains.
+    if (options.startScheduler !== false) scheduler.start();
+    closers.push(['scheduler', () => scheduler.stop()]);
     return {
       app,
       services,

@@ -15,7 +15,7 @@ export interface PlanLimits {
 }
 
 /**
- * Plan presets from compat.md §2 (credits, webhook queue, retention). Scrapfly does not publish
+ * Plan presets from docs/compat.md §2 (credits, webhook queue, retention). Scrapfly does not publish
  * concurrency per plan for screenshots; ours are sized for a self-hosted box and overridable per project.
  */
 export const PLANS: Record<PlanName, PlanLimits> = {

@@ -68,6 +68,8 @@ const environmentSchema = z.object({
   SNAPWIRE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   SNAPWIRE_OPERATOR_NOTIFY_URL: z.url().optional(),
   SNAPWIRE_QUEUE_POLL: duration.default(1_000),
+  SNAPWIRE_SCHEDULER_POLL: duration.default(1_000),
+  SNAPWIRE_MAX_SCHEDULES: z.coerce.number().int().min(0).max(100_000).default(100),
   // Engine settings (docs/engine.md).
   SNAPWIRE_BROWSERS: z.coerce.number().int().min(1).max(32).default(1),
   SNAPWIRE_BROWSER_PREWARM: z.coerce.number().int().min(0).max(64).optional(),
@@ -125,6 +127,10 @@ export interface Settings {
   webhookConcurrency: number;
   operatorNotifyUrl: string | undefined;
   queuePollMs: number;
+  /** Longest sleep of the scheduler loop between looks at due schedules (docs/compat.md §6). */
+  schedulerPollMs: number;
+  /** Schedules a project may hold, not counting cancelled and completed ones. */
+  maxSchedules: number;
   /** Engine settings (docs/engine.md "Engine settings"). */
   browsers: number;
   browserPrewarm: number | undefined;
@@ -184,6 +190,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     webhookConcurrency: value.SNAPWIRE_WEBHOOK_CONCURRENCY,
     operatorNotifyUrl: value.SNAPWIRE_OPERATOR_NOTIFY_URL,
     queuePollMs: value.SNAPWIRE_QUEUE_POLL,
+    schedulerPollMs: value.SNAPWIRE_SCHEDULER_POLL,
+    maxSchedules: value.SNAPWIRE_MAX_SCHEDULES,
     browsers: value.SNAPWIRE_BROWSERS,
     browserPrewarm: value.SNAPWIRE_BROWSER_PREWARM,
     browserRecycleJobs: value.SNAPWIRE_BROWSER_RECYCLE_JOBS,

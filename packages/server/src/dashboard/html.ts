@@ -99,6 +99,7 @@ export function layout(options: LayoutOptions, body: Html): string {
     ['overview', '/dashboard', 'Overview'],
     ['logs', '/dashboard/logs', 'Logs'],
     ['webhooks', '/dashboard/webhooks', 'Webhooks'],
+    ['schedules', '/dashboard/schedules', 'Schedules'],
     ['projects', '/dashboard/projects', 'Projects & keys'],
   ] as const;
   const header =

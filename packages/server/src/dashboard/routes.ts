@@ -11,6 +11,7 @@ import { curlOf } from './curl.js';
 import { dashboardDb } from './db.js';
 import { html, isoTime, layout, raw, type Html } from './html.js';
 import { DashboardQueries } from './queries.js';
+import { registerSchedulesPage } from './pages/schedules.js';
 
 const SESSION_COOKIE = 'snapwire_session';
 const LOGIN_COOKIE = 'snapwire_login';
@@ -238,6 +239,8 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
         ),
       );
   };
+
+  registerSchedulesPage(app, services, { csrf: (request) => sessions.get(request)?.csrfToken ?? '' });
 
   app.get('/login', async (request, reply) => loginPage(reply, safeNext(query(request).next)));
 

@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js';
 
 /**
- * The `country` parameter (compat.md §1): `us` (one), `us,ca,mx` (random pick), `-gb` (any configured
+ * The `country` parameter (docs/compat.md §1): `us` (one), `us,ca,mx` (random pick), `-gb` (any configured
  * country but these), `us:10,gb:5` (weighted pick). Parsed and validated when the request is parsed; the
  * pick happens per capture against the proxies the operator configured (SNAPWIRE_COUNTRY_PROXIES).
  */

@@ -51,7 +51,7 @@ export class AbortScope {
   }
 }
 
-/** The request's whole budget (compat: `timeout`, whole request); aborts with OPERATION_TIMEOUT. */
+/** The request's whole budget (docs/compat.md §1: `timeout`, whole request); aborts with OPERATION_TIMEOUT. */
 export class JobDeadline extends AbortScope {
   private readonly timer: NodeJS.Timeout;
 

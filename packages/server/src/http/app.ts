@@ -14,6 +14,7 @@ import monitoringRoute from './routes/monitoring.js';
 import homeRoute from './routes/home.js';
 import logsRoute from './routes/logs.js';
 import mcpRoute from './routes/mcp.js';
+import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
 
@@ -75,6 +76,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(devicesRoute());
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));
+  await app.register(schedulesRoute(services));
   await app.register(dashboardRoute(services));
   await app.register(monitoringRoute(services));
   await app.register(logsRoute(services));

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, ERROR_DOCS_BASE, errorBody, isApiError } from '../errors.js';
+import { ApiError, ERROR_DOCS_BASE, errorBody, errorLinks, isApiError } from '../errors.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
+/**
+ * A JSON answer that is not an error (the 201 promise of an asynchronous screenshot). The TypeScript SDK
+ * parses a body typed exactly `application/json` looking for `error_id` and then reads it again, which
+ * throws; with the charset it hands the body over as a result (docs/compat.md §2).
+ */
+export const JSON_RESULT_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** JSON as bytes: Fastify adds "; charset=utf-8" to string bodies, which the SDKs would not recognise. */
 export function jsonBytes(value: unknown): Buffer {
@@ -16,6 +22,8 @@ export function sendApiError(
   reply: FastifyReply,
   error: ApiError,
   extraHeaders: Record<string, string> = {},
+  /** Fields added to the body (the schedule routes add `error`, which the SDK's ScheduleAPIError reads). */
+  extraBody: Record<string, unknown> = {},
 ): FastifyReply {
   const errorId = randomUUID();
   const { httpStatus, retryable, description } = error.definition;
@@ -34,11 +42,19 @@ export function sendApiError(
   return reply
     .code(httpStatus)
     .headers(headers)
-    .send(jsonBytes(errorBody(error, errorId)));
+    .send(jsonBytes({ ...errorBody(error, errorId), ...extraBody }));
 }
 
-/** Scrapfly's generic auth failure shape; the SDKs turn a 401 into BadApiKeyError. */
-export function sendUnauthorized(reply: FastifyReply, message = 'Invalid API key'): FastifyReply {
+/**
+ * Scrapfly's generic auth failure shape; the SDKs turn a 401 into BadApiKeyError. `code` and `links` are
+ * added because the Python SDK's error formatter reads both from every error body (KeyError without them).
+ */
+export function sendUnauthorized(
+  reply: FastifyReply,
+  message = 'Invalid API key',
+  extraBody: Record<string, unknown> = {},
+): FastifyReply {
+  const code = 'ERR::API::UNAUTHORIZED';
   return reply
     .code(401)
     .header('content-type', JSON_CONTENT_TYPE)
@@ -49,32 +65,31 @@ export function sendUnauthorized(reply: FastifyReply, message = 'Invalid API key
         reason: 'Unauthorized',
         error_id: randomUUID(),
         message,
+        code,
+        links: errorLinks(code),
+        ...extraBody,
       }),
     );
 }
 
 /** Fastify's error handler: every error, expected or not, leaves as a catalogue error, never a bare 500. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (isApiError(error)) return sendApiError(reply, error);
+  return sendApiError(reply, apiErrorOf(error, request));
+}
+
+/** Any error a route raised, as a catalogue error (unexpected ones are logged and become INTERNAL_ERROR). */
+export function apiErrorOf(error: unknown, request: FastifyRequest): ApiError {
+  if (isApiError(error)) return error;
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map(
       (issue) => `${issue.instancePath.replace(/^\//, '') || 'request'} ${issue.message}`,
     );
-    return sendApiError(
-      reply,
-      new ApiError('ERR::SCRAPE::CONFIG_ERROR', `Invalid request: ${issues.join('; ')}`),
-    );
+    return new ApiError('ERR::SCRAPE::CONFIG_ERROR', `Invalid request: ${issues.join('; ')}`);
   }
   const status = (error as { statusCode?: number }).statusCode;
   if (status && status >= 400 && status < 500) {
-    return sendApiError(
-      reply,
-      new ApiError('ERR::SCRAPE::CONFIG_ERROR', `Invalid request: ${(error as Error).message}`),
-    );
+    return new ApiError('ERR::SCRAPE::CONFIG_ERROR', `Invalid request: ${(error as Error).message}`);
   }
   request.log.error({ err: error }, 'unhandled error');
-  return sendApiError(
-    reply,
-    new ApiError('ERR::API::INTERNAL_ERROR', 'An unexpected error happened; it has been logged'),
-  );
+  return new ApiError('ERR::API::INTERNAL_ERROR', 'An unexpected error happened; it has been logged');
 }

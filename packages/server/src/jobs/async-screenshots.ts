@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -45,7 +45,15 @@ export class AsyncScreenshots {
     return webhook.queue_limit ?? caller.project.limits.webhookQueueLimit;
   }
 
-  async accept(caller: Caller, request: ScreenshotRequest): Promise<AcceptedJob> {
+  /**
+   * `within` runs inside the acceptance transaction, after the job and its log row are written: a schedule
+   * run records its job there, so that the run and its job commit together or not at all.
+   */
+  async accept(
+    caller: Caller,
+    request: ScreenshotRequest,
+    within?: (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string }) => Promise<void>,
+  ): Promise<AcceptedJob> {
     const name = request.webhookName ?? '';
     const webhook = await this.webhooks.find(caller, name);
     if (!webhook) {
@@ -114,6 +122,7 @@ export class AsyncScreenshots {
         request: JSON.stringify(stored),
         state: 'queued',
       });
+      if (within) await within(trx, { jobUuid, logUuid });
       return pending + 1;
     });
     this.wake();

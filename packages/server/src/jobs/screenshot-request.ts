@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseQueryBoolean } from '../http/query-boolean.js';
 import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { formatCountrySpec, parseCountrySpec } from '../engine/country.js';
@@ -11,7 +12,7 @@ import {
 } from './capture-extensions.js';
 
 /**
- * A screenshot job's parameters, normalised once from the query string (compat.md §1). Everything after
+ * A screenshot job's parameters, normalised once from the query string (docs/compat.md §1). Everything after
  * the HTTP layer (engine, logs, later the queue) works on this shape only.
  */
 export const FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'] as const;
@@ -143,7 +144,7 @@ export function parseScreenshotRequest(
   const waitSelector = get('wait_for_selector');
   const country = get('country');
   const cache = parseBoolean(get('cache'), 'cache') ?? false;
-  // cache_ttl and cache_clear only count with cache=true (compat.md §1), but are still validated.
+  // cache_ttl and cache_clear only count with cache=true (docs/compat.md §1), but are still validated.
   const cacheTtl = parseSeconds(get('cache_ttl'), 'cache_ttl', 1, LIMITS.maxCacheTtlSeconds);
   const cacheClear = parseBoolean(get('cache_clear'), 'cache_clear') ?? false;
   const capture = parseCaptureArea(get('capture') ?? 'viewport', 'capture');
@@ -227,8 +228,9 @@ function parseSeconds(value: string | undefined, name: string, min: number, max:
 
 function parseBoolean(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
+  // Any letter case: the Python SDK writes True/False (docs/compat.md §1).
+  const parsed = parseQueryBoolean(value);
+  if (parsed !== undefined) return parsed;
   throw configError(`The ${name} parameter "${value}" must be true or false`);
 }
 

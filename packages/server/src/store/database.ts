@@ -16,12 +16,15 @@ import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
+import * as schedules from './migrations/0007_schedules.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The PostgreSQL schema it was opened on, when one was given. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
+  '0007_schedules': schedules,
 };
 
 class BundledMigrations implements MigrationProvider {
@@ -114,12 +118,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return { db, dialect: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() };
 }
 
 /** Brings the schema to the newest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = migratorOf(store);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
@@ -131,7 +135,20 @@ export async function migrateToLatest(store: Store): Promise<void> {
 
 /** True when every bundled migration has been applied (used by /healthz). */
 export async function isMigrated(store: Store): Promise<boolean> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = migratorOf(store);
   const migrations = await migrator.getMigrations();
   return migrations.length > 0 && migrations.every((migration) => migration.executedAt !== undefined);
+}
+
+/**
+ * Kysely looks for its migration tables in every schema it may read unless told which one: with another
+ * schema of the same database holding them (a test, a benchmark, another tenant), it would skip creating
+ * its own and then fail to find them. A store opened on a schema names it.
+ */
+function migratorOf(store: Store): Migrator {
+  return new Migrator({
+    db: store.db,
+    provider: new BundledMigrations(),
+    ...(store.schema ? { migrationTableSchema: store.schema } : {}),
+  });
 }

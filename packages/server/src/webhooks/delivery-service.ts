@@ -25,7 +25,7 @@ export function logUrlOf(publicUrl: string, logUuid: string): string {
 }
 
 /**
- * Sends one claimed delivery: the stored payload bytes, signed as stored, with every header of compat.md
+ * Sends one claimed delivery: the stored payload bytes, signed as stored, with every header of docs/compat.md
  * §3. Records the attempt, the job's next step and the webhook's failure count in one transaction, then
  * handles auto-disable and the owner's warnings.
  */

@@ -114,7 +114,11 @@ describe('webhooks: asynchronous screenshots delivered, signed and retried (real
       webhook_name: 'shots',
     });
     assert.equal(response.status, 201);
-    assert.equal(response.headers.get('content-type'), 'application/json');
+    assert.equal(
+      response.headers.get('content-type'),
+      'application/json; charset=utf-8',
+      'a result, not an error (docs/compat.md §2)',
+    );
     const promise = await response.json();
     assert.equal(promise.success, true);
     assert.equal(promise.webhook_enqueued, true);

@@ -31,6 +31,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         limit,
         remaining: Math.max(0, limit - used),
       };
+      // Self-hosted: nothing is billed, but the SDK's AccountData types every price as {amount, currency}.
+      const free = { amount: 0, currency: 'USD' };
+      // Credits are counted per calendar month, UTC (accounts/credits.ts): the period is that month.
+      const today = new Date();
+      const periodStart = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1));
+      const periodEnd = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 1) - 1);
       return reply.header('content-type', JSON_CONTENT_TYPE).send(
         jsonBytes({
           account: {
@@ -55,17 +61,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           },
           subscription: {
             billing: {
-              current_extra_scrape_request_price: null,
-              extra_scrape_request_price_per_10k: null,
-              ongoing_payment: null,
-              plan_price: null,
+              current_extra_scrape_request_price: free,
+              extra_scrape_request_price_per_10k: free,
+              ongoing_payment: free,
+              plan_price: free,
             },
             extra_scrape_allowed: false,
             max_concurrency: project.limits.concurrency,
-            period: { start: new Date().toISOString().slice(0, 7) + '-01', end: null },
+            period: { start: periodStart.toISOString(), end: periodEnd.toISOString() },
             plan_name: project.plan,
             usage: {
-              schedule: { current: 0, limit: 0 },
+              schedule: {
+                current: await services.schedules.countLive(caller),
+                limit: services.settings.maxSchedules,
+              },
               spider: { current: 0, limit: 0 },
               scrape: usage,
               screenshot: usage,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
 import { dashboardDb } from '../../dashboard/db.js';
 import {
   aggregate,
@@ -67,7 +68,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           format: z.enum(['structured', 'prometheus']).optional(),
           period,
           aggregation: z.string().optional().describe('Comma list of account, project, target'),
-          include_webhook: z.enum(['true', 'false']).optional().describe('Add webhook delivery totals'),
+          include_webhook: queryBoolean('Add webhook delivery totals'),
         }),
       },
     },
@@ -119,7 +120,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
               ),
             }
           : {}),
-        ...(request.query.include_webhook === 'true'
+        ...(parseQueryBoolean(request.query.include_webhook) === true
           ? {
               webhook: await metrics.webhookDeliveries(caller.project.id, caller.env, window.from, window.to),
             }
@@ -137,11 +138,11 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: z.object({
           key: z.string().optional().describe('Project API key'),
           domain: z.string().min(1).describe('Host name of the captured URLs'),
-          group_subdomain: z.enum(['true', 'false']).optional().describe('Count subdomains as the domain'),
+          group_subdomain: queryBoolean('Count subdomains as the domain'),
           period,
           start: monitoringDate.describe('Window start, UTC (with end; wins over period)'),
           end: monitoringDate.describe('Window end, UTC'),
-          include_webhook: z.enum(['true', 'false']).optional(),
+          include_webhook: queryBoolean('Add webhook delivery totals'),
         }),
       },
     },
@@ -163,7 +164,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', 'A window is at most 92 days');
       }
       const target = domain.toLowerCase();
-      const group = request.query.group_subdomain === 'true';
+      const group = parseQueryBoolean(request.query.group_subdomain) === true;
       const rows = (await metrics.rows(caller.project.id, caller.env, window.from, window.to)).filter(
         (row) => {
           const host = hostOf(row.url);
@@ -182,7 +183,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         env: caller.env,
         metrics: aggregate(rows),
         timeseries: metrics.timeseries(rows, window.from, window.to),
-        ...(request.query.include_webhook === 'true'
+        ...(parseQueryBoolean(request.query.include_webhook) === true
           ? {
               webhook: await metrics.webhookDeliveries(caller.project.id, caller.env, window.from, window.to),
             }

@@ -11,7 +11,7 @@ import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
-import { JSON_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
+import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 
 // Every parameter is a plain optional string here (documented for OpenAPI); parseScreenshotRequest does the
 // real validation so that each mistake gets a catalogue error whose reason says what to fix.
@@ -91,7 +91,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         return reply
           .code(201)
           .headers({
-            'content-type': JSON_CONTENT_TYPE,
+            // Not an error: with the charset the TypeScript SDK returns it as a result (docs/compat.md §2).
+            'content-type': JSON_RESULT_CONTENT_TYPE,
             'x-scrapfly-log-uuid': accepted.log_uuid,
             'x-scrapfly-log-url': accepted.log_url,
             'x-request-id': request.id,
@@ -101,8 +102,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       try {
         const outcome = await services.screenshots.take(caller, parsed);
         const { result } = outcome;
-        const accountUsage = services.concurrency.totalUsage();
-        const accountLimit = services.settings.browserConcurrency;
+        // The account of a key is its project here (plans and limits are per project): these agree with
+        // /account's max_concurrency and never reveal what other tenants are running.
+        const accountUsage = services.concurrency.usage(caller.project.id);
+        const accountLimit = caller.project.limits.concurrency;
         return reply
           .code(200)
           .headers({

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
 import type { Caller } from '../../accounts/projects.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
@@ -124,7 +125,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         summary: 'Show a webhook',
         tags,
         params: nameParams,
-        querystring: keyQuery.extend({ reveal_secret: z.enum(['true', 'false']).optional() }),
+        querystring: keyQuery.extend({ reveal_secret: queryBoolean('Include the signing secret') }),
       },
     },
     async (request, reply) =>
@@ -132,7 +133,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         show(
           caller,
           await webhooks.require(caller, request.params.name),
-          request.query.reveal_secret === 'true',
+          parseQueryBoolean(request.query.reveal_secret) === true,
         ),
       ),
   );

@@ -1,0 +1,240 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Caller } from '../../accounts/projects.js';
+import { isApiError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import type { ScheduleRow } from '../../schedules/store.js';
+import { html, isoTime, layout, raw, type Html } from '../html.js';
+
+/** What this page needs from the dashboard around it (sign-in and CSRF checks are the dashboard's hooks). */
+export interface DashboardPageContext {
+  /** The signed-in session's CSRF token, for the page's forms. */
+  csrf(request: FastifyRequest): string;
+}
+
+type Form = Record<string, string | undefined>;
+
+/**
+ * The Schedules page: every schedule of a project + environment, its run history, and pause, resume and
+ * run-now buttons. Registered inside the /dashboard plugin, so its session and CSRF hooks apply here.
+ */
+export function registerSchedulesPage(
+  app: FastifyInstance,
+  services: Services,
+  context: DashboardPageContext,
+) {
+  const { projects, schedules, scheduler } = services;
+
+  const query = (request: FastifyRequest) => (request.query ?? {}) as Form;
+  const show = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        layout({ title, active: 'schedules', csrf: context.csrf(request), flash: query(request).msg }, body),
+      );
+  const back = (reply: FastifyReply, to: string, message: string) =>
+    reply
+      .code(303)
+      .header('location', `${to}${to.includes('?') ? '&' : '?'}msg=${encodeURIComponent(message)}`)
+      .send();
+  const action = (request: FastifyRequest, schedule: ScheduleRow, verb: string, label: string, style = '') =>
+    html`<form method="post" action="/dashboard/schedules/${schedule.id}/${verb}" class="inline">
+      <input type="hidden" name="_csrf" value="${context.csrf(request)}" /><button
+        type="submit"
+        class="${style}"
+      >
+        ${label}
+      </button>
+    </form>`;
+  const actions = (request: FastifyRequest, schedule: ScheduleRow) => [
+    schedule.status === 'ACTIVE' ? action(request, schedule, 'pause', 'Pause', 'secondary') : '',
+    schedule.status === 'PAUSED' ? action(request, schedule, 'resume', 'Resume') : '',
+    schedule.status !== 'CANCELLED' ? action(request, schedule, 'run', 'Run now') : '',
+  ];
+  const recurrenceText = (schedule: ScheduleRow) => {
+    if (!schedule.recurrence) return `once at ${isoTime(schedule.scheduled_date)}`;
+    const r = JSON.parse(schedule.recurrence) as {
+      cron?: string;
+      timezone?: string;
+      interval?: number;
+      unit?: string;
+      ends?: { type: string; date?: string; count?: number };
+    };
+    const every = r.cron ? `cron ${r.cron} (${r.timezone ?? 'UTC'})` : `every ${r.interval} ${r.unit}`;
+    const ends = r.ends
+      ? r.ends.type === 'count'
+        ? `, ${r.ends.count} runs`
+        : `, until ${r.ends.date}`
+      : '';
+    return every + ends;
+  };
+  const statusOf = (status: string) =>
+    status === 'ACTIVE' || status === 'succeeded'
+      ? html`<span class="ok">${status}</span>`
+      : status === 'failed' || status === 'CANCELLED'
+        ? html`<span class="bad">${status}</span>`
+        : html`<span class="muted">${status}</span>`;
+  /** The schedule's owner, to act as it (the operator sees every project). */
+  const ownerOf = async (id: string): Promise<{ schedule: ScheduleRow; caller: Caller } | undefined> => {
+    const schedule = await schedules.byId(id);
+    const project = schedule ? await projects.findById(schedule.project_id) : undefined;
+    return schedule && project ? { schedule, caller: { project, env: schedule.env } } : undefined;
+  };
+
+  app.get('/schedules', async (request, reply) => {
+    const q = query(request);
+    const all = await projects.list();
+    const project = all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
+    const env = q.env === 'TEST' ? 'TEST' : 'LIVE';
+    if (!project)
+      return show(
+        request,
+        reply,
+        'Schedules',
+        html`<h1>Schedules</h1>
+          <p>No project.</p>`,
+      );
+    const list = await schedules.list({ project, env });
+    return show(
+      request,
+      reply,
+      'Schedules',
+      html`<h1>Schedules</h1>
+        <form method="get" action="/dashboard/schedules" class="filters">
+          <label
+            >Project
+            <select name="project">
+              ${all.map((p) => html`<option ${p.id === project.id ? raw('selected') : ''}>${p.name}</option>`)}
+            </select></label
+          >
+          <label
+            >Environment
+            <select name="env">
+              ${(['LIVE', 'TEST'] as const).map((e) => html`<option ${e === env ? raw('selected') : ''}>${e}</option>`)}
+            </select></label
+          >
+          <button type="submit">Show</button>
+        </form>
+        <table id="schedules" data-refresh="5000">
+          <thead>
+            <tr>
+              <th>Schedule</th>
+              <th>URL</th>
+              <th>When</th>
+              <th>Status</th>
+              <th>Next run</th>
+              <th>Webhook</th>
+              <th>Runs</th>
+              <th>Failures in a row</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${list.map(
+              (s) =>
+                html`<tr>
+                  <td><a href="/dashboard/schedules/${s.id}">${s.notes || s.id.slice(0, 8)}</a></td>
+                  <td class="url">${(JSON.parse(s.config) as Record<string, string>).url}</td>
+                  <td>${recurrenceText(s)}</td>
+                  <td>${statusOf(s.status)}</td>
+                  <td>${isoTime(s.next_run_at)}</td>
+                  <td>${s.webhook_name}</td>
+                  <td>${s.fired_count}</td>
+                  <td>${s.consecutive_failures}</td>
+                  <td>${actions(request, s)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        ${
+          list.length === 0
+            ? html`<p class="muted">
+                No schedule in ${project.name} (${env}). Create one with Scrapfly's SDK
+                (<code>createScreenshotSchedule</code>), <code>POST /screenshot/schedules</code> or
+                <code>snapwire schedules create</code>.
+              </p>`
+            : ''
+        }`,
+    );
+  });
+
+  app.get('/schedules/:id', async (request, reply) => {
+    const owner = await ownerOf((request.params as { id: string }).id);
+    if (!owner) return show(request, reply, 'Schedules', html`<h1>No such schedule</h1>`, 404);
+    const { schedule, caller } = owner;
+    const runs = await schedules.runs(caller, schedule.id, 200);
+    return show(
+      request,
+      reply,
+      'Schedule',
+      html`<h1>Schedule ${schedule.notes || schedule.id}</h1>
+        <div class="card">
+          <p>
+            ${statusOf(schedule.status)} · ${recurrenceText(schedule)} · next ${isoTime(schedule.next_run_at)}
+            · to webhook <b>${schedule.webhook_name}</b> · project ${caller.project.name} (${caller.env})
+          </p>
+          <p class="muted">
+            id ${schedule.id} · allow_concurrency ${schedule.allow_concurrency ? 'yes' : 'no'} · retries
+            ${schedule.retry_on_failure ? schedule.max_retries : 'off'} · created
+            ${isoTime(schedule.created_at)}
+          </p>
+          <pre>${JSON.stringify(JSON.parse(schedule.config), null, 2)}</pre>
+          ${actions(request, schedule)}
+        </div>
+        <h2>Run history</h2>
+        <table id="runs" data-refresh="3000">
+          <thead>
+            <tr>
+              <th>Due</th>
+              <th>Trigger</th>
+              <th>Status</th>
+              <th>Started</th>
+              <th>Finished</th>
+              <th>Log</th>
+              <th>Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${runs.map(
+              (run) =>
+                html`<tr>
+                  <td>${isoTime(run.due_at)}</td>
+                  <td>${run.trigger}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}</td>
+                  <td>${statusOf(run.status)}</td>
+                  <td>${isoTime(run.started_at)}</td>
+                  <td>${isoTime(run.finished_at)}</td>
+                  <td>
+                    ${
+                      run.log_uuid
+                        ? html`<a href="/dashboard/monitoring/log/${run.log_uuid}">${run.log_uuid}</a>`
+                        : '—'
+                    }
+                  </td>
+                  <td>${run.error_code ? `${run.error_code}: ${run.error_reason ?? ''}` : ''}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        ${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : ''}`,
+    );
+  });
+
+  for (const verb of ['pause', 'resume', 'run'] as const) {
+    app.post(`/schedules/:id/${verb}`, async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const owner = await ownerOf(id);
+      if (!owner) return back(reply, '/dashboard/schedules', 'No such schedule');
+      const to = `/dashboard/schedules/${id}`;
+      try {
+        if (verb === 'pause') await schedules.pause(owner.caller, id);
+        if (verb === 'resume') await schedules.resume(owner.caller, id);
+        if (verb === 'run') await schedules.execute(owner.caller, id);
+      } catch (error) {
+        if (!isApiError(error)) throw error;
+        return back(reply, to, error.reason);
+      }
+      scheduler.wake();
+      return back(reply, to, verb === 'run' ? 'Run queued' : verb === 'pause' ? 'Paused' : 'Resumed');
+    });
+  }
+}

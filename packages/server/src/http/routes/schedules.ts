@@ -1,0 +1,264 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Caller } from '../../accounts/projects.js';
+import { ApiError } from '../../errors.js';
+import { describeRun, describeSchedule } from '../../schedules/describe.js';
+import { UNITS } from '../../schedules/recurrence.js';
+import type { Services } from '../../services.js';
+import { apiErrorOf, sendApiError, sendUnauthorized } from '../errors.js';
+
+const keyQuery = z.object({
+  key: z.string().optional().describe('Project API key (LIVE or TEST: schedules belong to one environment)'),
+});
+const idParams = z.object({ id: z.string().describe('Schedule id') });
+const listQuery = keyQuery.extend({
+  status: z.string().optional().describe('ACTIVE, PAUSED, CANCELLED or COMPLETED'),
+  kind: z.string().optional().describe('screenshot (the only kind Snapwire runs)'),
+});
+
+const recurrence = z
+  .object({
+    cron: z.string().optional().describe('Cron expression (5 or 6 fields); wins over interval'),
+    timezone: z
+      .string()
+      .optional()
+      .describe('IANA time zone of the cron expression (default UTC; CRON_TZ=… prefix also accepted)'),
+    interval: z.number().int().optional().describe('Every this many units'),
+    unit: z.enum(UNITS).optional(),
+    days: z.array(z.string()).optional().describe('Weekdays it may fire on (monday … sunday)'),
+    ends: z
+      .object({
+        type: z.enum(['date', 'count']),
+        date: z.string().optional().describe('ISO 8601; no run after it'),
+        count: z.number().int().optional().describe('Number of runs, then COMPLETED'),
+      })
+      .optional(),
+  })
+  .describe('When it fires: cron, or interval + unit');
+
+const settingsFields = {
+  recurrence: recurrence.optional(),
+  scheduled_date: z
+    .string()
+    .optional()
+    .describe('ISO 8601: the first run (or the only one, without recurrence)'),
+  allow_concurrency: z.boolean().optional().describe('Fire even while the previous run is capturing'),
+  retry_on_failure: z.boolean().optional().describe('Retry a failed capture up to max_retries times'),
+  max_retries: z.number().int().optional().describe('0 to 10 (default 0)'),
+  notes: z.string().max(2_000).optional(),
+};
+const screenshotConfig = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'The /screenshot parameters of each run (url required), as strings or SDK ScreenshotConfig values',
+  );
+const createBody = z.object({
+  screenshot_config: screenshotConfig,
+  webhook_name: z.string().describe('Webhook of this project and environment that receives each run'),
+  ...settingsFields,
+});
+const changeBody = z.object({
+  screenshot_config: screenshotConfig.optional(),
+  webhook_name: z.string().optional(),
+  ...settingsFields,
+});
+
+/** Errors of these routes carry `error` too: the SDK's ScheduleAPIError reads its code from there. */
+const asScheduleError = (error: ApiError) =>
+  error.code === 'ERR::SCRAPE::CONFIG_ERROR'
+    ? new ApiError('ERR::SCHEDULER::INVALID_REQUEST', error.reason)
+    : error;
+
+/** Schedules (docs/compat.md §6), called exactly as Scrapfly's official TypeScript SDK calls them. */
+const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
+  const { schedules, scheduler, settings } = services;
+  const tags = ['schedules'];
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = asScheduleError(apiErrorOf(error, request));
+    return sendApiError(reply, apiError, {}, { error: apiError.code });
+  });
+
+  const withCaller = async <T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    work: (caller: Caller) => Promise<T>,
+  ) => {
+    const key = (request.query as { key?: unknown }).key;
+    const caller =
+      typeof key === 'string' && key !== '' ? await services.projects.authenticate(key) : undefined;
+    if (!caller) {
+      return sendUnauthorized(
+        reply,
+        typeof key === 'string' && key !== ''
+          ? 'Invalid API key'
+          : 'Missing API key: pass your project key as the key query parameter',
+        { error: 'ERR::API::UNAUTHORIZED' },
+      );
+    }
+    return work(caller);
+  };
+
+  const list =
+    (kindOfRoute: 'screenshot' | undefined) =>
+    async (request: FastifyRequest<{ Querystring: z.infer<typeof listQuery> }>, reply: FastifyReply) =>
+      withCaller(request, reply, async (caller) => {
+        const kind = kindOfRoute ?? request.query.kind;
+        const rows = await schedules.list(caller, { status: request.query.status, kind });
+        return rows.map(describeSchedule);
+      });
+
+  app.post(
+    '/screenshot/schedules',
+    {
+      schema: {
+        summary: 'Create a screenshot schedule (each run: an asynchronous screenshot to the webhook)',
+        tags,
+        querystring: keyQuery,
+        body: createBody,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const row = await schedules.create(caller, request.body);
+        scheduler.wake();
+        return reply.code(201).send(describeSchedule(row));
+      }),
+  );
+
+  app.get(
+    '/screenshot/schedules',
+    { schema: { summary: 'List screenshot schedules', tags, querystring: listQuery } },
+    list('screenshot'),
+  );
+
+  app.get(
+    '/schedules',
+    {
+      schema: {
+        summary: "List schedules of the key's project and environment",
+        tags,
+        querystring: listQuery,
+      },
+    },
+    list(undefined),
+  );
+
+  app.get(
+    '/schedules/:id',
+    { schema: { summary: 'Show a schedule', tags, params: idParams, querystring: keyQuery } },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) =>
+        describeSchedule(await schedules.require(caller, request.params.id)),
+      ),
+  );
+
+  app.patch(
+    '/schedules/:id',
+    {
+      schema: {
+        summary: 'Change an active or paused schedule (only the fields given)',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+        body: changeBody,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const row = await schedules.update(caller, request.params.id, request.body);
+        scheduler.wake();
+        return describeSchedule(row);
+      }),
+  );
+
+  app.delete(
+    '/schedules/:id',
+    {
+      schema: {
+        summary: 'Cancel a schedule (terminal; runs not started are skipped)',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        await schedules.cancel(caller, request.params.id);
+        return reply.code(204).send();
+      }),
+  );
+
+  app.post(
+    '/schedules/:id/pause',
+    {
+      schema: {
+        summary: 'Pause a schedule (instants while paused are skipped)',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) =>
+        describeSchedule(await schedules.pause(caller, request.params.id)),
+      ),
+  );
+
+  app.post(
+    '/schedules/:id/resume',
+    {
+      schema: {
+        summary: 'Resume a paused schedule from its next instant',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const row = await schedules.resume(caller, request.params.id);
+        scheduler.wake();
+        return describeSchedule(row);
+      }),
+  );
+
+  app.post(
+    '/schedules/:id/execute',
+    {
+      schema: {
+        summary: 'Run a schedule now, whatever its next instant',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => {
+        const { schedule, run } = await schedules.execute(caller, request.params.id);
+        scheduler.wake();
+        return { ...describeSchedule(schedule), run: describeRun(run, settings.publicUrl) };
+      }),
+  );
+
+  app.get(
+    '/schedules/:id/runs',
+    {
+      schema: {
+        summary: "A schedule's run history, newest first (each run's job and log)",
+        tags,
+        params: idParams,
+        querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+      },
+    },
+    async (request, reply) =>
+      withCaller(request, reply, async (caller) => ({
+        runs: (await schedules.runs(caller, request.params.id, request.query.limit ?? 100)).map((run) =>
+          describeRun(run, settings.publicUrl),
+        ),
+      })),
+  );
+};
+
+export default route;

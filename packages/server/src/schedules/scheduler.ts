@@ -1,0 +1,421 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { ProjectService } from '../accounts/projects.js';
+import type { Clock } from '../clock.js';
+import { isApiError } from '../errors.js';
+import type { AsyncScreenshots } from '../jobs/async-screenshots.js';
+import { parseScreenshotRequest } from '../jobs/screenshot-request.js';
+import type { Dialect } from '../store/database.js';
+import { newRun, nextRunFrom, recurrenceOf, type ScheduleRow, type ScheduleRun } from './store.js';
+import { withScheduleTables, type ScheduleDb, type ScheduleExecutor } from './tables.js';
+
+export interface SchedulerSettings {
+  /** Longest sleep between looks at due schedules and runs. */
+  pollMs: number;
+  maxTimeoutMs: number;
+}
+
+/** What one tick did (tests and logs read it). */
+export interface TickSummary {
+  /** Runs created for recurrence instants (skipped ones included). */
+  scheduled: number;
+  /** Runs whose asynchronous screenshot was enqueued. */
+  fired: number;
+  /** Runs that ended (succeeded or failed) in this tick. */
+  settled: number;
+}
+
+/**
+ * A claimed run is leased for LEASE_MS: a process that dies while firing it lets the lease run out and
+ * another takes it over. Firing takes one transaction, far below this.
+ */
+const LEASE_MS = 30_000;
+/** Rows looked at per step of a tick; the next tick takes the rest. */
+const BATCH = 100;
+/**
+ * Ended runs are kept as long as the longest plan keeps its monitoring logs (4 weeks), so that a run's log
+ * link outlives it nowhere; older ones are swept at most once an hour.
+ */
+export const RUN_RETENTION_MS = 28 * 86_400_000;
+const SWEEP_EVERY_MS = 3_600_000;
+
+class LeaseLost extends Error {}
+
+/**
+ * Fires schedules (docs/compat.md §6). One loop per process; any number of processes may share one
+ * PostgreSQL. A tick does three steps, each safe to run in several processes at once:
+ *
+ * 1. **Instants -> runs.** A due ACTIVE schedule is advanced with a conditional update (fenced on its
+ *    `next_run_at`), and its run row is written in the same transaction: one run per instant, whoever wins.
+ *    Missed instants (the service was down, or slow) are not owed: the schedule fires once for them and
+ *    moves to its first instant after now. With allow_concurrency=false an instant that finds the previous
+ *    run still capturing records a `skipped` run instead.
+ * 2. **Runs -> jobs.** Due runs are claimed with a lease (like jobs: SKIP LOCKED on PostgreSQL), and each is
+ *    enqueued through the same path as `/screenshot?webhook_name=` (jobs/async-screenshots.ts). The run's
+ *    move to `running` is written inside the acceptance transaction and fenced by the lease token, so a
+ *    run and its job commit together, once.
+ * 3. **Settle.** A running run ends when its capture has ended (its job left `queued`); the log row says
+ *    whether it failed. A failed run with retry_on_failure gets a retry run (attempt + 1) up to
+ *    max_retries; the status change is conditional, so only one process adds the retry.
+ */
+export class Scheduler {
+  readonly id = `scheduler-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly db: ScheduleDb;
+  private stopped = true;
+  private wakeUp: (() => void) | undefined;
+  private wakePending = false;
+  private loopDone: Promise<void> | undefined;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    db: Parameters<typeof withScheduleTables>[0],
+    private readonly dialect: Dialect,
+    private readonly asyncScreenshots: AsyncScreenshots,
+    private readonly projects: ProjectService,
+    private readonly clock: Clock,
+    private readonly settings: SchedulerSettings,
+    private readonly logger: Logger,
+  ) {
+    this.db = withScheduleTables(db);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loopDone = this.loop();
+  }
+
+  /** Look now (a schedule was created, resumed or executed). */
+  wake(): void {
+    this.wakePending = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loopDone;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      this.wakePending = false;
+      try {
+        await this.tick();
+      } catch (error) {
+        this.logger.error({ err: error }, 'scheduler: tick failed');
+      }
+      if (this.stopped || this.wakePending) continue;
+      await this.sleep();
+    }
+  }
+
+  private async sleep(): Promise<void> {
+    let wait = this.settings.pollMs;
+    const next = await this.nextDueAt().catch(() => undefined);
+    if (next !== undefined) wait = Math.min(wait, Math.max(10, next - this.clock.now()));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+  }
+
+  private async nextDueAt(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('schedules')
+      .select((eb) => eb.fn.min<number>('next_run_at').as('next'))
+      .where('status', '=', 'ACTIVE')
+      .executeTakeFirst();
+    return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
+  }
+
+  /** One look: instants to runs, runs to jobs, running runs settled. */
+  async tick(): Promise<TickSummary> {
+    const scheduled = await this.scheduleDueInstants();
+    const fired = await this.fireDueRuns();
+    const settled = await this.settleRunningRuns();
+    // Also when the clock went back (a corrected system clock): never wait longer than an hour.
+    const sinceSweep = this.clock.now() - this.lastSweep;
+    if (sinceSweep >= SWEEP_EVERY_MS || sinceSweep < 0) await this.sweepEndedRuns();
+    return { scheduled, fired, settled };
+  }
+
+  /** Deletes runs that ended more than RUN_RETENTION_MS ago (an every-minute schedule adds 1,440 a day). */
+  private async sweepEndedRuns(): Promise<void> {
+    const now = this.clock.now();
+    this.lastSweep = now;
+    await this.db
+      .deleteFrom('schedule_runs')
+      .where('status', 'in', ['succeeded', 'failed', 'skipped'])
+      .where('finished_at', '<', now - RUN_RETENTION_MS)
+      .execute();
+  }
+
+  private async scheduleDueInstants(): Promise<number> {
+    const now = this.clock.now();
+    const due = await this.db
+      .selectFrom('schedules')
+      .select(['id', 'next_run_at'])
+      .where('status', '=', 'ACTIVE')
+      .where('next_run_at', '<=', now)
+      .orderBy('next_run_at')
+      .limit(BATCH)
+      .execute();
+    let created = 0;
+    for (const { id, next_run_at: instant } of due) {
+      if (instant === null) continue;
+      try {
+        if (await this.scheduleInstant(id, Number(instant), now)) created += 1;
+      } catch (error) {
+        this.logger.error({ err: error, schedule: id }, 'scheduler: could not schedule an instant');
+      }
+    }
+    return created;
+  }
+
+  /** Advances one schedule past `instant` and records its run; false if another process did it first. */
+  private async scheduleInstant(id: string, instant: number, now: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const schedule = await trx
+        .selectFrom('schedules')
+        .selectAll()
+        .where('id', '=', id)
+        .where('status', '=', 'ACTIVE')
+        .where('next_run_at', '=', instant)
+        .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
+        .executeTakeFirst();
+      if (!schedule) return false;
+      let status: ScheduleRun['status'] = 'due';
+      let skipped: { code: string; reason: string } | undefined;
+      if (schedule.allow_concurrency !== 1 && (await this.hasUnfinishedRun(trx, schedule.id))) {
+        status = 'skipped';
+        skipped = {
+          code: 'ERR::SCHEDULER::SKIPPED',
+          reason: 'The previous run was still capturing and allow_concurrency is false',
+        };
+      }
+      const fired = schedule.fired_count + (status === 'due' ? 1 : 0);
+      const next = nextRunFrom({ ...schedule, fired_count: fired }, recurrenceOf(schedule), now, false);
+      const result = await trx
+        .updateTable('schedules')
+        .set({
+          next_run_at: next,
+          status: next === null ? 'COMPLETED' : 'ACTIVE',
+          fired_count: fired,
+          last_run_at: now,
+          updated_at: now,
+        })
+        .where('id', '=', schedule.id)
+        .where('next_run_at', '=', instant)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await trx
+        .insertInto('schedule_runs')
+        .values(newRun(schedule, 'schedule', 1, null, status, now, instant, skipped))
+        .execute();
+      return true;
+    });
+  }
+
+  private async hasUnfinishedRun(executor: ScheduleExecutor, scheduleId: string): Promise<boolean> {
+    const row = await executor
+      .selectFrom('schedule_runs')
+      .select('id')
+      .where('schedule_id', '=', scheduleId)
+      .where('status', 'in', ['due', 'running'])
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Claims due runs with a lease and enqueues each one's screenshot. */
+  private async fireDueRuns(): Promise<number> {
+    const now = this.clock.now();
+    const token = `${this.id}:${randomUUID()}`;
+    const claimed = await this.db
+      .updateTable('schedule_runs')
+      .set({ locked_by: token, locked_until: now + LEASE_MS })
+      .where('id', 'in', (eb) => {
+        const due = eb
+          .selectFrom('schedule_runs')
+          .select('schedule_runs.id')
+          .where('schedule_runs.status', '=', 'due')
+          .where('schedule_runs.due_at', '<=', now)
+          .where((w) =>
+            w.or([w('schedule_runs.locked_until', 'is', null), w('schedule_runs.locked_until', '<', now)]),
+          )
+          .orderBy('schedule_runs.due_at')
+          .limit(BATCH);
+        return this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+    let fired = 0;
+    for (const run of claimed) {
+      try {
+        if (await this.fire(run, token)) fired += 1;
+      } catch (error) {
+        if (error instanceof LeaseLost) continue;
+        this.logger.error({ err: error, run: run.id }, 'scheduler: firing a run failed');
+      }
+    }
+    return fired;
+  }
+
+  private async fire(run: ScheduleRun, token: string): Promise<boolean> {
+    const schedule = await this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('id', '=', run.schedule_id)
+      .executeTakeFirst();
+    const project = schedule ? await this.projects.findById(schedule.project_id) : undefined;
+    if (!schedule || !project) return false;
+    if (schedule.status === 'CANCELLED' || (schedule.status === 'PAUSED' && run.trigger !== 'manual')) {
+      await this.end(this.db, run, token, 'skipped', {
+        code: 'ERR::SCHEDULER::SKIPPED',
+        reason: `The schedule was ${schedule.status.toLowerCase()} before this run started`,
+      });
+      return false;
+    }
+    const caller = { project, env: schedule.env };
+    try {
+      const params = JSON.parse(schedule.config) as Record<string, string>;
+      const request = parseScreenshotRequest(
+        { ...params, webhook_name: schedule.webhook_name },
+        this.settings,
+      );
+      await this.asyncScreenshots.accept(caller, request, async (trx, job) => {
+        const started = this.clock.now();
+        const result = await withScheduleTables(trx)
+          .updateTable('schedule_runs')
+          .set({
+            status: 'running',
+            job_uuid: job.jobUuid,
+            log_uuid: job.logUuid,
+            started_at: started,
+            locked_by: null,
+            locked_until: null,
+          })
+          .where('id', '=', run.id)
+          .where('locked_by', '=', token)
+          .where('status', '=', 'due')
+          .executeTakeFirst();
+        // Rolls the job back: another process holds this run now.
+        if (Number(result.numUpdatedRows) !== 1) throw new LeaseLost();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof LeaseLost || !isApiError(error)) throw error;
+      // Refused before any capture (webhook gone or disabled, queue full, quota): the run failed.
+      await this.db.transaction().execute(async (trx) => {
+        if (await this.end(trx, run, token, 'failed', { code: error.code, reason: error.reason })) {
+          await this.afterFailure(trx, schedule, run);
+        }
+      });
+      return false;
+    }
+  }
+
+  /** Ends a run still held by `token` (or still running, when token is null). */
+  private async end(
+    executor: ScheduleExecutor,
+    run: ScheduleRun,
+    token: string | null,
+    status: 'succeeded' | 'failed' | 'skipped',
+    error?: { code: string; reason: string },
+  ): Promise<boolean> {
+    let update = executor
+      .updateTable('schedule_runs')
+      .set({
+        status,
+        error_code: error?.code ?? null,
+        error_reason: error?.reason ?? null,
+        finished_at: this.clock.now(),
+        locked_by: null,
+        locked_until: null,
+      })
+      .where('id', '=', run.id);
+    update =
+      token === null
+        ? update.where('status', '=', 'running')
+        : update.where('locked_by', '=', token).where('status', '=', 'due');
+    const result = await update.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** After a failed run: count it, and add a retry run when the schedule asks for one and has tries left. */
+  private async afterFailure(executor: ScheduleExecutor, schedule: ScheduleRow, run: ScheduleRun) {
+    const now = this.clock.now();
+    await executor
+      .updateTable('schedules')
+      .set({ consecutive_failures: sql<number>`consecutive_failures + 1`, updated_at: now })
+      .where('id', '=', schedule.id)
+      .execute();
+    const retry =
+      schedule.retry_on_failure === 1 &&
+      run.attempt <= schedule.max_retries &&
+      schedule.status !== 'CANCELLED';
+    if (retry) {
+      await executor
+        .insertInto('schedule_runs')
+        .values(newRun(schedule, 'retry', run.attempt + 1, run.id, 'due', now))
+        .execute();
+    }
+  }
+
+  /** Ends running runs whose capture has ended; adds retries for failed ones. */
+  private async settleRunningRuns(): Promise<number> {
+    const rows = await this.db
+      .selectFrom('schedule_runs as r')
+      .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
+      .leftJoin('screenshot_logs as l', 'l.log_uuid', 'r.log_uuid')
+      .selectAll('r')
+      .select(['j.state as job_state', 'l.error_code as log_error', 'l.error_reason as log_reason'])
+      .where('r.status', '=', 'running')
+      .orderBy('r.started_at')
+      .limit(BATCH * 5)
+      .execute();
+    let settled = 0;
+    for (const row of rows) {
+      const { job_state: jobState, log_error: logError, log_reason: logReason, ...run } = row;
+      if (jobState === 'queued') continue;
+      // A job gone with its webhook (deleted) before capturing did not run.
+      const failure =
+        logError !== null && logError !== undefined
+          ? { code: logError, reason: logReason ?? logError }
+          : jobState === null || jobState === undefined
+            ? { code: 'ERR::WEBHOOK::NOT_FOUND', reason: 'The job was deleted with its webhook' }
+            : undefined;
+      try {
+        const ended = await this.db.transaction().execute(async (trx) => {
+          if (!(await this.end(trx, run, null, failure ? 'failed' : 'succeeded', failure))) return false;
+          const schedule = await trx
+            .selectFrom('schedules')
+            .selectAll()
+            .where('id', '=', run.schedule_id)
+            .executeTakeFirst();
+          if (!schedule) return true;
+          if (failure) await this.afterFailure(trx, schedule, run);
+          else {
+            await trx
+              .updateTable('schedules')
+              .set({ consecutive_failures: 0 })
+              .where('id', '=', schedule.id)
+              .execute();
+          }
+          return true;
+        });
+        if (ended) settled += 1;
+      } catch (error) {
+        this.logger.error({ err: error, run: run.id }, 'scheduler: settling a run failed');
+      }
+    }
+    return settled;
+  }
+}

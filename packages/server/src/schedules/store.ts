@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '../accounts/projects.js';
+import type { Clock } from '../clock.js';
+import { ApiError } from '../errors.js';
+import type { WebhookRegistry } from '../webhooks/registry.js';
+import {
+  nextInstant,
+  parseInstant,
+  parseRecurrence,
+  type Recurrence,
+  type RecurrenceInput,
+} from './recurrence.js';
+import { normaliseScreenshotConfig } from './screenshot-config.js';
+import type {
+  ScheduleDb,
+  ScheduleExecutor,
+  ScheduleRunsTable,
+  SchedulesTable,
+  ScheduleStatus,
+} from './tables.js';
+
+export type ScheduleRow = SchedulesTable;
+export type ScheduleRun = ScheduleRunsTable;
+
+/** The create body, as the official SDK's buildCreateBody sends it. */
+export interface CreateScheduleInput {
+  screenshot_config: unknown;
+  webhook_name: string;
+  recurrence?: RecurrenceInput | undefined;
+  scheduled_date?: string | undefined;
+  allow_concurrency?: boolean | undefined;
+  retry_on_failure?: boolean | undefined;
+  max_retries?: number | undefined;
+  notes?: string | undefined;
+}
+
+/** The PATCH body (the SDK's UpdateScheduleRequest, plus webhook_name): only given fields change. */
+export type UpdateScheduleInput = Partial<CreateScheduleInput>;
+
+export interface ScheduleLimits {
+  maxTimeoutMs: number;
+  /** Live (active or paused) schedules one project + environment may hold. */
+  maxSchedules: number;
+}
+
+const MAX_RETRIES_LIMIT = 10;
+
+const notFound = (id: string, caller: Caller) =>
+  new ApiError(
+    'ERR::SCHEDULER::NOT_FOUND',
+    `No schedule ${id} in project "${caller.project.name}" (${caller.env}); list them with GET /schedules`,
+  );
+
+/** The recurrence of a stored schedule (validated when it was stored). */
+export function recurrenceOf(row: ScheduleRow): Recurrence | undefined {
+  return row.recurrence ? parseRecurrence(JSON.parse(row.recurrence) as RecurrenceInput) : undefined;
+}
+
+/** Recurrence instants count from here: the scheduled date, else the creation. */
+export const anchorOf = (row: Pick<ScheduleRow, 'scheduled_date' | 'created_at'>) =>
+  row.scheduled_date ?? row.created_at;
+
+/**
+ * When an active schedule should fire next, looking from `now`: the first instant of its recurrence after
+ * now (instants missed while paused or down are not owed), or its scheduled date for a one-off. Null when
+ * nothing is left (ends reached).
+ */
+export function nextRunFrom(
+  row: Pick<ScheduleRow, 'scheduled_date' | 'created_at' | 'fired_count'>,
+  recurrence: Recurrence | undefined,
+  now: number,
+  firstRun: boolean,
+): number | null {
+  if (!recurrence) return row.fired_count > 0 ? null : (row.scheduled_date ?? now);
+  if (recurrence.endsAfterCount !== undefined && row.fired_count >= recurrence.endsAfterCount) return null;
+  // The first run of a schedule with a scheduled date is that date (or the first cron instant from it).
+  const after = firstRun && row.scheduled_date !== null ? row.scheduled_date - 1 : now;
+  return nextInstant(recurrence, anchorOf(row), after) ?? null;
+}
+
+/**
+ * Schedules of one project + environment (scoped like webhooks: another project's id is simply not found)
+ * and their run history. The scheduler (scheduler.ts) fires them; this is what the API and dashboard use.
+ */
+export class ScheduleStore {
+  constructor(
+    private readonly db: ScheduleDb,
+    private readonly webhooks: WebhookRegistry,
+    private readonly clock: Clock,
+    private readonly limits: ScheduleLimits,
+  ) {}
+
+  async create(caller: Caller, input: CreateScheduleInput): Promise<ScheduleRow> {
+    const { params } = normaliseScreenshotConfig(input.screenshot_config, this.limits);
+    const webhook = await this.requireWebhook(caller, input.webhook_name);
+    const recurrence = input.recurrence ? parseRecurrence(input.recurrence) : undefined;
+    const scheduledDate =
+      input.scheduled_date !== undefined ? parseInstant(input.scheduled_date, 'scheduled_date') : null;
+    if (!recurrence && scheduledDate === null) {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_REQUEST',
+        'A schedule needs a recurrence (cron, or interval and unit) or a scheduled_date for a single run',
+      );
+    }
+    const maxRetries = checkMaxRetries(input.max_retries ?? 0);
+    if ((await this.countLive(caller)) >= this.limits.maxSchedules) {
+      throw new ApiError(
+        'ERR::SCHEDULER::LIMIT_REACHED',
+        `This project already has ${this.limits.maxSchedules} active or paused schedules (${caller.env}); cancel one first`,
+      );
+    }
+    const now = this.clock.now();
+    const row: ScheduleRow = {
+      id: randomUUID(),
+      project_id: caller.project.id,
+      env: caller.env,
+      kind: 'screenshot',
+      status: 'ACTIVE',
+      webhook_name: webhook.name,
+      webhook_uuid: webhook.uuid,
+      config: JSON.stringify(params),
+      recurrence: recurrence ? JSON.stringify(recurrence.input) : null,
+      scheduled_date: scheduledDate,
+      next_run_at: null,
+      allow_concurrency: input.allow_concurrency ? 1 : 0,
+      retry_on_failure: input.retry_on_failure ? 1 : 0,
+      max_retries: maxRetries,
+      notes: input.notes ?? null,
+      fired_count: 0,
+      consecutive_failures: 0,
+      last_run_at: null,
+      locked_by: null,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+      cancelled_at: null,
+    };
+    row.next_run_at = nextRunFrom(row, recurrence, now, true);
+    if (row.next_run_at === null) row.status = 'COMPLETED';
+    await this.db.insertInto('schedules').values(row).execute();
+    return row;
+  }
+
+  async list(caller: Caller, filter: { status?: string | undefined; kind?: string | undefined } = {}) {
+    let query = this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('project_id', '=', caller.project.id)
+      .where('env', '=', caller.env);
+    if (filter.status) query = query.where('status', '=', filter.status.toUpperCase() as ScheduleStatus);
+    if (filter.kind) query = query.where('kind', '=', filter.kind as 'screenshot');
+    return query.orderBy('created_at', 'desc').limit(1000).execute();
+  }
+
+  async find(caller: Caller, id: string): Promise<ScheduleRow | undefined> {
+    return this.db
+      .selectFrom('schedules')
+      .selectAll()
+      .where('id', '=', id)
+      .where('project_id', '=', caller.project.id)
+      .where('env', '=', caller.env)
+      .executeTakeFirst();
+  }
+
+  /** Any project's schedule (the operator's dashboard looks across projects). */
+  async byId(id: string): Promise<ScheduleRow | undefined> {
+    return this.db.selectFrom('schedules').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async require(caller: Caller, id: string): Promise<ScheduleRow> {
+    const row = await this.find(caller, id);
+    if (!row) throw notFound(id, caller);
+    return row;
+  }
+
+  /** Active and paused schedules of the caller's project + environment (what the limit counts). */
+  async countLive(caller: Caller): Promise<number> {
+    const row = await this.db
+      .selectFrom('schedules')
+      .select((eb) => eb.fn.countAll<string | number>().as('count'))
+      .where('project_id', '=', caller.project.id)
+      .where('env', '=', caller.env)
+      .where('status', 'in', ['ACTIVE', 'PAUSED'])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async update(caller: Caller, id: string, input: UpdateScheduleInput): Promise<ScheduleRow> {
+    const row = await this.require(caller, id);
+    this.requireLive(row, 'changed');
+    const changes: Partial<ScheduleRow> = {};
+    if (input.screenshot_config !== undefined) {
+      changes.config = JSON.stringify(normaliseScreenshotConfig(input.screenshot_config, this.limits).params);
+    }
+    if (input.webhook_name !== undefined) {
+      const webhook = await this.requireWebhook(caller, input.webhook_name);
+      changes.webhook_name = webhook.name;
+      changes.webhook_uuid = webhook.uuid;
+    }
+    if (input.allow_concurrency !== undefined) changes.allow_concurrency = input.allow_concurrency ? 1 : 0;
+    if (input.retry_on_failure !== undefined) changes.retry_on_failure = input.retry_on_failure ? 1 : 0;
+    if (input.max_retries !== undefined) changes.max_retries = checkMaxRetries(input.max_retries);
+    if (input.notes !== undefined) changes.notes = input.notes;
+    const timing = input.recurrence !== undefined || input.scheduled_date !== undefined;
+    if (input.recurrence !== undefined) {
+      changes.recurrence = JSON.stringify(parseRecurrence(input.recurrence).input);
+    }
+    if (input.scheduled_date !== undefined) {
+      changes.scheduled_date = parseInstant(input.scheduled_date, 'scheduled_date');
+    }
+    const now = this.clock.now();
+    const next = { ...row, ...changes };
+    if (timing && row.status === 'ACTIVE') {
+      next.next_run_at = nextRunFrom(next, recurrenceOf(next), now, input.scheduled_date !== undefined);
+      if (next.next_run_at === null) next.status = 'COMPLETED';
+    }
+    return this.save(row, { ...changes, next_run_at: next.next_run_at, status: next.status });
+  }
+
+  /** Stops firing; instants that pass while paused are skipped, not owed. Idempotent. */
+  async pause(caller: Caller, id: string): Promise<ScheduleRow> {
+    const row = await this.require(caller, id);
+    if (row.status === 'PAUSED') return row;
+    this.requireLive(row, 'paused');
+    return this.save(row, { status: 'PAUSED', next_run_at: null });
+  }
+
+  /** Fires again from the next instant after now. Idempotent. */
+  async resume(caller: Caller, id: string): Promise<ScheduleRow> {
+    const row = await this.require(caller, id);
+    if (row.status === 'ACTIVE') return row;
+    this.requireLive(row, 'resumed');
+    const next = nextRunFrom(row, recurrenceOf(row), this.clock.now(), false);
+    return this.save(row, { status: next === null ? 'COMPLETED' : 'ACTIVE', next_run_at: next });
+  }
+
+  /** Terminal; runs not started yet are skipped. Cancelling a cancelled schedule changes nothing. */
+  async cancel(caller: Caller, id: string): Promise<void> {
+    const row = await this.require(caller, id);
+    if (row.status === 'CANCELLED') return;
+    await this.save(row, { status: 'CANCELLED', next_run_at: null, cancelled_at: this.clock.now() });
+  }
+
+  /** Adds a run due now, whatever the next scheduled instant (the scheduler fires it). */
+  async execute(caller: Caller, id: string): Promise<{ schedule: ScheduleRow; run: ScheduleRun }> {
+    const row = await this.require(caller, id);
+    if (row.status === 'CANCELLED') {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_STATE',
+        `Schedule ${id} is cancelled; create a new one to run it again`,
+      );
+    }
+    const run = newRun(row, 'manual', 1, null, 'due', this.clock.now());
+    await this.db.insertInto('schedule_runs').values(run).execute();
+    return { schedule: row, run };
+  }
+
+  /** A schedule's runs, newest first. */
+  async runs(caller: Caller, id: string, limit = 100): Promise<ScheduleRun[]> {
+    const row = await this.require(caller, id);
+    return this.db
+      .selectFrom('schedule_runs')
+      .selectAll()
+      .where('schedule_id', '=', row.id)
+      .orderBy('created_at', 'desc')
+      .orderBy('attempt', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  private async save(row: ScheduleRow, changes: Partial<ScheduleRow>): Promise<ScheduleRow> {
+    const updated = { ...row, ...changes, updated_at: this.clock.now() };
+    await this.db
+      .updateTable('schedules')
+      .set({ ...changes, updated_at: updated.updated_at })
+      .where('id', '=', row.id)
+      .execute();
+    return updated;
+  }
+
+  private requireLive(row: ScheduleRow, verb: string): void {
+    if (row.status === 'CANCELLED' || row.status === 'COMPLETED') {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_STATE',
+        `Schedule ${row.id} is ${row.status.toLowerCase()} and cannot be ${verb}; create a new one`,
+      );
+    }
+  }
+
+  private async requireWebhook(caller: Caller, name: string) {
+    if (typeof name !== 'string' || name === '') {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_REQUEST',
+        'webhook_name is required: each run is an asynchronous screenshot delivered to that webhook',
+      );
+    }
+    const webhook = await this.webhooks.find(caller, name);
+    if (!webhook) {
+      throw new ApiError(
+        'ERR::WEBHOOK::NOT_FOUND',
+        `No webhook named "${name}" in project "${caller.project.name}" (${caller.env}); create it with POST /webhooks first`,
+      );
+    }
+    return webhook;
+  }
+}
+
+function checkMaxRetries(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_RETRIES_LIMIT) {
+    throw new ApiError(
+      'ERR::SCHEDULER::INVALID_REQUEST',
+      `max_retries must be a whole number from 0 to ${MAX_RETRIES_LIMIT}; got ${value}`,
+    );
+  }
+  return value;
+}
+
+export function newRun(
+  schedule: Pick<ScheduleRow, 'id' | 'project_id'>,
+  trigger: ScheduleRun['trigger'],
+  attempt: number,
+  retryOf: string | null,
+  status: ScheduleRun['status'],
+  now: number,
+  dueAt = now,
+  error?: { code: string; reason: string },
+): ScheduleRun {
+  const ended = status === 'skipped' || status === 'failed' || status === 'succeeded';
+  return {
+    id: randomUUID(),
+    schedule_id: schedule.id,
+    project_id: schedule.project_id,
+    trigger,
+    attempt,
+    retry_of: retryOf,
+    status,
+    due_at: dueAt,
+    job_uuid: null,
+    log_uuid: null,
+    error_code: error?.code ?? null,
+    error_reason: error?.reason ?? null,
+    locked_by: null,
+    locked_until: null,
+    created_at: now,
+    started_at: null,
+    finished_at: ended ? now : null,
+  };
+}
+
+export type { ScheduleExecutor };

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ScrapflyClient, ScreenshotConfig } from 'scrapfly-sdk';
+import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
+
+/**
+ * The calls of the official SDKs that used to break (docs/compat.md): the TypeScript SDK is driven as is;
+ * where only the Python SDK showed the problem, the test sends exactly what it sends.
+ */
+describe('official SDK calls on the wire', () => {
+  let service: TestService;
+  let fixtures: FixtureServer;
+  let receiver: Receiver;
+
+  before(async () => {
+    fixtures = await startFixtureServer({ host: '127.0.0.2' });
+    receiver = await startReceiver('127.0.0.2');
+    service = await startService({ SNAPWIRE_ALLOWED_NETWORKS: '127.0.0.2/32', SNAPWIRE_QUEUE_POLL: '50ms' });
+    const created = await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'async', url: receiver.url }),
+    });
+    assert.equal(created.status, 201);
+  });
+  after(async () => {
+    await service?.close();
+    await receiver?.close();
+    await fixtures?.close();
+  });
+
+  it('TypeScript SDK: an asynchronous screenshot returns the 201 promise as a result', async () => {
+    const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
+    const result = await client.screenshot(
+      new ScreenshotConfig({ url: `${fixtures.origin}/solid`, rendering_wait: 0, webhook: 'async' }),
+    );
+    assert.equal(result.metadata.extension_name, 'json');
+    const promise = JSON.parse(Buffer.from(result.image).toString('utf8'));
+    assert.equal(promise.webhook_enqueued, true);
+    assert.equal(promise.webhook_name, 'async');
+    const delivered = await waitUntil(
+      () => receiver.received.find((r) => r.headers['x-scrapfly-webhook-job-id'] === promise.job_uuid),
+      { timeoutMs: 30_000, what: 'the delivery of the promised job' },
+    );
+    assert.equal(delivered.headers['content-type'], 'image/jpeg');
+  });
+
+  it('the 201 promise is application/json with a charset; errors stay exactly application/json', async () => {
+    const accepted = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      webhook_name: 'async',
+    });
+    assert.equal(accepted.status, 201);
+    assert.equal(accepted.headers.get('content-type'), 'application/json; charset=utf-8');
+    const refused = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      webhook_name: 'nope',
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.headers.get('content-type'), 'application/json');
+  });
+
+  it('Python SDK: a bad key answers 401 with code and links besides the documented fields', async () => {
+    const response = await fetch(
+      `${service.baseUrl}/screenshot?key=scp-live-wrong&url=${encodeURIComponent('https://example.com')}`,
+    );
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get('content-type'), 'application/json');
+    const body = await response.json();
+    assert.equal(body.status, 'error');
+    assert.equal(body.http_code, 401);
+    assert.equal(body.reason, 'Unauthorized');
+    assert.equal(body.message, 'Invalid API key');
+    assert.ok(body.error_id);
+    assert.equal(body.code, 'ERR::API::UNAUTHORIZED');
+    assert.equal(typeof body.links['Related Error Doc'], 'string');
+  });
+
+  it('every error body has code and links (unknown route, bad parameter, missing key, bad body)', async () => {
+    const responses = [
+      await fetch(`${service.baseUrl}/no/such/route?key=${LIVE_KEY}`),
+      await screenshot(service.baseUrl, { url: `${fixtures.origin}/solid`, format: 'tiff' }),
+      await fetch(`${service.baseUrl}/account`),
+      await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name": 1}',
+      }),
+    ];
+    for (const response of responses) {
+      const body = await response.json();
+      assert.ok(response.status >= 400, `${response.url} failed`);
+      assert.match(body.code, /^ERR::/, `${response.url} has code`);
+      assert.equal(typeof body.links, 'object', `${response.url} has links`);
+    }
+  });
+
+  it('Python SDK: booleans written True/False are accepted on every route', async () => {
+    // Exactly what the Python SDK's get_monitoring_target_metrics sends.
+    const target = await fetch(
+      `${service.baseUrl}/screenshot/monitoring/metrics/target?key=${LIVE_KEY}&domain=example.com&group_subdomain=False&period=last24h`,
+    );
+    assert.equal(target.status, 200, await target.clone().text());
+    const metrics = await fetch(
+      `${service.baseUrl}/screenshot/monitoring/metrics?key=${LIVE_KEY}&include_webhook=TRUE`,
+    );
+    assert.equal(metrics.status, 200);
+    const reveal = await fetch(`${service.baseUrl}/webhooks/async?key=${LIVE_KEY}&reveal_secret=True`);
+    assert.equal(reveal.status, 200);
+    assert.ok((await reveal.json()).secret, 'reveal_secret=True reveals');
+    const shot = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      auto_scroll: 'False',
+      cache: 'True',
+      cache_clear: 'FALSE',
+      rendering_wait: '0',
+      resolution: '320x240',
+    });
+    assert.equal(shot.status, 200, await shot.clone().text());
+    const wrong = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      auto_scroll: 'yes please',
+    });
+    assert.equal(wrong.status, 400);
+    assert.match((await wrong.json()).reason, /auto_scroll.*true or false/);
+  });
+
+  it('account: billing objects, the period end, and concurrency headers that agree with max_concurrency', async () => {
+    const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
+    const account = await client.account();
+    const { billing, period } = account.subscription;
+    for (const price of [
+      billing.current_extra_scrape_request_price,
+      billing.extra_scrape_request_price_per_10k,
+      billing.ongoing_payment,
+      billing.plan_price,
+    ]) {
+      assert.deepEqual(price, { amount: 0, currency: 'USD' });
+    }
+    assert.ok(Date.parse(period.start) < Date.now() && Date.now() < Date.parse(period.end));
+    assert.equal(new Date(Date.parse(period.end) + 1).getUTCDate(), 1, 'the period ends with the month');
+    const shot = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      rendering_wait: '0',
+      resolution: '320x240',
+    });
+    assert.equal(shot.status, 200);
+    const usage = Number(shot.headers.get('x-scrapfly-account-concurrent-usage'));
+    const remaining = Number(shot.headers.get('x-scrapfly-account-remaining-concurrent-usage'));
+    assert.equal(usage + remaining, account.subscription.max_concurrency);
+    assert.equal(account.subscription.usage.scrape.concurrent_limit, account.subscription.max_concurrency);
+  });
+});
