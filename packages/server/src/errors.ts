@@ -100,14 +100,17 @@ export class ApiError extends Error {
 
 export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError;
 
-export const ERROR_DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
+/** This service's own page on an error code (/docs/errors, generated from this catalogue). */
+export function errorDocUrl(code: ErrorCode, publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/docs/errors#${code}`;
+}
 
 /**
  * Scrapfly's error body. The synchronous API answers it, and an asynchronous job whose capture failed
  * delivers exactly these bytes to its webhook.
  */
-export function errorBody(error: ApiError, errorId: string) {
-  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
+export function errorBody(error: ApiError, errorId: string, publicUrl: string) {
+  const doc = errorDocUrl(error.code, publicUrl);
   return {
     code: error.code,
     error_id: errorId,

@@ -196,6 +196,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         captureSlots: settings.browserConcurrency,
         deliverySlots: settings.webhookConcurrency,
         pollMs: settings.queuePollMs,
+        publicUrl: settings.publicUrl,
       },
       logger,
     );
