@@ -200,6 +200,21 @@ export const openapiRouteTransform: typeof jsonSchemaTransform = (input) => {
   return transformed;
 };
 
+/** A ResponseDoc in the document's own form (what @fastify/swagger does for route-declared answers). */
+function asDocumentResponse(response: ResponseDoc): Record<string, unknown> {
+  const { headers, ...rest } = response;
+  if (!headers) return rest;
+  return {
+    ...rest,
+    headers: Object.fromEntries(
+      Object.entries(headers).map(([name, { description, ...schema }]) => [
+        name,
+        { ...(description ? { description } : {}), schema },
+      ]),
+    ),
+  };
+}
+
 type Operation = {
   parameters?: Array<{ name: string; in: string }>;
   security?: unknown;
@@ -237,10 +252,10 @@ export function finishDocument(document: Record<string, unknown>): Record<string
       if (keyed) {
         operation.parameters = operation.parameters?.filter((p) => !(p.in === 'query' && p.name === 'key'));
         operation.security = [{ [SECURITY_SCHEME]: [] }];
-        operation.responses = { ...operation.responses, 401: UNAUTHORIZED_RESPONSE };
+        operation.responses = { ...operation.responses, 401: asDocumentResponse(UNAUTHORIZED_RESPONSE) };
       }
       const responses = operation.responses ?? {};
-      if (!responses['400']) responses['400'] = errorResponses(400)[400];
+      if (!responses['400']) responses['400'] = asDocumentResponse(errorResponses(400)[400] as ResponseDoc);
       // @fastify/swagger writes a placeholder 200 when a route declared nothing; keep it only as a last resort.
       operation.responses = responses;
     }

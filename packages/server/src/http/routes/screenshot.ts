@@ -46,6 +46,8 @@ export const screenshotQuery = z.object({
 
 // The document's view of the parameters: required flags, allowed values, ranges, defaults and examples.
 // Requests are validated by parseScreenshotRequest (catalogue errors naming the fix), not by this schema.
+// Swagger UI fills optional parameters with their examples in "Try it out": only harmless ones carry an
+// example (country, wait_for_selector and js would change or fail the call; theirs are in the text).
 export const screenshotQueryDoc = z.object({
   url: z
     .string()
@@ -70,9 +72,8 @@ export const screenshotQueryDoc = z.object({
   country: z
     .string()
     .describe(
-      'Egress country through operator-configured upstream proxies (SNAPWIRE_COUNTRY_PROXIES): us, us,ca,mx (random pick), -gb (exclude), us:10,gb:5 (weighted)',
+      'Egress country through operator-configured upstream proxies (SNAPWIRE_COUNTRY_PROXIES), e.g. us, us,ca,mx (random pick), -gb (exclude), us:10,gb:5 (weighted)',
     )
-    .meta({ examples: ['us'] })
     .optional(),
   timeout: z
     .int()
@@ -90,13 +91,12 @@ export const screenshotQueryDoc = z.object({
     .describe('Wait after the load event before capturing, in ms; shorter than timeout'),
   wait_for_selector: z
     .string()
-    .describe('CSS selector or XPath that must be visible before capturing')
-    .meta({ examples: ['#content'] })
+    .describe('CSS selector or XPath that must be visible before capturing, e.g. #content or //main')
     .optional(),
   options: z
     .string()
     .describe(`Comma list of: ${OPTIONS.join(', ')}`)
-    .meta({ examples: ['dark_mode,block_banners'] })
+    .meta({ examples: ['dark_mode'] })
     .optional(),
   auto_scroll: z
     .boolean()
@@ -106,9 +106,8 @@ export const screenshotQueryDoc = z.object({
     .string()
     .max(Math.ceil((LIMITS.maxJsBytes * 4) / 3) + 4)
     .describe(
-      'JavaScript run in the page before capturing (body of an async function), base64url, max 16 KB decoded',
+      "JavaScript run in the page before capturing (body of an async function), base64url, max 16 KB decoded; e.g. ZG9jdW1lbnQuYm9keS5zdHlsZS5iYWNrZ3JvdW5kPSdyZWQn (document.body.style.background='red')",
     )
-    .meta({ examples: ['ZG9jdW1lbnQuYm9keS5zdHlsZS5iYWNrZ3JvdW5kPSdyZWQn'] })
     .optional(),
   cache: z
     .boolean()
