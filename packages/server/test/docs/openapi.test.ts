@@ -114,6 +114,22 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents a real answer on every route (no placeholder "Default Response")', () => {
+    for (const [route, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const placeholders = Object.entries(operation.responses).filter(
+          ([, response]) => (response as { description?: string }).description === 'Default Response',
+        );
+        assert.deepEqual(
+          placeholders.map(([status]) => status),
+          [],
+          `${method.toUpperCase()} ${route}: declare its answers in schema.openapi.responses (src/http/openapi.ts)`,
+        );
+        assert.ok(operation.responses['400'], `${method.toUpperCase()} ${route} has the 400 answer`);
+      }
+    }
+  });
+
   it('documents the parameters: required, enums, ranges, defaults, examples', () => {
     const params = Object.fromEntries(
       ((doc.paths['/screenshot']?.get as Operation).parameters ?? []).map((p) => [p.name, p]),
