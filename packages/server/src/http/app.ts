@@ -59,7 +59,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Browsers may call the API from any page (a key in the query is the only credential; cookies are never
   // honoured cross-origin), and they may read Scrapfly's headers: browsers hide non-standard headers from
   // scripts unless the answer lists them in Access-Control-Expose-Headers.
-  await app.register(cors, {
+  const corsForApi = {
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     exposedHeaders: [
@@ -73,6 +73,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       'X-Scrapfly-Reject-Id',
       'Retry-After',
     ],
+  };
+  // The dashboard (cookie sessions) stays same-origin only: no CORS headers at all there.
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, request.url.startsWith('/dashboard') ? { origin: false } : corsForApi),
   });
 
   await app.register(swagger, {

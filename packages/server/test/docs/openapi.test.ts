@@ -167,6 +167,15 @@ export { query, failure, promised };
     }
   });
 
+  it('answers CORS on the API (exposing X-Scrapfly-* headers) but never on the dashboard', async () => {
+    const origin = { origin: 'http://another-origin.test' };
+    const api = await fetch(`${service.baseUrl}/account?key=${LIVE_KEY}`, { headers: origin });
+    assert.equal(api.headers.get('access-control-allow-origin'), '*');
+    assert.match(api.headers.get('access-control-expose-headers') ?? '', /X-Scrapfly-Api-Cost/);
+    const dashboard = await fetch(`${service.baseUrl}/dashboard/login`, { headers: origin });
+    assert.equal(dashboard.headers.get('access-control-allow-origin'), null);
+  });
+
   it('links every error body to this service’s own error reference, one anchor per code', async () => {
     const response = await fetch(
       `${service.baseUrl}/screenshot?key=${LIVE_KEY}&format=bmp&url=https%3A%2F%2Fa.test`,
