@@ -115,4 +115,23 @@ new SnapwireClient({ host: 'http://127.0.0.1:8080', key: 'k' }).screenshot({ url
       'snapwire: this command needs the service package: npm install @snapwire/server (next to @snapwire/cli)\n',
     );
   });
+
+  it('has a launcher that names the fix when the build is missing (a fresh clone before its first build)', async () => {
+    const unbuilt = path.join(work, 'unbuilt');
+    fs.mkdirSync(path.join(unbuilt, 'bin'), { recursive: true });
+    fs.copyFileSync(
+      path.join(ROOT, 'packages/cli/bin/snapwire.js'),
+      path.join(unbuilt, 'bin', 'snapwire.js'),
+    );
+    fs.writeFileSync(path.join(unbuilt, 'package.json'), JSON.stringify({ type: 'module' }));
+    const failure = await run(process.execPath, [path.join(unbuilt, 'bin', 'snapwire.js'), '--help']).then(
+      () => assert.fail('without dist/ the launcher must stop'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(failure.code, 1);
+    assert.equal(
+      failure.stderr,
+      'snapwire: the CLI is not built yet (dist/main.js is missing); run: npm run build\n',
+    );
+  });
 });
