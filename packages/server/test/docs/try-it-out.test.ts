@@ -49,11 +49,15 @@ describe('/docs in a browser', () => {
 
     const status = operation.locator('.live-responses-table .response .response-col_status');
     await status.waitFor({ timeout: 60_000 });
-    const body = await operation.locator('.live-responses-table .response td.response-col_description').textContent();
+    const body = await operation
+      .locator('.live-responses-table .response td.response-col_description')
+      .textContent();
     const sent = await operation.locator('.request-url pre').textContent();
     assert.equal((await status.textContent())?.trim(), '200', `${sent}: ${body}`);
     const headers =
-      (await operation.locator('.live-responses-table .response td.response-col_description').textContent()) ?? '';
+      (await operation
+        .locator('.live-responses-table .response td.response-col_description')
+        .textContent()) ?? '';
     assert.match(headers, /x-scrapfly-api-cost: 60/i);
     assert.match(headers, /content-type: image\/jpeg/i);
     // The request went to the address the page was opened at, not to SNAPWIRE_PUBLIC_URL.
