@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: builds the workspaces, then runs every *.test.ts under packages/*/test with Node's own test
+// `npm test`: installs what is missing and builds (scripts/install.sh), then runs every *.test.ts under packages/*/test with Node's own test
 // runner through tsx, one file at a time (most suites drive a real Chromium; two cores do not run two of
 // those side by side reliably). Each file runs in its own process under a wall-clock limit, so a file that
 // hangs is killed and counted as failed instead of stalling the whole run. Prints one closing line:
@@ -31,27 +31,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// The CLI and the SDK are tested as built (the way users run them), so build first; this also type-checks.
-const build = spawnSync(
-  process.execPath,
-  [
-    path.join(root, 'node_modules/typescript/bin/tsc'),
-    '-b',
-    'packages/sdk',
-    'packages/sdk/tsconfig.cjs.json',
-    'packages/mcp',
-    'packages/server',
-    'packages/cli',
-  ],
-  {
-    stdio: 'inherit',
-    cwd: root,
-  },
-);
-if (build.status !== 0) {
-  console.error('build failed');
-  process.exit(build.status ?? 1);
-}
+// Install what is missing and build (the same installer as `npm start`; the CLI and the SDK are tested as
+// built, the way users run them), and make sure the test PostgreSQL answers.
+const setup = spawnSync('bash', [path.join(root, 'scripts/install.sh'), '--for-tests'], {
+  stdio: 'inherit',
+  cwd: root,
+});
+if (setup.status !== 0) process.exit(setup.status ?? 1);
 
 function runFile(file) {
   return new Promise((resolve) => {

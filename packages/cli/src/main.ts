@@ -1,36 +1,36 @@
-#!/usr/bin/env node
 import { Command } from 'commander';
-import { ProjectError, runServer, SettingsError } from '@snapwire/server';
+import { registerAdminCommands } from './commands/admin.js';
 import { registerBatchCommand } from './commands/batch.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerScheduleCommands } from './commands/schedules.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerShotCommand } from './commands/shot.js';
-import { CliError } from './output.js';
+import { reportFailure } from './output.js';
+import { CLI_VERSION } from './version.js';
 
 const program = new Command()
   .name('snapwire')
   .description("Snapwire: a self-hosted Screenshot API speaking Scrapfly's wire format")
-  .version('0.1.0');
+  .version(CLI_VERSION)
+  .addHelpText(
+    'after',
+    `
+Environment:
+  SNAPWIRE_HOST      address of the service for shot, batch, schedules and mcp (default http://localhost:8080)
+  SNAPWIRE_KEY       project API key for shot, batch, schedules and mcp
+  SNAPWIRE_DATA_DIR  the service's data folder (SQLite store) for projects and admin (default ./data)
+  DATABASE_URL       the service's PostgreSQL store for projects and admin (instead of SQLite)`,
+  );
 
-program
-  .command('serve')
-  .description('run the service (same as npm start, without installing anything)')
-  .action(async () => runServer());
-
+registerServeCommand(program);
 registerProjectCommands(program);
+registerAdminCommands(program);
 registerShotCommand(program);
 registerListenCommand(program);
 registerMcpCommand(program);
 registerBatchCommand(program);
 registerScheduleCommands(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof CliError || error instanceof ProjectError || error instanceof SettingsError) {
-    process.stderr.write(`snapwire: ${error.message}\n`);
-  } else {
-    process.stderr.write(`snapwire: ${(error as Error).stack ?? String(error)}\n`);
-  }
-  process.exit(1);
-});
+program.parseAsync(process.argv).catch(reportFailure);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +11,8 @@ import { startFixtureServer, type FixtureServer } from '../../server/test/helper
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
 const run = promisify(execFile);
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+// The committed launcher, as `npx snapwire` runs it.
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'snapwire.js');
 const SECRET = 'listen-test-secret-0123456789';
 
 describe('snapwire shot and snapwire listen against a running service', () => {
@@ -79,9 +81,119 @@ describe('snapwire shot and snapwire listen against a running service', () => {
       ]),
       (error: { stderr: string; code: number }) => {
         assert.equal(error.code, 1);
-        assert.match(error.stderr, /ERR::SCRAPE::BAD_PROTOCOL: .*only http:\/\/ and https:\/\//);
+        assert.match(error.stderr, /ERR::SCRAPE::BAD_PROTOCOL \(HTTP 422\): .*only http:\/\/ and https:\/\//);
+        assert.doesNotMatch(error.stderr, /at .*\.js:\d+/, 'no stack trace');
         return true;
       },
+    );
+  });
+
+  it('shot passes every screenshot parameter, reading the host and key from the environment', async () => {
+    const file = path.join(outDir, 'all.webp');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        CLI,
+        'shot',
+        `${fixtures.origin}/solid`,
+        '-o',
+        file,
+        '--format',
+        'webp',
+        '--capture',
+        'fullpage',
+        '--resolution',
+        '640x480',
+        '--timeout',
+        '20000',
+        '--rendering-wait',
+        '0',
+        '--wait-for-selector',
+        '#box',
+        '--options',
+        'dark_mode,load_images',
+        '--auto-scroll',
+        '--js',
+        'document.title = "x"',
+        '--cache',
+        '--cache-ttl',
+        '60',
+        '--cache-clear',
+        '--vision-deficiency',
+        'deuteranopia',
+      ],
+      { env: { ...process.env, SNAPWIRE_HOST: service.baseUrl, SNAPWIRE_KEY: LIVE_KEY } },
+    );
+    // The service refuses unknown parameter names, so a wrongly named one would fail here.
+    assert.match(stdout, /all\.webp: \d+ bytes, upstream 200/);
+    assert.equal(fs.readFileSync(file).subarray(8, 12).toString('latin1'), 'WEBP');
+  });
+
+  it('--help names SNAPWIRE_HOST and SNAPWIRE_KEY', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'shot', '--help']);
+    assert.match(stdout, /SNAPWIRE_HOST/);
+    assert.match(stdout, /SNAPWIRE_KEY/);
+    for (const flag of [
+      '--country',
+      '--timeout',
+      '--rendering-wait',
+      '--wait-for-selector',
+      '--options',
+      '--auto-scroll',
+      '--js',
+      '--cache',
+      '--cache-ttl',
+      '--cache-clear',
+      '--vision-deficiency',
+      '--webhook',
+    ])
+      assert.match(stdout, new RegExp(`${flag}\\b`), flag);
+  });
+
+  it('shot says in one line what is wrong: service unreachable, bad key, refused URL', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--host', `http://127.0.0.1:${closed}`, '--key', LIVE_KEY],
+        /cannot reach Snapwire at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): is it running/,
+      ],
+      [['--host', service.baseUrl, '--key', 'scp-live-wrong'], /refused the key \(HTTP 401\)/],
+      [
+        ['--host', service.baseUrl, '--key', LIVE_KEY, '--format', 'bmp'],
+        /option '--format <format>' argument 'bmp' is invalid/,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      const failure = await run(process.execPath, [CLI, 'shot', `${fixtures.origin}/solid`, ...flags]).then(
+        () => assert.fail(`shot ${flags.join(' ')} should fail`),
+        (error: { code: number; stderr: string }) => error,
+      );
+      assert.notEqual(failure.code, 0);
+      assert.match(failure.stderr, message);
+      assert.equal(failure.stderr.trim().split('\n').length, 1, failure.stderr);
+    }
+    // A URL the egress guard refuses (a private address: refused before any packet is sent).
+    const refused = await run(process.execPath, [
+      CLI,
+      'shot',
+      'http://10.0.0.1/',
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ]).then(
+      () => assert.fail('a private address must be refused'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr.trim(),
+      /^snapwire: ERR::SCRAPE::DOMAIN_NOT_ALLOWED \(HTTP 422\): .+\/docs\/errors#ERR::SCRAPE::DOMAIN_NOT_ALLOWED\)$/,
     );
   });
 

@@ -7,9 +7,12 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { migrateToLatest, openStore, ProjectService, systemClock } from '@snapwire/server';
+import { DashboardAuth } from '../../server/src/dashboard/auth.js';
+import { dashboardDb } from '../../server/src/dashboard/db.js';
 
 const run = promisify(execFile);
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
+// The committed launcher, as `npx snapwire` runs it.
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'snapwire.js');
 
 describe('snapwire projects (CLI on the embedded store)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-cli-'));
@@ -37,9 +40,26 @@ describe('snapwire projects (CLI on the embedded store)', () => {
     }
   }
 
+  it('refuses a data folder without a store, creating nothing, unless --create-store', async () => {
+    const failure = await cliFails('projects', 'list');
+    assert.equal(failure.code, 1);
+    assert.match(failure.stderr, new RegExp(`no Snapwire store at ${dataDir}/snapwire\\.db.*--create-store`));
+    assert.doesNotMatch(failure.stderr, /at .*\.js:\d+/, 'no stack trace');
+    assert.deepEqual(fs.readdirSync(dataDir), [], 'nothing was created');
+  });
+
   it('creates a project and prints its keys once, as JSON with --json', async () => {
-    const { stdout, stderr } = await cli('projects', 'create', 'acme', '--plan', 'discovery', '--json');
+    const { stdout, stderr } = await cli(
+      'projects',
+      'create',
+      'acme',
+      '--plan',
+      'discovery',
+      '--json',
+      '--create-store',
+    );
     assert.match(stderr, /Created the "default" project/, 'the first command also makes the default project');
+    assert.match(stderr, new RegExp(`^store: SQLite ${dataDir}/snapwire\\.db$`, 'm'), 'it says which store');
     const created = JSON.parse(stdout);
     assert.equal(created.name, 'acme');
     assert.equal(created.plan, 'DISCOVERY');
@@ -75,6 +95,32 @@ describe('snapwire projects (CLI on the embedded store)', () => {
     const rotated = JSON.parse(stdout);
     assert.equal(rotated.env, 'TEST');
     assert.equal(await whoIs(rotated.key), 'acme/TEST');
+  });
+
+  it('admin reset-password sets a new dashboard password, says it once, and signs out sessions', async () => {
+    const { stdout, stderr } = await cli('admin', 'reset-password', '--json');
+    assert.match(stderr, /^store: SQLite /m);
+    const { password } = JSON.parse(stdout);
+    assert.match(password, /^[\w-]{20,}$/);
+    const chosen = await cli('admin', 'reset-password', '--password', 'a-chosen-password-123');
+    assert.equal(
+      chosen.stdout,
+      'New dashboard password for user admin (shown this once): a-chosen-password-123\n',
+    );
+    const store = await openStore({ dataDir });
+    try {
+      const auth = new DashboardAuth(dashboardDb(store.db), systemClock, 60_000);
+      assert.equal(
+        await auth.signIn('admin', password),
+        undefined,
+        'the first reset password no longer works',
+      );
+      assert.ok(await auth.signIn('admin', 'a-chosen-password-123'), 'the new password signs in');
+    } finally {
+      await store.close();
+    }
+    const short = await cliFails('admin', 'reset-password', '--password', 'short');
+    assert.match(short.stderr, /at least 12 characters/);
   });
 
   it('explains mistakes with exit code 1 and no stack trace', async () => {

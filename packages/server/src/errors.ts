@@ -105,18 +105,21 @@ export class ApiError extends Error {
 
 export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError;
 
-export const ERROR_DOCS_BASE = 'https://scrapfly.io/docs/screenshot-api/error';
+/** This service's own page on an error code (/docs/errors, generated from this catalogue). */
+export function errorDocUrl(code: ErrorCode, publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/docs/errors#${code}`;
+}
 
 /**
  * Scrapfly's error body. The synchronous API answers it, and an asynchronous job whose capture failed
  * delivers exactly these bytes to its webhook.
  */
-export function errorBody(error: ApiError, errorId: string) {
+export function errorBody(error: ApiError, errorId: string, publicUrl: string) {
   return {
     code: error.code,
     error_id: errorId,
     http_code: error.definition.httpStatus,
-    links: errorLinks(error.code),
+    links: errorLinks(error.code, publicUrl),
     message: error.code,
     reason: error.reason,
     retryable: error.definition.retryable,
@@ -124,6 +127,7 @@ export function errorBody(error: ApiError, errorId: string) {
 }
 
 /** The `links` object of every error body (the Python SDK's error formatter reads it from each one). */
-export function errorLinks(code: ErrorCode): Record<string, string> {
-  return { 'Related Error Doc': `${ERROR_DOCS_BASE}/${code}` };
+/** Links every error body carries (the Python SDK's error formatter reads them): this service's reference. */
+export function errorLinks(code: ErrorCode, publicUrl: string): Record<string, string> {
+  return { 'Related Error Doc': errorDocUrl(code, publicUrl) };
 }

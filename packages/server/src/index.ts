@@ -14,3 +14,9 @@ export { StaticResolver, SystemResolver, type Resolver } from './egress/resolver
 export { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 export { systemClock, type Clock } from './clock.js';
 export { runServer } from './run.js';
+export {
+  ensureAdminAccount,
+  resetAdminPassword,
+  AdminPasswordError,
+  MIN_ADMIN_PASSWORD_LENGTH,
+} from './admin/admin-password.js';

@@ -17,13 +17,22 @@ export async function runServer(): Promise<void> {
   await snapwire.listen();
   const base = settings.publicUrl;
   const keys = snapwire.createdDefaultKeys;
+  const password = snapwire.createdAdminPassword;
+  const listening = snapwire.listeningUrls();
+  const wildcard = settings.host === '0.0.0.0' || settings.host === '::';
   const lines = [
     '',
     `Snapwire is running on ${base}`,
-    `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
-    `  API reference: ${base}/docs`,
+    `  Listening on:  ${listening.join(', ')}${wildcard ? ` (every interface, HOST=${settings.host})` : ''}`,
+    `  Dashboard:     ${base}/dashboard`,
+    password
+      ? `                 user admin, password ${password} (generated now and shown this once; SNAPWIRE_ADMIN_PASSWORD chooses it)`
+      : settings.adminPassword
+        ? '                 user admin, password from SNAPWIRE_ADMIN_PASSWORD'
+        : '                 user admin; lost the password? npx snapwire admin reset-password (same SNAPWIRE_DATA_DIR / DATABASE_URL)',
+    `  API reference: ${base}/docs (errors: ${base}/docs/errors)`,
     `  Health:        ${base}/healthz`,
-    `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,
+    `  Store:         ${settings.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${settings.dataDir}`}`,
   ];
   if (keys) {
     lines.push(
@@ -35,7 +44,7 @@ export async function runServer(): Promise<void> {
   } else {
     lines.push(
       '',
-      'Keys of the "default" project were printed at its first start (rotate: snapwire projects rotate-key default).',
+      'Keys of the "default" project were shown at its first start; a new one: npx snapwire projects rotate-key default',
     );
   }
   lines.push(

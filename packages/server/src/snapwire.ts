@@ -18,7 +18,7 @@ import { ResultsJanitor } from './results/janitor.js';
 import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
-import { createLogger } from './logger.js';
+import { chooseLogFormat, createLogger } from './logger.js';
 import { LogStore } from './logs/log-store.js';
 import { BlobStore } from './results/blob-store.js';
 import type { Services } from './services.js';
@@ -36,6 +36,9 @@ import { migrateToLatest, openStore } from './store/database.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { ScheduleStore } from './schedules/store.js';
 import { withScheduleTables } from './schedules/tables.js';
+import { ensureAdminAccount } from './admin/admin-password.js';
+import { reachableUrls, type BoundAddress } from './listen-addresses.js';
+import { removeStaleProfileFolders } from './engine/profile-folders.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -57,6 +60,12 @@ export interface Snapwire {
   services: Services;
   /** Keys of the default project when this start created it (shown once), else undefined. */
   createdDefaultKeys: Record<Environment, string> | undefined;
+  /** The dashboard admin's password when this start generated it (shown once), else undefined. */
+  createdAdminPassword: string | undefined;
+  /** Whether this start found an existing store (a restart) rather than creating it. */
+  restarted: boolean;
+  /** The URLs the server is reachable at, after listen() (wildcard binds expanded to interfaces). */
+  listeningUrls(): string[];
   /** The address the server listens on, after listen(). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -64,7 +73,7 @@ export interface Snapwire {
 
 /** Wires the whole service: store (migrated), accounts, egress proxy, browser pool, HTTP app. */
 export async function createSnapwire(settings: Settings, options: SnapwireOptions = {}): Promise<Snapwire> {
-  const logger = options.logger ?? createLogger(settings.logLevel);
+  const logger = options.logger ?? createLogger(settings.logLevel, chooseLogFormat(settings.logFormat));
   const clock = options.clock ?? systemClock;
   const store = await openStore({
     databaseUrl: settings.databaseUrl,
@@ -88,6 +97,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
       ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
     });
+    // Made here, not by the dashboard, so that the start banner can show a generated password once.
+    const createdAdminPassword = await ensureAdminAccount(store.db, clock, settings.adminPassword);
     const guard = new EgressGuard(
       new EgressPolicy(settings.allowedNetworks, settings.deniedNetworks),
       options.resolver ?? new SystemResolver(),
@@ -113,6 +124,9 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       logger,
     });
     closers.push(['pool', () => pool.stop()]);
+    const leftovers = removeStaleProfileFolders();
+    if (leftovers > 0)
+      logger.info({ folders: leftovers }, 'removed browser profile folders left by a crashed run');
     await pool.start();
     const countries = new CountryEgress(guard, settings.countryProxies, logger);
     closers.push(['countries', () => countries.stop()]);
@@ -187,6 +201,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         captureSlots: settings.browserConcurrency,
         deliverySlots: settings.webhookConcurrency,
         pollMs: settings.queuePollMs,
+        publicUrl: settings.publicUrl,
       },
       logger,
     );
@@ -247,6 +262,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       app,
       services,
       createdDefaultKeys,
+      createdAdminPassword,
+      restarted: createdDefaultKeys === undefined,
+      listeningUrls: () =>
+        reachableUrls(app.addresses().filter((bound): bound is BoundAddress => typeof bound !== 'string')),
       async listen() {
         return app.listen({ port: settings.port, host: settings.host });
       },

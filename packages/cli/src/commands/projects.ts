@@ -1,26 +1,22 @@
 import type { Command } from 'commander';
-import {
-  ENVIRONMENTS,
-  loadSettings,
-  migrateToLatest,
-  openStore,
-  PLAN_NAMES,
-  ProjectService,
-  systemClock,
-  type Environment,
-  type PlanName,
-  type Project,
-} from '@snapwire/server';
+import type { Environment, PlanName, Project, ProjectService } from '@snapwire/server';
 import { fail, print } from '../output.js';
+import { loadServer } from '../server-package.js';
+import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
 
-/** Opens the store the service uses (same DATABASE_URL / SNAPWIRE_DATA_DIR), runs `work`, closes it. */
-async function withProjects<T>(work: (projects: ProjectService) => Promise<T>): Promise<T> {
-  const settings = loadSettings();
-  const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
-  try {
-    await migrateToLatest(store);
-    const service = new ProjectService(store.db, systemClock);
-    // The default project always exists; if this command is the first to open the store, make it now.
+// Constants copied from the service so that --help works without loading it (checked by projects.test.ts).
+const PLAN_NAMES = ['FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
+const ENVIRONMENTS = ['LIVE', 'TEST'] as const;
+
+/** Opens the service's store (same DATABASE_URL / SNAPWIRE_DATA_DIR), runs `work`, closes it. */
+async function withProjects<T>(
+  flags: StoreFlags,
+  work: (projects: ProjectService) => Promise<T>,
+): Promise<T> {
+  const server = await loadServer();
+  return withServiceStore(flags, async (store, settings) => {
+    const service = new server.ProjectService(store.db, server.systemClock);
+    // The default project always exists; in a store this command just created, make it now.
     const created = await service.ensureDefault(settings.defaultPlan, {
       ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
       ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
@@ -30,10 +26,8 @@ async function withProjects<T>(work: (projects: ProjectService) => Promise<T>): 
         `Created the "default" project. Its keys (shown once): LIVE ${created.LIVE}  TEST ${created.TEST}\n`,
       );
     }
-    return await work(service);
-  } finally {
-    await store.close();
-  }
+    return work(service);
+  });
 }
 
 function describeProject(project: Project) {
@@ -83,12 +77,10 @@ export function registerProjectCommands(program: Command): void {
     .command('projects')
     .description('manage projects, plans and API keys (works on the store directly)');
 
-  projects
-    .command('list')
-    .description('list projects with their plan, limits and key hints')
+  addStoreOptions(projects.command('list').description('list projects with their plan, limits and key hints'))
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const list = await withProjects((service) => service.list());
+    .action(async (options: { json?: boolean } & StoreFlags) => {
+      const list = await withProjects(options, (service) => service.list());
       print(options.json, list.map(describeProject), () =>
         list
           .map(
@@ -99,14 +91,14 @@ export function registerProjectCommands(program: Command): void {
       );
     });
 
-  projects
-    .command('create <name>')
-    .description('create a project with a LIVE and a TEST key (shown once)')
+  addStoreOptions(
+    projects.command('create <name>').description('create a project with a LIVE and a TEST key (shown once)'),
+  )
     .option('--plan <plan>', `plan: ${PLAN_NAMES.join(', ')}`, 'FREE')
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { plan: string; json?: boolean }) => {
+    .action(async (name: string, options: { plan: string; json?: boolean } & StoreFlags) => {
       const plan = parsePlan(options.plan);
-      const { project, keys } = await withProjects((service) => service.create(name, plan));
+      const { project, keys } = await withProjects(options, (service) => service.create(name, plan));
       print(options.json, { ...describeProject(project), keys }, () =>
         [
           `Created project "${project.name}" on plan ${project.plan}. Keys (shown once, keep them):`,
@@ -116,19 +108,21 @@ export function registerProjectCommands(program: Command): void {
       );
     });
 
-  projects
-    .command('set <name>')
-    .description('change the plan or per-project limits (NAME=default returns to the plan value)')
+  addStoreOptions(
+    projects
+      .command('set <name>')
+      .description('change the plan or per-project limits (NAME=default returns to the plan value)'),
+  )
     .option('--plan <plan>', `plan: ${PLAN_NAMES.join(', ')}`)
     .option('--limit <name=value>', `override a limit (${LIMIT_NAMES.join(', ')}); repeatable`, parseLimit)
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        options: { plan?: string; limit?: Record<string, number | null>; json?: boolean },
+        options: { plan?: string; limit?: Record<string, number | null>; json?: boolean } & StoreFlags,
       ) => {
         if (!options.plan && !options.limit) fail('nothing to change: give --plan and/or --limit');
-        const project = await withProjects((service) =>
+        const project = await withProjects(options, (service) =>
           service.update(name, {
             ...(options.plan ? { plan: parsePlan(options.plan) } : {}),
             ...(options.limit ? { overrides: options.limit } : {}),
@@ -142,14 +136,16 @@ export function registerProjectCommands(program: Command): void {
       },
     );
 
-  projects
-    .command('rotate-key <name>')
-    .description('replace the key of one environment; the old key stops working at once')
+  addStoreOptions(
+    projects
+      .command('rotate-key <name>')
+      .description('replace the key of one environment; the old key stops working at once'),
+  )
     .option('--env <env>', 'live or test', 'live')
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { env: string; json?: boolean }) => {
+    .action(async (name: string, options: { env: string; json?: boolean } & StoreFlags) => {
       const env = parseEnv(options.env);
-      const key = await withProjects((service) => service.rotateKey(name, env));
+      const key = await withProjects(options, (service) => service.rotateKey(name, env));
       print(options.json, { name, env, key }, () => `New ${env} key for "${name}" (shown once): ${key}`);
     });
 }

@@ -58,6 +58,8 @@ const environmentSchema = z.object({
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   SNAPWIRE_MAX_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Unset: pretty at a terminal, JSON lines otherwise (files, log collectors).
+  SNAPWIRE_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   SNAPWIRE_TRUST_PROXY: booleanString.default(false),
   SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: durationList.default([
     30_000, 60_000, 300_000, 1_800_000, 3_600_000, 86_400_000,
@@ -119,6 +121,8 @@ export interface Settings {
   browserQueue: number;
   maxTimeoutMs: number;
   logLevel: string;
+  /** pretty (one readable line per event) or json; undefined chooses by whether stdout is a terminal. */
+  logFormat: 'pretty' | 'json' | undefined;
   trustProxy: boolean;
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
@@ -182,6 +186,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     browserQueue: value.SNAPWIRE_BROWSER_QUEUE,
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
+    logFormat: value.SNAPWIRE_LOG_FORMAT,
     trustProxy: value.SNAPWIRE_TRUST_PROXY,
     webhookRetrySchedule: value.SNAPWIRE_WEBHOOK_RETRY_SCHEDULE,
     webhookTimeoutMs: value.SNAPWIRE_WEBHOOK_TIMEOUT,

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CdpConnection } from './cdp.js';
+import { makeProfileFolder, removeProfileFolder } from './profile-folders.js';
 
 /**
  * Starting and stopping one Chromium process, with nothing left behind.
@@ -114,7 +114,8 @@ export class ChromiumProcess {
       child.once('exit', (code, signal) => {
         this.exitedFlag = true;
         this.connection.close(`browser process exited (${signal ?? `code ${code}`})`);
-        fs.rm(userDataDir, { recursive: true, force: true }, () => {});
+        // At once, not in the background: a shutdown exits right after the browsers are closed.
+        removeProfileFolder(userDataDir);
         onExit?.(code, signal);
         resolve();
       });
@@ -122,7 +123,7 @@ export class ChromiumProcess {
   }
 
   static launch(options: LaunchOptions): ChromiumProcess {
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-chromium-'));
+    const userDataDir = makeProfileFolder();
     const args = [
       ...options.args,
       '--remote-debugging-pipe',

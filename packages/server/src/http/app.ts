@@ -1,11 +1,14 @@
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
 import dashboardRoute from '../dashboard/routes.js';
+import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
+import errorReferenceRoute from './routes/error-reference.js';
 import accountRoute from './routes/account.js';
 import devicesRoute from './routes/devices.js';
 import healthRoute from './routes/health.js';
@@ -31,6 +34,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // base64url-encoded): Node's default 16 KB header limit would refuse it with a bare 431.
     http: { maxHeaderSize: 64 * 1024 },
   });
+  // Error bodies link to this service's own error reference (http/errors.ts reads it).
+  app.decorate('publicUrl', services.settings.publicUrl);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
@@ -55,19 +60,54 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
+  // Browsers may call the API from any page (a key in the query is the only credential; cookies are never
+  // honoured cross-origin), and they may read Scrapfly's headers: browsers hide non-standard headers from
+  // scripts unless the answer lists them in Access-Control-Expose-Headers.
+  const corsForApi = {
+    origin: '*',
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    exposedHeaders: [
+      ...Object.keys(SCREENSHOT_HEADERS),
+      'X-Scrapfly-Log-Url',
+      'X-Scrapfly-Reject-Code',
+      'X-Scrapfly-Reject-Description',
+      'X-Scrapfly-Reject-Doc',
+      'X-Scrapfly-Reject-Http-Code',
+      'X-Scrapfly-Reject-Retryable',
+      'X-Scrapfly-Reject-Id',
+      'Retry-After',
+    ],
+  };
+  // The dashboard (cookie sessions) stays same-origin only: no CORS headers at all there.
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, request.url.startsWith('/dashboard') ? { origin: false } : corsForApi),
+  });
+
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'Snapwire Screenshot API',
-        description: "Self-hosted Screenshot API speaking Scrapfly's wire format.",
+        description:
+          "Self-hosted Screenshot API speaking Scrapfly's wire format. Errors: [/docs/errors](/docs/errors).",
         version: '0.1.0',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
-      servers: [{ url: services.settings.publicUrl }],
+      // Relative: "Try it out" calls the address the page was opened at, whatever SNAPWIRE_PUBLIC_URL says.
+      servers: [{ url: '/', description: 'This service (the address /docs was opened at)' }],
     },
-    transform: jsonSchemaTransform,
+    transform: openapiRouteTransform,
+    transformObject: (documentObject) =>
+      finishDocument(
+        ('openapiObject' in documentObject
+          ? documentObject.openapiObject
+          : documentObject.swaggerObject) as Record<string, unknown>,
+      ) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(errorReferenceRoute);
 
   await app.register(homeRoute(services));
   await app.register(healthRoute(services));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, ERROR_DOCS_BASE, errorBody, errorLinks, isApiError } from '../errors.js';
+import { ApiError, errorBody, errorDocUrl, errorLinks, isApiError } from '../errors.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -27,7 +27,9 @@ export function sendApiError(
 ): FastifyReply {
   const errorId = randomUUID();
   const { httpStatus, retryable, description } = error.definition;
-  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
+  // The public URL is decorated on the app by buildApp; links go to this service's own error reference.
+  const publicUrl = (reply.server as unknown as { publicUrl?: string }).publicUrl ?? '';
+  const doc = errorDocUrl(error.code, publicUrl);
   const headers: Record<string, string> = {
     'content-type': JSON_CONTENT_TYPE,
     'x-scrapfly-reject-code': error.code,
@@ -42,7 +44,7 @@ export function sendApiError(
   return reply
     .code(httpStatus)
     .headers(headers)
-    .send(jsonBytes({ ...errorBody(error, errorId), ...extraBody }));
+    .send(jsonBytes({ ...errorBody(error, errorId, publicUrl), ...extraBody }));
 }
 
 /**
@@ -55,6 +57,7 @@ export function sendUnauthorized(
   extraBody: Record<string, unknown> = {},
 ): FastifyReply {
   const code = 'ERR::API::UNAUTHORIZED';
+  const publicUrl = (reply.server as unknown as { publicUrl?: string }).publicUrl ?? '';
   return reply
     .code(401)
     .header('content-type', JSON_CONTENT_TYPE)
@@ -66,7 +69,7 @@ export function sendUnauthorized(
         error_id: randomUUID(),
         message,
         code,
-        links: errorLinks(code),
+        links: errorLinks(code, publicUrl),
         ...extraBody,
       }),
     );

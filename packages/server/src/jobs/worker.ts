@@ -16,6 +16,8 @@ export interface WorkerSettings {
   deliverySlots: number;
   /** Longest sleep between looks at the queue (new jobs also wake the worker at once). */
   pollMs: number;
+  /** Base of the error-reference links in delivered error bodies (SNAPWIRE_PUBLIC_URL). */
+  publicUrl?: string;
 }
 
 /** A capture interrupted this many times (crashes, kills) is given up and its error delivered instead. */
@@ -230,7 +232,9 @@ export class JobWorker {
   }
 
   private errorPayload(error: ApiError, logUuid: string | null) {
-    const payload = Buffer.from(JSON.stringify(errorBody(error, logUuid ?? error.code)));
+    const payload = Buffer.from(
+      JSON.stringify(errorBody(error, logUuid ?? error.code, this.settings.publicUrl ?? '')),
+    );
     return {
       payload,
       contentType: 'application/json',

@@ -24,7 +24,8 @@ async function expectError(
   assert.equal(body.http_code, definition.httpStatus);
   assert.equal(body.retryable, definition.retryable);
   assert.match(body.error_id, /^[0-9a-f-]{36}$/);
-  assert.equal(body.links['Related Error Doc'], `https://scrapfly.io/docs/screenshot-api/error/${code}`);
+  // This service's own error reference (/docs/errors), never another company's documentation.
+  assert.match(body.links['Related Error Doc'], new RegExp(`^http://localhost:\\d+/docs/errors#${code}$`));
   assert.ok(typeof body.reason === 'string' && body.reason.length > 20, 'a reason that says what to fix');
   if (reason) assert.match(body.reason, reason);
   assert.equal(response.headers.get('x-scrapfly-reject-code'), code);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
 import { JSON_CONTENT_TYPE, jsonBytes } from '../errors.js';
+import { jsonResponse } from '../openapi.js';
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   app.get(
@@ -13,6 +14,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         description: "The shape of Scrapfly's /account (the TypeScript SDK's AccountData).",
         tags: ['account'],
         querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+        openapi: { responses: { 200: jsonResponse('Account, project and subscription (Scrapfly’s shape)') } },
       },
     },
     async (request, reply) => {

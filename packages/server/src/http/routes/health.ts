@@ -1,3 +1,4 @@
+import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { isMigrated } from '../../store/database.js';
 import type { Services } from '../../services.js';
@@ -9,6 +10,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Readiness: 200 only when the store is migrated and a browser is ready',
         tags: ['operations'],
+        openapi: {
+          responses: {
+            200: jsonResponse('Ready'),
+            503: jsonResponse('Not ready: the store is not migrated or no browser is ready'),
+          },
+        },
       },
     },
     async (_request, reply) => {

@@ -15,6 +15,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         description:
           'Text exposition format. Needs `Authorization: Bearer <SNAPWIRE_METRICS_TOKEN>` when that setting is set.',
         tags: ['operations'],
+        openapi: {
+          responses: {
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            401: { description: 'SNAPWIRE_METRICS_TOKEN is set and the bearer token is missing or wrong' },
+          },
+        },
       },
     },
     async (request, reply) => {

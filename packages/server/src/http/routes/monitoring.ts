@@ -1,3 +1,4 @@
+import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
@@ -63,6 +64,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: "Aggregated monitoring metrics of the key's project and environment",
         tags,
+        openapi: {
+          responses: {
+            200: {
+              description: 'Structured JSON, or the Prometheus text format with format=prometheus',
+              content: {
+                'application/json': { schema: { type: 'object' } },
+                'text/plain': { schema: { type: 'string' } },
+              },
+            },
+          },
+        },
         querystring: z.object({
           key: z.string().optional().describe('Project API key'),
           format: z.enum(['structured', 'prometheus']).optional(),
@@ -135,6 +147,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Monitoring metrics of one target domain, with a time series',
         tags,
+        openapi: { responses: { 200: jsonResponse('Totals and a time series for the domain') } },
         querystring: z.object({
           key: z.string().optional().describe('Project API key'),
           domain: z.string().min(1).describe('Host name of the captured URLs'),

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../errors.js';
+import { ACCEPTED_RESPONSE, errorResponses, IMAGE_CONTENT_TYPES, imageResponse } from '../openapi.js';
 import {
   parseScreenshotRequest,
+  LIMITS,
   FORMATS,
   OPTIONS,
   VISION_DEFICIENCIES,
@@ -67,6 +69,93 @@ export const screenshotQuery = z.object({
   geolocation: text('Position emulated for the page: latitude,longitude[,accuracy in metres]'),
 });
 
+// The document's view of the parameters: required flags, allowed values, ranges, defaults and examples.
+// Requests are validated by parseScreenshotRequest (catalogue errors naming the fix), not by this schema.
+// Swagger UI fills optional parameters with their examples in "Try it out": only harmless ones carry an
+// example (country, wait_for_selector and js would change or fail the call; theirs are in the text).
+export const screenshotQueryDoc = z.object({
+  url: z
+    .string()
+    .describe('Page to capture, url-encoded; http or https only; only text/* documents are captured')
+    .meta({ examples: ['https://example.com'] }),
+  format: z.enum(FORMATS).default('jpg').describe('Image format'),
+  capture: z
+    .string()
+    .default('viewport')
+    .describe(
+      'viewport, fullpage (whole page, stitched past 16,384 px), vertical (whole height at the viewport width), a CSS selector, or an XPath (starting with / or xpath=)',
+    )
+    .meta({ examples: ['fullpage', '#main', '//div[1]'] }),
+  resolution: z
+    .string()
+    .regex(/^\d{3,4}x\d{3,4}$/)
+    .default('1920x1080')
+    .describe(
+      `Viewport WIDTHxHEIGHT, width ${LIMITS.minWidth}-${LIMITS.maxWidth}, height ${LIMITS.minHeight}-${LIMITS.maxHeight}`,
+    )
+    .meta({ examples: ['1280x800'] }),
+  country: z
+    .string()
+    .describe(
+      'Egress country through operator-configured upstream proxies (SNAPWIRE_COUNTRY_PROXIES), e.g. us, us,ca,mx (random pick), -gb (exclude), us:10,gb:5 (weighted)',
+    )
+    .optional(),
+  timeout: z
+    .int()
+    .min(LIMITS.minTimeoutMs)
+    .max(120_000)
+    .default(LIMITS.defaultTimeoutMs)
+    .describe(
+      "Whole-request budget in ms; the maximum is the operator's SNAPWIRE_MAX_TIMEOUT_MS (default 120000)",
+    ),
+  rendering_wait: z
+    .int()
+    .min(0)
+    .max(LIMITS.maxRenderingWaitMs)
+    .default(LIMITS.defaultRenderingWaitMs)
+    .describe('Wait after the load event before capturing, in ms; shorter than timeout'),
+  wait_for_selector: z
+    .string()
+    .describe('CSS selector or XPath that must be visible before capturing, e.g. #content or //main')
+    .optional(),
+  options: z
+    .string()
+    .describe(`Comma list of: ${OPTIONS.join(', ')}`)
+    .meta({ examples: ['dark_mode'] })
+    .optional(),
+  auto_scroll: z
+    .boolean()
+    .default(false)
+    .describe('Scroll to the bottom (lazy content) and back before capturing'),
+  js: z
+    .string()
+    .max(Math.ceil((LIMITS.maxJsBytes * 4) / 3) + 4)
+    .describe(
+      "JavaScript run in the page before capturing (body of an async function), base64url, max 16 KB decoded; e.g. ZG9jdW1lbnQuYm9keS5zdHlsZS5iYWNrZ3JvdW5kPSdyZWQn (document.body.style.background='red')",
+    )
+    .optional(),
+  cache: z
+    .boolean()
+    .default(false)
+    .describe('Serve a stored image of the same request within cache_ttl, at no cost'),
+  cache_ttl: z
+    .int()
+    .min(1)
+    .max(LIMITS.maxCacheTtlSeconds)
+    .default(LIMITS.defaultCacheTtlSeconds)
+    .describe('Seconds a cached image may be served (only with cache=true)'),
+  cache_clear: z
+    .boolean()
+    .default(false)
+    .describe('Render anew and replace the cached image (only with cache=true)'),
+  vision_deficiency: z.enum(VISION_DEFICIENCIES).default('none').describe('Emulated vision deficiency'),
+  webhook_name: z
+    .string()
+    .describe('A webhook of this project and environment: the call answers 201 at once and delivers there')
+    .optional(),
+  key: z.string().describe('Project API key (LIVE or TEST)'),
+});
+
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   app.get(
     '/screenshot',
@@ -78,6 +167,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags: ['screenshot'],
         // loose: unknown names reach parseScreenshotRequest, which refuses them by name.
         querystring: screenshotQuery.partial().loose(),
+        openapi: {
+          querystring: screenshotQueryDoc,
+          responses: {
+            200: imageResponse('The image (Content-Type by format) and the X-Scrapfly-* headers'),
+            201: ACCEPTED_RESPONSE,
+            ...errorResponses(400, 422, 429, 504),
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -148,6 +245,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags: ['screenshot'],
         params: z.object({ logUuid: z.string().describe('log_uuid of the capture') }),
         querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+        openapi: {
+          querystring: z.object({ key: z.string().describe('Project API key') }),
+          responses: {
+            200: {
+              description: 'The stored image',
+              content: Object.fromEntries(
+                IMAGE_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+              ),
+            },
+            ...errorResponses(404),
+          },
+        },
       },
     },
     async (request, reply) => {

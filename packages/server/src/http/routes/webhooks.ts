@@ -1,3 +1,4 @@
+import { errorResponses, jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
@@ -94,6 +95,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Create a webhook (a ping delivery follows)',
+        openapi: {
+          responses: {
+            201: jsonResponse('The webhook, with its signing secret (shown once)'),
+            ...errorResponses(409, 422),
+          },
+        },
         tags,
         querystring: keyQuery,
         body: createBody,
@@ -110,7 +117,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/webhooks',
     {
-      schema: { summary: "List webhooks of the key's project and environment", tags, querystring: keyQuery },
+      schema: {
+        summary: "List webhooks of the key's project and environment",
+        openapi: { responses: { 200: jsonResponse('The webhooks of this project and environment') } },
+        tags,
+        querystring: keyQuery,
+      },
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => ({
@@ -123,6 +135,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Show a webhook',
+        openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
         tags,
         params: nameParams,
         querystring: keyQuery.extend({ reveal_secret: queryBoolean('Include the signing secret') }),
@@ -143,6 +156,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Change a webhook (name, url, enabled, limits)',
+        openapi: {
+          responses: { 200: jsonResponse('The changed webhook'), ...errorResponses(404, 409, 422) },
+        },
         tags,
         params: nameParams,
         querystring: keyQuery,
@@ -160,6 +176,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Delete a webhook and its queued jobs',
+        openapi: { responses: { 204: { description: 'Deleted' }, ...errorResponses(404) } },
         tags,
         params: nameParams,
         querystring: keyQuery,
@@ -177,6 +194,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Enable or re-enable a webhook; its waiting jobs resume',
+        openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
         tags,
         params: nameParams,
         querystring: keyQuery,
@@ -193,6 +211,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Rotate the signing secret; the previous one signs an extra header during the grace period',
+        openapi: {
+          responses: {
+            200: jsonResponse('The webhook with its new secret (shown once)'),
+            ...errorResponses(404),
+          },
+        },
         tags,
         params: nameParams,
         querystring: keyQuery,
@@ -216,7 +240,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
 
   app.post(
     '/webhooks/:name/ping',
-    { schema: { summary: 'Send a test ping delivery', tags, params: nameParams, querystring: keyQuery } },
+    {
+      schema: {
+        summary: 'Send a test ping delivery',
+        openapi: { responses: { 202: jsonResponse('The ping job was queued'), ...errorResponses(404) } },
+        tags,
+        params: nameParams,
+        querystring: keyQuery,
+      },
+    },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
         const webhook = await webhooks.require(caller, request.params.name);
@@ -229,6 +261,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Delivery attempts of a webhook, newest first',
+        openapi: {
+          responses: { 200: jsonResponse('Delivery attempts, newest first'), ...errorResponses(404) },
+        },
         tags,
         params: nameParams,
         querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
@@ -246,6 +281,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'An asynchronous job: its state and every delivery attempt',
+        openapi: { responses: { 200: jsonResponse('The job and its attempts'), ...errorResponses(404) } },
         tags,
         params: z.object({ job: z.string() }),
         querystring: keyQuery,
@@ -273,6 +309,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       schema: {
         summary: 'Send a finished delivery again (same job id and payload)',
+        openapi: {
+          responses: { 202: jsonResponse('The delivery was queued again'), ...errorResponses(404, 409) },
+        },
         tags,
         params: z.object({ job: z.string() }),
         querystring: keyQuery,

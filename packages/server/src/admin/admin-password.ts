@@ -1,0 +1,52 @@
+// The dashboard admin's password outside the dashboard: made at the first start (shown in the start
+// banner) and reset by `snapwire admin reset-password` when it is lost.
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { ADMIN_USER, DashboardAuth, hashPassword } from '../dashboard/auth.js';
+import { dashboardDb } from '../dashboard/db.js';
+import type { Database } from '../store/schema.js';
+
+export const MIN_ADMIN_PASSWORD_LENGTH = 12;
+
+/** Makes the admin account when missing; returns the generated password (first start, none configured). */
+export async function ensureAdminAccount(
+  db: Kysely<Database>,
+  clock: Clock,
+  configured: string | undefined,
+): Promise<string | undefined> {
+  // The session TTL does not matter here: no session is made.
+  return new DashboardAuth(dashboardDb(db), clock, 0).ensureAdmin(configured);
+}
+
+/**
+ * Sets a new admin password (the one given, or a generated one) and signs out every admin session.
+ * Returns the password in force.
+ */
+export async function resetAdminPassword(
+  db: Kysely<Database>,
+  clock: Clock,
+  password?: string,
+): Promise<string> {
+  if (password !== undefined && password.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw new AdminPasswordError(`the password must have at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
+  }
+  const next = password ?? randomBytes(18).toString('base64url');
+  const dashboard = dashboardDb(db);
+  const hash = await hashPassword(next);
+  const updated = await dashboard
+    .updateTable('dashboard_users')
+    .set({ password_hash: hash })
+    .where('username', '=', ADMIN_USER)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) {
+    await dashboard
+      .insertInto('dashboard_users')
+      .values({ username: ADMIN_USER, password_hash: hash, created_at: clock.now() })
+      .execute();
+  }
+  await dashboard.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
+  return next;
+}
+
+export class AdminPasswordError extends Error {}
