@@ -20,7 +20,9 @@ export async function runServer(): Promise<void> {
   const lines = [
     '',
     `Snapwire is running on ${base}`,
-    `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
+    snapwire.generatedAdminPassword
+      ? `  Dashboard:     ${base}/dashboard (user admin, password ${snapwire.generatedAdminPassword}: generated now and shown this once; set SNAPWIRE_ADMIN_PASSWORD to choose it)`
+      : `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed at the first start)`,
     `  API reference: ${base}/docs`,
     `  Health:        ${base}/healthz`,
     `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,

@@ -19,7 +19,10 @@ import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
 import { createLogger } from './logger.js';
+import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
+import { MonitoringMetrics } from './logs/metrics.js';
+import { DashboardAuth } from './dashboard/auth.js';
 import { BlobStore } from './results/blob-store.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -52,6 +55,8 @@ export interface Snapwire {
   services: Services;
   /** Keys of the default project when this start created it (shown once), else undefined. */
   createdDefaultKeys: Record<Environment, string> | undefined;
+  /** The dashboard's admin password when this start generated it (shown once), else undefined. */
+  generatedAdminPassword: string | undefined;
   /** The address the server listens on, after listen(). */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -83,6 +88,12 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
       ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
     });
+    // The dashboard's admin account exists before anything listens (SNAPWIRE_ADMIN_PASSWORD, or generated).
+    const generatedAdminPassword = await new DashboardAuth(
+      store.db,
+      clock,
+      settings.dashboardSessionTtlMs,
+    ).ensureAdmin(settings.adminPassword);
     const guard = new EgressGuard(
       new EgressPolicy(settings.allowedNetworks, settings.deniedNetworks),
       options.resolver ?? new SystemResolver(),
@@ -201,6 +212,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const services: Services = {
       settings,
       logger,
+      clock,
       store,
       projects,
       credits,
@@ -208,6 +220,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       pool,
       screenshots,
       logs,
+      logQueries: new LogQueries(store.db),
+      logMetrics: new MonitoringMetrics(store.db),
       blobs,
       webhooks,
       asyncScreenshots,
@@ -224,6 +238,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       app,
       services,
       createdDefaultKeys,
+      generatedAdminPassword,
       async listen() {
         return app.listen({ port: settings.port, host: settings.host });
       },

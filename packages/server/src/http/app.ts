@@ -5,7 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
-import dashboardRoute from '../dashboard/routes.js';
+import dashboardRoute from '../dashboard/plugin.js';
 import accountRoute from './routes/account.js';
 import healthRoute from './routes/health.js';
 import metricsRoute from './routes/metrics.js';

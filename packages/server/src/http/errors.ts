@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, ERROR_DOCS_BASE, errorBody, isApiError } from '../errors.js';
+import { ApiError, errorBody, isApiError } from '../errors.js';
+import { rejectHeaders } from '../scrapfly-headers.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -18,19 +19,12 @@ export function sendApiError(
   extraHeaders: Record<string, string> = {},
 ): FastifyReply {
   const errorId = randomUUID();
-  const { httpStatus, retryable, description } = error.definition;
-  const doc = `${ERROR_DOCS_BASE}/${error.code}`;
+  const { httpStatus } = error.definition;
   const headers: Record<string, string> = {
     'content-type': JSON_CONTENT_TYPE,
-    'x-scrapfly-reject-code': error.code,
-    'x-scrapfly-reject-description': description,
-    'x-scrapfly-reject-doc': doc,
-    'x-scrapfly-reject-http-code': String(httpStatus),
-    'x-scrapfly-reject-retryable': String(retryable),
-    'x-scrapfly-reject-id': errorId,
+    ...rejectHeaders(error, errorId),
     ...extraHeaders,
   };
-  if (retryable) headers['retry-after'] = String(error.retryAfterSeconds ?? 1);
   return reply
     .code(httpStatus)
     .headers(headers)

@@ -123,6 +123,24 @@ export interface ProjectEventsTable {
   created_at: number;
 }
 
+/** The dashboard's admin account (migration 0004). */
+export interface DashboardUsersTable {
+  username: string;
+  /** `scrypt$N$r$p$salt$hash` (base64url parts). */
+  password_hash: string;
+  created_at: number;
+}
+
+/** Dashboard sessions (migration 0004). */
+export interface DashboardSessionsTable {
+  /** SHA-256 of the session id; the id itself lives only in the browser's cookie. */
+  id_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -132,6 +150,8 @@ export interface Database {
   jobs: JobsTable;
   webhook_attempts: WebhookAttemptsTable;
   project_events: ProjectEventsTable;
+  dashboard_users: DashboardUsersTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 export type { Generated };

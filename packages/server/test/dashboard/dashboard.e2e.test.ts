@@ -257,6 +257,8 @@ describe('dashboard end to end in real Chromium: sign in, webhooks, deliveries, 
     assert.equal(account.status, 200, 'the revealed key works');
     await page.goto(`${base}/dashboard/projects`);
     assert.equal(await page.locator('#revealed-keys').count(), 0, 'keys are not shown again');
+    // Rotating a key asks first (the old key stops working at once).
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.locator('tr[data-project=acme] form[action$=rotate-key]').first().locator('button').click();
     const rotated = (await page.textContent('#revealed-keys [data-env=LIVE]'))?.trim() ?? '';
     assert.notEqual(rotated, live, 'a new key');
