@@ -26,7 +26,9 @@ export interface TableOptions<Row> {
  */
 export function table<Row>(options: TableOptions<Row>): Html {
   const attributes = (row: Row) =>
-    Object.entries(options.rowAttributes?.(row) ?? {}).map(([name, value]) => html` ${name}="${value ?? ''}"`);
+    Object.entries(options.rowAttributes?.(row) ?? {}).map(
+      ([name, value]) => html` ${name}="${value ?? ''}"`,
+    );
   return html`<table
       ${options.id ? html`id="${options.id}"` : ''}
       class="responsive ${options.className ?? ''}"
@@ -42,7 +44,9 @@ export function table<Row>(options: TableOptions<Row>): Html {
             html`<tr${attributes(row)}>
               ${options.columns.map(
                 (column) =>
-                  html`<td data-label="${column.label}" class="${column.className ?? ''}">${column.cell(row)}</td>`,
+                  html`<td data-label="${column.label}" class="${column.className ?? ''}">
+                    ${column.cell(row)}
+                  </td>`,
               )}
             </tr>`,
         )}
@@ -80,17 +84,17 @@ export interface PostButtonOptions {
 /** A one-button form posting to `action` with the session's CSRF token. */
 export function postButton(options: PostButtonOptions): Html {
   return html`<form
-      class="inline"
-      method="post"
-      action="${options.action}"
-      ${options.confirm ? html`data-confirm="${options.confirm}"` : ''}
-    >
-      ${csrfInput(options.csrf)}${Object.entries(options.hidden ?? {}).map(
-        ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
-      )}<button type="submit" class="${options.className ?? ''}" data-action="${options.name ?? ''}">
-        ${options.label}
-      </button>
-    </form> `;
+    class="inline"
+    method="post"
+    action="${options.action}"
+    ${options.confirm ? html`data-confirm="${options.confirm}"` : ''}
+  >
+    ${csrfInput(options.csrf)}${Object.entries(options.hidden ?? {}).map(
+      ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+    )}<button type="submit" class="${options.className ?? ''}" data-action="${options.name ?? ''}">
+      ${options.label}
+    </button>
+  </form> `;
 }
 
 export function csrfInput(token: string): Html {

@@ -63,7 +63,7 @@ th{background:var(--head);font-weight:600;font-size:12px;color:var(--muted)}td.u
 td img.thumb{width:64px;height:40px;object-fit:cover;object-position:top;border:1px solid var(--line);display:block}
 .ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}.warn{background:var(--warnbg);border:1px solid var(--warnline);padding:8px 12px;margin:8px 0}
 .error{border-color:var(--bad)}p.error,div.error{color:var(--bad);background:var(--warnbg);border:1px solid var(--bad);padding:8px 12px;margin:8px 0}
-.card{background:var(--panel);border:1px solid var(--line);padding:14px;margin-bottom:14px;min-width:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(220px,100%),1fr));gap:14px}
+.card{background:var(--panel);border:1px solid var(--line);padding:14px;margin-bottom:14px;min-width:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(180px,100%),1fr));gap:14px}
 .stat{font-size:24px;font-weight:700}.muted{color:var(--muted);font-size:12px}.empty{color:var(--muted);padding:10px 0}
 button,.button{background:var(--accent);color:#fff;border:0;padding:6px 12px;border-radius:4px;cursor:pointer;font:inherit;text-decoration:none;display:inline-block}
 button.secondary{background:#6b7385}button.danger{background:#c2261b}

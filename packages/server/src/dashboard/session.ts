@@ -76,10 +76,7 @@ export function installSessions(
   const cookie = (name: string, value: string, maxAgeSeconds: number) =>
     `${name}=${encodeURIComponent(value)}; Path=/dashboard; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${options.secureCookies ? '; Secure' : ''}`;
   const refused = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(layout({ title }, body));
+    reply.code(status).type('text/html; charset=utf-8').send(layout({ title }, body));
 
   app.addHook('preHandler', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
@@ -135,9 +132,7 @@ export function installSessions(
       );
   };
 
-  app.get('/login', async (request, reply) =>
-    loginPage(reply, safeNext((request.query as Form).next)),
-  );
+  app.get('/login', async (request, reply) => loginPage(reply, safeNext((request.query as Form).next)));
 
   app.post('/login', async (request, reply) => {
     const body = formOf(request);

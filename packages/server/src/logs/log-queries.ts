@@ -69,7 +69,11 @@ export class LogQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
   async find(logUuid: string): Promise<ScreenshotLog | undefined> {
-    return this.db.selectFrom('screenshot_logs').selectAll().where('log_uuid', '=', logUuid).executeTakeFirst();
+    return this.db
+      .selectFrom('screenshot_logs')
+      .selectAll()
+      .where('log_uuid', '=', logUuid)
+      .executeTakeFirst();
   }
 
   /** One page of matching logs, newest first, after `cursor`; `next` is set when more follow. */

@@ -38,9 +38,13 @@ const page: DashboardPage = {
       ];
       const known = phases.reduce((s, [, ms]) => s + (ms ?? 0), 0);
       const tabs = html`<nav class="tabs">
-        <a href="?tab=overview" class="${tab === 'overview' ? 'on' : ''}">Overview</a>${log.job_uuid
-          ? html`<a href="?tab=webhook" id="tab-webhook" class="${tab === 'webhook' ? 'on' : ''}">Webhook</a>`
-          : ''}
+        <a href="?tab=overview" class="${tab === 'overview' ? 'on' : ''}">Overview</a>${
+          log.job_uuid
+            ? html`<a href="?tab=webhook" id="tab-webhook" class="${tab === 'webhook' ? 'on' : ''}"
+                >Webhook</a
+              >`
+            : ''
+        }
       </nav>`;
       let body: Html;
       if (tab === 'webhook' && job) {
@@ -57,45 +61,57 @@ const page: DashboardPage = {
             job.state === 'delivering' && ['Next attempt', isoTime(job.run_at)],
             job.last_error ? ['Last error', job.last_error] : false,
           ])}
-          ${job.payload_blob && (job.state === 'done' || job.state === 'failed')
-            ? html`<p>
-                ${postButton({
-                  action: `/dashboard/jobs/${job.id}/replay`,
-                  label: 'Replay delivery',
-                  csrf: ctx.csrf(request),
-                  name: 'replay',
-                  hidden: { back: `/dashboard/monitoring/log/${log.log_uuid}?tab=webhook` },
-                })}
-              </p>`
-            : ''}
+          ${
+            job.payload_blob && (job.state === 'done' || job.state === 'failed')
+              ? html`<p>
+                  ${postButton({
+                    action: `/dashboard/jobs/${job.id}/replay`,
+                    label: 'Replay delivery',
+                    csrf: ctx.csrf(request),
+                    name: 'replay',
+                    hidden: { back: `/dashboard/monitoring/log/${log.log_uuid}?tab=webhook` },
+                  })}
+                </p>`
+              : ''
+          }
           <h2>Attempts</h2>
           ${attemptTable(history)}
-          ${job.payload_blob
-            ? html`<h2>Payload</h2>
-                <p class="muted">What was delivered (${job.payload_content_type ?? 'bytes'}), signed as stored.</p>
-                ${job.payload_content_type?.startsWith('image/')
-                  ? html`<img
-                      class="shot"
-                      id="payload"
-                      alt="delivered payload"
-                      src="/dashboard/jobs/${job.id}/payload"
-                      style="max-width:min(480px,100%)"
-                    />`
-                  : html`<a href="/dashboard/jobs/${job.id}/payload">open the payload</a>`}`
-            : ''}
+          ${
+            job.payload_blob
+              ? html`<h2>Payload</h2>
+                  <p class="muted">
+                    What was delivered (${job.payload_content_type ?? 'bytes'}), signed as stored.
+                  </p>
+                  ${
+                    job.payload_content_type?.startsWith('image/')
+                      ? html`<img
+                          class="shot"
+                          id="payload"
+                          alt="delivered payload"
+                          src="/dashboard/jobs/${job.id}/payload"
+                          style="max-width:min(480px,100%)"
+                        />`
+                      : html`<a href="/dashboard/jobs/${job.id}/payload">open the payload</a>`
+                  }`
+              : ''
+          }
         </section>`;
       } else {
         body = html`<div class="split">
             <div>
-              ${log.blob_key
-                ? html`<a href="/dashboard/monitoring/log/${log.log_uuid}/image"
-                    ><img
-                      class="shot"
-                      id="screenshot"
-                      alt="screenshot of ${log.url}"
-                      src="/dashboard/monitoring/log/${log.log_uuid}/image"
-                  /></a>`
-                : html`<div class="card muted">No image${log.http_status === 0 ? ' yet (pending)' : ''}.</div>`}
+              ${
+                log.blob_key
+                  ? html`<a href="/dashboard/monitoring/log/${log.log_uuid}/image"
+                      ><img
+                        class="shot"
+                        id="screenshot"
+                        alt="screenshot of ${log.url}"
+                        src="/dashboard/monitoring/log/${log.log_uuid}/image"
+                    /></a>`
+                  : html`<div class="card muted">
+                      No image${log.http_status === 0 ? ' yet (pending)' : ''}.
+                    </div>`
+              }
             </div>
             <div>
               ${details([
@@ -106,18 +122,22 @@ const page: DashboardPage = {
                 [
                   'Upstream',
                   html`${upstreamOf(log.upstream_status)}
-                  ${log.final_url && log.final_url !== log.url
-                    ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
-                    : ''}`,
+                  ${
+                    log.final_url && log.final_url !== log.url
+                      ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
+                      : ''
+                  }`,
                 ],
                 ['Mode', log.job_uuid ? 'asynchronous (webhook)' : 'synchronous'],
                 [
                   'Refused by the egress guard',
                   html`<span id="refused"
                     >${log.refused_requests ?? '—'}
-                    ${log.refused_hosts && log.refused_requests
-                      ? html`(${(JSON.parse(log.refused_hosts) as string[]).join(', ')})`
-                      : ''}</span
+                    ${
+                      log.refused_hosts && log.refused_requests
+                        ? html`(${(JSON.parse(log.refused_hosts) as string[]).join(', ')})`
+                        : ''
+                    }</span
                   >`,
                 ],
                 ['Cost', `${log.cost} credits`],
@@ -128,18 +148,20 @@ const page: DashboardPage = {
             </div>
           </div>
           <h2>Timings</h2>
-          ${known > 0
-            ? html`<div class="bar" aria-label="timings">
-                ${phases.map(([name, ms, color]) =>
-                  ms
-                    ? html`<span
-                        title="${name}: ${ms} ms"
-                        style="width:${((ms / known) * 100).toFixed(2)}%;background:${color}"
-                      ></span>`
-                    : '',
-                )}
-              </div>`
-            : ''}
+          ${
+            known > 0
+              ? html`<div class="bar" aria-label="timings">
+                  ${phases.map(([name, ms, color]) =>
+                    ms
+                      ? html`<span
+                          title="${name}: ${ms} ms"
+                          style="width:${((ms / known) * 100).toFixed(2)}%;background:${color}"
+                        ></span>`
+                      : '',
+                  )}
+                </div>`
+              : ''
+          }
           <table id="timings">
             <tr>
               ${phases.map(([name]) => html`<th>${name}</th>`)}

@@ -157,20 +157,20 @@ const page: DashboardPage = {
         return `/dashboard/logs?${out.toString()}`;
       };
       const position =
-        rows.length === 0
-          ? `0 of ${humanValue(total)}`
-          : `${seen + 1}–${seen + rows.length} of ${total}`;
+        rows.length === 0 ? `0 of ${humanValue(total)}` : `${seen + 1}–${seen + rows.length} of ${total}`;
       const pager = html`<nav class="pager" aria-label="pages">
         <span id="log-position" data-total="${total}">Rows ${position}</span>
         ${q.cursor ? html`<a href="${withParams({})}" id="first-page">Newest</a>` : ''}
-        ${next
-          ? html`<a
-              href="${withParams({ cursor: encodeCursor(next), seen: String(seen + rows.length) })}"
-              id="next-page"
-              rel="next"
-              >Older →</a
-            >`
-          : ''}
+        ${
+          next
+            ? html`<a
+                href="${withParams({ cursor: encodeCursor(next), seen: String(seen + rows.length) })}"
+                id="next-page"
+                rel="next"
+                >Older →</a
+              >`
+            : ''
+        }
         <span class="muted"
           >Export the ${humanValue(total)} matching rows:
           <a href="/dashboard/logs/export.csv?${params.toString()}" id="export-csv" download>CSV</a> ·
@@ -192,7 +192,8 @@ const page: DashboardPage = {
             ${selectField('Outcome', 'outcome', [['', 'all'], 'success', 'failure', 'pending'], q.outcome ?? '')}
             ${textField('URL contains (* wildcard)', 'url', q.url)}
             ${textField('Domain', 'domain', q.domain, { placeholder: 'example.com' })}
-            ${textField('From', 'from', q.from, { type: 'date' })} ${textField('To', 'to', q.to, { type: 'date' })}
+            ${textField('From', 'from', q.from, { type: 'date' })}
+            ${textField('To', 'to', q.to, { type: 'date' })}
             <button type="submit">Filter</button>
           </form>
           ${pager}
@@ -207,7 +208,8 @@ const page: DashboardPage = {
             columns: [
               {
                 label: 'Time',
-                cell: (row) => html`<a href="/dashboard/monitoring/log/${row.log_uuid}">${isoTime(row.created_at)}</a>`,
+                cell: (row) =>
+                  html`<a href="/dashboard/monitoring/log/${row.log_uuid}">${isoTime(row.created_at)}</a>`,
               },
               {
                 label: 'Shot',
@@ -227,7 +229,11 @@ const page: DashboardPage = {
               { label: 'Upstream', cell: (row) => upstreamOf(row.upstream_status) },
               { label: 'Format', cell: formatOf },
               { label: 'Mode', cell: modeOf },
-              { label: 'URL', className: 'url', cell: (row) => html`<span title="${row.url}">${row.url}</span>` },
+              {
+                label: 'URL',
+                className: 'url',
+                cell: (row) => html`<span title="${row.url}">${row.url}</span>`,
+              },
               { label: 'Error', cell: (row) => row.error_code ?? '' },
               { label: 'Time taken', cell: (row) => humanValue(row.duration_ms, 'ms') },
               { label: 'Cost', cell: (row) => row.cost },

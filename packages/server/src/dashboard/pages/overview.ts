@@ -88,7 +88,7 @@ const page: DashboardPage = {
             ${statCard('Requests', humanValue(total), 'requests')}
             ${statCard('Success rate', rate, 'success-rate')} ${statCard('Failures', humanValue(failed))}
             ${statCard('Credits used', humanValue(used))}
-            ${statCard('Credits left this month', humanValue(left), 'credits-left')}
+            ${statCard('Credits left this month', left.toLocaleString('en-US'), 'credits-left')}
           </div>
           <div class="charts">
             ${raw(
@@ -132,7 +132,8 @@ const page: DashboardPage = {
                   {
                     label: 'Error',
                     cell: (e) =>
-                      html`<a href="/dashboard/logs?outcome=failure${project ? `&project=${project.name}` : ''}"
+                      html`<a
+                        href="/dashboard/logs?outcome=failure${project ? `&project=${project.name}` : ''}"
                         >${e.code}</a
                       >`,
                   },
@@ -149,7 +150,8 @@ const page: DashboardPage = {
                 columns: [
                   {
                     label: 'Domain',
-                    cell: (d) => html`<a href="/dashboard/logs?domain=${encodeURIComponent(d.domain)}">${d.domain}</a>`,
+                    cell: (d) =>
+                      html`<a href="/dashboard/logs?domain=${encodeURIComponent(d.domain)}">${d.domain}</a>`,
                   },
                   { label: 'Requests', cell: (d) => humanValue(d.requests) },
                   { label: 'Failures', cell: (d) => humanValue(d.failures) },

@@ -75,9 +75,13 @@ interface Answer {
 function answerView(answer: Answer): Html {
   return html`<section id="answer" data-status="${answer.status}">
     <h2>Answer: HTTP ${answer.status}</h2>
-    ${answer.image
-      ? html`<a href="${answer.image}"><img class="shot" id="playground-image" alt="the screenshot" src="${answer.image}" /></a>`
-      : ''}
+    ${
+      answer.image
+        ? html`<a href="${answer.image}"
+            ><img class="shot" id="playground-image" alt="the screenshot" src="${answer.image}"
+          /></a>`
+        : ''
+    }
     ${answer.json !== undefined ? html`<pre id="answer-json">${JSON.stringify(answer.json, null, 2)}</pre>` : ''}
     <h2>Answer headers</h2>
     ${details(
@@ -149,8 +153,8 @@ const page: DashboardPage = {
         active: 'playground',
         body: html`<h1>Playground</h1>
           <p class="muted">
-            Every parameter of <a href="/docs">GET /screenshot</a>, run as the chosen project (billed and logged
-            like any call). Leave a field empty to use its default.
+            Every parameter of <a href="/docs">GET /screenshot</a>, run as the chosen project (billed and
+            logged like any call). Leave a field empty to use its default.
           </p>
           <form method="post" action="/dashboard/playground" id="playground">
             ${csrfInput(ctx.csrf(request))}
@@ -165,10 +169,13 @@ const page: DashboardPage = {
               ${PARAMETERS.map(({ name, description }) =>
                 name === 'js'
                   ? html`<label
-                      >js (plain JavaScript; encoded for you)<textarea name="js" rows="2" title="${description}">
-${form.js ?? ''}</textarea
-                      ></label
-                    >`
+                      >js (plain JavaScript; encoded for you)<textarea
+                        name="js"
+                        rows="2"
+                        title="${description}"
+                      >
+${form.js ?? ''}</textarea>
+                    </label>`
                   : html`<label title="${description}"
                       >${name}${name === 'url' ? ' *' : ''}<input
                         name="${name}"
@@ -180,12 +187,14 @@ ${form.js ?? ''}</textarea
             <p><button type="submit" data-action="take">Take the screenshot</button></p>
           </form>
           ${inlineError(result.error)} ${result.answer ? answerView(result.answer) : ''}
-          ${filled
-            ? html`<h2>The same call with curl</h2>
-                <pre id="playground-curl">${curlFor(ctx.settings.publicUrl, params)}</pre>
-                <h2>With the SDK</h2>
-                <pre id="playground-sdk">${sdkCallFor(ctx.settings.publicUrl, form)}</pre>`
-            : ''}`,
+          ${
+            filled
+              ? html`<h2>The same call with curl</h2>
+                  <pre id="playground-curl">${curlFor(ctx.settings.publicUrl, params)}</pre>
+                  <h2>With the SDK</h2>
+                  <pre id="playground-sdk">${sdkCallFor(ctx.settings.publicUrl, form)}</pre>`
+              : ''
+          }`,
       });
     };
 

@@ -32,13 +32,18 @@ const page: DashboardPage = {
         active: 'projects',
         status: shown.status ?? 200,
         body: html`<h1>Projects & keys</h1>
-          ${revealed
-            ? html`<div class="warn" id="revealed-keys">
-                <strong>Keys of ${revealed.name}, shown this once:</strong>${Object.entries(revealed.keys).map(
-                  ([env, key]) => html`<div>${env}: <span class="secret" data-env="${env}">${key}</span></div>`,
-                )}
-              </div>`
-            : ''}
+          ${
+            revealed
+              ? html`<div class="warn" id="revealed-keys">
+                  <strong>Keys of ${revealed.name}, shown this once:</strong>${Object.entries(
+                    revealed.keys,
+                  ).map(
+                    ([env, key]) =>
+                      html`<div>${env}: <span class="secret" data-env="${env}">${key}</span></div>`,
+                  )}
+                </div>`
+              : ''
+          }
           ${table({
             id: 'projects',
             rows: list,

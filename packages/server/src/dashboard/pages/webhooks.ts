@@ -130,7 +130,9 @@ const page: DashboardPage = {
           title: 'Webhooks',
           active: 'webhooks',
           body: html`<h1>Webhooks</h1>
-            <p class="empty">No project yet: create one on <a href="/dashboard/projects">Projects & keys</a>.</p>`,
+            <p class="empty">
+              No project yet: create one on <a href="/dashboard/projects">Projects & keys</a>.
+            </p>`,
         });
       }
       const list = await webhooks.list({ project, env });
@@ -169,7 +171,8 @@ const page: DashboardPage = {
           <h2>New webhook in ${project.name} (${env})</h2>
           ${inlineError(typed.error)}
           <form method="post" action="/dashboard/webhooks" class="filters" id="new-webhook">
-            ${csrfInput(ctx.csrf(request))} <input type="hidden" name="project" value="${project.name}" /><input
+            ${csrfInput(ctx.csrf(request))}
+            <input type="hidden" name="project" value="${project.name}" /><input
               type="hidden"
               name="env"
               value="${env}"
@@ -238,7 +241,14 @@ const page: DashboardPage = {
       const csrf = ctx.csrf(request);
       const to = `/dashboard/webhooks/${w.uuid}`;
       const action = (name: string, label: string, className = '', confirm?: string) =>
-        postButton({ action: `${to}/${name}`, label, csrf, className, name, ...(confirm ? { confirm } : {}) });
+        postButton({
+          action: `${to}/${name}`,
+          label,
+          csrf,
+          className,
+          name,
+          ...(confirm ? { confirm } : {}),
+        });
       const warningAt = Math.ceil(settings.webhookDisableAfter * 0.5);
       const attemptsLink = (extra: { attempts?: string; offset?: number }) => {
         const params = new URLSearchParams();
@@ -256,18 +266,22 @@ const page: DashboardPage = {
         active: 'webhooks',
         status: typed.status ?? 200,
         body: html`<h1>Webhook ${w.name} <span class="muted">${caller.project.name} · ${w.env}</span></h1>
-          ${!w.enabled
-            ? html`<div class="warn" id="disabled">
-                Disabled${w.disable_reason ? html`: ${w.disable_reason}` : ''}. Jobs wait until it is enabled
-                again.
-              </div>`
-            : ''}
-          ${w.enabled && w.consecutive_failed_count >= warningAt
-            ? html`<div class="warn" id="failing">
-                ${w.consecutive_failed_count} consecutive failed deliveries: it is disabled automatically at
-                ${settings.webhookDisableAfter}.
-              </div>`
-            : ''}
+          ${
+            !w.enabled
+              ? html`<div class="warn" id="disabled">
+                  Disabled${w.disable_reason ? html`: ${w.disable_reason}` : ''}. Jobs wait until it is
+                  enabled again.
+                </div>`
+              : ''
+          }
+          ${
+            w.enabled && w.consecutive_failed_count >= warningAt
+              ? html`<div class="warn" id="failing">
+                  ${w.consecutive_failed_count} consecutive failed deliveries: it is disabled automatically at
+                  ${settings.webhookDisableAfter}.
+                </div>`
+              : ''
+          }
           <div class="cards">
             <div class="card">
               <div class="muted">State</div>
@@ -280,12 +294,14 @@ const page: DashboardPage = {
             ${statCard('Consecutive failures', `${w.consecutive_failed_count} / ${settings.webhookDisableAfter}`)}
           </div>
           <p>
-            ${w.enabled
-              ? action('disable', 'Disable', 'secondary')
-              : action(
-                  'enable',
-                  w.disable_reason && w.disable_reason !== 'disabled by its owner' ? 'Re-enable' : 'Enable',
-                )}
+            ${
+              w.enabled
+                ? action('disable', 'Disable', 'secondary')
+                : action(
+                    'enable',
+                    w.disable_reason && w.disable_reason !== 'disabled by its owner' ? 'Re-enable' : 'Enable',
+                  )
+            }
             ${action('ping', 'Send test ping')}${action('reveal', 'Reveal secret', 'secondary')}${action(
               'rotate',
               'Rotate secret',
@@ -323,7 +339,9 @@ const page: DashboardPage = {
                   label: 'Job',
                   cell: (j) =>
                     j.log_uuid
-                      ? html`<a href="/dashboard/monitoring/log/${j.log_uuid}?tab=webhook">${j.id.slice(0, 8)}</a>`
+                      ? html`<a href="/dashboard/monitoring/log/${j.log_uuid}?tab=webhook"
+                          >${j.id.slice(0, 8)}</a
+                        >`
                       : j.id.slice(0, 8),
                 },
                 { label: 'Type', cell: (j) => j.resource_type },
@@ -337,7 +355,9 @@ const page: DashboardPage = {
                           ><img class="thumb" alt="payload" src="/dashboard/jobs/${j.id}/payload"
                         /></a>`
                       : j.payload_blob
-                        ? html`<a href="/dashboard/jobs/${j.id}/payload">${j.payload_content_type ?? 'payload'}</a>`
+                        ? html`<a href="/dashboard/jobs/${j.id}/payload"
+                            >${j.payload_content_type ?? 'payload'}</a
+                          >`
                         : '—',
                 },
                 {
@@ -377,18 +397,26 @@ const page: DashboardPage = {
             )}
             <nav class="pager" aria-label="attempt pages">
               <span id="attempt-position"
-                >${history.rows.length
-                  ? `${offset + 1}–${offset + history.rows.length} of ${history.total}`
-                  : `0 of ${history.total}`}</span
+                >${
+                  history.rows.length
+                    ? `${offset + 1}–${offset + history.rows.length} of ${history.total}`
+                    : `0 of ${history.total}`
+                }</span
               >
-              ${offset > 0
-                ? html`<a href="${attemptsLink({ offset: Math.max(0, offset - ATTEMPTS_PER_PAGE) })}">← Newer</a>`
-                : ''}
-              ${offset + history.rows.length < history.total
-                ? html`<a href="${attemptsLink({ offset: offset + ATTEMPTS_PER_PAGE })}" id="older-attempts"
-                    >Older →</a
-                  >`
-                : ''}
+              ${
+                offset > 0
+                  ? html`<a href="${attemptsLink({ offset: Math.max(0, offset - ATTEMPTS_PER_PAGE) })}"
+                      >← Newer</a
+                    >`
+                  : ''
+              }
+              ${
+                offset + history.rows.length < history.total
+                  ? html`<a href="${attemptsLink({ offset: offset + ATTEMPTS_PER_PAGE })}" id="older-attempts"
+                      >Older →</a
+                    >`
+                  : ''
+              }
             </nav>
           </div>
           <form
@@ -508,7 +536,11 @@ const page: DashboardPage = {
     webhookAction('replay-failed', async ({ webhook }, body, _r, reply) => {
       const since = utcTimeOf(body.since);
       if (since === undefined)
-        return ctx.back(reply, toWebhook(webhook), 'Give the time to replay from, as YYYY-MM-DDTHH:MM (UTC).');
+        return ctx.back(
+          reply,
+          toWebhook(webhook),
+          'Give the time to replay from, as YYYY-MM-DDTHH:MM (UTC).',
+        );
       let replayed = 0;
       for (const id of await queries.failedJobsSince(webhook.uuid, since)) {
         if (await queue.replay(id)) replayed += 1;
@@ -537,7 +569,9 @@ const page: DashboardPage = {
       const job = id.success ? await queue.get(id.data.id) : undefined;
       const payload = job?.payload_blob ? await blobs.get(job.payload_blob) : undefined;
       if (!job || !payload) return reply.code(404).send('not found');
-      return reply.header('content-type', job.payload_content_type ?? 'application/octet-stream').send(payload);
+      return reply
+        .header('content-type', job.payload_content_type ?? 'application/octet-stream')
+        .send(payload);
     });
   },
 };

@@ -1,12 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  aggregate,
-  hostOf,
-  parentDomain,
-  PERIODS,
-  type PeriodName,
-} from '../../logs/metrics.js';
+import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
