@@ -4,7 +4,8 @@ import type { ScreenshotOutcome } from './jobs/screenshot-service.js';
 
 /**
  * Scrapfly's answer and reject headers, built in one place for every face that sends them: the
- * synchronous /screenshot answer, the dashboard's playground and the error mapper (docs/compat.md).
+ * synchronous /screenshot answer, the dashboard's playground, the asynchronous delivery (jobs/worker.ts)
+ * and the error mapper (http/errors.ts); see docs/compat.md.
  */
 export interface AnswerContext {
   /** Browser slots in use across the service, and how many there are. */
@@ -51,4 +52,28 @@ export function rejectHeaders(error: ApiError, errorId: string): Record<string, 
   };
   if (retryable) headers['retry-after'] = String(error.retryAfterSeconds ?? 1);
   return headers;
+}
+
+/**
+ * The answer headers an asynchronous delivery carries with the image (the delivery adds its own webhook,
+ * signature and log headers): the same upstream, cost and capture headers as the synchronous answer,
+ * including cache status, egress country and truncation.
+ */
+export function deliveryAnswerHeaders(outcome: ScreenshotOutcome): Record<string, string> {
+  return {
+    'x-scrapfly-upstream-http-code': String(outcome.result.upstreamStatus),
+    'x-scrapfly-upstream-url': outcome.result.finalUrl,
+    'x-scrapfly-screenshot-url': outcome.screenshotUrl,
+    'x-scrapfly-api-cost': String(outcome.cost),
+    ...outcome.headers,
+  };
+}
+
+/** The reject headers an asynchronous delivery of an error carries (no id or Retry-After: not an answer). */
+export function deliveryRejectHeaders(error: ApiError): Record<string, string> {
+  return {
+    'x-scrapfly-reject-code': error.code,
+    'x-scrapfly-reject-http-code': String(error.definition.httpStatus),
+    'x-scrapfly-reject-retryable': String(error.definition.retryable),
+  };
 }

@@ -23,6 +23,8 @@ export interface Services {
   logger: Logger;
   clock: Clock;
   store: Store;
+  /** True when every bundled migration has run (readiness). */
+  storeMigrated(): Promise<boolean>;
   projects: ProjectService;
   credits: CreditLedger;
   concurrency: ConcurrencyTracker;

@@ -35,7 +35,7 @@ import { guardedTransport } from './webhooks/guarded-transport.js';
 import { WebhookRegistry } from './webhooks/registry.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
-import { migrateToLatest, openStore } from './store/database.js';
+import { isMigrated, migrateToLatest, openStore } from './store/database.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -214,6 +214,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       logger,
       clock,
       store,
+      storeMigrated: () => isMigrated(store),
       projects,
       credits,
       concurrency,

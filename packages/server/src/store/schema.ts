@@ -123,6 +123,18 @@ export interface ProjectEventsTable {
   created_at: number;
 }
 
+/** The cache index (migration 0003): one entry per project, environment and normalised request. */
+export interface ScreenshotCacheTable {
+  project_id: string;
+  env: string;
+  cache_key: string;
+  blob_key: string;
+  content_type: string;
+  upstream_status: number;
+  final_url: string;
+  created_at: number;
+}
+
 /** The dashboard's admin account (migration 0004). */
 export interface DashboardUsersTable {
   username: string;
@@ -150,6 +162,7 @@ export interface Database {
   jobs: JobsTable;
   webhook_attempts: WebhookAttemptsTable;
   project_events: ProjectEventsTable;
+  screenshot_cache: ScreenshotCacheTable;
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
 }

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isMigrated } from '../../store/database.js';
 import type { Services } from '../../services.js';
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
@@ -12,7 +11,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (_request, reply) => {
-      const migrated = await isMigrated(services.store).catch(() => false);
+      const migrated = await services.storeMigrated().catch(() => false);
       const browser = services.pool.isReady();
       const ok = migrated && browser;
       return reply.code(ok ? 200 : 503).send({
