@@ -16,7 +16,10 @@ describe('asynchronous deliveries carry the answer headers of the synchronous ca
   before(async () => {
     fixtures = await startFixtureServer({ host: ALLOWED });
     receiver = await startReceiver(ALLOWED);
-    service = await startService({ SNAPWIRE_ALLOWED_NETWORKS: `${ALLOWED}/32`, SNAPWIRE_QUEUE_POLL: '100ms' });
+    service = await startService({
+      SNAPWIRE_ALLOWED_NETWORKS: `${ALLOWED}/32`,
+      SNAPWIRE_QUEUE_POLL: '100ms',
+    });
     const created = await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
