@@ -16,13 +16,17 @@ export async function runServer(): Promise<void> {
   const snapwire = await createSnapwire(settings);
   await snapwire.listen();
   const base = settings.publicUrl;
+  if (snapwire.generatedAdminPassword) {
+    // The admin account is made at start-up (createSnapwire); a generated password is shown this once.
+    process.stdout.write(
+      `\nDashboard: ${base}/dashboard\n  user: admin\n  password: ${snapwire.generatedAdminPassword}\n  (generated now and shown this once; set SNAPWIRE_ADMIN_PASSWORD to choose it)\n`,
+    );
+  }
   const keys = snapwire.createdDefaultKeys;
   const lines = [
     '',
     `Snapwire is running on ${base}`,
-    snapwire.generatedAdminPassword
-      ? `  Dashboard:     ${base}/dashboard (user admin, password ${snapwire.generatedAdminPassword}: generated now and shown this once; set SNAPWIRE_ADMIN_PASSWORD to choose it)`
-      : `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed at the first start)`,
+    `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
     `  API reference: ${base}/docs`,
     `  Health:        ${base}/healthz`,
     `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,
