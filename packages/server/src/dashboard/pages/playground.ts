@@ -78,7 +78,12 @@ function answerView(answer: Answer): Html {
     ${
       answer.image
         ? html`<a href="${answer.image}"
-            ><img class="shot" id="playground-image" alt="the screenshot" src="${answer.image}"
+            ><img
+              class="shot"
+              id="playground-image"
+              alt="the screenshot"
+              src="${answer.image}"
+              style="max-width:min(560px,100%)"
           /></a>`
         : ''
     }
