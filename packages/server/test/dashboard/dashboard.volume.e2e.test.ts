@@ -253,7 +253,11 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
         assert.equal(await page.inputValue('#playground input[name=format]'), 'bmp', 'the typed value stays');
         // The new log has a thumbnail in the logs.
         await page.goto(`${base}/dashboard/logs`);
-        assert.ok((await imageLoaded(page, '#logs tbody tr:first-child img.thumb')) > 0, 'a thumbnail');
+        assert.equal(
+          await imageLoaded(page, '#logs tbody tr:first-child img.thumb'),
+          128,
+          'a small thumbnail, not the full capture',
+        );
         await assertNoHorizontalOverflow(page, 'logs with a thumbnail');
         await page.click('#logs tbody tr:first-child td[data-label=Time] a');
         assert.equal(await imageLoaded(page, '#screenshot'), 800, 'the log page shows the screenshot');

@@ -1,13 +1,17 @@
+import sharp from 'sharp';
 import { z } from 'zod';
 import { humanValue } from '../charts.js';
 import { details, outcomeOf, postButton, upstreamOf } from '../components.js';
 import { lenient, parse, type DashboardPage } from '../context.js';
 import { curlOf } from '../curl.js';
 import { html, isoTime, type Html } from '../html.js';
-import { attemptTable, jobStateOf } from './webhooks.js';
+import { attemptTable, jobStateOf } from '../webhook-views.js';
 
 export const idParams = z.object({ uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/) });
 const query = z.object({ tab: lenient(z.enum(['overview', 'webhook'])) });
+const imageQuery = z.object({ thumb: lenient(z.literal('1')) });
+const THUMB_WIDTH = 128;
+const THUMB_HEIGHT = 80;
 
 const page: DashboardPage = {
   register(app, ctx) {
@@ -192,6 +196,14 @@ const page: DashboardPage = {
       const log = params.success ? await logQueries.find(params.data.uuid) : undefined;
       const image = log?.blob_key ? await blobs.get(log.blob_key) : undefined;
       if (!log || !image) return reply.code(404).send('not found');
+      if (parse(imageQuery, request.query).thumb === '1' && log.content_type?.startsWith('image/')) {
+        // The logs table shows 50 of these: a small WebP of the top of the page, not 50 full captures.
+        const thumbnail = await sharp(image, { animated: false })
+          .resize({ width: THUMB_WIDTH, height: THUMB_HEIGHT, fit: 'cover', position: 'top' })
+          .webp({ quality: 70 })
+          .toBuffer();
+        return reply.header('content-type', 'image/webp').send(thumbnail);
+      }
       return reply.header('content-type', log.content_type ?? 'application/octet-stream').send(image);
     });
   },

@@ -219,7 +219,7 @@ const page: DashboardPage = {
                         class="thumb"
                         loading="lazy"
                         alt=""
-                        src="/dashboard/monitoring/log/${row.log_uuid}/image"
+                        src="/dashboard/monitoring/log/${row.log_uuid}/image?thumb=1"
                       />`
                     : '',
               },
