@@ -84,11 +84,10 @@ export class LogQueries {
   ): Promise<{ rows: ScreenshotLog[]; next: LogCursor | undefined }> {
     let query = filtered(this.db.selectFrom('screenshot_logs').selectAll(), filter);
     if (cursor) {
+      // A row-value comparison (SQLite and PostgreSQL both have it) is one range scan of the index on
+      // (created_at, log_uuid); the equivalent OR of two conditions is not.
       query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', cursor.createdAt),
-          eb.and([eb('created_at', '=', cursor.createdAt), eb('log_uuid', '<', cursor.logUuid)]),
-        ]),
+        eb(eb.refTuple('created_at', 'log_uuid'), '<', eb.tuple(cursor.createdAt, cursor.logUuid)),
       );
     }
     const rows = await query

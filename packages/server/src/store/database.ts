@@ -16,6 +16,7 @@ import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
+import * as logPaging from './migrations/0012_log_paging.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
+  '0012_log_paging': logPaging,
 };
 
 class BundledMigrations implements MigrationProvider {

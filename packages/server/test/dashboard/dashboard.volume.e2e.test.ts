@@ -345,6 +345,30 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
       await page.goto(webhookPage);
       await snap(page, 'webhook-dark-phone', true);
       await assertNoHorizontalOverflow(page, 'webhook page in dark mode');
+      // Attempts are paged 25 at a time: 30 more failed ones (as a long outage leaves) make two pages.
+      const webhookUuid = new URL(webhookPage).pathname.split('/').pop() ?? '';
+      await service.snapwire.services.store.db
+        .insertInto('webhook_attempts')
+        .values(
+          Array.from({ length: 30 }, (_, i) => ({
+            id: `old-attempt-${i}`,
+            job_id: `old-job-${i}`,
+            webhook_uuid: webhookUuid,
+            attempt: 1,
+            started_at: Date.now() - DAY - i * 60_000,
+            duration_ms: 12,
+            status_code: 500,
+            success: 0,
+            error: 'http: HTTP 500',
+            response_excerpt: 'old outage',
+          })),
+        )
+        .execute();
+      await page.goto(`${webhookPage}?attempts=failed`);
+      assert.match((await page.textContent('#attempt-position')) ?? '', /1–25 of 32/, 'the first page of 32');
+      await page.click('#older-attempts');
+      assert.match((await page.textContent('#attempt-position')) ?? '', /26–32 of 32/, 'the last page');
+      assert.equal(await page.locator('.attempts tbody tr').count(), 7, 'seven on the last page');
       receiver.fallback = { kind: 'status', status: 200, body: 'back' };
       const before = receiver.received.length;
       page.once('dialog', (dialog) => void dialog.accept());
