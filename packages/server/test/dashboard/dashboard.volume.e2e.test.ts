@@ -346,15 +346,16 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
       await snap(page, 'webhook-dark-phone', true);
       await assertNoHorizontalOverflow(page, 'webhook page in dark mode');
       // Attempts are paged 25 at a time: 30 more failed ones (as a long outage leaves) make two pages.
+      // (Written straight into the table, on the same job: only the page's paging is tested here.)
       const webhookUuid = new URL(webhookPage).pathname.split('/').pop() ?? '';
       await service.snapwire.services.store.db
         .insertInto('webhook_attempts')
         .values(
           Array.from({ length: 30 }, (_, i) => ({
             id: `old-attempt-${i}`,
-            job_id: `old-job-${i}`,
+            job_id: jobId,
             webhook_uuid: webhookUuid,
-            attempt: 1,
+            attempt: 3 + i,
             started_at: Date.now() - DAY - i * 60_000,
             duration_ms: 12,
             status_code: 500,
