@@ -277,6 +277,7 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
         assert.equal(await page.inputValue('#new-webhook input[name=name]'), name, 'the name stays typed');
         await page.fill('#new-webhook input[name=url]', receiver.url);
         await page.click('#new-webhook button[type=submit]');
+        await assertNoHorizontalOverflow(page, 'the secret page');
         await page.click('text=Back to the webhook');
         await page.waitForURL(/\/dashboard\/webhooks\/[^/?]+$/);
         await assertNoHorizontalOverflow(page, 'webhook page');
@@ -297,6 +298,7 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
         );
         assert.match((await page.textContent('[role=status]')) ?? '', /deleted/, 'deleted once confirmed');
         assert.equal(await page.locator(`#webhooks >> text=${name}`).count(), 0, 'gone from the list');
+        await assertNoHorizontalOverflow(page, 'webhooks list');
         await page.goto(`${base}/dashboard/projects`);
         await assertNoHorizontalOverflow(page, 'projects');
         if (viewport.name === 'phone') await snap(page, 'projects-phone');
