@@ -15,6 +15,13 @@ export function humanValue(value: number, unit: ChartUnit = 'count'): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
+/** A round axis top at or above `value` (47 -> 50, 2.8 k -> 3 k), so the mid line is round too. */
+function niceCeiling(value: number): number {
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((f) => f * magnitude >= value) ?? 10;
+  return step * magnitude;
+}
+
 function trim(value: number): string {
   return value >= 100 ? value.toFixed(0) : value.toFixed(1).replace(/\.0$/, '');
 }
@@ -39,7 +46,7 @@ export function lineChart(
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
   const known = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const max = options.max ?? Math.max(1, ...known);
+  const max = options.max ?? niceCeiling(Math.max(1, ...known));
   const x = (index: number) => pad.left + (labels.length <= 1 ? 0 : (index / (labels.length - 1)) * innerW);
   const y = (value: number) => pad.top + innerH - (value / max) * innerH;
   const grid = [0, 0.5, 1]

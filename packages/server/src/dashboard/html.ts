@@ -83,6 +83,7 @@ svg text{fill:var(--muted)}svg line{stroke:var(--soft)}
 .login{max-width:340px;margin:80px auto}.login input{width:100%;margin-bottom:10px}
 @media (max-width:700px){
  header{padding:8px 12px}main{padding:12px}.split{grid-template-columns:1fr}
+ .cards{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.card{padding:10px;margin-bottom:8px}.stat{font-size:19px}
  table.responsive,table.responsive tbody,table.responsive tr,table.responsive td{display:block;width:100%}
  table.responsive thead{display:none}table.responsive tr{border-bottom:2px solid var(--line);padding:4px 0}
  table.responsive td{border:0;padding:2px 9px;overflow-wrap:anywhere}
