@@ -5,7 +5,10 @@ import type { ProjectService } from './accounts/projects.js';
 import type { Settings } from './config/settings.js';
 import type { BrowserPool } from './engine/browser-pool.js';
 import type { ScreenshotService } from './jobs/screenshot-service.js';
+import type { Clock } from './clock.js';
+import type { LogQueries } from './logs/log-queries.js';
 import type { LogStore } from './logs/log-store.js';
+import type { MonitoringMetrics } from './logs/metrics.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -20,13 +23,20 @@ import type { ScheduleStore } from './schedules/store.js';
 export interface Services {
   settings: Settings;
   logger: Logger;
+  clock: Clock;
   store: Store;
+  /** True when every bundled migration has run (readiness). */
+  storeMigrated(): Promise<boolean>;
   projects: ProjectService;
   credits: CreditLedger;
   concurrency: ConcurrencyTracker;
   pool: BrowserPool;
   screenshots: ScreenshotService;
   logs: LogStore;
+  /** Reads of the monitoring log across projects (the dashboard). */
+  logQueries: LogQueries;
+  /** Aggregates of the monitoring log (the monitoring API and the dashboard's overview). */
+  logMetrics: MonitoringMetrics;
   blobs: BlobStore;
   webhooks: WebhookRegistry;
   asyncScreenshots: AsyncScreenshots;

@@ -19,7 +19,9 @@ import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
+import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
+import { MonitoringMetrics } from './logs/metrics.js';
 import { BlobStore } from './results/blob-store.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -32,7 +34,7 @@ import { guardedTransport } from './webhooks/guarded-transport.js';
 import { WebhookRegistry } from './webhooks/registry.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
-import { migrateToLatest, openStore } from './store/database.js';
+import { isMigrated, migrateToLatest, openStore } from './store/database.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { ScheduleStore } from './schedules/store.js';
 import { withScheduleTables } from './schedules/tables.js';
@@ -234,13 +236,17 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const services: Services = {
       settings,
       logger,
+      clock,
       store,
+      storeMigrated: () => isMigrated(store),
       projects,
       credits,
       concurrency,
       pool,
       screenshots,
       logs,
+      logQueries: new LogQueries(store.db),
+      logMetrics: new MonitoringMetrics(store.db),
       blobs,
       webhooks,
       asyncScreenshots,

@@ -1,38 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database, ScreenshotLogsTable } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 
-/** Tables added by migration 0004_monitoring (typed here so that store/schema.ts stays as it is). */
-export interface DashboardUsersTable {
-  username: string;
-  /** `scrypt$N$r$p$salt$hash` (base64url parts). */
-  password_hash: string;
-  created_at: number;
-}
-
-export interface DashboardSessionsTable {
-  /** SHA-256 of the session id; the id itself lives only in the browser's cookie. */
-  id_hash: string;
-  username: string;
-  csrf_token: string;
-  created_at: number;
-  expires_at: number;
-}
-
-/** Timings by phase (0004); null on rows written before, and on failures before any capture. */
-export interface LogTimings {
-  queue_wait_ms?: number | null;
-  navigation_ms?: number | null;
-  wait_ms?: number | null;
-  capture_ms?: number | null;
-  encode_ms?: number | null;
-}
-
-export interface DashboardDatabase extends Omit<Database, 'screenshot_logs'> {
-  screenshot_logs: ScreenshotLogsTable & LogTimings;
-  dashboard_users: DashboardUsersTable;
-  dashboard_sessions: DashboardSessionsTable;
-}
+// The schema is declared once, in store/schema.ts; these names stay for the dashboard's modules.
+export type { DashboardSessionsTable, DashboardUsersTable } from '../store/schema.js';
+export type DashboardDatabase = Database;
 
 export function dashboardDb(db: Kysely<Database>): Kysely<DashboardDatabase> {
-  return db as unknown as Kysely<DashboardDatabase>;
+  return db;
 }

@@ -2,7 +2,7 @@ import { watchRefusedRequests, type RefusedRequests } from './refused-requests.j
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
 import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/pinning-proxy.js';
-import type { CaptureArea, ImageFormat, ScreenshotRequest } from '../jobs/screenshot-request.js';
+import type { CaptureArea, CaptureSpec, ImageFormat } from './capture-spec.js';
 import { BANNER_DONE_EXPRESSION, bannerScript } from './banners.js';
 import type { JobContext } from './browser-pool.js';
 import type { CdpSession } from './cdp.js';
@@ -69,7 +69,7 @@ interface DocumentResponse {
 /** Runs one capture on a fresh page (a pre-warmed isolated context). Every step is bounded by the scope. */
 export async function capture(
   job: JobContext,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   settings: CaptureSettings,
 ): Promise<CaptureResult> {
   const { page, scope } = job;
@@ -164,7 +164,7 @@ const FONTS_READY = `Promise.race([document.fonts ? document.fonts.ready.then(()
 async function navigate(
   session: CdpSession,
   mainFrameId: string,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   scope: AttemptScope,
   settings: CaptureSettings,
 ): Promise<DocumentResponse> {
@@ -281,7 +281,7 @@ function checkDocument(response: DocumentResponse): void {
 
 function navigationError(
   errorText: string,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   settings: CaptureSettings,
   lastHost: string,
 ): ApiError {
@@ -527,7 +527,7 @@ function cdpFormatFor(format: ImageFormat): 'jpeg' | 'png' | 'webp' {
 async function screenshot(
   session: CdpSession,
   world: IsolatedWorld,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   scope: AttemptScope,
   settings: CaptureSettings,
 ): Promise<Shot> {

@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js';
-import type { ScreenshotRequest } from '../jobs/screenshot-request.js';
+import type { CaptureSpec } from './capture-spec.js';
 import type { PageHandle } from './browser.js';
 import type { CdpSession } from './cdp.js';
 
@@ -10,7 +10,7 @@ import type { CdpSession } from './cdp.js';
  */
 export function setUpPage(
   page: PageHandle,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   options: { blockImages: boolean },
 ): Promise<unknown>[] {
   const session = page.session;
@@ -103,7 +103,7 @@ export function ensureHiddenExpression(selectors: readonly string[]): string {
 })()`;
 }
 
-async function setCookies(session: CdpSession, request: ScreenshotRequest): Promise<void> {
+async function setCookies(session: CdpSession, request: CaptureSpec): Promise<void> {
   for (const cookie of request.cookies ?? []) {
     const result = await session
       .send<{ success?: boolean }>('Network.setCookie', {
@@ -139,7 +139,7 @@ async function setCookies(session: CdpSession, request: ScreenshotRequest): Prom
  */
 function interceptRequests(
   session: CdpSession,
-  request: ScreenshotRequest,
+  request: CaptureSpec,
   blockImages: boolean,
 ): Promise<unknown> | undefined {
   const extra = request.headers && Object.keys(request.headers).length > 0 ? request.headers : undefined;

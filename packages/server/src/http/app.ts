@@ -6,7 +6,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
-import dashboardRoute from '../dashboard/routes.js';
+import dashboardRoute from '../dashboard/plugin.js';
 import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
 import errorReferenceRoute from './routes/error-reference.js';
 import accountRoute from './routes/account.js';

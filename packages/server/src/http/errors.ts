@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, errorBody, errorDocUrl, errorLinks, isApiError } from '../errors.js';
+import { ApiError, errorBody, errorLinks, isApiError } from '../errors.js';
+import { rejectHeaders } from '../scrapfly-headers.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -26,21 +27,14 @@ export function sendApiError(
   extraBody: Record<string, unknown> = {},
 ): FastifyReply {
   const errorId = randomUUID();
-  const { httpStatus, retryable, description } = error.definition;
+  const { httpStatus } = error.definition;
   // The public URL is decorated on the app by buildApp; links go to this service's own error reference.
   const publicUrl = (reply.server as unknown as { publicUrl?: string }).publicUrl ?? '';
-  const doc = errorDocUrl(error.code, publicUrl);
   const headers: Record<string, string> = {
     'content-type': JSON_CONTENT_TYPE,
-    'x-scrapfly-reject-code': error.code,
-    'x-scrapfly-reject-description': description,
-    'x-scrapfly-reject-doc': doc,
-    'x-scrapfly-reject-http-code': String(httpStatus),
-    'x-scrapfly-reject-retryable': String(retryable),
-    'x-scrapfly-reject-id': errorId,
+    ...rejectHeaders(error, errorId, publicUrl),
     ...extraHeaders,
   };
-  if (retryable) headers['retry-after'] = String(error.retryAfterSeconds ?? 1);
   return reply
     .code(httpStatus)
     .headers(headers)

@@ -8,7 +8,8 @@ import type { JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
-import { logUrlOf } from '../webhooks/delivery-service.js';
+import { createPendingLog } from '../logs/log-store.js';
+import { logUrlOf } from '../logs/log-url.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 import type { ScreenshotRequest } from './screenshot-request.js';
 import { maskSecrets } from './capture-extensions.js';
@@ -90,28 +91,16 @@ export class AsyncScreenshots {
           { retryAfterSeconds: 5 },
         );
       }
-      await trx
-        .insertInto('screenshot_logs')
-        .values({
-          log_uuid: logUuid,
-          project_id: caller.project.id,
-          env: caller.env,
-          url: request.url,
-          // The queued job keeps the header and cookie values it needs to capture; its log row does not.
-          params: JSON.stringify({ ...maskSecrets(stored), hostname: undefined }),
-          http_status: 201,
-          error_code: null,
-          error_reason: null,
-          upstream_status: null,
-          final_url: null,
-          cost: 0,
-          duration_ms: 0,
-          blob_key: null,
-          content_type: null,
-          created_at: now,
-          job_uuid: jobUuid,
-        })
-        .execute();
+      await createPendingLog(trx, {
+        logUuid,
+        jobUuid,
+        projectId: caller.project.id,
+        env: caller.env,
+        url: request.url,
+        // The queued job keeps the header and cookie values it needs to capture; its log row does not.
+        params: JSON.stringify({ ...maskSecrets(stored), hostname: undefined }),
+        createdAt: now,
+      });
       await this.queue.enqueue(trx, {
         id: jobUuid,
         project_id: caller.project.id,

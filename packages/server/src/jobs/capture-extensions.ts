@@ -2,6 +2,12 @@ import { ApiError } from '../errors.js';
 import { HOP_BY_HOP } from '../egress/pinning-proxy.js';
 import { findDevice } from '../engine/devices.js';
 import { PDF_PAPER_NAMES, type PdfOptions, type PdfPaper } from '../engine/pdf.js';
+import type {
+  CaptureExtensions,
+  DeviceEmulation,
+  Geolocation,
+  RequestCookie,
+} from '../engine/capture-spec.js';
 
 /**
  * Snapwire's extensions to Scrapfly's parameters (README "Snapwire extensions"): what hosted screenshot
@@ -9,49 +15,7 @@ import { PDF_PAPER_NAMES, type PdfOptions, type PdfPaper } from '../engine/pdf.j
  * changes the meaning of a Scrapfly parameter.
  */
 
-export interface RequestCookie {
-  name: string;
-  value: string;
-  /** Host or parent domain of the target (never another site); undefined: a host-only cookie. */
-  domain?: string;
-  path: string;
-  secure: boolean;
-  httpOnly: boolean;
-  sameSite?: 'Strict' | 'Lax' | 'None';
-  /** Unix seconds; undefined: a session cookie. */
-  expires?: number;
-}
-
-export interface DeviceEmulation {
-  name: string;
-  mobile: boolean;
-  touch: boolean;
-  screenWidth: number;
-  screenHeight: number;
-}
-
-export interface Geolocation {
-  latitude: number;
-  longitude: number;
-  accuracy: number;
-}
-
-/** Optional fields of ScreenshotRequest (absent in jobs stored before the extensions existed). */
-export interface CaptureExtensions {
-  /** Extra request headers (lower-case names) sent only to the target's own origin. */
-  headers?: Record<string, string>;
-  cookies?: RequestCookie[];
-  /** 1-3; the image is width x height times this. */
-  deviceScaleFactor?: number;
-  device?: DeviceEmulation;
-  userAgent?: string;
-  hideSelectors?: string[];
-  click?: { kind: 'selector'; selector: string } | { kind: 'xpath'; xpath: string };
-  omitBackground?: boolean;
-  pdf?: PdfOptions;
-  timezone?: string;
-  geolocation?: Geolocation;
-}
+export type { CaptureExtensions, DeviceEmulation, Geolocation, RequestCookie };
 
 export const EXTENSION_PARAMETERS = [
   'cookies',
@@ -108,7 +72,6 @@ function refusedHeaderReason(name: string): string | undefined {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);

@@ -8,52 +8,28 @@ import {
   HEADER_PARAMETER,
   extensionCacheFields,
   parseExtensions,
-  type CaptureExtensions,
 } from './capture-extensions.js';
 
+import {
+  FORMATS,
+  OPTIONS,
+  VISION_DEFICIENCIES,
+  type CaptureArea,
+  type CaptureOption,
+  type CaptureSpec,
+  type ImageFormat,
+  type VisionDeficiency,
+} from '../engine/capture-spec.js';
+import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
+
+export { FORMATS, OPTIONS, VISION_DEFICIENCIES };
+export type { CaptureArea, CaptureOption, ImageFormat, VisionDeficiency };
+
 /**
- * A screenshot job's parameters, normalised once from the query string (docs/compat.md §1). Everything after
- * the HTTP layer (engine, logs, later the queue) works on this shape only.
+ * A screenshot job's parameters, normalised once from the query string (docs/compat.md §1). The engine's
+ * part is `CaptureSpec`; the rest is for the service (egress country, webhook, cache).
  */
-export const FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'] as const;
-export type ImageFormat = (typeof FORMATS)[number];
-
-export const OPTIONS = ['load_images', 'dark_mode', 'block_banners', 'print_media_format'] as const;
-export type CaptureOption = (typeof OPTIONS)[number];
-
-export const VISION_DEFICIENCIES = [
-  'none',
-  'deuteranopia',
-  'protanopia',
-  'tritanopia',
-  'achromatopsia',
-  'blurredVision',
-  'reducedContrast',
-] as const;
-export type VisionDeficiency = (typeof VISION_DEFICIENCIES)[number];
-
-export type CaptureArea =
-  | { kind: 'viewport' }
-  | { kind: 'fullpage' }
-  /** The whole height of the page at exactly the viewport width (fullpage also widens for wide pages). */
-  | { kind: 'vertical' }
-  | { kind: 'selector'; selector: string }
-  | { kind: 'xpath'; xpath: string };
-
-export interface ScreenshotRequest extends CaptureExtensions {
-  url: string;
-  hostname: string;
-  format: ImageFormat;
-  capture: CaptureArea;
-  width: number;
-  height: number;
-  renderingWaitMs: number;
-  waitForSelector: CaptureArea | undefined;
-  timeoutMs: number;
-  js: string | undefined;
-  options: CaptureOption[];
-  autoScroll: boolean;
-  visionDeficiency: VisionDeficiency;
+export interface ScreenshotRequest extends CaptureSpec {
   /** Canonical country spec (`us`, `us,ca`, `-gb`, `us:10,gb:5`), validated; picked per capture. */
   country: string | undefined;
   webhookName: string | undefined;
@@ -72,7 +48,7 @@ export const LIMITS = {
   maxRenderingWaitMs: 60_000,
   maxJsBytes: 16 * 1024,
   defaultCacheTtlSeconds: 86_400,
-  maxCacheTtlSeconds: 30 * 86_400,
+  maxCacheTtlSeconds: MAX_CACHE_TTL_SECONDS,
 } as const;
 
 /** Every query parameter /screenshot understands; anything else is refused, so typos do not pass silently. */

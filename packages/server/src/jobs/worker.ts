@@ -4,9 +4,10 @@ import type { Clock } from '../clock.js';
 import { ApiError, errorBody, isApiError } from '../errors.js';
 import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { LogStore } from '../logs/log-store.js';
+import { deliveryAnswerHeaders, deliveryRejectHeaders } from '../scrapfly-headers.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { DeliveryService } from '../webhooks/delivery-service.js';
-import type { ScreenshotRequest } from './screenshot-request.js';
+import { readQueuedRequest } from './queued-request.js';
 import { ScreenshotFailure, type ScreenshotService } from './screenshot-service.js';
 
 export interface WorkerSettings {
@@ -194,8 +195,8 @@ export class JobWorker {
       ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
       await this.recordFailedLog(caller, job.log_uuid, error);
     } else {
-      const request = JSON.parse(job.request) as ScreenshotRequest;
       try {
+        const request = readQueuedRequest(job.request);
         // Queue wait: from acceptance to this capture (retried captures count their earlier tries too).
         const outcome = await this.screenshots.take(caller, request, {
           ...(job.log_uuid ? { logUuid: job.log_uuid } : {}),
@@ -203,12 +204,7 @@ export class JobWorker {
         });
         payload = outcome.result.image;
         contentType = outcome.result.contentType;
-        headers = {
-          'x-scrapfly-upstream-http-code': String(outcome.result.upstreamStatus),
-          'x-scrapfly-upstream-url': outcome.result.finalUrl,
-          'x-scrapfly-screenshot-url': outcome.screenshotUrl,
-          'x-scrapfly-api-cost': String(outcome.cost),
-        };
+        headers = deliveryAnswerHeaders(outcome);
       } catch (caught) {
         const error =
           caught instanceof ScreenshotFailure ? caught.error : isApiError(caught) ? caught : undefined;
@@ -238,11 +234,7 @@ export class JobWorker {
     return {
       payload,
       contentType: 'application/json',
-      headers: {
-        'x-scrapfly-reject-code': error.code,
-        'x-scrapfly-reject-http-code': String(error.definition.httpStatus),
-        'x-scrapfly-reject-retryable': String(error.definition.retryable),
-      },
+      headers: deliveryRejectHeaders(error),
     };
   }
 

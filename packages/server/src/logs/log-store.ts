@@ -3,7 +3,47 @@ import type { Database, ScreenshotLogsTable } from '../store/schema.js';
 
 export type ScreenshotLog = ScreenshotLogsTable;
 
-/** One monitoring record per /screenshot request, success or failure. */
+/** What an asynchronous job's log row knows when the job is accepted (before any capture). */
+export interface PendingLog {
+  logUuid: string;
+  jobUuid: string;
+  projectId: string;
+  env: 'LIVE' | 'TEST';
+  url: string;
+  /** The normalised request as JSON, as the log page and its curl read it. */
+  params: string;
+  createdAt: number;
+}
+
+/**
+ * Inserts the pending row of an asynchronous job (http_status 201 until the capture completes it through
+ * `record` or `fail`). Takes the caller's transaction: the row and its job are committed together.
+ */
+export async function createPendingLog(executor: Kysely<Database>, pending: PendingLog): Promise<void> {
+  await executor
+    .insertInto('screenshot_logs')
+    .values({
+      log_uuid: pending.logUuid,
+      project_id: pending.projectId,
+      env: pending.env,
+      url: pending.url,
+      params: pending.params,
+      http_status: 201,
+      error_code: null,
+      error_reason: null,
+      upstream_status: null,
+      final_url: null,
+      cost: 0,
+      duration_ms: 0,
+      blob_key: null,
+      content_type: null,
+      created_at: pending.createdAt,
+      job_uuid: pending.jobUuid,
+    })
+    .execute();
+}
+
+/** One monitoring record per /screenshot request, success or failure: the writes, and a project's reads. */
 export class LogStore {
   constructor(private readonly db: Kysely<Database>) {}
 

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { LIMITS } from '../jobs/screenshot-request.js';
 import type { BlobStore } from './blob-store.js';
-import type { ScreenshotCache } from './screenshot-cache.js';
+import { MAX_CACHE_TTL_SECONDS, type ScreenshotCache } from './screenshot-cache.js';
 
 const DAY_MS = 86_400_000;
 
@@ -45,7 +44,7 @@ export class ResultsJanitor {
     try {
       const days = Math.max(1, await this.retentionDays());
       const blobs = await this.blobs.sweep(this.now() - days * DAY_MS);
-      const entries = (await this.cache?.expire(this.now() - LIMITS.maxCacheTtlSeconds * 1000)) ?? 0;
+      const entries = (await this.cache?.expire(this.now() - MAX_CACHE_TTL_SECONDS * 1000)) ?? 0;
       if (blobs.deleted > 0 || entries > 0) {
         this.logger.info(
           { blobs: blobs.deleted, bytes: blobs.bytes, cacheEntries: entries, days },

@@ -1,17 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 
-/** The cache index table (migration 0003); declared here so that the shared schema stays the lead's. */
-export interface ScreenshotCacheTable {
-  project_id: string;
-  env: string;
-  cache_key: string;
-  blob_key: string;
-  content_type: string;
-  upstream_status: number;
-  final_url: string;
-  created_at: number;
-}
+/** Longest cache_ttl a request may ask for: entries older than this are never served, and are swept. */
+export const MAX_CACHE_TTL_SECONDS = 30 * 86_400;
 
 export interface CachedImage {
   blobKey: string;
@@ -27,11 +18,7 @@ export interface CachedImage {
  * cache_ttl. The bytes live in the blob store; an entry whose blob is gone is a miss.
  */
 export class ScreenshotCache {
-  private readonly db: Kysely<Database & { screenshot_cache: ScreenshotCacheTable }>;
-
-  constructor(db: Kysely<Database>) {
-    this.db = db.withTables<{ screenshot_cache: ScreenshotCacheTable }>();
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   async find(
     projectId: string,

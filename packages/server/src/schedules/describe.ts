@@ -1,4 +1,4 @@
-import { logUrlOf } from '../webhooks/delivery-service.js';
+import { logUrlOf } from '../logs/log-url.js';
 import type { ScheduleRow, ScheduleRun } from './store.js';
 
 const iso = (time: number | null | undefined) =>

@@ -17,6 +17,7 @@ import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
 import * as schedules from './migrations/0007_schedules.js';
+import * as logPaging from './migrations/0012_log_paging.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
   '0007_schedules': schedules,
+  '0012_log_paging': logPaging,
 };
 
 class BundledMigrations implements MigrationProvider {

@@ -123,6 +123,36 @@ export interface ProjectEventsTable {
   created_at: number;
 }
 
+/** The cache index (migration 0003): one entry per project, environment and normalised request. */
+export interface ScreenshotCacheTable {
+  project_id: string;
+  env: string;
+  cache_key: string;
+  blob_key: string;
+  content_type: string;
+  upstream_status: number;
+  final_url: string;
+  created_at: number;
+}
+
+/** The dashboard's admin account (migration 0004). */
+export interface DashboardUsersTable {
+  username: string;
+  /** `scrypt$N$r$p$salt$hash` (base64url parts). */
+  password_hash: string;
+  created_at: number;
+}
+
+/** Dashboard sessions (migration 0004). */
+export interface DashboardSessionsTable {
+  /** SHA-256 of the session id; the id itself lives only in the browser's cookie. */
+  id_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -132,6 +162,9 @@ export interface Database {
   jobs: JobsTable;
   webhook_attempts: WebhookAttemptsTable;
   project_events: ProjectEventsTable;
+  screenshot_cache: ScreenshotCacheTable;
+  dashboard_users: DashboardUsersTable;
+  dashboard_sessions: DashboardSessionsTable;
 }
 
 export type { Generated };

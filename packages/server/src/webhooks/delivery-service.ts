@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
+import { logUrlOf } from '../logs/log-url.js';
 import type { Database } from '../store/schema.js';
 import type { Webhook } from './registry.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -19,10 +20,6 @@ export interface DeliverySettings {
 
 /** Share of the disable threshold at which the owner is warned that a webhook keeps failing. */
 const WARNING_LEVELS = [0.5, 0.7, 0.9];
-
-export function logUrlOf(publicUrl: string, logUuid: string): string {
-  return `${publicUrl}/dashboard/monitoring/log/${logUuid}`;
-}
 
 /**
  * Sends one claimed delivery: the stored payload bytes, signed as stored, with every header of docs/compat.md

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { screenshot, startService, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /** Checks the whole Scrapfly error contract: status, exact JSON content type, body fields, reject headers. */
 async function expectError(
@@ -305,13 +306,15 @@ describe('GET /screenshot errors: bad input never gives a 500 or a hang', () => 
     });
 
     it('a project over its concurrency -> retryable 429 MAX_CONCURRENT_REQUEST_EXCEEDED', async () => {
-      const { keys } = await service.snapwire.services.projects.create('narrow', 'FREE');
+      const { keys, project } = await service.snapwire.services.projects.create('narrow', 'FREE');
       const slow = screenshot(service.baseUrl, {
         url: page('/solid'),
         rendering_wait: '2000',
         key: keys.LIVE,
       });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await waitUntil(() => service.snapwire.services.concurrency.usage(project.id) === 1, {
+        what: 'the first capture holding the project slot',
+      });
       await expectError(
         await screenshot(service.baseUrl, { url: page('/solid'), key: keys.LIVE }),
         'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',

@@ -9,19 +9,22 @@ import { startFixtureServer, type FixtureServer } from '../helpers/fixture-serve
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { screenshot, startService, type TestService } from '../helpers/service.js';
 import { ADMIN_PASSWORD } from './support.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const ALLOWED = '127.0.0.2';
 const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs');
 
-/** Polls `check` (reloading the page between tries) until it holds; bounded. */
+/** Waits for `check` to hold, reloading the page before each later try; bounded. */
 async function eventually(page: Page, check: () => Promise<boolean>, what: string, timeoutMs = 15_000) {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await page.reload();
-  }
+  let first = true;
+  await waitUntil(
+    async () => {
+      if (!first) await page.reload();
+      first = false;
+      return check();
+    },
+    { timeoutMs, intervalMs: 200, what },
+  );
 }
 
 async function snap(page: Page, name: string) {
@@ -257,6 +260,8 @@ describe('dashboard end to end in real Chromium: sign in, webhooks, deliveries, 
     assert.equal(account.status, 200, 'the revealed key works');
     await page.goto(`${base}/dashboard/projects`);
     assert.equal(await page.locator('#revealed-keys').count(), 0, 'keys are not shown again');
+    // Rotating a key asks first (the old key stops working at once).
+    page.once('dialog', (dialog) => void dialog.accept());
     await page.locator('tr[data-project=acme] form[action$=rotate-key]').first().locator('button').click();
     const rotated = (await page.textContent('#revealed-keys [data-env=LIVE]'))?.trim() ?? '';
     assert.notEqual(rotated, live, 'a new key');

@@ -6,6 +6,7 @@ import { startFixtureServer, type FixtureServer } from '../helpers/fixture-serve
 import { decode } from '../helpers/images.js';
 import { screenshot, startService, type TestService } from '../helpers/service.js';
 import { ProcessLedger, chromiumDescendants, metric, metricsText } from './support.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /** PSS of this process and its descendants (browsers included), MB: shared pages counted once. */
 function ownMemoryMb(): number {
@@ -27,10 +28,11 @@ describe('engine: admission is bounded (slots, queue, then 429)', () => {
 
   it('one running, one waiting, the third refused at once with a retryable 429 and Retry-After', async () => {
     const slow = { url: `${fixtures.origin}/solid`, rendering_wait: '1500' };
+    const pool = service.snapwire.services.pool;
     const running = screenshot(service.baseUrl, slow);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitUntil(() => pool.stats().running === 1, { what: 'one capture running' });
     const waiting = screenshot(service.baseUrl, slow);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitUntil(() => pool.stats().waiting === 1, { what: 'one capture waiting' });
     const started = Date.now();
     const refused = await screenshot(service.baseUrl, slow);
     assert.ok(Date.now() - started < 1_000, 'refused at once, not after waiting');
@@ -46,7 +48,9 @@ describe('engine: admission is bounded (slots, queue, then 429)', () => {
 
   it('a request whose timeout passes while it waits answers 504', async () => {
     const running = screenshot(service.baseUrl, { url: `${fixtures.origin}/solid`, rendering_wait: '2500' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitUntil(() => service.snapwire.services.pool.stats().running === 1, {
+      what: 'one capture running',
+    });
     const queued = await screenshot(service.baseUrl, {
       url: `${fixtures.origin}/solid`,
       timeout: '1000',
@@ -169,11 +173,12 @@ describe('engine: load (200 requests at concurrency 8 on a pool sized for 2 core
     );
 
     // Memory comes back: the contexts of the jobs are gone, the warm ones are as before.
-    let after = treeMemoryMb();
-    for (let i = 0; i < 20 && after > baseline * 1.15 + 30; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      after = treeMemoryMb();
-    }
+    // Bounded wait for the memory to come back; the assertion below says by how much if it does not.
+    await waitUntil(() => treeMemoryMb() <= baseline * 1.15 + 30, {
+      timeoutMs: 10_000,
+      intervalMs: 500,
+    }).catch(() => undefined);
+    const after = treeMemoryMb();
     t.diagnostic(`memory after ${after.toFixed(0)} MB (this Node process: ${ownMemoryMb().toFixed(0)} MB)`);
     assert.ok(
       after <= baseline * 1.15 + 30,

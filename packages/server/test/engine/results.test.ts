@@ -20,10 +20,12 @@ function blobFiles(dataDir: string): string[] {
 describe('engine: results, cache and metrics', () => {
   let service: TestService;
   let fixtures: FixtureServer;
+  // The service's clock: cache ages are tested by moving it, not by waiting.
+  const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
 
   before(async () => {
     fixtures = await startFixtureServer();
-    service = await startService();
+    service = await startService({}, {}, { clock });
   });
   after(async () => {
     await service?.close();
@@ -97,7 +99,7 @@ describe('engine: results, cache and metrics', () => {
     };
     assert.equal((await shoot(service, params)).response.headers.get('x-scrapfly-api-cost'), '60');
     assert.equal((await shoot(service, params)).response.headers.get('x-scrapfly-api-cost'), '0');
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    clock.offsetMs += 1_200;
     assert.equal(
       (await shoot(service, params)).response.headers.get('x-scrapfly-api-cost'),
       '60',

@@ -8,6 +8,7 @@ import type { BrowserPool } from '../../src/engine/browser-pool.js';
 import type { Handler } from '../helpers/fixture-server.js';
 import { decode, type Decoded } from '../helpers/images.js';
 import { screenshot, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 export type RGB = [number, number, number];
 
@@ -143,14 +144,11 @@ export class ProcessLedger {
   }
 
   async assertAllGone(timeoutMs = 5_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    let left = this.survivors();
-    while (left.length > 0 && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      left = this.survivors();
-    }
+    await waitUntil(() => this.survivors().length === 0, { timeoutMs, intervalMs: 100 }).catch(
+      () => undefined, // the assertion below lists the survivors
+    );
     assert.deepEqual(
-      left.map((info) => `${info.pid} ${info.name} state=${info.state} ppid=${info.ppid}`),
+      this.survivors().map((info) => `${info.pid} ${info.name} state=${info.state} ppid=${info.ppid}`),
       [],
       'every browser process (helpers, renderers, crashpad) is gone and reaped: no survivor, no zombie',
     );

@@ -15,6 +15,7 @@ import {
   metricsText,
   shoot,
 } from './support.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /** The main Chromium process of each browser (the reaper's child). */
 function chromiumMains(pool: BrowserPool): number[] {
@@ -114,7 +115,11 @@ describe('engine: watchdog, retries, recycling and no zombies', () => {
     assert.match(String(shot.json?.reason), /hung its renderer/);
     assert.equal(fixtures.hits.get('/engine-hang'), 2);
     assert.ok(Date.now() - started < 30_000, 'well before the request timeout');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The renderer's death takes a moment after the answer: wait for it to go quiet, then measure.
+    await waitUntil(async () => (await poolCpuOver(pool, 300)) < 200, {
+      timeoutMs: 10_000,
+      what: 'the hung renderer gone quiet',
+    });
     const cpu = await poolCpuOver(pool, 1_500);
     assert.ok(cpu < 1_000, `no renderer is left spinning (${cpu} ms of CPU in 1.5 s)`);
     expectImage(await shoot(service, { url: page('solid') }));
@@ -124,8 +129,12 @@ describe('engine: watchdog, retries, recycling and no zombies', () => {
     const [main] = chromiumMains(pool);
     assert.ok(main, 'a running browser');
     ledger.record(pool);
+    const hits = fixtures.hits.get('/engine/slow-page') ?? 0;
     const pending = shoot(service, { url: page('engine/slow-page'), format: 'png', resolution: '400x300' });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // In the middle of the capture: the page is being loaded.
+    await waitUntil(() => (fixtures.hits.get('/engine/slow-page') ?? 0) > hits, {
+      what: 'the capture under way',
+    });
     ledger.record(pool);
     process.kill(main, 'SIGKILL');
     const shot = await pending;
@@ -147,8 +156,11 @@ describe('engine: watchdog, retries, recycling and no zombies', () => {
     const [main] = chromiumMains(pool);
     assert.ok(main);
     ledger.record(pool);
+    const hits = fixtures.hits.get('/engine/slow-page') ?? 0;
     const pending = shoot(service, { url: page('engine/slow-page'), format: 'png', resolution: '400x300' });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await waitUntil(() => (fixtures.hits.get('/engine/slow-page') ?? 0) > hits, {
+      what: 'the capture under way',
+    });
     ledger.record(pool);
     process.kill(main, 'SIGSTOP');
     const shot = await pending;

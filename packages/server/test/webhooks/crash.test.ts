@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, TEST_KEY } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'main.js');
 const JOBS = 200;
@@ -53,15 +54,13 @@ describe('crash test: SIGKILL during capture and delivery loses no accepted job'
       // Its own process group, so that killing the group also kills its Chromium, as a machine crash would.
       detached: true,
     });
-    const started = Date.now();
-    for (;;) {
-      const healthy = await fetch(`${base}/healthz`)
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (healthy) break;
-      assert.ok(Date.now() - started < 60_000, 'the service came up within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntil(
+      () =>
+        fetch(`${base}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false),
+      { timeoutMs: 60_000, intervalMs: 200, what: 'the service up (healthz 200)' },
+    );
     service = child;
   };
 
@@ -117,14 +116,16 @@ describe('crash test: SIGKILL during capture and delivery loses no accepted job'
       await start();
     }
 
-    const started = Date.now();
     const screenshotIds = () =>
       receiver.received
         .filter((r) => r.headers['x-scrapfly-webhook-resource-type'] === 'screenshot')
         .map((r) => String(r.headers['x-scrapfly-webhook-job-id']));
-    while (new Set(screenshotIds()).size < JOBS && Date.now() - started < 240_000) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    // Bounded: the assertions below name what is missing if not every job arrives in time.
+    await waitUntil(() => new Set(screenshotIds()).size >= JOBS, {
+      timeoutMs: 240_000,
+      intervalMs: 250,
+      what: 'every accepted job delivered',
+    }).catch(() => undefined);
     const ids = screenshotIds();
     const unique = new Set(ids);
     const missing = accepted.filter((id) => !unique.has(id));

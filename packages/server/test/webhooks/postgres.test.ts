@@ -5,6 +5,7 @@ import { startFixtureServer, type FixtureServer } from '../helpers/fixture-serve
 import { decode } from '../helpers/images.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /**
  * The whole service on PostgreSQL (DATABASE_URL), as a fleet runs it: two Snapwire processes' worth of
@@ -64,11 +65,11 @@ describe('the service on PostgreSQL: two instances share one queue', () => {
     );
     // Attempt rows commit just after the receiver answers: wait for all jobs to end, then count.
     const db = first.snapwire.services.store.db;
-    const started = Date.now();
-    while ((await db.selectFrom('jobs').select('id').where('state', '!=', 'done').execute()).length > 0) {
-      assert.ok(Date.now() - started < 10_000, 'all jobs done within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitUntil(
+      async () =>
+        (await db.selectFrom('jobs').select('id').where('state', '!=', 'done').execute()).length === 0,
+      { intervalMs: 50, what: 'all jobs done' },
+    );
     const attempts = await db.selectFrom('webhook_attempts').select('job_id').execute();
     assert.equal(
       attempts.length,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const SECOND = 1000;
 const DEFAULT_SCHEDULE = [
@@ -47,22 +48,18 @@ describe('webhook retry schedule on an injected clock', () => {
     const { job_uuid: jobUuid } = await api('POST', '/webhooks/slow/ping');
     const attemptsOf = () =>
       receiver.received.filter((r) => r.headers['x-scrapfly-webhook-job-id'] === jobUuid).length;
-    const waitForAttempt = async (count: number) => {
-      const started = Date.now();
-      while (attemptsOf() < count) {
-        assert.ok(Date.now() - started < 5_000, `attempt ${count} arrived`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    };
+    const waitForAttempt = (count: number) =>
+      waitUntil(() => attemptsOf() >= count, { timeoutMs: 5_000, intervalMs: 10, what: `attempt ${count}` });
     await waitForAttempt(1);
     for (const [index, delay] of DEFAULT_SCHEDULE.entries()) {
       // The attempt row and the next run time commit just after the receiver answered.
-      let job;
-      const started = Date.now();
-      do {
-        job = await api('GET', `/webhooks/jobs/${jobUuid}`);
-        assert.ok(Date.now() - started < 5_000, 'the failed attempt was recorded');
-      } while (job.delivery_attempts < index + 1);
+      const job = await waitUntil(
+        async () => {
+          const shown = await api('GET', `/webhooks/jobs/${jobUuid}`);
+          return shown.delivery_attempts >= index + 1 ? shown : undefined;
+        },
+        { timeoutMs: 5_000, what: `failed attempt ${index + 1} recorded` },
+      );
       const failedAt = clock.time;
       const wait = Date.parse(job.next_attempt_at) - failedAt;
       assert.ok(
@@ -71,8 +68,10 @@ describe('webhook retry schedule on an injected clock', () => {
       );
       // Not before its time: a minute short of it, nothing is sent.
       clock.time = failedAt + wait - 60 * SECOND;
-      service.snapwire.services.worker.wake();
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The queue itself says it: this job is not claimable yet (a claim uses the worker's clock). Other
+      // due jobs a probe claims are released by the next clock move (a 1 s lease).
+      const claimable = await service.snapwire.services.queue.claim('delivering', 'probe', 1000, 100);
+      assert.ok(!claimable.some((c) => c.job.id === jobUuid), `retry ${index + 1} is not due early`);
       assert.equal(attemptsOf(), index + 1, `retry ${index + 1} is not sent early`);
       clock.time = failedAt + wait;
       service.snapwire.services.worker.wake();

@@ -5,6 +5,7 @@ import { startFixtureServer, type FixtureServer } from '../helpers/fixture-serve
 import { ok, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, TEST_KEY, type TestService } from '../helpers/service.js';
 import { decode, MAGIC } from '../helpers/images.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const ALLOWED = '127.0.0.2';
 
@@ -28,13 +29,13 @@ async function jobState(
   until: (job: { state: string }) => boolean,
   timeoutMs = 15_000,
 ) {
-  const started = Date.now();
-  for (;;) {
-    const { body } = await api(service, 'GET', `/webhooks/jobs/${jobUuid}`);
-    if (until(body)) return body;
-    if (Date.now() - started > timeoutMs) throw new Error(`job ${jobUuid} still ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return waitUntil(
+    async () => {
+      const { body } = await api(service, 'GET', `/webhooks/jobs/${jobUuid}`);
+      return until(body) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `job ${jobUuid} in the expected state` },
+  );
 }
 
 describe('webhooks: asynchronous screenshots delivered, signed and retried (real receivers on loopback)', () => {
@@ -418,20 +419,29 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
     assert.equal(created.status, 201);
     // 1 ping + 16 more pings = 17 jobs x 7 attempts: far more than 101 attempts if nothing stopped them.
     for (let i = 0; i < 16; i += 1) await api(service, 'POST', '/webhooks/broken/ping');
-    const started = Date.now();
-    for (;;) {
-      const shown = await api(service, 'GET', '/webhooks/broken');
-      if (!shown.body.enabled) break;
-      assert.ok(
-        Date.now() - started < 30_000,
-        `still enabled after ${shown.body.consecutive_failed_count} failures`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitUntil(async () => !(await api(service, 'GET', '/webhooks/broken')).body.enabled, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the webhook disabled',
+    });
     const shown = await api(service, 'GET', '/webhooks/broken');
     assert.equal(shown.body.consecutive_failed_count, 101);
     assert.match(shown.body.disable_reason, /disabled after 101 consecutive failed deliveries/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Attempts in flight when it was disabled finish (their leases are released); after that the queue
+    // hands out no job of a disabled webhook, so the count is final.
+    const db = service.snapwire.services.store.db;
+    await waitUntil(
+      async () =>
+        (
+          await db
+            .selectFrom('jobs')
+            .select('id')
+            .where('webhook_uuid', '=', shown.body.webhook_uuid)
+            .where('locked_by', 'is not', null)
+            .execute()
+        ).length === 0,
+      { what: 'no delivery of the disabled webhook in flight' },
+    );
     assert.equal(receiver.received.length, 101, 'no attempt after the one that disabled it');
 
     const events = await service.snapwire.services.store.db

@@ -3,13 +3,8 @@ import type { Caller } from '../../accounts/projects.js';
 import { isApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScheduleRow } from '../../schedules/store.js';
-import { html, isoTime, layout, raw, type Html } from '../html.js';
-
-/** What this page needs from the dashboard around it (sign-in and CSRF checks are the dashboard's hooks). */
-export interface DashboardPageContext {
-  /** The signed-in session's CSRF token, for the page's forms. */
-  csrf(request: FastifyRequest): string;
-}
+import type { DashboardContext, DashboardPage } from '../context.js';
+import { html, isoTime, raw, type Html } from '../html.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -17,21 +12,12 @@ type Form = Record<string, string | undefined>;
  * The Schedules page: every schedule of a project + environment, its run history, and pause, resume and
  * run-now buttons. Registered inside the /dashboard plugin, so its session and CSRF hooks apply here.
  */
-export function registerSchedulesPage(
-  app: FastifyInstance,
-  services: Services,
-  context: DashboardPageContext,
-) {
+function registerSchedulesPage(app: FastifyInstance, services: Services, context: DashboardContext) {
   const { projects, schedules, scheduler } = services;
 
   const query = (request: FastifyRequest) => (request.query ?? {}) as Form;
   const show = (request: FastifyRequest, reply: FastifyReply, title: string, body: Html, status = 200) =>
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .send(
-        layout({ title, active: 'schedules', csrf: context.csrf(request), flash: query(request).msg }, body),
-      );
+    context.render(request, reply, { title, active: 'schedules', body, status });
   const back = (reply: FastifyReply, to: string, message: string) =>
     reply
       .code(303)
@@ -238,3 +224,10 @@ export function registerSchedulesPage(
     });
   }
 }
+
+/** The page as the dashboard registers it (pages/index.ts). */
+const schedulesPage: DashboardPage = {
+  nav: { key: 'schedules', href: '/dashboard/schedules', label: 'Schedules' },
+  register: (app, context) => registerSchedulesPage(app, context.services, context),
+};
+export default schedulesPage;

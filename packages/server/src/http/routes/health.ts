@@ -1,6 +1,5 @@
 import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { isMigrated } from '../../store/database.js';
 import type { Services } from '../../services.js';
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
@@ -19,7 +18,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (_request, reply) => {
-      const migrated = await isMigrated(services.store).catch(() => false);
+      const migrated = await services.storeMigrated().catch(() => false);
       const browser = services.pool.isReady();
       const ok = migrated && browser;
       return reply.code(ok ? 200 : 503).send({

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { dashboardDb } from '../../dashboard/db.js';
-import { DashboardQueries } from '../../dashboard/queries.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
-import { logUrlOf } from '../../webhooks/delivery-service.js';
+import { logUrlOf } from '../../logs/log-url.js';
 import { authenticate } from '../auth.js';
 
 /** The public shape of a monitoring log (what the SDK, the CLI and the MCP server read). */
@@ -44,7 +42,6 @@ export function describeLog(log: ScreenshotLog, publicUrl: string) {
  * the list, its environment), newest first. Another project's log is simply not found.
  */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
-  const queries = new DashboardQueries(dashboardDb(services.store.db));
   const tags = ['monitoring'];
   const { publicUrl } = services.settings;
 
@@ -73,15 +70,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
       const { limit, status, url, domain } = request.query;
-      const rows = await queries.logs({
-        projectId: caller.project.id,
-        env: caller.env,
-        outcome: status === 'failed' ? 'failure' : status,
-        urlPattern: url,
-        domain,
-        limit: limit ?? 50,
-      });
-      return { logs: rows.map((row) => describeLog(row as ScreenshotLog, publicUrl)) };
+      const { rows } = await services.logQueries.page(
+        {
+          projectId: caller.project.id,
+          env: caller.env,
+          outcome: status === 'failed' ? 'failure' : status,
+          urlPattern: url,
+          domain,
+        },
+        limit ?? 50,
+      );
+      return { logs: rows.map((row) => describeLog(row, publicUrl)) };
     },
   );
 

@@ -2,15 +2,7 @@ import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
-import { dashboardDb } from '../../dashboard/db.js';
-import {
-  aggregate,
-  hostOf,
-  MonitoringMetrics,
-  parentDomain,
-  PERIODS,
-  type PeriodName,
-} from '../../dashboard/monitoring-metrics.js';
+import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
@@ -55,7 +47,7 @@ function prometheus(project: string, env: string, stats: ReturnType<typeof aggre
  * project and environment, as the official SDK's getScreenshotMonitoringMetrics / ...TargetMetrics ask.
  */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
-  const metrics = new MonitoringMetrics(dashboardDb(services.store.db));
+  const metrics = services.logMetrics;
   const tags = ['monitoring'];
 
   app.get(

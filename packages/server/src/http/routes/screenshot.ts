@@ -11,6 +11,7 @@ import {
 } from '../../jobs/screenshot-request.js';
 import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
+import { answerHeaders } from '../../scrapfly-headers.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
 import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
@@ -198,32 +199,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       }
       try {
         const outcome = await services.screenshots.take(caller, parsed);
-        const { result } = outcome;
         // The account of a key is its project here (plans and limits are per project): these agree with
         // /account's max_concurrency and never reveal what other tenants are running.
         const accountUsage = services.concurrency.usage(caller.project.id);
-        const accountLimit = caller.project.limits.concurrency;
         return reply
           .code(200)
           .headers({
-            'content-type': result.contentType,
-            'x-scrapfly-upstream-http-code': String(result.upstreamStatus),
-            'x-scrapfly-upstream-url': result.finalUrl,
-            'x-scrapfly-screenshot-url': outcome.screenshotUrl,
-            'x-scrapfly-api-cost': String(outcome.cost),
-            'x-scrapfly-remaining-api-credit': String(outcome.remainingCredits),
-            'x-scrapfly-account-concurrent-usage': String(accountUsage),
-            'x-scrapfly-account-remaining-concurrent-usage': String(Math.max(0, accountLimit - accountUsage)),
-            'x-scrapfly-project-concurrent-usage': String(outcome.projectConcurrency.usage),
-            'x-scrapfly-project-remaining-concurrent-usage': String(
-              Math.max(0, outcome.projectConcurrency.limit - outcome.projectConcurrency.usage),
-            ),
-            'x-scrapfly-response-time': ((Date.now() - started) / 1000).toFixed(3),
-            'x-scrapfly-log-uuid': outcome.logUuid,
+            ...answerHeaders(outcome, {
+              accountUsage,
+              accountLimit: caller.project.limits.concurrency,
+              elapsedMs: Date.now() - started,
+            }),
             'x-request-id': request.id,
-            ...outcome.headers,
           })
-          .send(result.image);
+          .send(outcome.result.image);
       } catch (error) {
         if (!(error instanceof ScreenshotFailure)) throw error;
         return sendApiError(reply, error.error, {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DashboardDatabase } from './db.js';
+import type { Database } from '../store/schema.js';
 
 export const PERIODS = {
   last5m: 5 * 60_000,
@@ -72,9 +72,16 @@ export function aggregate(rows: Row[]) {
   };
 }
 
-/** Aggregates of one project's monitoring logs for /screenshot/monitoring/metrics(/target). */
+/**
+ * Aggregates of the monitoring log: one project's for /screenshot/monitoring/metrics(/target), and the
+ * dashboard's overview (one project or all).
+ */
 export class MonitoringMetrics {
-  constructor(private readonly db: Kysely<DashboardDatabase>) {}
+  constructor(private readonly db: Kysely<Database>) {}
+
+  overview(projectId: string | undefined, from: number, to: number, stepMs: number): Promise<Overview> {
+    return overviewOf(this.db, projectId, from, to, stepMs);
+  }
 
   async rows(projectId: string, env: string | undefined, from: number, to: number): Promise<Row[]> {
     let query = this.db
@@ -133,4 +140,82 @@ export class MonitoringMetrics {
       };
     });
   }
+}
+
+/** One bucket of the dashboard's overview; latency is null where nothing finished (drawn as a gap). */
+export interface OverviewBucket {
+  at: number;
+  requests: number;
+  successes: number;
+  failures: number;
+  credits: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+export interface Overview {
+  buckets: OverviewBucket[];
+  topErrors: Array<{ code: string; count: number }>;
+  topDomains: Array<{ domain: string; requests: number; failures: number }>;
+}
+
+function top<T>(entries: Map<string, T>, by: (value: T) => number, n: number): Array<[string, T]> {
+  return [...entries.entries()].sort((a, b) => by(b[1]) - by(a[1]) || a[0].localeCompare(b[0])).slice(0, n);
+}
+
+/** The overview the dashboard draws: buckets of `stepMs` over [from, to), top errors and top domains. */
+export async function overviewOf(
+  db: Kysely<Database>,
+  projectId: string | undefined,
+  from: number,
+  to: number,
+  stepMs: number,
+): Promise<Overview> {
+  let query = db
+    .selectFrom('screenshot_logs')
+    .select(['url', 'http_status', 'error_code', 'duration_ms', 'cost', 'created_at'])
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to);
+  if (projectId) query = query.where('project_id', '=', projectId);
+  const rows = await query.orderBy('created_at', 'desc').limit(MAX_ROWS).execute();
+  const count = Math.max(1, Math.ceil((to - from) / stepMs));
+  const buckets = Array.from({ length: count }, (_, index) => ({
+    at: from + index * stepMs,
+    requests: 0,
+    successes: 0,
+    failures: 0,
+    credits: 0,
+    durations: [] as number[],
+  }));
+  const errors = new Map<string, number>();
+  const domains = new Map<string, { requests: number; failures: number }>();
+  for (const row of rows) {
+    const bucket = buckets[Math.min(count - 1, Math.floor((row.created_at - from) / stepMs))];
+    if (!bucket) continue;
+    const finished = row.http_status !== 0;
+    const success = row.http_status >= 200 && row.http_status < 300;
+    bucket.requests += 1;
+    bucket.credits += row.cost;
+    if (success) bucket.successes += 1;
+    else if (finished) bucket.failures += 1;
+    if (finished) bucket.durations.push(row.duration_ms);
+    if (row.error_code) errors.set(row.error_code, (errors.get(row.error_code) ?? 0) + 1);
+    const host = hostOf(row.url) || '(unparsable URL)';
+    const domain = domains.get(host) ?? { requests: 0, failures: 0 };
+    domain.requests += 1;
+    if (finished && !success) domain.failures += 1;
+    domains.set(host, domain);
+  }
+  return {
+    buckets: buckets.map(({ durations, ...bucket }) => {
+      durations.sort((a, b) => a - b);
+      return {
+        ...bucket,
+        p50: durations.length ? percentile(durations, 0.5) : null,
+        p95: durations.length ? percentile(durations, 0.95) : null,
+      };
+    }),
+    topErrors: top(errors, (n) => n, 5).map(([code, n]) => ({ code, count: n })),
+    topDomains: top(domains, (d) => d.requests, 5).map(([domain, d]) => ({ domain, ...d })),
+  };
 }

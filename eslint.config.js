@@ -1,0 +1,85 @@
+// Guard rails the compiler does not give: promises are never dropped by accident, and imports follow the
+// one-way flow of docs/architecture.md (HTTP faces -> jobs -> lower rooms -> store). `npm run lint`.
+import tseslint from 'typescript-eslint';
+
+const server = 'packages/server/src';
+/** Rooms below jobs/: they are used by jobs/ and never use it. */
+const BELOW_JOBS = [
+  'accounts',
+  'config',
+  'egress',
+  'engine',
+  'logs',
+  'metrics',
+  'queue',
+  'results',
+  'store',
+  'webhooks',
+];
+/** Rooms that keep data: they never know about HTTP. */
+const STORAGE = ['store', 'results', 'logs', 'queue'];
+
+const restrict = (patterns) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+});
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', 'data/**'] },
+  {
+    files: ['packages/*/src/**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      // A promise nobody awaits loses its error: await it, return it, or mark it `void` on purpose.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
+    // HTTP faces (API routes and dashboard pages) reach data through services, never through store/
+    // (row types may be named: they carry no access).
+    files: [`${server}/http/**/*.ts`, `${server}/dashboard/pages/**/*.ts`],
+    rules: restrict([
+      {
+        group: ['**/store/*', '**/store/**'],
+        allowTypeImports: true,
+        message: 'Routes never touch the store: call a service (src/services.ts).',
+      },
+    ]),
+  },
+  {
+    files: BELOW_JOBS.map((room) => `${server}/${room}/**/*.ts`),
+    rules: restrict([
+      {
+        group: ['**/jobs/*', '**/jobs/**'],
+        message:
+          'Nothing below jobs/ imports jobs/: move the shared shape down (e.g. engine/capture-spec.ts).',
+      },
+    ]),
+  },
+  {
+    files: STORAGE.map((room) => `${server}/${room}/**/*.ts`),
+    rules: restrict([
+      {
+        group: ['**/jobs/*', '**/jobs/**'],
+        message:
+          'Nothing below jobs/ imports jobs/: move the shared shape down (e.g. engine/capture-spec.ts).',
+      },
+      {
+        group: [
+          '**/http/*',
+          '**/http/**',
+          '**/dashboard/*',
+          '**/dashboard/**',
+          'fastify',
+          'fastify-*',
+          '@fastify/*',
+        ],
+        message: 'Storage never imports HTTP: return data, let the faces speak HTTP.',
+      },
+    ]),
+  },
+);

@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Project } from '../accounts/projects.js';
+import type { Settings } from '../config/settings.js';
+import type { Services } from '../services.js';
+import type { Session } from './auth.js';
+import { selectField } from './components.js';
+import { html, layout, type Html, type NavItem } from './html.js';
+import type { DashboardQueries } from './queries.js';
+
+export type Env = 'LIVE' | 'TEST';
+
+/** A dashboard page: its place in the navigation (if any) and its routes, under the /dashboard prefix. */
+export interface DashboardPage {
+  nav?: NavItem;
+  register(app: FastifyInstance, context: DashboardContext): void | Promise<void>;
+}
+
+export interface PageOptions {
+  title: string;
+  active: string;
+  body: Html;
+  status?: number;
+}
+
+/** What every page gets: the services, the session of a request, and the page frame. */
+export interface DashboardContext {
+  services: Services;
+  settings: Settings;
+  queries: DashboardQueries;
+  now(): number;
+  session(request: FastifyRequest): Session | undefined;
+  /** The CSRF token of the request's session (every form posts it back). */
+  csrf(request: FastifyRequest): string;
+  render(request: FastifyRequest, reply: FastifyReply, page: PageOptions): FastifyReply;
+  /** 303 back to `to`, with a message shown once on top of the page. */
+  back(reply: FastifyReply, to: string, message?: string): FastifyReply;
+  /** The project + environment a page looks at (`?project=name&env=LIVE`). */
+  scope(request: FastifyRequest): Promise<{ all: Project[]; project: Project | undefined; env: Env }>;
+}
+
+/** A query field that falls back to undefined when absent or malformed (filters never fail a page). */
+export function lenient<T extends z.ZodType>(schema: T) {
+  return schema.optional().catch(undefined);
+}
+
+export const envField = lenient(z.enum(['LIVE', 'TEST']));
+
+/** Parses a request's query (or params) with a page's zod schema. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  return schema.parse(value ?? {});
+}
+
+export function scopePicker(
+  path: string,
+  all: Project[],
+  project: Project | undefined,
+  env: Env,
+  extra: Html = html``,
+): Html {
+  return html`<form method="get" action="${path}" class="filters">
+    ${selectField(
+      'Project',
+      'project',
+      all.map((p) => p.name),
+      project?.name,
+    )}
+    ${selectField('Environment', 'env', ['LIVE', 'TEST'], env)} ${extra}<button type="submit">Show</button>
+  </form>`;
+}
+
+export function createContext(
+  services: Services,
+  queries: DashboardQueries,
+  nav: NavItem[],
+  session: (request: FastifyRequest) => Session | undefined,
+  now: () => number,
+): DashboardContext {
+  const flashOf = (request: FastifyRequest) => {
+    const msg = (request.query as Record<string, unknown> | undefined)?.msg;
+    return typeof msg === 'string' ? msg : undefined;
+  };
+  const scopeQuery = z.object({ project: lenient(z.string()), env: envField });
+  return {
+    services,
+    settings: services.settings,
+    queries,
+    now,
+    session,
+    csrf: (request) => session(request)?.csrfToken ?? '',
+    render(request, reply, page) {
+      return reply
+        .code(page.status ?? 200)
+        .type('text/html; charset=utf-8')
+        .send(
+          layout(
+            {
+              title: page.title,
+              active: page.active,
+              nav,
+              csrf: session(request)?.csrfToken ?? '',
+              flash: flashOf(request),
+            },
+            page.body,
+          ),
+        );
+    },
+    back(reply, to, message) {
+      return reply
+        .code(303)
+        .header(
+          'location',
+          message ? `${to}${to.includes('?') ? '&' : '?'}msg=${encodeURIComponent(message)}` : to,
+        )
+        .send();
+    },
+    async scope(request) {
+      const q = parse(scopeQuery, request.query);
+      const all = await services.projects.list();
+      const project =
+        all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
+      return { all, project, env: q.env ?? 'LIVE' };
+    },
+  };
+}

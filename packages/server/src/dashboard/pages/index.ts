@@ -1,0 +1,26 @@
+import type { DashboardPage } from '../context.js';
+import jobs from './jobs.js';
+import log from './log.js';
+import logs from './logs.js';
+import overview from './overview.js';
+import playground from './playground.js';
+import projects from './projects.js';
+import schedules from './schedules.js';
+import webhook from './webhook.js';
+import webhooks from './webhooks.js';
+
+/**
+ * Every page of the dashboard, in navigation order. A page is one file exporting a `DashboardPage`
+ * (its nav entry and its routes); adding one is one import and one line here.
+ */
+export const PAGES: DashboardPage[] = [
+  overview,
+  logs,
+  log,
+  webhooks,
+  webhook,
+  jobs,
+  schedules,
+  projects,
+  playground,
+];

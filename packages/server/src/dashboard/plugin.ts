@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+import { DashboardAuth } from './auth.js';
+import { createContext, type DashboardPage } from './context.js';
+import { dashboardDb } from './db.js';
+import { html, layout, type NavItem } from './html.js';
+import { PAGES } from './pages/index.js';
+import { DashboardQueries } from './queries.js';
+import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
+
+// Scripts and styles are inline (one small script, no build step); images are same-origin or data: URLs.
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+/** The dashboard: server-rendered pages over the same services as the API, behind an admin session. */
+export default function dashboardRoute(services: Services, pages: DashboardPage[] = PAGES) {
+  return async (root: FastifyInstance) => {
+    await root.register(async (app) => plugin(app, services, pages), { prefix: '/dashboard' });
+  };
+}
+
+async function plugin(app: FastifyInstance, services: Services, pages: DashboardPage[]): Promise<void> {
+  const { settings, clock } = services;
+  const now = () => clock.now();
+  const auth = new DashboardAuth(dashboardDb(services.store.db), clock, settings.dashboardSessionTtlMs);
+
+  // HTML pages are not part of the API reference.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
+    return payload;
+  });
+
+  const session = installSessions(app, {
+    auth,
+    secureCookies: settings.publicUrl.startsWith('https://'),
+    sessionTtlMs: settings.dashboardSessionTtlMs,
+    now,
+  });
+
+  const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
+  const context = createContext(services, new DashboardQueries(services.store.db), nav, session, now);
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const found = await auth.session(cookiesOf(request)[SESSION_COOKIE]);
+    if (!found) return reply.code(303).header('location', '/dashboard/login').send();
+    return reply
+      .code(404)
+      .type('text/html; charset=utf-8')
+      .send(layout({ title: 'Not found', nav, csrf: found.csrfToken }, html`<h1>Not found</h1>`));
+  });
+
+  for (const page of pages) await page.register(app, context);
+}

@@ -1,0 +1,187 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomToken, safeEqual, type DashboardAuth, type Session } from './auth.js';
+import { html, layout } from './html.js';
+
+export const SESSION_COOKIE = 'snapwire_session';
+const LOGIN_COOKIE = 'snapwire_login';
+const LOGIN_FAILURES = 10;
+const LOGIN_WINDOW_MS = 15 * 60_000;
+
+export type Form = Record<string, string | undefined>;
+
+export function cookiesOf(request: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0) out[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
+  }
+  return out;
+}
+
+export function formOf(request: FastifyRequest): Form {
+  return (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+}
+
+/** Only a path inside the dashboard is a place to go back to (no open redirect). */
+export function safeNext(next: string | undefined): string {
+  return next && next.startsWith('/dashboard') && !next.startsWith('//') ? next : '/dashboard';
+}
+
+/**
+ * Slows password guessing per client address: after LOGIN_FAILURES wrong passwords in LOGIN_WINDOW_MS,
+ * sign-in answers 429 until the window has passed (in memory: one process is enough to stop a script).
+ */
+export class LoginThrottle {
+  private readonly failures = new Map<string, number[]>();
+
+  /** Seconds to wait before trying again, or undefined when a try is allowed now. */
+  retryAfterSeconds(ip: string, now: number): number | undefined {
+    const recent = this.recent(ip, now);
+    if (recent.length < LOGIN_FAILURES) return undefined;
+    return Math.ceil(((recent[0] ?? now) + LOGIN_WINDOW_MS - now) / 1000);
+  }
+
+  failed(ip: string, now: number): void {
+    this.failures.set(ip, [...this.recent(ip, now), now]);
+    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value as string);
+  }
+
+  succeeded(ip: string): void {
+    this.failures.delete(ip);
+  }
+
+  private recent(ip: string, now: number): number[] {
+    return (this.failures.get(ip) ?? []).filter((at) => at > now - LOGIN_WINDOW_MS);
+  }
+}
+
+export interface SessionOptions {
+  auth: DashboardAuth;
+  secureCookies: boolean;
+  sessionTtlMs: number;
+  now: () => number;
+}
+
+/**
+ * Sessions of the dashboard: the sign-in and sign-out routes, and the hook that asks every other route
+ * for a session and every POST for that session's CSRF token. Returns how a handler finds its session.
+ */
+export function installSessions(
+  app: FastifyInstance,
+  options: SessionOptions,
+): (request: FastifyRequest) => Session | undefined {
+  const { auth } = options;
+  const sessions = new WeakMap<FastifyRequest, Session>();
+  const throttle = new LoginThrottle();
+  const cookie = (name: string, value: string, maxAgeSeconds: number) =>
+    `${name}=${encodeURIComponent(value)}; Path=/dashboard; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${options.secureCookies ? '; Secure' : ''}`;
+  const refused = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>
+    reply.code(status).type('text/html; charset=utf-8').send(layout({ title }, body));
+
+  app.addHook('preHandler', async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (path === '/dashboard/login') return;
+    const session = await auth.session(cookiesOf(request)[SESSION_COOKIE]);
+    if (!session) {
+      const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
+      return reply.code(303).header('location', `/dashboard/login${next}`).send();
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const token = formOf(request)._csrf ?? (request.headers['x-csrf-token'] as string | undefined);
+      if (!token || !safeEqual(token, session.csrfToken)) {
+        return refused(
+          reply,
+          403,
+          'Refused',
+          html`<h1>Refused</h1>
+            <p>The form's CSRF token is missing or stale. Go back, reload the page and try again.</p>`,
+        );
+      }
+    }
+    sessions.set(request, session);
+  });
+
+  const loginPage = (reply: FastifyReply, next: string, error?: string) => {
+    // Sign-in CSRF: a random token in a cookie that the form must echo (double submit), so another site
+    // cannot sign a browser into this dashboard.
+    const token = randomToken();
+    return reply
+      .code(error ? 401 : 200)
+      .header('set-cookie', cookie(LOGIN_COOKIE, token, 3600))
+      .type('text/html; charset=utf-8')
+      .send(
+        layout(
+          { title: 'Sign in' },
+          html`<div class="login card">
+            <h1>Sign in</h1>
+            ${error ? html`<p class="bad" role="alert">${error}</p>` : ''}
+            <form method="post" action="/dashboard/login">
+              <input type="hidden" name="_login" value="${token}" /><input
+                type="hidden"
+                name="next"
+                value="${next}"
+              />
+              <label>User<input name="username" value="admin" autocomplete="username" /></label>
+              <label
+                >Password<input name="password" type="password" autocomplete="current-password" autofocus
+              /></label>
+              <button type="submit">Sign in</button>
+            </form>
+          </div>`,
+        ),
+      );
+  };
+
+  app.get('/login', async (request, reply) => loginPage(reply, safeNext((request.query as Form).next)));
+
+  app.post('/login', async (request, reply) => {
+    const body = formOf(request);
+    const expected = cookiesOf(request)[LOGIN_COOKIE];
+    if (!expected || !body._login || !safeEqual(expected, body._login)) {
+      return refused(
+        reply,
+        403,
+        'Refused',
+        html`<h1>Refused</h1>
+          <p>The sign-in form expired; <a href="/dashboard/login">reload it</a>.</p>`,
+      );
+    }
+    const now = options.now();
+    const wait = throttle.retryAfterSeconds(request.ip, now);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      return refused(
+        reply,
+        429,
+        'Too many attempts',
+        html`<h1>Too many attempts</h1>
+          <p>Wait a few minutes and try again.</p>`,
+      );
+    }
+    const signedIn = await auth.signIn(body.username ?? '', body.password ?? '');
+    if (!signedIn) {
+      throttle.failed(request.ip, now);
+      return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
+    }
+    throttle.succeeded(request.ip);
+    return reply
+      .code(303)
+      .header('set-cookie', [
+        cookie(SESSION_COOKIE, signedIn.id, Math.floor(options.sessionTtlMs / 1000)),
+        cookie(LOGIN_COOKIE, '', 0),
+      ])
+      .header('location', safeNext(body.next))
+      .send();
+  });
+
+  app.post('/logout', async (request, reply) => {
+    await auth.signOut(cookiesOf(request)[SESSION_COOKIE]);
+    return reply
+      .code(303)
+      .header('set-cookie', cookie(SESSION_COOKIE, '', 0))
+      .header('location', '/dashboard/login')
+      .send();
+  });
+
+  return (request) => sessions.get(request);
+}
