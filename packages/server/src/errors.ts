@@ -69,6 +69,12 @@ export const ERROR_CATALOGUE = {
   'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
+  'ERR::API::SERVICE_UNAVAILABLE': define(
+    503,
+    true,
+    false,
+    'A storage service Snapwire depends on is unreachable; retry shortly',
+  ),
   'ERR::API::INTERNAL_ERROR': define(500, false, false, 'Internal error; it has been logged'),
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConcurrencyTracker } from './accounts/concurrency.js';
+import type { ConcurrencyLeases } from './accounts/concurrency-leases.js';
 import type { CreditLedger } from './accounts/credits.js';
 import type { ProjectService } from './accounts/projects.js';
 import type { Settings } from './config/settings.js';
@@ -21,7 +21,7 @@ export interface Services {
   store: Store;
   projects: ProjectService;
   credits: CreditLedger;
-  concurrency: ConcurrencyTracker;
+  concurrency: ConcurrencyLeases;
   pool: BrowserPool;
   screenshots: ScreenshotService;
   logs: LogStore;
@@ -31,4 +31,6 @@ export interface Services {
   queue: JobQueue;
   worker: JobWorker;
   attempts: AttemptHistory;
+  /** Fleet state for /healthz: whether the wake-up listener is connected (PostgreSQL only). */
+  fleet?: { wakeupsListening(): boolean | undefined };
 }

@@ -51,6 +51,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
+  // A worker node runs browsers and queue lanes only: it answers /healthz and /metrics, nothing else.
+  if (services.settings.role === 'worker') {
+    await app.register(healthRoute(services));
+    await app.register(metricsRoute(services));
+    return app;
+  }
+
   await app.register(swagger, {
     openapi: {
       info: {

@@ -28,8 +28,21 @@ export class Metrics {
   /** Pages lost in the middle of a job (each loss is one retry or one DRIVER_CRASHED). */
   readonly pagesLost: Counter<'kind'>;
 
-  constructor(options: { pool?: PoolGaugeSource; defaultMetrics?: boolean } = {}) {
+  constructor(
+    options: {
+      pool?: PoolGaugeSource;
+      defaultMetrics?: boolean;
+      /** Every series carries `node` (the fleet's node id), so one Prometheus can scrape every node. */
+      node?: { id: string; role: string };
+    } = {},
+  ) {
     const registers = [this.registry];
+    if (options.node) {
+      this.registry.setDefaultLabels({ node: options.node.id });
+      new Gauge({ name: 'snapwire_node_info', help: 'This node (labels: node, role)', labelNames: ['role'], registers })
+        .labels({ role: options.node.role })
+        .set(1);
+    }
     this.jobs = new Counter({
       name: 'snapwire_capture_jobs_total',
       help: 'Screenshot jobs by outcome: success, cache_hit, or the error code',

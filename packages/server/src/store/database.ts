@@ -16,6 +16,7 @@ import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
+import * as fleet from './migrations/0008_fleet.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
+  '0008_fleet': fleet,
 };
 
 class BundledMigrations implements MigrationProvider {
@@ -113,13 +115,24 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     types: pgTypes,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle connection cut by the server (restart, pg_terminate_backend) makes the pool emit 'error';
+  // unheard, that event would end the process. The pool drops the dead connection and opens a new one
+  // for the next query, so noting it is all there is to do.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost (${error.message}); reconnecting on next use`);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
 
+// Migration numbers are handed out to parallel pieces of work, so a database may have seen a later number
+// before an earlier one lands; each migration touches its own tables, so their order does not matter.
+const newMigrator = (store: Store) =>
+  new Migrator({ db: store.db, provider: new BundledMigrations(), allowUnorderedMigrations: true });
+
 /** Brings the schema to the newest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = newMigrator(store);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
@@ -131,7 +144,7 @@ export async function migrateToLatest(store: Store): Promise<void> {
 
 /** True when every bundled migration has been applied (used by /healthz). */
 export async function isMigrated(store: Store): Promise<boolean> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = newMigrator(store);
   const migrations = await migrator.getMigrations();
   return migrations.length > 0 && migrations.every((migration) => migration.executedAt !== undefined);
 }
