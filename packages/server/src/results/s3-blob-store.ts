@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -25,7 +24,11 @@ export interface S3BlobStoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Lifetime of presigned URLs. */
   presignSeconds?: number;
+  /** touch() leaves an object written less than this long ago as it is (default one hour). */
+  touchFreshMs?: number;
 }
+
+const DEFAULT_TOUCH_FRESH_MS = 3_600_000;
 
 /** Presigned URLs live long enough for a client to follow the redirect, and not much longer. */
 const DEFAULT_PRESIGN_SECONDS = 900;
@@ -36,8 +39,10 @@ const DEFAULT_PRESIGN_SECONDS = 900;
  * `PREFIX/ab/abcdef…` (SHA-256, like the local store), so identical bytes are one object.
  *
  * Retention works as in the local store, on the object's LastModified: a new reference to an existing blob
- * (a put of the same bytes, a cache hit) rewrites it in place (a copy onto itself), and sweep() deletes
- * objects older than the cutoff. A store that cannot be reached throws (with the S3 error); only a
+ * (a put of the same bytes, a cache hit) writes it again, and sweep() deletes objects older than the
+ * cutoff. touch() rewrites the bytes rather than copying the object onto itself: a self-copy does not move
+ * LastModified on every S3-compatible server (the test server's does not), a rewrite does everywhere. To
+ * keep that cheap, an object written within the last hour is left alone (retention is counted in days). A store that cannot be reached throws (with the S3 error); only a
  * missing object answers undefined.
  */
 export class S3BlobStore implements BlobStore {
@@ -102,23 +107,23 @@ export class S3BlobStore implements BlobStore {
 
   async touch(key: string): Promise<boolean> {
     if (!isKey(key)) return false;
-    const objectKey = this.objectKey(key);
+    let written: number;
     try {
-      // A copy onto itself (allowed when the metadata is replaced) sets LastModified to now.
-      await this.client.send(
-        new CopyObjectCommand({
-          Bucket: this.options.bucket,
-          Key: objectKey,
-          CopySource: `${this.options.bucket}/${objectKey.split('/').map(encodeURIComponent).join('/')}`,
-          MetadataDirective: 'REPLACE',
-          Metadata: { touched: String(Date.now()) },
-        }),
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
       );
-      return true;
+      written = head.LastModified?.getTime() ?? 0;
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
     }
+    if (Date.now() - written < (this.options.touchFreshMs ?? DEFAULT_TOUCH_FRESH_MS)) return true;
+    const bytes = await this.get(key);
+    if (!bytes) return false;
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Body: bytes }),
+    );
+    return true;
   }
 
   async sweep(cutoff: number): Promise<{ deleted: number; bytes: number }> {
