@@ -32,15 +32,22 @@ export class Metrics {
     options: {
       pool?: PoolGaugeSource;
       defaultMetrics?: boolean;
-      /** Every series carries `node` (the fleet's node id), so one Prometheus can scrape every node. */
+      /**
+       * The fleet's node id and role, exposed as `snapwire_node_info{node,role} 1` (an info metric: the
+       * other series keep their labels, and Prometheus joins on the scrape target).
+       */
       node?: { id: string; role: string };
     } = {},
   ) {
     const registers = [this.registry];
     if (options.node) {
-      this.registry.setDefaultLabels({ node: options.node.id });
-      new Gauge({ name: 'snapwire_node_info', help: 'This node (labels: node, role)', labelNames: ['role'], registers })
-        .labels({ role: options.node.role })
+      new Gauge({
+        name: 'snapwire_node_info',
+        help: 'This node of the fleet (labels: node id, role)',
+        labelNames: ['node', 'role'],
+        registers,
+      })
+        .labels({ node: options.node.id, role: options.node.role })
         .set(1);
     }
     this.jobs = new Counter({

@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
+  sql,
   Migrator,
   PostgresDialect,
   SqliteDialect,
@@ -127,12 +128,26 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
 
 // Migration numbers are handed out to parallel pieces of work, so a database may have seen a later number
 // before an earlier one lands; each migration touches its own tables, so their order does not matter.
-const newMigrator = (store: Store) =>
-  new Migrator({ db: store.db, provider: new BundledMigrations(), allowUnorderedMigrations: true });
+// On PostgreSQL the migrator is told the schema in use: without it, kysely takes its bookkeeping tables
+// for present when ANY schema of the database has them (another fleet's, or a parallel test run's), and
+// then fails with 'relation "kysely_migration_lock" does not exist'.
+async function newMigrator(store: Store): Promise<Migrator> {
+  let migrationTableSchema: string | undefined;
+  if (store.dialect === 'postgres') {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+    migrationTableSchema = rows[0]?.schema;
+  }
+  return new Migrator({
+    db: store.db,
+    provider: new BundledMigrations(),
+    allowUnorderedMigrations: true,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+}
 
 /** Brings the schema to the newest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = newMigrator(store);
+  const migrator = await newMigrator(store);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
@@ -144,7 +159,7 @@ export async function migrateToLatest(store: Store): Promise<void> {
 
 /** True when every bundled migration has been applied (used by /healthz). */
 export async function isMigrated(store: Store): Promise<boolean> {
-  const migrator = newMigrator(store);
+  const migrator = await newMigrator(store);
   const migrations = await migrator.getMigrations();
   return migrations.length > 0 && migrations.every((migration) => migration.executedAt !== undefined);
 }
