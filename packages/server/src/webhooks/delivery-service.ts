@@ -18,6 +18,8 @@ export interface DeliverySettings {
   operatorNotifyUrl: string | undefined;
 }
 
+/** A delivery whose payload is not found goes back to capture while the job has had fewer captures. */
+const RECAPTURE_LIMIT = 3;
 /** Delay before a delivery whose payload could not be read (blob store down) is tried again. */
 const PAYLOAD_RETRY_MS = 2_000;
 
@@ -90,7 +92,12 @@ export class DeliveryService {
       await this.queue.release(claim, this.clock.now() + PAYLOAD_RETRY_MS);
       return;
     }
-    if (!body && job.resource_type === 'screenshot' && job.request !== '{}') {
+    if (
+      !body &&
+      job.resource_type === 'screenshot' &&
+      job.request !== '{}' &&
+      job.capture_attempts < RECAPTURE_LIMIT
+    ) {
       // A payload stored where this node cannot see it (a node-local blob store in a fleet): take the
       // screenshot again rather than lose the job; the capture attempts bound how often.
       this.logger.warn(
