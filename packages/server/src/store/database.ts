@@ -122,6 +122,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   pool.on('error', (error) => {
     process.emitWarning(`PostgreSQL connection lost (${error.message}); reconnecting on next use`);
   });
+  // The same for a connection lost while checked out (a query running): pg-pool listens only to idle
+  // ones. The running query fails with the error itself, and the pool discards the dead connection when
+  // it is given back, so this listener only keeps the event from ending the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
 }
