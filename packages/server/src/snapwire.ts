@@ -72,6 +72,7 @@ function openBlobStore(settings: Settings): BlobStore {
     endpoint: settings.s3Endpoint,
     forcePathStyle: settings.s3ForcePathStyle,
     region: settings.awsRegion,
+    ...(settings.awsCredentials ? { credentials: settings.awsCredentials } : {}),
   });
 }
 

@@ -119,6 +119,8 @@ const environmentSchema = z.object({
   SNAPWIRE_S3_FORCE_PATH_STYLE: booleanString.default(false),
   SNAPWIRE_S3_PRESIGN: booleanString.default(false),
   AWS_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
 
 export type BlobStoreLocation = { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string };
@@ -189,6 +191,8 @@ export interface Settings {
   s3ForcePathStyle: boolean;
   s3Presign: boolean;
   awsRegion: string | undefined;
+  /** Both or neither; when neither, the AWS SDK's default chain (instance role, shared files) applies. */
+  awsCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
 export class SettingsError extends Error {}
@@ -204,6 +208,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     throw new SettingsError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const value = parsed.data;
+  if ((value.AWS_ACCESS_KEY_ID === undefined) !== (value.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new SettingsError(
+      'Invalid configuration:\n  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both or neither',
+    );
+  }
   if (value.SNAPWIRE_S3_PRESIGN && value.SNAPWIRE_BLOB_STORE.kind !== 's3') {
     throw new SettingsError(
       'Invalid configuration:\n  SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3://BUCKET/PREFIX (a local blob store has no presigned URLs)',
@@ -259,5 +268,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     s3ForcePathStyle: value.SNAPWIRE_S3_FORCE_PATH_STYLE,
     s3Presign: value.SNAPWIRE_S3_PRESIGN,
     awsRegion: value.AWS_REGION,
+    awsCredentials:
+      value.AWS_ACCESS_KEY_ID && value.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: value.AWS_ACCESS_KEY_ID, secretAccessKey: value.AWS_SECRET_ACCESS_KEY }
+        : undefined,
   };
 }
