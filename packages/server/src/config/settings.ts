@@ -262,7 +262,12 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
     role: value.SNAPWIRE_ROLE,
     // hostname + pid: stable for the life of the process, distinct for two processes on one machine.
-    nodeId: value.SNAPWIRE_NODE_ID ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48)}-${process.pid}`,
+    nodeId:
+      value.SNAPWIRE_NODE_ID ??
+      `${os
+        .hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 48)}-${process.pid}`,
     blobStore: value.SNAPWIRE_BLOB_STORE,
     s3Endpoint: value.SNAPWIRE_S3_ENDPOINT,
     s3ForcePathStyle: value.SNAPWIRE_S3_FORCE_PATH_STYLE,

@@ -157,10 +157,7 @@ export class ScreenshotService {
           `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; a screenshot costs ${SCREENSHOT_COST}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
         );
       }
-      const release = await this.deps.concurrency.acquireProjectSlot(
-        project.id,
-        project.limits.concurrency,
-      );
+      const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
       try {
         const rendering = this.render(request, startedAt, country);
         if (cacheKey) {

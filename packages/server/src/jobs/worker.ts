@@ -237,7 +237,10 @@ export class JobWorker {
     try {
       blob = await this.blobs.put(payload);
     } catch (error) {
-      this.logger.warn({ err: error, job: job.id }, 'could not store a payload; the job will be captured again');
+      this.logger.warn(
+        { err: error, job: job.id },
+        'could not store a payload; the job will be captured again',
+      );
       await this.queue.release(claim, this.clock.now() + STORE_BACKOFF_MS);
       return;
     }

@@ -30,7 +30,12 @@ export class ResultsJanitor {
    */
   start(
     intervalMs: number,
-    schedule?: (task: { name: string; intervalMs: number; leaseMs: number; run: () => Promise<void> }) => void,
+    schedule?: (task: {
+      name: string;
+      intervalMs: number;
+      leaseMs: number;
+      run: () => Promise<void>;
+    }) => void,
   ): void {
     if (schedule) {
       schedule({ name: 'results-sweep', intervalMs, leaseMs: 30 * 60_000, run: () => this.sweep() });

@@ -97,7 +97,9 @@ export class S3BlobStore implements BlobStore {
   async has(key: string): Promise<boolean> {
     if (!isKey(key)) return false;
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+      await this.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }),
+      );
       return true;
     } catch (error) {
       if (isMissing(error)) return false;

@@ -102,7 +102,7 @@ export class DeliveryService {
       // screenshot again rather than lose the job; the capture attempts bound how often.
       this.logger.warn(
         { job: job.id, blob: job.payload_blob },
-        'the stored payload is not in this node\'s blob store (use a shared store: SNAPWIRE_BLOB_STORE=s3://…); capturing again',
+        "the stored payload is not in this node's blob store (use a shared store: SNAPWIRE_BLOB_STORE=s3://…); capturing again",
       );
       if (await this.queue.recapture(claim)) return;
     }

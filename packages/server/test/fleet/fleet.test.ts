@@ -107,7 +107,12 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
   });
 
   it("node B serves node A's screenshot URL with the same bytes, and cache=true on B hits A's image", async () => {
-    const params = { url: `${fixtures.origin}/solid`, rendering_wait: '0', resolution: '320x240', format: 'png' };
+    const params = {
+      url: `${fixtures.origin}/solid`,
+      rendering_wait: '0',
+      resolution: '320x240',
+      format: 'png',
+    };
     const taken = await shot(nodeA, { ...params, cache: 'true' });
     assert.equal(taken.status, 200, await taken.clone().text());
     assert.equal(taken.headers.get('x-scrapfly-cache-status'), 'MISS');
@@ -136,12 +141,15 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
     // The monitoring log row names the node that took it.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
-    const { rows } = await client.query('select node_id from screenshot_logs where log_uuid in ($1, $2) order by node_id', [
-      taken.headers.get('x-scrapfly-log-uuid'),
-      hit.headers.get('x-scrapfly-log-uuid'),
-    ]);
+    const { rows } = await client.query(
+      'select node_id from screenshot_logs where log_uuid in ($1, $2) order by node_id',
+      [taken.headers.get('x-scrapfly-log-uuid'), hit.headers.get('x-scrapfly-log-uuid')],
+    );
     await client.end();
-    assert.deepEqual(rows.map((row) => row.node_id), ['node-a', 'node-b']);
+    assert.deepEqual(
+      rows.map((row) => row.node_id),
+      ['node-a', 'node-b'],
+    );
   });
 
   it('a project limited to 2 (set with the CLI) never runs more than 2 captures over the fleet', async () => {
@@ -163,13 +171,21 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
       );
       const statuses = responses.map((response) => response.status);
       const ok = statuses.filter((status) => status === 200).length;
-      console.log(`fleet concurrency: ${ok} captured, ${statuses.length - ok} refused, most in flight ${slowMostInFlight}`);
-      assert.ok(slowMostInFlight <= 2, `at most 2 captures at once over both nodes (saw ${slowMostInFlight})`);
+      console.log(
+        `fleet concurrency: ${ok} captured, ${statuses.length - ok} refused, most in flight ${slowMostInFlight}`,
+      );
+      assert.ok(
+        slowMostInFlight <= 2,
+        `at most 2 captures at once over both nodes (saw ${slowMostInFlight})`,
+      );
       assert.ok(ok >= 2, 'the limit admits captures');
       for (const response of responses) {
         if (response.status === 200) continue;
         assert.equal(response.status, 429);
-        assert.equal(response.headers.get('x-scrapfly-reject-code'), 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED');
+        assert.equal(
+          response.headers.get('x-scrapfly-reject-code'),
+          'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
+        );
         assert.match(response.headers.get('retry-after') ?? '', /^\d+$/);
       }
       await Promise.all(responses.map((response) => response.arrayBuffer()));
@@ -251,9 +267,11 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
     events.push(`node B killed at ${delivered()}`);
     await nodeB.start();
 
-    await waitUntil(() => delivered() >= JOBS, { timeoutMs: 180_000, intervalMs: 100, what: 'every job delivered' }).catch(
-      () => undefined,
-    );
+    await waitUntil(() => delivered() >= JOBS, {
+      timeoutMs: 180_000,
+      intervalMs: 100,
+      what: 'every job delivered',
+    }).catch(() => undefined);
     const ids = screenshotIds();
     const unique = new Set(ids);
     const missing = accepted.filter((id) => !unique.has(id));

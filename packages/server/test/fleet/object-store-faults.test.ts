@@ -68,7 +68,10 @@ describe('object store faults', () => {
     assert.match(body.reason, /could not be stored.*retry/);
     assert.match(refused.headers.get('retry-after') ?? '', /^\d+$/);
 
-    const accepted = await screenshot(service.baseUrl, params({ webhook_name: 'faults', resolution: '322x240' }));
+    const accepted = await screenshot(
+      service.baseUrl,
+      params({ webhook_name: 'faults', resolution: '322x240' }),
+    );
     assert.equal(accepted.status, 201, 'accepting needs only the database');
     const { job_uuid: jobUuid } = (await accepted.json()) as { job_uuid: string };
     // The job is tried and given back to the queue while the store is down, never failed.

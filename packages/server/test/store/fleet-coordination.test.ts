@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  ConcurrencyLeases,
-  LEASE_TTL_MS,
-  projectScope,
-} from '../../src/accounts/concurrency-leases.js';
+import { ConcurrencyLeases, LEASE_TTL_MS, projectScope } from '../../src/accounts/concurrency-leases.js';
 import type { Clock } from '../../src/clock.js';
 import { ApiError } from '../../src/errors.js';
 import { FleetLock, withStartupLock } from '../../src/store/fleet-lock.js';
@@ -109,7 +105,10 @@ for (const dialect of DIALECTS) {
       );
       // While A works, B is kept out.
       await waitUntil(() => runs === 1, { timeoutMs: 5_000, what: 'node A to start the work' });
-      assert.equal(await lockB.runOncePerFleet('sweep', async () => void (runs += 1), { leaseMs: 60_000 }), false);
+      assert.equal(
+        await lockB.runOncePerFleet('sweep', async () => void (runs += 1), { leaseMs: 60_000 }),
+        false,
+      );
       release();
       assert.equal(await first, true);
       assert.equal(
@@ -118,7 +117,10 @@ for (const dialect of DIALECTS) {
         'held for the rest of the interval',
       );
       clock.time += 10_001;
-      assert.equal(await lockB.runOncePerFleet('sweep', async () => void (runs += 1), { leaseMs: 60_000 }), true);
+      assert.equal(
+        await lockB.runOncePerFleet('sweep', async () => void (runs += 1), { leaseMs: 60_000 }),
+        true,
+      );
       assert.equal(runs, 2);
     });
 
@@ -137,7 +139,12 @@ for (const dialect of DIALECTS) {
         (id) => new FleetMaintenance(new FleetLock(handle.store, `${id}/x`, () => clock.now()), logger),
       );
       let runs = 0;
-      const task = { name: 'retention', intervalMs: 60_000, leaseMs: 30_000, run: async () => void (runs += 1) };
+      const task = {
+        name: 'retention',
+        intervalMs: 60_000,
+        leaseMs: 30_000,
+        run: async () => void (runs += 1),
+      };
       for (let round = 0; round < 3; round += 1) {
         const ran = await Promise.all(nodes.map((node) => node.tick(task)));
         assert.equal(ran.filter(Boolean).length, 1, `round ${round}: exactly one node ran it`);

@@ -77,10 +77,10 @@ describe('S3 blob store', () => {
     // A node that touches every time (freshness 0); LastModified has one-second precision, so touch
     // until it moves past the first write.
     const toucher = open('fleet', s3.endpoint, 0);
-    await waitUntil(
-      async () => (await toucher.touch(kept)) && (await lastModified(nodeA, kept)) > before,
-      { timeoutMs: 5_000, what: 'a touch to move LastModified' },
-    );
+    await waitUntil(async () => (await toucher.touch(kept)) && (await lastModified(nodeA, kept)) > before, {
+      timeoutMs: 5_000,
+      what: 'a touch to move LastModified',
+    });
     toucher.close();
     const cutoff = (await lastModified(nodeA, kept)) - 1;
     const swept = await sweeper.sweep(cutoff);

@@ -103,12 +103,18 @@ describe('fleet settings', () => {
         assert.ok(error instanceof SettingsError);
         assert.match(error.message, /SNAPWIRE_ROLE/);
         assert.match(error.message, /SNAPWIRE_NODE_ID: must be 1-64 letters/);
-        assert.match(error.message, /SNAPWIRE_BLOB_STORE: "gs:\/\/bucket" is neither "local" nor an S3 location/);
+        assert.match(
+          error.message,
+          /SNAPWIRE_BLOB_STORE: "gs:\/\/bucket" is neither "local" nor an S3 location/,
+        );
         assert.match(error.message, /SNAPWIRE_S3_ENDPOINT/);
         return true;
       },
     );
-    assert.throws(() => loadSettings({ SNAPWIRE_S3_PRESIGN: 'true' }), /SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3/);
+    assert.throws(
+      () => loadSettings({ SNAPWIRE_S3_PRESIGN: 'true' }),
+      /SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3/,
+    );
     assert.throws(() => loadSettings({ AWS_ACCESS_KEY_ID: 'x' }), /set both or neither/);
   });
 });

@@ -21,7 +21,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const browser = services.pool.isReady();
       const wakeups = services.fleet?.wakeupsListening();
       const ok = store === 'migrated' && browser;
-      const status = store === 'unreachable' ? 'degraded' : !ok ? 'unavailable' : wakeups === false ? 'degraded' : 'ok';
+      const status =
+        store === 'unreachable' ? 'degraded' : !ok ? 'unavailable' : wakeups === false ? 'degraded' : 'ok';
       return reply.code(ok ? 200 : 503).send({
         status,
         store,
