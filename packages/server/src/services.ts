@@ -8,6 +8,7 @@ import type { ScreenshotService } from './jobs/screenshot-service.js';
 import type { LogStore } from './logs/log-store.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
+import type { FleetMaintenance } from './store/fleet-maintenance.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
 import type { JobWorker } from './jobs/worker.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -31,6 +32,9 @@ export interface Services {
   queue: JobQueue;
   worker: JobWorker;
   attempts: AttemptHistory;
-  /** Fleet state for /healthz: whether the wake-up listener is connected (PostgreSQL only). */
-  fleet?: { wakeupsListening(): boolean | undefined };
+  /**
+   * The fleet: whether the wake-up listener is connected (PostgreSQL only; for /healthz), and the
+   * once-per-fleet scheduler that maintenance sweeps (retention, lease recovery) register with.
+   */
+  fleet?: { wakeupsListening(): boolean | undefined; maintenance: FleetMaintenance };
 }

@@ -277,7 +277,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       queue,
       worker,
       attempts: new AttemptHistory(store.db),
-      fleet: { wakeupsListening: () => wakeups?.listening },
+      fleet: { wakeupsListening: () => wakeups?.listening, maintenance },
     };
     const app = await buildApp(services);
     closers.push(['app', () => app.close()]);

@@ -7,6 +7,7 @@ import {
   PLAN_NAMES,
   ProjectService,
   systemClock,
+  withStartupLock,
   type Environment,
   type PlanName,
   type Project,
@@ -18,12 +19,15 @@ async function withProjects<T>(work: (projects: ProjectService) => Promise<T>): 
   const settings = loadSettings();
   const store = await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir });
   try {
-    await migrateToLatest(store);
     const service = new ProjectService(store.db, systemClock);
-    // The default project always exists; if this command is the first to open the store, make it now.
-    const created = await service.ensureDefault(settings.defaultPlan, {
-      ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
-      ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
+    // The default project always exists; if this command is the first to open the store, make it now
+    // (under the same lock as starting nodes, so that a fleet starting meanwhile does not race it).
+    const created = await withStartupLock(store, async () => {
+      await migrateToLatest(store);
+      return service.ensureDefault(settings.defaultPlan, {
+        ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
+        ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
+      });
     });
     if (created) {
       process.stderr.write(

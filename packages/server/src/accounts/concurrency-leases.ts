@@ -106,9 +106,11 @@ export class ConcurrencyLeases {
     return Number(row.count);
   }
 
-  /** Slots held by this process (all scopes): what the account headers report for this node. */
+  /** Capture slots (project scopes) held by this process: what the account headers report for this node. */
   heldHere(): number {
-    return this.held.size;
+    let captures = 0;
+    for (const { scope } of this.held.values()) if (scope.startsWith('project:')) captures += 1;
+    return captures;
   }
 
   private releaser(scope: string, slot: number): () => Promise<void> {
