@@ -7,12 +7,12 @@
  *            process. Jobs/s, and claims + completions per second.
  *   nodes    asynchronous throughput of real Snapwire processes (dist/main.js) on one database and one
  *            S3-compatible bucket (s3rver on loopback): N jobs accepted, time until the receiver has all
- *            of them; first with one node, then with two, each on a fresh database. Also the CPU time the
+ *            of them; one node, then two, in interleaved rounds, each on a fresh database. Also the CPU time the
  *            node(s) and their Chromium spent per capture (from /proc), which with the queue's ceiling
  *            gives the paper estimate of nodes per PostgreSQL.
  *
  *   npm run build && npm run bench:fleet                       # 4000 queue jobs, 120 capture jobs
- *   npm run bench:fleet -- --queue-jobs 8000 --jobs 200 --loops 8
+ *   npm run bench:fleet -- --queue-jobs 8000 --jobs 200 --loops 8 --rounds 3
  *
  * Only loopback is contacted. Writes bench/results/fleet.json.
  */
@@ -45,6 +45,7 @@ const QUEUE_JOBS = Number(arg('queue-jobs', '4000'));
 const LOOPS = Number(arg('loops', '8'));
 const BATCH = Number(arg('batch', '8'));
 const JOBS = Number(arg('jobs', '120'));
+const ROUNDS = Number(arg('rounds', '2'));
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -207,8 +208,14 @@ function treeCpuSeconds(root: number): number {
   return total;
 }
 
-async function nodes(count: number, s3Endpoint: string, bucket: string, fixtureOrigin: string) {
-  const name = `snapwire_benchfleet_${process.pid}_${count}`;
+async function nodes(
+  count: number,
+  s3Endpoint: string,
+  bucket: string,
+  fixtureOrigin: string,
+  round: number,
+) {
+  const name = `snapwire_benchfleet_${process.pid}_${count}_${roundIndex}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
@@ -246,7 +253,7 @@ async function nodes(count: number, s3Endpoint: string, bucket: string, fixtureO
             SNAPWIRE_BOOTSTRAP_LIVE_KEY: KEY,
             SNAPWIRE_ALLOWED_NETWORKS: '127.0.0.0/8',
             SNAPWIRE_LOG_LEVEL: 'error',
-            SNAPWIRE_BLOB_STORE: `s3://${bucket}/bench-${count}`,
+            SNAPWIRE_BLOB_STORE: `s3://${bucket}/bench-${count}-${roundIndex}`,
             SNAPWIRE_S3_ENDPOINT: s3Endpoint,
             SNAPWIRE_S3_FORCE_PATH_STYLE: 'true',
             AWS_REGION: 'us-east-1',
@@ -358,10 +365,35 @@ async function main() {
   await new Promise<void>((resolve) => fixtures.listen(0, '127.0.0.1', resolve));
   const fixtureOrigin = `http://127.0.0.1:${(fixtures.address() as net.AddressInfo).port}`;
   try {
-    const one = await nodes(1, `http://127.0.0.1:${s3Address.port}`, 'bench', fixtureOrigin);
-    console.log('one node', one);
-    const two = await nodes(2, `http://127.0.0.1:${s3Address.port}`, 'bench', fixtureOrigin);
-    console.log('two nodes', two);
+    // One node, then two, in interleaved rounds, so that a busy minute on a shared machine does not land
+    // on one configuration only; throughput is total jobs over total time per configuration.
+    const runs: { one: Awaited<ReturnType<typeof nodes>>[]; two: Awaited<ReturnType<typeof nodes>>[] } = {
+      one: [],
+      two: [],
+    };
+    const loadBefore = os.loadavg()[0] ?? 0;
+    for (let r = 0; r < ROUNDS; r += 1) {
+      const endpoint = `http://127.0.0.1:${s3Address.port}`;
+      runs.one.push(await nodes(1, endpoint, 'bench', fixtureOrigin, r));
+      console.log('one node', runs.one.at(-1));
+      runs.two.push(await nodes(2, endpoint, 'bench', fixtureOrigin, r));
+      console.log('two nodes', runs.two.at(-1));
+    }
+    const total = (list: Awaited<ReturnType<typeof nodes>>[]) => {
+      const jobs = list.reduce((sum, run) => sum + run.jobs, 0);
+      const seconds = list.reduce((sum, run) => sum + run.seconds, 0);
+      const cpu = list.reduce((sum, run) => sum + run.cpuSecondsPerCapture * run.jobs, 0);
+      return {
+        nodes: list[0]?.nodes ?? 0,
+        jobs,
+        seconds: round(seconds),
+        jobsPerSecond: round(jobs / seconds),
+        cpuSecondsPerCapture: round(cpu / jobs),
+        rounds: list,
+      };
+    };
+    const one = total(runs.one);
+    const two = total(runs.two);
     const ratio = round(two.jobsPerSecond / one.jobsPerSecond);
     // Paper estimate: a node captures (cores / CPU seconds per capture) jobs/s at most; one PostgreSQL
     // completes queue.jobsPerSecond full job cycles/s, so it serves that many such nodes.
@@ -369,6 +401,7 @@ async function main() {
     const result = {
       date: new Date().toISOString(),
       machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`,
+      loadAverageBeforeAndAfter: [round(loadBefore), round(os.loadavg()[0] ?? 0)],
       queue,
       one,
       two,

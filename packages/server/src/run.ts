@@ -17,14 +17,30 @@ export async function runServer(): Promise<void> {
   await snapwire.listen();
   const base = settings.publicUrl;
   const keys = snapwire.createdDefaultKeys;
-  const lines = [
-    '',
-    `Snapwire is running on ${base}`,
-    `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
-    `  API reference: ${base}/docs`,
-    `  Health:        ${base}/healthz`,
-    `  Store:         ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}`,
-  ];
+  const shared = `${settings.databaseUrl ? 'PostgreSQL' : `SQLite in ${settings.dataDir}`}; images: ${
+    settings.blobStore.kind === 's3'
+      ? `s3://${settings.blobStore.bucket}/${settings.blobStore.prefix}`
+      : `${settings.dataDir}/blobs`
+  }`;
+  const lines =
+    settings.role === 'worker'
+      ? [
+          // A worker node serves no API: say what it is and where its health and metrics are.
+          '',
+          `Snapwire worker node ${settings.nodeId} is running (captures and deliveries from the queue)`,
+          `  Health:  http://${settings.host}:${settings.port}/healthz`,
+          `  Metrics: http://${settings.host}:${settings.port}/metrics`,
+          `  Store:   ${shared}`,
+        ]
+      : [
+          '',
+          `Snapwire is running on ${base}`,
+          `  Dashboard:     ${base}/dashboard (user admin; password from SNAPWIRE_ADMIN_PASSWORD, or printed above at first start)`,
+          `  API reference: ${base}/docs`,
+          `  Health:        ${base}/healthz`,
+          `  Store:         ${shared}`,
+          `  Node:          ${settings.nodeId} (role ${settings.role})`,
+        ];
   if (keys) {
     lines.push(
       '',
@@ -32,18 +48,20 @@ export async function runServer(): Promise<void> {
       `  LIVE key: ${keys.LIVE}`,
       `  TEST key: ${keys.TEST}`,
     );
-  } else {
+  } else if (settings.role !== 'worker') {
     lines.push(
       '',
       'Keys of the "default" project were printed at its first start (rotate: snapwire projects rotate-key default).',
     );
   }
-  lines.push(
-    '',
-    'Take a screenshot:',
-    `  curl -o shot.jpg "${base}/screenshot?key=${keys?.LIVE ?? 'YOUR_KEY'}&url=https%3A%2F%2Fexample.com"`,
-    '',
-  );
+  if (settings.role !== 'worker') {
+    lines.push(
+      '',
+      'Take a screenshot:',
+      `  curl -o shot.jpg "${base}/screenshot?key=${keys?.LIVE ?? 'YOUR_KEY'}&url=https%3A%2F%2Fexample.com"`,
+    );
+  }
+  lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
