@@ -213,7 +213,7 @@ async function nodes(
   s3Endpoint: string,
   bucket: string,
   fixtureOrigin: string,
-  round: number,
+  roundIndex: number,
 ) {
   const name = `snapwire_benchfleet_${process.pid}_${count}_${roundIndex}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
