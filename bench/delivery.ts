@@ -36,7 +36,8 @@ import { JobWorker } from '../packages/server/src/jobs/worker.js';
 import type { ScreenshotService } from '../packages/server/src/jobs/screenshot-service.js';
 import { LogStore } from '../packages/server/src/logs/log-store.js';
 import { JobQueue } from '../packages/server/src/queue/job-queue.js';
-import { BlobStore } from '../packages/server/src/results/blob-store.js';
+import { ConcurrencyLeases } from '../packages/server/src/accounts/concurrency-leases.js';
+import { LocalBlobStore } from '../packages/server/src/results/blob-store.js';
 import { migrateToLatest, openStore } from '../packages/server/src/store/database.js';
 import { DeliveryService } from '../packages/server/src/webhooks/delivery-service.js';
 import { guardedTransport } from '../packages/server/src/webhooks/guarded-transport.js';
@@ -130,7 +131,7 @@ async function durable(receiver: Receiver) {
       updated_at: Date.now(),
     })
     .execute();
-  const blobs = new BlobStore(path.join(dataDir, 'blobs'));
+  const blobs = new LocalBlobStore(path.join(dataDir, 'blobs'));
   const blob = await blobs.put(Buffer.alloc(BODY_BYTES, 7));
   const queue = new JobQueue(store.db, store.dialect, systemClock);
   const guard = new EgressGuard(new EgressPolicy(parseNetworkList('127.0.0.0/8')), new StaticResolver());
@@ -143,6 +144,7 @@ async function durable(receiver: Receiver) {
     systemClock,
     { publicUrl: 'http://localhost', timeoutMs: 10_000, disableAfter: 100, operatorNotifyUrl: undefined },
     logger,
+    new ConcurrencyLeases(store.db, systemClock, 'bench'),
   );
   // No captures in this benchmark: the screenshot service is never reached (captureSlots 0).
   const worker = new JobWorker(

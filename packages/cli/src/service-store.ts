@@ -54,7 +54,8 @@ export async function withServiceStore<T>(
         );
       }
     }
-    await server.migrateToLatest(store);
+    // Migrating runs under the same lock as starting nodes, so a fleet starting meanwhile does not race it.
+    await server.withStartupLock(store, () => server.migrateToLatest(store));
     process.stderr.write(`store: ${where}\n`);
     return await work(store, settings);
   } finally {

@@ -74,6 +74,12 @@ export const ERROR_CATALOGUE = {
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
+  'ERR::API::SERVICE_UNAVAILABLE': define(
+    503,
+    true,
+    false,
+    'A storage service Snapwire depends on is unreachable; retry shortly',
+  ),
   'ERR::API::INTERNAL_ERROR': define(500, false, false, 'Internal error; it has been logged'),
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -10,6 +10,7 @@ export {
 export { PLANS, PLAN_NAMES, type PlanName, type PlanLimits } from './accounts/plans.js';
 export { ENVIRONMENTS, type Environment } from './accounts/keys.js';
 export { openStore, migrateToLatest, type Store } from './store/database.js';
+export { withStartupLock, FleetLock } from './store/fleet-lock.js';
 export { StaticResolver, SystemResolver, type Resolver } from './egress/resolver.js';
 export { ApiError, ERROR_CATALOGUE, type ErrorCode } from './errors.js';
 export { systemClock, type Clock } from './clock.js';

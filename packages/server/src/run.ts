@@ -20,20 +20,38 @@ export async function runServer(): Promise<void> {
   const password = snapwire.createdAdminPassword;
   const listening = snapwire.listeningUrls();
   const wildcard = settings.host === '0.0.0.0' || settings.host === '::';
-  const lines = [
-    '',
-    `Snapwire is running on ${base}`,
-    `  Listening on:  ${listening.join(', ')}${wildcard ? ` (every interface, HOST=${settings.host})` : ''}`,
-    `  Dashboard:     ${base}/dashboard`,
-    password
-      ? `                 user admin, password ${password} (generated now and shown this once; SNAPWIRE_ADMIN_PASSWORD chooses it)`
-      : settings.adminPassword
-        ? '                 user admin, password from SNAPWIRE_ADMIN_PASSWORD'
-        : '                 user admin; lost the password? npx snapwire admin reset-password (same SNAPWIRE_DATA_DIR / DATABASE_URL)',
-    `  API reference: ${base}/docs (errors: ${base}/docs/errors)`,
-    `  Health:        ${base}/healthz`,
-    `  Store:         ${settings.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${settings.dataDir}`}`,
-  ];
+  const listeningLine = `${listening.join(', ')}${wildcard ? ` (every interface, HOST=${settings.host})` : ''}`;
+  const shared = `${settings.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${settings.dataDir}`}; images: ${
+    settings.blobStore.kind === 's3'
+      ? `s3://${settings.blobStore.bucket}/${settings.blobStore.prefix}`
+      : `${settings.dataDir}/blobs`
+  }`;
+  const lines =
+    settings.role === 'worker'
+      ? [
+          // A worker node serves no API: say what it is and where its health and metrics are.
+          '',
+          `Snapwire worker node ${settings.nodeId} is running (captures and deliveries from the queue)`,
+          `  Listening on: ${listeningLine}`,
+          `  Health:       ${listening[0] ?? base}/healthz`,
+          `  Metrics:      ${listening[0] ?? base}/metrics`,
+          `  Store:        ${shared}`,
+        ]
+      : [
+          '',
+          `Snapwire is running on ${base}`,
+          `  Listening on:  ${listeningLine}`,
+          `  Dashboard:     ${base}/dashboard`,
+          password
+            ? `                 user admin, password ${password} (generated now and shown this once; SNAPWIRE_ADMIN_PASSWORD chooses it)`
+            : settings.adminPassword
+              ? '                 user admin, password from SNAPWIRE_ADMIN_PASSWORD'
+              : '                 user admin; lost the password? npx snapwire admin reset-password (same SNAPWIRE_DATA_DIR / DATABASE_URL)',
+          `  API reference: ${base}/docs (errors: ${base}/docs/errors)`,
+          `  Health:        ${base}/healthz`,
+          `  Store:         ${shared}`,
+          `  Node:          ${settings.nodeId} (role ${settings.role})`,
+        ];
   if (keys) {
     lines.push(
       '',
@@ -41,18 +59,20 @@ export async function runServer(): Promise<void> {
       `  LIVE key: ${keys.LIVE}`,
       `  TEST key: ${keys.TEST}`,
     );
-  } else {
+  } else if (settings.role !== 'worker') {
     lines.push(
       '',
       'Keys of the "default" project were shown at its first start; a new one: npx snapwire projects rotate-key default',
     );
   }
-  lines.push(
-    '',
-    'Take a screenshot:',
-    `  curl -o shot.jpg "${base}/screenshot?key=${keys?.LIVE ?? 'YOUR_KEY'}&url=https%3A%2F%2Fexample.com"`,
-    '',
-  );
+  if (settings.role !== 'worker') {
+    lines.push(
+      '',
+      'Take a screenshot:',
+      `  curl -o shot.jpg "${base}/screenshot?key=${keys?.LIVE ?? 'YOUR_KEY'}&url=https%3A%2F%2Fexample.com"`,
+    );
+  }
+  lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ConcurrencyTracker } from './accounts/concurrency.js';
+import type { ConcurrencyLeases } from './accounts/concurrency-leases.js';
 import type { CreditLedger } from './accounts/credits.js';
 import type { ProjectService } from './accounts/projects.js';
 import type { Settings } from './config/settings.js';
@@ -11,6 +11,7 @@ import type { LogStore } from './logs/log-store.js';
 import type { MonitoringMetrics } from './logs/metrics.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
+import type { FleetMaintenance } from './store/fleet-maintenance.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
 import type { JobWorker } from './jobs/worker.js';
 import type { JobQueue } from './queue/job-queue.js';
@@ -29,7 +30,7 @@ export interface Services {
   storeMigrated(): Promise<boolean>;
   projects: ProjectService;
   credits: CreditLedger;
-  concurrency: ConcurrencyTracker;
+  concurrency: ConcurrencyLeases;
   pool: BrowserPool;
   screenshots: ScreenshotService;
   logs: LogStore;
@@ -45,4 +46,9 @@ export interface Services {
   attempts: AttemptHistory;
   schedules: ScheduleStore;
   scheduler: Scheduler;
+  /**
+   * The fleet: whether the wake-up listener is connected (PostgreSQL only; for /healthz), and the
+   * once-per-fleet scheduler that maintenance sweeps (retention, lease recovery) register with.
+   */
+  fleet?: { wakeupsListening(): boolean | undefined; maintenance: FleetMaintenance };
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { ConcurrencyTracker } from './accounts/concurrency.js';
+import { ConcurrencyLeases } from './accounts/concurrency-leases.js';
 import { CreditLedger } from './accounts/credits.js';
 import type { Environment } from './accounts/keys.js';
 import { ProjectService } from './accounts/projects.js';
@@ -22,7 +23,11 @@ import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
 import { MonitoringMetrics } from './logs/metrics.js';
-import { BlobStore } from './results/blob-store.js';
+import { LocalBlobStore, type BlobStore } from './results/blob-store.js';
+import { S3BlobStore } from './results/s3-blob-store.js';
+import { FleetLock, withStartupLock } from './store/fleet-lock.js';
+import { FleetMaintenance } from './store/fleet-maintenance.js';
+import { FleetWakeups } from './queue/wakeups.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
 import { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -73,9 +78,28 @@ export interface Snapwire {
   close(): Promise<void>;
 }
 
+/** The blob store of SNAPWIRE_BLOB_STORE: the data folder, or an S3-compatible bucket. */
+function openBlobStore(settings: Settings): BlobStore {
+  const location = settings.blobStore;
+  if (location.kind === 'local') return new LocalBlobStore(path.join(settings.dataDir, 'blobs'));
+  return new S3BlobStore({
+    bucket: location.bucket,
+    prefix: location.prefix,
+    endpoint: settings.s3Endpoint,
+    forcePathStyle: settings.s3ForcePathStyle,
+    region: settings.awsRegion,
+    ...(settings.awsCredentials ? { credentials: settings.awsCredentials } : {}),
+  });
+}
+
 /** Wires the whole service: store (migrated), accounts, egress proxy, browser pool, HTTP app. */
 export async function createSnapwire(settings: Settings, options: SnapwireOptions = {}): Promise<Snapwire> {
-  const logger = options.logger ?? createLogger(settings.logLevel, chooseLogFormat(settings.logFormat));
+  // Every line of a node's log names the node, so that a fleet's logs can be read together.
+  const logger = (
+    options.logger ?? createLogger(settings.logLevel, chooseLogFormat(settings.logFormat))
+  ).child({
+    node: settings.nodeId,
+  });
   const clock = options.clock ?? systemClock;
   const store = await openStore({
     databaseUrl: settings.databaseUrl,
@@ -93,11 +117,14 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
   };
 
   try {
-    await migrateToLatest(store);
     const projects = new ProjectService(store.db, clock);
-    const createdDefaultKeys = await projects.ensureDefault(settings.defaultPlan, {
-      ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
-      ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
+    // N nodes starting at once migrate and create the default project one after the other.
+    const createdDefaultKeys = await withStartupLock(store, async () => {
+      await migrateToLatest(store);
+      return projects.ensureDefault(settings.defaultPlan, {
+        ...(settings.bootstrapLiveKey ? { LIVE: settings.bootstrapLiveKey } : {}),
+        ...(settings.bootstrapTestKey ? { TEST: settings.bootstrapTestKey } : {}),
+      });
     });
     // Made here, not by the dashboard, so that the start banner can show a generated password once.
     const createdAdminPassword = await ensureAdminAccount(store.db, clock, settings.adminPassword);
@@ -132,13 +159,35 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     await pool.start();
     const countries = new CountryEgress(guard, settings.countryProxies, logger);
     closers.push(['countries', () => countries.stop()]);
-    const metrics = new Metrics({ pool });
+    const metrics = new Metrics({ pool, node: { id: settings.nodeId, role: settings.role } });
     pool.onPageLost = (kind) => metrics.pagesLost.inc({ kind });
     const cache = new ScreenshotCache(store.db);
     const credits = new CreditLedger(store.db, clock);
-    const concurrency = new ConcurrencyTracker();
+    const concurrency = new ConcurrencyLeases(store.db, clock, settings.nodeId, logger);
+    concurrency.start();
+    closers.push(['concurrency-leases', () => concurrency.stop()]);
+    const fleetLock = new FleetLock(store, concurrency.holder, () => clock.now());
+    const maintenance = new FleetMaintenance(fleetLock, logger);
+    closers.push(['maintenance', () => maintenance.stop()]);
+    // Slots of nodes that died are taken over by the next acquirer of the same scope anyway; this sweep
+    // keeps the table small and the usage figures exact for scopes nobody is acquiring.
+    maintenance.schedule({
+      name: 'concurrency-lease-recovery',
+      intervalMs: 30_000,
+      leaseMs: 60_000,
+      run: async () => {
+        const recovered = await concurrency.recoverExpired();
+        if (recovered > 0) logger.info({ recovered }, 'expired concurrency slots recovered');
+      },
+    });
     const logs = new LogStore(store.db);
-    const blobs = new BlobStore(path.join(settings.dataDir, 'blobs'));
+    const blobs = openBlobStore(settings);
+    if (blobs instanceof S3BlobStore) closers.push(['blob-store', async () => blobs.close()]);
+    if (store.dialect === 'postgres' && blobs.kind === 'local') {
+      logger.warn(
+        'PostgreSQL with the local blob store: every node of a fleet must share SNAPWIRE_DATA_DIR, or use SNAPWIRE_BLOB_STORE=s3://BUCKET/PREFIX (see docs/deploy.md)',
+      );
+    }
     const janitor = new ResultsJanitor(
       blobs,
       cache,
@@ -149,11 +198,12 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       () => clock.now(),
       logger,
     );
-    janitor.start(settings.resultsSweepIntervalMs);
+    janitor.start(settings.resultsSweepIntervalMs, (task) => maintenance.schedule(task));
     closers.push(['janitor', () => janitor.stop()]);
     const screenshots = new ScreenshotService({
       credits,
       concurrency,
+      nodeId: settings.nodeId,
       pool,
       guard,
       proxy,
@@ -190,7 +240,19 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         operatorNotifyUrl: settings.operatorNotifyUrl,
       },
       logger,
+      concurrency,
     );
+    // LISTEN/NOTIFY on PostgreSQL: a job queued or made due on any node wakes every node's worker.
+    const databaseUrl = store.dialect === 'postgres' ? settings.databaseUrl : undefined;
+    const wakeups = databaseUrl
+      ? new FleetWakeups(
+          databaseUrl,
+          options.postgresSchema,
+          (channel) => sql`select pg_notify(${channel}, '')`.execute(store.db),
+          () => worker.wake(),
+          logger,
+        )
+      : undefined;
     const worker = new JobWorker(
       queue,
       screenshots,
@@ -204,6 +266,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         deliverySlots: settings.webhookConcurrency,
         pollMs: settings.queuePollMs,
         publicUrl: settings.publicUrl,
+        nodeId: settings.nodeId,
+        ...(wakeups ? { announce: () => wakeups.announce() } : {}),
       },
       logger,
     );
@@ -218,7 +282,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       blobs,
       clock,
       settings.publicUrl,
-      () => worker.wake(),
+      () => {
+        worker.wake();
+        wakeups?.announce();
+      },
     );
     const scheduler = new Scheduler(
       store.db,
@@ -255,10 +322,15 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       attempts: new AttemptHistory(store.db),
       schedules,
       scheduler,
+      fleet: { wakeupsListening: () => wakeups?.listening, maintenance },
     };
     const app = await buildApp(services);
     closers.push(['app', () => app.close()]);
     // Closed first (closers run in reverse): stop taking jobs, then the HTTP server, then the browsers.
+    if (wakeups) {
+      await wakeups.start();
+      closers.push(['wakeups', () => wakeups.stop()]);
+    }
     if (options.startWorker !== false) worker.start();
     closers.push(['worker', () => worker.stop()]);
     // Stopped before the worker (closers run in reverse): no new jobs while the worker drains.

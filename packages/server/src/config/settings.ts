@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseNetworkList } from '../egress/networks.js';
@@ -101,7 +102,44 @@ const environmentSchema = z.object({
   // Dashboard settings (docs/dashboard.md).
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   SNAPWIRE_DASHBOARD_SESSION_TTL: duration.default(12 * 3_600_000),
+  // Fleet settings (docs/deploy.md).
+  SNAPWIRE_ROLE: z.enum(['all', 'worker']).default('all'),
+  SNAPWIRE_NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dot, dash or underscore')
+    .optional(),
+  SNAPWIRE_BLOB_STORE: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseBlobStoreLocation(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .default({ kind: 'local' }),
+  SNAPWIRE_S3_ENDPOINT: z.url().optional(),
+  SNAPWIRE_S3_FORCE_PATH_STYLE: booleanString.default(false),
+  SNAPWIRE_S3_PRESIGN: booleanString.default(false),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
+
+export type BlobStoreLocation = { kind: 'local' } | { kind: 's3'; bucket: string; prefix: string };
+
+/** `local` (the data folder) or `s3://BUCKET/PREFIX` (the prefix may be empty). */
+export function parseBlobStoreLocation(value: string): BlobStoreLocation {
+  if (value === 'local') return { kind: 'local' };
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(value);
+  if (!match) {
+    throw new Error(
+      `"${value}" is neither "local" nor an S3 location like s3://my-bucket/snapwire (bucket names are 3-63 lower-case letters, digits, dots, dashes)`,
+    );
+  }
+  return { kind: 's3', bucket: match[1] as string, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
 
 export type NetworkList = ReturnType<typeof parseNetworkList>;
 
@@ -154,6 +192,17 @@ export interface Settings {
   /** Dashboard settings (docs/dashboard.md "Settings"). */
   adminPassword: string | undefined;
   dashboardSessionTtlMs: number;
+  /** Fleet settings (docs/deploy.md). `worker` serves only /healthz and /metrics over HTTP. */
+  role: 'all' | 'worker';
+  /** Stable id of this node in logs, the monitoring log and /metrics. */
+  nodeId: string;
+  blobStore: BlobStoreLocation;
+  s3Endpoint: string | undefined;
+  s3ForcePathStyle: boolean;
+  s3Presign: boolean;
+  awsRegion: string | undefined;
+  /** Both or neither; when neither, the AWS SDK's default chain (instance role, shared files) applies. */
+  awsCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
 
 export class SettingsError extends Error {}
@@ -169,6 +218,16 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     throw new SettingsError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const value = parsed.data;
+  if ((value.AWS_ACCESS_KEY_ID === undefined) !== (value.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw new SettingsError(
+      'Invalid configuration:\n  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both or neither',
+    );
+  }
+  if (value.SNAPWIRE_S3_PRESIGN && value.SNAPWIRE_BLOB_STORE.kind !== 's3') {
+    throw new SettingsError(
+      'Invalid configuration:\n  SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3://BUCKET/PREFIX (a local blob store has no presigned URLs)',
+    );
+  }
   const publicUrl = (value.SNAPWIRE_PUBLIC_URL ?? `http://localhost:${value.PORT}`).replace(/\/+$/, '');
   return {
     port: value.PORT,
@@ -214,5 +273,22 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
+    role: value.SNAPWIRE_ROLE,
+    // hostname + pid: stable for the life of the process, distinct for two processes on one machine.
+    nodeId:
+      value.SNAPWIRE_NODE_ID ??
+      `${os
+        .hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 48)}-${process.pid}`,
+    blobStore: value.SNAPWIRE_BLOB_STORE,
+    s3Endpoint: value.SNAPWIRE_S3_ENDPOINT,
+    s3ForcePathStyle: value.SNAPWIRE_S3_FORCE_PATH_STYLE,
+    s3Presign: value.SNAPWIRE_S3_PRESIGN,
+    awsRegion: value.AWS_REGION,
+    awsCredentials:
+      value.AWS_ACCESS_KEY_ID && value.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: value.AWS_ACCESS_KEY_ID, secretAccessKey: value.AWS_SECRET_ACCESS_KEY }
+        : undefined,
   };
 }

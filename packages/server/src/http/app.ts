@@ -60,6 +60,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     );
   });
 
+  // A worker node runs browsers and queue lanes only: it answers /healthz and /metrics, nothing else.
+  if (services.settings.role === 'worker') {
+    await app.register(healthRoute(services));
+    await app.register(metricsRoute(services));
+    return app;
+  }
   // Browsers may call the API from any page (a key in the query is the only credential; cookies are never
   // honoured cross-origin), and they may read Scrapfly's headers: browsers hide non-standard headers from
   // scripts unless the answer lists them in Access-Control-Expose-Headers.

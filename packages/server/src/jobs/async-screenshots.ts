@@ -141,7 +141,13 @@ export class AsyncScreenshots {
         sent_at: new Date(this.clock.now()).toISOString(),
       }),
     );
-    const blob = await this.blobs.put(body);
+    const blob = await this.blobs.put(body).catch((error: unknown) => {
+      throw new ApiError(
+        'ERR::API::SERVICE_UNAVAILABLE',
+        `The ping could not be stored (${this.blobs.kind} blob store: ${(error as Error).message}); retry in a moment`,
+        { retryAfterSeconds: 5, cause: error },
+      );
+    });
     await this.queue.enqueue(this.db, {
       id: jobUuid,
       project_id: caller.project.id,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { CreditLedger } from '../accounts/credits.js';
-import type { ConcurrencyTracker } from '../accounts/concurrency.js';
+import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
 import { SCREENSHOT_COST } from '../accounts/plans.js';
 import type { Clock } from '../clock.js';
 import type { EgressGuard } from '../egress/guard.js';
@@ -51,7 +51,10 @@ export class ScreenshotFailure extends Error {
 
 export interface ScreenshotServiceDeps {
   credits: CreditLedger;
-  concurrency: ConcurrencyTracker;
+  /** Project concurrency, leased in the database so that it holds across a fleet. */
+  concurrency: ConcurrencyLeases;
+  /** This node's id, kept in each monitoring log row. */
+  nodeId?: string;
   pool: BrowserPool;
   guard: EgressGuard;
   proxy: PinningProxy;
@@ -133,7 +136,7 @@ export class ScreenshotService {
           const shared = await running.catch((error: unknown) => {
             throw isApiError(error) ? error : this.internal(error);
           });
-          await this.deps.blobs.touch(shared.blobKey);
+          await this.deps.blobs.touch(shared.blobKey).catch(() => undefined);
           return await this.succeed(
             caller,
             request,
@@ -155,7 +158,7 @@ export class ScreenshotService {
           `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; a screenshot costs ${SCREENSHOT_COST}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
         );
       }
-      const release = this.deps.concurrency.acquire(project.id, project.limits.concurrency);
+      const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
       try {
         const rendering = this.render(request, startedAt, country);
         if (cacheKey) {
@@ -196,7 +199,7 @@ export class ScreenshotService {
           options.queueWaitMs,
         );
       } finally {
-        release();
+        await release();
       }
     } catch (caught) {
       if (caught instanceof ScreenshotFailure) throw caught;
@@ -227,10 +230,11 @@ export class ScreenshotService {
     const notBefore = this.deps.clock.now() - request.cache.ttlSeconds * 1000;
     const entry = await this.deps.cache.find(caller.project.id, caller.env, requestKey, notBefore);
     if (!entry) return undefined;
-    const image = await this.deps.blobs.get(entry.blobKey);
+    // An unreachable blob store makes the lookup a miss: the render that follows says what is wrong.
+    const image = await this.deps.blobs.get(entry.blobKey).catch(() => undefined);
     if (!image) return undefined;
     // A new reference to the blob: its retention starts again.
-    await this.deps.blobs.touch(entry.blobKey);
+    await this.deps.blobs.touch(entry.blobKey).catch(() => undefined);
     return {
       blobKey: entry.blobKey,
       country: undefined,
@@ -270,7 +274,14 @@ export class ScreenshotService {
         };
         return capture(job, request, settings);
       });
-      const blobKey = await this.deps.blobs.put(result.image);
+      const blobKey = await this.deps.blobs.put(result.image).catch((error: unknown) => {
+        this.deps.logger.error({ err: error }, 'the blob store refused the image');
+        throw new ApiError(
+          'ERR::API::SERVICE_UNAVAILABLE',
+          `The screenshot was taken but could not be stored (${this.deps.blobs.kind} blob store: ${(error as Error).message}); retry in a moment`,
+          { retryAfterSeconds: 5, cause: error },
+        );
+      });
       this.deps.metrics?.recordJob('success', (Date.now() - startedAt) / 1000, {
         format: request.format,
         capture: request.capture.kind,
@@ -327,7 +338,7 @@ export class ScreenshotService {
       cost,
       remainingCredits: Math.max(0, remaining),
       projectConcurrency: {
-        usage: this.deps.concurrency.usage(project.id),
+        usage: await this.deps.concurrency.usage(projectScope(project.id)),
         limit: project.limits.concurrency,
       },
       durationMs,
@@ -390,6 +401,7 @@ export class ScreenshotService {
       blob_key: null,
       content_type: null,
       created_at: this.deps.clock.now(),
+      node_id: this.deps.nodeId ?? null,
     };
   }
 }

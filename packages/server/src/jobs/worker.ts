@@ -19,12 +19,18 @@ export interface WorkerSettings {
   pollMs: number;
   /** Base of the error-reference links in delivered error bodies (SNAPWIRE_PUBLIC_URL). */
   publicUrl?: string;
+  /** This node's id (in claim tokens, so a job's holder can be told). */
+  nodeId?: string;
+  /** Tells the other nodes of a fleet that a delivery became due (LISTEN/NOTIFY, queue/wakeups.ts). */
+  announce?: () => void;
 }
 
 /** A capture interrupted this many times (crashes, kills) is given up and its error delivered instead. */
 const MAX_CAPTURE_ATTEMPTS = 3;
 /** Throttled jobs (project concurrency, full browser pool) are looked at again after this. */
 const THROTTLE_BACKOFF_MS = 250;
+/** A capture whose result could not be stored (blob store down) is tried again after this. */
+const STORE_BACKOFF_MS = 2_000;
 /** Sleep after a look that found nothing to claim, however due the next job seems. */
 const IDLE_PAUSE_MS = 20;
 /**
@@ -41,7 +47,7 @@ const HEARTBEAT_MS = 5_000;
  * per process; any number of processes may run it against the same PostgreSQL.
  */
 export class JobWorker {
-  readonly id = `worker-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly id: string;
   private capturing = 0;
   private delivering = 0;
   private stopped = true;
@@ -60,7 +66,9 @@ export class JobWorker {
     private readonly clock: Clock,
     private readonly settings: WorkerSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.id = `${settings.nodeId ?? `worker-${process.pid}`}-${Math.random().toString(36).slice(2, 8)}`;
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -214,17 +222,34 @@ export class JobWorker {
           await this.queue.release(claim, this.clock.now() + THROTTLE_BACKOFF_MS);
           return;
         }
+        if (error.code === 'ERR::API::SERVICE_UNAVAILABLE') {
+          // The blob store is down: the job waits in the queue (no attempt counted) instead of failing.
+          await this.queue.release(claim, this.clock.now() + STORE_BACKOFF_MS);
+          return;
+        }
         if (!(caught instanceof ScreenshotFailure)) await this.recordFailedLog(caller, job.log_uuid, error);
         ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
       }
     }
-    const blob = await this.blobs.put(payload);
+    let blob: string;
+    try {
+      blob = await this.blobs.put(payload);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, job: job.id },
+        'could not store a payload; the job will be captured again',
+      );
+      await this.queue.release(claim, this.clock.now() + STORE_BACKOFF_MS);
+      return;
+    }
     if (!(await this.queue.captured(claim, { blob, contentType, headers }))) {
       this.logger.warn(
         { job: job.id },
         'capture finished after its lease was taken over; the newer owner wins',
       );
+      return;
     }
+    this.settings.announce?.();
   }
 
   private errorPayload(error: ApiError, logUuid: string | null) {

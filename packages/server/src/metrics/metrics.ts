@@ -28,8 +28,28 @@ export class Metrics {
   /** Pages lost in the middle of a job (each loss is one retry or one DRIVER_CRASHED). */
   readonly pagesLost: Counter<'kind'>;
 
-  constructor(options: { pool?: PoolGaugeSource; defaultMetrics?: boolean } = {}) {
+  constructor(
+    options: {
+      pool?: PoolGaugeSource;
+      defaultMetrics?: boolean;
+      /**
+       * The fleet's node id and role, exposed as `snapwire_node_info{node,role} 1` (an info metric: the
+       * other series keep their labels, and Prometheus joins on the scrape target).
+       */
+      node?: { id: string; role: string };
+    } = {},
+  ) {
     const registers = [this.registry];
+    if (options.node) {
+      new Gauge({
+        name: 'snapwire_node_info',
+        help: 'This node of the fleet (labels: node id, role)',
+        labelNames: ['node', 'role'],
+        registers,
+      })
+        .labels({ node: options.node.id, role: options.node.role })
+        .set(1);
+    }
     this.jobs = new Counter({
       name: 'snapwire_capture_jobs_total',
       help: 'Screenshot jobs by outcome: success, cache_hit, or the error code',

@@ -133,6 +133,31 @@ export class JobQueue {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Sends a claimed delivery back to capture (its payload cannot be found), due now. Bounded by the
+   * capture attempts the worker allows. False if the lease was lost.
+   */
+  async recapture(claim: Claim): Promise<boolean> {
+    const now = this.clock.now();
+    const result = await this.db
+      .updateTable('jobs')
+      .set({
+        state: 'queued',
+        payload_blob: null,
+        payload_content_type: null,
+        payload_headers: null,
+        run_at: now,
+        locked_by: null,
+        locked_until: null,
+        last_error: 'the stored payload was not found; capturing again',
+        updated_at: now,
+      })
+      .where('id', '=', claim.job.id)
+      .where('locked_by', '=', claim.token)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Gives a claimed job back without counting an attempt (throttled), due again at `runAt`. */
   async release(claim: Claim, runAt: number): Promise<void> {
     await this.db

@@ -3,6 +3,25 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /**
+ * Where image bytes and webhook payloads live, content-addressed by SHA-256 (the key). Two kinds:
+ * LocalBlobStore (the data folder, one machine) and S3BlobStore (results/s3-blob-store.ts, shared by a
+ * fleet). get() answers undefined only for a blob that does not exist; a store that cannot be reached
+ * throws, so that callers retry instead of taking the blob for lost.
+ */
+export interface BlobStore {
+  readonly kind: 'local' | 's3';
+  put(bytes: Buffer): Promise<string>;
+  get(key: string): Promise<Buffer | undefined>;
+  has(key: string): Promise<boolean>;
+  /** Marks the blob as referenced now (restarts its retention); false when it does not exist. */
+  touch(key: string): Promise<boolean>;
+  /** Deletes blobs last referenced before `cutoff` (epoch ms). */
+  sweep(cutoff: number): Promise<{ deleted: number; bytes: number }>;
+  /** A time-limited URL a client can fetch the blob from directly (S3 with SNAPWIRE_S3_PRESIGN). */
+  presignedUrl?(key: string, contentType: string): Promise<string>;
+}
+
+/**
  * Image bytes (and webhook payloads), content-addressed by SHA-256 under the data folder
  * (`blobs/ab/abcdef…`). The same bytes stored twice are kept once. Writes go to a temporary name first,
  * so a crash never leaves half a file under a real key.
@@ -11,7 +30,8 @@ import path from 'node:path';
  * the same bytes, a cache hit that hands the image out again, see touch()), so a file older than the longest
  * retention of any project is referenced by nothing that may still be read, and sweep() deletes it.
  */
-export class BlobStore {
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local' as const;
   /**
    * Recently stored or read blobs, kept in memory up to a byte budget: a capture's image is read back at
    * once for its webhook delivery (and again on each retry), and reading the file was the largest cost

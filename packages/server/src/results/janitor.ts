@@ -23,7 +23,23 @@ export class ResultsJanitor {
     private readonly logger: Logger,
   ) {}
 
-  start(intervalMs: number): void {
+  /**
+   * Sweeps every `intervalMs`; with `schedule` (a fleet: store/fleet-maintenance.ts), that scheduler runs
+   * the sweep once per fleet per interval instead of every node sweeping on its own timer.
+   */
+  start(
+    intervalMs: number,
+    schedule?: (task: {
+      name: string;
+      intervalMs: number;
+      leaseMs: number;
+      run: () => Promise<void>;
+    }) => void,
+  ): void {
+    if (schedule) {
+      schedule({ name: 'results-sweep', intervalMs, leaseMs: 30 * 60_000, run: () => this.sweep() });
+      return;
+    }
     this.timer = setInterval(() => void this.sweep(), intervalMs);
     this.timer.unref();
   }

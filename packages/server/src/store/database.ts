@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
+  sql,
   Migrator,
   PostgresDialect,
   SqliteDialect,
@@ -17,6 +18,7 @@ import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
 import * as schedules from './migrations/0007_schedules.js';
+import * as fleet from './migrations/0008_fleet.js';
 import * as logPaging from './migrations/0012_log_paging.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -46,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
   '0007_schedules': schedules,
+  '0008_fleet': fleet,
   '0012_log_paging': logPaging,
 };
 
@@ -119,13 +122,44 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
     types: pgTypes,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle connection cut by the server (restart, pg_terminate_backend) makes the pool emit 'error';
+  // unheard, that event would end the process. The pool drops the dead connection and opens a new one
+  // for the next query, so noting it is all there is to do.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost (${error.message}); reconnecting on next use`);
+  });
+  // The same for a connection lost while checked out (a query running): pg-pool listens only to idle
+  // ones. The running query fails with the error itself, and the pool discards the dead connection when
+  // it is given back, so this listener only keeps the event from ending the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', ...(schema ? { schema } : {}), close: () => db.destroy() };
 }
 
+// Migration numbers are handed out to parallel pieces of work, so a database may have seen a later number
+// before an earlier one lands; each migration touches its own tables, so their order does not matter.
+// On PostgreSQL the migrator is told the schema in use: without it, kysely takes its bookkeeping tables
+// for present when ANY schema of the database has them (another fleet's, or a parallel test run's), and
+// then fails with 'relation "kysely_migration_lock" does not exist'.
+async function newMigrator(store: Store): Promise<Migrator> {
+  let migrationTableSchema: string | undefined = store.schema;
+  if (store.dialect === 'postgres' && !migrationTableSchema) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+    migrationTableSchema = rows[0]?.schema;
+  }
+  return new Migrator({
+    db: store.db,
+    provider: new BundledMigrations(),
+    allowUnorderedMigrations: true,
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
+}
+
 /** Brings the schema to the newest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = migratorOf(store);
+  const migrator = await newMigrator(store);
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
@@ -137,7 +171,7 @@ export async function migrateToLatest(store: Store): Promise<void> {
 
 /** True when every bundled migration has been applied (used by /healthz). */
 export async function isMigrated(store: Store): Promise<boolean> {
-  const migrator = migratorOf(store);
+  const migrator = await newMigrator(store);
   const migrations = await migrator.getMigrations();
   return migrations.length > 0 && migrations.every((migration) => migration.executedAt !== undefined);
 }
@@ -147,10 +181,3 @@ export async function isMigrated(store: Store): Promise<boolean> {
  * schema of the same database holding them (a test, a benchmark, another tenant), it would skip creating
  * its own and then fail to find them. A store opened on a schema names it.
  */
-function migratorOf(store: Store): Migrator {
-  return new Migrator({
-    db: store.db,
-    provider: new BundledMigrations(),
-    ...(store.schema ? { migrationTableSchema: store.schema } : {}),
-  });
-}

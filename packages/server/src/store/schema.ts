@@ -55,6 +55,23 @@ export interface ScreenshotLogsTable {
   /** Requests of the page the egress guard refused, and their hosts as a JSON list (migration 0005). */
   refused_requests?: number | null;
   refused_hosts?: string | null;
+  /** The node that ran the capture (migration 0008). */
+  node_id?: string | null;
+}
+
+/** A leased concurrency slot (migration 0008): accounts/concurrency-leases.ts. */
+export interface ConcurrencyLeasesTable {
+  scope: string;
+  slot: number;
+  holder: string;
+  expires_at: number;
+}
+
+/** A lease on work that runs once per fleet (migration 0008): store/fleet-lock.ts. */
+export interface FleetLocksTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }
 
 export interface WebhooksTable {
@@ -158,6 +175,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   credit_usage: CreditUsageTable;
   screenshot_logs: ScreenshotLogsTable;
+  concurrency_leases: ConcurrencyLeasesTable;
+  fleet_locks: FleetLocksTable;
   webhooks: WebhooksTable;
   jobs: JobsTable;
   webhook_attempts: WebhookAttemptsTable;

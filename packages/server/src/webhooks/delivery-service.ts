@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signPayload } from '@snapwire/sdk';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { webhookScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
 import type { Clock } from '../clock.js';
 import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -18,6 +19,11 @@ export interface DeliverySettings {
   operatorNotifyUrl: string | undefined;
 }
 
+/** A delivery whose payload is not found goes back to capture while the job has had fewer captures. */
+const RECAPTURE_LIMIT = 3;
+/** Delay before a delivery whose payload could not be read (blob store down) is tried again. */
+const PAYLOAD_RETRY_MS = 2_000;
+
 /** Share of the disable threshold at which the owner is warned that a webhook keeps failing. */
 const WARNING_LEVELS = [0.5, 0.7, 0.9];
 
@@ -28,7 +34,6 @@ const WARNING_LEVELS = [0.5, 0.7, 0.9];
  */
 export class DeliveryService {
   private readonly projectNames = new Map<string, string>();
-  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -39,6 +44,8 @@ export class DeliveryService {
     private readonly clock: Clock,
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
+    /** The webhooks' max_concurrency, leased in the database so that it holds across a fleet. */
+    private readonly leases: ConcurrencyLeases,
   ) {}
 
   async deliver(claim: Claim): Promise<void> {
@@ -55,25 +62,47 @@ export class DeliveryService {
       });
       return;
     }
-    // The webhook's own concurrency limit, kept in this process: over it, the job waits a moment.
-    const running = this.inFlight.get(webhook.uuid) ?? 0;
-    if (webhook.max_concurrency !== null && running >= webhook.max_concurrency) {
-      await this.queue.release(claim, this.clock.now() + 100);
-      return;
+    // The webhook's own concurrency limit, over every node: over it, the job waits a moment.
+    let release: (() => Promise<void>) | undefined;
+    if (webhook.max_concurrency !== null) {
+      release = await this.leases.tryAcquire(webhookScope(webhook.uuid), webhook.max_concurrency);
+      if (!release) {
+        await this.queue.release(claim, this.clock.now() + 100);
+        return;
+      }
     }
-    this.inFlight.set(webhook.uuid, running + 1);
     try {
       await this.attempt(claim, webhook);
     } finally {
-      const left = (this.inFlight.get(webhook.uuid) ?? 1) - 1;
-      if (left <= 0) this.inFlight.delete(webhook.uuid);
-      else this.inFlight.set(webhook.uuid, left);
+      await release?.();
     }
   }
 
   private async attempt(claim: Claim, webhook: Webhook): Promise<void> {
     const { job } = claim;
-    const body = job.payload_blob ? await this.blobs.get(job.payload_blob) : undefined;
+    let body: Buffer | undefined;
+    try {
+      body = job.payload_blob ? await this.blobs.get(job.payload_blob) : undefined;
+    } catch (error) {
+      // The blob store is unreachable, not the payload gone: try again shortly, no attempt counted.
+      this.logger.warn({ err: error, job: job.id }, 'could not read a payload; retrying the delivery');
+      await this.queue.release(claim, this.clock.now() + PAYLOAD_RETRY_MS);
+      return;
+    }
+    if (
+      !body &&
+      job.resource_type === 'screenshot' &&
+      job.request !== '{}' &&
+      job.capture_attempts < RECAPTURE_LIMIT
+    ) {
+      // A payload stored where this node cannot see it (a node-local blob store in a fleet): take the
+      // screenshot again rather than lose the job; the capture attempts bound how often.
+      this.logger.warn(
+        { job: job.id, blob: job.payload_blob },
+        "the stored payload is not in this node's blob store (use a shared store: SNAPWIRE_BLOB_STORE=s3://…); capturing again",
+      );
+      if (await this.queue.recapture(claim)) return;
+    }
     if (!body) {
       await this.queue.afterAttempt(this.db, claim, {
         state: 'failed',

@@ -286,7 +286,13 @@ describe('GET /screenshot (happy paths, real Chromium)', () => {
   it('is healthy and documents itself', async () => {
     const health = await fetch(`${service.baseUrl}/healthz`);
     assert.equal(health.status, 200);
-    assert.deepEqual(await health.json(), { status: 'ok', store: 'migrated', browser: 'ready' });
+    assert.deepEqual(await health.json(), {
+      status: 'ok',
+      store: 'migrated',
+      browser: 'ready',
+      node: service.snapwire.services.settings.nodeId,
+      role: 'all',
+    });
     const openapi = await (await fetch(`${service.baseUrl}/openapi.json`)).json();
     assert.ok(
       openapi.paths['/screenshot'].get.parameters.some(

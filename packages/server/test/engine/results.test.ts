@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { parseScreenshotRequest } from '../../src/jobs/screenshot-request.js';
-import { BlobStore } from '../../src/results/blob-store.js';
+import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
@@ -196,7 +196,7 @@ describe('results retention', () => {
   it('sweeps blobs not referenced for longer than the retention, keeps the others', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-blobs-'));
     try {
-      const blobs = new BlobStore(dir);
+      const blobs = new LocalBlobStore(dir);
       const oldKey = await blobs.put(Buffer.from('old image'));
       const newKey = await blobs.put(Buffer.from('new image'));
       const touchedKey = await blobs.put(Buffer.from('old but handed out again'));

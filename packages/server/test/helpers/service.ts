@@ -29,13 +29,14 @@ export async function startService(
   env: Record<string, string> = {},
   names: Record<string, string | string[] | string[][]> = {},
   /** postgres: run on PostgreSQL in a new schema; shareSchema: join another instance's schema (a fleet). */
-  options: { postgres?: boolean; shareSchema?: string; clock?: Clock } = {},
+  options: { postgres?: boolean; shareSchema?: string; clock?: Clock; dataDir?: string } = {},
 ): Promise<TestService> {
   const ownSchema = options.postgres && !options.shareSchema;
   const schema =
     options.shareSchema ??
     (ownSchema ? `snapwire_svc_${process.pid}_${Math.random().toString(36).slice(2, 8)}` : undefined);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-test-'));
+  // A fleet on a local blob store shares one data folder (docs/deploy.md); `dataDir` joins another's.
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-test-'));
   const settings = loadSettings({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -64,7 +65,7 @@ export async function startService(
     schema,
     close: async () => {
       await snapwire.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
       if (schema && ownSchema) await dropSchema(schema);
     },
   };

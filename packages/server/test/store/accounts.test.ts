@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ConcurrencyTracker } from '../../src/accounts/concurrency.js';
 import { CreditLedger } from '../../src/accounts/credits.js';
 import { hashApiKey } from '../../src/accounts/keys.js';
 import { PLANS } from '../../src/accounts/plans.js';
 import { ProjectError, ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
-import { ApiError } from '../../src/errors.js';
 import { LogStore } from '../../src/logs/log-store.js';
 import { isMigrated } from '../../src/store/database.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
@@ -117,20 +115,3 @@ for (const dialect of DIALECTS) {
     });
   });
 }
-
-describe('concurrency tracker', () => {
-  it('refuses the capture over the project limit with a retryable 429 and frees slots once', () => {
-    const tracker = new ConcurrencyTracker();
-    const first = tracker.acquire('p', 2);
-    tracker.acquire('p', 2);
-    assert.throws(
-      () => tracker.acquire('p', 2),
-      (error: unknown) =>
-        error instanceof ApiError && error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
-    );
-    first();
-    first();
-    assert.equal(tracker.usage('p'), 1, 'releasing twice frees one slot only');
-    tracker.acquire('p', 2);
-  });
-});

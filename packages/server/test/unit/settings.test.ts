@@ -53,3 +53,68 @@ describe('settings', () => {
     );
   });
 });
+
+describe('fleet settings', () => {
+  it('defaults to role all, the local blob store and a node id from host and pid', () => {
+    const settings = loadSettings({});
+    assert.equal(settings.role, 'all');
+    assert.deepEqual(settings.blobStore, { kind: 'local' });
+    assert.match(settings.nodeId, new RegExp(`-${process.pid}$`));
+    assert.equal(settings.s3Presign, false);
+    assert.equal(settings.awsCredentials, undefined);
+  });
+
+  it('parses an S3 location, endpoint, path style, presigning and credentials', () => {
+    const settings = loadSettings({
+      SNAPWIRE_ROLE: 'worker',
+      SNAPWIRE_NODE_ID: 'shots-2',
+      SNAPWIRE_BLOB_STORE: 's3://my-bucket/snapwire/prod/',
+      SNAPWIRE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      SNAPWIRE_S3_FORCE_PATH_STYLE: 'true',
+      SNAPWIRE_S3_PRESIGN: 'true',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+    assert.equal(settings.role, 'worker');
+    assert.equal(settings.nodeId, 'shots-2');
+    assert.deepEqual(settings.blobStore, { kind: 's3', bucket: 'my-bucket', prefix: 'snapwire/prod' });
+    assert.equal(settings.s3Endpoint, 'http://127.0.0.1:9000');
+    assert.equal(settings.s3ForcePathStyle, true);
+    assert.equal(settings.awsRegion, 'eu-west-1');
+    assert.deepEqual(settings.awsCredentials, { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' });
+    assert.deepEqual(loadSettings({ SNAPWIRE_BLOB_STORE: 's3://bucket' }).blobStore, {
+      kind: 's3',
+      bucket: 'bucket',
+      prefix: '',
+    });
+  });
+
+  it('refuses bad fleet settings with a message naming each', () => {
+    assert.throws(
+      () =>
+        loadSettings({
+          SNAPWIRE_ROLE: 'api',
+          SNAPWIRE_NODE_ID: 'a b',
+          SNAPWIRE_BLOB_STORE: 'gs://bucket',
+          SNAPWIRE_S3_ENDPOINT: 'not a url',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof SettingsError);
+        assert.match(error.message, /SNAPWIRE_ROLE/);
+        assert.match(error.message, /SNAPWIRE_NODE_ID: must be 1-64 letters/);
+        assert.match(
+          error.message,
+          /SNAPWIRE_BLOB_STORE: "gs:\/\/bucket" is neither "local" nor an S3 location/,
+        );
+        assert.match(error.message, /SNAPWIRE_S3_ENDPOINT/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadSettings({ SNAPWIRE_S3_PRESIGN: 'true' }),
+      /SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3/,
+    );
+    assert.throws(() => loadSettings({ AWS_ACCESS_KEY_ID: 'x' }), /set both or neither/);
+  });
+});

@@ -23,7 +23,8 @@ describe('the service on PostgreSQL: two instances share one queue', () => {
     const env = { SNAPWIRE_ALLOWED_NETWORKS: '127.0.0.2/32', SNAPWIRE_QUEUE_POLL: '100ms' };
     first = await startService(env, {}, { postgres: true });
     // The second instance joins the first one's schema: same projects, webhooks and job table.
-    second = await startService(env, {}, { shareSchema: first.schema });
+    // With the local blob store, the two share the data folder, as a fleet on one machine does.
+    second = await startService(env, {}, { shareSchema: first.schema, dataDir: first.dataDir });
   });
   after(async () => {
     await second?.close();

@@ -1,3 +1,4 @@
+import { projectScope } from '../../accounts/concurrency-leases.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorBody, isApiError } from '../../errors.js';
@@ -119,7 +120,7 @@ async function run(ctx: DashboardContext, form: Form, started: number): Promise<
     return {
       status: 200,
       headers: answerHeaders(outcome, {
-        accountUsage: concurrency.usage(project.id),
+        accountUsage: await concurrency.usage(projectScope(project.id)),
         accountLimit: project.limits.concurrency,
         elapsedMs: Date.now() - started,
       }),

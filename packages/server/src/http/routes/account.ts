@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
 import { JSON_CONTENT_TYPE, jsonBytes } from '../errors.js';
@@ -23,7 +24,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const { project } = caller;
       const used = await services.credits.used(project.id);
       const limit = project.limits.monthlyCredits;
-      const running = services.concurrency.usage(project.id);
+      const running = await services.concurrency.usage(projectScope(project.id));
       const usage = {
         concurrent_limit: project.limits.concurrency,
         concurrent_remaining: Math.max(0, project.limits.concurrency - running),

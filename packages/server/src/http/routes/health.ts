@@ -18,13 +18,24 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (_request, reply) => {
-      const migrated = await services.storeMigrated().catch(() => false);
+      // A store that cannot be reached (PostgreSQL restarting, connections cut) is `degraded`: the node
+      // reconnects on its own and says `ok` again once a query goes through.
+      const store = await services.storeMigrated().then(
+        (migrated) => (migrated ? 'migrated' : 'not migrated'),
+        () => 'unreachable',
+      );
       const browser = services.pool.isReady();
-      const ok = migrated && browser;
+      const wakeups = services.fleet?.wakeupsListening();
+      const ok = store === 'migrated' && browser;
+      const status =
+        store === 'unreachable' ? 'degraded' : !ok ? 'unavailable' : wakeups === false ? 'degraded' : 'ok';
       return reply.code(ok ? 200 : 503).send({
-        status: ok ? 'ok' : 'unavailable',
-        store: migrated ? 'migrated' : 'not migrated',
+        status,
+        store,
         browser: browser ? 'ready' : 'not ready',
+        node: services.settings.nodeId,
+        role: services.settings.role,
+        ...(wakeups === undefined ? {} : { wakeups: wakeups ? 'listening' : 'reconnecting' }),
       });
     },
   );

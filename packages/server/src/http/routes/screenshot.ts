@@ -12,6 +12,7 @@ import {
 import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import { answerHeaders } from '../../scrapfly-headers.js';
+import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
 import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
@@ -200,8 +201,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       try {
         const outcome = await services.screenshots.take(caller, parsed);
         // The account of a key is its project here (plans and limits are per project): these agree with
-        // /account's max_concurrency and never reveal what other tenants are running.
-        const accountUsage = services.concurrency.usage(caller.project.id);
+        // /account's max_concurrency, count the whole fleet (leases in the store) and never reveal what
+        // other tenants are running.
+        const accountUsage = await services.concurrency.usage(projectScope(caller.project.id));
         return reply
           .code(200)
           .headers({
@@ -252,7 +254,19 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
       const log = await services.logs.find(caller.project.id, request.params.logUuid);
-      const image = log?.blob_key ? await services.blobs.get(log.blob_key) : undefined;
+      const contentType = log?.content_type ?? 'application/octet-stream';
+      const { blobs } = services;
+      if (log?.blob_key && services.settings.s3Presign && blobs.presignedUrl) {
+        // The bytes come straight from the bucket; the key check above already ran.
+        if (await blobs.has(log.blob_key).catch(() => true)) {
+          return reply
+            .code(302)
+            .header('location', await blobs.presignedUrl(log.blob_key, contentType))
+            .header('cache-control', 'private, no-store')
+            .send();
+        }
+      }
+      const image = log?.blob_key ? await blobs.get(log.blob_key).catch(unavailable) : undefined;
       if (!log || !image) {
         throw new ApiError(
           'ERR::API::NOT_FOUND',
@@ -260,11 +274,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         );
       }
       return reply
-        .header('content-type', log.content_type ?? 'application/octet-stream')
+        .header('content-type', contentType)
         .header('cache-control', 'private, max-age=3600')
         .send(image);
     },
   );
 };
+
+/** The blob store could not be read (S3 down): a retryable 503, not a 404 for an image that exists. */
+function unavailable(error: unknown): never {
+  throw new ApiError(
+    'ERR::API::SERVICE_UNAVAILABLE',
+    `The stored screenshot cannot be read right now (${(error as Error).message}); retry in a moment`,
+    { retryAfterSeconds: 5, cause: error },
+  );
+}
 
 export default route;
