@@ -27,10 +27,18 @@ export interface LogTimings {
   encode_ms?: number | null;
 }
 
+/** Sign-in attempts per client address in the current throttle window (0006). */
+export interface DashboardLoginAttemptsTable {
+  client: string;
+  window_started_at: number;
+  attempts: number;
+}
+
 export interface DashboardDatabase extends Omit<Database, 'screenshot_logs'> {
   screenshot_logs: ScreenshotLogsTable & LogTimings;
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
+  dashboard_login_attempts: DashboardLoginAttemptsTable;
 }
 
 export function dashboardDb(db: Kysely<Database>): Kysely<DashboardDatabase> {

@@ -5,7 +5,7 @@ import { systemClock } from '../clock.js';
 import { isApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { Webhook } from '../webhooks/registry.js';
-import { DashboardAuth, randomToken, safeEqual, type Session } from './auth.js';
+import { DashboardAuth, randomToken, safeEqual, safeNext, type Session } from './auth.js';
 import { lineChart } from './charts.js';
 import { curlOf } from './curl.js';
 import { dashboardDb } from './db.js';
@@ -15,8 +15,6 @@ import { DashboardQueries } from './queries.js';
 const SESSION_COOKIE = 'snapwire_session';
 const LOGIN_COOKIE = 'snapwire_login';
 const DAY_MS = 86_400_000;
-const LOGIN_FAILURES = 10;
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 type Env = 'LIVE' | 'TEST';
 type Form = Record<string, string | undefined>;
@@ -36,10 +34,6 @@ function form(request: FastifyRequest): Form {
 
 function query(request: FastifyRequest): Form {
   return (request.query ?? {}) as Form;
-}
-
-function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/dashboard') && !next.startsWith('//') ? next : '/dashboard';
 }
 
 function outcomeOf(status: number): Html {
@@ -63,7 +57,6 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
   const data = new DashboardQueries(db);
   const secure = settings.publicUrl.startsWith('https://');
   const sessions = new WeakMap<FastifyRequest, Session>();
-  const failures = new Map<string, number[]>();
 
   const generated = await auth.ensureAdmin(settings.adminPassword);
   if (generated) {
@@ -256,14 +249,13 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
           ),
         );
     }
-    // Guessing is slowed per client address: after LOGIN_FAILURES wrong passwords in LOGIN_WINDOW_MS,
-    // sign-in answers 429 until the window has passed (in memory: one process is enough to stop a script).
-    const now = Date.now();
-    const recent = (failures.get(request.ip) ?? []).filter((at) => at > now - LOGIN_WINDOW_MS);
-    if (recent.length >= LOGIN_FAILURES) {
+    // Guessing is slowed per client address: every attempt is counted (atomically, in the database)
+    // before the password is checked; past LOGIN_ATTEMPTS in the window, sign-in answers 429.
+    const waitSeconds = await auth.reserveAttempt(request.ip);
+    if (waitSeconds !== undefined) {
       return reply
         .code(429)
-        .header('retry-after', String(Math.ceil(((recent[0] ?? now) + LOGIN_WINDOW_MS - now) / 1000)))
+        .header('retry-after', String(waitSeconds))
         .type('text/html; charset=utf-8')
         .send(
           layout(
@@ -274,12 +266,8 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
         );
     }
     const signedIn = await auth.signIn(body.username ?? '', body.password ?? '');
-    if (!signedIn) {
-      failures.set(request.ip, [...recent, now]);
-      if (failures.size > 10_000) failures.delete(failures.keys().next().value as string);
-      return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
-    }
-    failures.delete(request.ip);
+    if (!signedIn) return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
+    await auth.clearAttempts(request.ip);
     return reply
       .code(303)
       .header('set-cookie', [

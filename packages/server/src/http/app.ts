@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
+import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/routes.js';
 import accountRoute from './routes/account.js';
 import healthRoute from './routes/health.js';
@@ -13,6 +14,8 @@ import monitoringRoute from './routes/monitoring.js';
 import homeRoute from './routes/home.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
+
+const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Builds the HTTP app over the services. The OpenAPI document is generated from the route schemas. */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -25,7 +28,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     // Everything travels in the query string, and js alone may be 16 KB of script (about 22 KB once
     // base64url-encoded): Node's default 16 KB header limit would refuse it with a bare 431.
-    http: { maxHeaderSize: 64 * 1024 },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    routerOptions: { querystringParser: parseQueryString },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, MAX_HEADER_BYTES),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

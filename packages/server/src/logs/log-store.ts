@@ -33,13 +33,17 @@ export class LogStore {
       .execute();
   }
 
-  /** A log of one project; another project's log is simply not found. */
-  async find(projectId: string, logUuid: string): Promise<ScreenshotLog | undefined> {
+  /**
+   * A log of one project and environment; another project's log, or the same project's log of the other
+   * environment (a TEST key never reads LIVE results), is simply not found.
+   */
+  async find(projectId: string, env: ScreenshotLog['env'], logUuid: string): Promise<ScreenshotLog | undefined> {
     return this.db
       .selectFrom('screenshot_logs')
       .selectAll()
       .where('log_uuid', '=', logUuid)
       .where('project_id', '=', projectId)
+      .where('env', '=', env)
       .executeTakeFirst();
   }
 

@@ -16,6 +16,7 @@ import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
+import * as isolation from './migrations/0006_isolation.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
+  '0006_isolation': isolation,
 };
 
 class BundledMigrations implements MigrationProvider {
@@ -60,8 +62,13 @@ const pgTypes = {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.postgresSchema);
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const file = new SqliteDatabase(path.join(options.dataDir, 'snapwire.db'));
+  // The data folder holds webhook secrets and every capture: only the service's own user may read it.
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(options.dataDir, 0o700);
+  const databaseFile = path.join(options.dataDir, 'snapwire.db');
+  const file = new SqliteDatabase(databaseFile);
+  // SQLite creates its -wal and -shm files with the database file's mode.
+  fs.chmodSync(databaseFile, 0o600);
   // WAL lets readers run while one writer commits; busy_timeout makes a second process wait, not fail.
   file.pragma('journal_mode = WAL');
   file.pragma('busy_timeout = 5000');

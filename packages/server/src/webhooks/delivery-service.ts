@@ -7,6 +7,7 @@ import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { Database } from '../store/schema.js';
 import type { Webhook } from './registry.js';
+import { OutcomeCommitter } from './outcome-committer.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { DeliveryResult, WebhookTransport } from './transport.js';
 
@@ -32,6 +33,7 @@ export function logUrlOf(publicUrl: string, logUuid: string): string {
 export class DeliveryService {
   private readonly projectNames = new Map<string, string>();
   private readonly inFlight = new Map<string, number>();
+  private readonly outcomes: OutcomeCommitter;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -42,7 +44,9 @@ export class DeliveryService {
     private readonly clock: Clock,
     private readonly settings: DeliverySettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeCommitter(db);
+  }
 
   async deliver(claim: Claim): Promise<void> {
     const { job } = claim;
@@ -93,6 +97,8 @@ export class DeliveryService {
         headers,
         body,
         timeoutMs: webhook.timeout_ms ?? this.settings.timeoutMs,
+        poolKey: webhook.uuid,
+        ...(webhook.max_concurrency !== null ? { maxConnections: webhook.max_concurrency } : {}),
       });
     } catch (error) {
       result = {
@@ -158,8 +164,38 @@ export class DeliveryService {
     const { job } = claim;
     const attemptNumber = job.delivery_attempts + 1;
     let failureCount = 0;
-    let nextStep: 'done' | 'retry' | 'max-retry' = 'done';
-    await this.db.transaction().execute(async (trx) => {
+    let nextStep: 'done' | 'retry' | 'max-retry' | 'gone' = 'done';
+    await this.outcomes.commit(async (trx) => {
+      failureCount = 0;
+      // The job's next step first: it is fenced by the claim's token, so when the job is gone (its webhook
+      // was deleted meanwhile, taking its jobs along) or its lease was taken over, nothing else is written
+      // (no attempt row pointing at a job that no longer exists).
+      let held: boolean;
+      if (result.ok) {
+        nextStep = 'done';
+        held = await this.queue.afterAttempt(trx, claim, { state: 'done' });
+      } else {
+        const delay = this.retry.nextDelay(attemptNumber, result.retryAfterSeconds);
+        const reason = `attempt ${attemptNumber}: ${result.error ?? 'failed'}`;
+        if (delay === undefined) {
+          nextStep = 'max-retry';
+          held = await this.queue.afterAttempt(trx, claim, {
+            state: 'failed',
+            error: `ERR::WEBHOOK::MAX_RETRY: delivery failed ${attemptNumber} times; last ${reason}`,
+          });
+        } else {
+          nextStep = 'retry';
+          held = await this.queue.afterAttempt(trx, claim, {
+            state: 'delivering',
+            runAt: this.clock.now() + delay,
+            error: reason,
+          });
+        }
+      }
+      if (!held) {
+        nextStep = 'gone';
+        return;
+      }
       await trx
         .insertInto('webhook_attempts')
         .values({
@@ -176,7 +212,6 @@ export class DeliveryService {
         })
         .execute();
       if (result.ok) {
-        await this.queue.afterAttempt(trx, claim, { state: 'done' });
         if (webhook.consecutive_failed_count !== 0) {
           await trx
             .updateTable('webhooks')
@@ -186,22 +221,6 @@ export class DeliveryService {
         }
         return;
       }
-      const delay = this.retry.nextDelay(attemptNumber, result.retryAfterSeconds);
-      const reason = `attempt ${attemptNumber}: ${result.error ?? 'failed'}`;
-      if (delay === undefined) {
-        nextStep = 'max-retry';
-        await this.queue.afterAttempt(trx, claim, {
-          state: 'failed',
-          error: `ERR::WEBHOOK::MAX_RETRY: delivery failed ${attemptNumber} times; last ${reason}`,
-        });
-      } else {
-        nextStep = 'retry';
-        await this.queue.afterAttempt(trx, claim, {
-          state: 'delivering',
-          runAt: this.clock.now() + delay,
-          error: reason,
-        });
-      }
       const counted = await trx
         .updateTable('webhooks')
         .set({ consecutive_failed_count: sql<number>`consecutive_failed_count + 1` })
@@ -210,6 +229,13 @@ export class DeliveryService {
         .executeTakeFirst();
       failureCount = counted?.consecutive_failed_count ?? 0;
     });
+    if ((nextStep as string) === 'gone') {
+      this.logger.info(
+        { job: job.id, webhook: webhook.name },
+        'delivery finished after its job ended elsewhere (webhook deleted or lease taken over); not recorded',
+      );
+      return;
+    }
     if (!result.ok) {
       this.logger.info(
         { job: job.id, webhook: webhook.name, attempt: attemptNumber, error: result.error, next: nextStep },
@@ -272,6 +298,7 @@ export class DeliveryService {
         headers: { 'content-type': 'application/json', 'user-agent': 'Snapwire/Notify' },
         body,
         timeoutMs: this.settings.timeoutMs,
+        poolKey: 'operator-notify',
       })
         .then((answer) => {
           if (!answer.ok) this.logger.warn({ error: answer.error }, 'operator notification failed');
