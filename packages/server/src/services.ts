@@ -13,6 +13,8 @@ import type { JobWorker } from './jobs/worker.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { AttemptHistory } from './webhooks/attempt-history.js';
 import type { WebhookRegistry } from './webhooks/registry.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
+import type { Clock } from './clock.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -27,6 +29,10 @@ export interface Services {
   logs: LogStore;
   blobs: BlobStore;
   webhooks: WebhookRegistry;
+  /** Every change to webhooks goes through it (limits hold for the API and the dashboard alike). */
+  webhookService: WebhookService;
+  /** The injected clock (tests move it). */
+  clock: Clock;
   asyncScreenshots: AsyncScreenshots;
   queue: JobQueue;
   worker: JobWorker;

@@ -30,6 +30,7 @@ import { AttemptHistory } from './webhooks/attempt-history.js';
 import { DeliveryService } from './webhooks/delivery-service.js';
 import { guardedTransport } from './webhooks/guarded-transport.js';
 import { WebhookRegistry } from './webhooks/registry.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
 import { migrateToLatest, openStore } from './store/database.js';
@@ -198,7 +199,19 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       settings.publicUrl,
       () => worker.wake(),
     );
+    const webhookService = new WebhookService(
+      store.db,
+      store.dialect,
+      webhooks,
+      queue,
+      asyncScreenshots,
+      clock,
+      settings.webhookSecretGraceMs,
+      () => worker.wake(),
+    );
     const services: Services = {
+      clock,
+      webhookService,
       settings,
       logger,
       store,

@@ -786,8 +786,10 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
     if (!project) return back(reply, '/dashboard/webhooks', 'Unknown project');
     const caller: Caller = { project, env: body.env === 'TEST' ? 'TEST' : 'LIVE' };
     try {
-      const webhook = await webhooks.create(caller, { name: body.name ?? '', url: body.url ?? '' });
-      await asyncScreenshots.ping(caller, webhook);
+      const { webhook } = await services.webhookService.create(caller, {
+        name: body.name ?? '',
+        url: body.url ?? '',
+      });
       services.worker.wake();
       return secretPage(request, reply, webhook, 'Webhook created');
     } catch (error) {
@@ -925,17 +927,15 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
     value === undefined || value.trim() === '' ? null : Number(value);
 
   webhookAction('enable', async ({ webhook, caller }, _b, _r, reply) => {
-    await webhooks.update(caller, webhook.uuid, { enabled: true });
-    services.worker.wake();
+    await services.webhookService.enable(caller, webhook.uuid);
     return back(reply, toWebhook(webhook), 'Webhook enabled; waiting jobs resume.');
   });
   webhookAction('disable', async ({ webhook, caller }, _b, _r, reply) => {
-    await webhooks.update(caller, webhook.uuid, { enabled: false });
+    await services.webhookService.update(caller, webhook.uuid, { enabled: false });
     return back(reply, toWebhook(webhook), 'Webhook disabled.');
   });
   webhookAction('ping', async ({ webhook, caller }, _b, _r, reply) => {
-    await asyncScreenshots.ping(caller, webhook);
-    services.worker.wake();
+    await services.webhookService.ping(caller, webhook);
     return back(reply, toWebhook(webhook), 'Test ping queued.');
   });
   webhookAction('reveal', async ({ webhook }, _b, request, reply) =>
@@ -945,12 +945,12 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
     secretPage(
       request,
       reply,
-      await webhooks.rotateSecret(caller, webhook.uuid, settings.webhookSecretGraceMs),
+      await services.webhookService.rotateSecret(caller, webhook.uuid),
       'Secret rotated (the previous one keeps signing an extra header during the grace period)',
     ),
   );
   webhookAction('delete', async ({ webhook, caller }, _b, _r, reply) => {
-    await webhooks.remove(caller, webhook.uuid);
+    await services.webhookService.remove(caller, webhook.uuid);
     return back(
       reply,
       `/dashboard/webhooks?project=${caller.project.name}&env=${caller.env}`,
@@ -958,7 +958,7 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
     );
   });
   webhookAction('edit', async ({ webhook, caller }, body, _r, reply) => {
-    const updated = await webhooks.update(caller, webhook.uuid, {
+    const updated = await services.webhookService.update(caller, webhook.uuid, {
       ...(body.name ? { name: body.name } : {}),
       ...(body.url ? { url: body.url } : {}),
       queue_limit: numberOrNull(body.queue_limit),
@@ -971,9 +971,9 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
   app.post('/jobs/:id/replay', async (request, reply) => {
     const { id } = request.params as { id: string };
     const to = safeNext(form(request).back);
-    if (!(await queue.replay(id)))
+    const job = await queue.get(id);
+    if (!job || !(await services.webhookService.replay(job)))
       return back(reply, to, 'Only a delivered or failed job with a stored result can be replayed.');
-    services.worker.wake();
     return back(reply, to, 'Replay queued.');
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -11,6 +11,8 @@ import type { Database } from '../store/schema.js';
 import { logUrlOf } from '../webhooks/delivery-service.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 import type { ScreenshotRequest } from './screenshot-request.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
 
 export interface AcceptedJob {
   job_uuid: string;
@@ -128,9 +130,8 @@ export class AsyncScreenshots {
     };
   }
 
-  /** Queues a `ping` delivery (sent when a webhook is created, and on demand). */
-  async ping(caller: Caller, webhook: Webhook): Promise<string> {
-    const jobUuid = randomUUID();
+  /** The ping's payload, stored before the transaction that enqueues it. */
+  async pingPayload(caller: Caller, webhook: Webhook): Promise<string> {
     const body = Buffer.from(
       JSON.stringify({
         type: 'ping',
@@ -141,8 +142,13 @@ export class AsyncScreenshots {
         sent_at: new Date(this.clock.now()).toISOString(),
       }),
     );
-    const blob = await this.blobs.put(body);
-    await this.queue.enqueue(this.db, {
+    return this.blobs.put(body);
+  }
+
+  /** Enqueues a `ping` delivery (limits are checked by WebhookService.ping, its only caller). */
+  async enqueuePing(executor: Executor, caller: Caller, webhook: Webhook, blob: string): Promise<string> {
+    const jobUuid = randomUUID();
+    await this.queue.enqueue(executor, {
       id: jobUuid,
       project_id: caller.project.id,
       env: caller.env,
@@ -154,7 +160,6 @@ export class AsyncScreenshots {
       payload_blob: blob,
       payload_content_type: 'application/json',
     });
-    this.wake();
     return jobUuid;
   }
 }

@@ -42,6 +42,7 @@ export class JobQueue {
         payload_blob: null,
         payload_content_type: null,
         payload_headers: null,
+        delivery_id: null,
         ...job,
         run_at: job.run_at ?? now,
         delivery_attempts: 0,
@@ -176,13 +177,17 @@ export class JobQueue {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Sends a finished job's stored payload again (replay): due now, with a fresh attempt series. */
-  async replay(jobId: string): Promise<boolean> {
+  /**
+   * Sends a finished job's stored payload again (replay): due now, with a fresh attempt series and a new
+   * delivery id (receivers dedup on it, so an explicit replay is not taken for a duplicate).
+   */
+  async replay(jobId: string, deliveryId: string): Promise<boolean> {
     const now = this.clock.now();
     const result = await this.db
       .updateTable('jobs')
       .set({
         state: 'delivering',
+        delivery_id: deliveryId,
         run_at: now,
         delivery_attempts: 0,
         last_error: null,

@@ -97,6 +97,8 @@ export interface JobsTable {
   payload_blob: string | null;
   payload_content_type: string | null;
   payload_headers: string | null;
+  /** Set by a replay (migration 0006): the id receivers dedup on; null means the job id. */
+  delivery_id: string | null;
   last_error: string | null;
   created_at: number;
   updated_at: number;

@@ -125,6 +125,9 @@ export class DeliveryService {
       'x-scrapfly-webhook-name': webhook.name,
       'x-scrapfly-webhook-id': webhook.uuid,
       'x-scrapfly-webhook-job-id': job.id,
+      // The same for every retry of one delivery; a replay gets a new one, so that receivers deduplicating
+      // on it let an explicit replay through.
+      'x-scrapfly-webhook-delivery-id': job.delivery_id ?? job.id,
       'x-scrapfly-webhook-resource-type': job.resource_type,
       'x-scrapfly-webhook-signature': signature,
       'x-scrapfly-webhook-signature-lowercase': signature.toLowerCase(),

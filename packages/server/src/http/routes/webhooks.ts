@@ -50,7 +50,7 @@ const changeBody = z.object({
 });
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
-  const { webhooks, asyncScreenshots, queue, settings, attempts } = services;
+  const { webhooks, webhookService, asyncScreenshots, queue, attempts } = services;
 
   /** Authenticates, runs `work`, and answers its JSON (401 is answered by authenticate itself). */
   const withCaller = async <T>(
@@ -73,11 +73,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   const tags = ['webhooks'];
 
   /** Changes a webhook and wakes the worker: an enabled webhook's waiting jobs go at once. */
-  const change = async (caller: Caller, name: string, changes: WebhookChanges) => {
-    const webhook = await webhooks.update(caller, name, changes);
-    services.worker.wake();
-    return webhook;
-  };
+  const change = (caller: Caller, name: string, changes: WebhookChanges) =>
+    webhookService.update(caller, name, changes);
 
   /** A job of the caller's project and environment; any other is simply not found. */
   const requireJob = async (caller: Caller, jobUuid: string) => {
@@ -100,8 +97,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.create(caller, request.body);
-        await asyncScreenshots.ping(caller, webhook);
+        const { webhook } = await webhookService.create(caller, request.body);
         return reply.code(201).send(await show(caller, webhook, true));
       }),
   );
@@ -166,7 +162,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        await webhooks.remove(caller, request.params.name);
+        await webhookService.remove(caller, request.params.name);
         return reply.code(204).send();
       }),
   );
@@ -202,12 +198,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       withCaller(request, reply, async (caller) =>
         show(
           caller,
-          await webhooks.rotateSecret(
-            caller,
-            request.params.name,
-            settings.webhookSecretGraceMs,
-            request.body?.secret,
-          ),
+          await webhookService.rotateSecret(caller, request.params.name, request.body?.secret),
           true,
         ),
       ),
@@ -218,8 +209,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     { schema: { summary: 'Send a test ping delivery', tags, params: nameParams, querystring: keyQuery } },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.require(caller, request.params.name);
-        return reply.code(202).send({ job_uuid: await asyncScreenshots.ping(caller, webhook) });
+        return reply
+          .code(202)
+          .send({ job_uuid: await webhookService.ping(caller, request.params.name) });
       }),
   );
 
@@ -280,13 +272,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
         const job = await requireJob(caller, request.params.job);
-        if (!(await queue.replay(job.id))) {
+        if (!(await webhookService.replay(job))) {
           throw new ApiError(
             'ERR::API::CONFLICT',
             `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
           );
         }
-        services.worker.wake();
         return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
       }),
   );

@@ -9,6 +9,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('window_started_at', 'bigint', (col) => col.notNull())
     .addColumn('attempts', 'integer', (col) => col.notNull())
     .execute();
+  // A replay's own delivery id (X-Scrapfly-Webhook-Delivery-Id); null: the job id is the delivery id.
+  await db.schema.alterTable('jobs').addColumn('delivery_id', 'text').execute();
   await db.schema.createIndex('jobs_state_updated').on('jobs').columns(['state', 'updated_at']).execute();
   await db.schema
     .createIndex('webhook_attempts_started')
@@ -26,5 +28,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('project_events_project_created').ifExists().execute();
   await db.schema.dropIndex('webhook_attempts_started').ifExists().execute();
   await db.schema.dropIndex('jobs_state_updated').ifExists().execute();
+  await db.schema.alterTable('jobs').dropColumn('delivery_id').execute();
   await db.schema.dropTable('dashboard_login_attempts').ifExists().execute();
 }
