@@ -54,6 +54,12 @@ export interface CaptureSettings {
   bannerWaitMs: number;
   /** Explains a failed load of `hostname` (the proxy saw why); undefined when it saw nothing. */
   egressFailure?: (hostname: string) => { kind: string; reason: string } | undefined;
+  /**
+   * Whether a response is the egress proxy's own answer (it carries the listener's secret). Only then
+   * are its x-snapwire-egress-* headers a verdict; a page's own such headers are ignored. Left out (engine
+   * tests without the service), every answer is taken at its word.
+   */
+  isEgressAnswer?: (headers: Record<string, unknown>) => boolean;
 }
 
 interface DocumentResponse {
@@ -106,7 +112,7 @@ export async function capture(
     );
   }
   await scope.run(Promise.all(setup));
-  const refused = watchRefusedRequests(session, settings.egressFailure);
+  const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
 
   const navigationStarted = Date.now();
   const response = await navigate(session, mainFrameId, request, scope, settings);
@@ -169,7 +175,7 @@ async function navigate(
       headers[name.toLowerCase()] = String(value);
     document = { status: event.response.status, url: event.response.url, headers };
     try {
-      checkDocument(document);
+      checkDocument(document, settings);
     } catch (error) {
       rejectEarly(error);
     }
@@ -197,11 +203,11 @@ async function navigate(
       ]),
     );
     if (result.errorText) {
-      if (document) checkDocument(document);
+      if (document) checkDocument(document, settings);
       throw navigationError(result.errorText, request, settings, lastHost);
     }
     if (result.isDownload) {
-      if (document) checkDocument(document);
+      if (document) checkDocument(document, settings);
       throw new ApiError(
         'ERR::SCREENSHOT::INVALID_CONTENT_TYPE',
         'The url answered with a file to download, not a document; only text/* documents (HTML pages) can be captured',
@@ -240,8 +246,9 @@ async function navigate(
   return document;
 }
 
-function checkDocument(response: DocumentResponse): void {
-  const egressError = response.headers[EGRESS_ERROR_HEADER];
+function checkDocument(response: DocumentResponse, settings: CaptureSettings): void {
+  const trusted = settings.isEgressAnswer?.(response.headers) ?? true;
+  const egressError = trusted ? response.headers[EGRESS_ERROR_HEADER] : undefined;
   if (egressError) {
     const reason = decodeURIComponent(response.headers[EGRESS_REASON_HEADER] ?? egressError);
     if (egressError === 'DOMAIN_NOT_ALLOWED')

@@ -23,7 +23,11 @@ export function parseQueryString(text: string): Record<string, unknown> {
  * Answers what Node's HTTP parser refuses before fastify sees the request (a query string or headers over
  * the limit, a malformed request line) with a catalogue error, not a bare status line.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, maxHeaderBytes: number): void {
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+  maxHeaderBytes: number,
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;

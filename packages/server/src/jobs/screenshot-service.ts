@@ -266,6 +266,11 @@ export class ScreenshotService {
             route?.failureFor(hostname) ??
             job.page.egress?.failureFor(hostname) ??
             this.deps.proxy.failureFor(hostname),
+          // Verdicts only from the proxy listener this page used (its secret), never from the page.
+          isEgressAnswer: (headers) =>
+            route
+              ? route.isOwnAnswer(headers)
+              : (job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers)),
         };
         return capture(job, request, settings);
       });

@@ -45,6 +45,8 @@ export class JobWorker {
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
   private readonly running = new Set<Promise<void>>();
+  /** Deliveries in flight per project (fair sharing of the delivery slots). */
+  private readonly projectDeliveries = new Map<string, number>();
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -140,10 +142,17 @@ export class JobWorker {
     let claimed = 0;
     const lanes = this.lanesToClaim();
     if (lanes.includes('delivering')) {
-      const free = this.settings.deliverySlots - this.delivering;
-      const claims = await this.queue.claim('delivering', this.id, LEASE_MS, free);
-      for (const claim of claims) this.track('delivering', claim, () => this.delivery.deliver(claim));
-      claimed += claims.length;
+      for (const claim of await this.claimDeliveriesFairly()) {
+        this.trackProject(claim.job.project_id, +1);
+        this.track('delivering', claim, async () => {
+          try {
+            await this.delivery.deliver(claim);
+          } finally {
+            this.trackProject(claim.job.project_id, -1);
+          }
+        });
+        claimed += 1;
+      }
     }
     if (lanes.includes('queued')) {
       const free = this.settings.captureSlots - this.capturing;
@@ -152,6 +161,47 @@ export class JobWorker {
       claimed += claims.length;
     }
     return claimed;
+  }
+
+  /**
+   * Delivery slots shared fairly between projects: each project with deliveries due or in flight gets an
+   * equal share of the slots (a project alone gets them all), so one project's backlog or slow receivers
+   * never hold every slot while another project's deliveries wait. Slots a project cannot use go to the
+   * others in the same round.
+   */
+  private async claimDeliveriesFairly(): Promise<Claim[]> {
+    let free = this.settings.deliverySlots - this.delivering;
+    if (free <= 0) return [];
+    const due = await this.queue.dueDeliveriesByProject();
+    if (due.length === 0) return [];
+    const active = new Set([...this.projectDeliveries.keys(), ...due.map((entry) => entry.projectId)]);
+    const share = Math.max(1, Math.ceil(this.settings.deliverySlots / active.size));
+    const claims: Claim[] = [];
+    const wanted = due.map((entry) => ({
+      ...entry,
+      room: Math.min(entry.due, share - (this.projectDeliveries.get(entry.projectId) ?? 0)),
+    }));
+    for (const entry of wanted) {
+      if (free <= 0 || entry.room <= 0) continue;
+      const got = await this.queue.claim(
+        'delivering',
+        this.id,
+        LEASE_MS,
+        Math.min(entry.room, free),
+        entry.projectId,
+      );
+      claims.push(...got);
+      free -= got.length;
+    }
+    // A slot no project may take at its share stays free for a project that will need it; when only one
+    // project has work, its share is every slot (active.size is 1), so nothing is held back needlessly.
+    return claims;
+  }
+
+  private trackProject(projectId: string, delta: number): void {
+    const count = (this.projectDeliveries.get(projectId) ?? 0) + delta;
+    if (count <= 0) this.projectDeliveries.delete(projectId);
+    else this.projectDeliveries.set(projectId, count);
   }
 
   private track(lane: 'capturing' | 'delivering', claim: Claim, work: () => Promise<void>): void {

@@ -37,7 +37,11 @@ export class LogStore {
    * A log of one project and environment; another project's log, or the same project's log of the other
    * environment (a TEST key never reads LIVE results), is simply not found.
    */
-  async find(projectId: string, env: ScreenshotLog['env'], logUuid: string): Promise<ScreenshotLog | undefined> {
+  async find(
+    projectId: string,
+    env: ScreenshotLog['env'],
+    logUuid: string,
+  ): Promise<ScreenshotLog | undefined> {
     return this.db
       .selectFrom('screenshot_logs')
       .selectAll()

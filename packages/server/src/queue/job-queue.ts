@@ -67,6 +67,8 @@ export class JobQueue {
     workerId: string,
     leaseMs: number,
     limit: number,
+    /** Only this project's jobs (fair sharing of delivery slots between projects). */
+    projectId?: string,
   ): Promise<Claim[]> {
     if (limit <= 0) return [];
     const now = this.clock.now();
@@ -86,6 +88,7 @@ export class JobQueue {
           .where('jobs.state', '=', state)
           .where('jobs.run_at', '<=', now)
           .where((w) => w.or([w('jobs.locked_until', 'is', null), w('jobs.locked_until', '<', now)]));
+        if (projectId !== undefined) due = due.where('jobs.project_id', '=', projectId);
         if (state === 'delivering') {
           due = due.where('jobs.webhook_uuid', 'in', (inner) =>
             inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
@@ -97,6 +100,28 @@ export class JobQueue {
       .returningAll()
       .execute();
     return rows.map((job) => ({ job, token }));
+  }
+
+  /**
+   * Projects with deliveries due now (of enabled webhooks, not leased), with how many each: what the
+   * worker shares its delivery slots between. At most `limit` projects, the longest-waiting first.
+   */
+  async dueDeliveriesByProject(limit = 50): Promise<Array<{ projectId: string; due: number }>> {
+    const now = this.clock.now();
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select((eb) => ['project_id', eb.fn.countAll<number>().as('due'), eb.fn.min('run_at').as('first')])
+      .where('state', '=', 'delivering')
+      .where('run_at', '<=', now)
+      .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+      .where('webhook_uuid', 'in', (inner) =>
+        inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
+      )
+      .groupBy('project_id')
+      .orderBy('first')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ projectId: row.project_id, due: Number(row.due) }));
   }
 
   /** Stores the capture's result reference and makes the delivery due now. False if the lease was lost. */

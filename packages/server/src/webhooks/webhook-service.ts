@@ -93,7 +93,15 @@ export class WebhookService {
                 .end(),
             )
             .as('recentPings'),
-          eb.fn.min<number>(eb.case().when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', now - PING_WINDOW_MS)])).then(eb.ref('created_at')).end()).as('oldestPing'),
+          eb.fn
+            .min<number>(
+              eb
+                .case()
+                .when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', now - PING_WINDOW_MS)]))
+                .then(eb.ref('created_at'))
+                .end(),
+            )
+            .as('oldestPing'),
         ])
         .where('webhook_uuid', '=', webhook.uuid)
         .executeTakeFirstOrThrow();

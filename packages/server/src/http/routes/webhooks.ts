@@ -209,9 +209,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     { schema: { summary: 'Send a test ping delivery', tags, params: nameParams, querystring: keyQuery } },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        return reply
-          .code(202)
-          .send({ job_uuid: await webhookService.ping(caller, request.params.name) });
+        return reply.code(202).send({ job_uuid: await webhookService.ping(caller, request.params.name) });
       }),
   );
 
