@@ -5,6 +5,7 @@ import {
   Kysely,
   Migrator,
   PostgresDialect,
+  sql,
   SqliteDialect,
   type Migration,
   type MigrationProvider,
@@ -126,7 +127,11 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
 
 /** Brings the schema to the newest migration; throws with the failing migration's name. */
 export async function migrateToLatest(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new BundledMigrations(),
+    ...(await migrationTableSchema(store)),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
@@ -136,9 +141,25 @@ export async function migrateToLatest(store: Store): Promise<void> {
   }
 }
 
+/**
+ * On PostgreSQL, the schema the migration tables live in: the connection's own. Without it kysely looks
+ * for its tables in every schema of the database, and a migration table in another schema (another
+ * instance, another test run) makes it skip creating its own and then fail.
+ */
+async function migrationTableSchema(store: Store): Promise<{ migrationTableSchema?: string }> {
+  if (store.dialect !== 'postgres') return {};
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+  const schema = rows[0]?.schema;
+  return schema ? { migrationTableSchema: schema } : {};
+}
+
 /** True when every bundled migration has been applied (used by /healthz). */
 export async function isMigrated(store: Store): Promise<boolean> {
-  const migrator = new Migrator({ db: store.db, provider: new BundledMigrations() });
+  const migrator = new Migrator({
+    db: store.db,
+    provider: new BundledMigrations(),
+    ...(await migrationTableSchema(store)),
+  });
   const migrations = await migrator.getMigrations();
   return migrations.length > 0 && migrations.every((migration) => migration.executedAt !== undefined);
 }

@@ -10,6 +10,7 @@ import {
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
+import { parseQueryString } from '../query-string.js';
 import { JSON_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 
 // Every parameter is a plain optional string here (documented for OpenAPI); parseScreenshotRequest does the
@@ -59,7 +60,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
       const started = Date.now();
-      const parsed = parseScreenshotRequest(request.query as Record<string, string>, services.settings);
+      // Every name the client sent, read from the raw query string (an object without a prototype), so
+      // that `__proto__` is refused by name like any unknown parameter instead of vanishing.
+      const sent = parseQueryString(
+        request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
+      );
+      const parsed = parseScreenshotRequest(sent as Record<string, string>, services.settings);
       if (parsed.webhookName !== undefined) {
         // Asynchronous: the job is committed (with its log row) before this 201 goes out.
         const accepted = await services.asyncScreenshots.accept(caller, parsed);

@@ -191,7 +191,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: nameParams,
         querystring: keyQuery,
-        body: z.object({ secret: z.string().optional() }).optional(),
+        body: z.object({ secret: z.string().optional() }).nullish(),
       },
     },
     async (request, reply) =>
