@@ -15,6 +15,7 @@ import type { AttemptHistory } from './webhooks/attempt-history.js';
 import type { WebhookRegistry } from './webhooks/registry.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
 import type { Clock } from './clock.js';
+import type { RetentionRoom } from './logs/retention.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -31,6 +32,8 @@ export interface Services {
   webhooks: WebhookRegistry;
   /** Every change to webhooks goes through it (limits hold for the API and the dashboard alike). */
   webhookService: WebhookService;
+  /** Keeps every table to its retention (sweep() on demand; it also runs on an interval). */
+  retention: RetentionRoom;
   /** The injected clock (tests move it). */
   clock: Clock;
   asyncScreenshots: AsyncScreenshots;

@@ -20,6 +20,7 @@ import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
 import { createLogger } from './logger.js';
 import { LogStore } from './logs/log-store.js';
+import { RetentionRoom } from './logs/retention.js';
 import { BlobStore } from './results/blob-store.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -129,8 +130,16 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       () => clock.now(),
       logger,
     );
-    janitor.start(settings.resultsSweepIntervalMs);
-    closers.push(['janitor', () => janitor.stop()]);
+    // One retention room for every table and the results folder, on the injected clock.
+    const retention = new RetentionRoom({
+      db: store.db,
+      clock,
+      projects: () => projects.list(),
+      sweepResults: () => janitor.sweep(),
+      logger,
+    });
+    retention.start(settings.resultsSweepIntervalMs);
+    closers.push(['retention', () => retention.stop()]);
     const screenshots = new ScreenshotService({
       credits,
       concurrency,
@@ -211,6 +220,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     );
     const services: Services = {
       clock,
+      retention,
       webhookService,
       settings,
       logger,

@@ -65,19 +65,7 @@ async function plugin(app: FastifyInstance, services: Services): Promise<void> {
     );
   }
 
-  // Logs expire with their project's retention; swept in the background with the results.
-  const sweep = async () => {
-    try {
-      for (const project of await projects.list()) {
-        await data.sweepLogs(project.id, Date.now() - project.limits.retentionDays * DAY_MS);
-      }
-    } catch (error) {
-      services.logger.error({ err: error }, 'sweeping monitoring logs failed');
-    }
-  };
-  const timer = setInterval(() => void sweep(), settings.resultsSweepIntervalMs);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  // Logs, sessions and every other table expire in the retention room (logs/retention.ts).
 
   // HTML pages are not part of the API reference.
   app.addHook('onRoute', (route) => {
