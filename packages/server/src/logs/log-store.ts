@@ -35,19 +35,19 @@ export class LogStore {
 
   /**
    * A log of one project and environment; another project's log, or the same project's log of the other
-   * environment (a TEST key never reads LIVE results), is simply not found.
+   * environment when `env` is given (a TEST key never reads LIVE results), is simply not found.
    */
   async find(
     projectId: string,
-    env: ScreenshotLog['env'],
     logUuid: string,
+    env?: ScreenshotLog['env'],
   ): Promise<ScreenshotLog | undefined> {
     return this.db
       .selectFrom('screenshot_logs')
       .selectAll()
       .where('log_uuid', '=', logUuid)
       .where('project_id', '=', projectId)
-      .where('env', '=', env)
+      .$call((query) => (env === undefined ? query : query.where('env', '=', env)))
       .executeTakeFirst();
   }
 

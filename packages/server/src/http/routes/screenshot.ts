@@ -131,7 +131,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
-      const log = await services.logs.find(caller.project.id, caller.env, request.params.logUuid);
+      const log = await services.logs.find(caller.project.id, request.params.logUuid, caller.env);
       const image = log?.blob_key ? await services.blobs.get(log.blob_key) : undefined;
       if (!log || !image) {
         throw new ApiError(
