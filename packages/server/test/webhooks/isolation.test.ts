@@ -177,6 +177,29 @@ describe('isolation between tenants (issue 12)', () => {
     }
   });
 
+  it('a replay carries a new delivery id, the same job id and bytes', async () => {
+    const hook = await startReceiver('127.0.0.1');
+    try {
+      await api(service, 'POST', '/webhooks', { name: 'replayed', url: hook.url });
+      const [ping] = await hook.waitFor(1, 5_000);
+      const jobId = String(ping?.headers['x-scrapfly-webhook-job-id']);
+      assert.equal(ping?.headers['x-scrapfly-webhook-delivery-id'], jobId, 'first delivery: the job id');
+      await waitUntil(
+        async () => (await api(service, 'GET', `/webhooks/jobs/${jobId}`)).body.state === 'done',
+        {
+          what: 'the ping is done',
+        },
+      );
+      assert.equal((await api(service, 'POST', `/webhooks/jobs/${jobId}/replay`)).status, 202);
+      const [, replay] = await hook.waitFor(2, 5_000);
+      assert.equal(replay?.headers['x-scrapfly-webhook-job-id'], jobId);
+      assert.notEqual(replay?.headers['x-scrapfly-webhook-delivery-id'], jobId);
+      assert.deepEqual(replay?.body, ping?.body);
+    } finally {
+      await hook.close();
+    }
+  });
+
   it("a TEST key never reads its project's LIVE screenshots", async () => {
     const { logs, blobs, projects } = service.snapwire.services;
     const project = (await projects.list()).find((p) => p.name === 'default');
