@@ -154,6 +154,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       capture: {
         loadImages: settings.loadImages,
         maxFullpageHeight: settings.maxFullpageHeight,
+        maxOutputPixels: settings.maxOutputPixels,
         bannerWaitMs: settings.bannerWaitMs,
       },
       cache,

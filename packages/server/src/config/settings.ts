@@ -80,6 +80,9 @@ const environmentSchema = z.object({
   SNAPWIRE_STRICT_SITE_ISOLATION: booleanString.default(false),
   SNAPWIRE_LOAD_IMAGES: booleanString.default(true),
   SNAPWIRE_MAX_FULLPAGE_HEIGHT: z.coerce.number().int().min(1_000).max(65_000).default(40_000),
+  // Width x height of one output image: bounds the memory one capture may take (4 bytes a pixel while
+  // encoding), whatever the page's size.
+  SNAPWIRE_MAX_OUTPUT_PIXELS: z.coerce.number().int().min(1_000_000).max(1_000_000_000).default(80_000_000),
   SNAPWIRE_BANNER_WAIT: duration.default(2_500),
   SNAPWIRE_COUNTRY_PROXIES: z
     .string()
@@ -137,6 +140,7 @@ export interface Settings {
   strictSiteIsolation: boolean;
   loadImages: boolean;
   maxFullpageHeight: number;
+  maxOutputPixels: number;
   bannerWaitMs: number;
   countryProxies: Record<string, string[]>;
   resultsSweepIntervalMs: number;
@@ -195,6 +199,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     strictSiteIsolation: value.SNAPWIRE_STRICT_SITE_ISOLATION,
     loadImages: value.SNAPWIRE_LOAD_IMAGES,
     maxFullpageHeight: value.SNAPWIRE_MAX_FULLPAGE_HEIGHT,
+    maxOutputPixels: value.SNAPWIRE_MAX_OUTPUT_PIXELS,
     bannerWaitMs: value.SNAPWIRE_BANNER_WAIT,
     countryProxies: value.SNAPWIRE_COUNTRY_PROXIES,
     resultsSweepIntervalMs: value.SNAPWIRE_RESULTS_SWEEP_INTERVAL,

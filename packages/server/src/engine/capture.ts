@@ -50,6 +50,8 @@ export interface CaptureSettings {
   /** Operator setting: when false, images are blocked unless the request asks for options=load_images. */
   loadImages: boolean;
   maxFullpageHeight: number;
+  /** Width x height of one image at most (SNAPWIRE_MAX_OUTPUT_PIXELS); the height is cut to fit. */
+  maxOutputPixels?: number;
   /** Longest wait for the cookie-banner rules to finish after load. */
   bannerWaitMs: number;
   /** Explains a failed load of `hostname` (the proxy saw why); undefined when it saw nothing. */
@@ -548,7 +550,9 @@ async function screenshot(
     // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
     const width =
       area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
-    const height = Math.min(contentHeight, maxHeight);
+    // A very wide page gets a shorter image, so that width x height stays within the pixel budget.
+    const pixelBudget = settings.maxOutputPixels ?? Number.POSITIVE_INFINITY;
+    const height = Math.max(1, Math.min(contentHeight, maxHeight, Math.floor(pixelBudget / width)));
     const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
     if (height <= SINGLE_CAPTURE_LIMIT) {
       const data = await captureOnce(session, scope, {

@@ -13,6 +13,7 @@ import { parseCountrySpec, pickCountry } from '../engine/country.js';
 import type { CountryEgress, CountryRoute } from '../engine/country-egress.js';
 import { JobDeadline } from '../engine/deadline.js';
 import { ApiError, isApiError } from '../errors.js';
+import { pageFailureToApiError } from '../engine/page-failures.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -367,6 +368,12 @@ export class ScreenshotService {
   }
 
   private internal(error: unknown): ApiError {
+    // What a page made the browser protocol answer is the page's doing, not a server error.
+    const fromPage = pageFailureToApiError(error);
+    if (fromPage) {
+      this.deps.logger.info({ err: error, code: fromPage.code }, 'capture failed by the page');
+      return fromPage;
+    }
     this.deps.logger.error({ err: error }, 'unexpected capture failure');
     return new ApiError(
       'ERR::API::INTERNAL_ERROR',
