@@ -98,6 +98,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       openEgressSession: () => proxy.openSession(),
       concurrency: settings.browserConcurrency,
       queueLimit: settings.browserQueue,
+      queueWaitMs: settings.browserQueueWaitMs,
       browsers: settings.browsers,
       ...(settings.browserPrewarm !== undefined ? { prewarm: settings.browserPrewarm } : {}),
       recycleAfterJobs: settings.browserRecycleJobs,

@@ -56,6 +56,7 @@ const environmentSchema = z.object({
   SNAPWIRE_CHROMIUM_PATH: z.string().default('chromium'),
   SNAPWIRE_BROWSER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  SNAPWIRE_BROWSER_QUEUE_WAIT: duration.default(10_000),
   SNAPWIRE_MAX_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SNAPWIRE_TRUST_PROXY: booleanString.default(false),
@@ -118,6 +119,7 @@ export interface Settings {
   chromiumPath: string;
   browserConcurrency: number;
   browserQueue: number;
+  browserQueueWaitMs: number;
   maxTimeoutMs: number;
   logLevel: string;
   trustProxy: boolean;
@@ -178,6 +180,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     chromiumPath: value.SNAPWIRE_CHROMIUM_PATH,
     browserConcurrency: value.SNAPWIRE_BROWSER_CONCURRENCY,
     browserQueue: value.SNAPWIRE_BROWSER_QUEUE,
+    browserQueueWaitMs: value.SNAPWIRE_BROWSER_QUEUE_WAIT,
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     trustProxy: value.SNAPWIRE_TRUST_PROXY,

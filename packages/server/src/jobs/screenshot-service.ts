@@ -157,7 +157,7 @@ export class ScreenshotService {
       }
       const release = this.deps.concurrency.acquire(project.id, project.limits.concurrency);
       try {
-        const rendering = this.render(request, startedAt, country);
+        const rendering = this.render(request, startedAt, country, project.id);
         if (cacheKey) {
           this.inFlight.set(cacheKey, rendering);
           rendering.catch(() => {});
@@ -249,6 +249,8 @@ export class ScreenshotService {
     request: ScreenshotRequest,
     startedAt: number,
     country: string | undefined,
+    /** The browser queue serves projects in turn. */
+    projectId: string,
   ): Promise<Rendered> {
     const deadline = new JobDeadline(startedAt, request.timeoutMs);
     try {
@@ -260,21 +262,25 @@ export class ScreenshotService {
       const base = this.deps.capture ?? DEFAULT_CAPTURE;
       // Failures are explained from the proxy listener this very page used (its own session, or the
       // country route's); the process-wide record is only the fallback.
-      const result = await this.deps.pool.withPage({ proxyServer: route?.server }, deadline, (job) => {
-        const settings: CaptureSettings = {
-          ...base,
-          egressFailure: (hostname) =>
-            route?.failureFor(hostname) ??
-            job.page.egress?.failureFor(hostname) ??
-            this.deps.proxy.failureFor(hostname),
-          // Verdicts only from the proxy listener this page used (its secret), never from the page.
-          isEgressAnswer: (headers) =>
-            route
-              ? route.isOwnAnswer(headers)
-              : (job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers)),
-        };
-        return capture(job, request, settings);
-      });
+      const result = await this.deps.pool.withPage(
+        { proxyServer: route?.server, queueKey: projectId },
+        deadline,
+        (job) => {
+          const settings: CaptureSettings = {
+            ...base,
+            egressFailure: (hostname) =>
+              route?.failureFor(hostname) ??
+              job.page.egress?.failureFor(hostname) ??
+              this.deps.proxy.failureFor(hostname),
+            // Verdicts only from the proxy listener this page used (its secret), never from the page.
+            isEgressAnswer: (headers) =>
+              route
+                ? route.isOwnAnswer(headers)
+                : (job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers)),
+          };
+          return capture(job, request, settings);
+        },
+      );
       const blobKey = await this.deps.blobs.put(result.image);
       this.deps.metrics?.recordJob('success', (Date.now() - startedAt) / 1000, {
         format: request.format,
