@@ -47,6 +47,7 @@ export class JobWorker {
   private readonly running = new Set<Promise<void>>();
   /** Deliveries in flight per project (fair sharing of the delivery slots). */
   private readonly projectDeliveries = new Map<string, number>();
+  private fairRound = 0;
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -164,37 +165,37 @@ export class JobWorker {
   }
 
   /**
-   * Delivery slots shared fairly between projects: each project with deliveries due or in flight gets an
-   * equal share of the slots (a project alone gets them all), so one project's backlog or slow receivers
-   * never hold every slot while another project's deliveries wait. Slots a project cannot use go to the
-   * others in the same round.
+   * Delivery slots shared fairly between projects: each project with deliveries waiting or in flight may
+   * hold an equal share of the slots, so one project's backlog or slow receivers never hold every slot
+   * while another project's deliveries wait. Slots a project does not need go to the others in the same
+   * round (a project alone gets every slot).
    */
   private async claimDeliveriesFairly(): Promise<Claim[]> {
     let free = this.settings.deliverySlots - this.delivering;
     if (free <= 0) return [];
-    const due = await this.queue.dueDeliveriesByProject();
-    if (due.length === 0) return [];
-    const active = new Set([...this.projectDeliveries.keys(), ...due.map((entry) => entry.projectId)]);
+    const waiting = await this.queue.projectsWithDeliveries();
+    if (waiting.length === 0) return [];
+    const active = new Set([...this.projectDeliveries.keys(), ...waiting]);
     const share = Math.max(1, Math.ceil(this.settings.deliverySlots / active.size));
+    // Start each round at another project, so that rounding never favours the same one.
+    const offset = this.fairRound++ % waiting.length;
+    const order = [...waiting.slice(offset), ...waiting.slice(0, offset)];
     const claims: Claim[] = [];
-    const wanted = due.map((entry) => ({
-      ...entry,
-      room: Math.min(entry.due, share - (this.projectDeliveries.get(entry.projectId) ?? 0)),
-    }));
-    for (const entry of wanted) {
-      if (free <= 0 || entry.room <= 0) continue;
-      const got = await this.queue.claim(
-        'delivering',
-        this.id,
-        LEASE_MS,
-        Math.min(entry.room, free),
-        entry.projectId,
-      );
+    let capped = false;
+    for (const projectId of order) {
+      if (free <= 0) break;
+      const room = share - (this.projectDeliveries.get(projectId) ?? 0);
+      if (room <= 0) {
+        capped = true;
+        continue;
+      }
+      if (room < free) capped = true;
+      const got = await this.queue.claim('delivering', this.id, LEASE_MS, Math.min(room, free), projectId);
       claims.push(...got);
       free -= got.length;
     }
-    // A slot no project may take at its share stays free for a project that will need it; when only one
-    // project has work, its share is every slot (active.size is 1), so nothing is held back needlessly.
+    // Work-conserving: when every project had its share and slots are left, they go to whoever has more.
+    if (capped && free > 0) claims.push(...(await this.queue.claim('delivering', this.id, LEASE_MS, free)));
     return claims;
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -159,6 +160,70 @@ describe('isolation between tenants (issue 12)', () => {
       assert.equal(burst.at(-1)?.body.code, 'ERR::THROTTLE::MAX_REQUEST_RATE_EXCEEDED');
     } finally {
       await api(service, 'DELETE', '/webhooks/pinged');
+      await hang.close();
+    }
+  });
+
+  it("one project's backlog to a hanging receiver does not hold the delivery slots another project needs", async () => {
+    const hang = await startReceiver('127.0.0.1', { kind: 'hang' });
+    const { store, queue, blobs, projects, worker } = service.snapwire.services;
+    try {
+      const tenantA = await projects.create('backlog-a', 'PRO');
+      const tenantC = await projects.create('waiting-c', 'PRO');
+      const hookA = await api(
+        service,
+        'POST',
+        '/webhooks',
+        { name: 'a', url: hang.url, timeout_ms: 30_000 },
+        tenantA.keys.LIVE,
+      );
+      const hookC = await api(
+        service,
+        'POST',
+        '/webhooks',
+        { name: 'c', url: receiver.url },
+        tenantC.keys.LIVE,
+      );
+      await receiver.waitFor(1, 5_000);
+      const before = receiver.received.length;
+      const blob = await blobs.put(Buffer.from('{"type":"ping"}'));
+      // A's 40 deliveries and C's one become due in the same instant: 16 slots, two projects.
+      await store.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 40; i += 1) {
+          await queue.enqueue(trx, {
+            id: crypto.randomUUID(),
+            project_id: tenantA.project.id,
+            env: 'LIVE',
+            webhook_uuid: hookA.body.webhook_uuid,
+            resource_type: 'ping',
+            log_uuid: null,
+            request: '{}',
+            state: 'delivering',
+            payload_blob: blob,
+            payload_content_type: 'application/json',
+          });
+        }
+        await queue.enqueue(trx, {
+          id: crypto.randomUUID(),
+          project_id: tenantC.project.id,
+          env: 'LIVE',
+          webhook_uuid: hookC.body.webhook_uuid,
+          resource_type: 'ping',
+          log_uuid: null,
+          request: '{}',
+          state: 'delivering',
+          payload_blob: blob,
+          payload_content_type: 'application/json',
+        });
+      });
+      worker.wake();
+      const started = Date.now();
+      await receiver.waitFor(before + 1, 5_000);
+      assert.ok(Date.now() - started < 5_000, "C's delivery did not wait for A's hanging ones");
+      // Once C has nothing waiting, A may use every slot (the sharing is work-conserving).
+      await waitUntil(() => hang.received.length > 9, { what: 'A uses the slots C no longer needs' });
+    } finally {
+      // Closing the receiver resets A's hanging deliveries, which frees their slots for the next tests.
       await hang.close();
     }
   });
