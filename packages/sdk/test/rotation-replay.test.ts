@@ -87,7 +87,8 @@ describe('snapwire listen with an error delivery', () => {
         signed(body, NEW, { 'content-type': 'application/json' }),
       );
       assert.equal(response.status, 200);
-      await waitFor(async () => (await readdir(outDir)).length === 2);
+      // The sidecar is written last (under a temporary name, then renamed).
+      await waitFor(async () => (await readdir(outDir)).includes(`${JOB}.meta.json`));
       const files = (await readdir(outDir)).sort();
       assert.deepEqual(files, [`${JOB}.json`, `${JOB}.meta.json`]);
       assert.deepEqual(JSON.parse(await readFile(path.join(outDir, `${JOB}.json`), 'utf8')), {
