@@ -24,7 +24,6 @@ export class OutcomeCommitter {
       this.pending.push({ work, resolve, reject });
       if (!this.draining) {
         this.draining = true;
-        // The first outcome commits at once (no added latency); those arriving meanwhile form the next batch.
         void this.drain();
       }
     });
@@ -33,6 +32,10 @@ export class OutcomeCommitter {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        // Yield to the event loop first: the SQLite driver commits synchronously, so outcomes of
+        // deliveries that finished meanwhile are still waiting as I/O events; setImmediate runs after
+        // them, and they join this batch instead of paying a commit each.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
           await this.db.transaction().execute(async (trx) => {

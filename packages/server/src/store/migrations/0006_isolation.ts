@@ -12,7 +12,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // A replay's own delivery id (X-Scrapfly-Webhook-Delivery-Id); null: the job id is the delivery id.
   await db.schema.alterTable('jobs').addColumn('delivery_id', 'text').execute();
   // The worker walks the projects with deliveries waiting (one index probe per project).
-  await db.schema.createIndex('jobs_state_project').on('jobs').columns(['state', 'project_id']).execute();
+  await db.schema
+    .createIndex('jobs_state_project')
+    .on('jobs')
+    .columns(['state', 'project_id', 'run_at'])
+    .execute();
   await db.schema.createIndex('jobs_state_updated').on('jobs').columns(['state', 'updated_at']).execute();
   await db.schema
     .createIndex('webhook_attempts_started')
