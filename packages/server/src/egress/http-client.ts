@@ -107,7 +107,7 @@ export interface GuardedHttpClientOptions {
   defaultTimeoutMs?: number;
   defaultMaxRedirects?: number;
   defaultMaxBodyBytes?: number;
-  /** Connections one pool key may open to one origin (default 16). */
+  /** Connections one pool key may open to one origin (default 32; a webhook's max_concurrency lowers it). */
   maxConnectionsPerOrigin?: number;
 }
 
@@ -426,7 +426,7 @@ export class GuardedHttpClient {
   }
 }
 
-const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
+const DEFAULT_CONNECTIONS_PER_ORIGIN = 32;
 const MAX_CACHED_CLIENTS = 256;
 
 interface HopResponse {
