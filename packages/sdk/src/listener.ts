@@ -66,7 +66,8 @@ async function writeAtomically(file: string, data: string | Buffer): Promise<voi
 export async function saveDelivery(outDir: string, delivery: WebhookDelivery): Promise<SavedDelivery> {
   const stem = fileStem(delivery.jobId);
   const file = path.join(outDir, `${stem}.${delivery.extension}`);
-  const sidecar = path.join(outDir, `${stem}.json`);
+  // An error delivery is itself JSON: its metadata then goes to <stem>.meta.json, never over the body.
+  const sidecar = path.join(outDir, delivery.extension === 'json' ? `${stem}.meta.json` : `${stem}.json`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(delivery.headers)) {
     if (SIDECAR_HEADERS.test(name)) headers[name] = value;

@@ -198,7 +198,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
         await callback(delivery);
       } catch (error) {
         // The 200 is already sent: forget the job id so that a redelivery gets another chance.
-        if (dedup && delivery.jobId) dedup.forget(delivery.jobId);
+        const key = delivery.headers[WebhookHeader.deliveryId] || delivery.jobId;
+        if (dedup && key) dedup.forget(key);
         logger.error?.(`webhook callback failed for job ${delivery.jobId ?? '(none)'}: ${describe(error)}`, {
           jobId: delivery.jobId,
           resourceType: delivery.resourceType,
@@ -225,9 +226,13 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       tooLarge(headers, raw.length);
       return outcome(413, 'too_large', { max_bytes: maxBodyBytes });
     }
-    const signatures = [headers[WebhookHeader.signature], headers[WebhookHeader.signatureLowercase]].filter(
-      (value): value is string => typeof value === 'string' && value !== '',
-    );
+    // The previous-secret signature too: during a rotation's grace period a receiver still configured with
+    // the old secret keeps accepting deliveries (the server sends it only while the grace period runs).
+    const signatures = [
+      headers[WebhookHeader.signature],
+      headers[WebhookHeader.signatureLowercase],
+      headers[WebhookHeader.signaturePrevious],
+    ].filter((value): value is string => typeof value === 'string' && value !== '');
     const verifies = (body: Buffer): boolean =>
       signatures.some((signature) => verifySignature({ body, signature, secrets }));
 
@@ -296,7 +301,9 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookR
       }
       return outcome(200, 'ignored', { resource_type: resourceType });
     }
-    if (dedup && jobId && dedup.checkAndRemember(jobId)) {
+    // Retries of one delivery share its delivery id (the job id when absent); a replay has a new one.
+    const dedupKey = headers[WebhookHeader.deliveryId] || jobId;
+    if (dedup && dedupKey && dedup.checkAndRemember(dedupKey)) {
       logger.info?.(`webhook delivery duplicate: job ${jobId} already received`, { jobId, resourceType });
       return { ...outcome(200, 'duplicate', { job_id: jobId }), delivery };
     }

@@ -19,6 +19,8 @@ import type { AttemptHistory } from './webhooks/attempt-history.js';
 import type { WebhookRegistry } from './webhooks/registry.js';
 import type { Scheduler } from './schedules/scheduler.js';
 import type { ScheduleStore } from './schedules/store.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
+import type { RetentionRoom } from './logs/retention.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -40,6 +42,10 @@ export interface Services {
   logMetrics: MonitoringMetrics;
   blobs: BlobStore;
   webhooks: WebhookRegistry;
+  /** Every change to webhooks goes through it (limits hold for the API and the dashboard alike). */
+  webhookService: WebhookService;
+  /** Keeps every table to its retention (sweep() on demand; it also runs on an interval). */
+  retention: RetentionRoom;
   asyncScreenshots: AsyncScreenshots;
   queue: JobQueue;
   worker: JobWorker;

@@ -28,6 +28,8 @@ import { S3BlobStore } from './results/s3-blob-store.js';
 import { FleetLock, withStartupLock } from './store/fleet-lock.js';
 import { FleetMaintenance } from './store/fleet-maintenance.js';
 import { FleetWakeups } from './queue/wakeups.js';
+import { RetentionRoom } from './logs/retention.js';
+import { LOGIN_WINDOW_MS } from './dashboard/auth.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
 import { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -37,6 +39,7 @@ import { AttemptHistory } from './webhooks/attempt-history.js';
 import { DeliveryService } from './webhooks/delivery-service.js';
 import { guardedTransport } from './webhooks/guarded-transport.js';
 import { WebhookRegistry } from './webhooks/registry.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
 import { isMigrated, migrateToLatest, openStore } from './store/database.js';
@@ -141,6 +144,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       openEgressSession: () => proxy.openSession(),
       concurrency: settings.browserConcurrency,
       queueLimit: settings.browserQueue,
+      queueWaitMs: settings.browserQueueWaitMs,
       browsers: settings.browsers,
       ...(settings.browserPrewarm !== undefined ? { prewarm: settings.browserPrewarm } : {}),
       recycleAfterJobs: settings.browserRecycleJobs,
@@ -198,8 +202,18 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       () => clock.now(),
       logger,
     );
-    janitor.start(settings.resultsSweepIntervalMs, (task) => maintenance.schedule(task));
-    closers.push(['janitor', () => janitor.stop()]);
+    // One retention room for every table and the results folder, on the injected clock, run once per
+    // fleet per interval (store/fleet-maintenance.ts).
+    const retention = new RetentionRoom({
+      db: store.db,
+      clock,
+      projects: () => projects.list(),
+      sweepResults: () => janitor.sweep(),
+      logger,
+      loginWindowMs: LOGIN_WINDOW_MS,
+    });
+    retention.start(settings.resultsSweepIntervalMs, (task) => maintenance.schedule(task));
+    closers.push(['retention', () => retention.stop()]);
     const screenshots = new ScreenshotService({
       credits,
       concurrency,
@@ -215,6 +229,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       capture: {
         loadImages: settings.loadImages,
         maxFullpageHeight: settings.maxFullpageHeight,
+        maxOutputPixels: settings.maxOutputPixels,
         bannerWaitMs: settings.bannerWaitMs,
       },
       cache,
@@ -300,7 +315,19 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       maxTimeoutMs: settings.maxTimeoutMs,
       maxSchedules: settings.maxSchedules,
     });
+    const webhookService = new WebhookService(
+      store.db,
+      store.dialect,
+      webhooks,
+      queue,
+      asyncScreenshots,
+      clock,
+      settings.webhookSecretGraceMs,
+      () => worker.wake(),
+    );
     const services: Services = {
+      retention,
+      webhookService,
       settings,
       logger,
       clock,

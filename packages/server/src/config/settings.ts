@@ -57,6 +57,7 @@ const environmentSchema = z.object({
   SNAPWIRE_CHROMIUM_PATH: z.string().default('chromium'),
   SNAPWIRE_BROWSER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
+  SNAPWIRE_BROWSER_QUEUE_WAIT: duration.default(10_000),
   SNAPWIRE_MAX_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Unset: pretty at a terminal, JSON lines otherwise (files, log collectors).
@@ -85,6 +86,9 @@ const environmentSchema = z.object({
   SNAPWIRE_STRICT_SITE_ISOLATION: booleanString.default(false),
   SNAPWIRE_LOAD_IMAGES: booleanString.default(true),
   SNAPWIRE_MAX_FULLPAGE_HEIGHT: z.coerce.number().int().min(1_000).max(65_000).default(40_000),
+  // Width x height of one output image: bounds the memory one capture may take (4 bytes a pixel while
+  // encoding), whatever the page's size.
+  SNAPWIRE_MAX_OUTPUT_PIXELS: z.coerce.number().int().min(1_000_000).max(1_000_000_000).default(80_000_000),
   SNAPWIRE_BANNER_WAIT: duration.default(2_500),
   SNAPWIRE_COUNTRY_PROXIES: z
     .string()
@@ -157,6 +161,7 @@ export interface Settings {
   chromiumPath: string;
   browserConcurrency: number;
   browserQueue: number;
+  browserQueueWaitMs: number;
   maxTimeoutMs: number;
   logLevel: string;
   /** pretty (one readable line per event) or json; undefined chooses by whether stdout is a terminal. */
@@ -185,6 +190,7 @@ export interface Settings {
   strictSiteIsolation: boolean;
   loadImages: boolean;
   maxFullpageHeight: number;
+  maxOutputPixels: number;
   bannerWaitMs: number;
   countryProxies: Record<string, string[]>;
   resultsSweepIntervalMs: number;
@@ -243,6 +249,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     chromiumPath: value.SNAPWIRE_CHROMIUM_PATH,
     browserConcurrency: value.SNAPWIRE_BROWSER_CONCURRENCY,
     browserQueue: value.SNAPWIRE_BROWSER_QUEUE,
+    browserQueueWaitMs: value.SNAPWIRE_BROWSER_QUEUE_WAIT,
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     logFormat: value.SNAPWIRE_LOG_FORMAT,
@@ -267,6 +274,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     strictSiteIsolation: value.SNAPWIRE_STRICT_SITE_ISOLATION,
     loadImages: value.SNAPWIRE_LOAD_IMAGES,
     maxFullpageHeight: value.SNAPWIRE_MAX_FULLPAGE_HEIGHT,
+    maxOutputPixels: value.SNAPWIRE_MAX_OUTPUT_PIXELS,
     bannerWaitMs: value.SNAPWIRE_BANNER_WAIT,
     countryProxies: value.SNAPWIRE_COUNTRY_PROXIES,
     resultsSweepIntervalMs: value.SNAPWIRE_RESULTS_SWEEP_INTERVAL,

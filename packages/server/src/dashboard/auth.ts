@@ -1,5 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { DashboardDatabase } from './db.js';
 
@@ -55,6 +55,25 @@ export function safeEqual(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/**
+ * Where to go after signing in: only a path inside the dashboard, printable ASCII without CR/LF or
+ * backslashes (a header value that could split the answer, or `/\\host` that browsers read as another
+ * origin, falls back to the dashboard's home).
+ */
+export function safeNext(next: string | undefined): string {
+  const fallback = '/dashboard';
+  if (typeof next !== 'string' || next.length > 2048) return fallback;
+  if (!/^[\x21-\x7e]*$/.test(next) || next.includes('\\')) return fallback;
+  if (next !== '/dashboard' && !next.startsWith('/dashboard/') && !next.startsWith('/dashboard?')) {
+    return fallback;
+  }
+  return next;
+}
+
+/** Sign-in attempts allowed per client address within one window, then 429 until the window ends. */
+export const LOGIN_ATTEMPTS = 10;
+export const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export interface Session {
   username: string;
@@ -142,6 +161,35 @@ export class DashboardAuth {
       .executeTakeFirst();
     if (!row || row.expires_at <= this.clock.now()) return undefined;
     return { username: row.username, csrfToken: row.csrf_token };
+  }
+
+  /**
+   * Counts a sign-in attempt of `client` before its password is checked, in one atomic statement (an
+   * upsert that restarts an expired window), so that parallel attempts can never all see the same count;
+   * stored in the database, so the limit holds across every process sharing it. Returns the seconds to wait
+   * when the client is over its budget, else undefined.
+   */
+  async reserveAttempt(client: string): Promise<number | undefined> {
+    const now = this.clock.now();
+    const windowStart = now - LOGIN_WINDOW_MS;
+    const row = await this.db
+      .insertInto('dashboard_login_attempts')
+      .values({ client, window_started_at: now, attempts: 1 })
+      .onConflict((oc) =>
+        oc.column('client').doUpdateSet({
+          attempts: sql<number>`case when dashboard_login_attempts.window_started_at < ${windowStart} then 1 else dashboard_login_attempts.attempts + 1 end`,
+          window_started_at: sql<number>`case when dashboard_login_attempts.window_started_at < ${windowStart} then ${now} else dashboard_login_attempts.window_started_at end`,
+        }),
+      )
+      .returning(['attempts', 'window_started_at'])
+      .executeTakeFirstOrThrow();
+    if (Number(row.attempts) <= LOGIN_ATTEMPTS) return undefined;
+    return Math.max(1, Math.ceil((Number(row.window_started_at) + LOGIN_WINDOW_MS - now) / 1000));
+  }
+
+  /** A successful sign-in clears the client's count. */
+  async clearAttempts(client: string): Promise<void> {
+    await this.db.deleteFrom('dashboard_login_attempts').where('client', '=', client).execute();
   }
 
   async signOut(id: string | undefined): Promise<void> {

@@ -2,7 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 
 // The schema is declared once, in store/schema.ts; these names stay for the dashboard's modules.
-export type { DashboardSessionsTable, DashboardUsersTable } from '../store/schema.js';
+export type {
+  DashboardLoginAttemptsTable,
+  DashboardSessionsTable,
+  DashboardUsersTable,
+} from '../store/schema.js';
 export type DashboardDatabase = Database;
 
 export function dashboardDb(db: Kysely<Database>): Kysely<DashboardDatabase> {

@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { randomToken, safeEqual, type DashboardAuth, type Session } from './auth.js';
+import { randomToken, safeEqual, safeNext, type DashboardAuth, type Session } from './auth.js';
 import { html, layout } from './html.js';
 
 export const SESSION_COOKIE = 'snapwire_session';
 const LOGIN_COOKIE = 'snapwire_login';
-const LOGIN_FAILURES = 10;
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export type Form = Record<string, string | undefined>;
 
@@ -22,38 +20,8 @@ export function formOf(request: FastifyRequest): Form {
   return (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
 }
 
-/** Only a path inside the dashboard is a place to go back to (no open redirect). */
-export function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/dashboard') && !next.startsWith('//') ? next : '/dashboard';
-}
-
-/**
- * Slows password guessing per client address: after LOGIN_FAILURES wrong passwords in LOGIN_WINDOW_MS,
- * sign-in answers 429 until the window has passed (in memory: one process is enough to stop a script).
- */
-export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
-
-  /** Seconds to wait before trying again, or undefined when a try is allowed now. */
-  retryAfterSeconds(ip: string, now: number): number | undefined {
-    const recent = this.recent(ip, now);
-    if (recent.length < LOGIN_FAILURES) return undefined;
-    return Math.ceil(((recent[0] ?? now) + LOGIN_WINDOW_MS - now) / 1000);
-  }
-
-  failed(ip: string, now: number): void {
-    this.failures.set(ip, [...this.recent(ip, now), now]);
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value as string);
-  }
-
-  succeeded(ip: string): void {
-    this.failures.delete(ip);
-  }
-
-  private recent(ip: string, now: number): number[] {
-    return (this.failures.get(ip) ?? []).filter((at) => at > now - LOGIN_WINDOW_MS);
-  }
-}
+// safeNext (only a path inside the dashboard, no CR/LF) lives in auth.ts beside the sign-in throttle.
+export { safeNext };
 
 export interface SessionOptions {
   auth: DashboardAuth;
@@ -72,7 +40,6 @@ export function installSessions(
 ): (request: FastifyRequest) => Session | undefined {
   const { auth } = options;
   const sessions = new WeakMap<FastifyRequest, Session>();
-  const throttle = new LoginThrottle();
   const cookie = (name: string, value: string, maxAgeSeconds: number) =>
     `${name}=${encodeURIComponent(value)}; Path=/dashboard; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${options.secureCookies ? '; Secure' : ''}`;
   const refused = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>
@@ -146,8 +113,9 @@ export function installSessions(
           <p>The sign-in form expired; <a href="/dashboard/login">reload it</a>.</p>`,
       );
     }
-    const now = options.now();
-    const wait = throttle.retryAfterSeconds(request.ip, now);
+    // Guessing is slowed per client address: every attempt is counted (atomically, in the store, so
+    // parallel bursts and the nodes of a fleet share one count) before the password is checked.
+    const wait = await auth.reserveAttempt(request.ip);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       return refused(
@@ -159,11 +127,8 @@ export function installSessions(
       );
     }
     const signedIn = await auth.signIn(body.username ?? '', body.password ?? '');
-    if (!signedIn) {
-      throttle.failed(request.ip, now);
-      return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
-    }
-    throttle.succeeded(request.ip);
+    if (!signedIn) return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
+    await auth.clearAttempts(request.ip);
     return reply
       .code(303)
       .header('set-cookie', [

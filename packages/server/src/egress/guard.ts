@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.js';
 import { parseAddress } from './addresses.js';
-import { EgressPolicy } from './policy.js';
+import { ALLOW_SETTING, EgressPolicy } from './policy.js';
 import type { ResolvedAddress, Resolver } from './resolver.js';
 
 /** A host refused by the egress policy: one of its addresses is not allowed. */
@@ -14,10 +14,12 @@ export class EgressRefusedError extends Error {
     /** "an operator can allow it by adding ... to SNAPWIRE_ALLOWED_NETWORKS" */
     readonly remedy: string,
   ) {
+    // For a name, the message never says which address it resolved to: that would let a user map the
+    // operator's internal names (the address stays on the error, for the service's own log).
     super(
       hostname === address
         ? `${address} is ${description}, which Snapwire does not contact; ${remedy}`
-        : `${hostname} resolves to ${address}, ${description}, which Snapwire does not contact; ${remedy}`,
+        : `${hostname} resolves to ${description.startsWith('in ') ? `an address ${description}` : description}, which Snapwire does not contact; ${addressClass === 'denied' ? remedy : `an operator can allow its address (or a range holding it) in ${ALLOW_SETTING}`}`,
     );
     this.name = 'EgressRefusedError';
   }

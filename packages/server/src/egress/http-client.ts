@@ -1,4 +1,4 @@
-import { Client, buildConnector } from 'undici';
+import { Pool, buildConnector } from 'undici';
 import { ApiError } from '../errors.js';
 import { EgressGuard, EgressRefusedError, NameResolutionError, toApiError } from './guard.js';
 import type { ResolvedAddress } from './resolver.js';
@@ -9,8 +9,9 @@ import { parseTargetUrl, type TargetUrl } from './target-url.js';
  * by the egress guard, every address it answered is checked, and the TCP (or TLS) connection goes to the
  * checked address only, with the Host header and TLS server name (SNI and certificate check) still the
  * URL's name. Redirects are followed by hand, hop by hop, each one parsed by the shared URL parser and
- * checked again; never from https to http. A fresh connection is made for every hop and closed after it,
- * so a pooled connection can never carry a request to another address than the one just checked.
+ * checked again; never from https to http. Connections are kept alive in bounded pools per (pool key,
+ * origin, checked address), so a pooled connection can never carry a request to another address than the
+ * one just checked, nor one webhook's request on another webhook's connection.
  *
  * It never throws for anything the network or the receiver does: the result says what happened.
  */
@@ -91,6 +92,13 @@ export interface GuardedRequest {
   maxBodyBytes?: number;
   /** Aborts the attempt (shutdown); reported as TIMEOUT. */
   signal?: AbortSignal;
+  /**
+   * Whose connections to use (a webhook's uuid): requests with different keys never share a connection,
+   * so one webhook's slow or failing receiver never touches another's deliveries, even on the same origin.
+   */
+  poolKey?: string;
+  /** Connections this key may open to one origin (a webhook's max_concurrency); at most the client's cap. */
+  maxConnections?: number;
 }
 
 export interface GuardedHttpClientOptions {
@@ -99,6 +107,8 @@ export interface GuardedHttpClientOptions {
   defaultTimeoutMs?: number;
   defaultMaxRedirects?: number;
   defaultMaxBodyBytes?: number;
+  /** Connections one pool key may open to one origin (default 32; a webhook's max_concurrency lowers it). */
+  maxConnectionsPerOrigin?: number;
 }
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 30_000;
@@ -118,7 +128,7 @@ class HopFailure extends Error {
 
 export class GuardedHttpClient {
   private readonly connector: buildConnector.connector;
-  private readonly clients = new Map<string, Client>();
+  private readonly clients = new Map<string, Pool>();
 
   constructor(
     private readonly guard: EgressGuard,
@@ -172,9 +182,19 @@ export class GuardedHttpClient {
     const headers = lowerCaseHeaders(request.headers ?? {});
     if ((target.url.username || target.url.password) && headers.authorization === undefined) {
       // Userinfo in a webhook URL is HTTP basic auth for that origin; it never goes into the request line.
-      const user = decodeURIComponent(target.url.username);
-      const password = decodeURIComponent(target.url.password);
-      headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      const credentials = decodeUserinfo(target.url);
+      if (credentials === undefined) {
+        return result({
+          url: displayUrl(target.url),
+          failure: {
+            code: 'BAD_URL',
+            message: USERINFO_MESSAGE,
+            retryable: false,
+            url: displayUrl(target.url),
+          },
+        });
+      }
+      headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
     }
 
     for (let redirects = 0; ; redirects += 1) {
@@ -188,6 +208,7 @@ export class GuardedHttpClient {
         response = await this.send(
           target,
           pinned,
+          { key: request.poolKey ?? '', maxConnections: request.maxConnections },
           { method, headers, body },
           signal,
           timeoutMs,
@@ -305,12 +326,13 @@ export class GuardedHttpClient {
   private async send(
     target: TargetUrl,
     pinned: ResolvedAddress,
+    pool: { key: string; maxConnections: number | undefined },
     request: { method: string; headers: Record<string, string>; body: Buffer | string | undefined },
     signal: AbortSignal,
     timeoutMs: number,
     maxBodyBytes: number,
   ): Promise<HopResponse> {
-    const client = this.clientFor(target, pinned);
+    const client = this.clientFor(target, pinned, pool);
     try {
       const answer = await client.request({
         path: `${target.url.pathname}${target.url.search}`,
@@ -349,20 +371,25 @@ export class GuardedHttpClient {
         truncated,
       };
     } catch (error) {
-      // A connection that failed mid-request is not reused.
-      this.clients.delete(this.clientKey(target, pinned));
-      void client.destroy().catch(() => {});
+      // undici drops a connection that failed mid-request by itself; the pool (this key's other
+      // connections, and every other key's pools) goes on untouched.
       throw error;
     }
   }
 
   /**
-   * Keep-alive connections, one pool per (origin, checked address). A connection is only ever reused for
-   * the very address the guard has just checked again for this hop, so reuse cannot carry a request to an
-   * address that was not checked; what it saves is a TCP (and TLS) handshake per delivery.
+   * Keep-alive connection pools, one per (pool key, origin, checked address), each bounded. A connection is
+   * only ever reused for the very address the guard has just checked again for this hop, so reuse cannot
+   * carry a request to an address that was not checked; what it saves is a TCP (and TLS) handshake per
+   * delivery. Keys keep tenants apart: a receiver that drips its answer holds only its own webhook's
+   * connections.
    */
-  private clientFor(target: TargetUrl, pinned: ResolvedAddress): Client {
-    const key = this.clientKey(target, pinned);
+  private clientFor(
+    target: TargetUrl,
+    pinned: ResolvedAddress,
+    pool: { key: string; maxConnections: number | undefined },
+  ): Pool {
+    const key = `${pool.key}|${target.url.origin}|${pinned.address}`;
     const cached = this.clients.get(key);
     if (cached && !cached.destroyed && !cached.closed) {
       this.clients.delete(key);
@@ -371,25 +398,24 @@ export class GuardedHttpClient {
     }
     const connector = this.connector;
     const servername = target.isIp ? undefined : target.hostname;
-    const client = new Client(target.url.origin, {
+    const cap = this.options.maxConnectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+    const client = new Pool(target.url.origin, {
       connect: (options, callback) => {
         // Only the address changes: Host header, SNI and certificate check keep the URL's name.
         connector({ ...options, hostname: pinned.address, ...(servername ? { servername } : {}) }, callback);
       },
+      connections: Math.max(1, Math.min(cap, pool.maxConnections ?? cap)),
       keepAliveTimeout: 4_000,
       pipelining: 1,
     });
     this.clients.set(key, client);
     if (this.clients.size > MAX_CACHED_CLIENTS) {
-      const [oldestKey, oldest] = this.clients.entries().next().value as [string, Client];
+      const [oldestKey, oldest] = this.clients.entries().next().value as [string, Pool];
       this.clients.delete(oldestKey);
+      // close() lets requests in flight finish first.
       void oldest.close().catch(() => {});
     }
     return client;
-  }
-
-  private clientKey(target: TargetUrl, pinned: ResolvedAddress): string {
-    return `${target.url.origin}|${pinned.address}`;
   }
 
   /** Closes every kept-alive connection (shutdown). */
@@ -400,6 +426,7 @@ export class GuardedHttpClient {
   }
 }
 
+const DEFAULT_CONNECTIONS_PER_ORIGIN = 32;
 const MAX_CACHED_CLIENTS = 256;
 
 interface HopResponse {
@@ -418,6 +445,9 @@ interface HopResponse {
  */
 export async function checkWebhookUrl(url: string, guard: EgressGuard): Promise<TargetUrl> {
   const target = parseTargetUrl(url, { what: 'webhook url', verb: 'called' });
+  if ((target.url.username || target.url.password) && decodeUserinfo(target.url) === undefined) {
+    throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', USERINFO_MESSAGE);
+  }
   try {
     await guard.pin(target.hostname);
   } catch (error) {
@@ -432,6 +462,18 @@ export async function checkWebhookUrl(url: string, guard: EgressGuard): Promise<
     throw mapped;
   }
   return target;
+}
+
+const USERINFO_MESSAGE =
+  'The webhook url has a malformed percent-escape in its user name or password; write a % as %25';
+
+/** The URL's user and password, percent-decoded; undefined when an escape is malformed. */
+function decodeUserinfo(url: URL): { user: string; password: string } | undefined {
+  try {
+    return { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

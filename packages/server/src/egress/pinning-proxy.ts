@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,36 @@ import { EgressGuard, EgressRefusedError, NameResolutionError } from './guard.js
 /** Headers the proxy puts on the answers it makes itself, so the capture can tell why a load failed. */
 export const EGRESS_ERROR_HEADER = 'x-snapwire-egress-error';
 export const EGRESS_REASON_HEADER = 'x-snapwire-egress-reason';
+/**
+ * The proxy's own answers carry its listener's secret in this header; only an answer carrying it is a
+ * verdict. A page cannot forge one: upstream answers lose every x-snapwire-* header on the way through
+ * (plain http), and an https page, which the proxy cannot rewrite, does not know the secret.
+ */
+export const EGRESS_TOKEN_HEADER = 'x-snapwire-egress-token';
+
+/** A fresh secret for one listener's own answers. */
+export function newAnswerSecret(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** Whether `headers` (names any case) carry `secret` in EGRESS_TOKEN_HEADER. */
+export function carriesSecret(headers: Record<string, unknown>, secret: string): boolean {
+  let value: unknown;
+  for (const [name, v] of Object.entries(headers)) if (name.toLowerCase() === EGRESS_TOKEN_HEADER) value = v;
+  if (typeof value !== 'string') return false;
+  const left = Buffer.from(value);
+  const right = Buffer.from(secret);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** Headers of an upstream answer as the page may see them: hop-by-hop and every x-snapwire-* removed. */
+export function upstreamAnswerHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HOP_BY_HOP.has(name) && !name.startsWith('x-snapwire-') && value !== undefined) out[name] = value;
+  }
+  return out;
+}
 
 export type EgressFailureKind =
   | 'DOMAIN_NOT_ALLOWED'
@@ -58,6 +89,8 @@ export interface ProxySession {
   readonly failures: readonly EgressFailure[];
   /** The last failure for a host name: how a failed HTTPS tunnel is explained to the user. */
   failureFor(hostname: string): EgressFailure | undefined;
+  /** Whether a response (its headers) is this session's own proxy answer, i.e. a verdict to trust. */
+  isOwnAnswer(headers: Record<string, unknown>): boolean;
   /**
    * The most recent failure of this session, whatever its host. A session belongs to one page, so when its
    * navigation fails with a bare net::ERR_TUNNEL_CONNECTION_FAILED after a redirect to another host, this
@@ -104,11 +137,12 @@ export class Recorder {
 /** One loopback listener of the proxy and the sockets it accepted. */
 class Listener {
   readonly server: http.Server;
+  readonly secret = newAnswerSecret();
   private readonly sockets = new Set<net.Socket>();
   url = '';
 
   constructor(proxy: PinningProxy, recorder: Recorder) {
-    const server = http.createServer((req, res) => void proxy.forward(req, res, recorder));
+    const server = http.createServer((req, res) => void proxy.forward(req, res, recorder, this.secret));
     server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       void proxy.tunnel(req, socket, head, recorder);
     });
@@ -193,6 +227,7 @@ export class PinningProxy {
         return recorder.last;
       },
       failureFor: (hostname) => recorder.failureFor(hostname),
+      isOwnAnswer: (headers) => carriesSecret(headers, listener.secret),
       close: async () => {
         this.sessions.delete(listener);
         await listener.close();
@@ -214,6 +249,13 @@ export class PinningProxy {
    */
   failureFor(hostname: string): EgressFailure | undefined {
     return this.recorder.failureFor(hostname);
+  }
+
+  /** Whether a response is an answer of this proxy's main listener or of one of its open sessions. */
+  isOwnAnswer(headers: Record<string, unknown>): boolean {
+    return [...this.sessions, ...(this.main ? [this.main] : [])].some((listener) =>
+      carriesSecret(headers, listener.secret),
+    );
   }
 
   private record(
@@ -248,7 +290,12 @@ export class PinningProxy {
   }
 
   /** @internal Plain-HTTP requests in absolute form (`GET http://host/path`). */
-  async forward(req: http.IncomingMessage, res: http.ServerResponse, recorder: Recorder): Promise<void> {
+  async forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    recorder: Recorder,
+    secret: string,
+  ): Promise<void> {
     const target = parseProxiedUrl(req.url);
     if (!target) {
       const failure = this.record(
@@ -258,7 +305,7 @@ export class PinningProxy {
         String(req.url ?? '').slice(0, 200),
         'only absolute http:// URLs can be requested through the Snapwire egress proxy',
       );
-      this.fail(res, failure, 400);
+      this.fail(res, secret, failure, 400);
       return;
     }
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
@@ -275,14 +322,14 @@ export class PinningProxy {
         target.href,
         'service workers are not allowed in captures',
       );
-      this.fail(res, failure, 403);
+      this.fail(res, secret, failure, 403);
       return;
     }
     let pinned;
     try {
       pinned = await this.guard.pin(hostname);
     } catch (error) {
-      this.fail(res, this.classify(recorder, hostname, target.href, error));
+      this.fail(res, secret, this.classify(recorder, hostname, target.href, error));
       return;
     }
     const headers = forwardedHeaders(req.headers);
@@ -303,17 +350,13 @@ export class PinningProxy {
     );
     upstream.on('response', (answer) => {
       upstream.setTimeout(0);
-      const answerHeaders: http.OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (!HOP_BY_HOP.has(name) && value !== undefined) answerHeaders[name] = value;
-      }
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, upstreamAnswerHeaders(answer.headers));
       answer.pipe(res);
       answer.on('error', () => res.destroy());
     });
     upstream.on('error', (error) => {
       if (res.headersSent) res.destroy();
-      else this.fail(res, this.classify(recorder, hostname, target.href, error));
+      else this.fail(res, secret, this.classify(recorder, hostname, target.href, error));
     });
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
@@ -321,7 +364,7 @@ export class PinningProxy {
     req.pipe(upstream);
   }
 
-  private fail(res: http.ServerResponse, failure: EgressFailure, status?: number): void {
+  private fail(res: http.ServerResponse, secret: string, failure: EgressFailure, status?: number): void {
     const code = status ?? (failure.kind === 'DOMAIN_NOT_ALLOWED' ? 403 : 502);
     res
       .writeHead(code, {
@@ -329,6 +372,7 @@ export class PinningProxy {
         'cache-control': 'no-store',
         [EGRESS_ERROR_HEADER]: failure.kind,
         [EGRESS_REASON_HEADER]: encodeURIComponent(failure.reason),
+        [EGRESS_TOKEN_HEADER]: secret,
       })
       .end(`Snapwire egress proxy refused this request: ${failure.reason}\n`);
   }

@@ -13,6 +13,7 @@ import {
 import { CdpClosedError } from './cdp.js';
 import { ChromiumProcess, type ProcessInfo } from './chromium-process.js';
 import { AttemptScope, type JobDeadline } from './deadline.js';
+import { FairQueue } from './fair-queue.js';
 
 export interface BrowserPoolOptions {
   chromiumPath: string;
@@ -24,6 +25,11 @@ export interface BrowserPoolOptions {
   concurrency: number;
   /** Captures that may wait for a free slot; beyond this, requests are refused with 429 at once. */
   queueLimit: number;
+  /**
+   * Longest wait for a slot (SNAPWIRE_BROWSER_QUEUE_WAIT); then 429 with Retry-After, not a 504 at the
+   * request's own timeout. Waiters are served round-robin across projects.
+   */
+  queueWaitMs?: number;
   /** Chromium processes kept running. */
   browsers?: number;
   /** Pre-warmed isolated contexts per browser (default: its share of `concurrency`). */
@@ -156,7 +162,7 @@ export interface JobContext {
 export class BrowserPool {
   private readonly browsers = new Set<BrowserInstance>();
   private running = 0;
-  private readonly waiting: Waiter[] = [];
+  private readonly waiting = new FairQueue<Waiter>();
   private readonly browserWaiters: Array<() => void> = [];
   private nextId = 1;
   private stopped = false;
@@ -188,6 +194,7 @@ export class BrowserPool {
       proxyServer: options.proxyServer,
       concurrency: options.concurrency,
       queueLimit: options.queueLimit,
+      queueWaitMs: options.queueWaitMs ?? 10_000,
       browsers,
       prewarm: options.prewarm ?? Math.ceil(options.concurrency / browsers),
       recycleAfterJobs: options.recycleAfterJobs ?? 500,
@@ -249,7 +256,7 @@ export class BrowserPool {
     }
     return {
       running: this.running,
-      waiting: this.waiting.length,
+      waiting: this.waiting.size,
       concurrency: this.settings.concurrency,
       queueLimit: this.settings.queueLimit,
       browsers: this.browsers.size,
@@ -274,11 +281,14 @@ export class BrowserPool {
    * crash or hang, browser gone) is retried once on a fresh page, then fails with DRIVER_CRASHED.
    */
   async withPage<T>(
-    request: { proxyServer?: string | undefined },
+    request: {
+      proxyServer?: string | undefined;
+      /** Whose turn it is in the queue (a project). */ queueKey?: string;
+    },
     deadline: JobDeadline,
     job: (context: JobContext) => Promise<T>,
   ): Promise<T> {
-    await this.admit(deadline);
+    await this.admit(deadline, request.queueKey ?? '');
     try {
       for (let attempt = 1; ; attempt += 1) {
         const scope = new AttemptScope(deadline);
@@ -315,7 +325,7 @@ export class BrowserPool {
       'The service is shutting down; retry on another instance',
       { retryAfterSeconds: 5 },
     );
-    for (const waiter of this.waiting.splice(0)) waiter.reject(refusal);
+    for (const waiter of this.waiting.drain()) waiter.reject(refusal);
     for (const wake of this.browserWaiters.splice(0)) wake();
     await Promise.all([...this.browsers].map((browser) => browser.close()));
     this.browsers.clear();
@@ -559,7 +569,7 @@ export class BrowserPool {
     this.ensureBrowsers();
   }
 
-  private async admit(deadline: JobDeadline): Promise<void> {
+  private async admit(deadline: JobDeadline, key: string): Promise<void> {
     if (this.stopped)
       throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', 'The service is shutting down; retry shortly', {
         retryAfterSeconds: 5,
@@ -568,13 +578,14 @@ export class BrowserPool {
       this.running += 1;
       return;
     }
-    if (this.waiting.length >= this.settings.queueLimit) {
+    if (this.waiting.size >= this.settings.queueLimit) {
       throw new ApiError(
         'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
-        `All ${this.settings.concurrency} capture slots are busy and ${this.waiting.length} requests already wait; retry in a moment`,
+        `All ${this.settings.concurrency} capture slots are busy and ${this.waiting.size} requests already wait; retry in a moment`,
         { retryAfterSeconds: 2 },
       );
     }
+    const queueWaitMs = this.settings.queueWaitMs;
     await new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: () => {
@@ -586,21 +597,29 @@ export class BrowserPool {
           reject(error);
         },
       };
+      const remaining = Math.max(0, deadline.remaining());
+      // Whichever comes first: the longest queue wait (429, retry later) or the request's own deadline.
+      const byQueueWait = queueWaitMs < remaining;
       const timer = setTimeout(
         () => {
-          const index = this.waiting.indexOf(waiter);
-          if (index >= 0) this.waiting.splice(index, 1);
+          this.waiting.remove(key, waiter);
           reject(
-            new ApiError(
-              'ERR::SCRAPE::OPERATION_TIMEOUT',
-              'The request waited for a free browser slot until its timeout; retry later or raise timeout',
-              { retryAfterSeconds: 2 },
-            ),
+            byQueueWait
+              ? new ApiError(
+                  'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
+                  `Every capture slot stayed busy for ${Math.round(queueWaitMs / 1000)} s (SNAPWIRE_BROWSER_QUEUE_WAIT); retry in a moment`,
+                  { retryAfterSeconds: Math.max(1, Math.ceil(queueWaitMs / 2000)) },
+                )
+              : new ApiError(
+                  'ERR::SCRAPE::OPERATION_TIMEOUT',
+                  'The request waited for a free browser slot until its timeout; retry later or raise timeout',
+                  { retryAfterSeconds: 2 },
+                ),
           );
         },
-        Math.max(0, deadline.remaining()),
+        byQueueWait ? queueWaitMs : remaining,
       );
-      this.waiting.push(waiter);
+      this.waiting.push(key, waiter);
     });
   }
 

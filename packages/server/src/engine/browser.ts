@@ -34,6 +34,8 @@ let nextPageId = 1;
 export interface EgressSession {
   server: string;
   failureFor(hostname: string): { kind: string; reason: string } | undefined;
+  /** Whether a response is this session's own proxy answer (a verdict to trust). */
+  isOwnAnswer?(headers: Record<string, unknown>): boolean;
   close(): Promise<void>;
 }
 

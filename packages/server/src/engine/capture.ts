@@ -54,10 +54,18 @@ export interface CaptureSettings {
   /** Operator setting: when false, images are blocked unless the request asks for options=load_images. */
   loadImages: boolean;
   maxFullpageHeight: number;
+  /** Width x height of one image at most (SNAPWIRE_MAX_OUTPUT_PIXELS); the height is cut to fit. */
+  maxOutputPixels?: number;
   /** Longest wait for the cookie-banner rules to finish after load. */
   bannerWaitMs: number;
   /** Explains a failed load of `hostname` (the proxy saw why); undefined when it saw nothing. */
   egressFailure?: (hostname: string) => { kind: string; reason: string } | undefined;
+  /**
+   * Whether a response is the egress proxy's own answer (it carries the listener's secret). Only then
+   * are its x-snapwire-egress-* headers a verdict; a page's own such headers are ignored. Left out (engine
+   * tests without the service), every answer is taken at its word.
+   */
+  isEgressAnswer?: (headers: Record<string, unknown>) => boolean;
 }
 
 interface DocumentResponse {
@@ -94,7 +102,7 @@ export async function capture(
     setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
   }
   await scope.run(Promise.all(setup));
-  const refused = watchRefusedRequests(session, settings.egressFailure);
+  const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
 
   const navigationStarted = Date.now();
   const response = await navigate(session, mainFrameId, request, scope, settings);
@@ -185,7 +193,7 @@ async function navigate(
       headers[name.toLowerCase()] = String(value);
     document = { status: event.response.status, url: event.response.url, headers };
     try {
-      checkDocument(document);
+      checkDocument(document, settings);
     } catch (error) {
       rejectEarly(error);
     }
@@ -213,11 +221,11 @@ async function navigate(
       ]),
     );
     if (result.errorText) {
-      if (document) checkDocument(document);
+      if (document) checkDocument(document, settings);
       throw navigationError(result.errorText, request, settings, lastHost);
     }
     if (result.isDownload) {
-      if (document) checkDocument(document);
+      if (document) checkDocument(document, settings);
       throw new ApiError(
         'ERR::SCREENSHOT::INVALID_CONTENT_TYPE',
         'The url answered with a file to download, not a document; only text/* documents (HTML pages) can be captured',
@@ -256,8 +264,9 @@ async function navigate(
   return document;
 }
 
-function checkDocument(response: DocumentResponse): void {
-  const egressError = response.headers[EGRESS_ERROR_HEADER];
+function checkDocument(response: DocumentResponse, settings: CaptureSettings): void {
+  const trusted = settings.isEgressAnswer?.(response.headers) ?? true;
+  const egressError = trusted ? response.headers[EGRESS_ERROR_HEADER] : undefined;
   if (egressError) {
     const reason = decodeURIComponent(response.headers[EGRESS_REASON_HEADER] ?? egressError);
     if (egressError === 'DOMAIN_NOT_ALLOWED')
@@ -561,7 +570,9 @@ async function screenshot(
     // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
     const width =
       area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
-    const height = Math.min(contentHeight, maxHeight);
+    // A very wide page gets a shorter image, so that width x height stays within the pixel budget.
+    const pixelBudget = settings.maxOutputPixels ?? Number.POSITIVE_INFINITY;
+    const height = Math.max(1, Math.min(contentHeight, maxHeight, Math.floor(pixelBudget / width)));
     const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
     if (device(height) <= SINGLE_CAPTURE_LIMIT) {
       const data = await captureOnce(session, scope, {

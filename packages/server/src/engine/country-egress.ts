@@ -6,6 +6,10 @@ import { EgressGuard, EgressRefusedError, NameResolutionError } from '../egress/
 import {
   EGRESS_ERROR_HEADER,
   EGRESS_REASON_HEADER,
+  EGRESS_TOKEN_HEADER,
+  carriesSecret,
+  newAnswerSecret,
+  upstreamAnswerHeaders,
   HOP_BY_HOP,
   UPSTREAM_CONNECT_TIMEOUT_MS as CONNECT_TIMEOUT_MS,
 } from '../egress/pinning-proxy.js';
@@ -32,9 +36,12 @@ export interface CountryRoute {
   /** http://127.0.0.1:PORT: the context's proxy server. */
   server: string;
   failureFor(hostname: string): { kind: string; reason: string } | undefined;
+  /** Whether a response is this route's own proxy answer (a verdict to trust). */
+  isOwnAnswer(headers: Record<string, unknown>): boolean;
 }
 
 class UpstreamListener {
+  readonly secret = newAnswerSecret();
   private server: http.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly failures = new Map<string, Failure>();
@@ -204,7 +211,9 @@ class UpstreamListener {
       target = new URL(req.url ?? '');
       if (target.protocol !== 'http:') throw new Error('not http');
     } catch {
-      res.writeHead(400, { [EGRESS_ERROR_HEADER]: 'BAD_PROTOCOL' }).end('absolute http:// URL expected');
+      res
+        .writeHead(400, { [EGRESS_ERROR_HEADER]: 'BAD_PROTOCOL', [EGRESS_TOKEN_HEADER]: this.secret })
+        .end('absolute http:// URL expected');
       return;
     }
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
@@ -218,6 +227,7 @@ class UpstreamListener {
           'content-type': 'text/plain; charset=utf-8',
           [EGRESS_ERROR_HEADER]: failure?.kind ?? 'NETWORK_ERROR',
           [EGRESS_REASON_HEADER]: encodeURIComponent(failure?.reason ?? 'unreachable'),
+          [EGRESS_TOKEN_HEADER]: this.secret,
         })
         .end(`Snapwire egress proxy refused this request: ${failure?.reason ?? 'unreachable'}\n`);
       return;
@@ -236,11 +246,7 @@ class UpstreamListener {
       setHost: false,
     });
     upstream.on('response', (answer) => {
-      const answerHeaders: http.OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (!HOP_BY_HOP.has(name) && value !== undefined) answerHeaders[name] = value;
-      }
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, upstreamAnswerHeaders(answer.headers));
       answer.pipe(res);
       answer.on('error', () => res.destroy());
     });
@@ -325,7 +331,12 @@ export class CountryEgress {
       this.listeners.set(upstream, listener);
     }
     const ready = await listener;
-    return { country, server: ready.url, failureFor: (hostname) => ready.failureFor(hostname) };
+    return {
+      country,
+      server: ready.url,
+      failureFor: (hostname) => ready.failureFor(hostname),
+      isOwnAnswer: (headers) => carriesSecret(headers, ready.secret),
+    };
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,8 @@ const MAX_HOSTS = 20;
 export function watchRefusedRequests(
   session: CdpSession,
   explain: ((hostname: string) => { kind: string } | undefined) | undefined,
+  /** Whether a response is the proxy's own answer; a page's forged verdict headers are not counted. */
+  isEgressAnswer: ((headers: Record<string, unknown>) => boolean) | undefined = undefined,
 ): () => RefusedRequests {
   const hostsById = new Map<string, string>();
   const hosts = new Set<string>();
@@ -38,6 +40,7 @@ export function watchRefusedRequests(
     'Network.responseReceived',
     (event: { requestId: string; response: { headers: Record<string, unknown> } }) => {
       const headers = event.response.headers;
+      if (isEgressAnswer && !isEgressAnswer(headers)) return;
       const value = headers[EGRESS_ERROR_HEADER] ?? headers[EGRESS_ERROR_HEADER.toUpperCase()];
       if (value === 'DOMAIN_NOT_ALLOWED') refuse(hostsById.get(event.requestId));
     },

@@ -6,6 +6,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { handleError, sendApiError } from './errors.js';
+import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/plugin.js';
 import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
 import errorReferenceRoute from './routes/error-reference.js';
@@ -21,6 +22,8 @@ import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import webhooksRoute from './routes/webhooks.js';
 
+const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Builds the HTTP app over the services. The OpenAPI document is generated from the route schemas. */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
@@ -32,7 +35,23 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     // Everything travels in the query string, and js alone may be 16 KB of script (about 22 KB once
     // base64url-encoded): Node's default 16 KB header limit would refuse it with a bare 431.
-    http: { maxHeaderSize: 64 * 1024 },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    routerOptions: { querystringParser: parseQueryString },
+    clientErrorHandler: (error, socket) =>
+      answerClientError(error, socket, MAX_HEADER_BYTES, services.settings.publicUrl),
+  });
+  // A POST without a body (rotate-secret, ping, enable) is fine even when the client labels it JSON.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text) as unknown);
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
   });
   // Error bodies link to this service's own error reference (http/errors.ts reads it).
   app.decorate('publicUrl', services.settings.publicUrl);

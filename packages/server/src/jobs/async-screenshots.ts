@@ -14,6 +14,8 @@ import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 import type { ScreenshotRequest } from './screenshot-request.js';
 import { maskSecrets } from './capture-extensions.js';
 
+type Executor = Kysely<Database> | Transaction<Database>;
+
 export interface AcceptedJob {
   job_uuid: string;
   log_uuid: string;
@@ -128,9 +130,8 @@ export class AsyncScreenshots {
     };
   }
 
-  /** Queues a `ping` delivery (sent when a webhook is created, and on demand). */
-  async ping(caller: Caller, webhook: Webhook): Promise<string> {
-    const jobUuid = randomUUID();
+  /** The ping's payload, stored before the transaction that enqueues it. */
+  async pingPayload(caller: Caller, webhook: Webhook): Promise<string> {
     const body = Buffer.from(
       JSON.stringify({
         type: 'ping',
@@ -141,14 +142,19 @@ export class AsyncScreenshots {
         sent_at: new Date(this.clock.now()).toISOString(),
       }),
     );
-    const blob = await this.blobs.put(body).catch((error: unknown) => {
+    return this.blobs.put(body).catch((error: unknown) => {
       throw new ApiError(
         'ERR::API::SERVICE_UNAVAILABLE',
         `The ping could not be stored (${this.blobs.kind} blob store: ${(error as Error).message}); retry in a moment`,
         { retryAfterSeconds: 5, cause: error },
       );
     });
-    await this.queue.enqueue(this.db, {
+  }
+
+  /** Enqueues a `ping` delivery (limits are checked by WebhookService.ping, its only caller). */
+  async enqueuePing(executor: Executor, caller: Caller, webhook: Webhook, blob: string): Promise<string> {
+    const jobUuid = randomUUID();
+    await this.queue.enqueue(executor, {
       id: jobUuid,
       project_id: caller.project.id,
       env: caller.env,
@@ -160,7 +166,6 @@ export class AsyncScreenshots {
       payload_blob: blob,
       payload_content_type: 'application/json',
     });
-    this.wake();
     return jobUuid;
   }
 }

@@ -13,6 +13,7 @@ import { parseCountrySpec, pickCountry } from '../engine/country.js';
 import type { CountryEgress, CountryRoute } from '../engine/country-egress.js';
 import { JobDeadline } from '../engine/deadline.js';
 import { ApiError, isApiError } from '../errors.js';
+import { pageFailureToApiError } from '../engine/page-failures.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -160,7 +161,7 @@ export class ScreenshotService {
       }
       const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
       try {
-        const rendering = this.render(request, startedAt, country);
+        const rendering = this.render(request, startedAt, country, project.id);
         if (cacheKey) {
           this.inFlight.set(cacheKey, rendering);
           rendering.catch(() => {});
@@ -253,6 +254,8 @@ export class ScreenshotService {
     request: ScreenshotRequest,
     startedAt: number,
     country: string | undefined,
+    /** The browser queue serves projects in turn. */
+    projectId: string,
   ): Promise<Rendered> {
     const deadline = new JobDeadline(startedAt, request.timeoutMs);
     try {
@@ -264,16 +267,25 @@ export class ScreenshotService {
       const base = this.deps.capture ?? DEFAULT_CAPTURE;
       // Failures are explained from the proxy listener this very page used (its own session, or the
       // country route's); the process-wide record is only the fallback.
-      const result = await this.deps.pool.withPage({ proxyServer: route?.server }, deadline, (job) => {
-        const settings: CaptureSettings = {
-          ...base,
-          egressFailure: (hostname) =>
-            route?.failureFor(hostname) ??
-            job.page.egress?.failureFor(hostname) ??
-            this.deps.proxy.failureFor(hostname),
-        };
-        return capture(job, request, settings);
-      });
+      const result = await this.deps.pool.withPage(
+        { proxyServer: route?.server, queueKey: projectId },
+        deadline,
+        (job) => {
+          const settings: CaptureSettings = {
+            ...base,
+            egressFailure: (hostname) =>
+              route?.failureFor(hostname) ??
+              job.page.egress?.failureFor(hostname) ??
+              this.deps.proxy.failureFor(hostname),
+            // Verdicts only from the proxy listener this page used (its secret), never from the page.
+            isEgressAnswer: (headers) =>
+              route
+                ? route.isOwnAnswer(headers)
+                : (job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers)),
+          };
+          return capture(job, request, settings);
+        },
+      );
       const blobKey = await this.deps.blobs.put(result.image).catch((error: unknown) => {
         this.deps.logger.error({ err: error }, 'the blob store refused the image');
         throw new ApiError(
@@ -374,6 +386,12 @@ export class ScreenshotService {
   }
 
   private internal(error: unknown): ApiError {
+    // What a page made the browser protocol answer is the page's doing, not a server error.
+    const fromPage = pageFailureToApiError(error);
+    if (fromPage) {
+      this.deps.logger.info({ err: error, code: fromPage.code }, 'capture failed by the page');
+      return fromPage;
+    }
     this.deps.logger.error({ err: error }, 'unexpected capture failure');
     return new ApiError(
       'ERR::API::INTERNAL_ERROR',

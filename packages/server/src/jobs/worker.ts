@@ -54,6 +54,9 @@ export class JobWorker {
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
   private readonly running = new Set<Promise<void>>();
+  /** Deliveries in flight per project (fair sharing of the delivery slots). */
+  private readonly projectDeliveries = new Map<string, number>();
+  private fairRound = 0;
   private loopDone: Promise<void> | undefined;
 
   constructor(
@@ -151,10 +154,17 @@ export class JobWorker {
     let claimed = 0;
     const lanes = this.lanesToClaim();
     if (lanes.includes('delivering')) {
-      const free = this.settings.deliverySlots - this.delivering;
-      const claims = await this.queue.claim('delivering', this.id, LEASE_MS, free);
-      for (const claim of claims) this.track('delivering', claim, () => this.delivery.deliver(claim));
-      claimed += claims.length;
+      for (const claim of await this.claimDeliveriesFairly()) {
+        this.trackProject(claim.job.project_id, +1);
+        this.track('delivering', claim, async () => {
+          try {
+            await this.delivery.deliver(claim);
+          } finally {
+            this.trackProject(claim.job.project_id, -1);
+          }
+        });
+        claimed += 1;
+      }
     }
     if (lanes.includes('queued')) {
       const free = this.settings.captureSlots - this.capturing;
@@ -163,6 +173,47 @@ export class JobWorker {
       claimed += claims.length;
     }
     return claimed;
+  }
+
+  /**
+   * Delivery slots shared fairly between projects: each project with deliveries waiting or in flight may
+   * hold an equal share of the slots, so one project's backlog or slow receivers never hold every slot
+   * while another project's deliveries wait. Slots a project does not need go to the others in the same
+   * round (a project alone gets every slot).
+   */
+  private async claimDeliveriesFairly(): Promise<Claim[]> {
+    let free = this.settings.deliverySlots - this.delivering;
+    if (free <= 0) return [];
+    const waiting = await this.queue.projectsWithDeliveries();
+    if (waiting.length === 0) return [];
+    const active = new Set([...this.projectDeliveries.keys(), ...waiting]);
+    const share = Math.max(1, Math.ceil(this.settings.deliverySlots / active.size));
+    // Start each round at another project, so that rounding never favours the same one.
+    const offset = this.fairRound++ % waiting.length;
+    const order = [...waiting.slice(offset), ...waiting.slice(0, offset)];
+    const claims: Claim[] = [];
+    let capped = false;
+    for (const projectId of order) {
+      if (free <= 0) break;
+      const room = share - (this.projectDeliveries.get(projectId) ?? 0);
+      if (room <= 0) {
+        capped = true;
+        continue;
+      }
+      if (room < free) capped = true;
+      const got = await this.queue.claim('delivering', this.id, LEASE_MS, Math.min(room, free), projectId);
+      claims.push(...got);
+      free -= got.length;
+    }
+    // Work-conserving: when every project had its share and slots are left, they go to whoever has more.
+    if (capped && free > 0) claims.push(...(await this.queue.claim('delivering', this.id, LEASE_MS, free)));
+    return claims;
+  }
+
+  private trackProject(projectId: string, delta: number): void {
+    const count = (this.projectDeliveries.get(projectId) ?? 0) + delta;
+    if (count <= 0) this.projectDeliveries.delete(projectId);
+    else this.projectDeliveries.set(projectId, count);
   }
 
   private track(lane: 'capturing' | 'delivering', claim: Claim, work: () => Promise<void>): void {

@@ -73,13 +73,21 @@ export class LogStore {
       .execute();
   }
 
-  /** A log of one project; another project's log is simply not found. */
-  async find(projectId: string, logUuid: string): Promise<ScreenshotLog | undefined> {
+  /**
+   * A log of one project and environment; another project's log, or the same project's log of the other
+   * environment when `env` is given (a TEST key never reads LIVE results), is simply not found.
+   */
+  async find(
+    projectId: string,
+    logUuid: string,
+    env?: ScreenshotLog['env'],
+  ): Promise<ScreenshotLog | undefined> {
     return this.db
       .selectFrom('screenshot_logs')
       .selectAll()
       .where('log_uuid', '=', logUuid)
       .where('project_id', '=', projectId)
+      .$call((query) => (env === undefined ? query : query.where('env', '=', env)))
       .executeTakeFirst();
   }
 

@@ -42,6 +42,7 @@ export class JobQueue {
         payload_blob: null,
         payload_content_type: null,
         payload_headers: null,
+        delivery_id: null,
         ...job,
         run_at: job.run_at ?? now,
         delivery_attempts: 0,
@@ -66,6 +67,8 @@ export class JobQueue {
     workerId: string,
     leaseMs: number,
     limit: number,
+    /** Only this project's jobs (fair sharing of delivery slots between projects). */
+    projectId?: string,
   ): Promise<Claim[]> {
     if (limit <= 0) return [];
     const now = this.clock.now();
@@ -85,6 +88,7 @@ export class JobQueue {
           .where('jobs.state', '=', state)
           .where('jobs.run_at', '<=', now)
           .where((w) => w.or([w('jobs.locked_until', 'is', null), w('jobs.locked_until', '<', now)]));
+        if (projectId !== undefined) due = due.where('jobs.project_id', '=', projectId);
         if (state === 'delivering') {
           due = due.where('jobs.webhook_uuid', 'in', (inner) =>
             inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
@@ -96,6 +100,23 @@ export class JobQueue {
       .returningAll()
       .execute();
     return rows.map((job) => ({ job, token }));
+  }
+
+  /**
+   * Projects with deliveries waiting (due or not, leased or not): what the worker shares its delivery slots
+   * between. A recursive walk of the (state, project_id) index, one probe per project, so that its cost
+   * does not grow with the number of jobs (a GROUP BY over thousands of due jobs did, on every claim).
+   */
+  async projectsWithDeliveries(limit = 100): Promise<string[]> {
+    const { rows } = await sql<{ id: string | null }>`
+      with recursive walk(id, n) as (
+        select (select min(project_id) from jobs where state = 'delivering'), 1
+        union all
+        select (select min(project_id) from jobs where state = 'delivering' and project_id > walk.id), n + 1
+        from walk where walk.id is not null and n < ${limit}
+      )
+      select id from walk where id is not null`.execute(this.db);
+    return rows.map((row) => row.id as string);
   }
 
   /** Stores the capture's result reference and makes the delivery due now. False if the lease was lost. */
@@ -201,13 +222,17 @@ export class JobQueue {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Sends a finished job's stored payload again (replay): due now, with a fresh attempt series. */
-  async replay(jobId: string): Promise<boolean> {
+  /**
+   * Sends a finished job's stored payload again (replay): due now, with a fresh attempt series and a new
+   * delivery id (receivers dedup on it, so an explicit replay is not taken for a duplicate).
+   */
+  async replay(jobId: string, deliveryId: string): Promise<boolean> {
     const now = this.clock.now();
     const result = await this.db
       .updateTable('jobs')
       .set({
         state: 'delivering',
+        delivery_id: deliveryId,
         run_at: now,
         delivery_attempts: 0,
         last_error: null,

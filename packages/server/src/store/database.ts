@@ -3,9 +3,9 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
-  sql,
   Migrator,
   PostgresDialect,
+  sql,
   SqliteDialect,
   type Migration,
   type MigrationProvider,
@@ -17,6 +17,7 @@ import * as webhooks from './migrations/0002_webhooks.js';
 import * as screenshotCache from './migrations/0003_screenshot_cache.js';
 import * as monitoring from './migrations/0004_monitoring.js';
 import * as refusedRequests from './migrations/0005_refused_requests.js';
+import * as isolation from './migrations/0006_isolation.js';
 import * as schedules from './migrations/0007_schedules.js';
 import * as fleet from './migrations/0008_fleet.js';
 import * as logPaging from './migrations/0012_log_paging.js';
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_screenshot_cache': screenshotCache,
   '0004_monitoring': monitoring,
   '0005_refused_requests': refusedRequests,
+  '0006_isolation': isolation,
   '0007_schedules': schedules,
   '0008_fleet': fleet,
   '0012_log_paging': logPaging,
@@ -69,8 +71,13 @@ const pgTypes = {
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.postgresSchema);
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const file = new SqliteDatabase(path.join(options.dataDir, 'snapwire.db'));
+  // The data folder holds webhook secrets and every capture: only the service's own user may read it.
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(options.dataDir, 0o700);
+  const databaseFile = path.join(options.dataDir, 'snapwire.db');
+  const file = new SqliteDatabase(databaseFile);
+  // SQLite creates its -wal and -shm files with the database file's mode.
+  fs.chmodSync(databaseFile, 0o600);
   // WAL lets readers run while one writer commits; busy_timeout makes a second process wait, not fail.
   file.pragma('journal_mode = WAL');
   file.pragma('busy_timeout = 5000');

@@ -114,6 +114,8 @@ export interface JobsTable {
   payload_blob: string | null;
   payload_content_type: string | null;
   payload_headers: string | null;
+  /** Set by a replay (migration 0006): the id receivers dedup on; null means the job id. */
+  delivery_id: string | null;
   last_error: string | null;
   created_at: number;
   updated_at: number;
@@ -170,6 +172,14 @@ export interface DashboardSessionsTable {
   expires_at: number;
 }
 
+/** Sign-in attempts per client address in the current throttle window (0006): counted atomically in the
+ * store, so the throttle holds under parallel attempts and across the nodes of a fleet. */
+export interface DashboardLoginAttemptsTable {
+  client: string;
+  window_started_at: number;
+  attempts: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -184,6 +194,7 @@ export interface Database {
   screenshot_cache: ScreenshotCacheTable;
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
+  dashboard_login_attempts: DashboardLoginAttemptsTable;
 }
 
 export type { Generated };

@@ -9,6 +9,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { Database } from '../store/schema.js';
 import type { Webhook } from './registry.js';
+import { OutcomeCommitter } from './outcome-committer.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { DeliveryResult, WebhookTransport } from './transport.js';
 
@@ -34,6 +35,7 @@ const WARNING_LEVELS = [0.5, 0.7, 0.9];
  */
 export class DeliveryService {
   private readonly projectNames = new Map<string, string>();
+  private readonly outcomes: OutcomeCommitter;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -46,7 +48,9 @@ export class DeliveryService {
     private readonly logger: Logger,
     /** The webhooks' max_concurrency, leased in the database so that it holds across a fleet. */
     private readonly leases: ConcurrencyLeases,
-  ) {}
+  ) {
+    this.outcomes = new OutcomeCommitter(db);
+  }
 
   async deliver(claim: Claim): Promise<void> {
     const { job } = claim;
@@ -119,6 +123,8 @@ export class DeliveryService {
         headers,
         body,
         timeoutMs: webhook.timeout_ms ?? this.settings.timeoutMs,
+        poolKey: webhook.uuid,
+        ...(webhook.max_concurrency !== null ? { maxConnections: webhook.max_concurrency } : {}),
       });
     } catch (error) {
       result = {
@@ -145,6 +151,9 @@ export class DeliveryService {
       'x-scrapfly-webhook-name': webhook.name,
       'x-scrapfly-webhook-id': webhook.uuid,
       'x-scrapfly-webhook-job-id': job.id,
+      // The same for every retry of one delivery; a replay gets a new one, so that receivers deduplicating
+      // on it let an explicit replay through.
+      'x-scrapfly-webhook-delivery-id': job.delivery_id ?? job.id,
       'x-scrapfly-webhook-resource-type': job.resource_type,
       'x-scrapfly-webhook-signature': signature,
       'x-scrapfly-webhook-signature-lowercase': signature.toLowerCase(),
@@ -184,8 +193,38 @@ export class DeliveryService {
     const { job } = claim;
     const attemptNumber = job.delivery_attempts + 1;
     let failureCount = 0;
-    let nextStep: 'done' | 'retry' | 'max-retry' = 'done';
-    await this.db.transaction().execute(async (trx) => {
+    let nextStep: 'done' | 'retry' | 'max-retry' | 'gone' = 'done';
+    await this.outcomes.commit(async (trx) => {
+      failureCount = 0;
+      // The job's next step first: it is fenced by the claim's token, so when the job is gone (its webhook
+      // was deleted meanwhile, taking its jobs along) or its lease was taken over, nothing else is written
+      // (no attempt row pointing at a job that no longer exists).
+      let held: boolean;
+      if (result.ok) {
+        nextStep = 'done';
+        held = await this.queue.afterAttempt(trx, claim, { state: 'done' });
+      } else {
+        const delay = this.retry.nextDelay(attemptNumber, result.retryAfterSeconds);
+        const reason = `attempt ${attemptNumber}: ${result.error ?? 'failed'}`;
+        if (delay === undefined) {
+          nextStep = 'max-retry';
+          held = await this.queue.afterAttempt(trx, claim, {
+            state: 'failed',
+            error: `ERR::WEBHOOK::MAX_RETRY: delivery failed ${attemptNumber} times; last ${reason}`,
+          });
+        } else {
+          nextStep = 'retry';
+          held = await this.queue.afterAttempt(trx, claim, {
+            state: 'delivering',
+            runAt: this.clock.now() + delay,
+            error: reason,
+          });
+        }
+      }
+      if (!held) {
+        nextStep = 'gone';
+        return;
+      }
       await trx
         .insertInto('webhook_attempts')
         .values({
@@ -202,7 +241,6 @@ export class DeliveryService {
         })
         .execute();
       if (result.ok) {
-        await this.queue.afterAttempt(trx, claim, { state: 'done' });
         if (webhook.consecutive_failed_count !== 0) {
           await trx
             .updateTable('webhooks')
@@ -212,22 +250,6 @@ export class DeliveryService {
         }
         return;
       }
-      const delay = this.retry.nextDelay(attemptNumber, result.retryAfterSeconds);
-      const reason = `attempt ${attemptNumber}: ${result.error ?? 'failed'}`;
-      if (delay === undefined) {
-        nextStep = 'max-retry';
-        await this.queue.afterAttempt(trx, claim, {
-          state: 'failed',
-          error: `ERR::WEBHOOK::MAX_RETRY: delivery failed ${attemptNumber} times; last ${reason}`,
-        });
-      } else {
-        nextStep = 'retry';
-        await this.queue.afterAttempt(trx, claim, {
-          state: 'delivering',
-          runAt: this.clock.now() + delay,
-          error: reason,
-        });
-      }
       const counted = await trx
         .updateTable('webhooks')
         .set({ consecutive_failed_count: sql<number>`consecutive_failed_count + 1` })
@@ -236,6 +258,13 @@ export class DeliveryService {
         .executeTakeFirst();
       failureCount = counted?.consecutive_failed_count ?? 0;
     });
+    if ((nextStep as string) === 'gone') {
+      this.logger.info(
+        { job: job.id, webhook: webhook.name },
+        'delivery finished after its job ended elsewhere (webhook deleted or lease taken over); not recorded',
+      );
+      return;
+    }
     if (!result.ok) {
       this.logger.info(
         { job: job.id, webhook: webhook.name, attempt: attemptNumber, error: result.error, next: nextStep },
@@ -298,6 +327,7 @@ export class DeliveryService {
         headers: { 'content-type': 'application/json', 'user-agent': 'Snapwire/Notify' },
         body,
         timeoutMs: this.settings.timeoutMs,
+        poolKey: 'operator-notify',
       })
         .then((answer) => {
           if (!answer.ok) this.logger.warn({ error: answer.error }, 'operator notification failed');

@@ -25,8 +25,16 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /** Deliveries over the egress-guarded client: resolve-check-pin on every hop, redirects checked. */
 export function guardedTransport(client: GuardedHttpClient): WebhookTransport {
-  return async ({ url, headers, body, timeoutMs }) => {
-    const result = await client.request({ url, method: 'POST', headers, body, timeoutMs });
+  return async ({ url, headers, body, timeoutMs, poolKey, maxConnections }) => {
+    const result = await client.request({
+      url,
+      method: 'POST',
+      headers,
+      body,
+      timeoutMs,
+      ...(poolKey !== undefined ? { poolKey } : {}),
+      ...(maxConnections !== undefined ? { maxConnections } : {}),
+    });
     if (result.failure || result.status === undefined) {
       return {
         ok: false,

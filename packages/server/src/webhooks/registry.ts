@@ -158,7 +158,30 @@ export class WebhookRegistry {
 
   async remove(caller: Caller, nameOrUuid: string): Promise<void> {
     const webhook = await this.require(caller, nameOrUuid);
-    await this.db.deleteFrom('webhooks').where('uuid', '=', webhook.uuid).execute();
+    // Its jobs and attempts go with it (foreign keys cascade). The monitoring logs of screenshots still
+    // waiting end with a recorded reason, in the same transaction; a delivery in flight finishes and then
+    // finds its job gone, and records nothing (see DeliveryService.record).
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('screenshot_logs')
+        .set({
+          http_status: 400,
+          error_code: 'ERR::WEBHOOK::NOT_FOUND',
+          error_reason: `The webhook "${webhook.name}" was deleted before this screenshot was delivered`,
+        })
+        .where('log_uuid', 'in', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('log_uuid')
+            .where('webhook_uuid', '=', webhook.uuid)
+            .where('state', 'in', ['queued', 'delivering'])
+            .where('log_uuid', 'is not', null)
+            .$castTo<string>(),
+        )
+        .where('http_status', '=', 201)
+        .execute();
+      await trx.deleteFrom('webhooks').where('uuid', '=', webhook.uuid).execute();
+    });
   }
 
   /** A new secret; the previous one keeps being signed with (extra header) until the grace period ends. */

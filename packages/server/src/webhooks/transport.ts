@@ -4,6 +4,10 @@ export interface DeliveryRequest {
   headers: Record<string, string>;
   body: Buffer;
   timeoutMs: number;
+  /** Whose connections to use (the webhook's uuid): webhooks never share connections. */
+  poolKey?: string;
+  /** Connections the webhook may hold to its receiver (its max_concurrency). */
+  maxConnections?: number;
 }
 
 export type DeliveryErrorClass = 'http' | 'timeout' | 'reset' | 'refused' | 'dns' | 'redirect' | 'network';

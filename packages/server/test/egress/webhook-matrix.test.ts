@@ -281,10 +281,7 @@ describe('webhook deliveries with only SNAPWIRE_ALLOWED_NETWORKS=127.0.0.2/32 op
     const result = await post(`http://rebind-hook.test:${port}/hook`);
     assertRefused(result, 'rebind-hook.test');
     assert.equal(result.failure?.retryable, true, 'the name may point back to an allowed address later');
-    assert.match(
-      result.failure?.message ?? '',
-      /^rebind-hook\.test resolves to 127\.0\.0\.1, a loopback address/,
-    );
+    assert.match(result.failure?.message ?? '', /^rebind-hook\.test resolves to a loopback address/);
     assertCanaryUntouched(canary);
   });
 

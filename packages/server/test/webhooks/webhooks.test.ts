@@ -398,7 +398,7 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
     service = await startService({
       SNAPWIRE_OPERATOR_NOTIFY_URL: operator.url,
       SNAPWIRE_ALLOWED_NETWORKS: `${ALLOWED}/32`,
-      SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: '5ms,5ms,5ms,5ms,5ms,5ms',
+      SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: Array.from({ length: 20 }, () => '5ms').join(','),
       SNAPWIRE_QUEUE_POLL: '50ms',
     });
   });
@@ -415,10 +415,13 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
       name: 'broken',
       url: receiver.url,
       max_concurrency: 1,
+      queue_limit: 20,
     });
     assert.equal(created.status, 201);
-    // 1 ping + 16 more pings = 17 jobs x 7 attempts: far more than 101 attempts if nothing stopped them.
-    for (let i = 0; i < 16; i += 1) await api(service, 'POST', '/webhooks/broken/ping');
+    // 1 ping + 9 more pings (the rate limit's 10 a minute) = 10 jobs x 21 attempts: far more than 101
+    // attempts if nothing stopped them.
+    for (let i = 0; i < 9; i += 1)
+      assert.equal((await api(service, 'POST', '/webhooks/broken/ping')).status, 202);
     await waitUntil(async () => !(await api(service, 'GET', '/webhooks/broken')).body.enabled, {
       timeoutMs: 30_000,
       intervalMs: 50,

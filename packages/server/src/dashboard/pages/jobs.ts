@@ -12,9 +12,9 @@ const page: DashboardPage = {
     app.post('/jobs/:id/replay', async (request, reply) => {
       const id = idParams.safeParse(request.params);
       const to = safeNext(formOf(request).back);
-      if (!id.success || !(await queue.replay(id.data.id)))
+      const job = id.success ? await queue.get(id.data.id) : undefined;
+      if (!job || !(await ctx.services.webhookService.replay(job)))
         return ctx.back(reply, to, 'Only a delivered or failed job with a stored result can be replayed.');
-      ctx.services.worker.wake();
       return ctx.back(reply, to, 'Replay queued.');
     });
 

@@ -36,7 +36,7 @@ const numberOrNull = (value: string | undefined) =>
 /** One webhook: state, settings, jobs, attempts (paged, filtered), events, and every action on it. */
 const page: DashboardPage = {
   register(app, ctx) {
-    const { settings, projects, webhooks, queue, asyncScreenshots } = ctx.services;
+    const { settings, projects, webhooks, queue, asyncScreenshots, webhookService } = ctx.services;
     const queries = ctx.queries;
 
     const webhookCaller = async (
@@ -316,17 +316,15 @@ const page: DashboardPage = {
     const toWebhook = (w: Webhook) => `/dashboard/webhooks/${w.uuid}`;
 
     webhookAction('enable', async ({ webhook, caller }, _b, _r, reply) => {
-      await webhooks.update(caller, webhook.uuid, { enabled: true });
-      ctx.services.worker.wake();
+      await webhookService.enable(caller, webhook.uuid);
       return ctx.back(reply, toWebhook(webhook), 'Webhook enabled; waiting jobs resume.');
     });
     webhookAction('disable', async ({ webhook, caller }, _b, _r, reply) => {
-      await webhooks.update(caller, webhook.uuid, { enabled: false });
+      await webhookService.update(caller, webhook.uuid, { enabled: false });
       return ctx.back(reply, toWebhook(webhook), 'Webhook disabled.');
     });
     webhookAction('ping', async ({ webhook, caller }, _b, _r, reply) => {
-      await asyncScreenshots.ping(caller, webhook);
-      ctx.services.worker.wake();
+      await webhookService.ping(caller, webhook);
       return ctx.back(reply, toWebhook(webhook), 'Test ping queued.');
     });
     webhookAction('reveal', async ({ webhook }, _b, request, reply) =>
@@ -337,12 +335,12 @@ const page: DashboardPage = {
         ctx,
         request,
         reply,
-        await webhooks.rotateSecret(caller, webhook.uuid, settings.webhookSecretGraceMs),
+        await webhookService.rotateSecret(caller, webhook.uuid),
         'Secret rotated (the previous one keeps signing an extra header during the grace period)',
       ),
     );
     webhookAction('delete', async ({ webhook, caller }, _b, _r, reply) => {
-      await webhooks.remove(caller, webhook.uuid);
+      await webhookService.remove(caller, webhook.uuid);
       return ctx.back(
         reply,
         `/dashboard/webhooks?project=${caller.project.name}&env=${caller.env}`,
@@ -352,7 +350,7 @@ const page: DashboardPage = {
     webhookAction('edit', async (found, body, request, reply) => {
       const { webhook, caller } = found;
       try {
-        const updated = await webhooks.update(caller, webhook.uuid, {
+        const updated = await webhookService.update(caller, webhook.uuid, {
           ...(body.name ? { name: body.name } : {}),
           ...(body.url ? { url: body.url } : {}),
           queue_limit: numberOrNull(body.queue_limit),
@@ -379,9 +377,9 @@ const page: DashboardPage = {
         );
       let replayed = 0;
       for (const id of await queries.failedJobsSince(webhook.uuid, since)) {
-        if (await queue.replay(id)) replayed += 1;
+        const job = await queue.get(id);
+        if (job && (await webhookService.replay(job))) replayed += 1;
       }
-      if (replayed > 0) ctx.services.worker.wake();
       return ctx.back(
         reply,
         toWebhook(webhook),

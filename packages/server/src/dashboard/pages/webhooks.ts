@@ -89,9 +89,10 @@ const page: DashboardPage = {
       const env: Env = body.env === 'TEST' ? 'TEST' : 'LIVE';
       const caller: Caller = { project, env };
       try {
-        const webhook = await webhooks.create(caller, { name: body.name ?? '', url: body.url ?? '' });
-        await asyncScreenshots.ping(caller, webhook);
-        ctx.services.worker.wake();
+        const { webhook } = await ctx.services.webhookService.create(caller, {
+          name: body.name ?? '',
+          url: body.url ?? '',
+        });
         return secretPage(ctx, request, reply, webhook, 'Webhook created');
       } catch (error) {
         if (!isApiError(error)) throw error;

@@ -15,6 +15,7 @@ import { answerHeaders } from '../../scrapfly-headers.js';
 import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
 import { authenticate } from '../auth.js';
+import { parseQueryString } from '../query-string.js';
 import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 
 // Every parameter is a plain optional string here (documented for OpenAPI); parseScreenshotRequest does the
@@ -183,7 +184,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
       const started = Date.now();
-      const parsed = parseScreenshotRequest(request.query as Record<string, string>, services.settings);
+      // Every name the client sent, read from the raw query string (an object without a prototype), so
+      // that `__proto__` is refused by name like any unknown parameter instead of vanishing.
+      const sent = parseQueryString(
+        request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
+      );
+      const parsed = parseScreenshotRequest(sent as Record<string, string>, services.settings);
       if (parsed.webhookName !== undefined) {
         // Asynchronous: the job is committed (with its log row) before this 201 goes out.
         const accepted = await services.asyncScreenshots.accept(caller, parsed);
@@ -253,7 +259,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = await authenticate(services.projects, request, reply);
       if (!caller) return reply;
-      const log = await services.logs.find(caller.project.id, request.params.logUuid);
+      const log = await services.logs.find(caller.project.id, request.params.logUuid, caller.env);
       const contentType = log?.content_type ?? 'application/octet-stream';
       const { blobs } = services;
       if (log?.blob_key && services.settings.s3Presign && blobs.presignedUrl) {
@@ -270,7 +276,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       if (!log || !image) {
         throw new ApiError(
           'ERR::API::NOT_FOUND',
-          `No stored screenshot ${request.params.logUuid} in this project (it may have expired)`,
+          `No stored screenshot ${request.params.logUuid} in this project and environment (${caller.env}; it may have expired)`,
         );
       }
       return reply

@@ -52,7 +52,7 @@ const changeBody = z.object({
 });
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
-  const { webhooks, asyncScreenshots, queue, settings, attempts } = services;
+  const { webhooks, webhookService, asyncScreenshots, queue, attempts } = services;
 
   /** Authenticates, runs `work`, and answers its JSON (401 is answered by authenticate itself). */
   const withCaller = async <T>(
@@ -75,11 +75,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   const tags = ['webhooks'];
 
   /** Changes a webhook and wakes the worker: an enabled webhook's waiting jobs go at once. */
-  const change = async (caller: Caller, name: string, changes: WebhookChanges) => {
-    const webhook = await webhooks.update(caller, name, changes);
-    services.worker.wake();
-    return webhook;
-  };
+  const change = (caller: Caller, name: string, changes: WebhookChanges) =>
+    webhookService.update(caller, name, changes);
 
   /** A job of the caller's project and environment; any other is simply not found. */
   const requireJob = async (caller: Caller, jobUuid: string) => {
@@ -108,8 +105,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.create(caller, request.body);
-        await asyncScreenshots.ping(caller, webhook);
+        const { webhook } = await webhookService.create(caller, request.body);
         return reply.code(201).send(await show(caller, webhook, true));
       }),
   );
@@ -184,7 +180,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        await webhooks.remove(caller, request.params.name);
+        await webhookService.remove(caller, request.params.name);
         return reply.code(204).send();
       }),
   );
@@ -220,19 +216,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: nameParams,
         querystring: keyQuery,
-        body: z.object({ secret: z.string().optional() }).optional(),
+        body: z.object({ secret: z.string().optional() }).nullish(),
       },
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) =>
         show(
           caller,
-          await webhooks.rotateSecret(
-            caller,
-            request.params.name,
-            settings.webhookSecretGraceMs,
-            request.body?.secret,
-          ),
+          await webhookService.rotateSecret(caller, request.params.name, request.body?.secret),
           true,
         ),
       ),
@@ -251,8 +242,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.require(caller, request.params.name);
-        return reply.code(202).send({ job_uuid: await asyncScreenshots.ping(caller, webhook) });
+        return reply.code(202).send({ job_uuid: await webhookService.ping(caller, request.params.name) });
       }),
   );
 
@@ -320,13 +310,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) =>
       withCaller(request, reply, async (caller) => {
         const job = await requireJob(caller, request.params.job);
-        if (!(await queue.replay(job.id))) {
+        if (!(await webhookService.replay(job))) {
           throw new ApiError(
             'ERR::API::CONFLICT',
             `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
           );
         }
-        services.worker.wake();
         return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
       }),
   );
