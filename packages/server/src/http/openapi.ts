@@ -19,6 +19,8 @@ export interface OpenApiOperation {
   responses?: Record<number | string, ResponseDoc>;
   /** A richer query schema for the document (enums, ranges, defaults, examples) than the validator's. */
   querystring?: ZodType;
+  /** Security requirements other than the default (apiKey for routes taking `key`), e.g. a bearer token. */
+  security?: Array<Record<string, string[]>>;
 }
 
 declare module 'fastify' {
@@ -35,6 +37,8 @@ export interface ResponseDoc {
 }
 
 export const SECURITY_SCHEME = 'apiKey';
+/** The same project key sent as `Authorization: Bearer KEY` (the MCP endpoint accepts either). */
+export const BEARER_SECURITY_SCHEME = 'bearerKey';
 
 /** Scrapfly's error body (README "Errors", docs at /docs/errors). */
 export const ERROR_BODY_SCHEMA = {
@@ -68,6 +72,13 @@ const UNAUTHORIZED_BODY_SCHEMA = {
     reason: { type: 'string', enum: ['Unauthorized'] },
     error_id: { type: 'string', format: 'uuid' },
     message: { type: 'string', example: 'Invalid API key' },
+    code: { type: 'string', enum: ['ERR::API::UNAUTHORIZED'] },
+    links: ERROR_BODY_SCHEMA.properties.links,
+    error: {
+      type: 'string',
+      enum: ['ERR::API::UNAUTHORIZED'],
+      description: 'Schedule routes only: the code again',
+    },
   },
 } as const;
 
@@ -105,6 +116,21 @@ export function errorResponses(...statuses: number[]): Record<number, ResponseDo
   return out;
 }
 
+/** Error answers of the schedule routes: the error body plus `error`, the code the SDK's ScheduleAPIError reads. */
+export function scheduleErrorResponses(...statuses: number[]): Record<number, ResponseDoc> {
+  const out = errorResponses(...statuses);
+  const schema = {
+    ...ERROR_BODY_SCHEMA,
+    required: [...ERROR_BODY_SCHEMA.required, 'error'],
+    properties: {
+      ...ERROR_BODY_SCHEMA.properties,
+      error: { type: 'string', description: 'The code again (read by the SDK’s ScheduleAPIError)' },
+    },
+  };
+  for (const response of Object.values(out)) response.content = { 'application/json': { schema } };
+  return out;
+}
+
 export const UNAUTHORIZED_RESPONSE: ResponseDoc = {
   description: 'The key is missing, unknown or revoked',
   content: { 'application/json': { schema: UNAUTHORIZED_BODY_SCHEMA } },
@@ -131,13 +157,15 @@ export const SCREENSHOT_HEADERS: Record<string, Record<string, unknown>> = {
 };
 
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
+/** What a capture can answer: the images, and format=pdf's document (a Snapwire extension). */
+export const CAPTURE_CONTENT_TYPES = [...IMAGE_CONTENT_TYPES, 'application/pdf'] as const;
 
-/** A 200 answering the image bytes (content type by `format`) with the X-Scrapfly-* headers. */
+/** A 200 answering the capture's bytes (content type by `format`) with the X-Scrapfly-* headers. */
 export function imageResponse(description: string): ResponseDoc {
   return {
     description,
     content: Object.fromEntries(
-      IMAGE_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+      CAPTURE_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
     ),
     headers: SCREENSHOT_HEADERS,
   };
@@ -197,6 +225,11 @@ export const openapiRouteTransform: typeof jsonSchemaTransform = (input) => {
   if (extra?.responses && transformed.schema) {
     (transformed.schema as Record<string, unknown>).response = extra.responses;
   }
+  // Passed on as an x- key (@fastify/swagger copies those) because schema.security would need the schemes
+  // declared before finishDocument adds them; finishDocument turns it into `security`.
+  if (extra?.security && transformed.schema) {
+    (transformed.schema as Record<string, unknown>)[SECURITY_EXTENSION] = extra.security;
+  }
   return transformed;
 };
 
@@ -215,11 +248,29 @@ function asDocumentResponse(response: ResponseDoc): Record<string, unknown> {
   };
 }
 
+const SECURITY_EXTENSION = 'x-snapwire-security';
+
 type Operation = {
-  parameters?: Array<{ name: string; in: string }>;
+  parameters?: Array<{ name: string; in: string; schema?: Record<string, unknown>; [key: string]: unknown }>;
+  [SECURITY_EXTENSION]?: Array<Record<string, string[]>>;
   security?: unknown;
   responses?: Record<string, unknown>;
 };
+
+/**
+ * A query parameter's `style`/`explode` given as zod meta (e.g. headers[NAME] as deepObject) lands in its
+ * schema; OpenAPI wants them on the parameter.
+ */
+function liftSerialisationStyle(operation: Operation): void {
+  for (const parameter of operation.parameters ?? []) {
+    for (const field of ['style', 'explode'] as const) {
+      if (parameter.schema && field in parameter.schema) {
+        parameter[field] = parameter.schema[field];
+        delete parameter.schema[field];
+      }
+    }
+  }
+}
 
 /**
  * The finishing pass over the whole document (@fastify/swagger's transformObject): the apiKey scheme, and
@@ -242,16 +293,24 @@ export function finishDocument(document: Record<string, unknown>): Record<string
         description:
           'A project’s LIVE or TEST key (printed at the first start; `snapwire projects` manages them)',
       },
+      [BEARER_SECURITY_SCHEME]: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The same project key as `Authorization: Bearer KEY` (accepted where a route says so)',
+      },
     },
     schemas: { ...doc.components?.schemas, Error: ERROR_BODY_SCHEMA },
   };
   for (const operations of Object.values(doc.paths ?? {})) {
     for (const [method, operation] of Object.entries(operations)) {
       if (!['get', 'head', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      liftSerialisationStyle(operation);
+      const declared = operation[SECURITY_EXTENSION];
+      delete operation[SECURITY_EXTENSION];
       const keyed = operation.parameters?.some((p) => p.in === 'query' && p.name === 'key');
-      if (keyed) {
+      if (keyed || declared) {
         operation.parameters = operation.parameters?.filter((p) => !(p.in === 'query' && p.name === 'key'));
-        operation.security = [{ [SECURITY_SCHEME]: [] }];
+        operation.security = declared ?? [{ [SECURITY_SCHEME]: [] }];
         operation.responses = { ...operation.responses, 401: asDocumentResponse(UNAUTHORIZED_RESPONSE) };
       }
       const responses = operation.responses ?? {};

@@ -71,7 +71,14 @@ describe('the OpenAPI document', () => {
       name: 'key',
       description: doc.components.securitySchemes.apiKey?.description,
     });
-    for (const route of ['/screenshot', '/account', '/webhooks', '/screenshot/result/{logUuid}']) {
+    for (const route of [
+      '/screenshot',
+      '/account',
+      '/webhooks',
+      '/screenshot/result/{logUuid}',
+      '/screenshot/logs',
+      '/schedules/{id}',
+    ]) {
       const get = doc.paths[route]?.get as Operation;
       assert.deepEqual(get.security, [{ apiKey: [] }], route);
       assert.ok(!get.parameters?.some((p) => p.name === 'key'), `${route} lists key as a plain parameter`);
@@ -83,6 +90,7 @@ describe('the OpenAPI document', () => {
     const get = doc.paths['/screenshot']?.get as Operation;
     const ok = get.responses['200'];
     assert.deepEqual(Object.keys(ok?.content ?? {}).sort(), [
+      'application/pdf',
       'image/gif',
       'image/jpeg',
       'image/png',
@@ -114,6 +122,21 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents /mcp (key or bearer) and the schedule errors with their extra field', () => {
+    const mcp = doc.paths['/mcp'] as Record<string, Operation>;
+    assert.deepEqual(mcp.post?.security, [{ apiKey: [] }, { bearerKey: [] }]);
+    assert.deepEqual(doc.components.securitySchemes.bearerKey?.scheme, 'bearer');
+    assert.ok(mcp.post?.responses['200']?.content?.['application/json']);
+    assert.ok(mcp.post?.responses['401']);
+    for (const method of ['get', 'delete']) assert.ok(mcp[method]?.responses['405'], `${method} /mcp 405`);
+    const cancel = doc.paths['/schedules/{id}']?.delete as Operation;
+    assert.ok(cancel.responses['204'] && !cancel.responses['200']);
+    const notFound = cancel.responses['404']?.content?.['application/json']?.schema as {
+      required?: string[];
+    };
+    assert.ok(notFound.required?.includes('error'), 'schedule errors carry `error`');
+  });
+
   it('documents a real answer on every route (no placeholder "Default Response")', () => {
     for (const [route, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -136,13 +159,31 @@ describe('the OpenAPI document', () => {
     );
     assert.equal(params.url?.required, true);
     assert.ok((params.url as { example?: string }).example);
-    assert.deepEqual(params.format?.schema.enum, ['jpg', 'png', 'webp', 'gif']);
+    assert.deepEqual(params.format?.schema.enum, ['jpg', 'png', 'webp', 'gif', 'pdf']);
     assert.equal(params.format?.schema.default, 'jpg');
     assert.equal(params.timeout?.schema.minimum, 1000);
     assert.equal(params.timeout?.schema.default, 60000);
     assert.equal(params.rendering_wait?.schema.maximum, 60000);
     assert.deepEqual(params.vision_deficiency?.schema.enum?.constructor, Array);
     assert.ok(params.webhook_name && params.cache_ttl && params.js && params.country);
+    // Snapwire extensions
+    assert.equal(params.device_scale_factor?.schema.minimum, 1);
+    assert.equal(params.device_scale_factor?.schema.maximum, 3);
+    assert.deepEqual(params.pdf_paper?.schema.enum, ['a3', 'a4', 'a5', 'letter', 'legal', 'tabloid']);
+    assert.equal((params.headers as { style?: string }).style, 'deepObject', 'headers[NAME]=VALUE');
+    for (const name of [
+      'cookies',
+      'viewport_device',
+      'user_agent',
+      'hide_selectors',
+      'click',
+      'omit_background',
+      'pdf_landscape',
+      'pdf_print_background',
+      'timezone',
+      'geolocation',
+    ])
+      assert.ok(params[name], name);
   });
 
   it('generates types (openapi-typescript) that a sample call type-checks against', async () => {

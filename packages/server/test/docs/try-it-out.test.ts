@@ -34,10 +34,12 @@ describe('/docs in a browser', () => {
   it('"Try it out" on GET /screenshot answers the image and shows the X-Scrapfly-* headers', async () => {
     await page.goto(`${service.baseUrl}/docs`);
     // Authorize with the key (the apiKey security scheme), as a person would.
+    // The modal also holds the bearer scheme (/mcp): use the apiKey one.
     await page.locator('button.authorize').first().click();
-    await page.locator('.auth-container input').first().fill(LIVE_KEY);
-    await page.locator('.auth-btn-wrapper button.authorize').click();
-    await page.locator('.auth-btn-wrapper button.btn-done').click();
+    const apiKeyForm = page.locator('.auth-container').filter({ hasText: 'apiKey (apiKey)' });
+    await apiKeyForm.locator('input').first().fill(LIVE_KEY);
+    await apiKeyForm.locator('.auth-btn-wrapper button.authorize').click();
+    await apiKeyForm.locator('.auth-btn-wrapper button.btn-done').click();
 
     const operation = page.locator('.opblock-get', {
       has: page.locator('.opblock-summary-path[data-path="/screenshot"]'),

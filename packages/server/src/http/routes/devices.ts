@@ -1,5 +1,34 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { devicePresets } from '../../engine/devices.js';
+import { jsonResponse } from '../openapi.js';
+
+const size = {
+  type: 'object',
+  required: ['width', 'height'],
+  properties: { width: { type: 'integer' }, height: { type: 'integer' } },
+};
+const DEVICE_LIST_SCHEMA = {
+  type: 'object',
+  required: ['devices'],
+  properties: {
+    devices: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'viewport', 'screen', 'device_scale_factor', 'mobile', 'touch', 'user_agent'],
+        properties: {
+          name: { type: 'string', example: 'iPhone 15' },
+          viewport: size,
+          screen: size,
+          device_scale_factor: { type: 'number', example: 3 },
+          mobile: { type: 'boolean' },
+          touch: { type: 'boolean' },
+          user_agent: { type: 'string' },
+        },
+      },
+    },
+  },
+};
 
 /** GET /devices: the presets viewport_device accepts (public: a fixed list, like the API reference). */
 const route: () => FastifyPluginAsyncZod = () => async (app) => {
@@ -11,6 +40,14 @@ const route: () => FastifyPluginAsyncZod = () => async (app) => {
         description:
           "Every device name viewport_device accepts (names ignore case), with the viewport, pixel density, mobile and touch flags and user agent it applies. From playwright-core's maintained device list.",
         tags: ['screenshot'],
+        openapi: {
+          responses: {
+            200: {
+              ...jsonResponse('The device presets (cacheable for an hour)', DEVICE_LIST_SCHEMA),
+              headers: { 'Cache-Control': { type: 'string', example: 'public, max-age=3600' } },
+            },
+          },
+        },
       },
     },
     async (_request, reply) => {

@@ -5,6 +5,34 @@ import type { Services } from '../../services.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
 import { logUrlOf } from '../../logs/log-url.js';
 import { authenticate } from '../auth.js';
+import { errorResponses, jsonResponse } from '../openapi.js';
+
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+/** describeLog's shape, for the document. */
+const LOG_SCHEMA = {
+  type: 'object',
+  required: ['log_uuid', 'status', 'env', 'url', 'http_status', 'cost', 'log_url', 'created_at'],
+  properties: {
+    log_uuid: { type: 'string' },
+    status: { type: 'string', enum: ['success', 'failed', 'pending'] },
+    env: { type: 'string', enum: ['LIVE', 'TEST'] },
+    url: { type: 'string' },
+    params: { type: 'object', description: 'The request parameters as recorded' },
+    http_status: { type: 'integer', description: 'Status answered to the caller (0 while pending)' },
+    error_code: nullable('string', { description: 'Catalogue code of a failure' }),
+    error_reason: nullable('string'),
+    upstream_status: nullable('integer', { description: 'HTTP status of the captured page' }),
+    final_url: nullable('string'),
+    cost: { type: 'integer' },
+    duration_ms: { type: 'integer' },
+    content_type: nullable('string'),
+    screenshot_url: nullable('string', { description: 'The stored capture (GET it with ?key=)' }),
+    log_url: { type: 'string' },
+    job_uuid: nullable('string', { description: 'Asynchronous calls: the webhook job' }),
+    refused_requests: { type: 'integer', description: 'Requests of the page the egress guard refused' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
 
 /** The public shape of a monitoring log (what the SDK, the CLI and the MCP server read). */
 export function describeLog(log: ScreenshotLog, publicUrl: string) {
@@ -64,6 +92,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           url: z.string().max(2000).optional().describe('Substring of the URL; * is a wildcard'),
           domain: z.string().max(253).optional().describe('Host name (subdomains included)'),
         }),
+        openapi: {
+          responses: {
+            200: jsonResponse('The logs, newest first', {
+              type: 'object',
+              required: ['logs'],
+              properties: { logs: { type: 'array', items: LOG_SCHEMA } },
+            }),
+            ...errorResponses(400),
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -92,6 +130,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: z.object({ logUuid: z.string().describe('log_uuid of the request') }),
         querystring: z.object({ key: z.string().optional().describe('Project API key') }),
+        openapi: { responses: { 200: jsonResponse('The log', LOG_SCHEMA), ...errorResponses(404) } },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,68 @@ import { handleMcpHttpRequest, METHOD_NOT_ALLOWED_BODY } from '@snapwire/mcp';
 import { SnapwireClient } from '@snapwire/sdk';
 import type { Services } from '../../services.js';
 import { sendUnauthorized } from '../errors.js';
+import {
+  BEARER_SECURITY_SCHEME,
+  ERROR_BODY_SCHEMA,
+  jsonResponse,
+  SECURITY_SCHEME,
+  type OpenApiOperation,
+} from '../openapi.js';
+
+const JSON_RPC_ERROR_SCHEMA = {
+  type: 'object',
+  required: ['jsonrpc', 'error'],
+  properties: {
+    jsonrpc: { type: 'string', enum: ['2.0'] },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'integer', example: -32000 }, message: { type: 'string' } },
+    },
+    id: { type: ['string', 'integer', 'null'] },
+  },
+};
+const MCP_DOC = {
+  tags: ['mcp'],
+  description:
+    'The MCP server (streamable HTTP, stateless, JSON answers) for the key’s project: tools to take screenshots and read logs through this API. The key goes in ?key= or Authorization: Bearer KEY.',
+};
+const MCP_SECURITY: Array<Record<string, string[]>> = [
+  { [SECURITY_SCHEME]: [] },
+  { [BEARER_SECURITY_SCHEME]: [] },
+];
+const MCP_POST_OPENAPI: OpenApiOperation = {
+  security: MCP_SECURITY,
+  responses: {
+    200: jsonResponse('The JSON-RPC answer (a result or a JSON-RPC error)', {
+      type: 'object',
+      required: ['jsonrpc'],
+      properties: {
+        jsonrpc: { type: 'string', enum: ['2.0'] },
+        id: { type: ['string', 'integer', 'null'] },
+        result: { type: 'object' },
+        error: JSON_RPC_ERROR_SCHEMA.properties.error,
+      },
+    }),
+    202: { description: 'Notifications or responses only: accepted, no body' },
+    400: jsonResponse('Not JSON (the error body) or not a JSON-RPC message (a JSON-RPC error)', {
+      oneOf: [ERROR_BODY_SCHEMA, JSON_RPC_ERROR_SCHEMA],
+    }),
+    406: jsonResponse('Accept must list application/json and text/event-stream', JSON_RPC_ERROR_SCHEMA),
+    415: jsonResponse('Content-Type must be application/json', JSON_RPC_ERROR_SCHEMA),
+  },
+};
+const MCP_OTHER_OPENAPI: OpenApiOperation = {
+  responses: {
+    405: {
+      ...jsonResponse(
+        'Stateless endpoint: no stream to open nor session to end; POST instead',
+        JSON_RPC_ERROR_SCHEMA,
+      ),
+      headers: { Allow: { type: 'string', enum: ['POST'] } },
+    },
+  },
+};
 
 /** The key from `?key=` or `Authorization: Bearer`, as MCP clients can send either. */
 function keyOf(request: { query: unknown; headers: Record<string, unknown> }): string | undefined {
@@ -53,7 +115,12 @@ function injectFetch(app: FastifyInstance): typeof fetch {
 const route: (services: Services) => FastifyPluginAsync = (services) => async (app) => {
   const fetchFromApp = injectFetch(app);
 
-  app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
+  const postSchema = {
+    ...MCP_DOC,
+    summary: 'MCP over streamable HTTP (POST JSON-RPC)',
+    openapi: MCP_POST_OPENAPI,
+  };
+  app.post('/mcp', { schema: postSchema }, async (request, reply) => {
     const key = keyOf(request);
     if (!key) {
       return sendUnauthorized(
@@ -77,7 +144,7 @@ const route: (services: Services) => FastifyPluginAsync = (services) => async (a
     app.route({
       method,
       url: '/mcp',
-      schema: { hide: true },
+      schema: { ...MCP_DOC, summary: `${method}: not allowed (stateless)`, openapi: MCP_OTHER_OPENAPI },
       handler: async (_request, reply) =>
         reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED_BODY),
     });

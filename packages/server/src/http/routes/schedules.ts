@@ -7,6 +7,67 @@ import { describeRun, describeSchedule } from '../../schedules/describe.js';
 import { UNITS } from '../../schedules/recurrence.js';
 import type { Services } from '../../services.js';
 import { apiErrorOf, sendApiError, sendUnauthorized } from '../errors.js';
+import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
+
+// The answers for the document (describeSchedule and describeRun's shapes).
+const dateTime = { type: ['string', 'null'], format: 'date-time' };
+const SCHEDULE_SCHEMA = {
+  type: 'object',
+  required: ['id', 'kind', 'status', 'metadata', 'screenshot_config', 'webhook_name', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['screenshot'] },
+    status: { type: 'string', enum: ['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'] },
+    next_scheduled_date: dateTime,
+    scheduled_date: dateTime,
+    recurrence: { type: 'object', description: 'As given (cron or interval + unit)' },
+    metadata: {
+      type: 'object',
+      properties: {
+        screenshot_config: { type: 'object' },
+        webhook_name: { type: 'string' },
+        env: { type: 'string', enum: ['LIVE', 'TEST'] },
+        fired_count: { type: 'integer' },
+        last_run_at: dateTime,
+      },
+    },
+    screenshot_config: { type: 'object', description: 'The /screenshot parameters of each run' },
+    webhook_name: { type: 'string' },
+    notes: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+    cancelled_at: dateTime,
+    allow_concurrency: { type: 'boolean' },
+    retry_on_failure: { type: 'boolean' },
+    max_retries: { type: 'integer' },
+    webhook_uuid: { type: 'string' },
+    consecutive_failures: { type: 'integer' },
+  },
+};
+const RUN_SCHEMA = {
+  type: 'object',
+  required: ['id', 'schedule_id', 'trigger', 'attempt', 'status'],
+  properties: {
+    id: { type: 'string' },
+    schedule_id: { type: 'string' },
+    trigger: { type: 'string', enum: ['schedule', 'manual', 'retry'] },
+    attempt: { type: 'integer' },
+    retry_of: { type: ['string', 'null'] },
+    status: { type: 'string', enum: ['due', 'running', 'succeeded', 'failed', 'skipped'] },
+    due_at: dateTime,
+    started_at: dateTime,
+    finished_at: dateTime,
+    job_uuid: { type: ['string', 'null'] },
+    log_uuid: { type: ['string', 'null'] },
+    log_url: { type: ['string', 'null'] },
+    error: {
+      type: ['object', 'null'],
+      properties: { code: { type: 'string' }, reason: { type: ['string', 'null'] } },
+    },
+  },
+};
+const scheduleAnswer = (description: string) => jsonResponse(description, SCHEDULE_SCHEMA);
+const scheduleList = jsonResponse('The schedules', { type: 'array', items: SCHEDULE_SCHEMA });
 
 const keyQuery = z.object({
   key: z.string().optional().describe('Project API key (LIVE or TEST: schedules belong to one environment)'),
@@ -117,6 +178,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         querystring: keyQuery,
         body: createBody,
+        openapi: {
+          responses: {
+            201: scheduleAnswer('The schedule, ACTIVE'),
+            ...scheduleErrorResponses(400, 429),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -129,7 +196,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
 
   app.get(
     '/screenshot/schedules',
-    { schema: { summary: 'List screenshot schedules', tags, querystring: listQuery } },
+    {
+      schema: {
+        summary: 'List screenshot schedules',
+        tags,
+        querystring: listQuery,
+        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
+      },
+    },
     list('screenshot'),
   );
 
@@ -140,6 +214,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         summary: "List schedules of the key's project and environment",
         tags,
         querystring: listQuery,
+        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
       },
     },
     list(undefined),
@@ -147,7 +222,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
 
   app.get(
     '/schedules/:id',
-    { schema: { summary: 'Show a schedule', tags, params: idParams, querystring: keyQuery } },
+    {
+      schema: {
+        summary: 'Show a schedule',
+        tags,
+        params: idParams,
+        querystring: keyQuery,
+        openapi: { responses: { 200: scheduleAnswer('The schedule'), ...scheduleErrorResponses(404) } },
+      },
+    },
     async (request, reply) =>
       withCaller(request, reply, async (caller) =>
         describeSchedule(await schedules.require(caller, request.params.id)),
@@ -163,6 +246,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         params: idParams,
         querystring: keyQuery,
         body: changeBody,
+        openapi: {
+          responses: {
+            200: scheduleAnswer('The changed schedule'),
+            ...scheduleErrorResponses(400, 404, 409),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -181,6 +270,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: idParams,
         querystring: keyQuery,
+        openapi: {
+          responses: {
+            204: { description: 'Cancelled (also when it already was)' },
+            ...scheduleErrorResponses(404),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -198,6 +293,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: idParams,
         querystring: keyQuery,
+        openapi: {
+          responses: { 200: scheduleAnswer('The schedule, PAUSED'), ...scheduleErrorResponses(404, 409) },
+        },
       },
     },
     async (request, reply) =>
@@ -214,6 +312,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: idParams,
         querystring: keyQuery,
+        openapi: {
+          responses: {
+            200: scheduleAnswer('The schedule, ACTIVE (COMPLETED when no instant is left)'),
+            ...scheduleErrorResponses(404, 409),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -232,6 +336,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: idParams,
         querystring: keyQuery,
+        openapi: {
+          responses: {
+            200: jsonResponse('The schedule and the run added (fired by the scheduler at once)', {
+              ...SCHEDULE_SCHEMA,
+              required: [...SCHEDULE_SCHEMA.required, 'run'],
+              properties: { ...SCHEDULE_SCHEMA.properties, run: RUN_SCHEMA },
+            }),
+            ...scheduleErrorResponses(404, 409),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -250,6 +364,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         tags,
         params: idParams,
         querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
+        openapi: {
+          responses: {
+            200: jsonResponse('The runs, newest first', {
+              type: 'object',
+              required: ['runs'],
+              properties: { runs: { type: 'array', items: RUN_SCHEMA } },
+            }),
+            ...scheduleErrorResponses(400, 404),
+          },
+        },
       },
     },
     async (request, reply) =>

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../errors.js';
-import { ACCEPTED_RESPONSE, errorResponses, IMAGE_CONTENT_TYPES, imageResponse } from '../openapi.js';
+import { ACCEPTED_RESPONSE, CAPTURE_CONTENT_TYPES, errorResponses, imageResponse } from '../openapi.js';
 import {
   parseScreenshotRequest,
   LIMITS,
@@ -10,6 +10,7 @@ import {
   VISION_DEFICIENCIES,
 } from '../../jobs/screenshot-request.js';
 import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
+import { EXTENSION_LIMITS } from '../../jobs/capture-extensions.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import { answerHeaders } from '../../scrapfly-headers.js';
 import { projectScope } from '../../accounts/concurrency-leases.js';
@@ -81,7 +82,10 @@ export const screenshotQueryDoc = z.object({
     .string()
     .describe('Page to capture, url-encoded; http or https only; only text/* documents are captured')
     .meta({ examples: ['https://example.com'] }),
-  format: z.enum(FORMATS).default('jpg').describe('Image format'),
+  format: z
+    .enum(FORMATS)
+    .default('jpg')
+    .describe('Image format; pdf (a Snapwire extension) prints the whole page as application/pdf'),
   capture: z
     .string()
     .default('viewport')
@@ -155,6 +159,85 @@ export const screenshotQueryDoc = z.object({
   webhook_name: z
     .string()
     .describe('A webhook of this project and environment: the call answers 201 at once and delivers there')
+    .optional(),
+  // Snapwire extensions (README "Snapwire extensions"). As above, only harmless examples: the others are
+  // in the text.
+  headers: z
+    .record(z.string(), z.string())
+    .describe(
+      "Extra request headers as headers[NAME]=VALUE (repeatable, e.g. headers[authorization]=Bearer%20x), sent only to the target URL's own origin; host, cookie, user-agent, content-length, service-worker, proxy-*, hop-by-hop and x-snapwire-* are refused; at most 32",
+    )
+    .meta({ style: 'deepObject', explode: true })
+    .optional(),
+  cookies: z
+    .array(z.string())
+    .max(EXTENSION_LIMITS.maxCookies)
+    .describe(
+      'Cookie set before navigation, repeatable: name=value; Domain=...; Path=...; Secure; HttpOnly; SameSite=Strict|Lax|None; Max-Age=... (Domain: the target host or a parent domain of it only), e.g. session=abc; Path=/',
+    )
+    .optional(),
+  device_scale_factor: z
+    .number()
+    .min(EXTENSION_LIMITS.minScaleFactor)
+    .max(EXTENSION_LIMITS.maxScaleFactor)
+    .default(1)
+    .describe(
+      'Pixel density, decimals allowed: 1280x720 at 2 gives a 2560x1440 image (sides at most 16,384 px)',
+    )
+    .meta({ examples: [2] }),
+  viewport_device: z
+    .string()
+    .describe(
+      'Device preset (GET /devices lists them, names ignore case), e.g. iPhone 15, Pixel 7: its viewport, scale, touch, mobile flag and user agent; resolution, device_scale_factor and user_agent override its values',
+    )
+    .optional(),
+  user_agent: z
+    .string()
+    .max(EXTENSION_LIMITS.maxUserAgentLength)
+    .describe("Overrides the browser's user agent (one line)")
+    .optional(),
+  hide_selectors: z
+    .string()
+    .describe(
+      `Comma list of CSS selectors (at most ${EXTENSION_LIMITS.maxSelectors}) hidden with display:none !important before the capture, elements added later included, e.g. #cookie-banner,.ads`,
+    )
+    .optional(),
+  click: z
+    .string()
+    .max(EXTENSION_LIMITS.maxSelectorLength)
+    .describe(
+      'CSS selector or XPath (starting with / or xpath=) clicked once after load (after wait_for_selector), before rendering_wait, e.g. button.accept',
+    )
+    .optional(),
+  omit_background: z
+    .boolean()
+    .default(false)
+    .describe('Transparent background where the page paints none (format png or webp only)'),
+  // No `default` on the pdf_* parameters: Swagger UI would send it, and they are refused without format=pdf.
+  pdf_paper: z
+    .enum(PDF_PAPER_NAMES as [string, ...string[]])
+    .describe('Paper of format=pdf (only with format=pdf; default a4)')
+    .optional(),
+  pdf_landscape: z
+    .boolean()
+    .describe('true prints format=pdf in landscape (only with format=pdf; default false)')
+    .optional(),
+  pdf_print_background: z
+    .boolean()
+    .describe(
+      'false leaves background colours and images out of format=pdf (only with format=pdf; default true)',
+    )
+    .optional(),
+  timezone: z
+    .string()
+    .describe('IANA time zone emulated for the page, e.g. Europe/Paris or America/New_York')
+    .optional(),
+  geolocation: z
+    .string()
+    .regex(/^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)?$/)
+    .describe(
+      'Position emulated for the page: latitude,longitude[,accuracy in metres], latitude -90..90, longitude -180..180, e.g. 48.8584,2.2945,10',
+    )
     .optional(),
   key: z.string().describe('Project API key (LIVE or TEST)'),
 });
@@ -246,9 +329,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           querystring: z.object({ key: z.string().describe('Project API key') }),
           responses: {
             200: {
-              description: 'The stored image',
+              description: 'The stored image (or PDF)',
               content: Object.fromEntries(
-                IMAGE_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+                CAPTURE_CONTENT_TYPES.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
               ),
             },
             ...errorResponses(404),
