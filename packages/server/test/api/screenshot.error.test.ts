@@ -5,6 +5,7 @@ import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { screenshot, startService, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { projectScope } from '../../src/accounts/concurrency-leases.js';
 
 /** Checks the whole Scrapfly error contract: status, exact JSON content type, body fields, reject headers. */
 async function expectError(
@@ -312,9 +313,10 @@ describe('GET /screenshot errors: bad input never gives a 500 or a hang', () => 
         rendering_wait: '2000',
         key: keys.LIVE,
       });
-      await waitUntil(() => service.snapwire.services.concurrency.usage(project.id) === 1, {
-        what: 'the first capture holding the project slot',
-      });
+      await waitUntil(
+        async () => (await service.snapwire.services.concurrency.usage(projectScope(project.id))) === 1,
+        { what: 'the first capture holding the project slot' },
+      );
       await expectError(
         await screenshot(service.baseUrl, { url: page('/solid'), key: keys.LIVE }),
         'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
