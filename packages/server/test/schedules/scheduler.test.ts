@@ -13,7 +13,7 @@ import { StaticResolver } from '../../src/egress/resolver.js';
 import { AsyncScreenshots } from '../../src/jobs/async-screenshots.js';
 import { createLogger } from '../../src/logger.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
-import { BlobStore } from '../../src/results/blob-store.js';
+import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { RUN_RETENTION_MS, Scheduler } from '../../src/schedules/scheduler.js';
 import { ScheduleStore, type CreateScheduleInput } from '../../src/schedules/store.js';
 import { withScheduleTables } from '../../src/schedules/tables.js';
@@ -43,7 +43,7 @@ async function world(store: Store, clock: ManualClock) {
     store.dialect,
     queue,
     webhooks,
-    new BlobStore(blobDir),
+    new LocalBlobStore(blobDir),
     clock,
     'http://localhost:8080',
     () => {},

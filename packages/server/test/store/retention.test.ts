@@ -11,7 +11,7 @@ import { DashboardAuth, LOGIN_WINDOW_MS } from '../../src/dashboard/auth.js';
 import { dashboardDb } from '../../src/dashboard/db.js';
 import { RetentionRoom } from '../../src/logs/retention.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
-import { BlobStore } from '../../src/results/blob-store.js';
+import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
 
@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
       // FREE keeps 7 days, PRO 14: one sweep eight days later empties the first project only.
       const { project: free } = await projects.create('short', 'FREE');
       const { project: pro } = await projects.create('long', 'PRO');
-      const blobs = new BlobStore(blobDir);
+      const blobs = new LocalBlobStore(blobDir);
       const blob = await blobs.put(Buffer.from('an old image'));
       const queue = new JobQueue(db, handle.store.dialect, clock);
       const auth = new DashboardAuth(dashboardDb(db), clock, 3_600_000);
@@ -192,7 +192,7 @@ for (const dialect of DIALECTS) {
         ),
         0,
       );
-      assert.equal(await new BlobStore(blobDir).get(blob), undefined, 'the image is gone after 14 days');
+      assert.equal(await new LocalBlobStore(blobDir).get(blob), undefined, 'the image is gone after 14 days');
     });
   });
 }
