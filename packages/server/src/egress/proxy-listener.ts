@@ -1,7 +1,7 @@
-import { newAnswerSecret } from './verdicts.js';
 import http from 'node:http';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { newAnswerSecret } from './verdicts.js';
 
 /** What a proxy does with the three kinds of request a browser sends to its proxy server. */
 export interface ProxyHandlers {
