@@ -61,6 +61,22 @@ export default tseslint.config(
     ]),
   },
   {
+    // The egress room is below the engine: the engine uses its proxies, never the other way round.
+    // (Restating the jobs/ rule: a later block replaces an earlier one's patterns for the same files.)
+    files: [`${server}/egress/**/*.ts`],
+    rules: restrict([
+      {
+        group: ['**/jobs/*', '**/jobs/**'],
+        message:
+          'Nothing below jobs/ imports jobs/: move the shared shape down (e.g. engine/capture-spec.ts).',
+      },
+      {
+        group: ['**/engine/*', '**/engine/**'],
+        message: 'egress/ never imports engine/: the engine uses the egress proxies, not the reverse.',
+      },
+    ]),
+  },
+  {
     files: STORAGE.map((room) => `${server}/${room}/**/*.ts`),
     rules: restrict([
       {

@@ -13,7 +13,7 @@ import { PinningProxy } from './egress/pinning-proxy.js';
 import { EgressPolicy } from './egress/policy.js';
 import { SystemResolver, type Resolver } from './egress/resolver.js';
 import { BrowserPool } from './engine/browser-pool.js';
-import { CountryEgress } from './engine/country-egress.js';
+import { CountryEgress } from './egress/country-proxy.js';
 import { Metrics } from './metrics/metrics.js';
 import { ResultsJanitor } from './results/janitor.js';
 import { ScreenshotCache } from './results/screenshot-cache.js';

@@ -1,7 +1,7 @@
 import { watchRefusedRequests, type RefusedRequests } from './refused-requests.js';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
-import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/pinning-proxy.js';
+import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER } from '../egress/verdicts.js';
 import type { CaptureArea, CaptureSpec, ImageFormat } from './capture-spec.js';
 import { BANNER_DONE_EXPRESSION, bannerScript } from './banners.js';
 import type { JobContext } from './browser-pool.js';

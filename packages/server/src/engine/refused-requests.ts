@@ -1,4 +1,4 @@
-import { EGRESS_ERROR_HEADER } from '../egress/pinning-proxy.js';
+import { EGRESS_ERROR_HEADER } from '../egress/verdicts.js';
 import type { CdpSession } from './cdp.js';
 
 export interface RefusedRequests {

@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js';
-import { HOP_BY_HOP } from '../egress/pinning-proxy.js';
+import { HOP_BY_HOP } from '../egress/forwarding.js';
 import { findDevice } from '../engine/devices.js';
 import { PDF_PAPER_NAMES, type PdfOptions, type PdfPaper } from '../engine/pdf.js';
 import type {

@@ -10,7 +10,7 @@ import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
 import { capture, type CaptureResult, type CaptureSettings } from '../engine/capture.js';
 import { parseCountrySpec, pickCountry } from '../engine/country.js';
-import type { CountryEgress, CountryRoute } from '../engine/country-egress.js';
+import type { CountryEgress, CountryRoute } from '../egress/country-proxy.js';
 import { JobDeadline } from '../engine/deadline.js';
 import { ApiError, isApiError } from '../errors.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';

@@ -9,7 +9,7 @@ import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
-import { expectImage, metric, metricsText, shoot } from './support.js';
+import { expectImage, metric, metricsText, shoot } from '../engine/support.js';
 
 function blobFiles(dataDir: string): string[] {
   const root = path.join(dataDir, 'blobs');
