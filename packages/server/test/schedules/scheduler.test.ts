@@ -13,7 +13,7 @@ import { StaticResolver } from '../../src/egress/resolver.js';
 import { AsyncScreenshots } from '../../src/jobs/async-screenshots.js';
 import { createLogger } from '../../src/logger.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
-import { BlobStore } from '../../src/results/blob-store.js';
+import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { RUN_RETENTION_MS, Scheduler } from '../../src/schedules/scheduler.js';
 import { ScheduleStore, type CreateScheduleInput } from '../../src/schedules/store.js';
 import { withScheduleTables } from '../../src/schedules/tables.js';
@@ -43,7 +43,7 @@ async function world(store: Store, clock: ManualClock) {
     store.dialect,
     queue,
     webhooks,
-    new BlobStore(blobDir),
+    new LocalBlobStore(blobDir),
     clock,
     'http://localhost:8080',
     () => {},
@@ -264,6 +264,32 @@ for (const dialect of DIALECTS) {
         (await w.runs(schedule.id)).map((run) => run.status),
         ['running'],
       );
+    });
+
+    it('allow_concurrency=false fires the next instant once the previous capture ended, settled or not', async () => {
+      const start = clock.time;
+      const schedule = await w.schedules.create(
+        w.caller,
+        shot({ allow_concurrency: false, recurrence: { interval: 1, unit: 'minute' } }),
+      );
+      clock.time = start + MINUTE;
+      await w.scheduler.tick();
+      const [first] = await w.runs(schedule.id);
+      assert.equal(first!.status, 'running');
+      // The worker's part, done by hand (no worker runs here): the capture ended and its delivery is due.
+      // No tick has settled the run yet when the next instant comes.
+      await testStore.store.db
+        .updateTable('jobs')
+        .set({ state: 'delivering' })
+        .where('id', '=', first!.job_uuid!)
+        .execute();
+      clock.time = start + 2 * MINUTE;
+      await w.scheduler.tick();
+      assert.deepEqual(
+        (await w.runs(schedule.id)).map((run) => run.status),
+        ['succeeded', 'running'],
+      );
+      await w.schedules.cancel(w.caller, schedule.id);
     });
 
     it('a run refused before capture (webhook disabled) fails and is retried max_retries times', async () => {
