@@ -50,7 +50,8 @@ class LeaseLost extends Error {}
  *    `next_run_at`), and its run row is written in the same transaction: one run per instant, whoever wins.
  *    Missed instants (the service was down, or slow) are not owed: the schedule fires once for them and
  *    moves to its first instant after now. With allow_concurrency=false an instant that finds the previous
- *    run still capturing records a `skipped` run instead.
+ *    run still capturing (its job still `queued`, whether or not step 3 has settled it yet) records a
+ *    `skipped` run instead.
  * 2. **Runs -> jobs.** Due runs are claimed with a lease (like jobs: SKIP LOCKED on PostgreSQL), and each is
  *    enqueued through the same path as `/screenshot?webhook_name=` (jobs/async-screenshots.ts). The run's
  *    move to `running` is written inside the acceptance transaction and fenced by the lease token, so a
@@ -223,12 +224,24 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Whether a run of the schedule is still to fire or still capturing. A `running` run counts only while
+   * its job is `queued` (the settle step's own test, read from the job itself): its status changes only
+   * when a later settle step looks, which comes after this step and up to pollMs late, so a run whose
+   * capture and delivery had already ended would otherwise make the next instant a `skipped` run.
+   */
   private async hasUnfinishedRun(executor: ScheduleExecutor, scheduleId: string): Promise<boolean> {
     const row = await executor
-      .selectFrom('schedule_runs')
-      .select('id')
-      .where('schedule_id', '=', scheduleId)
-      .where('status', 'in', ['due', 'running'])
+      .selectFrom('schedule_runs as r')
+      .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
+      .select('r.id')
+      .where('r.schedule_id', '=', scheduleId)
+      .where((eb) =>
+        eb.or([
+          eb('r.status', '=', 'due'),
+          eb.and([eb('r.status', '=', 'running'), eb('j.state', '=', 'queued')]),
+        ]),
+      )
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

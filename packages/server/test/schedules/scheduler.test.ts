@@ -266,6 +266,32 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('allow_concurrency=false fires the next instant once the previous capture ended, settled or not', async () => {
+      const start = clock.time;
+      const schedule = await w.schedules.create(
+        w.caller,
+        shot({ allow_concurrency: false, recurrence: { interval: 1, unit: 'minute' } }),
+      );
+      clock.time = start + MINUTE;
+      await w.scheduler.tick();
+      const [first] = await w.runs(schedule.id);
+      assert.equal(first!.status, 'running');
+      // The worker's part, done by hand (no worker runs here): the capture ended and its delivery is due.
+      // No tick has settled the run yet when the next instant comes.
+      await testStore.store.db
+        .updateTable('jobs')
+        .set({ state: 'delivering' })
+        .where('id', '=', first!.job_uuid!)
+        .execute();
+      clock.time = start + 2 * MINUTE;
+      await w.scheduler.tick();
+      assert.deepEqual(
+        (await w.runs(schedule.id)).map((run) => run.status),
+        ['succeeded', 'running'],
+      );
+      await w.schedules.cancel(w.caller, schedule.id);
+    });
+
     it('a run refused before capture (webhook disabled) fails and is retried max_retries times', async () => {
       await w.webhooks.create(w.caller, { name: 'off', url: 'http://127.0.0.1:9/off' });
       await w.webhooks.update(w.caller, 'off', { enabled: false });
