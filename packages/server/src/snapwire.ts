@@ -45,7 +45,6 @@ import type { WebhookTransport } from './webhooks/transport.js';
 import { isMigrated, migrateToLatest, openStore } from './store/database.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { ScheduleStore } from './schedules/store.js';
-import { withScheduleTables } from './schedules/tables.js';
 import { ensureAdminAccount } from './admin/admin-password.js';
 import { reachableUrls, type BoundAddress } from './listen-addresses.js';
 import { removeStaleProfileFolders } from './engine/profile-folders.js';
@@ -311,7 +310,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
       logger,
     );
-    const schedules = new ScheduleStore(withScheduleTables(store.db), webhooks, clock, {
+    const schedules = new ScheduleStore(store.db, webhooks, clock, {
       maxTimeoutMs: settings.maxTimeoutMs,
       maxSchedules: settings.maxSchedules,
     });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { ProjectEvents } from '../webhooks/events.js';
 
 export type AttemptFilter = 'all' | 'failed' | 'succeeded';
 
@@ -8,16 +9,15 @@ export type AttemptFilter = 'all' | 'failed' | 'succeeded';
  * project. Monitoring-log reads live in logs/.
  */
 export class DashboardQueries {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly projectEvents: ProjectEvents;
 
+  constructor(private readonly db: Kysely<Database>) {
+    this.projectEvents = new ProjectEvents(db);
+  }
+
+  /** A project's latest events (webhooks/events.ts owns them). */
   async events(projectId: string, limit = 20) {
-    return this.db
-      .selectFrom('project_events')
-      .selectAll()
-      .where('project_id', '=', projectId)
-      .orderBy('created_at', 'desc')
-      .limit(limit)
-      .execute();
+    return this.projectEvents.recent(projectId, limit);
   }
 
   async jobsOfWebhook(webhookUuid: string, limit = 50) {

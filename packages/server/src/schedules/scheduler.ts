@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -7,8 +7,15 @@ import { isApiError } from '../errors.js';
 import type { AsyncScreenshots } from '../jobs/async-screenshots.js';
 import { parseScreenshotRequest } from '../jobs/screenshot-request.js';
 import type { Dialect } from '../store/database.js';
-import { newRun, nextRunFrom, recurrenceOf, type ScheduleRow, type ScheduleRun } from './store.js';
-import { withScheduleTables, type ScheduleDb, type ScheduleExecutor } from './tables.js';
+import type { Database } from '../store/schema.js';
+import {
+  newRun,
+  nextRunFrom,
+  recurrenceOf,
+  type ScheduleExecutor,
+  type ScheduleRow,
+  type ScheduleRun,
+} from './store.js';
 
 export interface SchedulerSettings {
   /** Longest sleep between looks at due schedules and runs. */
@@ -62,7 +69,6 @@ class LeaseLost extends Error {}
  */
 export class Scheduler {
   readonly id = `scheduler-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  private readonly db: ScheduleDb;
   private stopped = true;
   private wakeUp: (() => void) | undefined;
   private wakePending = false;
@@ -70,16 +76,14 @@ export class Scheduler {
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
-    db: Parameters<typeof withScheduleTables>[0],
+    private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly asyncScreenshots: AsyncScreenshots,
     private readonly projects: ProjectService,
     private readonly clock: Clock,
     private readonly settings: SchedulerSettings,
     private readonly logger: Logger,
-  ) {
-    this.db = withScheduleTables(db);
-  }
+  ) {}
 
   start(): void {
     if (!this.stopped) return;
@@ -305,7 +309,7 @@ export class Scheduler {
       );
       await this.asyncScreenshots.accept(caller, request, async (trx, job) => {
         const started = this.clock.now();
-        const result = await withScheduleTables(trx)
+        const result = await trx
           .updateTable('schedule_runs')
           .set({
             status: 'running',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
@@ -11,16 +12,12 @@ import {
   type RecurrenceInput,
 } from './recurrence.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
-import type {
-  ScheduleDb,
-  ScheduleExecutor,
-  ScheduleRunsTable,
-  SchedulesTable,
-  ScheduleStatus,
-} from './tables.js';
+import type { Database, ScheduleRunsTable, SchedulesTable, ScheduleStatus } from '../store/schema.js';
 
 export type ScheduleRow = SchedulesTable;
 export type ScheduleRun = ScheduleRunsTable;
+/** The store or a transaction in it: schedule writes run in either. */
+export type ScheduleExecutor = Kysely<Database> | Transaction<Database>;
 
 /** The create body, as the official SDK's buildCreateBody sends it. */
 export interface CreateScheduleInput {
@@ -84,7 +81,7 @@ export function nextRunFrom(
  */
 export class ScheduleStore {
   constructor(
-    private readonly db: ScheduleDb,
+    private readonly db: Kysely<Database>,
     private readonly webhooks: WebhookRegistry,
     private readonly clock: Clock,
     private readonly limits: ScheduleLimits,
@@ -346,5 +343,3 @@ export function newRun(
     finished_at: ended ? now : null,
   };
 }
-
-export type { ScheduleExecutor };

@@ -180,6 +180,59 @@ export interface DashboardLoginAttemptsTable {
   attempts: number;
 }
 
+/** Schedule statuses and run states (migration 0007): schedules/. */
+export type ScheduleStatus = 'ACTIVE' | 'PAUSED' | 'CANCELLED' | 'COMPLETED';
+export type RunStatus = 'due' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunTrigger = 'schedule' | 'manual' | 'retry';
+
+/** A recurring or one-off capture (migration 0007): schedules/store.ts. */
+export interface SchedulesTable {
+  id: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  kind: 'screenshot';
+  status: ScheduleStatus;
+  webhook_name: string;
+  webhook_uuid: string | null;
+  config: string;
+  recurrence: string | null;
+  scheduled_date: number | null;
+  next_run_at: number | null;
+  allow_concurrency: number;
+  retry_on_failure: number;
+  max_retries: number;
+  notes: string | null;
+  fired_count: number;
+  consecutive_failures: number;
+  last_run_at: number | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+  cancelled_at: number | null;
+}
+
+/** One firing of a schedule (migration 0007): schedules/scheduler.ts. */
+export interface ScheduleRunsTable {
+  id: string;
+  schedule_id: string;
+  project_id: string;
+  trigger: RunTrigger;
+  attempt: number;
+  retry_of: string | null;
+  status: RunStatus;
+  due_at: number;
+  job_uuid: string | null;
+  log_uuid: string | null;
+  error_code: string | null;
+  error_reason: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -195,6 +248,8 @@ export interface Database {
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
   dashboard_login_attempts: DashboardLoginAttemptsTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
 }
 
 export type { Generated };

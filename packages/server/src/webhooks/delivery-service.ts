@@ -8,6 +8,7 @@ import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { Database } from '../store/schema.js';
+import { ProjectEvents, type ProjectEventKind } from './events.js';
 import type { Webhook } from './registry.js';
 import { OutcomeCommitter } from './outcome-committer.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -36,6 +37,7 @@ const WARNING_LEVELS = [0.5, 0.7, 0.9];
 export class DeliveryService {
   private readonly projectNames = new Map<string, string>();
   private readonly outcomes: OutcomeCommitter;
+  private readonly events: ProjectEvents;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -50,6 +52,7 @@ export class DeliveryService {
     private readonly leases: ConcurrencyLeases,
   ) {
     this.outcomes = new OutcomeCommitter(db);
+    this.events = new ProjectEvents(db);
   }
 
   async deliver(claim: Claim): Promise<void> {
@@ -303,12 +306,10 @@ export class DeliveryService {
     }
   }
 
-  private async event(webhook: Webhook, kind: string, message: string): Promise<void> {
+  /** Records a project event (webhooks/events.ts), logs it and tells the operator, if one listens. */
+  private async event(webhook: Webhook, kind: ProjectEventKind, message: string): Promise<void> {
     const createdAt = this.clock.now();
-    await this.db
-      .insertInto('project_events')
-      .values({ id: randomUUID(), project_id: webhook.project_id, kind, message, created_at: createdAt })
-      .execute();
+    await this.events.record(webhook.project_id, kind, message, createdAt);
     this.logger.warn({ webhook: webhook.name, kind }, message);
     if (this.settings.operatorNotifyUrl) {
       const body = Buffer.from(

@@ -16,7 +16,6 @@ import { JobQueue } from '../../src/queue/job-queue.js';
 import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { RUN_RETENTION_MS, Scheduler } from '../../src/schedules/scheduler.js';
 import { ScheduleStore, type CreateScheduleInput } from '../../src/schedules/store.js';
-import { withScheduleTables } from '../../src/schedules/tables.js';
 import { openStore, type Store } from '../../src/store/database.js';
 import { WebhookRegistry } from '../../src/webhooks/registry.js';
 import { DIALECTS, dropSchema, TEST_DATABASE_URL, type TestStore } from '../helpers/stores.js';
@@ -57,11 +56,11 @@ async function world(store: Store, clock: ManualClock) {
     { pollMs: 1_000, maxTimeoutMs: 120_000 },
     createLogger('silent'),
   );
-  const schedules = new ScheduleStore(withScheduleTables(store.db), webhooks, clock, {
+  const schedules = new ScheduleStore(store.db, webhooks, clock, {
     maxTimeoutMs: 120_000,
     maxSchedules: 100,
   });
-  const db = withScheduleTables(store.db);
+  const db = store.db;
   return {
     caller,
     webhooks,
