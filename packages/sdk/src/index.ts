@@ -30,6 +30,15 @@ export type {
   UpdateWebhookInput,
   Webhook,
   WebhookLimits,
+  CreateScheduleInput,
+  ExecutedSchedule,
+  ListSchedulesParams,
+  Schedule,
+  ScheduleRecurrence,
+  ScheduleRun,
+  ScheduleSettings,
+  ScheduleStatus,
+  UpdateScheduleInput,
 } from './types.js';
 export {
   BadApiKeyError,
