@@ -51,6 +51,7 @@ export {
 export {
   base64url,
   buildScreenshotQuery,
+  type PdfPaper,
   type ScreenshotFormat,
   type ScreenshotOption,
   type ScreenshotParams,

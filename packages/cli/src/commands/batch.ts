@@ -11,8 +11,13 @@ import { InputError, readUrls } from '../batch/inputs.js';
 import { Progress } from '../batch/progress.js';
 import { runBatch, summaryTable } from '../batch/run.js';
 import { fail } from '../output.js';
+import {
+  addCaptureExtensionOptions,
+  captureExtensionParams,
+  type CaptureExtensionFlags,
+} from '../capture-flags.js';
 
-interface BatchFlags {
+interface BatchFlags extends CaptureExtensionFlags {
   out: string;
   concurrency: string;
   force?: boolean;
@@ -68,11 +73,11 @@ function screenshotParams(flags: BatchFlags): Omit<ScreenshotParams, 'url'> {
   const ttl = integer(flags.cacheTtl, '--cache-ttl', 1, 31_536_000);
   if (ttl !== undefined) params.cache_ttl = ttl;
   if (flags.cacheClear) params.cache_clear = true;
-  return params;
+  return { ...params, ...captureExtensionParams(flags) };
 }
 
 export function registerBatchCommand(program: Command): void {
-  program
+  const command = program
     .command('batch <file>')
     .description(
       'capture many URLs: FILE has one URL per line, or is a sitemap.xml (path or URL); resumable, writes DIR/report.json',
@@ -83,7 +88,7 @@ export function registerBatchCommand(program: Command): void {
     .option('--json', 'print the report as JSON instead of the summary table')
     .option('--host <url>', 'API host (or SNAPWIRE_HOST)', process.env.SNAPWIRE_HOST ?? DEFAULT_HOST)
     .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
-    .addOption(new Option('--format <format>', 'image format').choices(['jpg', 'png', 'webp', 'gif']))
+    .addOption(new Option('--format <format>', 'image format').choices(['jpg', 'png', 'webp', 'gif', 'pdf']))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800')
     .option('--rendering-wait <ms>', 'wait after load before capturing')
@@ -96,55 +101,55 @@ export function registerBatchCommand(program: Command): void {
     .option('--country <spec>', 'egress country (operator proxies)')
     .option('--cache', 'serve stored images of identical requests')
     .option('--cache-ttl <seconds>', 'with --cache: how old a stored image may be')
-    .option('--cache-clear', 'with --cache: render anew')
-    .action(async (file: string, flags: BatchFlags) => {
-      if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
-      const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
-      const params = screenshotParams(flags);
-      let urls: string[];
-      try {
-        urls = await readUrls(file);
-      } catch (error) {
-        if (error instanceof InputError) fail(error.message);
-        throw error;
-      }
-      if (urls.length === 0) fail(`${file} holds no URLs`);
+    .option('--cache-clear', 'with --cache: render anew');
+  addCaptureExtensionOptions(command).action(async (file: string, flags: BatchFlags) => {
+    if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
+    const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
+    const params = screenshotParams(flags);
+    let urls: string[];
+    try {
+      urls = await readUrls(file);
+    } catch (error) {
+      if (error instanceof InputError) fail(error.message);
+      throw error;
+    }
+    if (urls.length === 0) fail(`${file} holds no URLs`);
 
-      const progress = new Progress(process.stderr);
-      const client = new SnapwireClient({
-        host: flags.host,
-        key: flags.key,
-        retry: {
-          retries: THROTTLE_RETRIES,
-          maxDelayMs: THROTTLE_MAX_WAIT_MS,
-          retryOn: (error) => error.httpStatus === 429,
-          onRetry: ({ delayMs, error }) =>
-            progress.note(`throttled (${error.code}), waiting ${Math.ceil(delayMs / 1000)} s`),
-        },
-      });
-
-      // Ctrl-C: stop starting new captures, let the ones in flight finish, keep the report true.
-      const stop = new AbortController();
-      const onSignal = () => {
-        if (stop.signal.aborted) process.exit(130);
-        process.stderr.write('\nstopping: finishing captures in flight (Ctrl-C again to quit now)\n');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      const report = await runBatch({
-        client,
-        urls,
-        outDir: flags.out,
-        concurrency,
-        params,
-        force: Boolean(flags.force),
-        progress,
-        signal: stop.signal,
-      });
-      process.off('SIGINT', onSignal);
-      process.stdout.write(
-        flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${summaryTable(report, flags.out)}\n`,
-      );
-      if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
+    const progress = new Progress(process.stderr);
+    const client = new SnapwireClient({
+      host: flags.host,
+      key: flags.key,
+      retry: {
+        retries: THROTTLE_RETRIES,
+        maxDelayMs: THROTTLE_MAX_WAIT_MS,
+        retryOn: (error) => error.httpStatus === 429,
+        onRetry: ({ delayMs, error }) =>
+          progress.note(`throttled (${error.code}), waiting ${Math.ceil(delayMs / 1000)} s`),
+      },
     });
+
+    // Ctrl-C: stop starting new captures, let the ones in flight finish, keep the report true.
+    const stop = new AbortController();
+    const onSignal = () => {
+      if (stop.signal.aborted) process.exit(130);
+      process.stderr.write('\nstopping: finishing captures in flight (Ctrl-C again to quit now)\n');
+      stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    const report = await runBatch({
+      client,
+      urls,
+      outDir: flags.out,
+      concurrency,
+      params,
+      force: Boolean(flags.force),
+      progress,
+      signal: stop.signal,
+    });
+    process.off('SIGINT', onSignal);
+    process.stdout.write(
+      flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${summaryTable(report, flags.out)}\n`,
+    );
+    if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
+  });
 }
