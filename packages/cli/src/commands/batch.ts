@@ -101,55 +101,57 @@ export function registerBatchCommand(program: Command): void {
     .option('--country <spec>', 'egress country (operator proxies)')
     .option('--cache', 'serve stored images of identical requests')
     .option('--cache-ttl <seconds>', 'with --cache: how old a stored image may be')
-    .option('--cache-clear', 'with --cache: render anew');
-  addCaptureExtensionOptions(command).action(async (file: string, flags: BatchFlags) => {
-    if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
-    const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
-    const params = screenshotParams(flags);
-    let urls: string[];
-    try {
-      urls = await readUrls(file);
-    } catch (error) {
-      if (error instanceof InputError) fail(error.message);
-      throw error;
-    }
-    if (urls.length === 0) fail(`${file} holds no URLs`);
+    .option('--cache-clear', 'with --cache: render anew')
+    .action(async (file: string, flags: BatchFlags) => {
+      if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
+      const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
+      const params = screenshotParams(flags);
+      let urls: string[];
+      try {
+        urls = await readUrls(file);
+      } catch (error) {
+        if (error instanceof InputError) fail(error.message);
+        throw error;
+      }
+      if (urls.length === 0) fail(`${file} holds no URLs`);
 
-    const progress = new Progress(process.stderr);
-    const client = new SnapwireClient({
-      host: flags.host,
-      key: flags.key,
-      retry: {
-        retries: THROTTLE_RETRIES,
-        maxDelayMs: THROTTLE_MAX_WAIT_MS,
-        retryOn: (error) => error.httpStatus === 429,
-        onRetry: ({ delayMs, error }) =>
-          progress.note(`throttled (${error.code}), waiting ${Math.ceil(delayMs / 1000)} s`),
-      },
-    });
+      const progress = new Progress(process.stderr);
+      const client = new SnapwireClient({
+        host: flags.host,
+        key: flags.key,
+        retry: {
+          retries: THROTTLE_RETRIES,
+          maxDelayMs: THROTTLE_MAX_WAIT_MS,
+          retryOn: (error) => error.httpStatus === 429,
+          onRetry: ({ delayMs, error }) =>
+            progress.note(`throttled (${error.code}), waiting ${Math.ceil(delayMs / 1000)} s`),
+        },
+      });
 
-    // Ctrl-C: stop starting new captures, let the ones in flight finish, keep the report true.
-    const stop = new AbortController();
-    const onSignal = () => {
-      if (stop.signal.aborted) process.exit(130);
-      process.stderr.write('\nstopping: finishing captures in flight (Ctrl-C again to quit now)\n');
-      stop.abort();
-    };
-    process.on('SIGINT', onSignal);
-    const report = await runBatch({
-      client,
-      urls,
-      outDir: flags.out,
-      concurrency,
-      params,
-      force: Boolean(flags.force),
-      progress,
-      signal: stop.signal,
+      // Ctrl-C: stop starting new captures, let the ones in flight finish, keep the report true.
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        process.stderr.write('\nstopping: finishing captures in flight (Ctrl-C again to quit now)\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      const report = await runBatch({
+        client,
+        urls,
+        outDir: flags.out,
+        concurrency,
+        params,
+        force: Boolean(flags.force),
+        progress,
+        signal: stop.signal,
+      });
+      process.off('SIGINT', onSignal);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${summaryTable(report, flags.out)}\n`,
+      );
+      if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
     });
-    process.off('SIGINT', onSignal);
-    process.stdout.write(
-      flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${summaryTable(report, flags.out)}\n`,
-    );
-    if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
-  });
+  // Parsed with the others: commander reads every option before running the action.
+  addCaptureExtensionOptions(command);
 }
