@@ -12,6 +12,7 @@ import { fileStemFor } from '../src/batch/file-names.js';
 import { readUrls } from '../src/batch/inputs.js';
 import { Progress } from '../src/batch/progress.js';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
+import { decode } from '../../server/test/helpers/images.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
 
@@ -209,6 +210,57 @@ describe('snapwire batch', () => {
     const json = JSON.parse(third.stdout);
     assert.equal(json.skipped, 18);
     assert.equal(json.failed, 2);
+  });
+
+  it('passes the extension flags: --device-scale-factor 2 doubles the images, --format pdf saves PDFs', async () => {
+    const list = path.join(work, 'two.txt');
+    fs.writeFileSync(
+      list,
+      `http://fixtures.test:${fixtures.port}/solid?x=1\nhttp://fixtures.test:${fixtures.port}/solid?x=2\n`,
+    );
+    const common = ['--rendering-wait', '0', '--host', service.baseUrl, '--key', LIVE_KEY, '--json'];
+    const retina = path.join(work, 'retina');
+    const shot = await runCli([
+      'batch',
+      list,
+      '--out',
+      retina,
+      '--format',
+      'png',
+      '--resolution',
+      '300x200',
+      '--device-scale-factor',
+      '2',
+      '--header',
+      'x-batch=1',
+      '--hide-selectors',
+      '.ads',
+      ...common,
+    ]);
+    assert.equal(shot.code, 0, shot.stderr);
+    const pngs = fs.readdirSync(retina).filter((name) => name.endsWith('.png'));
+    assert.equal(pngs.length, 2);
+    for (const name of pngs) {
+      const image = await decode(fs.readFileSync(path.join(retina, name)));
+      assert.deepEqual([image.width, image.height], [600, 400], name);
+    }
+
+    const pdfs = path.join(work, 'pdfs');
+    const printed = await runCli([
+      'batch',
+      list,
+      '--out',
+      pdfs,
+      '--format',
+      'pdf',
+      '--pdf-paper',
+      'a5',
+      ...common,
+    ]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const files = fs.readdirSync(pdfs).filter((name) => name.endsWith('.pdf'));
+    assert.equal(files.length, 2);
+    assert.equal(fs.readFileSync(path.join(pdfs, files[0]!)).subarray(0, 5).toString('latin1'), '%PDF-');
   });
 
   it('explains bad input instead of failing obscurely', async () => {

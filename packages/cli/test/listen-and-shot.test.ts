@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
+import { decode } from '../../server/test/helpers/images.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
 const run = promisify(execFile);
@@ -127,6 +128,102 @@ describe('snapwire shot and snapwire listen against a running service', () => {
     // The service refuses unknown parameter names, so a wrongly named one would fail here.
     assert.match(stdout, /all\.webp: \d+ bytes, upstream 200/);
     assert.equal(fs.readFileSync(file).subarray(8, 12).toString('latin1'), 'WEBP');
+  });
+
+  it('shot --device-scale-factor 2 saves an image twice the resolution', async () => {
+    const file = path.join(outDir, 'retina.png');
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'shot',
+      `${fixtures.origin}/solid`,
+      '--format',
+      'png',
+      '--resolution',
+      '400x300',
+      '--device-scale-factor',
+      '2',
+      '--rendering-wait',
+      '0',
+      '-o',
+      file,
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ]);
+    assert.match(stdout, /retina\.png: \d+ bytes, upstream 200/);
+    const image = await decode(fs.readFileSync(file));
+    assert.deepEqual([image.width, image.height], [800, 600]);
+  });
+
+  it('shot passes every extension flag; --format pdf saves a PDF', async () => {
+    const host = new URL(fixtures.origin).hostname;
+    const file = path.join(outDir, 'ext.png');
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'shot',
+      `${fixtures.origin}/solid`,
+      '-o',
+      file,
+      '--format',
+      'png',
+      '--rendering-wait',
+      '0',
+      '--header',
+      'x-test-one=1',
+      '--header',
+      'x-test-two=a=b',
+      '--cookie',
+      `session=abc; Domain=${host}; Path=/`,
+      '--cookie',
+      'theme=dark',
+      '--viewport-device',
+      'Pixel 7',
+      '--user-agent',
+      'snapwire-cli-test',
+      '--hide-selectors',
+      '.ads,#chat',
+      '--click',
+      '#box',
+      '--omit-background',
+      '--timezone',
+      'Europe/Paris',
+      '--geolocation',
+      '48.8566,2.3522',
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ]);
+    // The service refuses unknown parameter names, so a wrongly named one would fail here.
+    assert.match(stdout, /ext\.png: \d+ bytes, upstream 200/);
+    assert.equal(fs.readFileSync(file).subarray(1, 4).toString('latin1'), 'PNG');
+
+    const pdf = path.join(outDir, 'page.pdf');
+    const printed = await run(process.execPath, [
+      CLI,
+      'shot',
+      `${fixtures.origin}/solid`,
+      '-o',
+      pdf,
+      '--format',
+      'pdf',
+      '--pdf-paper',
+      'a5',
+      '--pdf-landscape',
+      '--no-pdf-print-background',
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ]);
+    assert.match(printed.stdout, /page\.pdf: \d+ bytes, upstream 200/);
+    assert.equal(fs.readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
+
+    await assert.rejects(
+      run(process.execPath, [CLI, 'shot', `${fixtures.origin}/solid`, '--device-scale-factor', '5']),
+      (error: { stderr: string }) => /--device-scale-factor takes a number from 1 to 3/.test(error.stderr),
+    );
   });
 
   it('--help names SNAPWIRE_HOST and SNAPWIRE_KEY', async () => {

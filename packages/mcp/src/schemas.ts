@@ -10,9 +10,11 @@ export const screenshotShape = {
     .min(1)
     .describe('The page to capture: a full http:// or https:// URL (https://example.com/pricing).'),
   format: z
-    .enum(['jpg', 'png', 'webp', 'gif'])
+    .enum(['jpg', 'png', 'webp', 'gif', 'pdf'])
     .optional()
-    .describe('Image format. jpg (default) is smallest; png for crisp text and UI; webp for both.'),
+    .describe(
+      'Image format. jpg (default) is smallest; png for crisp text and UI; webp for both; pdf prints the whole page as a PDF document (text kept as text; capture does not apply; see pdf_paper).',
+    ),
   capture: z
     .string()
     .optional()
@@ -86,6 +88,70 @@ export const screenshotShape = {
     .optional()
     .describe('With cache: how old (seconds) a stored image may be (default 86400).'),
   cache_clear: z.boolean().optional().describe('With cache: render anew and replace the stored image.'),
+  // Snapwire extensions (README "Snapwire extensions").
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'Extra request headers as {"name": "value"}, e.g. {"authorization": "Bearer ..."} to capture a page behind a login. Sent only to the target URL\'s own origin; host, cookie and user-agent are refused (use cookies / user_agent).',
+    ),
+  cookies: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Cookies set before navigation, each "name=value; Domain=example.com; Path=/; Secure; HttpOnly", e.g. a session cookie. Domain may only be the target\'s host or a parent of it.',
+    ),
+  device_scale_factor: z
+    .number()
+    .min(1)
+    .max(3)
+    .optional()
+    .describe(
+      'Pixel density 1 to 3 (retina: 2). The image is resolution times this: 1280x720 with 2 gives 2560x1440.',
+    ),
+  viewport_device: z
+    .string()
+    .optional()
+    .describe(
+      'Emulate a device by name (e.g. "iPhone 15", "Pixel 7", "iPad Pro 11"): its viewport, pixel density, touch and user agent. resolution, device_scale_factor and user_agent override its values.',
+    ),
+  user_agent: z.string().max(1000).optional().describe('Override the browser user agent (one line).'),
+  hide_selectors: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'CSS selectors hidden before the capture, also when added later by scripts (e.g. ["#chat-widget", ".newsletter-popup"]).',
+    ),
+  click: z
+    .string()
+    .optional()
+    .describe(
+      'CSS selector or XPath clicked once after load (and wait_for_selector), before rendering_wait: e.g. a tab or an "accept" button.',
+    ),
+  omit_background: z
+    .boolean()
+    .optional()
+    .describe('With format png or webp: a transparent background where the page paints none.'),
+  pdf_paper: z
+    .enum(['a3', 'a4', 'a5', 'letter', 'legal', 'tabloid'])
+    .optional()
+    .describe('With format pdf: the paper size (default a4).'),
+  pdf_landscape: z.boolean().optional().describe('With format pdf: landscape pages.'),
+  pdf_print_background: z
+    .boolean()
+    .optional()
+    .describe('With format pdf: print background colours and images (default true).'),
+  timezone: z
+    .string()
+    .optional()
+    .describe('IANA time zone the page sees, e.g. "Europe/Paris" (for pages showing local times).'),
+  geolocation: z
+    .string()
+    .regex(/^-?\d+(\.\d+)?,-?\d+(\.\d+)?(,\d+(\.\d+)?)?$/, 'lat,lon[,accuracy], e.g. 48.8566,2.3522')
+    .optional()
+    .describe(
+      'Position the page sees, as "latitude,longitude[,accuracy in metres]", e.g. "48.8566,2.3522" (permission granted).',
+    ),
 };
 
 export const maxWidthShape = {

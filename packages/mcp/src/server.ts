@@ -3,7 +3,7 @@
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ScreenshotLog, SnapwireClient } from '@snapwire/sdk';
+import type { ScreenshotLog, ScreenshotResult, SnapwireClient } from '@snapwire/sdk';
 import { z } from 'zod';
 import { downscale } from './downscale.js';
 import { guarded, jsonResult, textResult } from './results.js';
@@ -28,6 +28,29 @@ function logLine(log: ScreenshotLog): string {
   return `${log.created_at} ${log.log_uuid} ${log.status} ${outcome} ${log.url}`;
 }
 
+/**
+ * A PDF is not an image a model can look at: it comes back as an embedded resource (the bytes, for the
+ * client to save or open) and a text saying where the stored copy is.
+ */
+function pdfResult(shot: ScreenshotResult, url: string): CallToolResult {
+  const uri = shot.screenshotUrl ?? `snapwire://screenshot/${shot.logUuid ?? 'pdf'}.pdf`;
+  const lines = [
+    `PDF of ${shot.upstreamUrl ?? url} (${kib(shot.image.length)}), attached as a resource.`,
+    `Upstream status: ${shot.upstreamStatus ?? 'unknown'}`,
+    ...(shot.screenshotUrl ? [`Stored copy: ${shot.screenshotUrl} (add ?key=YOUR_KEY)`] : []),
+    ...(shot.logUuid ? [`log_uuid ${shot.logUuid}`] : []),
+  ];
+  return {
+    content: [
+      { type: 'text', text: lines.join('\n') },
+      {
+        type: 'resource',
+        resource: { uri, mimeType: 'application/pdf', blob: shot.image.toString('base64') },
+      },
+    ],
+  };
+}
+
 export function createSnapwireMcpServer(client: SnapwireClient, options: SnapwireMcpOptions = {}): McpServer {
   const defaultMaxWidth = options.defaultMaxWidth ?? DEFAULT_MAX_WIDTH;
   const server = new McpServer(
@@ -43,7 +66,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
     {
       title: 'Take a screenshot',
       description:
-        'Open a URL in a real Chromium browser and return a screenshot of it as an image, with the final URL after redirects, the HTTP status of the page, the image size and a log URL. Use it to look at a web page, check a layout, or read content rendered by JavaScript. The image is shrunk to max_width; the full-size original stays available at the screenshot URL given in the answer.',
+        'Open a URL in a real Chromium browser and return a screenshot of it as an image (with format pdf: the PDF as an embedded resource), with the final URL after redirects, the HTTP status of the page, the image size and a log URL. Use it to look at a web page, check a layout, or read content rendered by JavaScript. The image is shrunk to max_width; the full-size original stays available at the screenshot URL given in the answer.',
       inputSchema: { ...screenshotShape, ...maxWidthShape },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
@@ -53,6 +76,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
           { ...toScreenshotParams(input), webhook_name: undefined },
           { signal: extra.signal },
         );
+        if (shot.contentType.startsWith('application/pdf')) return pdfResult(shot, input.url);
         const fitted = await downscale(shot.image, shot.contentType, input.max_width ?? defaultMaxWidth);
         let logUrl: string | undefined;
         if (shot.logUuid) {

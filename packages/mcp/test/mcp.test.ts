@@ -90,6 +90,19 @@ describe('MCP server', () => {
         'cache_ttl',
         'cache_clear',
         'max_width',
+        'headers',
+        'cookies',
+        'device_scale_factor',
+        'viewport_device',
+        'user_agent',
+        'hide_selectors',
+        'click',
+        'omit_background',
+        'pdf_paper',
+        'pdf_landscape',
+        'pdf_print_background',
+        'timezone',
+        'geolocation',
       ]) {
         assert.ok(properties.includes(name), `screenshot takes ${name}`);
       }
@@ -124,6 +137,42 @@ describe('MCP server', () => {
       assert.equal(stored.status, 200);
       const full = await decode(Buffer.from(await stored.arrayBuffer()));
       assert.deepEqual([full.width, full.height], [800, 600]);
+    });
+
+    it('screenshot with device_scale_factor 2 answers an image twice the resolution', async () => {
+      const result = await call(client, 'screenshot', {
+        url: `http://fixtures.test:${fixtures.port}/solid`,
+        format: 'png',
+        resolution: '400x300',
+        device_scale_factor: 2,
+        rendering_wait: 0,
+        max_width: 2000,
+      });
+      assert.equal(result.isError, undefined, textOf(result));
+      const image = imageOf(result);
+      assert.ok(image, 'an image content');
+      const shown = await decode(Buffer.from(image.data, 'base64'));
+      assert.deepEqual([shown.width, shown.height], [800, 600]);
+      assert.ok(near(shown.pixel(790, 590), BLUE), `blue page, got ${shown.pixel(790, 590)}`);
+    });
+
+    it('screenshot with format pdf answers the PDF as an embedded resource, not an image', async () => {
+      const result = await call(client, 'screenshot', {
+        url: `http://fixtures.test:${fixtures.port}/solid`,
+        format: 'pdf',
+        pdf_paper: 'a5',
+        rendering_wait: 0,
+      });
+      assert.equal(result.isError, undefined, textOf(result));
+      assert.equal(imageOf(result), undefined);
+      const embedded = result.content.find(
+        (item): item is Extract<Content, { type: 'resource' }> => item.type === 'resource',
+      );
+      assert.ok(embedded, 'an embedded resource');
+      assert.equal(embedded.resource.mimeType, 'application/pdf');
+      const blob = 'blob' in embedded.resource ? String(embedded.resource.blob) : '';
+      assert.equal(Buffer.from(blob, 'base64').subarray(0, 5).toString('latin1'), '%PDF-');
+      assert.match(textOf(result), /^PDF of http:\/\/fixtures\.test:\d+\/solid/);
     });
 
     it('answers a catalogue error as a tool error, and keeps serving', async () => {

@@ -8,7 +8,13 @@ import { buildScreenshotQuery, type ScreenshotParams } from './params.js';
 import { abortReason, combineSignals, sleep } from './abort.js';
 import { writeStreamToFile } from './save.js';
 import type {
+  CreateScheduleInput,
   CreateWebhookInput,
+  ExecutedSchedule,
+  ListSchedulesParams,
+  Schedule,
+  ScheduleRun,
+  UpdateScheduleInput,
   DeliveryAttempt,
   Job,
   ListLogsParams,
@@ -473,6 +479,64 @@ export class SnapwireClient {
     return this.#json('POST', `/webhooks/jobs/${segment(jobUuid, 'jobUuid')}/replay`, {
       signal: options.signal,
     });
+  }
+
+  // ---- schedules (docs/compat.md §6) ------------------------------------------------------------------
+
+  /** `POST /screenshot/schedules`: each run is an asynchronous screenshot into `webhook_name`. */
+  createSchedule(input: CreateScheduleInput, options: CallOptions = {}): Promise<Schedule> {
+    return this.#json('POST', '/screenshot/schedules', { body: input, signal: options.signal });
+  }
+
+  /** `GET /schedules`: the schedules of the key's project and environment. */
+  listSchedules(params: ListSchedulesParams = {}, options: CallOptions = {}): Promise<Schedule[]> {
+    return this.#json('GET', '/schedules', {
+      query: query({ status: params.status, kind: params.kind }),
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /schedules/{id}`. */
+  getSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    return this.#json('GET', `/schedules/${segment(id, 'id')}`, { signal: options.signal });
+  }
+
+  /** `PATCH /schedules/{id}`: changes only the fields given (an active or paused schedule). */
+  updateSchedule(id: string, changes: UpdateScheduleInput, options: CallOptions = {}): Promise<Schedule> {
+    return this.#json('PATCH', `/schedules/${segment(id, 'id')}`, { body: changes, signal: options.signal });
+  }
+
+  /** `DELETE /schedules/{id}`: cancels it (terminal; runs not started are skipped). */
+  async cancelSchedule(id: string, options: CallOptions = {}): Promise<void> {
+    await this.#json('DELETE', `/schedules/${segment(id, 'id')}`, { signal: options.signal });
+  }
+
+  /** `POST /schedules/{id}/pause`: instants while paused are skipped, not owed. */
+  pauseSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    return this.#json('POST', `/schedules/${segment(id, 'id')}/pause`, { signal: options.signal });
+  }
+
+  /** `POST /schedules/{id}/resume`: continues from its next instant. */
+  resumeSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    return this.#json('POST', `/schedules/${segment(id, 'id')}/resume`, { signal: options.signal });
+  }
+
+  /** `POST /schedules/{id}/execute`: runs it now; answers the schedule and the queued `run`. */
+  executeSchedule(id: string, options: CallOptions = {}): Promise<ExecutedSchedule> {
+    return this.#json('POST', `/schedules/${segment(id, 'id')}/execute`, { signal: options.signal });
+  }
+
+  /** `GET /schedules/{id}/runs`: the run history, newest first (each run's job and log). */
+  async scheduleRuns(
+    id: string,
+    params: { limit?: number } = {},
+    options: CallOptions = {},
+  ): Promise<ScheduleRun[]> {
+    const answer = await this.#json<{ runs: ScheduleRun[] }>('GET', `/schedules/${segment(id, 'id')}/runs`, {
+      query: query({ limit: params.limit }),
+      signal: options.signal,
+    });
+    return answer.runs;
   }
 
   // ---- plumbing -----------------------------------------------------------------------------------------

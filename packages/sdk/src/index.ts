@@ -30,6 +30,15 @@ export type {
   UpdateWebhookInput,
   Webhook,
   WebhookLimits,
+  CreateScheduleInput,
+  ExecutedSchedule,
+  ListSchedulesParams,
+  Schedule,
+  ScheduleRecurrence,
+  ScheduleRun,
+  ScheduleSettings,
+  ScheduleStatus,
+  UpdateScheduleInput,
 } from './types.js';
 export {
   BadApiKeyError,
@@ -42,6 +51,7 @@ export {
 export {
   base64url,
   buildScreenshotQuery,
+  type PdfPaper,
   type ScreenshotFormat,
   type ScreenshotOption,
   type ScreenshotParams,

@@ -172,3 +172,106 @@ export interface MonitoringTargetMetrics {
   webhook?: Record<string, unknown>;
   [extra: string]: unknown;
 }
+
+// ---- schedules (docs/compat.md §6) ----------------------------------------------------------------------
+
+export type ScheduleStatus = 'ACTIVE' | 'PAUSED' | 'COMPLETED' | 'CANCELLED';
+
+/** When a schedule fires: `cron` wins; otherwise `interval` + `unit`. */
+export interface ScheduleRecurrence {
+  /** Cron expression (5 or 6 fields). */
+  cron?: string;
+  /** IANA time zone of `cron` (default UTC). */
+  timezone?: string;
+  interval?: number;
+  unit?: 'minute' | 'hour' | 'day' | 'week' | 'month';
+  /** Weekdays it may fire on (`monday` … `sunday` or `mon` … `sun`). */
+  days?: string[];
+  /** `{type: 'date', date}`: no run after it; `{type: 'count', count}`: then COMPLETED. */
+  ends?: { type: 'date'; date: string } | { type: 'count'; count: number };
+}
+
+/** Settings shared by `createSchedule` and `updateSchedule`. */
+export interface ScheduleSettings {
+  recurrence?: ScheduleRecurrence;
+  /** ISO 8601: the first run (alone, the only run). */
+  scheduled_date?: string;
+  /** Fire even while the previous run is still capturing (default false: that instant is skipped). */
+  allow_concurrency?: boolean;
+  /** Retry a failed run up to `max_retries` times (0-10). */
+  retry_on_failure?: boolean;
+  max_retries?: number;
+  notes?: string;
+}
+
+export interface CreateScheduleInput extends ScheduleSettings {
+  /** The `/screenshot` parameters of each run (`url` required; no `key`, no `webhook_name`). */
+  screenshot_config: Record<string, unknown> & { url: string };
+  /** Webhook of this project and environment that receives each run. */
+  webhook_name: string;
+}
+
+/** Only the fields given change. */
+export interface UpdateScheduleInput extends ScheduleSettings {
+  screenshot_config?: Record<string, unknown> & { url: string };
+  webhook_name?: string;
+}
+
+export interface ListSchedulesParams {
+  status?: ScheduleStatus;
+  /** `screenshot`, the only kind Snapwire runs. */
+  kind?: string;
+}
+
+/** A schedule (`GET /schedules/{id}`). */
+export interface Schedule {
+  id: string;
+  kind: 'screenshot';
+  status: ScheduleStatus;
+  next_scheduled_date: string | null;
+  scheduled_date: string | null;
+  recurrence: ScheduleRecurrence | null;
+  metadata: {
+    screenshot_config: Record<string, unknown>;
+    webhook_name: string;
+    env: 'LIVE' | 'TEST';
+    fired_count: number;
+    last_run_at: string | null;
+    [extra: string]: unknown;
+  };
+  screenshot_config: Record<string, unknown>;
+  webhook_name: string;
+  notes: string | null;
+  created_at: string;
+  updated_at: string;
+  cancelled_at: string | null;
+  allow_concurrency: boolean;
+  retry_on_failure: boolean;
+  max_retries: number;
+  webhook_uuid: string;
+  consecutive_failures: number;
+  [extra: string]: unknown;
+}
+
+/** One run of a schedule (`GET /schedules/{id}/runs`). */
+export interface ScheduleRun {
+  id: string;
+  schedule_id: string;
+  trigger: 'schedule' | 'manual' | 'retry';
+  attempt: number;
+  retry_of: string | null;
+  status: 'due' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  due_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  job_uuid: string | null;
+  log_uuid: string | null;
+  log_url: string | null;
+  error: { code: string; reason: string | null } | null;
+  [extra: string]: unknown;
+}
+
+/** `POST /schedules/{id}/execute`: the schedule and the run it queued. */
+export interface ExecutedSchedule extends Schedule {
+  run: ScheduleRun;
+}

@@ -100,6 +100,59 @@ describe('SnapwireClient against a live service', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, 'nested')), ['solid.png'], 'no temporary file left');
   });
 
+  it('manages a schedule to a webhook: create, list, get, pause, resume, execute, runs, cancel', async () => {
+    await client.createWebhook({ name: 'scheduled', url: hookUrl });
+    // A daily cron: its first instant is far enough away that only the manual run fires in this test.
+    const created = await client.createSchedule({
+      screenshot_config: { url: `http://fixtures.test:${fixtures.port}/solid`, rendering_wait: 0 },
+      webhook_name: 'scheduled',
+      recurrence: { cron: '0 0 1 1 *' },
+      notes: 'sdk live test',
+    });
+    assert.equal(created.status, 'ACTIVE');
+    assert.equal(created.webhook_name, 'scheduled');
+    assert.ok(created.next_scheduled_date);
+    assert.ok((await client.listSchedules()).some((s) => s.id === created.id));
+    assert.equal((await client.listSchedules({ status: 'PAUSED' })).length, 0);
+    assert.equal((await client.getSchedule(created.id)).notes, 'sdk live test');
+
+    assert.equal((await client.pauseSchedule(created.id)).status, 'PAUSED');
+    assert.equal((await client.resumeSchedule(created.id)).status, 'ACTIVE');
+    const changed = await client.updateSchedule(created.id, { notes: 'changed' });
+    assert.equal(changed.notes, 'changed');
+
+    const executed = await client.executeSchedule(created.id);
+    assert.equal(executed.run.trigger, 'manual');
+    const run = await waitUntil(
+      async () => {
+        const runs = await client.scheduleRuns(created.id);
+        return runs.find((r) => r.id === executed.run.id && r.status === 'succeeded');
+      },
+      { timeoutMs: 60_000, what: 'the manual run succeeded' },
+    );
+    assert.ok(run.job_uuid);
+    const job = await waitUntil(
+      async () => {
+        const current = await client.getJob(run.job_uuid!);
+        return current.state === 'done' ? current : undefined;
+      },
+      { timeoutMs: 30_000, what: "the run's screenshot delivered to the webhook" },
+    );
+    assert.equal(job.attempts.at(-1)?.status_code, 200);
+
+    await client.cancelSchedule(created.id);
+    assert.equal((await client.getSchedule(created.id)).status, 'CANCELLED');
+    await assert.rejects(
+      () => client.pauseSchedule(created.id),
+      (e: unknown) => e instanceof SnapwireApiError && e.code === 'ERR::SCHEDULER::INVALID_STATE',
+    );
+    await assert.rejects(
+      () => client.getSchedule('no-such-schedule'),
+      (e: unknown) => e instanceof SnapwireApiError && e.code === 'ERR::SCHEDULER::NOT_FOUND',
+    );
+    await client.deleteWebhook('scheduled');
+  });
+
   it('a wrong key is a BadApiKeyError, never retried', async () => {
     const wrong = new SnapwireClient({ host: service.baseUrl, key: 'scp-live-wrong' });
     await assert.rejects(() => wrong.listWebhooks(), BadApiKeyError);

@@ -27,5 +27,5 @@ export function fileStemFor(url: string): string {
 
 /** The extension saved for a requested format (jpg is the API's default). */
 export function extensionForFormat(format: string | undefined): string {
-  return format === 'png' || format === 'webp' || format === 'gif' ? format : 'jpg';
+  return format === 'png' || format === 'webp' || format === 'gif' || format === 'pdf' ? format : 'jpg';
 }

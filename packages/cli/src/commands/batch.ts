@@ -11,8 +11,13 @@ import { InputError, readUrls } from '../batch/inputs.js';
 import { Progress } from '../batch/progress.js';
 import { runBatch, summaryTable } from '../batch/run.js';
 import { fail } from '../output.js';
+import {
+  addCaptureExtensionOptions,
+  captureExtensionParams,
+  type CaptureExtensionFlags,
+} from '../capture-flags.js';
 
-interface BatchFlags {
+interface BatchFlags extends CaptureExtensionFlags {
   out: string;
   concurrency: string;
   force?: boolean;
@@ -68,11 +73,11 @@ function screenshotParams(flags: BatchFlags): Omit<ScreenshotParams, 'url'> {
   const ttl = integer(flags.cacheTtl, '--cache-ttl', 1, 31_536_000);
   if (ttl !== undefined) params.cache_ttl = ttl;
   if (flags.cacheClear) params.cache_clear = true;
-  return params;
+  return { ...params, ...captureExtensionParams(flags) };
 }
 
 export function registerBatchCommand(program: Command): void {
-  program
+  const command = program
     .command('batch <file>')
     .description(
       'capture many URLs: FILE has one URL per line, or is a sitemap.xml (path or URL); resumable, writes DIR/report.json',
@@ -83,7 +88,7 @@ export function registerBatchCommand(program: Command): void {
     .option('--json', 'print the report as JSON instead of the summary table')
     .option('--host <url>', 'API host (or SNAPWIRE_HOST)', process.env.SNAPWIRE_HOST ?? DEFAULT_HOST)
     .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
-    .addOption(new Option('--format <format>', 'image format').choices(['jpg', 'png', 'webp', 'gif']))
+    .addOption(new Option('--format <format>', 'image format').choices(['jpg', 'png', 'webp', 'gif', 'pdf']))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800')
     .option('--rendering-wait <ms>', 'wait after load before capturing')
@@ -147,4 +152,6 @@ export function registerBatchCommand(program: Command): void {
       );
       if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
     });
+  // Parsed with the others: commander reads every option before running the action.
+  addCaptureExtensionOptions(command);
 }

@@ -13,9 +13,14 @@ import {
   resolveConnection,
   type ConnectionOptions,
 } from '../connection.js';
+import {
+  addCaptureExtensionOptions,
+  captureExtensionParams,
+  type CaptureExtensionFlags,
+} from '../capture-flags.js';
 
 // The service's values (README, parameter table); the service validates them again and explains refusals.
-const FORMATS = ['jpg', 'png', 'webp', 'gif'];
+const FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'];
 const OPTIONS = ['dark_mode', 'print_media_format', 'block_banners', 'load_images'];
 const VISION = [
   'none',
@@ -44,7 +49,7 @@ function optionList(value: string): ScreenshotOption[] {
   return list as ScreenshotOption[];
 }
 
-interface ShotOptions extends ConnectionOptions {
+interface ShotOptions extends ConnectionOptions, CaptureExtensionFlags {
   out?: string;
   format?: ScreenshotFormat;
   capture?: string;
@@ -68,8 +73,8 @@ export function registerShotCommand(program: Command): void {
   const command = program
     .command('shot <url>')
     .description('take one screenshot through a Snapwire (or Scrapfly) host and save it')
-    .option('-o, --out <file>', 'where to save the image (default: shot.<ext>)')
-    .addOption(new Option('--format <format>', 'image format (service default jpg)').choices(FORMATS))
+    .option('-o, --out <file>', 'where to save the image or PDF (default: shot.<ext>)')
+    .addOption(new Option('--format <format>', 'image format (service default jpg), or pdf').choices(FORMATS))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800 (service default 1920x1080)')
     .option('--country <spec>', 'egress country: us, us,ca,mx, -gb, us:10,gb:5 (needs operator proxies)')
@@ -89,6 +94,7 @@ export function registerShotCommand(program: Command): void {
     .option('--cache-clear', 'render anew and replace the cached image')
     .addOption(new Option('--vision-deficiency <kind>', 'emulated vision deficiency').choices(VISION))
     .option('--webhook <name>', 'asynchronous: deliver to this webhook and print the 201 promise');
+  addCaptureExtensionOptions(command);
   addConnectionOptions(command).action(async (url: string, options: ShotOptions) => {
     const { host, key } = resolveConnection(options);
     const js = options.jsFile ? await fs.readFile(options.jsFile, 'utf8') : options.js;
@@ -108,6 +114,7 @@ export function registerShotCommand(program: Command): void {
       ...(options.cacheTtl !== undefined ? { cache_ttl: options.cacheTtl } : {}),
       ...(options.cacheClear ? { cache_clear: true } : {}),
       ...(options.visionDeficiency ? { vision_deficiency: options.visionDeficiency } : {}),
+      ...captureExtensionParams(options),
     };
     const client = new SnapwireClient({ host, key });
     try {
