@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
+import type { MaintenanceTask } from '../store/fleet-maintenance.js';
 
 const DAY_MS = 86_400_000;
 
@@ -44,15 +45,7 @@ export class RetentionRoom {
    * Sweeps every `intervalMs` (the cutoffs come from the injected clock). With `schedule` (a fleet:
    * store/fleet-maintenance.ts), that scheduler runs the sweep once per fleet per interval instead.
    */
-  start(
-    intervalMs: number,
-    schedule?: (task: {
-      name: string;
-      intervalMs: number;
-      leaseMs: number;
-      run: () => Promise<void>;
-    }) => void,
-  ): void {
+  start(intervalMs: number, schedule?: (task: MaintenanceTask) => void): void {
     if (schedule) {
       schedule({
         name: 'retention-sweep',

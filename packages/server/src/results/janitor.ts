@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from './blob-store.js';
 import { MAX_CACHE_TTL_SECONDS, type ScreenshotCache } from './screenshot-cache.js';
+import type { MaintenanceTask } from '../store/fleet-maintenance.js';
 
 const DAY_MS = 86_400_000;
 
@@ -27,15 +28,7 @@ export class ResultsJanitor {
    * Sweeps every `intervalMs`; with `schedule` (a fleet: store/fleet-maintenance.ts), that scheduler runs
    * the sweep once per fleet per interval instead of every node sweeping on its own timer.
    */
-  start(
-    intervalMs: number,
-    schedule?: (task: {
-      name: string;
-      intervalMs: number;
-      leaseMs: number;
-      run: () => Promise<void>;
-    }) => void,
-  ): void {
+  start(intervalMs: number, schedule?: (task: MaintenanceTask) => void): void {
     if (schedule) {
       schedule({ name: 'results-sweep', intervalMs, leaseMs: 30 * 60_000, run: () => this.sweep() });
       return;
