@@ -1,3 +1,4 @@
+import { Wakeup } from '../queue/wakeup.js';
 import type { Logger } from 'pino';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -51,8 +52,7 @@ export class JobWorker {
   private capturing = 0;
   private delivering = 0;
   private stopped = true;
-  private wakeUp: (() => void) | undefined;
-  private wakePending = false;
+  private readonly wakeup = new Wakeup();
   private readonly running = new Set<Promise<void>>();
   /** Deliveries in flight per project (fair sharing of the delivery slots). */
   private readonly projectDeliveries = new Map<string, number>();
@@ -82,8 +82,7 @@ export class JobWorker {
   /** Look at the queue now (a job was added or a slot freed). */
   wake(): void {
     // Remembered when the loop is busy claiming, so that a wake-up is never lost.
-    this.wakePending = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   /** Stops claiming and waits for the jobs in hand (bounded by their own timeouts). */
@@ -96,7 +95,7 @@ export class JobWorker {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.wakePending = false;
+      this.wakeup.clear();
       let claimed = 0;
       try {
         claimed = await this.fill();
@@ -104,7 +103,7 @@ export class JobWorker {
         this.logger.error({ err: error }, 'job worker: claiming failed');
       }
       if (this.stopped) break;
-      if (this.wakePending) continue;
+      if (this.wakeup.woken) continue;
       await this.sleep(claimed);
     }
   }
@@ -123,16 +122,7 @@ export class JobWorker {
       if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.clock.now()));
       if (claimed === 0) wait = Math.max(wait, Math.min(this.settings.pollMs, IDLE_PAUSE_MS));
     }
-    if (wait <= 0 || this.wakePending) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, wait);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-    this.wakeUp = undefined;
+    await this.wakeup.sleep(wait);
   }
 
   /**

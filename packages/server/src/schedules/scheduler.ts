@@ -1,3 +1,4 @@
+import { Wakeup } from '../queue/wakeup.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -70,8 +71,7 @@ class LeaseLost extends Error {}
 export class Scheduler {
   readonly id = `scheduler-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private stopped = true;
-  private wakeUp: (() => void) | undefined;
-  private wakePending = false;
+  private readonly wakeup = new Wakeup();
   private loopDone: Promise<void> | undefined;
   private lastSweep = Number.NEGATIVE_INFINITY;
 
@@ -93,8 +93,7 @@ export class Scheduler {
 
   /** Look now (a schedule was created, resumed or executed). */
   wake(): void {
-    this.wakePending = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   async stop(): Promise<void> {
@@ -105,13 +104,13 @@ export class Scheduler {
 
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      this.wakePending = false;
+      this.wakeup.clear();
       try {
         await this.tick();
       } catch (error) {
         this.logger.error({ err: error }, 'scheduler: tick failed');
       }
-      if (this.stopped || this.wakePending) continue;
+      if (this.stopped || this.wakeup.woken) continue;
       await this.sleep();
     }
   }
@@ -120,15 +119,8 @@ export class Scheduler {
     let wait = this.settings.pollMs;
     const next = await this.nextDueAt().catch(() => undefined);
     if (next !== undefined) wait = Math.min(wait, Math.max(10, next - this.clock.now()));
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, wait);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-    this.wakeUp = undefined;
+    // A wake-up that came while nextDueAt was read is not lost: the sleep returns at once.
+    await this.wakeup.sleep(wait);
   }
 
   private async nextDueAt(): Promise<number | undefined> {
