@@ -42,6 +42,7 @@ import { migrateToLatest, openStore } from '../packages/server/src/store/databas
 import { DeliveryService } from '../packages/server/src/webhooks/delivery-service.js';
 import { guardedTransport } from '../packages/server/src/webhooks/guarded-transport.js';
 import { RetryPolicy } from '../packages/server/src/webhooks/retry-policy.js';
+import { insertWebhookRow } from '../packages/server/test/helpers/webhook-rows.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -113,27 +114,14 @@ async function durable(receiver: Receiver, paced: number) {
   const projects = new ProjectService(store.db, systemClock);
   const { project } = await projects.create('bench', 'ENTERPRISE');
   const webhookUuid = randomUUID();
-  await store.db
-    .insertInto('webhooks')
-    .values({
-      uuid: webhookUuid,
-      project_id: project.id,
-      env: 'LIVE',
-      name: 'bench',
-      url: receiver.url,
-      secret: 'bench-secret-0123456789abcdef',
-      previous_secret: null,
-      previous_secret_expires_at: null,
-      enabled: 1,
-      disable_reason: null,
-      consecutive_failed_count: 0,
-      queue_limit: null,
-      max_concurrency: null,
-      timeout_ms: null,
-      created_at: Date.now(),
-      updated_at: Date.now(),
-    })
-    .execute();
+  await insertWebhookRow(store.db, {
+    uuid: webhookUuid,
+    projectId: project.id,
+    name: 'bench',
+    url: receiver.url,
+    secret: 'bench-secret-0123456789abcdef',
+    createdAt: Date.now(),
+  });
   const blobs = new LocalBlobStore(path.join(dataDir, 'blobs'));
   const blob = await blobs.put(Buffer.alloc(BODY_BYTES, 7));
   const queue = new JobQueue(store.db, store.dialect, systemClock);

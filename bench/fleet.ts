@@ -31,6 +31,7 @@ import { ProjectService } from '../packages/server/src/accounts/projects.js';
 import { systemClock } from '../packages/server/src/clock.js';
 import { JobQueue, type Claim } from '../packages/server/src/queue/job-queue.js';
 import { migrateToLatest, openStore } from '../packages/server/src/store/database.js';
+import { insertWebhookRow } from '../packages/server/test/helpers/webhook-rows.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = path.join(ROOT, 'packages', 'server', 'dist', 'main.js');
@@ -65,27 +66,13 @@ async function queueCeiling() {
     await migrateToLatest(store);
     const { project } = await new ProjectService(store.db, systemClock).create('bench', 'ENTERPRISE');
     const webhookUuid = randomUUID();
-    await store.db
-      .insertInto('webhooks')
-      .values({
-        uuid: webhookUuid,
-        project_id: project.id,
-        env: 'LIVE',
-        name: 'bench',
-        url: 'http://127.0.0.1:1/',
-        secret: 's',
-        previous_secret: null,
-        previous_secret_expires_at: null,
-        enabled: 1,
-        disable_reason: null,
-        consecutive_failed_count: 0,
-        queue_limit: null,
-        max_concurrency: null,
-        timeout_ms: null,
-        created_at: Date.now(),
-        updated_at: Date.now(),
-      })
-      .execute();
+    await insertWebhookRow(store.db, {
+      uuid: webhookUuid,
+      projectId: project.id,
+      name: 'bench',
+      secret: 's',
+      createdAt: Date.now(),
+    });
     const queue = new JobQueue(store.db, store.dialect, systemClock);
     await store.db.transaction().execute(async (trx) => {
       for (let i = 0; i < QUEUE_JOBS; i += 1) {

@@ -5,6 +5,7 @@ import { ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
+import { insertWebhookRow } from '../helpers/webhook-rows.js';
 
 for (const dialect of DIALECTS) {
   describe(`fair delivery claims on ${dialect.name}`, () => {
@@ -25,27 +26,7 @@ for (const dialect of DIALECTS) {
         const { project } = await projects.create(name, 'PRO');
         ids.push(project.id);
         const webhook = randomUUID();
-        await db
-          .insertInto('webhooks')
-          .values({
-            uuid: webhook,
-            project_id: project.id,
-            env: 'LIVE',
-            name,
-            url: 'http://127.0.0.1:1/',
-            secret: 'secret-secret-secret',
-            previous_secret: null,
-            previous_secret_expires_at: null,
-            enabled: 1,
-            disable_reason: null,
-            consecutive_failed_count: 0,
-            queue_limit: null,
-            max_concurrency: null,
-            timeout_ms: null,
-            created_at: 0,
-            updated_at: 0,
-          })
-          .execute();
+        await insertWebhookRow(db, { uuid: webhook, projectId: project.id, name });
         // alpha has a backlog, beta one delivery, gamma only a finished job.
         const count = name === 'alpha' ? 50 : 1;
         for (let i = 0; i < count; i += 1) {

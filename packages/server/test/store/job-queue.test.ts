@@ -5,6 +5,7 @@ import { ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
 import { JobQueue, type NewJob } from '../../src/queue/job-queue.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
+import { insertWebhookRow } from '../helpers/webhook-rows.js';
 
 for (const dialect of DIALECTS) {
   describe(`job queue on ${dialect.name}`, () => {
@@ -20,27 +21,7 @@ for (const dialect of DIALECTS) {
       const { project } = await new ProjectService(handle.store.db, clock).create('q', 'PRO');
       projectId = project.id;
       webhookUuid = randomUUID();
-      await handle.store.db
-        .insertInto('webhooks')
-        .values({
-          uuid: webhookUuid,
-          project_id: projectId,
-          env: 'LIVE',
-          name: 'hook',
-          url: 'http://127.0.0.1:1/',
-          secret: 's',
-          previous_secret: null,
-          previous_secret_expires_at: null,
-          enabled: 1,
-          disable_reason: null,
-          consecutive_failed_count: 0,
-          queue_limit: null,
-          max_concurrency: null,
-          timeout_ms: null,
-          created_at: 0,
-          updated_at: 0,
-        })
-        .execute();
+      await insertWebhookRow(handle.store.db, { uuid: webhookUuid, projectId, secret: 's' });
     });
     after(async () => handle.dispose());
     beforeEach(async () => {

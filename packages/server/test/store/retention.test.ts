@@ -14,6 +14,7 @@ import { JobQueue } from '../../src/queue/job-queue.js';
 import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
+import { insertWebhookRow } from '../helpers/webhook-rows.js';
 
 const DAY_MS = 86_400_000;
 
@@ -48,27 +49,7 @@ for (const dialect of DIALECTS) {
 
       const fill = async (projectId: string, name: string) => {
         const webhook = randomUUID();
-        await db
-          .insertInto('webhooks')
-          .values({
-            uuid: webhook,
-            project_id: projectId,
-            env: 'LIVE',
-            name,
-            url: 'http://127.0.0.1:1/',
-            secret: 'secret-secret-secret',
-            previous_secret: null,
-            previous_secret_expires_at: null,
-            enabled: 1,
-            disable_reason: null,
-            consecutive_failed_count: 0,
-            queue_limit: null,
-            max_concurrency: null,
-            timeout_ms: null,
-            created_at: clock.now(),
-            updated_at: clock.now(),
-          })
-          .execute();
+        await insertWebhookRow(db, { uuid: webhook, projectId, name, createdAt: clock.now() });
         for (const state of ['done', 'failed', 'queued'] as const) {
           const id = randomUUID();
           const logUuid = randomUUID();
