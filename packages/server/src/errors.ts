@@ -132,8 +132,38 @@ export function errorBody(error: ApiError, errorId: string, publicUrl: string) {
   };
 }
 
-/** The `links` object of every error body (the Python SDK's error formatter reads it from each one). */
 /** Links every error body carries (the Python SDK's error formatter reads them): this service's reference. */
 export function errorLinks(code: ErrorCode, publicUrl: string): Record<string, string> {
   return { 'Related Error Doc': errorDocUrl(code, publicUrl) };
+}
+
+// PostgreSQL SQLSTATEs that mean "the database went away", not "the query was wrong": class 08 (connection
+// exception), 57P01-57P03 (terminated by an administrator, crash shutdown, cannot connect now) and 53300
+// (too many connections).
+const OUTAGE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+const OUTAGE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+// node-postgres raises these as plain Errors, without a code.
+const OUTAGE_MESSAGES = [
+  'Connection terminated',
+  'connection error and is not queryable',
+  'timeout exceeded when trying to connect',
+];
+
+/**
+ * The database (or the connection to it) failed under a query: a retryable 503 instead of an internal
+ * error, so that a client retries and an asynchronous job waits in the queue instead of failing
+ * (docs/deploy.md, Faults: a PostgreSQL restart loses no job).
+ */
+export function storeOutageToApiError(error: unknown): ApiError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const outage =
+    (typeof code === 'string' && (OUTAGE_SQLSTATE.test(code) || OUTAGE_SOCKET_CODES.has(code))) ||
+    OUTAGE_MESSAGES.some((message) => error.message.includes(message));
+  if (!outage) return undefined;
+  return new ApiError(
+    'ERR::API::SERVICE_UNAVAILABLE',
+    `The database did not answer (${error.message}); retry in a moment`,
+    { retryAfterSeconds: 5, cause: error },
+  );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ApiError, errorBody, errorLinks, isApiError } from '../errors.js';
+import { ApiError, errorBody, errorLinks, isApiError, storeOutageToApiError } from '../errors.js';
 import { rejectHeaders } from '../scrapfly-headers.js';
 
 /** The SDKs compare the whole Content-Type string with "application/json": no charset suffix. */
@@ -86,6 +86,11 @@ export function apiErrorOf(error: unknown, request: FastifyRequest): ApiError {
   const status = (error as { statusCode?: number }).statusCode;
   if (status && status >= 400 && status < 500) {
     return new ApiError('ERR::SCRAPE::CONFIG_ERROR', `Invalid request: ${(error as Error).message}`);
+  }
+  const outage = storeOutageToApiError(error);
+  if (outage) {
+    request.log.warn({ err: error }, 'the database failed under a request');
+    return outage;
   }
   request.log.error({ err: error }, 'unhandled error');
   return new ApiError('ERR::API::INTERNAL_ERROR', 'An unexpected error happened; it has been logged');

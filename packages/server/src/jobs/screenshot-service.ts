@@ -12,7 +12,7 @@ import { capture, type CaptureResult, type CaptureSettings } from '../engine/cap
 import { parseCountrySpec, pickCountry } from '../engine/country.js';
 import type { CountryEgress, CountryRoute } from '../egress/country-proxy.js';
 import { JobDeadline } from '../engine/deadline.js';
-import { ApiError, isApiError } from '../errors.js';
+import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -391,6 +391,11 @@ export class ScreenshotService {
     if (fromPage) {
       this.deps.logger.info({ err: error, code: fromPage.code }, 'capture failed by the page');
       return fromPage;
+    }
+    const outage = storeOutageToApiError(error);
+    if (outage) {
+      this.deps.logger.warn({ err: error }, 'the database failed during a capture');
+      return outage;
     }
     this.deps.logger.error({ err: error }, 'unexpected capture failure');
     return new ApiError(

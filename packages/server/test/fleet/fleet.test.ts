@@ -280,11 +280,17 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
       `fleet: ${JOBS} accepted, ${unique.size} delivered, ${missing.length} missing, ${duplicates} duplicate deliveries; ${events.join('; ')}`,
     );
     assert.deepEqual(missing, [], 'no accepted job is lost');
-    assert.ok(
-      receiver.received
-        .filter((r) => r.headers['x-scrapfly-webhook-resource-type'] === 'screenshot')
-        .every((r) => r.headers['content-type'] === 'image/jpeg'),
-      'every delivery is the image, never an error payload',
+    const notImages = receiver.received
+      .filter((r) => r.headers['x-scrapfly-webhook-resource-type'] === 'screenshot')
+      .filter((r) => r.headers['content-type'] !== 'image/jpeg')
+      .map((r) => `${r.headers['content-type']}: ${r.body.toString('utf8', 0, 600)}`);
+    const errorsLogged = [nodeA, nodeB, worker].flatMap((node) =>
+      node.logLines.filter((line) => line.includes('"level":50')).map((line) => `${node.id}: ${line}`),
+    );
+    assert.deepEqual(
+      notImages,
+      [],
+      `every delivery is the image, never an error payload; the nodes logged:\n${errorsLogged.join('\n')}`,
     );
     // At-least-once: jobs in flight on a killed node may be delivered twice; bounded by what was in flight.
     assert.ok(duplicates <= 2 * 16 + 10, `duplicates (${duplicates}) stay within the deliveries in flight`);

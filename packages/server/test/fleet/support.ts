@@ -44,6 +44,8 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
 /** A Snapwire node as its own process (its own process group, so SIGKILL takes its Chromium too). */
 export class Node {
   child: ChildProcess | undefined;
+  /** What the node logged (warnings and errors, as JSON lines), kept to explain a failing assertion. */
+  readonly logLines: string[] = [];
   readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-fleet-node-'));
   readonly base: string;
 
@@ -73,10 +75,17 @@ export class Node {
         NODE_NO_WARNINGS: '1',
         ...this.env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
     });
     this.child = child;
+    let partial = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      this.logLines.push(...lines.filter(Boolean));
+      if (this.logLines.length > 2000) this.logLines.splice(0, this.logLines.length - 2000);
+    });
     await waitUntil(
       async () => {
         if (child.exitCode !== null) throw new Error(`node ${this.id} exited with ${child.exitCode}`);
