@@ -39,6 +39,14 @@ export interface EgressSession {
   close(): Promise<void>;
 }
 
+/** What Target.targetCreated says of a new target (the fields read here). */
+interface OpenedTarget {
+  targetId: string;
+  type: string;
+  /** The target that opened this one (a pop-up's opener). */
+  openerId?: string;
+}
+
 export class PageHandle {
   readonly id = nextPageId++;
   private lostError: PageLostError | undefined;
@@ -155,6 +163,18 @@ export class BrowserInstance {
       const tail = process.lastStderr.trim().split('\n').slice(-3).join(' | ');
       throw new Error(`${(error as Error).message}${tail ? ` (stderr: ${tail})` : ''}`, { cause: error });
     });
+    // Pop-ups (window.open, target=_blank) are closed as they open: the capture is of the page asked
+    // for, and a page cannot start renderers of its own (a pop-up storm) that take CPU from other jobs.
+    root.on('Target.targetCreated', ({ targetInfo }: { targetInfo: OpenedTarget }) => {
+      if (targetInfo.type === 'page' && targetInfo.openerId !== undefined) {
+        root.send('Target.closeTarget', { targetId: targetInfo.targetId }).catch(() => {});
+      }
+    });
+    await withTimeout(
+      root.send('Target.setDiscoverTargets', { discover: true, filter: [{ type: 'page' }] }),
+      this.options.launchTimeoutMs,
+      'Chromium did not start reporting its pages',
+    );
     this.options.logger.info(
       { browser: this.id, pid: process.pid, product: version.product },
       'browser ready',

@@ -393,8 +393,9 @@ async function evaluateIn<T>(
 
 async function runUserScript(session: CdpSession, script: string, scope: AttemptScope): Promise<void> {
   try {
-    // Runs as the body of an async function in the page's own world, so `return` and `await` work.
-    await evaluateIn(session, scope, `(async () => {\n${script}\n})()`, {
+    // Runs as the body of an async function in the page's own world, so `return` and `await` work. What it
+    // returns is dropped in the page: a value that cannot be serialized (a window, a node) is no failure.
+    await evaluateIn(session, scope, `(async () => {\n${script}\n})().then(() => undefined)`, {
       awaitPromise: true,
       userGesture: true,
     });
