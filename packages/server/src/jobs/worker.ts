@@ -128,12 +128,14 @@ export class JobWorker {
   /**
    * The lanes worth a claim now. Deliveries are claimed in batches: one claim statement per freed slot was
    * the largest single store cost of a saturated run (measured: 0.16 ms of 0.35 ms per delivery), so the
-   * worker looks again once a quarter of the slots are free, or when nothing is in flight.
+   * worker looks again once an eighth of the slots are free, or when nothing is in flight. (A quarter left
+   * the slots a quarter empty between claims: measured 2,100-2,700 deliveries/s against 2,800-3,300 with
+   * an eighth; a sixteenth paid for its extra claims, 1,800-2,200.)
    */
   private lanesToClaim(): Array<'queued' | 'delivering'> {
     const lanes: Array<'queued' | 'delivering'> = [];
     const freeDeliveries = this.settings.deliverySlots - this.delivering;
-    const batch = Math.max(1, Math.floor(this.settings.deliverySlots / 4));
+    const batch = Math.max(1, Math.floor(this.settings.deliverySlots / 8));
     if (freeDeliveries > 0 && (freeDeliveries >= batch || this.delivering === 0)) lanes.push('delivering');
     if (this.capturing < this.settings.captureSlots) lanes.push('queued');
     return lanes;
@@ -144,11 +146,13 @@ export class JobWorker {
     let claimed = 0;
     const lanes = this.lanesToClaim();
     if (lanes.includes('delivering')) {
-      for (const claim of await this.claimDeliveriesFairly()) {
+      const claims = await this.claimDeliveriesFairly();
+      const webhooks = await this.delivery.webhooksFor(claims);
+      for (const claim of claims) {
         this.trackProject(claim.job.project_id, +1);
         this.track('delivering', claim, async () => {
           try {
-            await this.delivery.deliver(claim);
+            await this.delivery.deliver(claim, webhooks.get(claim.job.webhook_uuid));
           } finally {
             this.trackProject(claim.job.project_id, -1);
           }

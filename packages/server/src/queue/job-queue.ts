@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Dialect } from '../store/database.js';
 import type { Database, JobsTable } from '../store/schema.js';
+import { PreparedQuery } from '../store/prepared.js';
 
 export type Job = JobsTable;
 export type NewJob = Pick<
@@ -18,6 +19,26 @@ export interface Claim {
 }
 
 type Executor = Kysely<Database> | Transaction<Database>;
+
+/** The end or rescheduling of a delivery attempt: run once per delivery, so compiled once (prepared.ts). */
+const AFTER_ATTEMPT = new PreparedQuery<
+  Database,
+  { state: string; runAt: number; lastError: string | null; now: number; id: string; token: string }
+>(['state', 'runAt', 'lastError', 'now', 'id', 'token'], (db, values) =>
+  db
+    .updateTable('jobs')
+    .set({
+      state: values.state as JobsTable['state'],
+      delivery_attempts: sql<number>`delivery_attempts + 1`,
+      run_at: values.runAt,
+      last_error: values.lastError,
+      locked_by: null,
+      locked_until: null,
+      updated_at: values.now,
+    })
+    .where('id', '=', values.id)
+    .where('locked_by', '=', values.token),
+);
 
 /**
  * The durable job table (graphile-worker's design, on both dialects). A job is claimed with a lease: the
@@ -205,21 +226,15 @@ export class JobQueue {
       | { state: 'delivering'; runAt: number; error: string },
   ): Promise<boolean> {
     const now = this.clock.now();
-    const result = await executor
-      .updateTable('jobs')
-      .set({
-        state: outcome.state,
-        delivery_attempts: sql<number>`delivery_attempts + 1`,
-        run_at: outcome.state === 'delivering' ? outcome.runAt : now,
-        last_error: outcome.state === 'done' ? null : outcome.error,
-        locked_by: null,
-        locked_until: null,
-        updated_at: now,
-      })
-      .where('id', '=', claim.job.id)
-      .where('locked_by', '=', claim.token)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const result = await AFTER_ATTEMPT.execute(executor, {
+      state: outcome.state,
+      runAt: outcome.state === 'delivering' ? outcome.runAt : now,
+      lastError: outcome.state === 'done' ? null : outcome.error,
+      now,
+      id: claim.job.id,
+      token: claim.token,
+    });
+    return Number(result.numAffectedRows) === 1;
   }
 
   /**
