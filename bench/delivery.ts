@@ -43,6 +43,7 @@ import { DeliveryService } from '../packages/server/src/webhooks/delivery-servic
 import { guardedTransport } from '../packages/server/src/webhooks/guarded-transport.js';
 import { RetryPolicy } from '../packages/server/src/webhooks/retry-policy.js';
 import { insertWebhookRow } from '../packages/server/test/helpers/webhook-rows.js';
+import { timeOrderedId } from '../packages/server/src/store/time-ordered-id.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -164,7 +165,8 @@ async function durable(receiver: Receiver, paced: number) {
     });
 
   // Saturated: everything enqueued first, then the worker drains it.
-  const ids = Array.from({ length: DELIVERIES }, () => randomUUID());
+  // Job ids as the service makes them (time-ordered, jobs/async-screenshots.ts).
+  const ids = Array.from({ length: DELIVERIES }, () => timeOrderedId());
   await store.db.transaction().execute(async (trx) => {
     for (const id of ids) await enqueue(id, trx);
   });
@@ -185,7 +187,7 @@ async function durable(receiver: Receiver, paced: number) {
   const enqueuedAt = new Map<string, number>();
   const pacedBefore = receiver.count;
   for (let i = 0; i < paced; i += 1) {
-    const id = randomUUID();
+    const id = timeOrderedId();
     enqueuedAt.set(id, performance.now());
     await enqueue(id);
     worker.wake();

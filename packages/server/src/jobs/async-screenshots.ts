@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { ulid } from 'ulid';
+import { timeOrderedId } from '../store/time-ordered-id.js';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
@@ -72,7 +72,8 @@ export class AsyncScreenshots {
       );
     }
     const limit = this.queueLimitOf(caller, webhook);
-    const jobUuid = randomUUID();
+    // Time-ordered: jobs and their attempt rows are inserted at the end of their indexes (store/time-ordered-id.ts).
+    const jobUuid = timeOrderedId(this.clock.now());
     const logUuid = ulid();
     const now = this.clock.now();
     const stored: ScreenshotRequest = { ...request, webhookName: undefined };
@@ -153,7 +154,7 @@ export class AsyncScreenshots {
 
   /** Enqueues a `ping` delivery (limits are checked by WebhookService.ping, its only caller). */
   async enqueuePing(executor: Executor, caller: Caller, webhook: Webhook, blob: string): Promise<string> {
-    const jobUuid = randomUUID();
+    const jobUuid = timeOrderedId(this.clock.now());
     await this.queue.enqueue(executor, {
       id: jobUuid,
       project_id: caller.project.id,

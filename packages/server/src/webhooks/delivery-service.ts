@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { signPayload } from '@snapwire/sdk';
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -9,6 +8,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { Database, WebhookAttemptsTable } from '../store/schema.js';
 import { PreparedQuery } from '../store/prepared.js';
+import { timeOrderedId } from '../store/time-ordered-id.js';
 import { ProjectEvents, type ProjectEventKind } from './events.js';
 import type { Webhook } from './registry.js';
 import { OutcomeCommitter } from './outcome-committer.js';
@@ -253,7 +253,7 @@ export class DeliveryService {
         return;
       }
       await INSERT_ATTEMPT.execute(trx, {
-        id: randomUUID(),
+        id: timeOrderedId(),
         job_id: job.id,
         webhook_uuid: webhook.uuid,
         attempt: attemptNumber,
