@@ -128,9 +128,9 @@ export class JobWorker {
   /**
    * The lanes worth a claim now. Deliveries are claimed in batches: one claim statement per freed slot was
    * the largest single store cost of a saturated run (measured: 0.16 ms of 0.35 ms per delivery), so the
-   * worker looks again once an eighth of the slots are free, or when nothing is in flight. (A quarter left
-   * the slots a quarter empty between claims: measured 2,100-2,700 deliveries/s against 2,800-3,300 with
-   * an eighth; a sixteenth paid for its extra claims, 1,800-2,200.)
+   * worker looks again once an eighth of the slots are free, or when nothing is in flight. (Measured in
+   * the delivery benchmark: a quarter gave 2,100-2,700 deliveries/s, an eighth 2,800-3,300, a sixteenth
+   * 1,800-2,200, its extra claims each paying a commit.)
    */
   private lanesToClaim(): Array<'queued' | 'delivering'> {
     const lanes: Array<'queued' | 'delivering'> = [];
