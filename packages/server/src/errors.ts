@@ -163,7 +163,7 @@ export function storeOutageToApiError(error: unknown): ApiError | undefined {
   if (!outage) return undefined;
   return new ApiError(
     'ERR::API::SERVICE_UNAVAILABLE',
-    `The database did not answer (${error.message}); retry in a moment`,
+    `A storage service Snapwire depends on did not answer (${error.message}); retry in a moment`,
     { retryAfterSeconds: 5, cause: error },
   );
 }
