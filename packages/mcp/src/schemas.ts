@@ -2,7 +2,12 @@
 // does and when to use it. The service validates again and answers a catalogue error when a value is wrong.
 
 import { z } from 'zod';
-import type { ScreenshotParams } from '@snapwire/sdk';
+import {
+  SCREENSHOT_FORMATS,
+  SCREENSHOT_OPTIONS,
+  VISION_DEFICIENCIES,
+  type ScreenshotParams,
+} from '@snapwire/sdk';
 
 export const screenshotShape = {
   url: z
@@ -10,7 +15,7 @@ export const screenshotShape = {
     .min(1)
     .describe('The page to capture: a full http:// or https:// URL (https://example.com/pricing).'),
   format: z
-    .enum(['jpg', 'png', 'webp', 'gif', 'pdf'])
+    .enum(SCREENSHOT_FORMATS)
     .optional()
     .describe(
       'Image format. jpg (default) is smallest; png for crisp text and UI; webp for both; pdf prints the whole page as a PDF document (text kept as text; capture does not apply; see pdf_paper).',
@@ -52,7 +57,7 @@ export const screenshotShape = {
       'Plain JavaScript run in the page before the capture (body of an async function), e.g. to close a dialog or fill a form.',
     ),
   options: z
-    .array(z.enum(['dark_mode', 'print_media_format', 'block_banners', 'load_images']))
+    .array(z.enum(SCREENSHOT_OPTIONS))
     .optional()
     .describe(
       'dark_mode (prefers-color-scheme: dark), print_media_format (print CSS), block_banners (hide cookie and consent pop-ups), load_images.',
@@ -62,15 +67,7 @@ export const screenshotShape = {
     .optional()
     .describe('Scroll to the bottom and back first, so lazy-loaded images and sections appear.'),
   vision_deficiency: z
-    .enum([
-      'none',
-      'deuteranopia',
-      'protanopia',
-      'tritanopia',
-      'achromatopsia',
-      'blurredVision',
-      'reducedContrast',
-    ])
+    .enum(VISION_DEFICIENCIES)
     .optional()
     .describe('Emulate a vision deficiency, for accessibility reviews.'),
   country: z

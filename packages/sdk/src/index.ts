@@ -51,6 +51,9 @@ export {
 export {
   base64url,
   buildScreenshotQuery,
+  SCREENSHOT_FORMATS,
+  SCREENSHOT_OPTIONS,
+  VISION_DEFICIENCIES,
   type PdfPaper,
   type ScreenshotFormat,
   type ScreenshotOption,

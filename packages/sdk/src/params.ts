@@ -2,17 +2,27 @@
 
 import { Buffer } from 'node:buffer';
 
-export type ScreenshotFormat = 'jpg' | 'png' | 'webp' | 'gif' | 'pdf';
+// The values as lists too, so that the CLI's choices and the MCP tools' schemas come from one place.
+export const SCREENSHOT_FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'] as const;
+export type ScreenshotFormat = (typeof SCREENSHOT_FORMATS)[number];
 export type PdfPaper = 'a3' | 'a4' | 'a5' | 'letter' | 'legal' | 'tabloid';
-export type ScreenshotOption = 'load_images' | 'dark_mode' | 'block_banners' | 'print_media_format';
-export type VisionDeficiency =
-  | 'none'
-  | 'deuteranopia'
-  | 'protanopia'
-  | 'tritanopia'
-  | 'achromatopsia'
-  | 'blurredVision'
-  | 'reducedContrast';
+export const SCREENSHOT_OPTIONS = [
+  'dark_mode',
+  'print_media_format',
+  'block_banners',
+  'load_images',
+] as const;
+export type ScreenshotOption = (typeof SCREENSHOT_OPTIONS)[number];
+export const VISION_DEFICIENCIES = [
+  'none',
+  'deuteranopia',
+  'protanopia',
+  'tritanopia',
+  'achromatopsia',
+  'blurredVision',
+  'reducedContrast',
+] as const;
+export type VisionDeficiency = (typeof VISION_DEFICIENCIES)[number];
 
 export interface ScreenshotParams {
   /** Page to capture (http or https). */

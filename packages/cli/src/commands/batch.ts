@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
 import {
   DEFAULT_HOST,
+  SCREENSHOT_FORMATS,
+  SCREENSHOT_OPTIONS,
   SnapwireClient,
   type ScreenshotFormat,
   type ScreenshotOption,
@@ -88,14 +90,14 @@ export function registerBatchCommand(program: Command): void {
     .option('--json', 'print the report as JSON instead of the summary table')
     .option('--host <url>', 'API host (or SNAPWIRE_HOST)', process.env.SNAPWIRE_HOST ?? DEFAULT_HOST)
     .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
-    .addOption(new Option('--format <format>', 'image format').choices(['jpg', 'png', 'webp', 'gif', 'pdf']))
+    .addOption(new Option('--format <format>', 'image format').choices(SCREENSHOT_FORMATS))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800')
     .option('--rendering-wait <ms>', 'wait after load before capturing')
     .option('--wait-for-selector <selector>', 'CSS selector or XPath to wait for')
     .option('--timeout <ms>', 'whole-request budget per URL')
     .option('--js <script>', 'JavaScript run in the page before capturing (plain text)')
-    .option('--options <list>', 'comma list: dark_mode, print_media_format, block_banners, load_images')
+    .option('--options <list>', `comma list: ${SCREENSHOT_OPTIONS.join(', ')}`)
     .option('--auto-scroll', 'scroll to the bottom and back first')
     .option('--vision-deficiency <kind>', 'deuteranopia, protanopia, tritanopia, achromatopsia, …')
     .option('--country <spec>', 'egress country (operator proxies)')

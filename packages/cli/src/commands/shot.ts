@@ -1,10 +1,13 @@
 import fs from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
+  SCREENSHOT_FORMATS,
+  SCREENSHOT_OPTIONS,
   SnapwireClient,
   type ScreenshotFormat,
   type ScreenshotOption,
   type ScreenshotParams,
+  VISION_DEFICIENCIES,
   type VisionDeficiency,
 } from '@snapwire/sdk';
 import {
@@ -19,19 +22,6 @@ import {
   type CaptureExtensionFlags,
 } from '../capture-flags.js';
 
-// The service's values (README, parameter table); the service validates them again and explains refusals.
-const FORMATS = ['jpg', 'png', 'webp', 'gif', 'pdf'];
-const OPTIONS = ['dark_mode', 'print_media_format', 'block_banners', 'load_images'];
-const VISION = [
-  'none',
-  'deuteranopia',
-  'protanopia',
-  'tritanopia',
-  'achromatopsia',
-  'blurredVision',
-  'reducedContrast',
-];
-
 const wholeNumber = (name: string) => (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number; got "${value}"`);
   return Number(value);
@@ -43,8 +33,8 @@ function optionList(value: string): ScreenshotOption[] {
     .map((item) => item.trim())
     .filter(Boolean);
   for (const item of list) {
-    if (!OPTIONS.includes(item))
-      throw new InvalidArgumentError(`unknown option "${item}"; use ${OPTIONS.join(', ')}`);
+    if (!(SCREENSHOT_OPTIONS as readonly string[]).includes(item))
+      throw new InvalidArgumentError(`unknown option "${item}"; use ${SCREENSHOT_OPTIONS.join(', ')}`);
   }
   return list as ScreenshotOption[];
 }
@@ -74,7 +64,11 @@ export function registerShotCommand(program: Command): void {
     .command('shot <url>')
     .description('take one screenshot through a Snapwire (or Scrapfly) host and save it')
     .option('-o, --out <file>', 'where to save the image or PDF (default: shot.<ext>)')
-    .addOption(new Option('--format <format>', 'image format (service default jpg), or pdf').choices(FORMATS))
+    .addOption(
+      new Option('--format <format>', 'image format (service default jpg), or pdf').choices(
+        SCREENSHOT_FORMATS,
+      ),
+    )
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800 (service default 1920x1080)')
     .option('--country <spec>', 'egress country: us, us,ca,mx, -gb, us:10,gb:5 (needs operator proxies)')
@@ -85,14 +79,16 @@ export function registerShotCommand(program: Command): void {
       wholeNumber('--rendering-wait'),
     )
     .option('--wait-for-selector <selector>', 'CSS selector or XPath that must be visible first')
-    .option('--options <list>', `comma list of ${OPTIONS.join(', ')}`, optionList)
+    .option('--options <list>', `comma list of ${SCREENSHOT_OPTIONS.join(', ')}`, optionList)
     .option('--auto-scroll', 'scroll to the bottom and back first (lazy content)')
     .option('--js <script>', 'JavaScript to run in the page first (sent base64url-encoded)')
     .option('--js-file <file>', 'the same, read from a file')
     .option('--cache', 'serve a stored image of the same request (no cost)')
     .option('--cache-ttl <seconds>', 'how old a cached image may be', wholeNumber('--cache-ttl'))
     .option('--cache-clear', 'render anew and replace the cached image')
-    .addOption(new Option('--vision-deficiency <kind>', 'emulated vision deficiency').choices(VISION))
+    .addOption(
+      new Option('--vision-deficiency <kind>', 'emulated vision deficiency').choices(VISION_DEFICIENCIES),
+    )
     .option('--webhook <name>', 'asynchronous: deliver to this webhook and print the 201 promise');
   addCaptureExtensionOptions(command);
   addConnectionOptions(command).action(async (url: string, options: ShotOptions) => {
