@@ -290,7 +290,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     });
     const asyncScreenshots = new AsyncScreenshots(
       store.db,
-      store.dialect,
       queue,
       webhooks,
       blobs,
@@ -316,7 +315,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     });
     const webhookService = new WebhookService(
       store.db,
-      store.dialect,
       webhooks,
       queue,
       asyncScreenshots,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { JobState, WebhookAttemptsTable } from '../store/schema.js';
+import type { JobState } from '../store/schema.js';
+import type { AttemptView } from '../webhooks/attempt-history.js';
 import type { Webhook } from '../webhooks/registry.js';
 import { humanValue } from './charts.js';
 import { table } from './components.js';
@@ -7,30 +8,6 @@ import type { DashboardContext } from './context.js';
 import { html, isoTime, type Html } from './html.js';
 
 /** Pieces of the webhook pages shared with the log page's webhook tab. */
-export interface AttemptView {
-  job_uuid: string;
-  attempt: number;
-  started_at: string;
-  duration_ms: number;
-  status_code: number | null;
-  success: boolean;
-  error: string | null;
-  response_excerpt: string | null;
-}
-
-export function attemptView(row: WebhookAttemptsTable): AttemptView {
-  return {
-    job_uuid: row.job_id,
-    attempt: row.attempt,
-    started_at: new Date(row.started_at).toISOString(),
-    duration_ms: row.duration_ms,
-    status_code: row.status_code,
-    success: row.success === 1,
-    error: row.error,
-    response_excerpt: row.response_excerpt,
-  };
-}
-
 export function attemptTable(rows: AttemptView[], empty = 'No delivery attempt yet.'): Html {
   return table({
     className: 'attempts',

@@ -6,7 +6,6 @@ import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
-import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import { createPendingLog } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
@@ -35,7 +34,6 @@ export interface AcceptedJob {
 export class AsyncScreenshots {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
     private readonly queue: JobQueue,
     private readonly webhooks: WebhookRegistry,
     private readonly blobs: BlobStore,
@@ -78,14 +76,8 @@ export class AsyncScreenshots {
     const now = this.clock.now();
     const stored: ScreenshotRequest = { ...request, webhookName: undefined };
     const queued = await this.db.transaction().execute(async (trx) => {
-      // Serialise acceptances for one webhook on PostgreSQL so that two requests cannot both take the last
-      // queue slot (SQLite transactions are already serial).
-      await trx
-        .selectFrom('webhooks')
-        .select('uuid')
-        .where('uuid', '=', webhook.uuid)
-        .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
-        .execute();
+      // Two requests can never both take the last queue slot.
+      await this.queue.lockWebhookQueue(trx, webhook.uuid);
       const pending = await this.queue.pendingCount(trx, webhook.uuid);
       if (pending >= limit) {
         throw new ApiError(

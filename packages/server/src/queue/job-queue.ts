@@ -262,6 +262,19 @@ export class JobQueue {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /**
+   * Locks a webhook's row until `trx` ends, on PostgreSQL, so that checking its queue against a limit and
+   * enqueueing happen one transaction at a time (SQLite transactions are serial already).
+   */
+  async lockWebhookQueue(trx: Transaction<Database>, webhookUuid: string): Promise<void> {
+    await trx
+      .selectFrom('webhooks')
+      .select('uuid')
+      .where('uuid', '=', webhookUuid)
+      .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
+      .execute();
+  }
+
   /** Screenshot jobs not yet ended for a webhook: what its queue limit bounds (pings do not count). */
   async pendingCount(executor: Executor, webhookUuid: string): Promise<number> {
     const row = await executor

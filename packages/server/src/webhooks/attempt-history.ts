@@ -1,7 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { Database, WebhookAttemptsTable } from '../store/schema.js';
 
-function describe(attempt: WebhookAttemptsTable) {
+/** A delivery attempt as the API and the dashboard show it. */
+export interface AttemptView {
+  job_uuid: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  success: boolean;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
+export function describeAttempt(attempt: WebhookAttemptsTable): AttemptView {
   return {
     job_uuid: attempt.job_id,
     attempt: attempt.attempt,
@@ -27,7 +39,7 @@ export class AttemptHistory {
       .orderBy('attempt', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(describe);
+    return rows.map(describeAttempt);
   }
 
   async forJob(jobId: string) {
@@ -38,6 +50,6 @@ export class AttemptHistory {
       .orderBy('attempt')
       .orderBy('started_at')
       .execute();
-    return rows.map(describe);
+    return rows.map(describeAttempt);
   }
 }

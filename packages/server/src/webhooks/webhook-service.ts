@@ -4,7 +4,6 @@ import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { Job, JobQueue } from '../queue/job-queue.js';
-import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import type { Webhook, WebhookChanges, WebhookRegistry } from './registry.js';
 
@@ -32,7 +31,6 @@ export const PING_WINDOW_MS = 60_000;
 export class WebhookService {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
     private readonly registry: WebhookRegistry,
     private readonly queue: JobQueue,
     private readonly asyncScreenshots: PingIntake,
@@ -81,12 +79,7 @@ export class WebhookService {
     const blob = await this.asyncScreenshots.pingPayload(caller, webhook);
     const now = this.clock.now();
     const jobUuid = await this.db.transaction().execute(async (trx) => {
-      await trx
-        .selectFrom('webhooks')
-        .select('uuid')
-        .where('uuid', '=', webhook.uuid)
-        .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
-        .execute();
+      await this.queue.lockWebhookQueue(trx, webhook.uuid);
       const counts = await trx
         .selectFrom('jobs')
         .select((eb) => [

@@ -39,7 +39,6 @@ async function world(store: Store, clock: ManualClock) {
   const queue = new JobQueue(store.db, store.dialect, clock);
   const asyncScreenshots = new AsyncScreenshots(
     store.db,
-    store.dialect,
     queue,
     webhooks,
     new LocalBlobStore(blobDir),

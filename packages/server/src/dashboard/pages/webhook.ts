@@ -15,7 +15,8 @@ import {
 import { lenient, parse, type DashboardPage } from '../context.js';
 import { html, isoTime } from '../html.js';
 import { formOf, type Form } from '../session.js';
-import { attemptTable, attemptView, jobStateOf, secretPage } from '../webhook-views.js';
+import { describeAttempt } from '../../webhooks/attempt-history.js';
+import { attemptTable, jobStateOf, secretPage } from '../webhook-views.js';
 
 const ATTEMPTS_PER_PAGE = 25;
 const idParams = z.object({ uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/) });
@@ -225,7 +226,7 @@ const page: DashboardPage = {
               <button type="submit">Filter</button>
             </form>
             ${attemptTable(
-              history.rows.map(attemptView),
+              history.rows.map(describeAttempt),
               filter === 'all'
                 ? 'No delivery attempt yet: each try to POST a result to this URL is listed here.'
                 : `No ${filter} attempt.`,
