@@ -4,6 +4,7 @@ import { isApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScheduleRow } from '../../schedules/store.js';
 import type { DashboardContext, DashboardPage } from '../context.js';
+import { table } from '../components.js';
 import { html, isoTime, raw, type Html } from '../html.js';
 
 type Form = Record<string, string | undefined>;
@@ -101,46 +102,32 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
           >
           <button type="submit">Show</button>
         </form>
-        <table id="schedules" data-refresh="5000">
-          <thead>
-            <tr>
-              <th>Schedule</th>
-              <th>URL</th>
-              <th>When</th>
-              <th>Status</th>
-              <th>Next run</th>
-              <th>Webhook</th>
-              <th>Runs</th>
-              <th>Failures in a row</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${list.map(
-              (s) =>
-                html`<tr>
-                  <td><a href="/dashboard/schedules/${s.id}">${s.notes || s.id.slice(0, 8)}</a></td>
-                  <td class="url">${(JSON.parse(s.config) as Record<string, string>).url}</td>
-                  <td>${recurrenceText(s)}</td>
-                  <td>${statusOf(s.status)}</td>
-                  <td>${isoTime(s.next_run_at)}</td>
-                  <td>${s.webhook_name}</td>
-                  <td>${s.fired_count}</td>
-                  <td>${s.consecutive_failures}</td>
-                  <td>${actions(request, s)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        ${
-          list.length === 0
-            ? html`<p class="muted">
-                No schedule in ${project.name} (${env}). Create one with Scrapfly's SDK
-                (<code>createScreenshotSchedule</code>), <code>POST /screenshot/schedules</code> or
-                <code>snapwire schedules create</code>.
-              </p>`
-            : ''
-        }`,
+        <div id="schedules" data-refresh="5000">
+          ${table({
+            columns: [
+              {
+                label: 'Schedule',
+                cell: (s) => html`<a href="/dashboard/schedules/${s.id}">${s.notes || s.id.slice(0, 8)}</a>`,
+              },
+              {
+                label: 'URL',
+                cell: (s) => (JSON.parse(s.config) as Record<string, string>).url,
+                className: 'url',
+              },
+              { label: 'When', cell: recurrenceText },
+              { label: 'Status', cell: (s) => statusOf(s.status) },
+              { label: 'Next run', cell: (s) => isoTime(s.next_run_at) },
+              { label: 'Webhook', cell: (s) => s.webhook_name },
+              { label: 'Runs', cell: (s) => s.fired_count },
+              { label: 'Failures in a row', cell: (s) => s.consecutive_failures },
+              { label: '', cell: (s) => html`${actions(request, s)}` },
+            ],
+            rows: list,
+            empty: html`No schedule in ${project.name} (${env}). Create one with Scrapfly's SDK
+              (<code>createScreenshotSchedule</code>), <code>POST /screenshot/schedules</code> or
+              <code>snapwire schedules create</code>.`,
+          })}
+        </div>`,
     );
   });
 
@@ -168,40 +155,33 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
           ${actions(request, schedule)}
         </div>
         <h2>Run history</h2>
-        <table id="runs" data-refresh="3000">
-          <thead>
-            <tr>
-              <th>Due</th>
-              <th>Trigger</th>
-              <th>Status</th>
-              <th>Started</th>
-              <th>Finished</th>
-              <th>Log</th>
-              <th>Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${runs.map(
-              (run) =>
-                html`<tr>
-                  <td>${isoTime(run.due_at)}</td>
-                  <td>${run.trigger}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}</td>
-                  <td>${statusOf(run.status)}</td>
-                  <td>${isoTime(run.started_at)}</td>
-                  <td>${isoTime(run.finished_at)}</td>
-                  <td>
-                    ${
-                      run.log_uuid
-                        ? html`<a href="/dashboard/monitoring/log/${run.log_uuid}">${run.log_uuid}</a>`
-                        : '—'
-                    }
-                  </td>
-                  <td>${run.error_code ? `${run.error_code}: ${run.error_reason ?? ''}` : ''}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        ${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : ''}`,
+        <div id="runs" data-refresh="3000">
+          ${table({
+            columns: [
+              { label: 'Due', cell: (run) => isoTime(run.due_at) },
+              {
+                label: 'Trigger',
+                cell: (run) => `${run.trigger}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}`,
+              },
+              { label: 'Status', cell: (run) => statusOf(run.status) },
+              { label: 'Started', cell: (run) => isoTime(run.started_at) },
+              { label: 'Finished', cell: (run) => isoTime(run.finished_at) },
+              {
+                label: 'Log',
+                cell: (run) =>
+                  run.log_uuid
+                    ? html`<a href="/dashboard/monitoring/log/${run.log_uuid}">${run.log_uuid}</a>`
+                    : '—',
+              },
+              {
+                label: 'Error',
+                cell: (run) => (run.error_code ? `${run.error_code}: ${run.error_reason ?? ''}` : ''),
+              },
+            ],
+            rows: runs,
+            empty: 'No run yet.',
+          })}
+        </div>`,
     );
   });
 
