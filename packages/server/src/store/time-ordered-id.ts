@@ -1,6 +1,5 @@
 import { randomFillSync } from 'node:crypto';
 
-const random = Buffer.alloc(10);
 let lastMs = 0;
 let sequence = 0;
 
@@ -21,12 +20,11 @@ export function timeOrderedId(now = Date.now()): string {
       sequence = 0;
     }
   }
-  randomFillSync(random);
   const bytes = Buffer.alloc(16);
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
-  random.copy(bytes, 8, 0, 8);
+  randomFillSync(bytes, 8, 8);
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
