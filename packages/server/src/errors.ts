@@ -149,18 +149,23 @@ const OUTAGE_MESSAGES = [
   'timeout exceeded when trying to connect',
 ];
 
+/** The database, or the connection to it, went away under a query (not: the query was wrong). */
+export function isStoreOutage(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    (typeof code === 'string' && (OUTAGE_SQLSTATE.test(code) || OUTAGE_SOCKET_CODES.has(code))) ||
+    OUTAGE_MESSAGES.some((message) => error.message.includes(message))
+  );
+}
+
 /**
  * The database (or the connection to it) failed under a query: a retryable 503 instead of an internal
  * error, so that a client retries and an asynchronous job waits in the queue instead of failing
  * (docs/deploy.md, Faults: a PostgreSQL restart loses no job).
  */
 export function storeOutageToApiError(error: unknown): ApiError | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  const outage =
-    (typeof code === 'string' && (OUTAGE_SQLSTATE.test(code) || OUTAGE_SOCKET_CODES.has(code))) ||
-    OUTAGE_MESSAGES.some((message) => error.message.includes(message));
-  if (!outage) return undefined;
+  if (!isStoreOutage(error)) return undefined;
   return new ApiError(
     'ERR::API::SERVICE_UNAVAILABLE',
     `A storage service Snapwire depends on did not answer (${error.message}); retry in a moment`,

@@ -117,10 +117,17 @@ export class Node {
 
 /**
  * A TCP relay between one node and PostgreSQL: `cut()` drops every connection and refuses new ones (what
- * a node sees while PostgreSQL restarts), `restore()` lets them through again.
+ * a node sees while PostgreSQL restarts), `restore()` lets them through again. With `holdServerCloses`,
+ * a connection PostgreSQL closes stays open towards the node (everything PostgreSQL sent still arrives)
+ * until `releaseServerCloses()`: the widest form of the gap between a backend's last answer and its
+ * socket closing.
  */
-export async function startDatabaseRelay(target: { host: string; port: number }) {
+export async function startDatabaseRelay(
+  target: { host: string; port: number },
+  options: { holdServerCloses?: boolean } = {},
+) {
   const sockets = new Set<net.Socket>();
+  const heldCloses = new Set<net.Socket>();
   let open = true;
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
@@ -130,9 +137,10 @@ export async function startDatabaseRelay(target: { host: string; port: number })
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());
     }
-    client.pipe(upstream).pipe(client);
+    client.pipe(upstream);
+    upstream.pipe(client, { end: !options.holdServerCloses });
     client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    upstream.on('close', () => (options.holdServerCloses ? heldCloses.add(client) : client.destroy()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -144,6 +152,10 @@ export async function startDatabaseRelay(target: { host: string; port: number })
     },
     restore() {
       open = true;
+    },
+    releaseServerCloses() {
+      for (const socket of heldCloses) socket.destroy();
+      heldCloses.clear();
     },
     async close() {
       open = false;
