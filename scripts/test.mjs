@@ -3,7 +3,7 @@
 // runner through tsx, one file at a time (most suites drive a real Chromium; two cores do not run two of
 // those side by side reliably). Each file runs in its own process under a wall-clock limit, so a file that
 // hangs is killed and counted as failed instead of stalling the whole run. Prints one closing line:
-// "tests: N passed, N failed". `npm test -- NAME` runs only files whose path contains NAME.
+// "tests: N passed, N failed", after what each failing file said of its failures. `npm test -- NAME` runs only files whose path contains NAME.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -80,9 +80,23 @@ function runFile(file) {
       let failed = count('fail') + count('cancelled');
       if (timedOut || (code !== 0 && failed === 0)) failed += 1;
       if (timedOut) console.log(`✖ ${path.relative(root, file)} killed after ${FILE_LIMIT_MS / 1000} s`);
-      resolve({ file, passed, failed, seconds: (Date.now() - started) / 1000 });
+      resolve({
+        file,
+        passed,
+        failed,
+        seconds: (Date.now() - started) / 1000,
+        digest: failed ? digest(output) : '',
+      });
     });
   });
+}
+
+// What a failing file said about its failures: the spec reporter's closing "failing tests" section (or the
+// output's last lines when it never got there), repeated at the end of the run, where a CI log's tail shows it.
+function digest(output) {
+  const start = output.lastIndexOf('✖ failing tests:');
+  const lines = (start >= 0 ? output.slice(start) : output).trimEnd().split('\n');
+  return (start >= 0 ? lines.slice(0, 80) : lines.slice(-40)).join('\n');
 }
 
 const results = [];
@@ -96,6 +110,9 @@ for (const result of results) {
   console.log(
     `  ${mark} ${path.relative(root, result.file)}: ${result.passed} passed, ${result.failed} failed, ${result.seconds.toFixed(1)} s`,
   );
+}
+for (const result of results.filter((r) => r.digest)) {
+  console.log(`\n--- failures in ${path.relative(root, result.file)}:\n${result.digest}`);
 }
 const passed = results.reduce((sum, r) => sum + r.passed, 0);
 const failed = results.reduce((sum, r) => sum + r.failed, 0);

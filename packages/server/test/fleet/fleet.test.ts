@@ -294,6 +294,13 @@ describe('fleet: three nodes on one PostgreSQL and one bucket', () => {
     );
     // At-least-once: jobs in flight on a killed node may be delivered twice; bounded by what was in flight.
     assert.ok(duplicates <= 2 * 16 + 10, `duplicates (${duplicates}) stay within the deliveries in flight`);
-    for (const node of [nodeA, nodeB, worker]) assert.equal((await node.health())?.status, 'ok');
+    // Every node settles back to ok by itself (a browser the watchdog restarts under load is briefly not ready).
+    for (const node of [nodeA, nodeB, worker]) {
+      await waitUntil(async () => (await node.health())?.status === 'ok', {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: `node ${node.id} to report ok after the faults`,
+      });
+    }
   });
 });
