@@ -171,8 +171,9 @@ function interceptRequests(
         const lower = name.toLowerCase();
         if (names.has(lower)) continue;
         if (lower === 'cookie' && !own) {
-          const kept = withoutOurCookies(value, cookies);
-          if (kept) headers.push({ name, value: kept });
+          // Sent even when nothing is kept: a request continued without a Cookie header gets the cookie
+          // jar's cookies attached again, ours included (an empty header is what keeps them off).
+          headers.push({ name, value: withoutOurCookies(value, cookies) });
           continue;
         }
         headers.push({ name, value });

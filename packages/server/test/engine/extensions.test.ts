@@ -111,6 +111,9 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
           "fetch('http://site.test:${other.port}/worker-fetch', { credentials: 'include' }).catch(() => {});"
         ], { type: 'text/javascript' })));</script>
         </body></html>`,
+      // No cookie of the page's own: the Cookie header towards the other port would carry only ours.
+      '/bare': () => `<html><body style="margin:0;background:#fff">
+        <img src="http://site.test:${other.port}/bare-cross-port.png"></body></html>`,
       '/go-away': () => ({ redirect: `http://other.test:${other.port}/landing` }),
       '/line': () =>
         '<html><body style="margin:0;background:#fff"><div style="position:absolute;left:0;top:10px;width:100%;height:1px;background:#000"></div></body></html>',
@@ -210,6 +213,23 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       crossPort?.headers.cookie,
       'theme=dark',
       "the page's own cookie still goes there; ours does not",
+    );
+
+    // A page without cookies of its own: nothing of ours goes to the other port either.
+    const bare = await shoot(service, {
+      url: target('/bare'),
+      cookies: `session=${COOKIE_SECRET}; Path=/; HttpOnly`,
+      rendering_wait: '100',
+      format: 'png',
+    });
+    expectImage(bare);
+    assert.equal(received(site, '/bare')[0]?.headers.cookie, `session=${COOKIE_SECRET}`);
+    const bareCrossPort = await waitUntil(() => received(other, '/bare-cross-port.png')[0], {
+      what: 'the bare page loaded its image from the other port',
+    });
+    assert.ok(
+      !String(bareCrossPort.headers.cookie ?? '').includes(COOKIE_SECRET),
+      'no cookie on the other port',
     );
 
     // A redirect to another origin: the next hop goes without them.
