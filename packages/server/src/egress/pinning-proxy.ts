@@ -208,32 +208,46 @@ export class PinningProxy {
     }
     const headers = forwardedHeaders(req.headers);
     headers.host = target.host;
-    const upstream = http.request({
-      host: pinned.address,
-      family: pinned.family,
-      port: portOf(target),
-      method: req.method,
-      path: `${target.pathname}${target.search}`,
-      headers,
-      agent: this.agent,
-      setHost: false,
-      timeout: UPSTREAM_CONNECT_TIMEOUT_MS,
-    });
-    upstream.on('timeout', () =>
-      upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
-    );
-    upstream.on('response', (answer) => {
-      upstream.setTimeout(0);
-      relayAnswer(answer, res);
-    });
-    upstream.on('error', (error) => {
-      if (res.headersSent) res.destroy();
-      else answerVerdict(res, secret, this.classify(recorder, hostname, target.href, error));
-    });
+    const bodiless =
+      req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
+    let upstream: http.ClientRequest;
+    const send = (resent: boolean): void => {
+      upstream = http.request({
+        host: pinned.address,
+        family: pinned.family,
+        port: portOf(target),
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers,
+        agent: this.agent,
+        setHost: false,
+        timeout: UPSTREAM_CONNECT_TIMEOUT_MS,
+      });
+      const sent = upstream;
+      sent.on('timeout', () => sent.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      sent.on('response', (answer) => {
+        sent.setTimeout(0);
+        relayAnswer(answer, res);
+      });
+      sent.on('error', (error) => {
+        // A kept-alive connection the server closed just as the request went out: the server never saw
+        // the request, so it is sent once more on a new connection, as browsers do (a body cannot be
+        // replayed, so only a request without one).
+        if (!resent && bodiless && sent.reusedSocket && isReset(error) && !res.headersSent) {
+          send(true);
+          return;
+        }
+        if (res.headersSent) res.destroy();
+        else answerVerdict(res, secret, this.classify(recorder, hostname, target.href, error));
+      });
+      if (bodiless) sent.end();
+      else req.pipe(sent);
+    };
+    send(false);
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    if (bodiless) req.resume();
   }
 
   /** CONNECT host:port: HTTPS, and websockets of either scheme (Chromium tunnels them all). */
@@ -326,4 +340,8 @@ export class PinningProxy {
     );
     return upstream;
   }
+}
+
+function isReset(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ECONNRESET';
 }

@@ -100,6 +100,37 @@ describe('the pinning proxy (only 127.0.0.2/32 open)', () => {
     assert.match(answer.body, new RegExp(`host allowed.test:${port}`));
   });
 
+  it('sends a request again on a new connection when the server drops the kept-alive one it went out on', async () => {
+    // The server answers the first request of each connection and resets the connection on the next
+    // one: what a server closing an idle keep-alive connection looks like when a request crosses it.
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      let requests = 0;
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => {
+        if (!chunk.includes('\r\n\r\n')) return;
+        requests += 1;
+        if (requests === 1)
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+        else socket.resetAndDestroy();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.2', resolve));
+    const { port: flaky } = server.address() as net.AddressInfo;
+    try {
+      for (const path of ['/first', '/second', '/third']) {
+        const answer = await viaProxy(main, `http://allowed.test:${flaky}${path}`);
+        assert.equal(answer.status, 200, `${path}: ${JSON.stringify(answer.headers)}`);
+        assert.equal(answer.body, 'ok');
+      }
+      assert.equal(sockets.size, 3, 'each request after the first went out again on a new connection');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('answers a refused request itself, with the reason in headers for the capture', async () => {
     const before = proxy.refusedCount;
     for (const host of ['127.0.0.1', '[::1]', 'localhost', 'canary.test', 'mixed.test', '0.0.0.0', '[::]']) {
