@@ -210,9 +210,9 @@ export class PinningProxy {
     headers.host = target.host;
     const bodiless =
       req.headers['transfer-encoding'] === undefined && Number(req.headers['content-length'] ?? 0) === 0;
-    let upstream: http.ClientRequest;
+    let current: http.ClientRequest;
     const send = (resent: boolean): void => {
-      upstream = http.request({
+      const upstream = http.request({
         host: pinned.address,
         family: pinned.family,
         port: portOf(target),
@@ -223,29 +223,31 @@ export class PinningProxy {
         setHost: false,
         timeout: UPSTREAM_CONNECT_TIMEOUT_MS,
       });
-      const sent = upstream;
-      sent.on('timeout', () => sent.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-      sent.on('response', (answer) => {
-        sent.setTimeout(0);
+      current = upstream;
+      upstream.on('timeout', () =>
+        upstream.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+      );
+      upstream.on('response', (answer) => {
+        upstream.setTimeout(0);
         relayAnswer(answer, res);
       });
-      sent.on('error', (error) => {
+      upstream.on('error', (error) => {
         // A kept-alive connection the server closed just as the request went out: the server never saw
         // the request, so it is sent once more on a new connection, as browsers do (a body cannot be
         // replayed, so only a request without one).
-        if (!resent && bodiless && sent.reusedSocket && isReset(error) && !res.headersSent) {
+        if (!resent && bodiless && upstream.reusedSocket && isReset(error) && !res.headersSent) {
           send(true);
           return;
         }
         if (res.headersSent) res.destroy();
         else answerVerdict(res, secret, this.classify(recorder, hostname, target.href, error));
       });
-      if (bodiless) sent.end();
-      else req.pipe(sent);
+      if (bodiless) upstream.end();
+      else req.pipe(upstream);
     };
     send(false);
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) current.destroy();
     });
     if (bodiless) req.resume();
   }
