@@ -4,12 +4,21 @@
 // those side by side reliably). Each file runs in its own process under a wall-clock limit, so a file that
 // hangs is killed and counted as failed instead of stalling the whole run. Prints one closing line:
 // "tests: N passed, N failed", after what each failing file said of its failures. `npm test -- NAME` runs only files whose path contains NAME.
+// `npm test -- --fast` leaves out the *.e2e.test.ts files (those that drive Chromium or start several
+// processes): the edit loop's subset, under three minutes on two cores.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const filter = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fast = args.includes('--fast');
+const filter = args.filter((arg) => !arg.startsWith('--'));
+const unknownFlags = args.filter((arg) => arg.startsWith('--') && arg !== '--fast');
+if (unknownFlags.length > 0) {
+  console.error(`unknown option ${unknownFlags.join(' ')}: npm test [-- --fast] [-- NAME ...]`);
+  process.exit(2);
+}
 const FILE_LIMIT_MS = Number(process.env.SNAPWIRE_TEST_FILE_LIMIT_MS ?? 15 * 60_000);
 
 function collect(dir) {
@@ -25,6 +34,7 @@ const files = fs
   .readdirSync(path.join(root, 'packages'))
   .flatMap((pkg) => collect(path.join(root, 'packages', pkg, 'test')))
   .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
+  .filter((file) => !fast || !file.endsWith('.e2e.test.ts'))
   .sort();
 if (files.length === 0) {
   console.error('no test files found');
@@ -99,6 +109,7 @@ function digest(output) {
   return (start >= 0 ? lines.slice(0, 80) : lines.slice(-40)).join('\n');
 }
 
+const runStarted = Date.now();
 const results = [];
 for (const file of files) {
   console.log(`\n=== ${path.relative(root, file)}`);
@@ -116,5 +127,8 @@ for (const result of results.filter((r) => r.digest)) {
 }
 const passed = results.reduce((sum, r) => sum + r.passed, 0);
 const failed = results.reduce((sum, r) => sum + r.failed, 0);
-console.log(`\ntests: ${passed} passed, ${failed} failed`);
+console.log(
+  `\n${files.length} files in ${((Date.now() - runStarted) / 1000).toFixed(0)} s${fast ? ' (--fast)' : ''}`,
+);
+console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
