@@ -1,7 +1,7 @@
 import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
+import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
 import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';

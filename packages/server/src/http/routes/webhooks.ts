@@ -1,7 +1,7 @@
 import { errorResponses, jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
+import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
 import type { Caller } from '../../accounts/projects.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
