@@ -16,7 +16,7 @@ import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import { answerHeaders } from '../../scrapfly-headers.js';
 import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 import { parseQueryString } from '../query-string.js';
 import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 
@@ -193,6 +193,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Take a screenshot',
         description:
@@ -211,8 +212,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+      const caller = callerOf(request);
       const started = Date.now();
       // Every name the client sent, read from the raw query string (an object without a prototype), so
       // that `__proto__` is refused by name like any unknown parameter instead of vanishing.
@@ -266,6 +266,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot/result/:logUuid',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Fetch a stored screenshot again',
         description: 'The URL handed out in X-Scrapfly-Screenshot-Url; needs a key of the same project.',
@@ -287,8 +288,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+      const caller = callerOf(request);
       const log = await services.logs.find(caller.project.id, request.params.logUuid, caller.env);
       const contentType = log?.content_type ?? 'application/octet-stream';
       const { blobs } = services;
