@@ -12,12 +12,22 @@ const BELOW_JOBS = [
   'logs',
   'metrics',
   'queue',
+  'request',
   'results',
   'store',
   'webhooks',
 ];
 /** Rooms that keep data: they never know about HTTP. */
 const STORAGE = ['store', 'results', 'logs', 'queue'];
+
+const NOT_JOBS = {
+  group: ['**/jobs/*', '**/jobs/**'],
+  message: 'Nothing below jobs/ imports jobs/: move the shared shape down (e.g. engine/capture-spec.ts).',
+};
+const NOT_HTTP = {
+  group: ['**/http/*', '**/http/**', '**/dashboard/*', '**/dashboard/**'],
+  message: 'Only the faces (http/, dashboard/) speak HTTP: return data or throw a catalogue error.',
+};
 
 const restrict = (patterns) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
@@ -75,6 +85,17 @@ export default tseslint.config(
         message: 'egress/ never imports engine/: the engine uses the egress proxies, not the reverse.',
       },
     ]),
+  },
+  {
+    // The request room holds the wire contracts (parsers of what callers send), shared by the HTTP
+    // routes, the dashboard's playground, schedules and the worker: below all of them.
+    files: [`${server}/request/**/*.ts`],
+    rules: restrict([NOT_JOBS, NOT_HTTP]),
+  },
+  {
+    // jobs/ runs requests for every face (API, dashboard, scheduler): it never knows which one called.
+    files: [`${server}/jobs/**/*.ts`],
+    rules: restrict([NOT_HTTP]),
   },
   {
     files: STORAGE.map((room) => `${server}/${room}/**/*.ts`),

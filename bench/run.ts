@@ -40,7 +40,7 @@ import {
   processTreePssMb as treeMemoryMb,
 } from '../packages/server/src/engine/chromium-process.js';
 import { JobDeadline } from '../packages/server/src/engine/deadline.js';
-import { parseScreenshotRequest } from '../packages/server/src/jobs/screenshot-request.js';
+import { parseScreenshotRequest } from '../packages/server/src/request/screenshot-request.js';
 import { createSnapwire } from '../packages/server/src/snapwire.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { withRouteAuth } from '../http/auth.js';
 import type { Services } from '../services.js';
 import { DashboardAuth } from './auth.js';
 import { createContext, type DashboardPage } from './context.js';
@@ -12,10 +13,15 @@ import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
 const CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 
-/** The dashboard: server-rendered pages over the same services as the API, behind an admin session. */
+/**
+ * The dashboard: server-rendered pages over the same services as the API, behind an admin session: every
+ * route of it is a `session` route for the auth gate (http/auth.ts) unless it declares otherwise.
+ */
 export default function dashboardRoute(services: Services, pages: DashboardPage[] = PAGES) {
   return async (root: FastifyInstance) => {
-    await root.register(async (app) => plugin(app, services, pages), { prefix: '/dashboard' });
+    await root.register(async (app) => withRouteAuth(app, 'session', () => plugin(app, services, pages)), {
+      prefix: '/dashboard',
+    });
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { provideSessionCheck } from '../http/auth.js';
 import { randomToken, safeEqual, safeNext, type DashboardAuth, type Session } from './auth.js';
 import { html, layout } from './html.js';
 
@@ -31,8 +32,9 @@ export interface SessionOptions {
 }
 
 /**
- * Sessions of the dashboard: the sign-in and sign-out routes, and the hook that asks every other route
- * for a session and every POST for that session's CSRF token. Returns how a handler finds its session.
+ * Sessions of the dashboard: the sign-in and sign-out routes, the session check the auth gate runs for
+ * every `session` route (http/auth.ts), and the hook that asks their POSTs for that session's CSRF token.
+ * Returns how a handler finds its session.
  */
 export function installSessions(
   app: FastifyInstance,
@@ -45,14 +47,21 @@ export function installSessions(
   const refused = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>
     reply.code(status).type('text/html; charset=utf-8').send(layout({ title }, body));
 
-  app.addHook('preHandler', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (path === '/dashboard/login') return;
+  provideSessionCheck(app, async (request, reply) => {
     const session = await auth.session(cookiesOf(request)[SESSION_COOKIE]);
     if (!session) {
       const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
-      return reply.code(303).header('location', `/dashboard/login${next}`).send();
+      void reply.code(303).header('location', `/dashboard/login${next}`).send();
+      return false;
     }
+    sessions.set(request, session);
+    return true;
+  });
+
+  // After the form is parsed: a POST of a session route carries that session's CSRF token.
+  app.addHook('preHandler', async (request, reply) => {
+    const session = sessions.get(request);
+    if (request.routeOptions.config.auth !== 'session' || !session) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const token = formOf(request)._csrf ?? (request.headers['x-csrf-token'] as string | undefined);
       if (!token || !safeEqual(token, session.csrfToken)) {
@@ -65,7 +74,6 @@ export function installSessions(
         );
       }
     }
-    sessions.set(request, session);
   });
 
   const loginPage = (reply: FastifyReply, next: string, error?: string) => {
@@ -99,9 +107,11 @@ export function installSessions(
       );
   };
 
-  app.get('/login', async (request, reply) => loginPage(reply, safeNext((request.query as Form).next)));
+  // The sign-in page and form are for those without a session; sign-out is a session route (CSRF token).
+  const open = { config: { auth: 'none' } } as const;
+  app.get('/login', open, async (request, reply) => loginPage(reply, safeNext((request.query as Form).next)));
 
-  app.post('/login', async (request, reply) => {
+  app.post('/login', open, async (request, reply) => {
     const body = formOf(request);
     const expected = cookiesOf(request)[LOGIN_COOKIE];
     if (!expected || !body._login || !safeEqual(expected, body._login)) {

@@ -45,7 +45,7 @@ export interface CaptureSpec extends CaptureExtensions {
   visionDeficiency: VisionDeficiency;
 }
 
-/** Snapwire's extensions (README "Snapwire extensions"), parsed by jobs/capture-extensions.ts. */
+/** Snapwire's extensions (README "Snapwire extensions"), parsed by request/capture-extensions.ts. */
 export interface RequestCookie {
   name: string;
   value: string;

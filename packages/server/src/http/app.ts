@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
+import { installAuthGate, withRouteAuth } from './auth.js';
 import { handleError, sendApiError } from './errors.js';
 import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/plugin.js';
@@ -53,6 +54,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       done(Object.assign(error as Error, { statusCode: 400 }), undefined);
     }
   });
+  // Every route declares who may call it (http/auth.ts); one that does not stops the start here.
+  installAuthGate(app, { projects: services.projects, operatorToken: services.settings.metricsToken });
   // Error bodies link to this service's own error reference (http/errors.ts reads it).
   app.decorate('publicUrl', services.settings.publicUrl);
   app.setValidatorCompiler(validatorCompiler);
@@ -103,11 +106,14 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       'Retry-After',
     ],
   };
-  // The dashboard (cookie sessions) stays same-origin only: no CORS headers at all there.
-  await app.register(cors, {
-    delegator: (request, callback) =>
-      callback(null, request.url.startsWith('/dashboard') ? { origin: false } : corsForApi),
-  });
+  // The dashboard (cookie sessions) stays same-origin only: no CORS headers at all there. The plugin's
+  // preflight route (OPTIONS *) carries no credentials and answers no data.
+  await withRouteAuth(app, 'none', () =>
+    app.register(cors, {
+      delegator: (request, callback) =>
+        callback(null, request.url.startsWith('/dashboard') ? { origin: false } : corsForApi),
+    }),
+  );
 
   await app.register(swagger, {
     openapi: {
@@ -130,8 +136,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
           : documentObject.swaggerObject) as Record<string, unknown>,
       ) as never,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // The API reference is public; Swagger UI's routes take no config, so they are declared here.
+  await withRouteAuth(app, 'none', () => app.register(swaggerUi, { routePrefix: '/docs' }));
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'none' } }, async () => app.swagger());
   await app.register(errorReferenceRoute);
 
   await app.register(homeRoute(services));

@@ -26,6 +26,8 @@ export function sendApiError(
   /** Fields added to the body (the schedule routes add `error`, which the SDK's ScheduleAPIError reads). */
   extraBody: Record<string, unknown> = {},
 ): FastifyReply {
+  // A refused key answers Scrapfly's generic 401 shape, whichever route or hook refused it.
+  if (error.code === 'ERR::API::UNAUTHORIZED') return sendUnauthorized(reply, error.reason, extraBody);
   const errorId = randomUUID();
   const { httpStatus } = error.definition;
   // The public URL is decorated on the app by buildApp; links go to this service's own error reference.

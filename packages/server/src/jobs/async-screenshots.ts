@@ -10,8 +10,8 @@ import type { Database } from '../store/schema.js';
 import { createPendingLog } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
-import type { ScreenshotRequest } from './screenshot-request.js';
-import { maskSecrets } from './capture-extensions.js';
+import type { ScreenshotRequest } from '../request/screenshot-request.js';
+import { maskSecrets } from '../request/capture-extensions.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 

@@ -18,8 +18,8 @@ import type { LogStore } from '../logs/log-store.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { ScreenshotCache } from '../results/screenshot-cache.js';
-import { cacheKeyOf, type ScreenshotRequest } from './screenshot-request.js';
-import { maskSecrets } from './capture-extensions.js';
+import { cacheKeyOf, type ScreenshotRequest } from '../request/screenshot-request.js';
+import { maskSecrets } from '../request/capture-extensions.js';
 
 export type CacheStatus = 'HIT' | 'MISS';
 

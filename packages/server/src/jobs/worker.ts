@@ -8,7 +8,7 @@ import type { LogStore } from '../logs/log-store.js';
 import { deliveryAnswerHeaders, deliveryRejectHeaders } from '../scrapfly-headers.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { DeliveryService } from '../webhooks/delivery-service.js';
-import { readQueuedRequest } from './queued-request.js';
+import { readQueuedRequest } from '../request/queued-request.js';
 import { ScreenshotFailure, type ScreenshotService } from './screenshot-service.js';
 
 export interface WorkerSettings {

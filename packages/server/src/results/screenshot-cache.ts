@@ -13,7 +13,7 @@ export interface CachedImage {
 }
 
 /**
- * cache=true (docs/compat.md §1): the image of a normalised request (jobs/screenshot-request.ts cacheKeyOf) is
+ * cache=true (docs/compat.md §1): the image of a normalised request (request/screenshot-request.ts cacheKeyOf) is
  * indexed per project and environment; a request finds it again while it is younger than its own
  * cache_ttl. The bytes live in the blob store; an entry whose blob is gone is a miss.
  */

@@ -6,7 +6,7 @@ import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { isApiError } from '../errors.js';
 import type { AsyncScreenshots } from '../jobs/async-screenshots.js';
-import { parseScreenshotRequest } from '../jobs/screenshot-request.js';
+import { parseScreenshotRequest } from '../request/screenshot-request.js';
 import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
 import {

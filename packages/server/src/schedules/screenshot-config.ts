@@ -3,7 +3,7 @@ import {
   KNOWN_PARAMETERS,
   parseScreenshotRequest,
   type ScreenshotRequest,
-} from '../jobs/screenshot-request.js';
+} from '../request/screenshot-request.js';
 
 /** The parameters of a scheduled screenshot, as /screenshot's query string would carry them. */
 export type ScreenshotParams = Record<string, string>;

@@ -74,13 +74,16 @@ for (const postgres of [false, true]) {
       assert.equal(failed.body.screenshot_url, null);
     });
 
-    it("never shows another project's logs, nor another environment's in the list", async () => {
+    it("never shows another project's logs, nor another environment's (issue 18.2: a TEST key read LIVE logs)", async () => {
       const { keys } = await service.snapwire.services.projects.create('other', 'PRO');
       const other = await get(`/screenshot/logs/${okUuid}`, keys.LIVE);
       assert.equal(other.status, 404);
       assert.equal(other.body.code, 'ERR::API::NOT_FOUND');
       assert.deepEqual((await get('/screenshot/logs', keys.LIVE)).body.logs, []);
       assert.deepEqual((await get('/screenshot/logs', TEST_KEY)).body.logs, [], 'TEST sees no LIVE logs');
+      const liveByTest = await get(`/screenshot/logs/${okUuid}`, TEST_KEY);
+      assert.equal(liveByTest.status, 404, 'a TEST key cannot read a LIVE log by its uuid');
+      assert.equal(liveByTest.body.code, 'ERR::API::NOT_FOUND');
       const anonymous = await fetch(`${service.baseUrl}/screenshot/logs`);
       assert.equal(anonymous.status, 401);
     });

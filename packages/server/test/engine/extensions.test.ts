@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { SnapwireClient } from '@snapwire/sdk';
 import { curlOf } from '../../src/dashboard/curl.js';
-import { cacheKeyOf, parseScreenshotRequest } from '../../src/jobs/screenshot-request.js';
+import { cacheKeyOf, parseScreenshotRequest } from '../../src/request/screenshot-request.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { parseScreenshotRequest } from '../../src/jobs/screenshot-request.js';
+import { parseScreenshotRequest } from '../../src/request/screenshot-request.js';
 import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';

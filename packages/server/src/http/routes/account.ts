@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 import { JSON_CONTENT_TYPE, jsonBytes } from '../errors.js';
 import { jsonResponse } from '../openapi.js';
 
@@ -10,6 +10,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/account',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Account, project and subscription of a key',
         description: "The shape of Scrapfly's /account (the TypeScript SDK's AccountData).",
@@ -19,8 +20,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+      const caller = callerOf(request);
       const { project } = caller;
       const used = await services.credits.used(project.id);
       const limit = project.limits.monthlyCredits;

@@ -35,6 +35,7 @@ const route: () => FastifyPluginAsyncZod = () => async (app) => {
   app.get(
     '/devices',
     {
+      config: { auth: 'none' },
       schema: {
         summary: 'Device presets for viewport_device',
         description:

@@ -29,7 +29,7 @@ ${entries.join('\n')}
 
 const route: FastifyPluginAsyncZod = async (app) => {
   const page = renderErrorReference();
-  app.get('/docs/errors', { schema: { hide: true } }, async (_request, reply) =>
+  app.get('/docs/errors', { schema: { hide: true }, config: { auth: 'none' } }, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(page),
   );
 };

@@ -6,6 +6,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/healthz',
     {
+      config: { auth: 'none' },
       schema: {
         summary: 'Readiness: 200 only when the store is migrated and a browser is ready',
         tags: ['operations'],

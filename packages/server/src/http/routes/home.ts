@@ -6,7 +6,7 @@ const escape = (text: string) =>
 
 /** A small landing page so that opening the service in a browser says what it is and where to go. */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/', { schema: { hide: true }, config: { auth: 'none' } }, async (_request, reply) => {
     const base = escape(services.settings.publicUrl);
     return reply.type('text/html; charset=utf-8').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Snapwire</title>

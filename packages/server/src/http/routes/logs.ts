@@ -4,7 +4,7 @@ import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
 import { logUrlOf } from '../../logs/log-url.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 import { errorResponses, jsonResponse } from '../openapi.js';
 
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
@@ -66,8 +66,8 @@ export function describeLog(log: ScreenshotLog, publicUrl: string) {
 }
 
 /**
- * GET /screenshot/logs and /screenshot/logs/:logUuid: the monitoring logs of the key's project (and, for
- * the list, its environment), newest first. Another project's log is simply not found.
+ * GET /screenshot/logs and /screenshot/logs/:logUuid: the monitoring logs of the key's project and
+ * environment, newest first. Another project's or environment's log is simply not found.
  */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const tags = ['monitoring'];
@@ -76,6 +76,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot/logs',
     {
+      config: { auth: 'key' },
       schema: {
         summary: "Monitoring logs of the key's project and environment, newest first",
         tags,
@@ -104,9 +105,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const caller = callerOf(request);
       const { limit, status, url, domain } = request.query;
       const { rows } = await services.logQueries.page(
         {
@@ -125,6 +125,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot/logs/:logUuid',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'One monitoring log',
         tags,
@@ -133,14 +134,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         openapi: { responses: { 200: jsonResponse('The log', LOG_SCHEMA), ...errorResponses(404) } },
       },
     },
-    async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
-      const log = await services.logs.find(caller.project.id, request.params.logUuid);
+    async (request) => {
+      const caller = callerOf(request);
+      // The key's project AND environment: a TEST key never reads a LIVE log (issue 18 item 2).
+      const log = await services.logs.find(caller.project.id, request.params.logUuid, caller.env);
       if (!log) {
         throw new ApiError(
           'ERR::API::NOT_FOUND',
-          `No log ${request.params.logUuid} in this project (it may have expired)`,
+          `No log ${request.params.logUuid} in this project and environment (${caller.env}; it may have expired)`,
         );
       }
       return describeLog(log, publicUrl);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { handleMcpHttpRequest, METHOD_NOT_ALLOWED_BODY } from '@snapwire/mcp';
 import { SnapwireClient } from '@snapwire/sdk';
 import type { Services } from '../../services.js';
-import { sendUnauthorized } from '../errors.js';
+import { keyOf } from '../auth.js';
 import {
   BEARER_SECURITY_SCHEME,
   ERROR_BODY_SCHEMA,
@@ -66,15 +66,6 @@ const MCP_OTHER_OPENAPI: OpenApiOperation = {
   },
 };
 
-/** The key from `?key=` or `Authorization: Bearer`, as MCP clients can send either. */
-function keyOf(request: { query: unknown; headers: Record<string, unknown> }): string | undefined {
-  const fromQuery = (request.query as Record<string, unknown> | undefined)?.key;
-  if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery;
-  const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match?.[1];
-}
-
 function headerObject(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
@@ -112,7 +103,7 @@ function injectFetch(app: FastifyInstance): typeof fetch {
 }
 
 /** POST /mcp: the MCP server over streamable HTTP (stateless, JSON answers), for the key's project. */
-const route: (services: Services) => FastifyPluginAsync = (services) => async (app) => {
+const route: (services: Services) => FastifyPluginAsync = () => async (app) => {
   const fetchFromApp = injectFetch(app);
 
   const postSchema = {
@@ -120,15 +111,10 @@ const route: (services: Services) => FastifyPluginAsync = (services) => async (a
     summary: 'MCP over streamable HTTP (POST JSON-RPC)',
     openapi: MCP_POST_OPENAPI,
   };
-  app.post('/mcp', { schema: postSchema }, async (request, reply) => {
-    const key = keyOf(request);
-    if (!key) {
-      return sendUnauthorized(
-        reply,
-        'Missing API key: pass your project key as the key query parameter or as Authorization: Bearer',
-      );
-    }
-    if (!(await services.projects.authenticate(key))) return sendUnauthorized(reply);
+  // The key from ?key= or Authorization: Bearer, checked by the gate (http/auth.ts) before this runs.
+  const config = { auth: 'key-or-bearer' } as const;
+  app.post('/mcp', { schema: postSchema, config }, async (request, reply) => {
+    const key = keyOf(request, true) ?? '';
     // The API answers this client from inside the process: no retries here, the model decides.
     const client = new SnapwireClient({
       host: 'http://snapwire.internal',
@@ -144,6 +130,8 @@ const route: (services: Services) => FastifyPluginAsync = (services) => async (a
     app.route({
       method,
       url: '/mcp',
+      // A 405 that reads nothing: no key needed to learn that only POST is served.
+      config: { auth: 'none' },
       schema: { ...MCP_DOC, summary: `${method}: not allowed (stateless)`, openapi: MCP_OTHER_OPENAPI },
       handler: async (_request, reply) =>
         reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED_BODY),

@@ -1,11 +1,11 @@
 import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
+import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
 import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 
 const period = z
   .enum(['subscription', 'last7d', 'last24h', 'last1h', 'last5m'])
@@ -53,6 +53,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot/monitoring/metrics',
     {
+      config: { auth: 'key' },
       schema: {
         summary: "Aggregated monitoring metrics of the key's project and environment",
         tags,
@@ -77,8 +78,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+      const caller = callerOf(request);
       const window = windowOf(request.query.period, Date.now());
       const aggregation = (request.query.aggregation ?? 'account')
         .split(',')
@@ -136,6 +136,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/screenshot/monitoring/metrics/target',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Monitoring metrics of one target domain, with a time series',
         tags,
@@ -151,9 +152,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         }),
       },
     },
-    async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+    async (request) => {
+      const caller = callerOf(request);
       const { start, end, domain } = request.query;
       if ((start && !end) || (!start && end)) {
         throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', 'Give both start and end, or neither');

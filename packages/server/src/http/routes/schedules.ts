@@ -1,12 +1,12 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Caller } from '../../accounts/projects.js';
 import { ApiError } from '../../errors.js';
 import { describeRun, describeSchedule } from '../../schedules/describe.js';
 import { UNITS } from '../../schedules/recurrence.js';
 import type { Services } from '../../services.js';
-import { apiErrorOf, sendApiError, sendUnauthorized } from '../errors.js';
+import { callerOf } from '../auth.js';
+import { apiErrorOf, sendApiError } from '../errors.js';
 import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
 
 // The answers for the document (describeSchedule and describeRun's shapes).
@@ -141,38 +141,19 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     return sendApiError(reply, apiError, {}, { error: apiError.code });
   });
 
-  const withCaller = async <T>(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    work: (caller: Caller) => Promise<T>,
-  ) => {
-    const key = (request.query as { key?: unknown }).key;
-    const caller =
-      typeof key === 'string' && key !== '' ? await services.projects.authenticate(key) : undefined;
-    if (!caller) {
-      return sendUnauthorized(
-        reply,
-        typeof key === 'string' && key !== ''
-          ? 'Invalid API key'
-          : 'Missing API key: pass your project key as the key query parameter',
-        { error: 'ERR::API::UNAUTHORIZED' },
-      );
-    }
-    return work(caller);
-  };
-
   const list =
     (kindOfRoute: 'screenshot' | undefined) =>
-    async (request: FastifyRequest<{ Querystring: z.infer<typeof listQuery> }>, reply: FastifyReply) =>
-      withCaller(request, reply, async (caller) => {
-        const kind = kindOfRoute ?? request.query.kind;
-        const rows = await schedules.list(caller, { status: request.query.status, kind });
-        return rows.map(describeSchedule);
-      });
+    async (request: FastifyRequest<{ Querystring: z.infer<typeof listQuery> }>) => {
+      const caller = callerOf(request);
+      const kind = kindOfRoute ?? request.query.kind;
+      const rows = await schedules.list(caller, { status: request.query.status, kind });
+      return rows.map(describeSchedule);
+    };
 
   app.post(
     '/screenshot/schedules',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Create a screenshot schedule (each run: an asynchronous screenshot to the webhook)',
         tags,
@@ -186,17 +167,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const row = await schedules.create(caller, request.body);
-        scheduler.wake();
-        return reply.code(201).send(describeSchedule(row));
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const row = await schedules.create(caller, request.body);
+      scheduler.wake();
+      return reply.code(201).send(describeSchedule(row));
+    },
   );
 
   app.get(
     '/screenshot/schedules',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'List screenshot schedules',
         tags,
@@ -210,6 +192,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/schedules',
     {
+      config: { auth: 'key' },
       schema: {
         summary: "List schedules of the key's project and environment",
         tags,
@@ -223,6 +206,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.get(
     '/schedules/:id',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Show a schedule',
         tags,
@@ -231,15 +215,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         openapi: { responses: { 200: scheduleAnswer('The schedule'), ...scheduleErrorResponses(404) } },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) =>
-        describeSchedule(await schedules.require(caller, request.params.id)),
-      ),
+    async (request) => {
+      const caller = callerOf(request);
+      return describeSchedule(await schedules.require(caller, request.params.id));
+    },
   );
 
   app.patch(
     '/schedules/:id',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Change an active or paused schedule (only the fields given)',
         tags,
@@ -254,17 +239,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const row = await schedules.update(caller, request.params.id, request.body);
-        scheduler.wake();
-        return describeSchedule(row);
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      const row = await schedules.update(caller, request.params.id, request.body);
+      scheduler.wake();
+      return describeSchedule(row);
+    },
   );
 
   app.delete(
     '/schedules/:id',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Cancel a schedule (terminal; runs not started are skipped)',
         tags,
@@ -278,16 +264,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        await schedules.cancel(caller, request.params.id);
-        return reply.code(204).send();
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      await schedules.cancel(caller, request.params.id);
+      return reply.code(204).send();
+    },
   );
 
   app.post(
     '/schedules/:id/pause',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Pause a schedule (instants while paused are skipped)',
         tags,
@@ -298,15 +285,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) =>
-        describeSchedule(await schedules.pause(caller, request.params.id)),
-      ),
+    async (request) => {
+      const caller = callerOf(request);
+      return describeSchedule(await schedules.pause(caller, request.params.id));
+    },
   );
 
   app.post(
     '/schedules/:id/resume',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Resume a paused schedule from its next instant',
         tags,
@@ -320,17 +308,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const row = await schedules.resume(caller, request.params.id);
-        scheduler.wake();
-        return describeSchedule(row);
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      const row = await schedules.resume(caller, request.params.id);
+      scheduler.wake();
+      return describeSchedule(row);
+    },
   );
 
   app.post(
     '/schedules/:id/execute',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Run a schedule now, whatever its next instant',
         tags,
@@ -348,17 +337,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const { schedule, run } = await schedules.execute(caller, request.params.id);
-        scheduler.wake();
-        return { ...describeSchedule(schedule), run: describeRun(run, settings.publicUrl) };
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      const { schedule, run } = await schedules.execute(caller, request.params.id);
+      scheduler.wake();
+      return { ...describeSchedule(schedule), run: describeRun(run, settings.publicUrl) };
+    },
   );
 
   app.get(
     '/schedules/:id/runs',
     {
+      config: { auth: 'key' },
       schema: {
         summary: "A schedule's run history, newest first (each run's job and log)",
         tags,
@@ -376,12 +366,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => ({
+    async (request) => {
+      const caller = callerOf(request);
+      return {
         runs: (await schedules.runs(caller, request.params.id, request.query.limit ?? 100)).map((run) =>
           describeRun(run, settings.publicUrl),
         ),
-      })),
+      };
+    },
   );
 };
 

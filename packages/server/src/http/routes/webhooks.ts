@@ -1,12 +1,12 @@
 import { errorResponses, jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseQueryBoolean, queryBoolean } from '../query-boolean.js';
+import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
 import type { Caller } from '../../accounts/projects.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { describeWebhook, type Webhook, type WebhookChanges } from '../../webhooks/registry.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 
 const keyQuery = z.object({
   key: z.string().optional().describe('Project API key (LIVE or TEST: webhooks belong to one environment)'),
@@ -54,17 +54,6 @@ const changeBody = z.object({
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const { webhooks, webhookService, asyncScreenshots, queue, attempts } = services;
 
-  /** Authenticates, runs `work`, and answers its JSON (401 is answered by authenticate itself). */
-  const withCaller = async <T>(
-    request: { query: unknown },
-    reply: Parameters<typeof authenticate>[2],
-    work: (caller: Caller) => Promise<T>,
-  ) => {
-    const caller = await authenticate(services.projects, request as never, reply);
-    if (!caller) return reply;
-    return work(caller);
-  };
-
   const show = async (caller: Caller, webhook: Webhook, revealSecret = false) =>
     describeWebhook(webhook, {
       revealSecret,
@@ -90,6 +79,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   app.post(
     '/webhooks',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Create a webhook (a ping delivery follows)',
         openapi: {
@@ -103,16 +93,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         body: createBody,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const { webhook } = await webhookService.create(caller, request.body);
-        return reply.code(201).send(await show(caller, webhook, true));
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const { webhook } = await webhookService.create(caller, request.body);
+      return reply.code(201).send(await show(caller, webhook, true));
+    },
   );
 
   app.get(
     '/webhooks',
     {
+      config: { auth: 'key' },
       schema: {
         summary: "List webhooks of the key's project and environment",
         openapi: { responses: { 200: jsonResponse('The webhooks of this project and environment') } },
@@ -120,15 +111,18 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => ({
+    async (request) => {
+      const caller = callerOf(request);
+      return {
         webhooks: await Promise.all((await webhooks.list(caller)).map((w) => show(caller, w))),
-      })),
+      };
+    },
   );
 
   app.get(
     '/webhooks/:name',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Show a webhook',
         openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
@@ -137,19 +131,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery.extend({ reveal_secret: queryBoolean('Include the signing secret') }),
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) =>
-        show(
-          caller,
-          await webhooks.require(caller, request.params.name),
-          parseQueryBoolean(request.query.reveal_secret) === true,
-        ),
-      ),
+    async (request) => {
+      const caller = callerOf(request);
+      return show(
+        caller,
+        await webhooks.require(caller, request.params.name),
+        parseQueryBoolean(request.query.reveal_secret) === true,
+      );
+    },
   );
 
   app.patch(
     '/webhooks/:name',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Change a webhook (name, url, enabled, limits)',
         openapi: {
@@ -161,15 +156,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         body: changeBody,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        return show(caller, await change(caller, request.params.name, request.body));
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      return show(caller, await change(caller, request.params.name, request.body));
+    },
   );
 
   app.delete(
     '/webhooks/:name',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Delete a webhook and its queued jobs',
         openapi: { responses: { 204: { description: 'Deleted' }, ...errorResponses(404) } },
@@ -178,16 +174,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        await webhookService.remove(caller, request.params.name);
-        return reply.code(204).send();
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      await webhookService.remove(caller, request.params.name);
+      return reply.code(204).send();
+    },
   );
 
   app.post(
     '/webhooks/:name/enable',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Enable or re-enable a webhook; its waiting jobs resume',
         openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
@@ -196,15 +193,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        return show(caller, await change(caller, request.params.name, { enabled: true }));
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      return show(caller, await change(caller, request.params.name, { enabled: true }));
+    },
   );
 
   app.post(
     '/webhooks/:name/rotate-secret',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Rotate the signing secret; the previous one signs an extra header during the grace period',
         openapi: {
@@ -219,19 +217,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         body: z.object({ secret: z.string().optional() }).nullish(),
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) =>
-        show(
-          caller,
-          await webhookService.rotateSecret(caller, request.params.name, request.body?.secret),
-          true,
-        ),
-      ),
+    async (request) => {
+      const caller = callerOf(request);
+      return show(
+        caller,
+        await webhookService.rotateSecret(caller, request.params.name, request.body?.secret),
+        true,
+      );
+    },
   );
 
   app.post(
     '/webhooks/:name/ping',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Send a test ping delivery',
         openapi: { responses: { 202: jsonResponse('The ping job was queued'), ...errorResponses(404) } },
@@ -240,15 +239,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        return reply.code(202).send({ job_uuid: await webhookService.ping(caller, request.params.name) });
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      return reply.code(202).send({ job_uuid: await webhookService.ping(caller, request.params.name) });
+    },
   );
 
   app.get(
     '/webhooks/:name/deliveries',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Delivery attempts of a webhook, newest first',
         openapi: {
@@ -259,16 +259,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const webhook = await webhooks.require(caller, request.params.name);
-        return { attempts: await attempts.forWebhook(webhook.uuid, request.query.limit ?? 100) };
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      const webhook = await webhooks.require(caller, request.params.name);
+      return { attempts: await attempts.forWebhook(webhook.uuid, request.query.limit ?? 100) };
+    },
   );
 
   app.get(
     '/webhooks/jobs/:job',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'An asynchronous job: its state and every delivery attempt',
         openapi: { responses: { 200: jsonResponse('The job and its attempts'), ...errorResponses(404) } },
@@ -277,26 +278,27 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const job = await requireJob(caller, request.params.job);
-        return {
-          job_uuid: job.id,
-          state: job.state,
-          resource_type: job.resource_type,
-          log_uuid: job.log_uuid,
-          webhook_uuid: job.webhook_uuid,
-          delivery_attempts: job.delivery_attempts,
-          next_attempt_at: job.state === 'delivering' ? new Date(job.run_at).toISOString() : null,
-          last_error: job.last_error,
-          attempts: await attempts.forJob(job.id),
-        };
-      }),
+    async (request) => {
+      const caller = callerOf(request);
+      const job = await requireJob(caller, request.params.job);
+      return {
+        job_uuid: job.id,
+        state: job.state,
+        resource_type: job.resource_type,
+        log_uuid: job.log_uuid,
+        webhook_uuid: job.webhook_uuid,
+        delivery_attempts: job.delivery_attempts,
+        next_attempt_at: job.state === 'delivering' ? new Date(job.run_at).toISOString() : null,
+        last_error: job.last_error,
+        attempts: await attempts.forJob(job.id),
+      };
+    },
   );
 
   app.post(
     '/webhooks/jobs/:job/replay',
     {
+      config: { auth: 'key' },
       schema: {
         summary: 'Send a finished delivery again (same job id and payload)',
         openapi: {
@@ -307,17 +309,17 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery,
       },
     },
-    async (request, reply) =>
-      withCaller(request, reply, async (caller) => {
-        const job = await requireJob(caller, request.params.job);
-        if (!(await webhookService.replay(job))) {
-          throw new ApiError(
-            'ERR::API::CONFLICT',
-            `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
-          );
-        }
-        return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
-      }),
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const job = await requireJob(caller, request.params.job);
+      if (!(await webhookService.replay(job))) {
+        throw new ApiError(
+          'ERR::API::CONFLICT',
+          `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
+        );
+      }
+      return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
+    },
   );
 };
 

@@ -1,5 +1,3 @@
-import { ApiError } from '../errors.js';
-import { HOP_BY_HOP } from '../egress/forwarding.js';
 import { findDevice } from '../engine/devices.js';
 import { PDF_PAPER_NAMES, type PdfOptions, type PdfPaper } from '../engine/pdf.js';
 import type {
@@ -8,6 +6,10 @@ import type {
   Geolocation,
   RequestCookie,
 } from '../engine/capture-spec.js';
+import { readBoolean } from './boolean.js';
+import { COOKIE_LIMITS, parseCookies } from './cookies.js';
+import { HEADER_LIMITS, HEADER_PARAMETER, parseHeaders } from './headers.js';
+import { configError, CONTROL, type Query } from './rules.js';
 
 /**
  * Snapwire's extensions to Scrapfly's parameters (README "Snapwire extensions"): what hosted screenshot
@@ -32,51 +34,20 @@ export const EXTENSION_PARAMETERS = [
   'geolocation',
 ] as const;
 
-/** `headers[NAME]`: the Scrape API's spelling of an extra request header. */
-export const HEADER_PARAMETER = /^headers\[([^\]]*)\]$/;
+/** `headers[NAME]` (request/headers.ts). */
+export { HEADER_PARAMETER };
 
 export const EXTENSION_LIMITS = {
   minScaleFactor: 1,
   maxScaleFactor: 3,
   /** Chromium's largest capture side, in device pixels. */
   maxImageSide: 16_384,
-  maxHeaders: 32,
-  maxHeaderBytes: 8 * 1024,
-  maxCookies: 50,
-  maxCookieBytes: 4 * 1024,
+  ...HEADER_LIMITS,
+  ...COOKIE_LIMITS,
   maxSelectors: 50,
   maxSelectorLength: 1_000,
   maxUserAgentLength: 1_000,
 } as const;
-
-/**
- * Header names refused by name: what the egress guard and the proxy rely on (Host decides where a plain
- * HTTP request goes; proxy-* and hop-by-hop headers are the proxy's own business; Service-Worker marks the
- * scripts it refuses), what the browser computes itself (Content-Length), and what has its own parameter
- * (Cookie: cookies; User-Agent: user_agent).
- */
-const REFUSED_HEADERS: Record<string, string> = {
-  host: 'the egress guard decides where requests go from the URL',
-  cookie: 'use the cookies parameter',
-  'user-agent': 'use the user_agent parameter',
-  'content-length': 'the browser computes it',
-  'service-worker': 'the egress proxy relies on it',
-};
-
-function refusedHeaderReason(name: string): string | undefined {
-  if (REFUSED_HEADERS[name]) return REFUSED_HEADERS[name];
-  if (name.startsWith('proxy-')) return 'proxy-* headers belong to the egress proxy';
-  if (HOP_BY_HOP.has(name)) return 'hop-by-hop headers belong to each connection';
-  if (name.startsWith('x-snapwire-')) return 'x-snapwire-* headers are Snapwire’s own';
-  return undefined;
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-
-const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
-
-type Query = Record<string, string | string[] | undefined>;
 
 export interface ExtensionContext {
   /** The target URL (already checked). */
@@ -147,7 +118,7 @@ export function parseExtensions(
   const click = get('click');
   if (click !== undefined && click !== '') extensions.click = parseClickTarget(click);
 
-  const omitBackground = parseFlag(get('omit_background'), 'omit_background');
+  const omitBackground = readBoolean(get('omit_background'), 'omit_background');
   if (omitBackground) {
     if (context.format !== 'png' && context.format !== 'webp') {
       throw configError(
@@ -166,130 +137,6 @@ export function parseExtensions(
   if (geolocation !== undefined && geolocation !== '') extensions.geolocation = parseGeolocation(geolocation);
 
   return { extensions, width, height };
-}
-
-function parseHeaders(query: Query): Record<string, string> | undefined {
-  const headers: Record<string, string> = {};
-  let count = 0;
-  for (const [parameter, raw] of Object.entries(query)) {
-    const match = HEADER_PARAMETER.exec(parameter);
-    if (!match) continue;
-    const name = (match[1] ?? '').trim().toLowerCase();
-    if (!TOKEN.test(name)) {
-      throw configError(
-        `The header name in "${parameter}" is not valid; give headers[NAME]=VALUE with a header name such as headers[authorization]`,
-      );
-    }
-    const refused = refusedHeaderReason(name);
-    if (refused) throw configError(`The header "${name}" cannot be set with headers[${name}]: ${refused}`);
-    if (Array.isArray(raw)) throw configError(`headers[${name}] was given ${raw.length} times; give it once`);
-    const value = raw ?? '';
-    // The value is never echoed back: it may be a secret.
-    if (CONTROL.test(value) || Buffer.byteLength(value) > EXTENSION_LIMITS.maxHeaderBytes) {
-      throw configError(
-        `The value of headers[${name}] must be one line of at most ${EXTENSION_LIMITS.maxHeaderBytes} bytes`,
-      );
-    }
-    if (headers[name] !== undefined)
-      throw configError(`The header "${name}" was given twice (header names ignore case)`);
-    headers[name] = value;
-    count += 1;
-  }
-  if (count > EXTENSION_LIMITS.maxHeaders)
-    throw configError(
-      `At most ${EXTENSION_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`,
-    );
-  return count > 0 ? headers : undefined;
-}
-
-/** `name=value; Domain=...; Path=...; Secure; HttpOnly; SameSite=Lax; Max-Age=...; Expires=...`. */
-function parseCookies(raw: string | string[] | undefined, target: URL): RequestCookie[] | undefined {
-  if (raw === undefined) return undefined;
-  const lines = (Array.isArray(raw) ? raw : [raw]).filter((line) => line.trim() !== '');
-  if (lines.length === 0) return undefined;
-  if (lines.length > EXTENSION_LIMITS.maxCookies)
-    throw configError(`At most ${EXTENSION_LIMITS.maxCookies} cookies are accepted; got ${lines.length}`);
-  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return lines.map((line, index) => {
-    const which = `cookies #${index + 1}`;
-    if (Buffer.byteLength(line) > EXTENSION_LIMITS.maxCookieBytes || CONTROL.test(line)) {
-      throw configError(`${which} must be one line of at most ${EXTENSION_LIMITS.maxCookieBytes} bytes`);
-    }
-    const [pair = '', ...attributes] = line.split(';');
-    const equals = pair.indexOf('=');
-    const name = (equals < 0 ? '' : pair.slice(0, equals)).trim();
-    if (!TOKEN.test(name)) {
-      throw configError(
-        `${which} must start with name=value (for example cookies=session%3Dabc%3B%20Path%3D%2F); its name is missing or not a valid cookie name`,
-      );
-    }
-    const cookie: RequestCookie = {
-      name,
-      value: pair.slice(equals + 1).trim(),
-      path: '/',
-      secure: false,
-      httpOnly: false,
-    };
-    for (const attribute of attributes) {
-      if (attribute.trim() === '') continue;
-      const at = attribute.indexOf('=');
-      const key = (at < 0 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
-      const value = at < 0 ? '' : attribute.slice(at + 1).trim();
-      switch (key) {
-        case 'domain': {
-          const domain = value.replace(/^\./, '').toLowerCase();
-          const sameSite = domain === host || (host.endsWith(`.${domain}`) && domain.includes('.'));
-          if (!domain || !sameSite) {
-            throw configError(
-              `The cookie "${name}" is for Domain=${value || '(empty)'}, another site than the target ${host}; cookies are set only for the target's host or a parent domain of it`,
-            );
-          }
-          if (domain !== host) cookie.domain = domain;
-          break;
-        }
-        case 'path':
-          if (!value.startsWith('/'))
-            throw configError(`The cookie "${name}" has Path=${value}; a path starts with /`);
-          cookie.path = value;
-          break;
-        case 'secure':
-          cookie.secure = true;
-          break;
-        case 'httponly':
-          cookie.httpOnly = true;
-          break;
-        case 'samesite': {
-          const sameSite = ({ strict: 'Strict', lax: 'Lax', none: 'None' } as const)[
-            value.toLowerCase() as 'strict' | 'lax' | 'none'
-          ];
-          if (!sameSite)
-            throw configError(`The cookie "${name}" has SameSite=${value}; use Strict, Lax or None`);
-          cookie.sameSite = sameSite;
-          break;
-        }
-        case 'max-age': {
-          if (!/^-?\d{1,10}$/.test(value))
-            throw configError(`The cookie "${name}" has Max-Age=${value}; give whole seconds`);
-          cookie.expires = Math.floor(Date.now() / 1000) + Number(value);
-          break;
-        }
-        case 'expires': {
-          const when = Date.parse(value);
-          if (Number.isNaN(when))
-            throw configError(`The cookie "${name}" has Expires=${value}; give an HTTP date`);
-          cookie.expires ??= Math.floor(when / 1000);
-          break;
-        }
-        default:
-          throw configError(
-            `The cookie "${name}" has an unknown attribute "${attribute.trim().split('=')[0]}"; use Domain, Path, Secure, HttpOnly, SameSite, Max-Age or Expires`,
-          );
-      }
-    }
-    if (cookie.sameSite === 'None' && !cookie.secure)
-      throw configError(`The cookie "${name}" has SameSite=None without Secure; browsers refuse it`);
-    return cookie;
-  });
 }
 
 function parseScaleFactor(value: string | undefined): number | undefined {
@@ -377,20 +224,13 @@ function parseClickTarget(value: string): NonNullable<CaptureExtensions['click']
   return { kind: 'selector', selector: value };
 }
 
-function parseFlag(value: string | undefined, name: string): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw configError(`The ${name} parameter "${value}" must be true or false`);
-}
-
 function parsePdf(
   get: (name: string) => string | undefined,
   context: ExtensionContext,
 ): PdfOptions | undefined {
   const paper = get('pdf_paper');
-  const landscape = parseFlag(get('pdf_landscape'), 'pdf_landscape');
-  const printBackground = parseFlag(get('pdf_print_background'), 'pdf_print_background');
+  const landscape = readBoolean(get('pdf_landscape'), 'pdf_landscape');
+  const printBackground = readBoolean(get('pdf_print_background'), 'pdf_print_background');
   if (context.format !== 'pdf') {
     const given = [
       paper !== undefined && paper !== '' ? 'pdf_paper' : undefined,

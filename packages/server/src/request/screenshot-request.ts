@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto';
-import { parseQueryBoolean } from '../http/query-boolean.js';
-import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { formatCountrySpec, parseCountrySpec } from '../engine/country.js';
-import {
-  EXTENSION_PARAMETERS,
-  HEADER_PARAMETER,
-  extensionCacheFields,
-  parseExtensions,
-} from './capture-extensions.js';
+import { readBoolean } from './boolean.js';
+import { EXTENSION_PARAMETERS, extensionCacheFields, parseExtensions } from './capture-extensions.js';
+import { HEADER_PARAMETER } from './headers.js';
+import { configError } from './rules.js';
 
 import {
   FORMATS,
@@ -74,8 +70,6 @@ export const KNOWN_PARAMETERS = [
   ...EXTENSION_PARAMETERS,
 ] as const;
 
-const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
-
 export function parseScreenshotRequest(
   query: Record<string, string | string[] | undefined>,
   settings: { maxTimeoutMs: number },
@@ -119,10 +113,10 @@ export function parseScreenshotRequest(
   const options = parseOptions(get('options'));
   const waitSelector = get('wait_for_selector');
   const country = get('country');
-  const cache = parseBoolean(get('cache'), 'cache') ?? false;
+  const cache = readBoolean(get('cache'), 'cache') ?? false;
   // cache_ttl and cache_clear only count with cache=true (docs/compat.md §1), but are still validated.
   const cacheTtl = parseSeconds(get('cache_ttl'), 'cache_ttl', 1, LIMITS.maxCacheTtlSeconds);
-  const cacheClear = parseBoolean(get('cache_clear'), 'cache_clear') ?? false;
+  const cacheClear = readBoolean(get('cache_clear'), 'cache_clear') ?? false;
   const capture = parseCaptureArea(get('capture') ?? 'viewport', 'capture');
   const { extensions, width, height } = parseExtensions(query, get, {
     url: target.url,
@@ -147,7 +141,7 @@ export function parseScreenshotRequest(
     timeoutMs,
     js: parseJs(get('js')),
     options,
-    autoScroll: parseBoolean(get('auto_scroll'), 'auto_scroll') ?? false,
+    autoScroll: readBoolean(get('auto_scroll'), 'auto_scroll') ?? false,
     visionDeficiency: oneOf(get('vision_deficiency') ?? 'none', VISION_DEFICIENCIES, 'vision_deficiency'),
     country:
       country === undefined || country === '' ? undefined : formatCountrySpec(parseCountrySpec(country)),
@@ -200,14 +194,6 @@ function parseSeconds(value: string | undefined, name: string, min: number, max:
     throw configError(`The ${name} parameter must be between ${min} and ${max} seconds; got ${number}`);
   }
   return number;
-}
-
-function parseBoolean(value: string | undefined, name: string): boolean | undefined {
-  if (value === undefined || value === '') return undefined;
-  // Any letter case: the Python SDK writes True/False (docs/compat.md §1).
-  const parsed = parseQueryBoolean(value);
-  if (parsed !== undefined) return parsed;
-  throw configError(`The ${name} parameter "${value}" must be true or false`);
 }
 
 function parseOptions(value: string | undefined): CaptureOption[] {
