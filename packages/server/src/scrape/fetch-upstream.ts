@@ -144,7 +144,7 @@ function failureToApiError(failure: DeliveryFailure, request: ScrapeRequest, max
     case 'INSECURE_REDIRECT':
       return new ApiError(
         'ERR::SCRAPE::NETWORK_ERROR',
-        `${failure.url.startsWith('http:') ? failure.url : 'The target'} is a redirect from https to http, which Snapwire does not follow without a browser; scrape the http URL directly or use render_js=true`,
+        `The target redirected from https to http (${failure.url}), which Snapwire does not follow without a browser; scrape the http URL directly or use render_js=true`,
       );
     case 'BAD_REDIRECT':
     case 'BAD_URL':

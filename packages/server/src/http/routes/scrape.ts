@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { projectScope } from '../../accounts/concurrency-leases.js';
 import { ApiError } from '../../errors.js';
 import {
   parseScrapeRequest,
@@ -117,7 +116,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       );
       try {
         const outcome = await services.scrapes.scrape(caller, parsed);
-        const accountUsage = await services.concurrency.usage(projectScope(caller.project.id));
+        // The account of a key is its project here (as /screenshot answers): the same slots, counted once.
+        const accountUsage = outcome.projectConcurrency.usage;
         const upstream =
           outcome.envelope.result.status_code > 0
             ? { status: outcome.envelope.result.status_code, url: outcome.envelope.result.url }
