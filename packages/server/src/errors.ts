@@ -51,6 +51,24 @@ export const ERROR_CATALOGUE = {
   'ERR::SCRAPE::DRIVER_TIMEOUT': define(422, true, false, 'The browser stopped answering'),
   'ERR::SCRAPE::NO_BROWSER_AVAILABLE': define(422, true, false, 'No browser is available right now'),
   'ERR::SCRAPE::QUOTA_LIMIT_REACHED': define(429, false, false, 'The monthly credit quota is used up'),
+  // The Web Scraping API (/scrape). BAD_UPSTREAM_RESPONSE travels inside a scrape answer (HTTP 200, as
+  // Scrapfly answers it) so that the SDKs raise their upstream errors; the status here is that answer's.
+  'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE': define(200, false, true, 'The target answered with an HTTP error'),
+  'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE': define(
+    422,
+    false,
+    true,
+    'The target answered a body larger than the scrape limit',
+  ),
+  'ERR::SCRAPE::TOO_MANY_REDIRECTS': define(422, false, true, 'The target redirected too many times'),
+  'ERR::SCRAPE::FORMAT_NOT_SUPPORTED': define(
+    422,
+    false,
+    true,
+    'The asked format cannot be made from this content type',
+  ),
+  'ERR::SCRAPE::FEATURE_NOT_SERVED': define(400, false, false, 'This scrape feature is not served here yet'),
+  'ERR::PROXY::POOL_NOT_FOUND': define(400, false, false, 'No such proxy pool on this host'),
   'ERR::SCREENSHOT::INVALID_CONTENT_TYPE': define(422, false, true, 'Only text/* documents can be captured'),
   'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT': define(422, true, true, 'The screenshot could not be taken'),
   'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED': define(429, true, false, 'Too many captures at once'),

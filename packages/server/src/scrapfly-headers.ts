@@ -78,3 +78,39 @@ export function deliveryRejectHeaders(error: ApiError): Record<string, string> {
     'x-scrapfly-reject-retryable': String(error.definition.retryable),
   };
 }
+
+/** What a scrape answer's headers are made of (scrape/scrape-service.ts's outcome, without importing it). */
+export interface ScrapeAnswer {
+  logUuid: string;
+  logUrl: string;
+  cost: number;
+  remainingCredits: number;
+  projectConcurrency: { usage: number; limit: number };
+  /** The target's status and final URL, when it answered. */
+  upstream: { status: number; url: string } | undefined;
+}
+
+/** The X-Scrapfly-* headers of a /scrape answer (the envelope is the body). */
+export function scrapeAnswerHeaders(answer: ScrapeAnswer, context: AnswerContext): Record<string, string> {
+  return {
+    ...(answer.upstream
+      ? {
+          'x-scrapfly-upstream-http-code': String(answer.upstream.status),
+          'x-scrapfly-upstream-url': answer.upstream.url,
+        }
+      : {}),
+    'x-scrapfly-api-cost': String(answer.cost),
+    'x-scrapfly-remaining-api-credit': String(answer.remainingCredits),
+    'x-scrapfly-account-concurrent-usage': String(context.accountUsage),
+    'x-scrapfly-account-remaining-concurrent-usage': String(
+      Math.max(0, context.accountLimit - context.accountUsage),
+    ),
+    'x-scrapfly-project-concurrent-usage': String(answer.projectConcurrency.usage),
+    'x-scrapfly-project-remaining-concurrent-usage': String(
+      Math.max(0, answer.projectConcurrency.limit - answer.projectConcurrency.usage),
+    ),
+    'x-scrapfly-response-time': (context.elapsedMs / 1000).toFixed(3),
+    'x-scrapfly-log-uuid': answer.logUuid,
+    'x-scrapfly-log-url': answer.logUrl,
+  };
+}

@@ -19,6 +19,7 @@ import { ResultsJanitor } from './results/janitor.js';
 import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
+import { ScrapeService } from './scrape/scrape-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
@@ -235,6 +236,30 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       countries,
       metrics,
     });
+    // Scrapes without a browser: their own guarded client (connections kept per project).
+    const scrapeClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.maxTimeoutMs });
+    closers.push(['scrape-client', () => scrapeClient.close()]);
+    const scrapes = new ScrapeService({
+      credits,
+      concurrency,
+      http: scrapeClient,
+      pool,
+      guard,
+      proxy,
+      logs,
+      clock,
+      publicUrl: settings.publicUrl,
+      logger,
+      nodeId: settings.nodeId,
+      maxBodyBytes: settings.scrapeMaxBodyBytes,
+      maxRedirects: settings.scrapeMaxRedirects,
+      capture: {
+        loadImages: settings.loadImages,
+        maxFullpageHeight: settings.maxFullpageHeight,
+        maxOutputPixels: settings.maxOutputPixels,
+        bannerWaitMs: settings.bannerWaitMs,
+      },
+    });
     const queue = new JobQueue(store.db, store.dialect, clock);
     const webhookClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs });
     // Its kept-alive connections to receivers are closed after the worker stops (closers run in reverse).
@@ -335,6 +360,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       concurrency,
       pool,
       screenshots,
+      scrapes,
       logs,
       logQueries: new LogQueries(store.db),
       logMetrics: new MonitoringMetrics(store.db),

@@ -59,6 +59,14 @@ const environmentSchema = z.object({
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
   SNAPWIRE_BROWSER_QUEUE_WAIT: duration.default(10_000),
   SNAPWIRE_MAX_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(120_000),
+  // /scrape: the largest body sent to or received from a target, and the redirects followed.
+  SNAPWIRE_SCRAPE_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(10 * 1024 * 1024),
+  SNAPWIRE_SCRAPE_MAX_REDIRECTS: z.coerce.number().int().min(0).max(50).default(10),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Unset: pretty at a terminal, JSON lines otherwise (files, log collectors).
   SNAPWIRE_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
@@ -163,6 +171,10 @@ export interface Settings {
   browserQueue: number;
   browserQueueWaitMs: number;
   maxTimeoutMs: number;
+  /** /scrape: largest body sent to or received from a target, in bytes. */
+  scrapeMaxBodyBytes: number;
+  /** /scrape: redirects followed without a browser. */
+  scrapeMaxRedirects: number;
   logLevel: string;
   /** pretty (one readable line per event) or json; undefined chooses by whether stdout is a terminal. */
   logFormat: 'pretty' | 'json' | undefined;
@@ -251,6 +263,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     browserQueue: value.SNAPWIRE_BROWSER_QUEUE,
     browserQueueWaitMs: value.SNAPWIRE_BROWSER_QUEUE_WAIT,
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
+    scrapeMaxBodyBytes: value.SNAPWIRE_SCRAPE_MAX_BODY_BYTES,
+    scrapeMaxRedirects: value.SNAPWIRE_SCRAPE_MAX_REDIRECTS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     logFormat: value.SNAPWIRE_LOG_FORMAT,
     trustProxy: value.SNAPWIRE_TRUST_PROXY,

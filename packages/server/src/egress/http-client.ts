@@ -66,6 +66,8 @@ export interface DeliveryResult {
   status: number | undefined;
   /** Headers of the final response, names lower-case, repeated headers joined with ", ". */
   headers: Record<string, string>;
+  /** The final response's Set-Cookie lines, one each (joining them with ", " would lose their Expires). */
+  setCookies: string[];
   /** The first `maxBodyBytes` bytes of the final response body. */
   body: Buffer;
   /** The body had more bytes than were read. */
@@ -153,6 +155,7 @@ export class GuardedHttpClient {
     const result = (partial: Partial<DeliveryResult> & { url: string }): DeliveryResult => ({
       status: undefined,
       headers: {},
+      setCookies: [],
       body: Buffer.alloc(0),
       bodyTruncated: false,
       hops,
@@ -229,6 +232,7 @@ export class GuardedHttpClient {
           url: hop.url,
           status: response.status,
           headers: response.headers,
+          setCookies: response.setCookies,
           body: response.body,
           bodyTruncated: response.truncated,
         });
@@ -364,9 +368,11 @@ export class GuardedHttpClient {
       } finally {
         answer.body.destroy();
       }
+      const setCookie = answer.headers['set-cookie'];
       return {
         status: answer.statusCode,
         headers: flattenHeaders(answer.headers),
+        setCookies: setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [setCookie],
         body: Buffer.concat(chunks),
         truncated,
       };
@@ -432,6 +438,7 @@ const MAX_CACHED_CLIENTS = 256;
 interface HopResponse {
   status: number;
   headers: Record<string, string>;
+  setCookies: string[];
   body: Buffer;
   truncated: boolean;
 }

@@ -707,3 +707,78 @@ async function encode(shot: Shot, format: ImageFormat, transparent: boolean): Pr
       return image.png().toBuffer();
   }
 }
+
+export interface RenderedDocument {
+  /** The rendered DOM, serialised (doctype included), after the waits. */
+  html: string;
+  upstreamStatus: number;
+  finalUrl: string;
+  /** Headers of the main document's response, names lower-case. */
+  responseHeaders: Record<string, string>;
+  /** What the js parameter's script returned (JSON-serialisable values only; undefined otherwise). */
+  scriptResult: unknown;
+  timings: Pick<CaptureTimings, 'navigationMs' | 'waitMs'>;
+  refused?: RefusedRequests;
+}
+
+const SERIALISE_DOCUMENT = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : '') + document.documentElement.outerHTML`;
+
+/**
+ * The page's HTML after it loaded and the request's waits ran (the Web Scraping API's render_js): the same
+ * page set-up, navigation, script, selector wait, scroll and rendering wait as a capture, then the DOM
+ * instead of an image. The script's return value is kept (a capture drops it).
+ */
+export async function renderDocument(
+  job: JobContext,
+  request: CaptureSpec,
+  settings: CaptureSettings,
+): Promise<RenderedDocument> {
+  const { page, scope } = job;
+  const session = page.session;
+  const blockImages = !settings.loadImages && !request.options.includes('load_images');
+  await scope.run(Promise.all(setUpPage(page, request, { blockImages })));
+  const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
+
+  const navigationStarted = Date.now();
+  const response = await navigate(session, page.targetId, request, scope, settings);
+  const navigationMs = Date.now() - navigationStarted;
+
+  const waitStarted = Date.now();
+  const world = new IsolatedWorld(session, page.targetId, scope);
+  // The selector first, then the script: a script reading what the page loads late finds it there.
+  if (request.waitForSelector) await waitForElement(world, request.waitForSelector, scope);
+  let scriptResult: unknown;
+  if (request.js !== undefined) {
+    try {
+      // Only what JSON can carry comes back (a node or a window is no failure: it comes back as text).
+      const script = `(async () => {\n${request.js}\n})().then((value) => { try { return value === undefined ? undefined : JSON.parse(JSON.stringify(value)); } catch { return String(value); } })`;
+      scriptResult = await evaluateIn(session, scope, script, {
+        awaitPromise: true,
+        userGesture: true,
+      });
+    } catch (error) {
+      if (!(error instanceof PageScriptError)) throw error;
+      throw new ApiError(
+        'ERR::SCRAPE::JAVASCRIPT_EXECUTION',
+        `The js parameter's script failed in the page: ${error.message}`,
+      );
+    }
+  }
+  if (request.autoScroll) await autoScroll(world, scope);
+  if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
+  const html = await world.evaluate<string>(SERIALISE_DOCUMENT);
+  const waitMs = Date.now() - waitStarted;
+  const finalUrl = await scope
+    .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
+    .then((tree) => tree.frameTree.frame.url)
+    .catch(() => response.url);
+  return {
+    html,
+    upstreamStatus: response.status,
+    finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
+    responseHeaders: response.headers,
+    scriptResult,
+    timings: { navigationMs, waitMs },
+    refused: refused(),
+  };
+}

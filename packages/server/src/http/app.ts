@@ -21,6 +21,7 @@ import logsRoute from './routes/logs.js';
 import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
+import scrapeRoute from './routes/scrape.js';
 import webhooksRoute from './routes/webhooks.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -93,7 +94,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // scripts unless the answer lists them in Access-Control-Expose-Headers.
   const corsForApi = {
     origin: '*',
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: [
       ...Object.keys(SCREENSHOT_HEADERS),
       'X-Scrapfly-Log-Url',
@@ -145,6 +146,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoute(services));
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
+  await app.register(scrapeRoute(services));
   await app.register(devicesRoute());
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));

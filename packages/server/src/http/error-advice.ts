@@ -32,6 +32,18 @@ export const ERROR_ADVICE: Partial<Record<ErrorCode, string>> = {
     'No browser is ready yet (starting or replaced); retry after Retry-After seconds.',
   'ERR::SCRAPE::QUOTA_LIMIT_REACHED':
     'The project used its monthly credits. Wait for next month or raise the limit: snapwire projects set NAME --plan … / --limit monthlyCredits=N.',
+  'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE':
+    'The target answered 4xx or 5xx; `result.status_code` and `result.content` hold what it said. Check the URL, method, headers and body you sent it.',
+  'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE':
+    'The target answered more bytes than SNAPWIRE_SCRAPE_MAX_BODY_BYTES allows. Scrape a smaller resource, or ask the operator to raise the limit.',
+  'ERR::SCRAPE::TOO_MANY_REDIRECTS':
+    'The target kept redirecting (SNAPWIRE_SCRAPE_MAX_REDIRECTS). Scrape the final URL, or check for a redirect loop.',
+  'ERR::SCRAPE::FORMAT_NOT_SUPPORTED':
+    'markdown, text and clean_html need an HTML or text answer, json a JSON one. Use format=raw (binary answers come base64-encoded).',
+  'ERR::SCRAPE::FEATURE_NOT_SERVED':
+    'This Snapwire version does not serve that scrape parameter yet (docs/compat.md, Web Scraping API). Drop it from the request.',
+  'ERR::PROXY::POOL_NOT_FOUND':
+    'This host has no such proxy pool: drop proxy_pool, or use public_datacenter_pool (the direct egress).',
   'ERR::SCREENSHOT::INVALID_CONTENT_TYPE':
     'The URL answers an image, JSON, PDF … not a text/* document. Capture an HTML page that shows it instead.',
   'ERR::SCREENSHOT::UNABLE_TO_TAKE_SCREENSHOT':

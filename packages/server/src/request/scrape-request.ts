@@ -1,0 +1,496 @@
+import { ApiError } from '../errors.js';
+import { parseTargetUrl } from '../egress/target-url.js';
+import { parseQueryBoolean } from '../http/query-boolean.js';
+import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
+
+/**
+ * The Web Scraping API's wire contract (docs/compat.md, "Web Scraping API"): what `client.scrape()` of
+ * Scrapfly's TypeScript SDK 0.11.1 and Python SDK 0.10.5 send to /scrape, parsed once into a ScrapeRequest.
+ * Every parameter either SDK sends is read here; an unknown one is refused by name, and one this version
+ * does not serve yet is refused with ERR::SCRAPE::FEATURE_NOT_SERVED instead of being silently ignored.
+ */
+
+export const SCRAPE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'HEAD'] as const;
+export type ScrapeMethod = (typeof SCRAPE_METHODS)[number];
+
+export const SCRAPE_FORMATS = ['raw', 'text', 'markdown', 'clean_html', 'json'] as const;
+export type ScrapeFormat = (typeof SCRAPE_FORMATS)[number];
+export const SCRAPE_FORMAT_OPTIONS = ['no_links', 'no_images', 'only_content'] as const;
+export type ScrapeFormatOption = (typeof SCRAPE_FORMAT_OPTIONS)[number];
+
+/** The pool Snapwire's own egress is (no upstream proxy): the SDKs' default name is accepted. */
+export const DIRECT_PROXY_POOL = 'public_datacenter_pool';
+
+export const SCRAPE_LIMITS = {
+  minTimeoutMs: 1_000,
+  defaultTimeoutMs: 60_000,
+  maxRenderingWaitMs: 60_000,
+  maxJsBytes: 16 * 1024,
+  maxHeaders: 64,
+  maxHeaderBytes: 8 * 1024,
+  maxTags: 32,
+  maxTagLength: 64,
+  maxCorrelationIdLength: 255,
+} as const;
+
+export interface ScrapeRequest {
+  url: string;
+  hostname: string;
+  method: ScrapeMethod;
+  /** Headers for the target, names lower-case; cookies arrive here as `cookie` (headers[cookie]). */
+  headers: Record<string, string>;
+  /** The upstream body, raw bytes as the caller sent them; undefined without one. */
+  body: Buffer | undefined;
+  format: ScrapeFormat;
+  formatOptions: ScrapeFormatOption[];
+  timeoutMs: number;
+  renderJs: boolean;
+  /** Only with render_js. */
+  browser: {
+    waitForSelector: CaptureArea | undefined;
+    js: string | undefined;
+    renderingWaitMs: number;
+    autoScroll: boolean;
+    renderingStage: 'complete' | 'domcontentloaded';
+    geolocation: Geolocation | undefined;
+  };
+  asp: boolean;
+  retry: boolean;
+  debug: boolean;
+  dns: boolean;
+  ssl: boolean;
+  tags: string[];
+  correlationId: string | undefined;
+  costBudget: number | undefined;
+  lang: string[] | undefined;
+  os: string | undefined;
+  browserBrand: string | undefined;
+  proxyPool: string;
+}
+
+/** Every parameter the two SDKs send (headers[NAME] and screenshots[NAME] aside). */
+export const SCRAPE_PARAMETERS = [
+  'key',
+  'url',
+  'country',
+  'render_js',
+  'wait_for_selector',
+  'js',
+  'js_scenario',
+  'rendering_wait',
+  'rendering_stage',
+  'auto_scroll',
+  'screenshot_flags',
+  'format',
+  'cache',
+  'cache_ttl',
+  'cache_clear',
+  'session',
+  'session_sticky_proxy',
+  'timeout',
+  'retry',
+  'webhook_name',
+  'tags',
+  'correlation_id',
+  'cost_budget',
+  'proxified_response',
+  'extraction_template',
+  'extraction_prompt',
+  'extraction_model',
+  // The Python SDK's legacy extraction rules (base64 JSON).
+  'extract',
+  'geolocation',
+  'lang',
+  'os',
+  'browser_brand',
+  'dns',
+  'ssl',
+  'debug',
+  'asp',
+  'proxy_pool',
+] as const;
+
+const HEADER_PARAMETER = /^headers\[([^\]]*)\]$/;
+const SCREENSHOT_PARAMETER = /^screenshots\[([^\]]*)\]$/;
+/** RFC 9110 token: what a header name may be. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** Framing and hop-by-hop headers: Snapwire sets these itself for the request it sends. */
+const REFUSED_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+
+const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
+const notServed = (reason: string) => new ApiError('ERR::SCRAPE::FEATURE_NOT_SERVED', reason);
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** What the HTTP request carried besides its query string. */
+export interface ScrapeTransport {
+  method: string;
+  /** The request's Content-Type header (the TypeScript SDK labels even a bodiless GET application/json). */
+  contentType: string | undefined;
+  body: Buffer | undefined;
+}
+
+export function parseScrapeRequest(
+  query: Query,
+  transport: ScrapeTransport,
+  settings: { maxTimeoutMs: number },
+): ScrapeRequest {
+  for (const name of Object.keys(query)) {
+    if (
+      !(SCRAPE_PARAMETERS as readonly string[]).includes(name) &&
+      !HEADER_PARAMETER.test(name) &&
+      !SCREENSHOT_PARAMETER.test(name)
+    ) {
+      throw configError(
+        `Unknown parameter "${name}"; known parameters: ${SCRAPE_PARAMETERS.join(', ')}, headers[NAME], screenshots[NAME]`,
+      );
+    }
+  }
+  const get = (name: string): string | undefined => {
+    const value = query[name];
+    if (Array.isArray(value))
+      throw configError(`The ${name} parameter was given ${value.length} times; give it once`);
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const flag = (name: string): boolean | undefined => {
+    const value = get(name);
+    if (value === undefined) return undefined;
+    // Any letter case: the Python SDK writes true/false, some clients True/False (docs/compat.md §1).
+    const parsed = parseQueryBoolean(value);
+    if (parsed === undefined) throw configError(`The ${name} parameter "${value}" must be true or false`);
+    return parsed;
+  };
+
+  const method = transport.method.toUpperCase();
+  if (!(SCRAPE_METHODS as readonly string[]).includes(method)) {
+    throw configError(`/scrape is called with ${SCRAPE_METHODS.join(', ')}; got ${method}`);
+  }
+
+  const rawUrl = get('url');
+  if (rawUrl === undefined || rawUrl.trim() === '') {
+    throw configError(
+      'The url parameter is required: the page to scrape, url-encoded (url=https%3A%2F%2Fexample.com)',
+    );
+  }
+  const target = parseTargetUrl(rawUrl, { what: 'url parameter', verb: 'scraped' });
+
+  refuseNotServed(query, get, flag);
+
+  const headers = parseHeaders(query);
+  const body = transport.body !== undefined && transport.body.length > 0 ? transport.body : undefined;
+  if (body && (method === 'GET' || method === 'HEAD')) {
+    throw configError(`A ${method} scrape sends no body; use POST, PUT or PATCH to send one`);
+  }
+  // The upstream body's type: headers[content-type] first (the SDKs put the caller's there), else the
+  // request's own Content-Type when it carries a body. A bodiless request's label (the TypeScript SDK
+  // sends application/json on every call) says nothing about the target and is not passed on.
+  if (body && headers['content-type'] === undefined && transport.contentType) {
+    headers['content-type'] = transport.contentType;
+  }
+  if (!body && method !== 'GET' && method !== 'HEAD') {
+    // The SDKs label a bodiless POST text/plain; there is no body to describe.
+    delete headers['content-type'];
+  }
+
+  const format = parseFormat(get('format'));
+  const timeoutMs =
+    parseWhole(
+      get('timeout'),
+      'timeout',
+      SCRAPE_LIMITS.minTimeoutMs,
+      settings.maxTimeoutMs,
+      'milliseconds',
+    ) ?? SCRAPE_LIMITS.defaultTimeoutMs;
+  const renderJs = flag('render_js') ?? false;
+
+  // Browser-only parameters: both SDKs send them only with render_js, and they mean nothing without it.
+  const browserOnly = ['wait_for_selector', 'js', 'rendering_wait', 'auto_scroll', 'geolocation'];
+  if (!renderJs) {
+    const given = browserOnly.filter((name) => get(name) !== undefined);
+    if (given.length > 0) {
+      throw configError(
+        `${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} render_js=true (a browser); add render_js=true or drop ${given.length > 1 ? 'them' : 'it'}`,
+      );
+    }
+  }
+  if (renderJs && method !== 'GET') {
+    throw configError(
+      `render_js=true loads the page in a browser, which sends GET; a ${method} scrape runs without render_js`,
+    );
+  }
+  const renderingWaitMs =
+    parseWhole(
+      get('rendering_wait'),
+      'rendering_wait',
+      0,
+      SCRAPE_LIMITS.maxRenderingWaitMs,
+      'milliseconds',
+    ) ?? 0;
+  if (renderingWaitMs >= timeoutMs) {
+    throw configError(
+      `rendering_wait (${renderingWaitMs} ms) must be shorter than timeout (${timeoutMs} ms)`,
+    );
+  }
+  const renderingStage = get('rendering_stage') ?? 'complete';
+  if (renderingStage !== 'complete' && renderingStage !== 'domcontentloaded') {
+    throw configError(
+      `The rendering_stage parameter "${renderingStage}" is not supported; use complete or domcontentloaded`,
+    );
+  }
+  const waitForSelector = get('wait_for_selector');
+  const proxyPool = get('proxy_pool') ?? DIRECT_PROXY_POOL;
+  if (proxyPool !== DIRECT_PROXY_POOL) {
+    throw new ApiError(
+      'ERR::PROXY::POOL_NOT_FOUND',
+      `No proxy pool "${proxyPool}" is configured on this Snapwire host; drop proxy_pool or use ${DIRECT_PROXY_POOL} (its direct egress)`,
+    );
+  }
+  const costBudget = get('cost_budget');
+  const lang = get('lang');
+  const correlationId = get('correlation_id');
+  if (correlationId !== undefined && correlationId.length > SCRAPE_LIMITS.maxCorrelationIdLength) {
+    throw configError(
+      `The correlation_id parameter is ${correlationId.length} characters long; at most ${SCRAPE_LIMITS.maxCorrelationIdLength}`,
+    );
+  }
+  if (lang !== undefined && headers['accept-language'] === undefined) {
+    headers['accept-language'] = lang;
+  }
+
+  return {
+    url: target.url.href,
+    hostname: target.hostname,
+    method: method as ScrapeMethod,
+    headers,
+    body,
+    format: format.format,
+    formatOptions: format.options,
+    timeoutMs,
+    renderJs,
+    browser: {
+      waitForSelector: waitForSelector === undefined ? undefined : parseElementTarget(waitForSelector),
+      js: parseBase64Script(get('js'), 'js'),
+      renderingWaitMs,
+      autoScroll: flag('auto_scroll') ?? false,
+      renderingStage,
+      geolocation: parseGeolocation(get('geolocation')),
+    },
+    asp: flag('asp') ?? false,
+    retry: flag('retry') ?? true,
+    debug: flag('debug') ?? false,
+    dns: flag('dns') ?? false,
+    ssl: flag('ssl') ?? false,
+    tags: parseTags(get('tags')),
+    correlationId,
+    costBudget:
+      costBudget === undefined
+        ? undefined
+        : parseWhole(costBudget, 'cost_budget', 0, Number.MAX_SAFE_INTEGER, 'credits'),
+    lang: lang?.split(',').map((part) => part.trim()),
+    os: get('os'),
+    browserBrand: get('browser_brand'),
+    proxyPool,
+  };
+}
+
+/**
+ * Parameters both SDKs send that this version does not serve: each one is refused by name with what to do,
+ * never dropped silently (a scraper would otherwise get an answer that is not what it asked for).
+ */
+function refuseNotServed(
+  query: Query,
+  get: (name: string) => string | undefined,
+  flag: (name: string) => boolean | undefined,
+): void {
+  const refuse = (name: string, what: string) => {
+    throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
+  };
+  if (get('js_scenario') !== undefined) refuse('js_scenario', 'browser scenarios');
+  const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
+  if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
+  if (get('session') !== undefined) refuse('session', 'sessions');
+  if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
+  if (flag('cache') === true) refuse('cache', 'the scrape cache');
+  if (flag('proxified_response') === true) refuse('proxified_response', 'the upstream answer as is');
+  if (get('country') !== undefined) {
+    refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
+  }
+  for (const name of ['extraction_template', 'extraction_prompt', 'extraction_model', 'extract']) {
+    if (get(name) !== undefined) {
+      throw configError(
+        `${name} needs the Extraction API, and no extraction model or template store is configured on this Snapwire host; drop ${name}`,
+      );
+    }
+  }
+  // Read so that a malformed value is still a clear error; they only count with the features above.
+  flag('cache_clear');
+  flag('session_sticky_proxy');
+  const ttl = get('cache_ttl');
+  if (ttl !== undefined) parseWhole(ttl, 'cache_ttl', 0, 7 * 86_400 * 52, 'seconds');
+  const flags = get('screenshot_flags');
+  if (flags !== undefined) {
+    const known = ['load_images', 'dark_mode', 'block_banners', 'print_media_format', 'high_quality'];
+    for (const name of flags.split(',').map((part) => part.trim())) {
+      if (!known.includes(name)) {
+        throw configError(`The screenshot_flags value "${name}" is not known; use ${known.join(', ')}`);
+      }
+    }
+  }
+}
+
+function parseHeaders(query: Query): Record<string, string> {
+  const headers: Record<string, string> = {};
+  let count = 0;
+  for (const [parameter, raw] of Object.entries(query)) {
+    const match = HEADER_PARAMETER.exec(parameter);
+    if (!match) continue;
+    const name = (match[1] ?? '').trim().toLowerCase();
+    if (!TOKEN.test(name)) {
+      throw configError(
+        `The header name in "${parameter}" is not valid; give headers[NAME]=VALUE with a header name such as headers[authorization]`,
+      );
+    }
+    if (REFUSED_HEADERS.has(name)) {
+      throw configError(
+        `The header "${name}" cannot be set with headers[${name}]: Snapwire frames the request itself`,
+      );
+    }
+    if (Array.isArray(raw)) throw configError(`headers[${name}] was given ${raw.length} times; give it once`);
+    const value = raw ?? '';
+    // The value is never echoed in an error: it may be a secret.
+    if (CONTROL.test(value) || Buffer.byteLength(value) > SCRAPE_LIMITS.maxHeaderBytes) {
+      throw configError(
+        `The value of headers[${name}] must be one line of at most ${SCRAPE_LIMITS.maxHeaderBytes} bytes`,
+      );
+    }
+    if (headers[name] !== undefined)
+      throw configError(`The header "${name}" was given twice (header names ignore case)`);
+    headers[name] = value;
+    count += 1;
+  }
+  if (count > SCRAPE_LIMITS.maxHeaders) {
+    throw configError(
+      `At most ${SCRAPE_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`,
+    );
+  }
+  return headers;
+}
+
+/** `fmt[:opt,opt]` (docs/compat.md): the TypeScript SDK also sends `raw`, the Python SDK never does. */
+function parseFormat(value: string | undefined): { format: ScrapeFormat; options: ScrapeFormatOption[] } {
+  if (value === undefined) return { format: 'raw', options: [] };
+  const [name = '', optionText] = value.split(':', 2);
+  if (!(SCRAPE_FORMATS as readonly string[]).includes(name)) {
+    throw configError(
+      `The format parameter "${name}" is not supported; use one of: ${SCRAPE_FORMATS.join(', ')} (options after a colon: format=markdown:no_links,no_images)`,
+    );
+  }
+  const options: ScrapeFormatOption[] = [];
+  for (const option of (optionText ?? '').split(',').map((part) => part.trim())) {
+    if (option === '') continue;
+    if (!(SCRAPE_FORMAT_OPTIONS as readonly string[]).includes(option)) {
+      throw configError(
+        `The format option "${option}" is not supported; use ${SCRAPE_FORMAT_OPTIONS.join(', ')}`,
+      );
+    }
+    if (!options.includes(option as ScrapeFormatOption)) options.push(option as ScrapeFormatOption);
+  }
+  return { format: name as ScrapeFormat, options };
+}
+
+function parseWhole(
+  value: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  unit: string,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()))
+    throw configError(`The ${name} parameter "${value}" must be a whole number of ${unit}`);
+  const number = Number(value);
+  if (number < min || number > max) {
+    throw configError(`The ${name} parameter must be between ${min} and ${max} ${unit}; got ${number}`);
+  }
+  return number;
+}
+
+function parseTags(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const tags = [
+    ...new Set(
+      value
+        .split(',')
+        .map((tag) => tag.trim())
+        .filter(Boolean),
+    ),
+  ];
+  if (tags.length > SCRAPE_LIMITS.maxTags || tags.some((tag) => tag.length > SCRAPE_LIMITS.maxTagLength)) {
+    throw configError(
+      `tags takes at most ${SCRAPE_LIMITS.maxTags} comma-separated tags of at most ${SCRAPE_LIMITS.maxTagLength} characters`,
+    );
+  }
+  return tags;
+}
+
+/** A CSS selector or an XPath: XPath starts with "/", "(" or an explicit "xpath=" prefix. */
+function parseElementTarget(value: string): CaptureArea {
+  if (value.startsWith('xpath=')) return { kind: 'xpath', xpath: value.slice('xpath='.length) };
+  if (value.startsWith('/') || value.startsWith('(')) return { kind: 'xpath', xpath: value };
+  return { kind: 'selector', selector: value };
+}
+
+/**
+ * base64url, with or without padding: the TypeScript SDK strips the `=`, the Python SDK keeps it
+ * (scrapfly-sdk 0.10.5 (Python) scrape_config.py uses urlsafe_b64encode). Plain base64 is read too.
+ */
+export function parseBase64Script(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const compact = value.trim();
+  if (!/^[A-Za-z0-9_+/-]+={0,2}$/.test(compact) || compact.replace(/=+$/, '').length % 4 === 1) {
+    throw configError(
+      `The ${name} parameter is not valid base64url; encode the script with base64url (padding optional)`,
+    );
+  }
+  const decoded = Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (decoded.length > SCRAPE_LIMITS.maxJsBytes) {
+    throw configError(
+      `The ${name} parameter decodes to ${decoded.length} bytes; the limit is ${SCRAPE_LIMITS.maxJsBytes} bytes (16 KB)`,
+    );
+  }
+  const script = decoded.toString('utf8');
+  if (script.includes('\uFFFD')) throw configError(`The ${name} parameter does not decode to UTF-8 text`);
+  return script;
+}
+
+function parseGeolocation(value: string | undefined): Geolocation | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map((part) => part.trim());
+  const [latitude = NaN, longitude = NaN, accuracy = 1] = parts.map(Number);
+  const valid =
+    (parts.length === 2 || parts.length === 3) &&
+    parts.every((part) => /^-?\d+(\.\d+)?$/.test(part)) &&
+    Math.abs(latitude) <= 90 &&
+    Math.abs(longitude) <= 180 &&
+    accuracy >= 0 &&
+    accuracy <= 100_000;
+  if (!valid) {
+    throw configError(
+      `The geolocation parameter "${value}" is not valid; give latitude,longitude[,accuracy in metres] (for example 48.8584,2.2945,10)`,
+    );
+  }
+  return { latitude, longitude, accuracy };
+}

@@ -1,0 +1,28 @@
+import type { ScrapeRequest } from '../request/scrape-request.js';
+
+/**
+ * What a scrape costs, after Scrapfly's table for the Web Scraping API (README, "Scraping pages"): 1 credit
+ * for the request, 5 more when a browser renders it. The answer lists the lines in context.cost.details.
+ */
+export const SCRAPE_COSTS = {
+  base: 1,
+  renderJs: 5,
+} as const;
+
+export interface CostLine {
+  code: string;
+  amount: number;
+  description: string;
+}
+
+export function scrapeCost(request: ScrapeRequest): { total: number; details: CostLine[] } {
+  const details: CostLine[] = [{ code: 'SCRAPE', amount: SCRAPE_COSTS.base, description: 'Scrape request' }];
+  if (request.renderJs) {
+    details.push({
+      code: 'RENDER_JS',
+      amount: SCRAPE_COSTS.renderJs,
+      description: 'Rendered in a browser (render_js)',
+    });
+  }
+  return { total: details.reduce((sum, line) => sum + line.amount, 0), details };
+}

@@ -1,0 +1,407 @@
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
+import type { CreditLedger } from '../accounts/credits.js';
+import type { Caller } from '../accounts/projects.js';
+import type { Clock } from '../clock.js';
+import type { EgressGuard } from '../egress/guard.js';
+import type { GuardedHttpClient } from '../egress/http-client.js';
+import type { PinningProxy } from '../egress/pinning-proxy.js';
+import type { BrowserPool } from '../engine/browser-pool.js';
+import { renderDocument, type CaptureSettings } from '../engine/capture.js';
+import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
+import { JobDeadline } from '../engine/deadline.js';
+import { pageFailureToApiError } from '../engine/page-failures.js';
+import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
+import type { LogStore } from '../logs/log-store.js';
+import { logUrlOf } from '../logs/log-url.js';
+import type { ScrapeRequest } from '../request/scrape-request.js';
+import { scrapeCost } from './cost.js';
+import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
+import { fetchUpstream } from './fetch-upstream.js';
+import { formatContent, type FormattedContent } from './formats.js';
+
+export interface ScrapeServiceDeps {
+  credits: CreditLedger;
+  concurrency: ConcurrencyLeases;
+  /** The guarded client scrapes without a browser go through (resolve, check, pin, redirects checked). */
+  http: GuardedHttpClient;
+  pool: BrowserPool;
+  guard: EgressGuard;
+  proxy: PinningProxy;
+  logs: LogStore;
+  clock: Clock;
+  publicUrl: string;
+  logger: Logger;
+  nodeId?: string;
+  maxBodyBytes: number;
+  maxRedirects: number;
+  /** Engine settings shared with captures (images, egress verdicts are added per page). */
+  capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
+}
+
+/** A scrape's answer: the envelope, with what the route puts in the X-Scrapfly-* headers. */
+export interface ScrapeOutcome {
+  envelope: ScrapeEnvelope;
+  /** 200, or the catalogue status of a failure inside the scrape (the envelope then says success false). */
+  httpStatus: number;
+  error: ApiError | undefined;
+  logUuid: string;
+  logUrl: string;
+  cost: number;
+  remainingCredits: number;
+  projectConcurrency: { usage: number; limit: number };
+  durationMs: number;
+}
+
+/** A refusal before the scrape ran (quota, concurrency, budget): answered as Scrapfly's error body. */
+export class ScrapeRefused extends Error {
+  constructor(
+    readonly error: ApiError,
+    readonly logUuid: string,
+  ) {
+    super(error.message);
+  }
+}
+
+interface Fetched {
+  status: number;
+  url: string;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string>;
+  setCookies: string[];
+  body: Buffer;
+  browserData?: Record<string, unknown>;
+}
+
+/**
+ * Runs one /scrape for a caller: budget and credit checks, a project concurrency slot, the fetch (no
+ * browser) or the render (Chromium on the engine), the format, billing and one monitoring log row
+ * (kind `scrape`). An upstream 4xx/5xx is ERR::SCRAPE::BAD_UPSTREAM_RESPONSE inside a 200 answer, as
+ * Scrapfly answers it, so that the SDKs raise their upstream errors.
+ */
+export class ScrapeService {
+  constructor(private readonly deps: ScrapeServiceDeps) {}
+
+  async remainingCredits(caller: Caller): Promise<number> {
+    return Math.max(
+      0,
+      caller.project.limits.monthlyCredits - (await this.deps.credits.used(caller.project.id)),
+    );
+  }
+
+  async scrape(caller: Caller, request: ScrapeRequest): Promise<ScrapeOutcome> {
+    const startedAt = Date.now();
+    const logUuid = ulid();
+    const { project } = caller;
+    const cost = scrapeCost(request);
+
+    // 1. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
+    let release: () => Promise<void>;
+    try {
+      if (request.costBudget !== undefined && cost.total > request.costBudget) {
+        throw new ApiError(
+          'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
+          `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
+        );
+      }
+      const used = await this.deps.credits.used(project.id);
+      if (used + cost.total > project.limits.monthlyCredits) {
+        throw new ApiError(
+          'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
+          `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; this scrape costs ${cost.total}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
+        );
+      }
+      release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+    } catch (caught) {
+      const error = isApiError(caught) ? caught : this.internal(caught);
+      await this.record(caller, request, logUuid, startedAt, {
+        httpStatus: error.definition.httpStatus,
+        error,
+        cost: 0,
+      });
+      throw new ScrapeRefused(error, logUuid);
+    }
+
+    // 2. The scrape itself: whatever happens now is answered in the scrape envelope.
+    let fetched: Fetched | undefined;
+    let content: FormattedContent | undefined;
+    let error: ApiError | undefined;
+    try {
+      fetched = request.renderJs
+        ? await this.render(request, startedAt, project.id)
+        : await this.fetch(request, project.id);
+      try {
+        content = formatContent(
+          { bytes: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
+          request.format,
+          request.formatOptions,
+        );
+      } catch (formatError) {
+        // An upstream error page is shown as served, whatever format was asked: the status is the news.
+        if (fetched.status < 400) throw formatError;
+        content = formatContent(
+          { bytes: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
+          'raw',
+          [],
+        );
+      }
+      if (fetched.status >= 400) {
+        error = new ApiError(
+          'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
+          `The target answered ${fetched.status}${fetched.status >= 500 ? ' (a server error)' : ''} for ${request.method} ${fetched.url}`,
+        );
+      }
+    } catch (caught) {
+      error = isApiError(caught) ? caught : this.internal(caught);
+    } finally {
+      await release();
+    }
+
+    const billed = error === undefined || error.definition.billed ? cost.total : 0;
+    let remaining = project.limits.monthlyCredits;
+    try {
+      remaining -=
+        billed > 0
+          ? await this.deps.credits.charge(project.id, billed)
+          : await this.deps.credits.used(project.id);
+    } catch (creditError) {
+      this.deps.logger.error({ err: creditError }, 'could not bill a scrape');
+    }
+    const httpStatus =
+      error && error.code !== 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE' ? error.definition.httpStatus : 200;
+    await this.record(caller, request, logUuid, startedAt, {
+      httpStatus,
+      error,
+      cost: billed,
+      fetched,
+      content,
+    });
+    const durationMs = Date.now() - startedAt;
+    const logUrl = logUrlOf(this.deps.publicUrl, logUuid);
+    return {
+      envelope: buildScrapeEnvelope({
+        logUuid,
+        logUrl,
+        request,
+        project,
+        env: caller.env,
+        cost: { total: billed, details: billed > 0 ? cost.details : [] },
+        durationMs,
+        publicUrl: this.deps.publicUrl,
+        ...(fetched
+          ? {
+              upstream: {
+                status: fetched.status,
+                url: fetched.url,
+                requestHeaders: fetched.requestHeaders,
+                responseHeaders: fetched.responseHeaders,
+                setCookies: fetched.setCookies,
+                size: fetched.body.length,
+              },
+            }
+          : {}),
+        ...(content ? { content } : {}),
+        ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
+        ...(error ? { error } : {}),
+      }),
+      httpStatus,
+      error,
+      logUuid,
+      logUrl,
+      cost: billed,
+      remainingCredits: Math.max(0, remaining),
+      projectConcurrency: {
+        usage: await this.deps.concurrency.usage(projectScope(project.id)).catch(() => 0),
+        limit: project.limits.concurrency,
+      },
+      durationMs,
+    };
+  }
+
+  /** Without a browser: one request through the guarded client. */
+  private async fetch(request: ScrapeRequest, projectId: string): Promise<Fetched> {
+    const answer = await fetchUpstream(this.deps.http, request, {
+      maxBodyBytes: this.deps.maxBodyBytes,
+      maxRedirects: this.deps.maxRedirects,
+      // Each project's connections are its own: one tenant's slow target never holds another's.
+      poolKey: `scrape:${projectId}`,
+    });
+    return {
+      status: answer.status,
+      url: answer.url,
+      requestHeaders: answer.requestHeaders,
+      responseHeaders: answer.headers,
+      setCookies: answer.setCookies,
+      body: request.method === 'HEAD' ? Buffer.alloc(0) : answer.body,
+    };
+  }
+
+  /** With a browser: the page on the engine (an isolated context behind the egress proxy), then its DOM. */
+  private async render(request: ScrapeRequest, startedAt: number, projectId: string): Promise<Fetched> {
+    const deadline = new JobDeadline(startedAt, request.timeoutMs);
+    try {
+      // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
+      // checks again (and pins) every request the page makes.
+      await deadline.run(this.deps.guard.pinTarget(request.hostname));
+      const spec = captureSpecOf(request);
+      const rendered = await this.deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
+        renderDocument(job, spec, {
+          ...this.deps.capture,
+          egressFailure: (hostname) =>
+            job.page.egress?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
+          isEgressAnswer: (headers) =>
+            job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
+        }),
+      );
+      const body = Buffer.from(rendered.html, 'utf8');
+      if (body.length > this.deps.maxBodyBytes) {
+        throw new ApiError(
+          'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE',
+          `The rendered page is ${body.length} bytes, over the limit of this host (SNAPWIRE_SCRAPE_MAX_BODY_BYTES=${this.deps.maxBodyBytes})`,
+        );
+      }
+      const responseHeaders = { ...rendered.responseHeaders };
+      // The content is the rendered DOM, re-encoded as UTF-8: say so, whatever the page was served as.
+      responseHeaders['content-type'] = 'text/html; charset=utf-8';
+      delete responseHeaders['content-encoding'];
+      delete responseHeaders['content-length'];
+      return {
+        status: rendered.upstreamStatus,
+        url: rendered.finalUrl,
+        requestHeaders: request.headers,
+        responseHeaders,
+        setCookies: [],
+        body,
+        browserData: {
+          javascript_evaluation_result: rendered.scriptResult ?? null,
+          js_scenario: null,
+          local_storage_data: {},
+          session_storage_data: {},
+          websockets: [],
+          xhr_call: [],
+        },
+      };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  private async record(
+    caller: Caller,
+    request: ScrapeRequest,
+    logUuid: string,
+    startedAt: number,
+    outcome: {
+      httpStatus: number;
+      error: ApiError | undefined;
+      cost: number;
+      fetched?: Fetched | undefined;
+      content?: FormattedContent | undefined;
+    },
+  ): Promise<void> {
+    // Header values (cookies, tokens) and the body are the caller's secrets: the log keeps names and sizes.
+    const params = {
+      method: request.method,
+      format: request.format,
+      format_options: request.formatOptions,
+      render_js: request.renderJs,
+      timeout: request.timeoutMs,
+      headers: Object.keys(request.headers),
+      body_bytes: request.body?.length ?? 0,
+      ...(request.renderJs
+        ? {
+            wait_for_selector: request.browser.waitForSelector ?? null,
+            rendering_wait: request.browser.renderingWaitMs,
+            auto_scroll: request.browser.autoScroll,
+            js: request.browser.js !== undefined,
+          }
+        : {}),
+      tags: request.tags,
+      correlation_id: request.correlationId ?? null,
+    };
+    await this.deps.logs
+      .record({
+        log_uuid: logUuid,
+        project_id: caller.project.id,
+        env: caller.env,
+        kind: 'scrape',
+        url: request.url,
+        params: JSON.stringify(params),
+        http_status: outcome.httpStatus,
+        error_code: outcome.error?.code ?? null,
+        error_reason: outcome.error?.reason ?? null,
+        upstream_status: outcome.fetched?.status ?? null,
+        final_url: outcome.fetched?.url ?? null,
+        cost: outcome.cost,
+        duration_ms: Date.now() - startedAt,
+        blob_key: null,
+        content_type: outcome.fetched?.responseHeaders['content-type'] ?? null,
+        created_at: this.deps.clock.now(),
+        node_id: this.deps.nodeId ?? null,
+      })
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not record a scrape'));
+  }
+
+  private internal(error: unknown): ApiError {
+    const fromPage = pageFailureToApiError(error);
+    if (fromPage) return fromPage;
+    const outage = storeOutageToApiError(error);
+    if (outage) return outage;
+    this.deps.logger.error({ err: error }, 'unexpected scrape failure');
+    return new ApiError(
+      'ERR::API::INTERNAL_ERROR',
+      'An unexpected error happened during the scrape; it has been logged',
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * The engine's view of a browser scrape. The caller's Cookie header becomes host-only cookies of the
+ * target and its User-Agent the browser's; other headers go to the target's own origin only (as with
+ * /screenshot's headers[NAME]). The browser negotiates its own encodings.
+ */
+function captureSpecOf(request: ScrapeRequest): CaptureSpec {
+  const headers = { ...request.headers };
+  const cookieHeader = headers.cookie;
+  const userAgent = headers['user-agent'];
+  delete headers.cookie;
+  delete headers['user-agent'];
+  delete headers['accept-encoding'];
+  const cookies: RequestCookie[] = (cookieHeader ?? '')
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.includes('='))
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      return {
+        name: pair.slice(0, at).trim(),
+        value: pair.slice(at + 1).trim(),
+        path: '/',
+        secure: false,
+        httpOnly: false,
+      };
+    });
+  return {
+    url: request.url,
+    hostname: request.hostname,
+    format: 'png',
+    capture: { kind: 'viewport' },
+    width: 1920,
+    height: 1080,
+    renderingWaitMs: request.browser.renderingWaitMs,
+    waitForSelector: request.browser.waitForSelector,
+    timeoutMs: request.timeoutMs,
+    js: request.browser.js,
+    options: [],
+    autoScroll: request.browser.autoScroll,
+    visionDeficiency: 'none',
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    ...(userAgent !== undefined ? { userAgent } : {}),
+    ...(request.browser.geolocation ? { geolocation: request.browser.geolocation } : {}),
+  };
+}
