@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
-import { parseQueryBoolean } from '../http/query-boolean.js';
+import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
 
 /**

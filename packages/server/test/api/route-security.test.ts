@@ -227,6 +227,19 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     owner: status(200),
   },
+  // A scrape reads no stored data: another key's scrape is its own (its own log row, its own credits).
+  ...Object.fromEntries(
+    ['GET', 'POST', 'PUT', 'PATCH'].map((method): [string, KeyCase] => [
+      `${method} /scrape`,
+      {
+        request: (live) => ({ path: '/scrape', query: { url: live.pageUrl } }),
+        foreign: (response) => {
+          assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+          assert.equal((json(response).result as { success: boolean }).success, true);
+        },
+      },
+    ]),
+  ),
   'POST /mcp': {
     // The MCP tools call this API with the caller's key: get_log of a LIVE log is not found for others.
     request: (live) => ({ path: '/mcp', body: getLogCall(live.logUuid) }),

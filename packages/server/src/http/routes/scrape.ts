@@ -10,7 +10,7 @@ import {
 import { ScrapeRefused } from '../../scrape/scrape-service.js';
 import { rejectHeaders, scrapeAnswerHeaders } from '../../scrapfly-headers.js';
 import type { Services } from '../../services.js';
-import { authenticate } from '../auth.js';
+import { callerOf } from '../auth.js';
 import { apiErrorOf, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 import { errorResponses, jsonResponse } from '../openapi.js';
 import { parseQueryString } from '../query-string.js';
@@ -82,6 +82,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     method: [...SCRAPE_METHODS],
     url: '/scrape',
     exposeHeadRoute: false,
+    config: { auth: 'key' },
     schema: {
       summary: 'Scrape a page',
       description:
@@ -98,8 +99,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       },
     },
     handler: async (request, reply) => {
-      const caller = await authenticate(services.projects, request, reply);
-      if (!caller) return reply;
+      const caller = callerOf(request);
       const started = Date.now();
       // Every name the client sent, read from the raw query string (an object without a prototype).
       const sent = parseQueryString(
