@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import {
-  DEFAULT_HOST,
   SCREENSHOT_FORMATS,
   SCREENSHOT_OPTIONS,
   SnapwireClient,
@@ -12,6 +11,7 @@ import {
 import { InputError, readUrls } from '../batch/inputs.js';
 import { Progress } from '../batch/progress.js';
 import { runBatch, summaryTable } from '../batch/run.js';
+import { addConnectionOptions, resolveConnection } from '../connection.js';
 import { fail } from '../output.js';
 import {
   addCaptureExtensionOptions,
@@ -24,7 +24,7 @@ interface BatchFlags extends CaptureExtensionFlags {
   concurrency: string;
   force?: boolean;
   json?: boolean;
-  host: string;
+  host?: string;
   key?: string;
   format?: string;
   capture?: string;
@@ -88,8 +88,6 @@ export function registerBatchCommand(program: Command): void {
     .option('-c, --concurrency <n>', 'captures in flight at once', '4')
     .option('--force', 'capture again URLs whose file already exists')
     .option('--json', 'print the report as JSON instead of the summary table')
-    .option('--host <url>', 'API host (or SNAPWIRE_HOST)', process.env.SNAPWIRE_HOST ?? DEFAULT_HOST)
-    .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
     .addOption(new Option('--format <format>', 'image format').choices(SCREENSHOT_FORMATS))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800')
@@ -105,7 +103,7 @@ export function registerBatchCommand(program: Command): void {
     .option('--cache-ttl <seconds>', 'with --cache: how old a stored image may be')
     .option('--cache-clear', 'with --cache: render anew')
     .action(async (file: string, flags: BatchFlags) => {
-      if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
+      const { host, key } = resolveConnection(flags);
       const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
       const params = screenshotParams(flags);
       let urls: string[];
@@ -119,8 +117,8 @@ export function registerBatchCommand(program: Command): void {
 
       const progress = new Progress(process.stderr);
       const client = new SnapwireClient({
-        host: flags.host,
-        key: flags.key,
+        host,
+        key,
         retry: {
           retries: THROTTLE_RETRIES,
           maxDelayMs: THROTTLE_MAX_WAIT_MS,
@@ -155,5 +153,6 @@ export function registerBatchCommand(program: Command): void {
       if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
     });
   // Parsed with the others: commander reads every option before running the action.
+  addConnectionOptions(command);
   addCaptureExtensionOptions(command);
 }
