@@ -359,6 +359,80 @@ describe('snapwire batch', () => {
     assert.equal(fs.readFileSync(path.join(pdfs, files[0]!)).subarray(0, 5).toString('latin1'), '%PDF-');
   });
 
+  it('--fail-on-status 4xx,5xx counts a page that answered 404 as failed; without it the 404 page is saved', async () => {
+    const list = path.join(work, 'with-404.txt');
+    const missing = `http://fixtures.test:${fixtures.port}/status-404`;
+    const fine = `http://fixtures.test:${fixtures.port}/solid?status=200`;
+    fs.writeFileSync(list, `${fine}\n${missing}\n`);
+    const common = [
+      '--rendering-wait',
+      '0',
+      '--resolution',
+      '320x240',
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ];
+    const entryOf = (out: string, url: string) =>
+      JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).entries.find(
+        (entry: { url: string }) => entry.url === url,
+      );
+
+    // By default a capture is a success whatever the page answered: the report says what it answered.
+    const lenient = path.join(work, 'lenient');
+    const saved = await runCli(['batch', list, '--out', lenient, ...common]);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(images(lenient).length, 2);
+    assert.equal(entryOf(lenient, missing).status, 'ok');
+    assert.equal(entryOf(lenient, missing).upstream_status, 404);
+
+    const strict = path.join(work, 'strict');
+    const run = await runCli(['batch', list, '--out', strict, '--fail-on-status', '4xx,5xx', ...common]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(images(strict), [`${fileStemFor(fine)}.jpg`], 'the 404 page is not kept');
+    assert.deepEqual(
+      fs.readdirSync(strict).filter((name) => name.endsWith('.part')),
+      [],
+      'no partial files',
+    );
+    const failed = entryOf(strict, missing);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error_code, 'UPSTREAM_STATUS');
+    assert.equal(failed.error, 'the page answered HTTP 404 (--fail-on-status 4xx,5xx)');
+    assert.equal(failed.upstream_status, 404);
+    assert.match(failed.log_url, /\/dashboard\/monitoring\/log\/\S+$/);
+    assert.equal(entryOf(strict, fine).status, 'ok');
+    assert.match(
+      run.stderr,
+      /^FAIL http:\/\/fixtures\.test:\d+\/status-404: UPSTREAM_STATUS: the page answered HTTP 404/m,
+    );
+    assert.match(run.stdout, /^failed\s+1$/m);
+    assert.match(run.stdout, /UPSTREAM_STATUS\s+http:\/\/fixtures\.test:\d+\/status-404$/m);
+
+    // Exact statuses work too, and a rerun tries the refused page again (its file was never written).
+    const exact = await runCli([
+      'batch',
+      list,
+      '--out',
+      strict,
+      '--fail-on-status',
+      '410',
+      '--json',
+      ...common,
+    ]);
+    assert.equal(exact.code, 0, exact.stderr);
+    const report = JSON.parse(exact.stdout);
+    assert.deepEqual([report.ok, report.skipped, report.failed], [1, 1, 0]);
+
+    const bad = await runCli(['batch', list, '--out', strict, '--fail-on-status', '4x', ...common]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /snapwire: --fail-on-status takes a comma list .* e\.g\. 4xx,5xx or 404,410; got "4x"/,
+    );
+  });
+
   it('explains bad input instead of failing obscurely', async () => {
     const missing = await runCli(['batch', path.join(work, 'nope.txt'), '--out', work, '--key', LIVE_KEY]);
     assert.equal(missing.code, 1);

@@ -10,7 +10,7 @@ import {
 } from '@snapwire/sdk';
 import { InputError, readUrls } from '../batch/inputs.js';
 import { Progress } from '../batch/progress.js';
-import { runBatch, summaryTable } from '../batch/run.js';
+import { parseFailOnStatus, runBatch, summaryTable } from '../batch/run.js';
 import { addConnectionOptions, resolveConnection } from '../connection.js';
 import { fail } from '../output.js';
 import {
@@ -23,6 +23,7 @@ interface BatchFlags extends CaptureExtensionFlags {
   out: string;
   concurrency: string;
   force?: boolean;
+  failOnStatus?: string;
   json?: boolean;
   host?: string;
   key?: string;
@@ -87,6 +88,10 @@ export function registerBatchCommand(program: Command): void {
     .requiredOption('-o, --out <dir>', 'folder for the images and report.json')
     .option('-c, --concurrency <n>', 'captures in flight at once', '4')
     .option('--force', 'capture again URLs whose file already exists')
+    .option(
+      '--fail-on-status <list>',
+      'count a page that answered one of these statuses as failed (its image is not kept), e.g. 4xx,5xx or 404,410',
+    )
     .option('--json', 'print the report as JSON instead of the summary table')
     .addOption(new Option('--format <format>', 'image format').choices(SCREENSHOT_FORMATS))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
@@ -106,6 +111,9 @@ export function registerBatchCommand(program: Command): void {
       const { host, key } = resolveConnection(flags);
       const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
       const params = screenshotParams(flags);
+      const failOnStatus =
+        flags.failOnStatus === undefined ? undefined : parseFailOnStatus(flags.failOnStatus);
+      if (typeof failOnStatus === 'string') fail(failOnStatus);
       let urls: string[];
       try {
         urls = await readUrls(file);
@@ -143,6 +151,7 @@ export function registerBatchCommand(program: Command): void {
         concurrency,
         params,
         force: Boolean(flags.force),
+        failOnStatus,
         progress,
         signal: stop.signal,
       });
