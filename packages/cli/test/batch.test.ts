@@ -43,14 +43,59 @@ async function closedPort(): Promise<number> {
 
 const images = (dir: string) => fs.readdirSync(dir).filter((name) => name.endsWith('.jpg'));
 
+const MB = 1024 * 1024;
+
+/** What the server of a generated sitemap sent before the reader went away (or it finished). */
+interface StreamedSitemap {
+  bytesSent: number;
+  finished: boolean;
+  closed: boolean;
+}
+
 describe('snapwire batch', () => {
   let service: TestService;
   let fixtures: FixtureServer;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-batch-'));
+  // A sitemap on this machine that a remote sitemap index must not make the batch read.
+  const privateSitemap = path.join(work, 'private-sitemap.xml');
+  let streamed: StreamedSitemap | undefined;
 
   before(async () => {
+    const sitemapIndex = (loc: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>${loc}</loc></sitemap></sitemapindex>`;
     fixtures = await startFixtureServer({
       routes: {
+        '/index-to-local-path.xml': (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/xml' }).end(sitemapIndex(privateSitemap));
+        },
+        '/index-to-file-url.xml': (_req, res) => {
+          res
+            .writeHead(200, { 'content-type': 'application/xml' })
+            .end(sitemapIndex(`file://${privateSitemap}`));
+        },
+        // 92 MB of sitemap, chunked (no Content-Length), written as fast as the reader takes it.
+        '/huge-sitemap.xml': (_req, res) => {
+          const state: StreamedSitemap = { bytesSent: 0, finished: false, closed: false };
+          streamed = state;
+          const entry = `<url><loc>http://fixtures.test:${fixtures.port}/solid?${'x'.repeat(2000)}</loc></url>\n`;
+          const block = Buffer.from(entry.repeat(32));
+          const total = 92 * MB;
+          res.writeHead(200, { 'content-type': 'application/xml' });
+          res.write('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n');
+          res.on('close', () => (state.closed = true));
+          const pump = () => {
+            while (state.bytesSent < total && !res.destroyed) {
+              state.bytesSent += block.length;
+              if (!res.write(block)) {
+                res.once('drain', pump);
+                return;
+              }
+            }
+            if (!res.destroyed) res.end('</urlset>', () => (state.finished = true));
+          };
+          pump();
+        },
         '/sitemap.xml': (_req, res) => {
           res.writeHead(200, { 'content-type': 'application/xml' }).end(
             `<?xml version="1.0" encoding="UTF-8"?>
@@ -114,6 +159,57 @@ describe('snapwire batch', () => {
       `http://fixtures.test:${fixtures.port}/solid?a=1&b=2`,
       `http://fixtures.test:${fixtures.port}/tall`,
     ]);
+  });
+
+  it('a remote sitemap index pointing at a local file or a file:// URL is refused; nothing of the file is captured', async () => {
+    fs.writeFileSync(
+      privateSitemap,
+      `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://fixtures.test:${fixtures.port}/solid?from=private-file</loc></url></urlset>`,
+    );
+    for (const index of ['index-to-local-path.xml', 'index-to-file-url.xml']) {
+      const out = path.join(work, `refused-${index}`);
+      const run = await runCli([
+        'batch',
+        `${fixtures.origin}/${index}`,
+        '--out',
+        out,
+        '--host',
+        service.baseUrl,
+        '--key',
+        LIVE_KEY,
+      ]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(
+        run.stderr,
+        /^snapwire: the sitemap index http:\/\/127\.0\.0\.1:\d+\/index-to-\S+ lists "(file:\/\/)?\/\S+private-sitemap\.xml", which is not an http\(s\) URL; a sitemap fetched over HTTP may only point to http\(s\) sitemaps$/m,
+      );
+      assert.equal(fs.existsSync(out), false, 'nothing captured');
+    }
+    // A sitemap index on this machine may still point at this machine's files: the user chose it.
+    const localIndex = path.join(work, 'local-index.xml');
+    fs.writeFileSync(
+      localIndex,
+      `<sitemapindex><sitemap><loc>${privateSitemap}</loc></sitemap></sitemapindex>`,
+    );
+    assert.deepEqual(await readUrls(localIndex), [
+      `http://fixtures.test:${fixtures.port}/solid?from=private-file`,
+    ]);
+  });
+
+  it('a chunked sitemap past 50 MB is refused once 50 MB are read, and its connection dropped', async () => {
+    await assert.rejects(readUrls(`${fixtures.origin}/huge-sitemap.xml`), (error: Error) => {
+      assert.equal(
+        error.message,
+        `${fixtures.origin}/huge-sitemap.xml is larger than 50 MB, the most a sitemap may hold`,
+      );
+      return true;
+    });
+    const state = await waitUntil(() => streamed?.closed && streamed, {
+      what: 'the server sees the reader leave',
+    });
+    assert.equal(state.finished, false, 'the server never got to the end of its 92 MB');
+    // What was sent: the 50 MB read plus what the sockets' buffers held when the reader left.
+    assert.ok(state.bytesSent < 70 * MB, `sent ${Math.round(state.bytesSent / MB)} MB`);
   });
 
   it('captures 20 URLs, is killed halfway, resumes: 18 files, two failures reported, exit 1', async () => {
@@ -261,6 +357,80 @@ describe('snapwire batch', () => {
     const files = fs.readdirSync(pdfs).filter((name) => name.endsWith('.pdf'));
     assert.equal(files.length, 2);
     assert.equal(fs.readFileSync(path.join(pdfs, files[0]!)).subarray(0, 5).toString('latin1'), '%PDF-');
+  });
+
+  it('--fail-on-status 4xx,5xx counts a page that answered 404 as failed; without it the 404 page is saved', async () => {
+    const list = path.join(work, 'with-404.txt');
+    const missing = `http://fixtures.test:${fixtures.port}/status-404`;
+    const fine = `http://fixtures.test:${fixtures.port}/solid?status=200`;
+    fs.writeFileSync(list, `${fine}\n${missing}\n`);
+    const common = [
+      '--rendering-wait',
+      '0',
+      '--resolution',
+      '320x240',
+      '--host',
+      service.baseUrl,
+      '--key',
+      LIVE_KEY,
+    ];
+    const entryOf = (out: string, url: string) =>
+      JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).entries.find(
+        (entry: { url: string }) => entry.url === url,
+      );
+
+    // By default a capture is a success whatever the page answered: the report says what it answered.
+    const lenient = path.join(work, 'lenient');
+    const saved = await runCli(['batch', list, '--out', lenient, ...common]);
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(images(lenient).length, 2);
+    assert.equal(entryOf(lenient, missing).status, 'ok');
+    assert.equal(entryOf(lenient, missing).upstream_status, 404);
+
+    const strict = path.join(work, 'strict');
+    const run = await runCli(['batch', list, '--out', strict, '--fail-on-status', '4xx,5xx', ...common]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.deepEqual(images(strict), [`${fileStemFor(fine)}.jpg`], 'the 404 page is not kept');
+    assert.deepEqual(
+      fs.readdirSync(strict).filter((name) => name.endsWith('.part')),
+      [],
+      'no partial files',
+    );
+    const failed = entryOf(strict, missing);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error_code, 'UPSTREAM_STATUS');
+    assert.equal(failed.error, 'the page answered HTTP 404 (--fail-on-status 4xx,5xx)');
+    assert.equal(failed.upstream_status, 404);
+    assert.match(failed.log_url, /\/dashboard\/monitoring\/log\/\S+$/);
+    assert.equal(entryOf(strict, fine).status, 'ok');
+    assert.match(
+      run.stderr,
+      /^FAIL http:\/\/fixtures\.test:\d+\/status-404: UPSTREAM_STATUS: the page answered HTTP 404/m,
+    );
+    assert.match(run.stdout, /^failed\s+1$/m);
+    assert.match(run.stdout, /UPSTREAM_STATUS\s+http:\/\/fixtures\.test:\d+\/status-404$/m);
+
+    // Exact statuses work too, and a rerun tries the refused page again (its file was never written).
+    const exact = await runCli([
+      'batch',
+      list,
+      '--out',
+      strict,
+      '--fail-on-status',
+      '410',
+      '--json',
+      ...common,
+    ]);
+    assert.equal(exact.code, 0, exact.stderr);
+    const report = JSON.parse(exact.stdout);
+    assert.deepEqual([report.ok, report.skipped, report.failed], [1, 1, 0]);
+
+    const bad = await runCli(['batch', list, '--out', strict, '--fail-on-status', '4x', ...common]);
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /snapwire: --fail-on-status takes a comma list .* e\.g\. 4xx,5xx or 404,410; got "4x"/,
+    );
   });
 
   it('explains bad input instead of failing obscurely', async () => {

@@ -1,7 +1,9 @@
 // The MCP server driven by the MCP SDK's own Client, over stdio (`snapwire mcp` as a subprocess) and over
 // streamable HTTP (`/mcp` on the service), against a real service with real Chromium and fixture pages.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
+import readline from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,6 +16,7 @@ import { startFixtureServer, type FixtureServer } from '../../server/test/helper
 import { decode, near } from '../../server/test/helpers/images.js';
 import { startReceiver, type Receiver } from '../../server/test/helpers/receiver.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
+import { waitUntil } from '../../server/test/helpers/wait-until.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
 const TOOLS = ['account', 'get_log', 'list_logs', 'list_webhooks', 'screenshot', 'screenshot_async'];
@@ -187,6 +190,81 @@ describe('MCP server', () => {
       const account = await call(client, 'account');
       assert.equal(account.isError, undefined);
       assert.equal(JSON.parse(textOf(account)).project.name, 'default');
+    });
+  });
+
+  describe('over stdio, lines that are not requests (snapwire mcp spawned, JSON lines by hand)', () => {
+    let child: ChildProcessWithoutNullStreams;
+    const answers: {
+      id: unknown;
+      result?: Record<string, unknown>;
+      error?: { code: number; message: string };
+    }[] = [];
+    const send = (line: string) => child.stdin.write(`${line}\n`);
+    const nextAnswer = async () => {
+      const seen = answers.length;
+      await waitUntil(() => answers.length > seen, { timeoutMs: 30_000, what: 'an answer on stdout' });
+      return answers[seen]!;
+    };
+
+    before(() => {
+      child = spawn(process.execPath, [CLI, 'mcp'], {
+        env: { PATH: process.env.PATH ?? '', SNAPWIRE_HOST: service.baseUrl, SNAPWIRE_KEY: LIVE_KEY },
+      });
+      readline.createInterface({ input: child.stdout }).on('line', (line) => answers.push(JSON.parse(line)));
+    });
+    after(() => child?.kill());
+
+    it('answers -32700 to a line that is not JSON, -32600 to JSON that is not JSON-RPC and to a line over 10 MB, and keeps serving', async () => {
+      send('take a screenshot of example.com please');
+      const notJson = await nextAnswer();
+      assert.equal(notJson.id, null);
+      assert.equal(notJson.error?.code, -32700);
+      assert.match(notJson.error!.message, /^Parse error: the line is not JSON/);
+
+      send('{"jsonrpc":"2.0","id":7,"method":42}');
+      const badMethod = await nextAnswer();
+      assert.deepEqual([badMethod.id, badMethod.error?.code], [7, -32600]);
+      assert.match(badMethod.error!.message, /^Invalid Request: not a JSON-RPC 2\.0 message/);
+
+      send('["not", "a", "message"]');
+      assert.deepEqual(await nextAnswer().then((a) => [a.id, a.error?.code]), [null, -32600]);
+
+      // 11 MB on one line: refused at the 10 MB mark, the rest of the line skipped, the session kept.
+      send(
+        `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"account","arguments":{"pad":"${'x'.repeat(11 * 1024 * 1024)}"}}}`,
+      );
+      const tooLong = await nextAnswer();
+      assert.deepEqual([tooLong.id, tooLong.error?.code], [null, -32600]);
+      assert.match(
+        tooLong.error!.message,
+        /a message is at most 10 MB \(one line of JSON\); this line was longer/,
+      );
+
+      // Still serving: the handshake and a tool call that reaches the service.
+      send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'by-hand', version: '1' },
+          },
+        }),
+      );
+      const initialized = await nextAnswer();
+      assert.equal(initialized.id, 1);
+      assert.equal((initialized.result?.serverInfo as { name: string }).name, 'snapwire');
+      send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+      send('{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"account","arguments":{}}}');
+      const account = await nextAnswer();
+      assert.equal(account.id, 2);
+      const content = account.result?.content as { text: string }[];
+      assert.equal(JSON.parse(content[0]!.text).project.name, 'default');
+      assert.equal(child.exitCode, null, 'the process is still running');
+      assert.equal(answers.length, 6, 'one answer per line that asked for one');
     });
   });
 

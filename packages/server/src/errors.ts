@@ -136,17 +136,20 @@ export function errorDocUrl(code: ErrorCode, publicUrl: string): string {
 
 /**
  * Scrapfly's error body. The synchronous API answers it, and an asynchronous job whose capture failed
- * delivers exactly these bytes to its webhook.
+ * delivers exactly these bytes to its webhook. What the official SDKs make of it decides its shape
+ * (docs/compat.md §2, "What an SDK user sees"): `message` is the reason, because the Python SDK's exception
+ * message is "<-- status | code - message"; and the keys are in this order, because the TypeScript SDK's
+ * exception message is this body serialised as it arrived, so its first words are the code and the reason.
  */
 export function errorBody(error: ApiError, errorId: string, publicUrl: string) {
   return {
     code: error.code,
-    error_id: errorId,
-    http_code: error.definition.httpStatus,
-    links: errorLinks(error.code, publicUrl),
-    message: error.code,
-    reason: error.reason,
+    message: error.reason,
     retryable: error.definition.retryable,
+    http_code: error.definition.httpStatus,
+    error_id: errorId,
+    links: errorLinks(error.code, publicUrl),
+    reason: error.reason,
   };
 }
 

@@ -13,18 +13,51 @@ function isHttpUrl(text: string): boolean {
   return /^https?:\/\//i.test(text);
 }
 
+/**
+ * The body as text, counting the bytes actually read: a body past the cap is refused as soon as it passes
+ * it, chunked or not, whatever Content-Length said (the connection is dropped, not read to its end).
+ */
 async function fetchText(url: string): Promise<string> {
+  const tooLarge = () => new InputError(`${url} is larger than 50 MB, the most a sitemap may hold`);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]);
+  const failed = (error: unknown) => {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    return new InputError(`could not fetch ${url}: ${cause ?? (error as Error).message}`);
+  };
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
+    response = await fetch(url, { signal, redirect: 'follow' });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new InputError(`could not fetch ${url}: ${cause ?? (error as Error).message}`);
+    throw failed(error);
   }
-  if (!response.ok) throw new InputError(`could not fetch ${url}: HTTP ${response.status}`);
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_SITEMAP_BYTES) throw new InputError(`${url} is larger than 50 MB`);
-  return response.text();
+  if (!response.ok) {
+    stop.abort();
+    throw new InputError(`could not fetch ${url}: HTTP ${response.status}`);
+  }
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_SITEMAP_BYTES) {
+    stop.abort();
+    throw tooLarge();
+  }
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  const reader = response.body?.getReader();
+  try {
+    for (;;) {
+      const read = await reader?.read();
+      if (!read || read.done) break;
+      bytes += read.value.byteLength;
+      if (bytes > MAX_SITEMAP_BYTES) {
+        stop.abort();
+        throw tooLarge();
+      }
+      chunks.push(read.value);
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw failed(error);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function decodeXml(text: string): string {
@@ -66,6 +99,15 @@ export async function readUrls(source: string): Promise<string[]> {
       if (children.length > MAX_CHILD_SITEMAPS) {
         throw new InputError(
           `the sitemap index lists ${children.length} sitemaps; at most ${MAX_CHILD_SITEMAPS}`,
+        );
+      }
+      // A sitemap fetched from the web names web pages only: were its <loc> a path, a remote server would
+      // choose which of this machine's files the batch reads (and captures the URLs in).
+      const remote = isHttpUrl(source);
+      const local = remote ? children.find((child) => !isHttpUrl(child)) : undefined;
+      if (local !== undefined) {
+        throw new InputError(
+          `the sitemap index ${source} lists "${local.slice(0, 200)}", which is not an http(s) URL; a sitemap fetched over HTTP may only point to http(s) sitemaps`,
         );
       }
       urls = [];

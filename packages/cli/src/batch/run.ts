@@ -35,6 +35,30 @@ export interface BatchReport {
   entries: ReportEntry[];
 }
 
+/** Upstream statuses counted as failures (`--fail-on-status`), with the flag's value to name them. */
+export interface FailOnStatus {
+  spec: string;
+  matches(status: number): boolean;
+}
+
+/**
+ * Reads `--fail-on-status`: a comma list of classes (`4xx`, `5xx`) and exact statuses (`404`, `410`).
+ * Returns a message for the person when the list is not that.
+ */
+export function parseFailOnStatus(spec: string): FailOnStatus | string {
+  const items = spec.split(',').map((item) => item.trim().toLowerCase());
+  const classes = new Set<number>();
+  const exact = new Set<number>();
+  for (const item of items) {
+    const range = /^([1-5])xx$/.exec(item);
+    if (range) classes.add(Number(range[1]));
+    else if (/^[1-5]\d\d$/.test(item)) exact.add(Number(item));
+    else
+      return `--fail-on-status takes a comma list of status classes and statuses, e.g. 4xx,5xx or 404,410; got "${item}"`;
+  }
+  return { spec, matches: (status) => exact.has(status) || classes.has(Math.floor(status / 100)) };
+}
+
 export interface BatchOptions {
   client: SnapwireClient;
   urls: string[];
@@ -42,6 +66,8 @@ export interface BatchOptions {
   concurrency: number;
   params: Omit<ScreenshotParams, 'url' | 'webhook_name'>;
   force: boolean;
+  /** Captures of a page that answered one of these statuses count as failures (and are not kept). */
+  failOnStatus?: FailOnStatus | undefined;
   progress: Progress;
   signal?: AbortSignal;
 }
@@ -134,20 +160,41 @@ export async function runBatch(options: BatchOptions): Promise<BatchReport> {
       plain = `skip ${url} (${file} exists)`;
     } else {
       try {
-        // Not aborted by Ctrl-C: a capture in flight is paid for, so it is finished and saved.
-        const saved = await client.saveScreenshot({ ...params, url }, target);
-        entry = {
-          url,
-          file,
-          status: 'ok',
-          error_code: null,
-          error: null,
-          log_uuid: saved.logUuid ?? null,
-          log_url: null,
-          upstream_status: saved.upstreamStatus ?? null,
-          bytes: saved.size,
-        };
-        plain = `ok   ${url} -> ${file} (${saved.size} bytes, upstream ${saved.upstreamStatus ?? '-'})`;
+        // Not aborted by Ctrl-C: a capture in flight is paid for, so it is finished and saved. It lands under
+        // a .part name and takes its own name once accepted, so a page refused by --fail-on-status leaves
+        // no file behind and a second run tries it again.
+        const staging = `${target}.part`;
+        const saved = await client.saveScreenshot({ ...params, url }, staging);
+        const upstream = saved.upstreamStatus;
+        if (upstream !== undefined && options.failOnStatus?.matches(upstream)) {
+          await fs.rm(staging, { force: true });
+          entry = {
+            url,
+            file,
+            status: 'failed',
+            error_code: 'UPSTREAM_STATUS',
+            error: `the page answered HTTP ${upstream} (--fail-on-status ${options.failOnStatus.spec})`,
+            log_uuid: saved.logUuid ?? null,
+            log_url: null,
+            upstream_status: upstream,
+            bytes: null,
+          };
+          plain = `FAIL ${url}: ${entry.error_code}: ${entry.error}`;
+        } else {
+          await fs.rename(staging, target);
+          entry = {
+            url,
+            file,
+            status: 'ok',
+            error_code: null,
+            error: null,
+            log_uuid: saved.logUuid ?? null,
+            log_url: null,
+            upstream_status: upstream ?? null,
+            bytes: saved.size,
+          };
+          plain = `ok   ${url} -> ${file} (${saved.size} bytes, upstream ${upstream ?? '-'})`;
+        }
       } catch (error) {
         const api = error instanceof SnapwireApiError ? error : undefined;
         entry = {

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import {
-  DEFAULT_HOST,
   SCREENSHOT_FORMATS,
   SCREENSHOT_OPTIONS,
   SnapwireClient,
@@ -11,7 +10,8 @@ import {
 } from '@snapwire/sdk';
 import { InputError, readUrls } from '../batch/inputs.js';
 import { Progress } from '../batch/progress.js';
-import { runBatch, summaryTable } from '../batch/run.js';
+import { parseFailOnStatus, runBatch, summaryTable } from '../batch/run.js';
+import { addConnectionOptions, resolveConnection } from '../connection.js';
 import { fail } from '../output.js';
 import {
   addCaptureExtensionOptions,
@@ -23,8 +23,9 @@ interface BatchFlags extends CaptureExtensionFlags {
   out: string;
   concurrency: string;
   force?: boolean;
+  failOnStatus?: string;
   json?: boolean;
-  host: string;
+  host?: string;
   key?: string;
   format?: string;
   capture?: string;
@@ -87,9 +88,11 @@ export function registerBatchCommand(program: Command): void {
     .requiredOption('-o, --out <dir>', 'folder for the images and report.json')
     .option('-c, --concurrency <n>', 'captures in flight at once', '4')
     .option('--force', 'capture again URLs whose file already exists')
+    .option(
+      '--fail-on-status <list>',
+      'count a page that answered one of these statuses as failed (its image is not kept), e.g. 4xx,5xx or 404,410',
+    )
     .option('--json', 'print the report as JSON instead of the summary table')
-    .option('--host <url>', 'API host (or SNAPWIRE_HOST)', process.env.SNAPWIRE_HOST ?? DEFAULT_HOST)
-    .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
     .addOption(new Option('--format <format>', 'image format').choices(SCREENSHOT_FORMATS))
     .option('--capture <area>', 'viewport, fullpage, vertical, a CSS selector or an XPath')
     .option('--resolution <WxH>', 'viewport size, e.g. 1280x800')
@@ -105,9 +108,12 @@ export function registerBatchCommand(program: Command): void {
     .option('--cache-ttl <seconds>', 'with --cache: how old a stored image may be')
     .option('--cache-clear', 'with --cache: render anew')
     .action(async (file: string, flags: BatchFlags) => {
-      if (!flags.key) fail('give the project key with --key or SNAPWIRE_KEY');
+      const { host, key } = resolveConnection(flags);
       const concurrency = integer(flags.concurrency, '--concurrency', 1, 64)!;
       const params = screenshotParams(flags);
+      const failOnStatus =
+        flags.failOnStatus === undefined ? undefined : parseFailOnStatus(flags.failOnStatus);
+      if (typeof failOnStatus === 'string') fail(failOnStatus);
       let urls: string[];
       try {
         urls = await readUrls(file);
@@ -119,8 +125,8 @@ export function registerBatchCommand(program: Command): void {
 
       const progress = new Progress(process.stderr);
       const client = new SnapwireClient({
-        host: flags.host,
-        key: flags.key,
+        host,
+        key,
         retry: {
           retries: THROTTLE_RETRIES,
           maxDelayMs: THROTTLE_MAX_WAIT_MS,
@@ -145,6 +151,7 @@ export function registerBatchCommand(program: Command): void {
         concurrency,
         params,
         force: Boolean(flags.force),
+        failOnStatus,
         progress,
         signal: stop.signal,
       });
@@ -155,5 +162,6 @@ export function registerBatchCommand(program: Command): void {
       if (report.failed > 0 || report.pending > 0) process.exitCode = 1;
     });
   // Parsed with the others: commander reads every option before running the action.
+  addConnectionOptions(command);
   addCaptureExtensionOptions(command);
 }

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
+import { addConnectionOptions, resolveConnection, type ConnectionOptions } from '../connection.js';
 import { fail, print } from '../output.js';
 
-interface Connection {
-  host: string;
-  key?: string;
+interface Connection extends ConnectionOptions {
   json?: boolean;
 }
 
@@ -31,8 +30,8 @@ const UNIT_OF: Record<string, string> = { m: 'minute', h: 'hour', d: 'day', w: '
 
 /** Calls the service's schedule API (the same one Scrapfly's SDK calls); a refusal becomes the CLI's message. */
 async function call<T>(connection: Connection, method: string, path: string, body?: unknown): Promise<T> {
-  if (!connection.key) fail('give the project key with --key or SNAPWIRE_KEY');
-  const url = `${connection.host.replace(/\/+$/, '')}${path}${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(connection.key)}`;
+  const { host, key } = resolveConnection(connection);
+  const url = `${host}${path}${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}`;
   let response: Response;
   try {
     response = await fetch(url, {
@@ -41,7 +40,7 @@ async function call<T>(connection: Connection, method: string, path: string, bod
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
   } catch (error) {
-    fail(`cannot reach ${connection.host}: ${(error as Error).message}`);
+    fail(`cannot reach ${host}: ${(error as Error).message}`);
   }
   if (response.status === 204) return undefined as T;
   const text = await response.text();
@@ -72,16 +71,11 @@ function parseEvery(value: string): { interval: number; unit: string } {
 }
 
 export function registerScheduleCommands(program: Command): void {
-  const schedules = program
-    .command('schedules')
-    .description('recurring screenshots delivered to a webhook (talks to the service over HTTP)')
-    .option(
-      '--host <url>',
-      'API host (or SNAPWIRE_HOST)',
-      process.env.SNAPWIRE_HOST ?? 'http://localhost:8080',
-    )
-    .option('--key <key>', 'project API key (or SNAPWIRE_KEY)', process.env.SNAPWIRE_KEY)
-    .option('--json', 'print JSON');
+  const schedules = addConnectionOptions(
+    program
+      .command('schedules')
+      .description('recurring screenshots delivered to a webhook (talks to the service over HTTP)'),
+  ).option('--json', 'print JSON');
   const connection = (): Connection => schedules.opts<Connection>();
 
   schedules

@@ -37,10 +37,11 @@ export function sendApiError(
     ...rejectHeaders(error, errorId, publicUrl),
     ...extraHeaders,
   };
-  return reply
-    .code(httpStatus)
-    .headers(headers)
-    .send(jsonBytes({ ...errorBody(error, errorId, publicUrl), ...extraBody }));
+  const body = { ...errorBody(error, errorId, publicUrl), ...extraBody };
+  // Scrapfly's scheduler envelope (it carries `error`): both SDKs' ScheduleAPIError read it as
+  // "message (reason)", so there the message is the code and the reason is not said twice.
+  if ('error' in extraBody) body.message = error.code;
+  return reply.code(httpStatus).headers(headers).send(jsonBytes(body));
 }
 
 /**
@@ -58,13 +59,15 @@ export function sendUnauthorized(
     .code(401)
     .header('content-type', JSON_CONTENT_TYPE)
     .send(
+      // Code and message first: the TypeScript SDK's BadApiKeyError message is this body serialised.
       jsonBytes({
+        code,
+        message,
+        retryable: false,
         status: 'error',
         http_code: 401,
         reason: 'Unauthorized',
         error_id: randomUUID(),
-        message,
-        code,
         links: errorLinks(code, publicUrl),
         ...extraBody,
       }),

@@ -57,7 +57,11 @@ export const ERROR_BODY_SCHEMA = {
       type: 'object',
       properties: { 'Related Error Doc': { type: 'string', description: 'This service’s page on the code' } },
     },
-    message: { type: 'string', description: 'The code again (Scrapfly’s shape)' },
+    message: {
+      type: 'string',
+      description:
+        'What went wrong and what to fix, as `reason` (the official SDKs show it in their exception); on the schedule routes the code, which their SDK error prints as "message (reason)"',
+    },
     reason: { type: 'string', description: 'What went wrong and what to fix' },
     retryable: { type: 'boolean', description: 'Whether the same request may succeed later' },
   },
@@ -73,6 +77,7 @@ const UNAUTHORIZED_BODY_SCHEMA = {
     error_id: { type: 'string', format: 'uuid' },
     message: { type: 'string', example: 'Invalid API key' },
     code: { type: 'string', enum: ['ERR::API::UNAUTHORIZED'] },
+    retryable: { type: 'boolean', enum: [false] },
     links: ERROR_BODY_SCHEMA.properties.links,
     error: {
       type: 'string',

@@ -6,6 +6,58 @@ import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
+/** What scrapfly-sdk 0.10.5 (Python) raises from an answer to `client.screenshot`, as far as a user sees it. */
+interface PythonScreenshotError {
+  className: 'ScreenshotAPIError' | 'ApiHttpServerError';
+  /** `str(e)`, what a traceback or `print(e)` shows. */
+  str: string;
+  message: string;
+  code: string;
+  isRetryable: boolean;
+  httpStatusCode: number;
+  /** `e.api_response.error`: the body as a dict. */
+  error: Record<string, unknown>;
+}
+
+/**
+ * Reproduces what scrapfly-sdk 0.10.5 (Python) does with an answer to `client.screenshot`, from its source:
+ * - client.py lines 1324-1345 (`_handle_screenshot_api_response`): the body is parsed as JSON when
+ *   `ResponseBodyHandler.support` (api_response.py lines 116-123) finds `application/json` anywhere in the
+ *   Content-Type; otherwise it is taken as the image and nothing is raised;
+ * - api_response.py lines 671-689 (`ScreenshotApiResponse.error`, `_is_api_error`, `handle_api_result`): a
+ *   body holding `error_id` is the error;
+ * - api_response.py lines 272-313 (`ApiResponse.raise_for_result`): for a status of 400 to 599 (requests'
+ *   `raise_for_status`) with `error_id` in the body it raises `ApiHttpServerError` (500 and up) or
+ *   `ScreenshotAPIError`, with `message=body['message']`, `code=''` and `http_status_code` the status (500
+ *   and up) or `body['http_code']`; `is_retryable` is left at its default, False (errors.py lines 28-50);
+ * - errors.py lines 85-98 (`HttpError.__str__`) returns `api_response.error_message`, api_response.py lines
+ *   238-261: `"<-- {status} | {error['code']} - {error['message']}."` plus `" Checkout the related doc:
+ *   {first value of error['links']}"` when `links` is not empty. `error['code']`, `error['message']` and
+ *   `error['links']` are read with `[]`: a body without them raises `KeyError` instead.
+ */
+async function pythonScreenshotError(response: Response): Promise<PythonScreenshotError | undefined> {
+  if (!(response.headers.get('content-type') ?? '').includes('application/json')) return undefined;
+  const body = (await response.json()) as Record<string, unknown>;
+  if (response.status < 400 || response.status >= 600 || !('error_id' in body)) return undefined;
+  for (const key of ['code', 'message', 'links']) {
+    if (!(key in body)) throw new Error(`the Python SDK raises KeyError: '${key}'`);
+  }
+  let text = `<-- ${response.status} | ${String(body.code)} - ${String(body.message)}.`;
+  const links = body.links as Record<string, string> | string[] | null;
+  const firstLinks = Array.isArray(links) ? links.join(', ') : Object.values(links ?? {})[0];
+  if (firstLinks) text += ` Checkout the related doc: ${firstLinks}`;
+  const server = response.status >= 500;
+  return {
+    className: server ? 'ApiHttpServerError' : 'ScreenshotAPIError',
+    str: text,
+    message: String(body.message),
+    code: '',
+    isRetryable: false,
+    httpStatusCode: server ? response.status : Number(body.http_code),
+    error: body,
+  };
+}
+
 /**
  * The calls of the official SDKs that used to break (docs/compat.md): the TypeScript SDK is driven as is;
  * where only the Python SDK showed the problem, the test sends exactly what it sends.
@@ -95,6 +147,73 @@ describe('official SDK calls on the wire', () => {
       assert.ok(response.status >= 400, `${response.url} failed`);
       assert.match(body.code, /^ERR::/, `${response.url} has code`);
       assert.equal(typeof body.links, 'object', `${response.url} has links`);
+    }
+  });
+
+  it("Python SDK: the exception's message and str() carry the reason; code and retryability are in e.api_response.error", async () => {
+    const doc = (code: string) => `${service.snapwire.services.settings.publicUrl}/docs/errors#${code}`;
+    const cases = [
+      {
+        answer: await screenshot(service.baseUrl, {
+          url: `${fixtures.origin}/solid`,
+          capture: '#missing',
+          rendering_wait: '0',
+        }),
+        status: 422,
+        code: 'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND',
+        reason: 'No element matched the selector #missing (capture)',
+        retryable: false,
+      },
+      {
+        answer: await screenshot(service.baseUrl, { url: `${fixtures.origin}/solid`, format: 'tiff' }),
+        status: 400,
+        code: 'ERR::SCRAPE::CONFIG_ERROR',
+        reason: /^The format parameter "tiff" is not supported/,
+        retryable: false,
+      },
+      {
+        answer: await screenshot(service.baseUrl, { url: `${fixtures.origin}/solid`, webhook_name: 'nope' }),
+        status: 400,
+        code: 'ERR::WEBHOOK::NOT_FOUND',
+        reason: /nope/,
+        retryable: false,
+      },
+      {
+        answer: await screenshot(service.baseUrl, {
+          url: `${fixtures.origin}/never-loads`,
+          timeout: '1000',
+          rendering_wait: '0',
+        }),
+        status: 504,
+        code: 'ERR::SCRAPE::OPERATION_TIMEOUT',
+        reason: /^The page did not finish loading within timeout=1000 ms/,
+        retryable: true,
+      },
+      {
+        answer: await screenshot(service.baseUrl, { url: `${fixtures.origin}/solid`, key: 'scp-live-wrong' }),
+        status: 401,
+        code: 'ERR::API::UNAUTHORIZED',
+        reason: 'Invalid API key',
+        retryable: false,
+      },
+    ];
+    for (const { answer, status, code, reason, retryable } of cases) {
+      assert.equal(answer.status, status, code);
+      const rejectRetryable = answer.headers.get('x-scrapfly-reject-retryable');
+      const raised = await pythonScreenshotError(answer);
+      assert.ok(raised, `${code} raises`);
+      assert.equal(raised.className, status >= 500 ? 'ApiHttpServerError' : 'ScreenshotAPIError');
+      if (typeof reason === 'string') assert.equal(raised.message, reason, code);
+      else assert.match(raised.message, reason, code);
+      assert.equal(
+        raised.str,
+        `<-- ${status} | ${code} - ${raised.message}. Checkout the related doc: ${doc(code)}`,
+      );
+      // What the SDK leaves out, and where a user finds it.
+      assert.deepEqual([raised.code, raised.isRetryable, raised.httpStatusCode], ['', false, status]);
+      assert.equal(raised.error.code, code);
+      assert.equal(raised.error.retryable, retryable, code);
+      if (status !== 401) assert.equal(rejectRetryable, String(retryable), code);
     }
   });
 
