@@ -10,6 +10,7 @@ import type { AttemptScope } from './deadline.js';
 import { clickElement } from './click.js';
 import { checkViewportImage, heightWithinBudget } from './image-budget.js';
 import { ensureHiddenExpression, setUpPage } from './page-setup.js';
+import { checkSelectors } from './selector-check.js';
 import { printPdf, type PrintedPdf } from './pdf.js';
 
 export interface CaptureTimings {
@@ -93,6 +94,7 @@ export async function capture(
   // Refused before the page is loaded: a request parsed under other settings (a queued job, a schedule)
   // is held to this node's budget too.
   checkViewportImage(request, settings.maxOutputPixels);
+  await checkSelectors(session, scope, request);
 
   const dark = request.options.includes('dark_mode');
   const print = request.options.includes('print_media_format');
