@@ -31,6 +31,7 @@ function selectorsOf(request: CaptureSpec): SelectorItem[] {
  * also make exactly one style rule (`* /*` passes querySelector, its comment then swallows the rule).
  */
 const CHECK = `(items) => {
+  const NOT_ONE_RULE = 'it does not make one style rule: an unclosed comment, string or bracket swallows the rule';
   for (let index = 0; index < items.length; index += 1) {
     const item = items[index];
     try {
@@ -41,7 +42,11 @@ const CHECK = `(items) => {
       document.querySelector(item.value);
       if (item.kind === 'style') {
         const sheet = new CSSStyleSheet();
-        sheet.insertRule(item.value + ' { display: none !important; }');
+        try {
+          sheet.insertRule(item.value + ' { display: none !important; }');
+        } catch {
+          throw new SyntaxError(NOT_ONE_RULE);
+        }
         const rule = sheet.cssRules[0];
         if (
           sheet.cssRules.length !== 1 ||
@@ -49,7 +54,7 @@ const CHECK = `(items) => {
           rule.style.getPropertyValue('display') !== 'none' ||
           rule.style.getPropertyPriority('display') !== 'important'
         ) {
-          throw new SyntaxError('it does not make one style rule');
+          throw new SyntaxError(NOT_ONE_RULE);
         }
       }
     } catch (error) {
