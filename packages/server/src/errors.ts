@@ -35,10 +35,11 @@ export const ERROR_CATALOGUE = {
   'ERR::SCRAPE::OPERATION_TIMEOUT': define(504, true, false, 'The capture did not finish within the timeout'),
   'ERR::SCRAPE::DOM_SELECTOR_NOT_FOUND': define(422, false, true, 'The selector matched no element in time'),
   'ERR::SCRAPE::DOM_SELECTOR_INVISIBLE': define(422, false, true, 'The element exists but is not visible'),
+  // A bad parameter, found by the browser before the page is loaded: 400 and not billed.
   'ERR::SCRAPE::DOM_SELECTOR_INVALID': define(
-    422,
+    400,
     false,
-    true,
+    false,
     'The selector is not a valid CSS selector or XPath',
   ),
   'ERR::SCRAPE::JAVASCRIPT_EXECUTION': define(

@@ -71,6 +71,14 @@ const environmentSchema = z.object({
   // Unset: pretty at a terminal, JSON lines otherwise (files, log collectors).
   SNAPWIRE_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   SNAPWIRE_TRUST_PROXY: booleanString.default(false),
+  // The API port against slow and idle clients (README "Configuration"): a request's headers, then the
+  // whole request, must arrive within these; the response may take as long as the capture does.
+  SNAPWIRE_HTTP_HEADERS_TIMEOUT: duration.pipe(z.number().min(100).max(600_000)).default(20_000),
+  SNAPWIRE_HTTP_REQUEST_TIMEOUT: duration.pipe(z.number().min(100).max(3_600_000)).default(60_000),
+  SNAPWIRE_HTTP_KEEPALIVE_TIMEOUT: duration.pipe(z.number().min(100).max(3_600_000)).default(72_000),
+  // Unset: SNAPWIRE_MAX_TIMEOUT_MS plus one minute (a synchronous screenshot sends nothing while it renders).
+  SNAPWIRE_HTTP_IDLE_TIMEOUT: duration.pipe(z.number().min(1_000).max(3_600_000)).optional(),
+  SNAPWIRE_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(512),
   SNAPWIRE_WEBHOOK_RETRY_SCHEDULE: durationList.default([
     30_000, 60_000, 300_000, 1_800_000, 3_600_000, 86_400_000,
   ]),
@@ -179,6 +187,13 @@ export interface Settings {
   /** pretty (one readable line per event) or json; undefined chooses by whether stdout is a terminal. */
   logFormat: 'pretty' | 'json' | undefined;
   trustProxy: boolean;
+  /** The API port's limits on slow clients (http/app.ts). */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  /** Longest silence on a connection, in either direction; longer than any synchronous capture. */
+  httpIdleTimeoutMs: number;
+  httpMaxConnections: number;
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
   webhookDisableAfter: number;
@@ -246,6 +261,17 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
       'Invalid configuration:\n  SNAPWIRE_S3_PRESIGN: needs SNAPWIRE_BLOB_STORE=s3://BUCKET/PREFIX (a local blob store has no presigned URLs)',
     );
   }
+  if (value.SNAPWIRE_HTTP_HEADERS_TIMEOUT > value.SNAPWIRE_HTTP_REQUEST_TIMEOUT) {
+    throw new SettingsError(
+      'Invalid configuration:\n  SNAPWIRE_HTTP_HEADERS_TIMEOUT: must not be longer than SNAPWIRE_HTTP_REQUEST_TIMEOUT (the headers are part of the request)',
+    );
+  }
+  const idleTimeoutMs = value.SNAPWIRE_HTTP_IDLE_TIMEOUT ?? value.SNAPWIRE_MAX_TIMEOUT_MS + 60_000;
+  if (idleTimeoutMs <= value.SNAPWIRE_MAX_TIMEOUT_MS) {
+    throw new SettingsError(
+      `Invalid configuration:\n  SNAPWIRE_HTTP_IDLE_TIMEOUT: must be longer than SNAPWIRE_MAX_TIMEOUT_MS (${value.SNAPWIRE_MAX_TIMEOUT_MS} ms), or a synchronous screenshot would be cut while it renders`,
+    );
+  }
   const publicUrl = (value.SNAPWIRE_PUBLIC_URL ?? `http://localhost:${value.PORT}`).replace(/\/+$/, '');
   return {
     port: value.PORT,
@@ -268,6 +294,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     logFormat: value.SNAPWIRE_LOG_FORMAT,
     trustProxy: value.SNAPWIRE_TRUST_PROXY,
+    httpHeadersTimeoutMs: value.SNAPWIRE_HTTP_HEADERS_TIMEOUT,
+    httpRequestTimeoutMs: value.SNAPWIRE_HTTP_REQUEST_TIMEOUT,
+    httpKeepAliveTimeoutMs: value.SNAPWIRE_HTTP_KEEPALIVE_TIMEOUT,
+    httpIdleTimeoutMs: idleTimeoutMs,
+    httpMaxConnections: value.SNAPWIRE_HTTP_MAX_CONNECTIONS,
     webhookRetrySchedule: value.SNAPWIRE_WEBHOOK_RETRY_SCHEDULE,
     webhookTimeoutMs: value.SNAPWIRE_WEBHOOK_TIMEOUT,
     webhookDisableAfter: value.SNAPWIRE_WEBHOOK_DISABLE_AFTER,

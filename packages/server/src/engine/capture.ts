@@ -8,8 +8,10 @@ import type { JobContext } from './browser-pool.js';
 import type { CdpSession } from './cdp.js';
 import type { AttemptScope } from './deadline.js';
 import { clickElement } from './click.js';
+import { checkViewportImage, heightWithinBudget } from './image-budget.js';
 import { ensureHiddenExpression, setUpPage } from './page-setup.js';
-import { printPdf } from './pdf.js';
+import { checkSelectors } from './selector-check.js';
+import { printPdf, type PrintedPdf } from './pdf.js';
 
 export interface CaptureTimings {
   navigationMs: number;
@@ -24,8 +26,10 @@ export interface CaptureResult {
   upstreamStatus: number;
   finalUrl: string;
   timings: CaptureTimings;
-  /** Height of the page when it was taller than the full-page limit and the image was cut. */
+  /** Height of the page (or the captured element) when it was taller than the limits and the image was cut. */
   truncatedFromHeight?: number;
+  /** format=pdf: the document had more pages than the limits allow; the PDF stops after this page. */
+  truncatedAtPage?: number;
   /** What the egress guard refused while the page loaded (not loaded, counted for the log). */
   refused?: RefusedRequests;
 }
@@ -53,8 +57,12 @@ const CAPTURE_RESERVE_MS = 1_500;
 export interface CaptureSettings {
   /** Operator setting: when false, images are blocked unless the request asks for options=load_images. */
   loadImages: boolean;
+  /** Height of a full-page image in image pixels (SNAPWIRE_MAX_FULLPAGE_HEIGHT); a PDF's printed length. */
   maxFullpageHeight: number;
-  /** Width x height of one image at most (SNAPWIRE_MAX_OUTPUT_PIXELS); the height is cut to fit. */
+  /**
+   * Width x height of one image at most, in image pixels (SNAPWIRE_MAX_OUTPUT_PIXELS; device_scale_factor
+   * counts twice): a page's image is cut to fit, a viewport over it refused, a PDF holds fewer pages.
+   */
   maxOutputPixels?: number;
   /** Longest wait for the cookie-banner rules to finish after load. */
   bannerWaitMs: number;
@@ -83,6 +91,10 @@ export async function capture(
   const { page, scope } = job;
   const session = page.session;
   const mainFrameId = page.targetId;
+  // Refused before the page is loaded: a request parsed under other settings (a queued job, a schedule)
+  // is held to this node's budget too.
+  checkViewportImage(request, settings.maxOutputPixels);
+  await checkSelectors(session, scope, request);
 
   const dark = request.options.includes('dark_mode');
   const print = request.options.includes('print_media_format');
@@ -135,13 +147,13 @@ export async function capture(
 
   const captureStarted = Date.now();
   const shot = request.pdf ? undefined : await screenshot(session, world, request, scope, settings);
-  const pdf = request.pdf ? await printPdf(session, scope, request.pdf) : undefined;
+  const pdf = request.pdf ? await printPdf(session, scope, request.pdf, settings) : undefined;
   const captureMs = Date.now() - captureStarted;
 
   const encodeStarted = Date.now();
   const image = shot
     ? await scope.run(encode(shot, request.format, request.omitBackground ?? false))
-    : (pdf as Buffer);
+    : (pdf as PrintedPdf).data;
   const finalUrl = await scope
     .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
     .then((tree) => tree.frameTree.frame.url)
@@ -153,6 +165,7 @@ export async function capture(
     finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
     timings: { navigationMs, waitMs, captureMs, encodeMs: Date.now() - encodeStarted },
     ...(shot?.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
+    ...(pdf?.truncatedAtPage ? { truncatedAtPage: pdf.truncatedAtPage } : {}),
     refused: refused(),
   };
 }
@@ -571,9 +584,10 @@ async function screenshot(
     // fullpage: the whole document, wide pages included; vertical: the whole height at the viewport width.
     const width =
       area.kind === 'fullpage' ? Math.min(Math.max(request.width, contentWidth), maxWidth) : request.width;
-    // A very wide page gets a shorter image, so that width x height stays within the pixel budget.
+    // A very wide page gets a shorter image, so that the image's width x height (device pixels, scale
+    // squared times the CSS area) stays within the pixel budget.
     const pixelBudget = settings.maxOutputPixels ?? Number.POSITIVE_INFINITY;
-    const height = Math.max(1, Math.min(contentHeight, maxHeight, Math.floor(pixelBudget / width)));
+    const height = heightWithinBudget(width, Math.min(contentHeight, maxHeight), scale, pixelBudget);
     const truncated = contentHeight > height ? { truncatedFromHeight: contentHeight } : {};
     if (device(height) <= SINGLE_CAPTURE_LIMIT) {
       const data = await captureOnce(session, scope, {
@@ -638,14 +652,20 @@ async function screenshot(
       `The element matched by the ${describe(area)} has no size on the page`,
     );
   }
-  const height = Math.min(box.height, SINGLE_CAPTURE_LIMIT / scale);
+  // The element's image keeps within Chromium's side limit and the pixel budget; a taller one is cut.
   const width = Math.min(box.width, SINGLE_CAPTURE_LIMIT / scale);
+  const height = Math.min(
+    box.height,
+    SINGLE_CAPTURE_LIMIT / scale,
+    heightWithinBudget(width, box.height, scale, settings.maxOutputPixels ?? Number.POSITIVE_INFINITY),
+  );
   const data = await captureOnce(session, scope, {
     ...base,
     captureBeyondViewport: true,
     clip: { x: box.x, y: box.y, width, height, scale: 1 },
   });
-  return { data, cdpFormat, width: device(width), height: device(height) };
+  const truncated = height < box.height ? { truncatedFromHeight: Math.ceil(box.height) } : {};
+  return { data, cdpFormat, width: device(width), height: device(height), ...truncated };
 }
 
 /**

@@ -87,17 +87,22 @@ export function hideScript(selectors: readonly string[]): string {
 }
 
 /**
- * Checked in our isolated world before the capture: every selector must parse (DOM_SELECTOR_INVALID
- * otherwise), and the rules are adopted again there in case the page dropped the first sheet.
+ * Checked in our isolated world before the capture: every selector must parse and make a rule
+ * (DOM_SELECTOR_INVALID otherwise; engine/selector-check.ts refused such selectors before navigation
+ * already), and the rules are adopted again there in case the page dropped the first sheet.
  */
 export function ensureHiddenExpression(selectors: readonly string[]): string {
   return `(() => {
   const selectors = ${JSON.stringify(selectors)};
-  for (const selector of selectors) {
-    try { document.querySelector(selector); } catch (error) { return selector; }
-  }
   const sheet = new CSSStyleSheet();
-  for (const selector of selectors) sheet.insertRule(selector + ' { display: none !important; }', sheet.cssRules.length);
+  for (const selector of selectors) {
+    try {
+      document.querySelector(selector);
+      sheet.insertRule(selector + ' { display: none !important; }', sheet.cssRules.length);
+    } catch (error) {
+      return selector;
+    }
+  }
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
   return null;
 })()`;

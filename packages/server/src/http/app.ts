@@ -28,6 +28,7 @@ const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Builds the HTTP app over the services. The OpenAPI document is generated from the route schemas. */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { settings } = services;
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     trustProxy: services.settings.trustProxy,
@@ -37,10 +38,41 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     // Everything travels in the query string, and js alone may be 16 KB of script (about 22 KB once
     // base64url-encoded): Node's default 16 KB header limit would refuse it with a bare 431.
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // Slow clients (README "Configuration"): Node closes a connection whose headers, or whole request, do
+    // not arrive in time (checked every quarter of the headers timeout, at most every 5 s; Node's 30 s
+    // would let a short timeout run long); the response itself may take as long as the capture does.
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: settings.httpHeadersTimeoutMs,
+      requestTimeout: settings.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(
+        5_000,
+        Math.max(25, Math.floor(settings.httpHeadersTimeoutMs / 4)),
+      ),
+    },
+    requestTimeout: settings.httpRequestTimeoutMs,
+    keepAliveTimeout: settings.httpKeepAliveTimeoutMs,
+    connectionTimeout: settings.httpIdleTimeoutMs,
     routerOptions: { querystringParser: parseQueryString },
     clientErrorHandler: (error, socket) =>
-      answerClientError(error, socket, MAX_HEADER_BYTES, services.settings.publicUrl),
+      answerClientError(error, socket, {
+        maxHeaderBytes: MAX_HEADER_BYTES,
+        publicUrl: settings.publicUrl,
+        headersTimeoutMs: settings.httpHeadersTimeoutMs,
+        requestTimeoutMs: settings.httpRequestTimeoutMs,
+      }),
+  });
+  // Beyond the cap a new connection is closed at once, so open connections cannot exhaust the process's
+  // file descriptors (the browsers' egress proxy needs them too).
+  app.server.maxConnections = settings.httpMaxConnections;
+  let lastDropWarning = 0;
+  app.server.on('drop', () => {
+    if (Date.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = Date.now();
+    services.logger.warn(
+      { maxConnections: settings.httpMaxConnections },
+      'HTTP connections refused: SNAPWIRE_HTTP_MAX_CONNECTIONS are open (logged at most once a minute)',
+    );
   });
   // A POST without a body (rotate-secret, ping, enable) is fine even when the client labels it JSON.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

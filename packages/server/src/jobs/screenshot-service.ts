@@ -345,6 +345,7 @@ export class ScreenshotService {
     if (rendered.country) headers['x-snapwire-country'] = rendered.country;
     if (result.truncatedFromHeight)
       headers['x-snapwire-truncated-from-height'] = String(result.truncatedFromHeight);
+    if (result.truncatedAtPage) headers['x-snapwire-truncated-at-page'] = String(result.truncatedAtPage);
     return {
       logUuid,
       cost,

@@ -16,6 +16,7 @@ import {
   type ImageFormat,
   type VisionDeficiency,
 } from '../engine/capture-spec.js';
+import { checkViewportImage } from '../engine/image-budget.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 
 export { FORMATS, OPTIONS, VISION_DEFICIENCIES };
@@ -72,7 +73,8 @@ export const KNOWN_PARAMETERS = [
 
 export function parseScreenshotRequest(
   query: Record<string, string | string[] | undefined>,
-  settings: { maxTimeoutMs: number },
+  /** maxOutputPixels: a viewport image over it is refused here (the engine checks again, for every path). */
+  settings: { maxTimeoutMs: number; maxOutputPixels?: number },
 ): ScreenshotRequest {
   for (const name of Object.keys(query)) {
     if (!(KNOWN_PARAMETERS as readonly string[]).includes(name) && !HEADER_PARAMETER.test(name)) {
@@ -126,6 +128,8 @@ export function parseScreenshotRequest(
     height: givenHeight,
     resolutionGiven: resolution !== undefined && resolution !== '',
   });
+
+  checkViewportImage({ ...extensions, capture, format, width, height }, settings.maxOutputPixels);
 
   return {
     ...extensions,

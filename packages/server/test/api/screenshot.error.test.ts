@@ -252,6 +252,32 @@ describe('GET /screenshot errors: bad input never gives a 500 or a hang', () => 
       );
     });
 
+    it('any selector or XPath the browser refuses -> 400 DOM_SELECTOR_INVALID naming it, before the page is loaded (issue 18)', async () => {
+      // hide_selectors=* /* answered 500: querySelector accepts it, the style rule it is put in does not.
+      const cases: Array<[Record<string, string>, string, RegExp?]> = [
+        [{ hide_selectors: '* /*' }, 'hide_selectors: "* /*"', /an unclosed comment/],
+        [{ hide_selectors: '#ok, p:unknown-pseudo' }, 'hide_selectors: "p:unknown-pseudo"'],
+        [{ capture: 'div[[[' }, 'capture: "div[[["'],
+        [{ capture: '//div[' }, 'capture: the XPath "//div["'],
+        [{ wait_for_selector: 'a:nth-child(' }, 'wait_for_selector: "a:nth-child("'],
+        [{ wait_for_selector: 'xpath=count(//div)' }, 'wait_for_selector: the XPath "count(//div)"'],
+        [{ click: '#a >> #b' }, 'click: "#a >> #b"'],
+        [{ click: '(//a' }, 'click: the XPath "(//a"'],
+      ];
+      assert.equal(ERROR_CATALOGUE['ERR::SCRAPE::DOM_SELECTOR_INVALID'].httpStatus, 400);
+      for (const [index, [params, named, why]] of cases.entries()) {
+        const path = `/never-loaded-${index}`;
+        const body = await expectError(
+          await screenshot(service.baseUrl, { url: page(path), rendering_wait: '0', ...params }),
+          'ERR::SCRAPE::DOM_SELECTOR_INVALID',
+          why,
+        );
+        assert.ok(String(body.reason).includes(named), `${JSON.stringify(params)}: ${String(body.reason)}`);
+        // Refused before navigation: the target was never asked for the page.
+        assert.equal(fixtures.hits.get(path), undefined, `${JSON.stringify(params)} reached the target`);
+      }
+    });
+
     it("a throwing script -> JAVASCRIPT_EXECUTION with the script's message", async () => {
       const js = Buffer.from("throw new Error('boom from the test')").toString('base64url');
       await expectError(
