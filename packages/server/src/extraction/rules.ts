@@ -57,6 +57,8 @@ interface ParsedXPath {
   evaluate(options: { node: Node; isHtml: boolean }): XPathResult;
 }
 const parseXPath = (xpath as unknown as { parse(expression: string): ParsedXPath }).parse;
+/** jmespath.js exports compile (syntax check without a document); its types list search only. */
+const compileJmespath = (jmespath as unknown as { compile(expression: string): unknown }).compile;
 
 const CSS_PSEUDO_TEXT = /::text\s*$/;
 const CSS_PSEUDO_ATTR = /::attr\(\s*([^)\s]+)\s*\)\s*$/;
@@ -183,7 +185,7 @@ function compileQuery(selector: Selector, path: string): (context: Context) => M
     }
     case 'jmespath': {
       try {
-        jmespath.compile(query);
+        compileJmespath(query);
       } catch (error) {
         throw invalidRule(path, `not a valid JMESPath expression (${(error as Error).message})`);
       }
@@ -191,7 +193,7 @@ function compileQuery(selector: Selector, path: string): (context: Context) => M
         if (context.kind !== 'json') return [];
         let value: unknown;
         try {
-          value = jmespath.search(context.value as jmespath.JSONValue, query);
+          value = jmespath.search(context.value, query);
         } catch (error) {
           throw invalidRule(path, `the JMESPath failed on the document (${(error as Error).message})`);
         }
@@ -318,6 +320,15 @@ class Run {
 }
 
 /**
+ * linkedom leaves a doctype node unlinked from its next sibling, and the xpath package walks siblings from
+ * the document's first child: with `<!doctype html>` kept, every XPath from the root finds nothing.
+ */
+const LEADING_DOCTYPE = /^(\uFEFF?\s*(?:<!--[^>]*-->\s*)*)<!doctype[^>]*>/i;
+function withoutDoctype(document: string): string {
+  return document.replace(LEADING_DOCTYPE, '$1');
+}
+
+/**
  * Runs a compiled template on a document (its text, already decoded). A `json` template reads the text as
  * JSON; an `html` one parses it with linkedom (any text parses; XML is read as HTML).
  */
@@ -337,7 +348,7 @@ export function runTemplate(
       );
     }
   } else {
-    root = { kind: 'html', node: parseHTML(document).document, source: document };
+    root = { kind: 'html', node: parseHTML(withoutDoctype(document)).document, source: document };
   }
   return new Run(options, { baseUrl: options.url }).rules(compiled.rules, root);
 }

@@ -21,6 +21,7 @@ import logsRoute from './routes/logs.js';
 import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
+import extractionRoute from './routes/extraction.js';
 import webhooksRoute from './routes/webhooks.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -145,6 +146,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoute(services));
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
+  await app.register(extractionRoute(services));
   await app.register(devicesRoute());
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));

@@ -22,6 +22,7 @@ import * as isolation from './migrations/0006_isolation.js';
 import * as schedules from './migrations/0007_schedules.js';
 import * as fleet from './migrations/0008_fleet.js';
 import * as logPaging from './migrations/0012_log_paging.js';
+import * as logKind from './migrations/0021_log_kind.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -53,6 +54,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_schedules': schedules,
   '0008_fleet': fleet,
   '0012_log_paging': logPaging,
+  '0021_log_kind': logKind,
 };
 
 class BundledMigrations implements MigrationProvider {

@@ -57,6 +57,8 @@ export interface ScreenshotLogsTable {
   refused_hosts?: string | null;
   /** The node that ran the capture (migration 0008). */
   node_id?: string | null;
+  /** Which API wrote the row: 'screenshot' or 'extraction' (migration 0021). */
+  kind?: 'screenshot' | 'extraction';
 }
 
 /** A leased concurrency slot (migration 0008): accounts/concurrency-leases.ts. */
