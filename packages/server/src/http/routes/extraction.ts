@@ -101,6 +101,11 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: z.object({ key: z.string().optional() }).loose(),
         openapi: {
           querystring: extractionQueryDoc,
+          rawBody: {
+            contentTypes: ['text/html', 'application/json', 'text/xml', 'text/plain', 'text/markdown'],
+            description:
+              'The document, as content_type says; Content-Encoding gzip, deflate or zstd when compressed',
+          },
           responses: {
             200: jsonResponse('The extracted data', resultSchema),
             ...errorResponses(400, 404, 413, 422, 429),
