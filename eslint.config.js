@@ -93,6 +93,12 @@ export default tseslint.config(
     rules: restrict([NOT_JOBS, NOT_HTTP]),
   },
   {
+    // The extraction room (rules engine, model client) serves every face and the scrape and crawl rooms:
+    // it returns data or throws catalogue errors, and never knows HTTP or jobs/.
+    files: [`${server}/extraction/**/*.ts`],
+    rules: restrict([NOT_JOBS, NOT_HTTP]),
+  },
+  {
     // jobs/ runs requests for every face (API, dashboard, scheduler): it never knows which one called.
     files: [`${server}/jobs/**/*.ts`],
     rules: restrict([NOT_HTTP]),

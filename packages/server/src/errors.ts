@@ -90,6 +90,37 @@ export const ERROR_CATALOGUE = {
   'ERR::SCHEDULER::INVALID_REQUEST': define(400, false, false, 'The schedule request is not valid'),
   'ERR::SCHEDULER::INVALID_STATE': define(409, false, false, 'The schedule cannot do this in its state'),
   'ERR::SCHEDULER::LIMIT_REACHED': define(429, false, false, 'The project has its maximum of schedules'),
+  // The Extraction API (docs/compat.md "Extraction API"). Failures of the caller's document, template or
+  // the operator's model answer 4xx (never 5xx: the TypeScript SDK retries every 5xx three times).
+  'ERR::EXTRACTION::CONFIG_ERROR': define(
+    400,
+    false,
+    false,
+    'Parameters sent to the Extraction API are not valid',
+  ),
+  'ERR::EXTRACTION::INVALID_RULE': define(
+    400,
+    false,
+    false,
+    'A rule of the extraction template is not valid',
+  ),
+  'ERR::EXTRACTION::TEMPLATE_NOT_FOUND': define(
+    404,
+    false,
+    false,
+    'No saved extraction template with this name',
+  ),
+  'ERR::EXTRACTION::DOCUMENT_TOO_LARGE': define(413, false, false, 'The document is larger than the limit'),
+  'ERR::EXTRACTION::CONTENT_TYPE_NOT_SUPPORTED': define(
+    422,
+    false,
+    false,
+    'The content type of the document is not supported for extraction',
+  ),
+  'ERR::EXTRACTION::NO_CONTENT': define(422, false, false, 'The document is empty'),
+  'ERR::EXTRACTION::TIMEOUT': define(422, true, false, 'The extraction did not finish within the timeout'),
+  'ERR::EXTRACTION::DATA_ERROR': define(422, true, false, 'The language model did not answer usable data'),
+  'ERR::EXTRACTION::MODEL_UNAVAILABLE': define(422, true, false, 'The language model could not be reached'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),

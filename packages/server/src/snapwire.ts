@@ -49,6 +49,8 @@ import { ScheduleStore } from './schedules/store.js';
 import { ensureAdminAccount } from './admin/admin-password.js';
 import { reachableUrls, type BoundAddress } from './listen-addresses.js';
 import { removeStaleProfileFolders } from './engine/profile-folders.js';
+import { ExtractionService } from './jobs/extraction-service.js';
+import { OpenAiCompatibleModel } from './extraction/model-client.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -63,6 +65,8 @@ export interface SnapwireOptions {
   startWorker?: boolean;
   /** Leave the scheduler loop stopped (tests that call its tick by hand). */
   startScheduler?: boolean;
+  /** Launch no browser (tests of the APIs that need none, such as /extraction). */
+  startBrowsers?: boolean;
 }
 
 export interface Snapwire {
@@ -160,7 +164,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const leftovers = removeStaleProfileFolders();
     if (leftovers > 0)
       logger.info({ folders: leftovers }, 'removed browser profile folders left by a crashed run');
-    await pool.start();
+    if (options.startBrowsers !== false) await pool.start();
     const countries = new CountryEgress(guard, settings.countryProxies, logger);
     closers.push(['countries', () => countries.stop()]);
     const metrics = new Metrics({ pool, node: { id: settings.nodeId, role: settings.role } });
@@ -259,6 +263,16 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         maxOutputPixels: settings.maxOutputPixels,
         bannerWaitMs: settings.bannerWaitMs,
       },
+    });
+    const extractions = new ExtractionService({
+      credits,
+      concurrency,
+      logs,
+      clock,
+      logger,
+      maxDocumentBytes: settings.extractionMaxBytes,
+      model: settings.llm ? new OpenAiCompatibleModel(settings.llm, logger) : undefined,
+      nodeId: settings.nodeId,
     });
     const queue = new JobQueue(store.db, store.dialect, clock);
     const webhookClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs });
@@ -361,6 +375,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       pool,
       screenshots,
       scrapes,
+      extractions,
       logs,
       logQueries: new LogQueries(store.db),
       logMetrics: new MonitoringMetrics(store.db),

@@ -43,3 +43,10 @@ export function effectiveLimits(plan: PlanName, overrides: LimitOverrides): Plan
 }
 
 export const SCREENSHOT_COST = 60;
+
+/**
+ * Credits of one extraction (POST /extraction), as Scrapfly prices its Extraction API: a rules template
+ * costs 1, a prompt or an auto-extraction model (one language-model call, two with the retry) costs 5.
+ * Failed extractions are not billed.
+ */
+export const EXTRACTION_COSTS = { template: 1, prompt: 5, model: 5 } as const;

@@ -118,6 +118,19 @@ const environmentSchema = z.object({
     })
     .default({}),
   SNAPWIRE_RESULTS_SWEEP_INTERVAL: duration.default(3_600_000),
+  // Extraction API (README "Extracting data"): the document's size, sent and once decompressed.
+  SNAPWIRE_EXTRACTION_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(10 * 1024 * 1024),
+  // The operator's language model: any OpenAI-compatible chat-completions endpoint.
+  SNAPWIRE_LLM_BASE_URL: z.url().optional(),
+  SNAPWIRE_LLM_API_KEY: z.string().min(1).optional(),
+  SNAPWIRE_LLM_MODEL: z.string().min(1).optional(),
+  SNAPWIRE_LLM_TIMEOUT: duration.default(60_000),
+  SNAPWIRE_LLM_MAX_INPUT_TOKENS: z.coerce.number().int().min(500).max(1_000_000).default(8_000),
   SNAPWIRE_METRICS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   // Dashboard settings (docs/dashboard.md).
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
@@ -221,6 +234,10 @@ export interface Settings {
   bannerWaitMs: number;
   countryProxies: Record<string, string[]>;
   resultsSweepIntervalMs: number;
+  /** Largest extraction document, as sent and once decompressed (bytes). */
+  extractionMaxBytes: number;
+  /** The operator's language model for extraction_prompt / extraction_model; undefined when not set. */
+  llm: LlmSettings | undefined;
   metricsToken: string | undefined;
   /** Dashboard settings (docs/dashboard.md "Settings"). */
   adminPassword: string | undefined;
@@ -236,6 +253,18 @@ export interface Settings {
   awsRegion: string | undefined;
   /** Both or neither; when neither, the AWS SDK's default chain (instance role, shared files) applies. */
   awsCredentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+}
+
+/** The language model of the Extraction API (SNAPWIRE_LLM_*). */
+export interface LlmSettings {
+  /** e.g. http://127.0.0.1:11434/v1 (Ollama), https://api.openai.com/v1: `/chat/completions` is added. */
+  baseUrl: string;
+  /** Sent as Authorization: Bearer; local servers often need none. Never logged. */
+  apiKey: string | undefined;
+  model: string;
+  timeoutMs: number;
+  /** Budget of the document given to the model, in estimated tokens (4 characters each). */
+  maxInputTokens: number;
 }
 
 export class SettingsError extends Error {}
@@ -254,6 +283,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if ((value.AWS_ACCESS_KEY_ID === undefined) !== (value.AWS_SECRET_ACCESS_KEY === undefined)) {
     throw new SettingsError(
       'Invalid configuration:\n  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: set both or neither',
+    );
+  }
+  if ((value.SNAPWIRE_LLM_BASE_URL === undefined) !== (value.SNAPWIRE_LLM_MODEL === undefined)) {
+    throw new SettingsError(
+      'Invalid configuration:\n  SNAPWIRE_LLM_BASE_URL / SNAPWIRE_LLM_MODEL: set both (the endpoint and the model name) or neither',
     );
   }
   if (value.SNAPWIRE_S3_PRESIGN && value.SNAPWIRE_BLOB_STORE.kind !== 's3') {
@@ -323,6 +357,17 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     bannerWaitMs: value.SNAPWIRE_BANNER_WAIT,
     countryProxies: value.SNAPWIRE_COUNTRY_PROXIES,
     resultsSweepIntervalMs: value.SNAPWIRE_RESULTS_SWEEP_INTERVAL,
+    extractionMaxBytes: value.SNAPWIRE_EXTRACTION_MAX_BYTES,
+    llm:
+      value.SNAPWIRE_LLM_BASE_URL && value.SNAPWIRE_LLM_MODEL
+        ? {
+            baseUrl: value.SNAPWIRE_LLM_BASE_URL.replace(/\/+$/, ''),
+            apiKey: value.SNAPWIRE_LLM_API_KEY,
+            model: value.SNAPWIRE_LLM_MODEL,
+            timeoutMs: value.SNAPWIRE_LLM_TIMEOUT,
+            maxInputTokens: value.SNAPWIRE_LLM_MAX_INPUT_TOKENS,
+          }
+        : undefined,
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,

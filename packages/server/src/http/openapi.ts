@@ -21,6 +21,8 @@ export interface OpenApiOperation {
   querystring?: ZodType;
   /** Security requirements other than the default (apiKey for routes taking `key`), e.g. a bearer token. */
   security?: Array<Record<string, string[]>>;
+  /** A raw request body (POST /extraction's document): its media types and what it is. */
+  rawBody?: { contentTypes: string[]; description: string };
 }
 
 declare module 'fastify' {
@@ -227,6 +229,11 @@ export const openapiRouteTransform: typeof jsonSchemaTransform = (input) => {
     : input.schema;
   if (schema) delete (schema as { openapi?: unknown }).openapi;
   const transformed = jsonSchemaTransform({ ...input, schema });
+  if (extra?.rawBody && transformed.schema) {
+    const document = transformed.schema as Record<string, unknown>;
+    document.body = { type: 'string', format: 'binary', description: extra.rawBody.description };
+    document.consumes = extra.rawBody.contentTypes;
+  }
   if (extra?.responses && transformed.schema) {
     (transformed.schema as Record<string, unknown>).response = extra.responses;
   }

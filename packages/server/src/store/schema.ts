@@ -57,8 +57,8 @@ export interface ScreenshotLogsTable {
   refused_hosts?: string | null;
   /** The node that ran the capture (migration 0008). */
   node_id?: string | null;
-  /** What the row records (migration 0013): a /screenshot capture (the default) or a /scrape. */
-  kind?: 'screenshot' | 'scrape';
+  /** Which API wrote the row (migration 0013): a /screenshot capture (the default), a /scrape or an /extraction. */
+  kind?: 'screenshot' | 'scrape' | 'extraction';
 }
 
 /** A leased concurrency slot (migration 0008): accounts/concurrency-leases.ts. */

@@ -78,6 +78,22 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     unknownWebhook: true,
   },
+  'POST /extraction': {
+    // The document is the caller's own body: nothing of LIVE's is read, whoever calls.
+    request: () => ({
+      path: '/extraction',
+      query: {
+        content_type: 'text/html',
+        extraction_template: `ephemeral:${Buffer.from(JSON.stringify({ selectors: [{ name: 'h', type: 'css', query: 'h1::text' }] })).toString('base64url')}`,
+      },
+      body: '<h1>mine</h1>',
+    }),
+    foreign: (response) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.deepEqual(json(response).data, { h: 'mine' });
+    },
+    owner: (response) => assert.deepEqual(json(response).data, { h: 'mine' }),
+  },
   'GET /screenshot/result/:logUuid': {
     request: (live) => ({ path: `/screenshot/result/${live.logUuid}` }),
     foreign: 'not found',

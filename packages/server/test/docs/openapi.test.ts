@@ -122,6 +122,30 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents POST /extraction: the raw document as the body, its parameters and answers', () => {
+    const operation = (
+      doc.paths['/extraction'] as Record<
+        string,
+        Operation & { requestBody?: { content: Record<string, unknown> } }
+      >
+    ).post;
+    assert.ok(operation?.requestBody?.content['text/html'], 'the document is the request body');
+    assert.deepEqual(operation.security, [{ apiKey: [] }]);
+    const names = (operation.parameters ?? []).map((parameter) => parameter.name);
+    for (const name of [
+      'content_type',
+      'url',
+      'charset',
+      'extraction_template',
+      'extraction_prompt',
+      'extraction_model',
+      'timeout',
+    ]) {
+      assert.ok(names.includes(name), name);
+    }
+    for (const status of ['200', '400', '404', '413', '422']) assert.ok(operation.responses[status], status);
+  });
+
   it('documents /mcp (key or bearer) and the schedule errors with their extra field', () => {
     const mcp = doc.paths['/mcp'] as Record<string, Operation>;
     assert.deepEqual(mcp.post?.security, [{ apiKey: [] }, { bearerKey: [] }]);

@@ -29,7 +29,14 @@ export async function startService(
   env: Record<string, string> = {},
   names: Record<string, string | string[] | string[][]> = {},
   /** postgres: run on PostgreSQL in a new schema; shareSchema: join another instance's schema (a fleet). */
-  options: { postgres?: boolean; shareSchema?: string; clock?: Clock; dataDir?: string } = {},
+  options: {
+    postgres?: boolean;
+    shareSchema?: string;
+    clock?: Clock;
+    dataDir?: string;
+    /** false: no Chromium (suites of APIs that need no browser). */
+    browsers?: boolean;
+  } = {},
 ): Promise<TestService> {
   const ownSchema = options.postgres && !options.shareSchema;
   const schema =
@@ -55,6 +62,7 @@ export async function startService(
     logger: createLogger(settings.logLevel),
     ...(schema ? { postgresSchema: schema } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.browsers === false ? { startBrowsers: false } : {}),
   });
   const address = await snapwire.listen();
   return {

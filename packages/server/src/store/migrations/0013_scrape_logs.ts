@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
-// The Web Scraping API (issue 21) records one monitoring log per /scrape in the same table as screenshots:
+// The Web Scraping and Extraction APIs record one monitoring log per /scrape and /extraction in the same table
+// as screenshots:
 // `kind` tells them apart (rows written before this migration are screenshots).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

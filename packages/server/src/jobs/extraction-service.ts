@@ -1,0 +1,238 @@
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import type { Caller } from '../accounts/projects.js';
+import type { CreditLedger } from '../accounts/credits.js';
+import type { ConcurrencyLeases } from '../accounts/concurrency-leases.js';
+import { EXTRACTION_COSTS } from '../accounts/plans.js';
+import type { Clock } from '../clock.js';
+import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
+import { decodeDocument, type DecodedDocument } from '../extraction/document.js';
+import type { ModelClient, ModelUsage } from '../extraction/model-client.js';
+import { compileTemplate, runTemplate } from '../extraction/rules.js';
+import type { LogStore } from '../logs/log-store.js';
+import type { ExtractionRequest } from '../request/extraction-request.js';
+
+/** What POST /extraction answers (both SDKs read `data` and `content_type`). */
+export interface ExtractionOutcome {
+  logUuid: string;
+  cost: number;
+  remainingCredits: number;
+  durationMs: number;
+  result: { data: unknown; content_type: string; data_quality?: string };
+}
+
+/** A failed extraction still tells the caller its log and the credits left. */
+export class ExtractionFailure extends Error {
+  constructor(
+    readonly error: ApiError,
+    readonly logUuid: string,
+    readonly cost: number,
+  ) {
+    super(error.message);
+  }
+}
+
+export interface ExtractionServiceDeps {
+  credits: CreditLedger;
+  concurrency: ConcurrencyLeases;
+  logs: LogStore;
+  clock: Clock;
+  logger: Logger;
+  maxDocumentBytes: number;
+  /** The operator's language model (SNAPWIRE_LLM_*); undefined when none is configured. */
+  model: ModelClient | undefined;
+  nodeId?: string;
+}
+
+/** The body as received, and how it was labelled. */
+export interface ExtractionBody {
+  bytes: Buffer;
+  contentEncoding: string | undefined;
+}
+
+const NO_MODEL_REASON =
+  'No language model is configured on this Snapwire host, so extraction_prompt and extraction_model are not available; the operator enables them with SNAPWIRE_LLM_BASE_URL (an OpenAI-compatible endpoint), SNAPWIRE_LLM_MODEL and, when the endpoint needs one, SNAPWIRE_LLM_API_KEY. Rules templates (extraction_template) work without a model';
+
+/**
+ * Runs one extraction for a caller: credits, the project's concurrency (shared with its captures), the
+ * document's decoding, the rules engine or the model, and one monitoring log row (kind 'extraction').
+ */
+export class ExtractionService {
+  constructor(private readonly deps: ExtractionServiceDeps) {}
+
+  async remainingCredits(caller: Caller): Promise<number> {
+    return Math.max(
+      0,
+      caller.project.limits.monthlyCredits - (await this.deps.credits.used(caller.project.id)),
+    );
+  }
+
+  async extract(
+    caller: Caller,
+    request: ExtractionRequest,
+    body: ExtractionBody,
+  ): Promise<ExtractionOutcome> {
+    const startedAt = Date.now();
+    const logUuid = ulid();
+    const { project } = caller;
+    const cost = EXTRACTION_COSTS[request.method.kind];
+    const facts: Record<string, unknown> = {
+      sent_bytes: body.bytes.length,
+      content_encoding: body.contentEncoding ?? null,
+    };
+    try {
+      if (request.method.kind !== 'template' && !this.deps.model) {
+        throw new ApiError('ERR::EXTRACTION::CONFIG_ERROR', NO_MODEL_REASON);
+      }
+      if (request.method.kind === 'template' && request.method.template.kind === 'saved') {
+        throw new ApiError(
+          'ERR::EXTRACTION::TEMPLATE_NOT_FOUND',
+          `No saved extraction template named "${request.method.template.name}" in project "${project.name}"; saved templates are not available on Snapwire yet: send the template with the call (ephemeral:BASE64URL, the SDKs' extraction_ephemeral_template)`,
+        );
+      }
+      const used = await this.deps.credits.used(project.id);
+      if (used + cost > project.limits.monthlyCredits) {
+        throw new ApiError(
+          'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
+          `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; this extraction costs ${cost}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
+        );
+      }
+      const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+      let result: ExtractionOutcome['result'];
+      try {
+        const document = await decodeDocument(body.bytes, {
+          contentEncoding: body.contentEncoding,
+          charset: request.charset,
+          maxBytes: this.deps.maxDocumentBytes,
+        });
+        facts.document_bytes = document.bytes;
+        result = await this.run(request, document, startedAt, facts);
+      } finally {
+        await release();
+      }
+      const remaining = project.limits.monthlyCredits - (await this.deps.credits.charge(project.id, cost));
+      const durationMs = Date.now() - startedAt;
+      facts.result_bytes = Buffer.byteLength(JSON.stringify(result.data ?? null), 'utf8');
+      await this.deps.logs.record({
+        ...this.logBase(caller, request, logUuid, durationMs, facts),
+        http_status: 200,
+        cost,
+        content_type: result.content_type,
+      });
+      return { logUuid, cost, remainingCredits: Math.max(0, remaining), durationMs, result };
+    } catch (caught) {
+      const error = isApiError(caught) ? caught : this.internal(caught);
+      await this.deps.logs
+        .record({
+          ...this.logBase(caller, request, logUuid, Date.now() - startedAt, facts),
+          http_status: error.definition.httpStatus,
+          error_code: error.code,
+          error_reason: error.reason,
+        })
+        .catch((logError: unknown) =>
+          this.deps.logger.error({ err: logError }, 'could not record a failed extraction'),
+        );
+      // Failed extractions are not billed.
+      throw new ExtractionFailure(error, logUuid, 0);
+    }
+  }
+
+  private async run(
+    request: ExtractionRequest,
+    document: DecodedDocument,
+    startedAt: number,
+    facts: Record<string, unknown>,
+  ): Promise<ExtractionOutcome['result']> {
+    const deadline = startedAt + request.timeoutMs;
+    const { method } = request;
+    if (method.kind === 'template') {
+      if (method.template.kind !== 'ephemeral') throw new Error('saved templates are refused above');
+      const compiled = compileTemplate(method.template.template);
+      const data = runTemplate(compiled, document.text, { url: request.url, deadline, now: Date.now });
+      return { data, content_type: 'application/json' };
+    }
+    const model = this.deps.model!;
+    const answer = await model.extract({
+      document: document.text,
+      documentKind: request.documentKind,
+      url: request.url,
+      task:
+        method.kind === 'prompt'
+          ? { kind: 'prompt', prompt: method.prompt }
+          : { kind: 'model', model: method.model },
+      deadline,
+    });
+    facts.tokens = usageFacts(answer.usage);
+    facts.model_calls = answer.calls;
+    return {
+      data: answer.data,
+      content_type: answer.contentType,
+      ...(answer.dataQuality ? { data_quality: answer.dataQuality } : {}),
+    };
+  }
+
+  private internal(error: unknown): ApiError {
+    const outage = storeOutageToApiError(error);
+    if (outage) {
+      this.deps.logger.warn({ err: error }, 'the database failed during an extraction');
+      return outage;
+    }
+    this.deps.logger.error({ err: error }, 'unexpected extraction failure');
+    return new ApiError(
+      'ERR::API::INTERNAL_ERROR',
+      'An unexpected error happened during the extraction; it has been logged',
+      {
+        cause: error,
+      },
+    );
+  }
+
+  private logBase(
+    caller: Caller,
+    request: ExtractionRequest,
+    logUuid: string,
+    durationMs: number,
+    facts: Record<string, unknown>,
+  ) {
+    const { method } = request;
+    // The prompt itself may hold the caller's data: the log keeps its length only.
+    const how =
+      method.kind === 'template'
+        ? {
+            method: 'template',
+            template: method.template.kind === 'saved' ? `persistent:${method.template.name}` : 'ephemeral',
+          }
+        : method.kind === 'prompt'
+          ? { method: 'prompt', prompt_length: method.prompt.length }
+          : { method: 'model', model: method.model };
+    return {
+      log_uuid: logUuid,
+      kind: 'extraction' as const,
+      project_id: caller.project.id,
+      env: caller.env,
+      url: request.url ?? '',
+      params: JSON.stringify({
+        content_type: request.contentType,
+        charset: request.charset ?? null,
+        timeout: request.timeoutMs,
+        ...how,
+        ...facts,
+      }),
+      http_status: 0,
+      error_code: null,
+      error_reason: null,
+      upstream_status: null,
+      final_url: null,
+      cost: 0,
+      duration_ms: durationMs,
+      blob_key: null,
+      content_type: null,
+      created_at: this.deps.clock.now(),
+      node_id: this.deps.nodeId ?? null,
+    };
+  }
+}
+
+function usageFacts(usage: ModelUsage): Record<string, number> {
+  return { prompt: usage.promptTokens, completion: usage.completionTokens, total: usage.totalTokens };
+}
