@@ -44,6 +44,13 @@ export async function runServer(): Promise<void> {
           `  Health:       ${listening[0] ?? base}/healthz`,
           `  Metrics:      ${listening[0] ?? base}/metrics`,
           `  Store:        ${shared}`,
+          // The first node of a fleet to start makes the admin account, whatever its role: a password it
+          // generated is shown here or never.
+          ...(password
+            ? [
+                `  Dashboard:    user admin, password ${password} (generated now and shown this once; served by the role-all nodes at /dashboard)`,
+              ]
+            : []),
         ]
       : [
           '',
