@@ -212,7 +212,8 @@ minio() {
   rm -rf "$context"
   mkdir -p "$context"
   # `minio server DIR [--address :9000] [--console-address …]`: s3rver on DIR, accepting the
-  # MINIO_ROOT_USER / MINIO_ROOT_PASSWORD key pair.
+  # MINIO_ROOT_USER / MINIO_ROOT_PASSWORD key pair, buckets in the path only (a host name such as `s3` is
+  # the server's, not a bucket's, as with MinIO).
   cat >"$context/minio.cjs" <<'EOF'
 #!/usr/bin/env node
 const S3rver = require('/opt/s3rver/node_modules/s3rver');
@@ -223,7 +224,7 @@ const directory = args.slice(1).find((arg, i, all) => !arg.startsWith('--') && !
 const addressFlag = args.indexOf('--address');
 const port = addressFlag >= 0 ? Number(args[addressFlag + 1].split(':').pop()) : 9000;
 DUMMY_ACCOUNT.createKeyPair(process.env.MINIO_ROOT_USER ?? 'minioadmin', process.env.MINIO_ROOT_PASSWORD ?? 'minioadmin');
-new S3rver({ address: '0.0.0.0', port, directory, silent: false }).run().then(
+new S3rver({ address: '0.0.0.0', port, directory, silent: false, vhostBuckets: false }).run().then(
   () => console.log(`S3-API: http://0.0.0.0:${port} (stand-in: s3rver on ${directory})`),
   (error) => { console.error(error); process.exit(1); },
 );
