@@ -1,5 +1,6 @@
 import { loadSettings, SettingsError } from './config/settings.js';
 import { createSnapwire } from './snapwire.js';
+import { explainStartFailure, sharedMemoryAdvice } from './fault-advice.js';
 
 /** `npm start` and `snapwire serve` end here: start the service and tell the person where it is and how to call it. */
 export async function runServer(): Promise<void> {
@@ -13,8 +14,15 @@ export async function runServer(): Promise<void> {
     }
     throw error;
   }
-  const snapwire = await createSnapwire(settings);
-  await snapwire.listen();
+  let snapwire;
+  try {
+    snapwire = await createSnapwire(settings);
+    await snapwire.listen();
+  } catch (error) {
+    // One line naming the fix; the exit status lets a supervisor (restart policy, systemd) start it again.
+    process.stderr.write(`Snapwire failed to start: ${explainStartFailure(error, settings)}\n`);
+    process.exit(1);
+  }
   const base = settings.publicUrl;
   const keys = snapwire.createdDefaultKeys;
   const password = snapwire.createdAdminPassword;
@@ -36,6 +44,13 @@ export async function runServer(): Promise<void> {
           `  Health:       ${listening[0] ?? base}/healthz`,
           `  Metrics:      ${listening[0] ?? base}/metrics`,
           `  Store:        ${shared}`,
+          // The first node of a fleet to start makes the admin account, whatever its role: a password it
+          // generated is shown here or never.
+          ...(password
+            ? [
+                `  Dashboard:    user admin, password ${password} (generated now and shown this once; served by the role-all nodes at /dashboard)`,
+              ]
+            : []),
         ]
       : [
           '',
@@ -74,6 +89,8 @@ export async function runServer(): Promise<void> {
   }
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
+  const sharedMemory = sharedMemoryAdvice();
+  if (sharedMemory) snapwire.services.logger.warn(sharedMemory);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -247,6 +247,11 @@ export class BrowserPool {
     return this.readyBrowsers().length > 0;
   }
 
+  /** Why the last browser launch failed, until one succeeds again (/healthz shows it). */
+  get launchFailure(): string | undefined {
+    return this.lastLaunchError?.message;
+  }
+
   stats(): PoolStats {
     let warm = 0;
     let ready = 0;

@@ -76,11 +76,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.postgresSchema);
   // The data folder holds webhook secrets and every capture: only the service's own user may read it.
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(options.dataDir, 0o700);
+  restrictMode(options.dataDir, 0o700);
   const databaseFile = path.join(options.dataDir, 'snapwire.db');
   const file = new SqliteDatabase(databaseFile);
   // SQLite creates its -wal and -shm files with the database file's mode.
-  fs.chmodSync(databaseFile, 0o600);
+  restrictMode(databaseFile, 0o600);
   // WAL lets readers run while one writer commits; busy_timeout makes a second process wait, not fail.
   file.pragma('journal_mode = WAL');
   file.pragma('busy_timeout = 5000');
@@ -88,6 +88,20 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   file.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Only the owner may chmod. A folder this process can write without owning it (a Kubernetes volume given
+ * to the pod's fsGroup, a host folder opened to everyone) keeps the mode its owner chose instead of
+ * stopping the start.
+ */
+function restrictMode(file: string, mode: number): void {
+  try {
+    fs.chmodSync(file, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+  }
 }
 
 /**
