@@ -6,7 +6,7 @@
 #
 #   bash scripts/node-matrix.sh                     # Node 22 and 24: the default files below
 #   bash scripts/node-matrix.sh --all               # Node 22 and 24: every test file (like npm test)
-#   SNAPWIRE_NODE_VERSIONS="24" bash scripts/node-matrix.sh packages/cli/test/pack.test.ts
+#   SNAPWIRE_NODE_VERSIONS="24" bash scripts/node-matrix.sh packages/cli/test/pack.e2e.test.ts
 #
 # Default files: the service start (banner, start faults), a screenshot through the README's quick start,
 # the SDK and CLI pack test, and the webhook tests. Prints each file's result and time, and per version the
@@ -18,16 +18,16 @@ root="$PWD"
 versions=(${SNAPWIRE_NODE_VERSIONS:-22 24})
 work="${SNAPWIRE_NODE_MATRIX_DIR:-${TMPDIR:-/tmp}/snapwire-node-matrix}"
 default_files=(
-  packages/server/test/start/banner.test.ts
-  packages/server/test/start/faults.test.ts
-  packages/server/test/docs/readme.test.ts
-  packages/cli/test/pack.test.ts
-  packages/server/test/webhooks/crash.test.ts
-  packages/server/test/webhooks/delivery-headers.test.ts
-  packages/server/test/webhooks/isolation.test.ts
-  packages/server/test/webhooks/postgres.test.ts
-  packages/server/test/webhooks/schedule.test.ts
-  packages/server/test/webhooks/webhooks.test.ts
+  packages/server/test/start/banner.e2e.test.ts
+  packages/server/test/start/faults.e2e.test.ts
+  packages/server/test/docs/readme.e2e.test.ts
+  packages/cli/test/pack.e2e.test.ts
+  packages/server/test/webhooks/crash.e2e.test.ts
+  packages/server/test/webhooks/delivery-headers.e2e.test.ts
+  packages/server/test/webhooks/isolation.e2e.test.ts
+  packages/server/test/webhooks/postgres.e2e.test.ts
+  packages/server/test/webhooks/schedule.e2e.test.ts
+  packages/server/test/webhooks/webhooks.e2e.test.ts
 )
 if [ "${1:-}" = "--all" ]; then
   mapfile -t files < <(find packages/*/test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

@@ -12,7 +12,7 @@ import { ApiError } from '../errors.js';
  *   (dashboard/session.ts, which also checks each POST's CSRF token).
  * - `operator-token`: `Authorization: Bearer SNAPWIRE_METRICS_TOKEN` when that is set, anyone otherwise.
  * - `none`: anyone (documentation, health, the sign-in page).
- * A route that declares nothing fails at start-up. test/api/route-security.test.ts walks the table.
+ * A route that declares nothing fails at start-up. test/api/route-security.e2e.test.ts walks the table.
  */
 export const ROUTE_AUTH = ['key', 'key-or-bearer', 'session', 'operator-token', 'none'] as const;
 export type RouteAuth = (typeof ROUTE_AUTH)[number];
