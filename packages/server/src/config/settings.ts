@@ -74,6 +74,14 @@ const environmentSchema = z.object({
   SNAPWIRE_QUEUE_POLL: duration.default(1_000),
   SNAPWIRE_SCHEDULER_POLL: duration.default(1_000),
   SNAPWIRE_MAX_SCHEDULES: z.coerce.number().int().min(0).max(100_000).default(100),
+  SNAPWIRE_MIN_SCHEDULE_INTERVAL: duration
+    .pipe(
+      z
+        .number()
+        .min(1_000, 'must be at least 1s')
+        .max(7 * 86_400_000, 'must be at most 7d'),
+    )
+    .default(60_000),
   // Engine settings (docs/engine.md).
   SNAPWIRE_BROWSERS: z.coerce.number().int().min(1).max(32).default(1),
   SNAPWIRE_BROWSER_PREWARM: z.coerce.number().int().min(0).max(64).optional(),
@@ -178,6 +186,8 @@ export interface Settings {
   schedulerPollMs: number;
   /** Schedules a project may hold, not counting cancelled and completed ones. */
   maxSchedules: number;
+  /** Shortest time between two runs of one schedule, cron and interval alike. */
+  minScheduleIntervalMs: number;
   /** Engine settings (docs/engine.md "Engine settings"). */
   browsers: number;
   browserPrewarm: number | undefined;
@@ -263,6 +273,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     queuePollMs: value.SNAPWIRE_QUEUE_POLL,
     schedulerPollMs: value.SNAPWIRE_SCHEDULER_POLL,
     maxSchedules: value.SNAPWIRE_MAX_SCHEDULES,
+    minScheduleIntervalMs: value.SNAPWIRE_MIN_SCHEDULE_INTERVAL,
     browsers: value.SNAPWIRE_BROWSERS,
     browserPrewarm: value.SNAPWIRE_BROWSER_PREWARM,
     browserRecycleJobs: value.SNAPWIRE_BROWSER_RECYCLE_JOBS,
