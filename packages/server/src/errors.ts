@@ -73,6 +73,7 @@ export const ERROR_CATALOGUE = {
   'ERR::SCHEDULER::LIMIT_REACHED': define(429, false, false, 'The project has its maximum of schedules'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
+  'ERR::API::NOT_SERVED': define(404, false, false, 'Snapwire does not serve this Scrapfly product'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
   'ERR::API::SERVICE_UNAVAILABLE': define(
     503,
