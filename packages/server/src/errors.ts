@@ -65,6 +65,12 @@ export const ERROR_CATALOGUE = {
   'ERR::WEBHOOK::DISABLED': define(400, false, false, 'The webhook is disabled'),
   'ERR::WEBHOOK::ENDPOINT_UNREACHABLE': define(422, true, false, 'The webhook endpoint could not be reached'),
   'ERR::WEBHOOK::QUEUE_FULL': define(429, true, false, 'The webhook queue is full'),
+  'ERR::WEBHOOK::QUEUE_LIMIT_ZERO': define(
+    400,
+    false,
+    false,
+    'The webhook queue limit is 0: it can never accept a job',
+  ),
   'ERR::WEBHOOK::MAX_RETRY': define(429, false, false, 'The webhook delivery failed after every retry'),
   'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
   'ERR::SCHEDULER::NOT_FOUND': define(404, false, false, 'No schedule with this id in this project and env'),

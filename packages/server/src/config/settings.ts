@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PLAN, PLAN_NAMES, type PlanName } from '../accounts/plans.js';
 import { parseNetworkList } from '../egress/networks.js';
 import { parseDuration, parseDurationList } from './durations.js';
 import { parseCountryProxies } from '../engine/country.js';
@@ -53,7 +54,11 @@ const environmentSchema = z.object({
   SNAPWIRE_BOOTSTRAP_TEST_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SNAPWIRE_ALLOWED_NETWORKS: networkList.default([]),
   SNAPWIRE_DENIED_NETWORKS: networkList.default([]),
-  SNAPWIRE_DEFAULT_PLAN: z.enum(['FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE']).default('PRO'),
+  SNAPWIRE_DEFAULT_PLAN: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(PLAN_NAMES))
+    .default(DEFAULT_PLAN),
   SNAPWIRE_CHROMIUM_PATH: z.string().default('chromium'),
   SNAPWIRE_BROWSER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
@@ -165,7 +170,8 @@ export interface Settings {
   bootstrapTestKey: string | undefined;
   allowedNetworks: NetworkList;
   deniedNetworks: NetworkList;
-  defaultPlan: 'FREE' | 'DISCOVERY' | 'PRO' | 'STARTUP' | 'ENTERPRISE';
+  /** Plan of a project created without one: the default project, the CLI and the dashboard's form. */
+  defaultPlan: PlanName;
   chromiumPath: string;
   browserConcurrency: number;
   browserQueue: number;

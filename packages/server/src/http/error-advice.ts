@@ -49,6 +49,8 @@ export const ERROR_ADVICE: Partial<Record<ErrorCode, string>> = {
     'The webhook URL did not answer; check your receiver. Deliveries are retried.',
   'ERR::WEBHOOK::QUEUE_FULL':
     'Too many deliveries waiting for this webhook; retry later or raise the project’s webhookQueueLimit.',
+  'ERR::WEBHOOK::QUEUE_LIMIT_ZERO':
+    'Retrying never helps: the webhook’s queue limit is 0 (its queue_limit, else its project plan’s webhookQueueLimit; FREE has none). Raise the webhook’s queue_limit (PATCH /webhooks/NAME), or the project’s: snapwire projects set NAME --plan unlimited, or --limit webhookQueueLimit=N.',
   'ERR::WEBHOOK::MAX_RETRY':
     'Every delivery attempt failed; fix the receiver, then replay the delivery from the dashboard or the API.',
   'ERR::SCHEDULE::DISABLED': 'The schedule is disabled; enable it again.',

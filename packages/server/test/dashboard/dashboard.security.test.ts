@@ -283,4 +283,12 @@ describe('dashboard admin account', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('the new-project form defaults to the plan `snapwire projects create` gives (SNAPWIRE_DEFAULT_PLAN)', async () => {
+    const { cookie } = await signIn(service.baseUrl);
+    const page = await (await fetch(`${service.baseUrl}/dashboard/projects`, { headers: { cookie } })).text();
+    const form = page.slice(page.indexOf('id="new-project"'));
+    const chosen = /<option value="([A-Z]+)"\s+selected/.exec(form.slice(0, form.indexOf('</form>')))?.[1];
+    assert.equal(chosen, service.snapwire.services.settings.defaultPlan);
+    assert.equal(chosen, 'UNLIMITED');
+  });
 });

@@ -78,7 +78,7 @@ describe('the README quick start, executed', () => {
     assert.equal(fs.readFileSync(path.join(work, 'shot.jpg')).subarray(0, 3).toString('hex'), 'ffd8ff');
     assert.equal(fs.readFileSync(path.join(work, 'shot.png')).subarray(1, 4).toString('latin1'), 'PNG');
     assert.match(stdout, /"name": "other"/);
-    assert.match(stdout, /^other\s+FREE/m, 'projects list shows the new project');
+    assert.match(stdout, /^other\s+UNLIMITED/m, 'projects list shows the new project, on the default plan');
     assert.match(stderr, new RegExp(`store: SQLite ${service.dataDir}/snapwire\\.db`));
   });
 
