@@ -6,6 +6,7 @@ import { ok, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, TEST_KEY, type TestService } from '../helpers/service.js';
 import { decode, MAGIC } from '../helpers/images.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { PLANS } from '../../src/accounts/plans.js';
 
 const ALLOWED = '127.0.0.2';
 
@@ -125,7 +126,8 @@ describe('webhooks: asynchronous screenshots delivered, signed and retried (real
     assert.equal(promise.webhook_enqueued, true);
     assert.equal(promise.webhook_name, 'shots');
     assert.equal(promise.webhook_uuid, webhook.webhook_uuid);
-    assert.equal(promise.webhook_queue_limit, 2000);
+    // The default project's plan: UNLIMITED, unless SNAPWIRE_DEFAULT_PLAN says otherwise.
+    assert.equal(promise.webhook_queue_limit, PLANS.UNLIMITED.webhookQueueLimit);
     assert.equal(promise.webhook_queued_element, 1);
     assert.equal(
       promise.log_url,
