@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { migrateToLatest, openStore, ProjectService, systemClock } from '@snapwire/server';
+import { loadSettings, migrateToLatest, openStore, ProjectService, systemClock } from '@snapwire/server';
 import { DashboardAuth } from '../../server/src/dashboard/auth.js';
 import { dashboardDb } from '../../server/src/dashboard/db.js';
 
@@ -73,6 +73,24 @@ describe('snapwire projects (CLI on the embedded store)', () => {
     assert.equal(
       list.find((p: { name: string }) => p.name === 'acme').key_hints.LIVE,
       `…${created.keys.LIVE.slice(-4)}`,
+    );
+  });
+
+  it('creates a project without --plan on the service default plan, the one the dashboard form offers', async () => {
+    const created = JSON.parse((await cli('projects', 'create', 'newcomer', '--json')).stdout);
+    assert.equal(created.plan, 'UNLIMITED');
+    assert.equal(created.plan, loadSettings({ SNAPWIRE_DATA_DIR: dataDir }).defaultPlan);
+    assert.ok(created.limits.webhookQueueLimit > 0, 'asynchronous screenshots are queued at once');
+    assert.ok(created.limits.monthlyCredits >= 1_000_000_000, 'no quota to run out of');
+    // The operator changes the one default, for this command and the dashboard alike.
+    const chosen = await run(process.execPath, [CLI, 'projects', 'create', 'reseller', '--json'], {
+      env: { ...env, SNAPWIRE_DEFAULT_PLAN: 'pro' },
+      timeout: 30_000,
+    });
+    assert.equal(JSON.parse(chosen.stdout).plan, 'PRO');
+    assert.match(
+      (await cli('projects', 'create', '--help')).stdout,
+      /default: the service's SNAPWIRE_DEFAULT_PLAN/,
     );
   });
 

@@ -84,6 +84,12 @@ export const ERROR_CATALOGUE = {
   'ERR::WEBHOOK::DISABLED': define(400, false, false, 'The webhook is disabled'),
   'ERR::WEBHOOK::ENDPOINT_UNREACHABLE': define(422, true, false, 'The webhook endpoint could not be reached'),
   'ERR::WEBHOOK::QUEUE_FULL': define(429, true, false, 'The webhook queue is full'),
+  'ERR::WEBHOOK::QUEUE_LIMIT_ZERO': define(
+    400,
+    false,
+    false,
+    'The webhook queue limit is 0: it can never accept a job',
+  ),
   'ERR::WEBHOOK::MAX_RETRY': define(429, false, false, 'The webhook delivery failed after every retry'),
   'ERR::SCHEDULE::DISABLED': define(400, false, false, 'The schedule is disabled'),
   'ERR::SCHEDULER::NOT_FOUND': define(404, false, false, 'No schedule with this id in this project and env'),
@@ -123,6 +129,7 @@ export const ERROR_CATALOGUE = {
   'ERR::EXTRACTION::MODEL_UNAVAILABLE': define(422, true, false, 'The language model could not be reached'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
+  'ERR::API::NOT_SERVED': define(404, false, false, 'Snapwire does not serve this Scrapfly product'),
   'ERR::API::CONFLICT': define(409, false, false, 'The resource already exists'),
   'ERR::API::SERVICE_UNAVAILABLE': define(
     503,

@@ -8,16 +8,20 @@ import type { ScreenshotOutcome } from './jobs/screenshot-service.js';
  * and the error mapper (http/errors.ts); see docs/compat.md.
  */
 export interface AnswerContext {
-  /** Browser slots in use across the service, and how many there are. */
-  accountUsage: number;
-  accountLimit: number;
   /** Time the whole request took, in ms. */
   elapsedMs: number;
 }
 
-/** The headers of a successful synchronous capture (the image is the body). */
+/**
+ * The headers of a successful synchronous capture (the image is the body). The account of a key is its
+ * project here (plans and limits are per project), so the account and project concurrency headers give
+ * the one figure the capture read while it held its slot (docs/compat.md §2): they always agree, with
+ * each other and with /account's max_concurrency.
+ */
 export function answerHeaders(outcome: ScreenshotOutcome, context: AnswerContext): Record<string, string> {
   const { result } = outcome;
+  const { usage, limit } = outcome.projectConcurrency;
+  const remaining = String(Math.max(0, limit - usage));
   return {
     'content-type': result.contentType,
     'x-scrapfly-upstream-http-code': String(result.upstreamStatus),
@@ -25,14 +29,10 @@ export function answerHeaders(outcome: ScreenshotOutcome, context: AnswerContext
     'x-scrapfly-screenshot-url': outcome.screenshotUrl,
     'x-scrapfly-api-cost': String(outcome.cost),
     'x-scrapfly-remaining-api-credit': String(outcome.remainingCredits),
-    'x-scrapfly-account-concurrent-usage': String(context.accountUsage),
-    'x-scrapfly-account-remaining-concurrent-usage': String(
-      Math.max(0, context.accountLimit - context.accountUsage),
-    ),
-    'x-scrapfly-project-concurrent-usage': String(outcome.projectConcurrency.usage),
-    'x-scrapfly-project-remaining-concurrent-usage': String(
-      Math.max(0, outcome.projectConcurrency.limit - outcome.projectConcurrency.usage),
-    ),
+    'x-scrapfly-account-concurrent-usage': String(usage),
+    'x-scrapfly-account-remaining-concurrent-usage': remaining,
+    'x-scrapfly-project-concurrent-usage': String(usage),
+    'x-scrapfly-project-remaining-concurrent-usage': remaining,
     'x-scrapfly-response-time': (context.elapsedMs / 1000).toFixed(3),
     'x-scrapfly-log-uuid': outcome.logUuid,
     ...outcome.headers,

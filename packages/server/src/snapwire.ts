@@ -348,9 +348,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
       logger,
     );
-    const schedules = new ScheduleStore(store.db, webhooks, clock, {
+    const schedules = new ScheduleStore(store.db, store.dialect, webhooks, clock, {
       maxTimeoutMs: settings.maxTimeoutMs,
       maxSchedules: settings.maxSchedules,
+      minIntervalMs: settings.minScheduleIntervalMs,
     });
     const webhookService = new WebhookService(
       store.db,

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
-import type { Environment, PlanName, Project, ProjectService } from '@snapwire/server';
+import type { Environment, PlanName, Project, ProjectService, Settings } from '@snapwire/server';
 import { fail, print } from '../output.js';
 import { loadServer } from '../server-package.js';
 import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
 
 // Constants copied from the service so that --help works without loading it (checked by projects.test.ts).
-const PLAN_NAMES = ['FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
+const PLAN_NAMES = ['UNLIMITED', 'FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
 const ENVIRONMENTS = ['LIVE', 'TEST'] as const;
 
 /** Opens the service's store (same DATABASE_URL / SNAPWIRE_DATA_DIR), runs `work`, closes it. */
 async function withProjects<T>(
   flags: StoreFlags,
-  work: (projects: ProjectService) => Promise<T>,
+  work: (projects: ProjectService, settings: Settings) => Promise<T>,
 ): Promise<T> {
   const server = await loadServer();
   return withServiceStore(flags, async (store, settings) => {
@@ -26,7 +26,7 @@ async function withProjects<T>(
         `Created the "default" project. Its keys (shown once): LIVE ${created.LIVE}  TEST ${created.TEST}\n`,
       );
     }
-    return work(service);
+    return work(service, settings);
   });
 }
 
@@ -94,11 +94,17 @@ export function registerProjectCommands(program: Command): void {
   addStoreOptions(
     projects.command('create <name>').description('create a project with a LIVE and a TEST key (shown once)'),
   )
-    .option('--plan <plan>', `plan: ${PLAN_NAMES.join(', ')}`, 'FREE')
+    .option(
+      '--plan <plan>',
+      `plan: ${PLAN_NAMES.join(', ')} (default: the service's SNAPWIRE_DEFAULT_PLAN, UNLIMITED unless set)`,
+    )
     .option('--json', 'print JSON')
-    .action(async (name: string, options: { plan: string; json?: boolean } & StoreFlags) => {
-      const plan = parsePlan(options.plan);
-      const { project, keys } = await withProjects(options, (service) => service.create(name, plan));
+    .action(async (name: string, options: { plan?: string; json?: boolean } & StoreFlags) => {
+      const given = options.plan === undefined ? undefined : parsePlan(options.plan);
+      // Without --plan, the service's own default (the dashboard's form uses the same setting).
+      const { project, keys } = await withProjects(options, (service, settings) =>
+        service.create(name, given ?? settings.defaultPlan),
+      );
       print(options.json, { ...describeProject(project), keys }, () =>
         [
           `Created project "${project.name}" on plan ${project.plan}. Keys (shown once, keep them):`,

@@ -17,3 +17,12 @@ export function parseDurationList(text: string): number[] {
   if (list.length === 0) throw new Error('give at least one duration');
   return list;
 }
+
+/** A duration in the largest unit that divides it exactly, as parseDuration reads it: 60000 → "1m". */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNITS[unit] as number;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PLAN, PLAN_NAMES, type PlanName } from '../accounts/plans.js';
 import { parseNetworkList } from '../egress/networks.js';
 import { parseDuration, parseDurationList } from './durations.js';
 import { parseCountryProxies } from '../engine/country.js';
@@ -53,7 +54,11 @@ const environmentSchema = z.object({
   SNAPWIRE_BOOTSTRAP_TEST_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SNAPWIRE_ALLOWED_NETWORKS: networkList.default([]),
   SNAPWIRE_DENIED_NETWORKS: networkList.default([]),
-  SNAPWIRE_DEFAULT_PLAN: z.enum(['FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE']).default('PRO'),
+  SNAPWIRE_DEFAULT_PLAN: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.enum(PLAN_NAMES))
+    .default(DEFAULT_PLAN),
   SNAPWIRE_CHROMIUM_PATH: z.string().default('chromium'),
   SNAPWIRE_BROWSER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   SNAPWIRE_BROWSER_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
@@ -90,6 +95,14 @@ const environmentSchema = z.object({
   SNAPWIRE_QUEUE_POLL: duration.default(1_000),
   SNAPWIRE_SCHEDULER_POLL: duration.default(1_000),
   SNAPWIRE_MAX_SCHEDULES: z.coerce.number().int().min(0).max(100_000).default(100),
+  SNAPWIRE_MIN_SCHEDULE_INTERVAL: duration
+    .pipe(
+      z
+        .number()
+        .min(1_000, 'must be at least 1s')
+        .max(7 * 86_400_000, 'must be at most 7d'),
+    )
+    .default(60_000),
   // Engine settings (docs/engine.md).
   SNAPWIRE_BROWSERS: z.coerce.number().int().min(1).max(32).default(1),
   SNAPWIRE_BROWSER_PREWARM: z.coerce.number().int().min(0).max(64).optional(),
@@ -186,7 +199,8 @@ export interface Settings {
   bootstrapTestKey: string | undefined;
   allowedNetworks: NetworkList;
   deniedNetworks: NetworkList;
-  defaultPlan: 'FREE' | 'DISCOVERY' | 'PRO' | 'STARTUP' | 'ENTERPRISE';
+  /** Plan of a project created without one: the default project, the CLI and the dashboard's form. */
+  defaultPlan: PlanName;
   chromiumPath: string;
   browserConcurrency: number;
   browserQueue: number;
@@ -218,6 +232,8 @@ export interface Settings {
   schedulerPollMs: number;
   /** Schedules a project may hold, not counting cancelled and completed ones. */
   maxSchedules: number;
+  /** Shortest time between two runs of one schedule, cron and interval alike. */
+  minScheduleIntervalMs: number;
   /** Engine settings (docs/engine.md "Engine settings"). */
   browsers: number;
   browserPrewarm: number | undefined;
@@ -342,6 +358,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     queuePollMs: value.SNAPWIRE_QUEUE_POLL,
     schedulerPollMs: value.SNAPWIRE_SCHEDULER_POLL,
     maxSchedules: value.SNAPWIRE_MAX_SCHEDULES,
+    minScheduleIntervalMs: value.SNAPWIRE_MIN_SCHEDULE_INTERVAL,
     browsers: value.SNAPWIRE_BROWSERS,
     browserPrewarm: value.SNAPWIRE_BROWSER_PREWARM,
     browserRecycleJobs: value.SNAPWIRE_BROWSER_RECYCLE_JOBS,

@@ -3,10 +3,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { ApiError } from '../errors.js';
 import type { Services } from '../services.js';
 import { installAuthGate, withRouteAuth } from './auth.js';
 import { handleError, sendApiError } from './errors.js';
+import { notFoundAnswer } from './not-found.js';
 import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/plugin.js';
 import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
@@ -95,15 +95,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    sendApiError(
-      reply,
-      new ApiError(
-        'ERR::API::NOT_FOUND',
-        `No route ${request.method} ${request.url.split('?')[0]}; see /docs for the API reference`,
-      ),
-    ),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const { error, extraBody } = notFoundAnswer(request.method, request.url.split('?')[0] ?? '/');
+    return sendApiError(reply, error, {}, extraBody);
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {

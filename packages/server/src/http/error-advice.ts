@@ -61,11 +61,15 @@ export const ERROR_ADVICE: Partial<Record<ErrorCode, string>> = {
     'The webhook URL did not answer; check your receiver. Deliveries are retried.',
   'ERR::WEBHOOK::QUEUE_FULL':
     'Too many deliveries waiting for this webhook; retry later or raise the project’s webhookQueueLimit.',
+  'ERR::WEBHOOK::QUEUE_LIMIT_ZERO':
+    'Retrying never helps: the webhook’s queue limit is 0 (its queue_limit, else its project plan’s webhookQueueLimit; FREE has none). Raise the webhook’s queue_limit (PATCH /webhooks/NAME), or the project’s: snapwire projects set NAME --plan unlimited, or --limit webhookQueueLimit=N.',
   'ERR::WEBHOOK::MAX_RETRY':
     'Every delivery attempt failed; fix the receiver, then replay the delivery from the dashboard or the API.',
   'ERR::SCHEDULE::DISABLED': 'The schedule is disabled; enable it again.',
   'ERR::API::NOT_FOUND':
     'No such route or resource in this project; check the path (see /docs) and the key’s project.',
+  'ERR::API::NOT_SERVED':
+    'The path belongs to a Scrapfly product Snapwire does not serve: the Web Scraping, Extraction and Crawler APIs (not yet), the Cloud Browser API and the Classify API. Snapwire serves the Screenshot API (/screenshot, schedules, webhooks, logs, monitoring, /account); the README’s section “What Snapwire does not do” lists the rest (Proxy Saver, anti-bot bypass, residential proxies …).',
   'ERR::API::CONFLICT': 'A resource with that name exists; choose another name or change the existing one.',
   'ERR::API::INTERNAL_ERROR':
     'A bug in the service; it is logged with error_id. Report it with the error_id.',

@@ -27,6 +27,19 @@ export interface AcceptedJob {
   webhook_uuid: string;
 }
 
+/** A queue limit of 0 admits no job, ever: not a full queue to wait out, but a setting to change. */
+function queueLimitZero(caller: Caller, webhook: Webhook): ApiError {
+  const { project } = caller;
+  const setting =
+    webhook.queue_limit !== null
+      ? `the webhook's own queue_limit is 0: raise it with PATCH /webhooks/${webhook.name} {"queue_limit": N}`
+      : `project "${project.name}" has a webhookQueueLimit of 0 (${project.overrides.webhookQueueLimit === undefined ? `its plan ${project.plan}'s` : 'its own override'}): give the webhook a queue_limit (PATCH /webhooks/${webhook.name}), or change the project's plan or limit (snapwire projects set ${project.name} --plan unlimited, or --limit webhookQueueLimit=N)`;
+  return new ApiError(
+    'ERR::WEBHOOK::QUEUE_LIMIT_ZERO',
+    `The webhook "${webhook.name}" can never queue a screenshot: ${setting}`,
+  );
+}
+
 /**
  * Accepts asynchronous screenshots (`webhook_name`) and pings. A job and its log row are committed in one
  * transaction before the caller hears 201, so an accepted job survives any crash that follows.
@@ -70,6 +83,7 @@ export class AsyncScreenshots {
       );
     }
     const limit = this.queueLimitOf(caller, webhook);
+    if (limit === 0) throw queueLimitZero(caller, webhook);
     // Time-ordered: jobs and their attempt rows are inserted at the end of their indexes (store/time-ordered-id.ts).
     const jobUuid = timeOrderedId(this.clock.now());
     const logUuid = ulid();

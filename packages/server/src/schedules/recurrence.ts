@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { formatDuration } from '../config/durations.js';
 import { ApiError } from '../errors.js';
 
 /**
@@ -117,6 +118,46 @@ export function parseRecurrence(input: RecurrenceInput): Recurrence {
     }
   }
   return { input, cron, timezone, interval, unit, weekdays, endsAt, endsAfterCount };
+}
+
+/**
+ * Runs of a cron expression looked at to find its shortest gap. Its fields repeat, so the gaps of the next
+ * runs are the gaps it ever has (a burst a few times a year excepted when it lies further out).
+ */
+const PERIOD_SAMPLE_RUNS = 100;
+/** The shortest calendar month: what `unit: month` is held to. */
+const MONTH_MIN_MS = 28 * 86_400_000;
+
+/**
+ * Refuses a recurrence that fires more often than the operator allows (SNAPWIRE_MIN_SCHEDULE_INTERVAL):
+ * an interval shorter than `minMs`, or a cron expression two of whose next runs (from `from`) are closer
+ * than that. Cron gaps are measured in UTC: a time zone moves the runs, not the gaps between them (but for
+ * the hour a daylight-saving change adds or removes).
+ */
+export function checkMinimumPeriod(recurrence: Recurrence, minMs: number, from: number): void {
+  const allowed = `this Snapwire host runs a schedule at most once every ${formatDuration(minMs)} (the operator's SNAPWIRE_MIN_SCHEDULE_INTERVAL): choose a slower recurrence, or ask the operator to lower SNAPWIRE_MIN_SCHEDULE_INTERVAL`;
+  if (!recurrence.cron) {
+    const unit = recurrence.unit!;
+    const period = recurrence.interval! * (unit === 'month' ? MONTH_MIN_MS : FIXED_UNIT_MS[unit]);
+    if (period < minMs) {
+      throw invalid(
+        `recurrence {interval: ${recurrence.interval}, unit: "${unit}"} runs every ${formatDuration(period)}; ${allowed}`,
+      );
+    }
+    return;
+  }
+  const cron = new Cron(recurrence.cron, { paused: true });
+  let previous = cron.nextRun(new Date(from));
+  for (let runs = 1; previous && runs < PERIOD_SAMPLE_RUNS; runs++) {
+    const next = cron.nextRun(previous);
+    if (!next) return;
+    if (next.getTime() - previous.getTime() < minMs) {
+      throw invalid(
+        `recurrence.cron "${recurrence.cron}" has runs ${formatDuration(next.getTime() - previous.getTime())} apart; ${allowed}`,
+      );
+    }
+    previous = next;
+  }
 }
 
 /** An ISO 8601 date-time (with an offset or Z; a bare date-time is read as UTC) as epoch ms. */

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { WebhookRegistry } from '../webhooks/registry.js';
 import {
+  checkMinimumPeriod,
   nextInstant,
   parseInstant,
   parseRecurrence,
@@ -12,6 +13,7 @@ import {
   type RecurrenceInput,
 } from './recurrence.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
+import type { Dialect } from '../store/database.js';
 import type { Database, ScheduleRunsTable, SchedulesTable, ScheduleStatus } from '../store/schema.js';
 
 export type ScheduleRow = SchedulesTable;
@@ -38,6 +40,8 @@ export interface ScheduleLimits {
   maxTimeoutMs: number;
   /** Live (active or paused) schedules one project + environment may hold. */
   maxSchedules: number;
+  /** Shortest time between two runs a recurrence may ask for (SNAPWIRE_MIN_SCHEDULE_INTERVAL). */
+  minIntervalMs: number;
 }
 
 const MAX_RETRIES_LIMIT = 10;
@@ -82,6 +86,7 @@ export function nextRunFrom(
 export class ScheduleStore {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly webhooks: WebhookRegistry,
     private readonly clock: Clock,
     private readonly limits: ScheduleLimits,
@@ -91,6 +96,7 @@ export class ScheduleStore {
     const { params } = normaliseScreenshotConfig(input.screenshot_config, this.limits);
     const webhook = await this.requireWebhook(caller, input.webhook_name);
     const recurrence = input.recurrence ? parseRecurrence(input.recurrence) : undefined;
+    if (recurrence) checkMinimumPeriod(recurrence, this.limits.minIntervalMs, this.clock.now());
     const scheduledDate =
       input.scheduled_date !== undefined ? parseInstant(input.scheduled_date, 'scheduled_date') : null;
     if (!recurrence && scheduledDate === null) {
@@ -100,12 +106,6 @@ export class ScheduleStore {
       );
     }
     const maxRetries = checkMaxRetries(input.max_retries ?? 0);
-    if ((await this.countLive(caller)) >= this.limits.maxSchedules) {
-      throw new ApiError(
-        'ERR::SCHEDULER::LIMIT_REACHED',
-        `This project already has ${this.limits.maxSchedules} active or paused schedules (${caller.env}); cancel one first`,
-      );
-    }
     const now = this.clock.now();
     const row: ScheduleRow = {
       id: randomUUID(),
@@ -134,18 +134,46 @@ export class ScheduleStore {
     };
     row.next_run_at = nextRunFrom(row, recurrence, now, true);
     if (row.next_run_at === null) row.status = 'COMPLETED';
-    await this.db.insertInto('schedules').values(row).execute();
+    await this.db.transaction().execute(async (trx) => {
+      // Counted and inserted under one lock, so that creates racing over a fleet cannot all pass the count.
+      await this.lockProjectSchedules(trx, caller);
+      const live = await this.countLive(caller, trx);
+      if (live >= this.limits.maxSchedules) throw limitReached(caller, this.limits.maxSchedules);
+      await trx.insertInto('schedules').values(row).execute();
+    });
     return row;
   }
 
+  /**
+   * Serialises schedule creates of one project: on PostgreSQL the project's row is locked until the
+   * transaction ends (FOR NO KEY UPDATE, so rows referencing the project can still be inserted meanwhile),
+   * as the webhook queue limit locks its webhook's row; SQLite transactions are serial already.
+   */
+  private async lockProjectSchedules(trx: Transaction<Database>, caller: Caller): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await trx
+      .selectFrom('projects')
+      .select('id')
+      .where('id', '=', caller.project.id)
+      .forNoKeyUpdate()
+      .execute();
+  }
+
+  /**
+   * The caller's schedules, newest first. `kind` takes the Python SDK's values (`api.screenshot`,
+   * `api.scrape`, `api.crawler`) or the bare ones; only screenshot schedules exist here, so the other kinds
+   * list nothing. An unknown kind or status is refused rather than answered with an empty list.
+   */
   async list(caller: Caller, filter: { status?: string | undefined; kind?: string | undefined } = {}) {
+    const status = filter.status ? parseStatusFilter(filter.status) : undefined;
+    const kind = filter.kind ? parseKindFilter(filter.kind) : undefined;
+    if (kind !== undefined && kind !== 'screenshot') return [];
     let query = this.db
       .selectFrom('schedules')
       .selectAll()
       .where('project_id', '=', caller.project.id)
       .where('env', '=', caller.env);
-    if (filter.status) query = query.where('status', '=', filter.status.toUpperCase() as ScheduleStatus);
-    if (filter.kind) query = query.where('kind', '=', filter.kind as 'screenshot');
+    if (status) query = query.where('status', '=', status);
     return query.orderBy('created_at', 'desc').limit(1000).execute();
   }
 
@@ -171,8 +199,8 @@ export class ScheduleStore {
   }
 
   /** Active and paused schedules of the caller's project + environment (what the limit counts). */
-  async countLive(caller: Caller): Promise<number> {
-    const row = await this.db
+  async countLive(caller: Caller, executor: ScheduleExecutor = this.db): Promise<number> {
+    const row = await executor
       .selectFrom('schedules')
       .select((eb) => eb.fn.countAll<string | number>().as('count'))
       .where('project_id', '=', caller.project.id)
@@ -200,7 +228,9 @@ export class ScheduleStore {
     if (input.notes !== undefined) changes.notes = input.notes;
     const timing = input.recurrence !== undefined || input.scheduled_date !== undefined;
     if (input.recurrence !== undefined) {
-      changes.recurrence = JSON.stringify(parseRecurrence(input.recurrence).input);
+      const recurrence = parseRecurrence(input.recurrence);
+      checkMinimumPeriod(recurrence, this.limits.minIntervalMs, this.clock.now());
+      changes.recurrence = JSON.stringify(recurrence.input);
     }
     if (input.scheduled_date !== undefined) {
       changes.scheduled_date = parseInstant(input.scheduled_date, 'scheduled_date');
@@ -300,6 +330,48 @@ export class ScheduleStore {
     }
     return webhook;
   }
+}
+
+const STATUSES: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'];
+/** Kinds as the SDKs name them (the Python SDK documents the `api.` forms) -> the kind they mean. */
+const KINDS: Record<string, 'screenshot' | 'scrape' | 'crawler'> = {
+  screenshot: 'screenshot',
+  'api.screenshot': 'screenshot',
+  scrape: 'scrape',
+  'api.scrape': 'scrape',
+  crawler: 'crawler',
+  'api.crawler': 'crawler',
+};
+
+function parseStatusFilter(value: string): ScheduleStatus {
+  const status = value.trim().toUpperCase() as ScheduleStatus;
+  if (!STATUSES.includes(status)) {
+    throw new ApiError(
+      'ERR::SCHEDULER::INVALID_REQUEST',
+      `status "${value}" is not a schedule status; use one of ${STATUSES.join(', ')}`,
+    );
+  }
+  return status;
+}
+
+function parseKindFilter(value: string): 'screenshot' | 'scrape' | 'crawler' {
+  const kind = KINDS[value.trim().toLowerCase()];
+  if (!kind) {
+    throw new ApiError(
+      'ERR::SCHEDULER::INVALID_REQUEST',
+      `kind "${value}" is not a schedule kind; use api.screenshot (or screenshot), api.scrape or api.crawler (Snapwire runs screenshot schedules only)`,
+    );
+  }
+  return kind;
+}
+
+function limitReached(caller: Caller, maxSchedules: number): ApiError {
+  return new ApiError(
+    'ERR::SCHEDULER::LIMIT_REACHED',
+    maxSchedules === 0
+      ? `This Snapwire host allows no schedules (SNAPWIRE_MAX_SCHEDULES is 0); the operator can raise SNAPWIRE_MAX_SCHEDULES`
+      : `This project already has ${maxSchedules} active or paused schedules (${caller.env}), the most this host allows (SNAPWIRE_MAX_SCHEDULES); cancel one first, or ask the operator to raise SNAPWIRE_MAX_SCHEDULES`,
+  );
 }
 
 function checkMaxRetries(value: number): number {

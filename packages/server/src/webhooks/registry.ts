@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Environment } from '../accounts/keys.js';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -16,6 +16,12 @@ export interface WebhookChanges {
   max_concurrency?: number | null;
   timeout_ms?: number | null;
 }
+
+/** What creating a webhook takes. */
+export type NewWebhook = { name: string; url: string; secret?: string | undefined } & Omit<
+  WebhookChanges,
+  'name' | 'url' | 'enabled'
+>;
 
 /** Checks a webhook URL with the egress guard; throws an ApiError naming what is wrong. */
 export type WebhookUrlCheck = (url: string) => Promise<void>;
@@ -37,13 +43,15 @@ export class WebhookRegistry {
     private readonly checkUrl: WebhookUrlCheck,
   ) {}
 
-  async create(
-    caller: Caller,
-    input: { name: string; url: string; secret?: string | undefined } & Omit<
-      WebhookChanges,
-      'name' | 'url' | 'enabled'
-    >,
-  ): Promise<Webhook> {
+  /** Creates a webhook (no ping: WebhookService.create sends one in the same transaction). */
+  async create(caller: Caller, input: NewWebhook): Promise<Webhook> {
+    const webhook = await this.prepare(caller, input);
+    await this.insert(caller, webhook, async () => undefined);
+    return webhook;
+  }
+
+  /** Checks a new webhook (name, secret, URL through the egress guard, name free) and builds its row. */
+  async prepare(caller: Caller, input: NewWebhook): Promise<Webhook> {
     this.checkName(input.name);
     if (input.secret !== undefined && input.secret.length < 16) {
       throw new ApiError(
@@ -77,18 +85,33 @@ export class WebhookRegistry {
       created_at: now,
       updated_at: now,
     };
+    return webhook;
+  }
+
+  /**
+   * Stores a prepared webhook; `within` runs in the same transaction, so that what it writes (the creation
+   * ping) and the webhook commit together or not at all.
+   */
+  async insert<T>(
+    caller: Caller,
+    webhook: Webhook,
+    within: (trx: Transaction<Database>) => Promise<T>,
+  ): Promise<T> {
     try {
-      await this.db.insertInto('webhooks').values(webhook).execute();
+      return await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('webhooks').values(webhook).execute();
+        return within(trx);
+      });
     } catch (error) {
-      if (await this.find(caller, input.name)) {
+      // Read after the transaction ended: on SQLite its connection is the only one.
+      if (await this.find(caller, webhook.name)) {
         throw new ApiError(
           'ERR::API::CONFLICT',
-          `A webhook named "${input.name}" already exists in this project (${caller.env})`,
+          `A webhook named "${webhook.name}" already exists in this project (${caller.env})`,
         );
       }
       throw error;
     }
-    return webhook;
   }
 
   async list(caller: Caller): Promise<Webhook[]> {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
-import { ApiError } from '../errors.js';
+import { ApiError, isApiError } from '../errors.js';
 import type { Job, JobQueue } from '../queue/job-queue.js';
 import type { Database } from '../store/schema.js';
-import type { Webhook, WebhookChanges, WebhookRegistry } from './registry.js';
+import type { NewWebhook, Webhook, WebhookChanges, WebhookRegistry } from './registry.js';
 
 /**
  * What pings need from the asynchronous-screenshot intake (jobs/async-screenshots.ts provides it): the
@@ -39,12 +39,26 @@ export class WebhookService {
     private readonly wake: () => void,
   ) {}
 
-  async create(
-    caller: Caller,
-    input: Parameters<WebhookRegistry['create']>[1],
-  ): Promise<{ webhook: Webhook; pingJob: string }> {
-    const webhook = await this.registry.create(caller, input);
-    return { webhook, pingJob: await this.ping(caller, webhook) };
+  /**
+   * Creates a webhook and queues its ping, atomically: the answer is the only place its secret is shown, so
+   * either it is answered or nothing was created (the caller retries with the same name). The ping's
+   * payload goes to the blob store first (an outage refuses the create), then the webhook and the ping
+   * commit in one transaction. A new webhook has nothing queued and no recent ping: within ping's limits.
+   */
+  async create(caller: Caller, input: NewWebhook): Promise<{ webhook: Webhook; pingJob: string }> {
+    const webhook = await this.registry.prepare(caller, input);
+    const blob = await this.asyncScreenshots.pingPayload(caller, webhook).catch((error: unknown) => {
+      if (!isApiError(error)) throw error;
+      throw new ApiError(error.code, `The webhook "${webhook.name}" was not created: ${error.reason}`, {
+        retryAfterSeconds: error.retryAfterSeconds ?? 5,
+        cause: error,
+      });
+    });
+    const pingJob = await this.registry.insert(caller, webhook, (trx) =>
+      this.asyncScreenshots.enqueuePing(trx, caller, webhook, blob),
+    );
+    this.wake();
+    return { webhook, pingJob };
   }
 
   async update(caller: Caller, nameOrUuid: string, changes: WebhookChanges): Promise<Webhook> {

@@ -150,6 +150,6 @@ describe("Scrapfly's official TypeScript SDK against Snapwire", () => {
     const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
     const account = await client.account();
     assert.equal(account.project.name, 'default');
-    assert.equal(account.subscription.plan_name, 'PRO');
+    assert.equal(account.subscription.plan_name, 'UNLIMITED');
   });
 });

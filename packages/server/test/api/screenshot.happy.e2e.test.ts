@@ -279,7 +279,7 @@ describe('GET /screenshot (happy paths, real Chromium)', () => {
     assert.equal(response.status, 200);
     const account = await (await fetch(`${service.baseUrl}/account?key=${TEST_KEY}`)).json();
     assert.equal(account.project.name, 'default');
-    assert.equal(account.subscription.plan_name, 'PRO');
+    assert.equal(account.subscription.plan_name, 'UNLIMITED');
     assert.ok(account.subscription.usage.scrape.current >= 60);
   });
 

@@ -272,4 +272,53 @@ describe('official SDK calls on the wire', () => {
     assert.equal(usage + remaining, account.subscription.max_concurrency);
     assert.equal(account.subscription.usage.scrape.concurrent_limit, account.subscription.max_concurrency);
   });
+  it('the account and project concurrency headers of one answer agree: both count the capture answering', async () => {
+    const shot = await screenshot(service.baseUrl, {
+      url: `${fixtures.origin}/solid`,
+      rendering_wait: '0',
+      resolution: '320x240',
+    });
+    assert.equal(shot.status, 200);
+    const header = (name: string) => shot.headers.get(`x-scrapfly-${name}`);
+    // Nothing else runs: the capture that answers holds the project's one slot in use.
+    assert.equal(header('project-concurrent-usage'), '1');
+    assert.equal(header('account-concurrent-usage'), header('project-concurrent-usage'));
+    assert.equal(header('account-remaining-concurrent-usage'), header('project-remaining-concurrent-usage'));
+  });
+
+  it('a Scrapfly route Snapwire does not serve answers 404 NOT_SERVED naming the product and what Snapwire serves', async () => {
+    for (const [method, path, product] of [
+      ['POST', '/scrape/batch', 'Web Scraping API'],
+      ['POST', '/scrape/schedules', 'Web Scraping API'],
+      ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
+      ['POST', '/crawl', 'Crawler API'],
+      ['GET', '/crawl/some-uuid/status', 'Crawler API'],
+      ['GET', '/scrape/monitoring/metrics', 'Web Scraping API'],
+      ['POST', '/classify', 'Classify API'],
+      ['GET', '/unblock', 'Cloud Browser API'],
+      ['GET', '/browser/monitoring/metrics', 'Cloud Browser API'],
+    ] as const) {
+      const response = await fetch(`${service.baseUrl}${path}?key=${LIVE_KEY}`, { method });
+      assert.equal(response.status, 404, `${method} ${path}`);
+      assert.equal(response.headers.get('content-type'), 'application/json');
+      assert.equal(response.headers.get('x-scrapfly-reject-code'), 'ERR::API::NOT_SERVED');
+      const body = await response.json();
+      assert.equal(body.code, 'ERR::API::NOT_SERVED');
+      assert.equal(body.retryable, false);
+      assert.match(body.links['Related Error Doc'], /\/docs\/errors#ERR::API::NOT_SERVED$/);
+      assert.match(body.reason, new RegExp(`Scrapfly's ${product}[^,]*, which Snapwire does not serve`));
+      assert.match(body.reason, /Snapwire serves Scrapfly's Screenshot API \(\/screenshot/);
+      assert.match(body.reason, /the Web Scraping API's \/scrape and the Extraction API's POST \/extraction/);
+      assert.match(body.reason, /README\.md#what-snapwire-does-not-do/);
+    }
+    // Any other unknown path says what Snapwire serves too.
+    const unknown = await fetch(`${service.baseUrl}/screenshots?key=${LIVE_KEY}`);
+    assert.equal(unknown.status, 404);
+    const body = await unknown.json();
+    assert.equal(body.code, 'ERR::API::NOT_FOUND');
+    assert.match(body.reason, /No route GET \/screenshots\. Snapwire serves Scrapfly's Screenshot API/);
+    // /scrape itself is served now: a key is asked for, not a 404.
+    assert.equal((await fetch(`${service.baseUrl}/scrape?url=x`)).status, 401);
+    assert.equal(body.error, undefined, 'error is added on the schedule routes only');
+  });
 });

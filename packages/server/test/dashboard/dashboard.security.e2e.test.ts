@@ -161,6 +161,16 @@ describe('dashboard security: sessions, CSRF, project isolation by key', () => {
     assert.ok(paths.includes('/screenshot/monitoring/metrics/target'), 'the target endpoint is documented');
   });
 
+  // Before the sign-in throttle test below, which uses up this address's sign-ins.
+  it('the new-project form defaults to the plan `snapwire projects create` gives (SNAPWIRE_DEFAULT_PLAN)', async () => {
+    const { cookie } = await signIn(service.baseUrl);
+    const page = await (await fetch(`${service.baseUrl}/dashboard/projects`, { headers: { cookie } })).text();
+    const form = page.slice(page.indexOf('id="new-project"'));
+    const chosen = /<option value="([A-Z]+)"\s+selected/.exec(form.slice(0, form.indexOf('</form>')))?.[1];
+    assert.equal(chosen, service.snapwire.services.settings.defaultPlan);
+    assert.equal(chosen, 'UNLIMITED');
+  });
+
   it('slows password guessing: 429 after ten wrong passwords', async () => {
     let last = 0;
     for (let attempt = 0; attempt < 11; attempt += 1) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { NOT_SERVED_DOC, NOT_SERVED_PRODUCTS } from '../../src/http/not-found.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 
@@ -77,7 +78,7 @@ describe('the README quick start, executed', () => {
     assert.equal(fs.readFileSync(path.join(work, 'shot.jpg')).subarray(0, 3).toString('hex'), 'ffd8ff');
     assert.equal(fs.readFileSync(path.join(work, 'shot.png')).subarray(1, 4).toString('latin1'), 'PNG');
     assert.match(stdout, /"name": "other"/);
-    assert.match(stdout, /^other\s+FREE/m, 'projects list shows the new project');
+    assert.match(stdout, /^other\s+UNLIMITED/m, 'projects list shows the new project, on the default plan');
     assert.match(stderr, new RegExp(`store: SQLite ${service.dataDir}/snapwire\\.db`));
   });
 
@@ -90,3 +91,30 @@ describe('the README quick start, executed', () => {
     assert.match(stdout, /SNAPWIRE_HOST/);
   });
 });
+
+describe('the README section "What Snapwire does not do"', () => {
+  it('is where the 404 of a route Snapwire does not serve points, and names every product it names', () => {
+    const [file, anchor] = NOT_SERVED_DOC.split('#');
+    assert.equal(file, 'README.md');
+    // GitHub's anchor of a heading: lower case, spaces to dashes.
+    const heading = README.split('\n').find((line) => /^## /.test(line) && slug(line) === anchor);
+    assert.ok(heading, `README has the heading of #${anchor}`);
+    const start = README.indexOf(heading);
+    const section = README.slice(start, README.indexOf('\n## ', start + 1));
+    for (const { product, prefixes } of NOT_SERVED_PRODUCTS) {
+      assert.ok(section.includes(product), `the section names ${product}`);
+      for (const prefix of prefixes) assert.ok(section.includes(`\`${prefix}`), `it lists ${prefix}`);
+    }
+    for (const other of ['Proxy Saver', 'Anti-bot bypass', 'Residential']) {
+      assert.ok(section.includes(other), `the section names ${other}`);
+    }
+  });
+});
+
+function slug(heading: string): string {
+  return heading
+    .replace(/^#+\s*/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-');
+}

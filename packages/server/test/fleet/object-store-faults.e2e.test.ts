@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { verifySignature } from 'scrapfly-sdk';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
@@ -97,5 +98,42 @@ describe('object store faults', () => {
       timeoutMs: 10_000,
       what: 'the job to be done',
     });
+  });
+  it('a webhook created while the store is down is not created at all; the retry answers the secret', async () => {
+    const create = () =>
+      fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'during-outage', url: receiver.url }),
+      });
+    const port = s3.port;
+    await s3.close();
+    const refused = await create();
+    const body = (await refused.json()) as { code: string; retryable: boolean; reason: string };
+    assert.equal(refused.status, 503);
+    assert.equal(body.code, 'ERR::API::SERVICE_UNAVAILABLE');
+    assert.equal(body.retryable, true);
+    // Nothing was created: no webhook, and its name is still free.
+    const shown = await fetch(`${service.baseUrl}/webhooks/during-outage?key=${LIVE_KEY}`);
+    assert.equal(shown.status, 404, 'no webhook whose secret nobody saw');
+    const { webhooks } = (await (await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`)).json()) as {
+      webhooks: Array<{ name: string }>;
+    };
+    assert.ok(!webhooks.some((webhook) => webhook.name === 'during-outage'));
+    assert.match(body.reason, /webhook "during-outage" was not created/);
+
+    s3 = await startS3({ port, directory });
+    const delivered = receiver.received.length;
+    const created = await create();
+    assert.equal(created.status, 201, 'the retry creates it (no 409)');
+    const { secret } = (await created.json()) as { secret: string };
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    // Its ping arrives, signed with the secret the answer carried.
+    const [ping] = (await receiver.waitFor(delivered + 1, 30_000)).slice(delivered);
+    assert.equal(ping?.headers['x-scrapfly-webhook-resource-type'], 'ping');
+    assert.equal(ping?.headers['x-scrapfly-webhook-name'], 'during-outage');
+    assert.ok(
+      ping && verifySignature(ping.body, String(ping.headers['x-scrapfly-webhook-signature']), secret),
+    );
   });
 });

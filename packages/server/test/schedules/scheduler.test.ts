@@ -55,9 +55,10 @@ async function world(store: Store, clock: ManualClock) {
     { pollMs: 1_000, maxTimeoutMs: 120_000 },
     createLogger('silent'),
   );
-  const schedules = new ScheduleStore(store.db, webhooks, clock, {
+  const schedules = new ScheduleStore(store.db, store.dialect, webhooks, clock, {
     maxTimeoutMs: 120_000,
     maxSchedules: 100,
+    minIntervalMs: MINUTE,
   });
   const db = store.db;
   return {

@@ -237,4 +237,106 @@ describe("schedules through Scrapfly's official TypeScript SDK", () => {
       return true;
     });
   });
+  it('refuses a cron that fires every second with a 400 saying the minimum (SNAPWIRE_MIN_SCHEDULE_INTERVAL, 1m by default)', async () => {
+    const tooOften = (error: unknown) => {
+      assert.ok(error instanceof ScheduleAPIError);
+      assert.equal(error.code, 'ERR::SCHEDULER::INVALID_REQUEST');
+      assert.equal(error.httpStatusCode, 400);
+      assert.match(error.message, /at most once every 1m.*SNAPWIRE_MIN_SCHEDULE_INTERVAL/);
+      return true;
+    };
+    for (const cron of ['* * * * * *', '*/30 * * * * *']) {
+      await assert.rejects(
+        client.createScreenshotSchedule(
+          { url: `${fixtures.origin}/solid` },
+          { webhook_name: 'shots', recurrence: { cron } },
+        ),
+        tooOften,
+      );
+    }
+    // Once a minute is allowed, in 6 fields too; a change to every second is refused like a create.
+    const everyMinute = await client.createScreenshotSchedule(
+      { url: `${fixtures.origin}/solid` },
+      { webhook_name: 'shots', recurrence: { cron: '0 * * * * *' } },
+    );
+    try {
+      assert.equal(everyMinute.status, 'ACTIVE');
+      await assert.rejects(
+        client.updateSchedule(everyMinute.id, { recurrence: { cron: '* * * * * *' } }),
+        tooOften,
+      );
+    } finally {
+      await client.cancelSchedule(everyMinute.id);
+    }
+  });
+
+  it("Python SDK: list_schedules(kind='api.screenshot') lists them; an unknown kind or status is a 400", async () => {
+    // Exactly what the Python SDK's _schedule_request sends: the key, then the filters, as query parameters.
+    const list = (filters: Record<string, string>) =>
+      fetch(`${service.baseUrl}/schedules?${new URLSearchParams({ key: LIVE_KEY, ...filters })}`, {
+        headers: { accept: 'application/json' },
+      });
+    const made = await client.createScreenshotSchedule(
+      { url: `${fixtures.origin}/solid` },
+      { webhook_name: 'shots', recurrence: { interval: 1, unit: 'hour' } },
+    );
+    try {
+      const ids = async (filters: Record<string, string>) => {
+        const response = await list(filters);
+        assert.equal(response.status, 200, JSON.stringify(filters));
+        return ((await response.json()) as Array<{ id: string }>).map((schedule) => schedule.id);
+      };
+      for (const filters of [
+        { kind: 'api.screenshot' },
+        { kind: 'screenshot' },
+        { status: 'ACTIVE' },
+        { status: 'active' },
+        { kind: 'api.screenshot', status: 'ACTIVE' },
+      ]) {
+        assert.ok((await ids(filters)).includes(made.id), JSON.stringify(filters));
+      }
+      assert.ok(!(await ids({ kind: 'api.screenshot', status: 'PAUSED' })).includes(made.id));
+      // Kinds Snapwire does not run have no schedules here.
+      assert.deepEqual(await ids({ kind: 'api.scrape' }), []);
+      assert.deepEqual(await ids({ kind: 'api.crawler' }), []);
+      for (const [filters, reason] of [
+        [{ kind: 'api.screenshots' }, /kind "api.screenshots".*api\.screenshot/],
+        [{ status: 'RUNNING' }, /status "RUNNING".*ACTIVE, PAUSED, CANCELLED, COMPLETED/],
+      ] as const) {
+        const refused = await list(filters);
+        assert.equal(refused.status, 400, JSON.stringify(filters));
+        const body = await refused.json();
+        assert.equal(body.error, 'ERR::SCHEDULER::INVALID_REQUEST');
+        assert.match(body.reason, reason);
+      }
+    } finally {
+      await client.cancelSchedule(made.id);
+    }
+  });
+
+  it('a 404 on a schedule route carries error: the SDKs raise it with its code, and say what is not served', async () => {
+    await assert.rejects(client.listScrapeSchedules(), (error: unknown) => {
+      assert.ok(error instanceof ScheduleAPIError);
+      assert.equal(error.code, 'ERR::API::NOT_SERVED');
+      assert.equal(error.httpStatusCode, 404);
+      assert.match(error.message, /Web Scraping API, which Snapwire does not serve/);
+      return true;
+    });
+    await assert.rejects(
+      client.createCrawlerSchedule({ url: `${fixtures.origin}/solid` }, { webhook_name: 'shots' }),
+      (error: unknown) => error instanceof ScheduleAPIError && error.code === 'ERR::API::NOT_SERVED',
+    );
+    // A method or path no schedule route has (what the Python SDK's get_schedule('') calls, too).
+    for (const [method, path] of [
+      ['PUT', '/schedules/some-id'],
+      ['POST', '/schedules/some-id/unknown'],
+      ['GET', '/schedules/'],
+    ] as const) {
+      const response = await fetch(`${service.baseUrl}${path}?key=${LIVE_KEY}`, { method });
+      assert.equal(response.status, 404, `${method} ${path}`);
+      const body = await response.json();
+      assert.match(body.error, /^ERR::(API|SCHEDULER)::NOT_FOUND$/, `${method} ${path}`);
+      assert.equal(body.error, body.code);
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { ok, startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, screenshot, startService, TEST_KEY, type TestService } from '../helpers/service.js';
 import { decode, MAGIC } from '../helpers/images.js';
 import { waitUntil } from '../helpers/wait-until.js';
+import { PLANS } from '../../src/accounts/plans.js';
 
 const ALLOWED = '127.0.0.2';
 
@@ -125,7 +126,8 @@ describe('webhooks: asynchronous screenshots delivered, signed and retried (real
     assert.equal(promise.webhook_enqueued, true);
     assert.equal(promise.webhook_name, 'shots');
     assert.equal(promise.webhook_uuid, webhook.webhook_uuid);
-    assert.equal(promise.webhook_queue_limit, 2000);
+    // The default project's plan: UNLIMITED, unless SNAPWIRE_DEFAULT_PLAN says otherwise.
+    assert.equal(promise.webhook_queue_limit, PLANS.UNLIMITED.webhookQueueLimit);
     assert.equal(promise.webhook_queued_element, 1);
     assert.equal(
       promise.log_url,
@@ -317,6 +319,72 @@ describe('webhooks: asynchronous screenshots delivered, signed and retried (real
     assert.equal(refused.code, 'ERR::WEBHOOK::QUEUE_FULL');
     assert.match(refused.reason, /3 of its 3 queued jobs/);
     assert.equal((await results[2]!.json()).webhook_queued_element, 3);
+    await receiver.close();
+  });
+
+  it("a new project on the service's default plan queues asynchronous screenshots; a queue limit of 0 is a non-retryable 400 naming the setting", async () => {
+    const { projects, settings } = service.snapwire.services;
+    const receiver = await startReceiver(ALLOWED);
+    // What `snapwire projects create` and the dashboard's form give when no plan is chosen.
+    const newcomer = await projects.create('newcomer', settings.defaultPlan);
+    assert.equal(newcomer.project.plan, 'UNLIMITED');
+    const hook = await api(
+      service,
+      'POST',
+      '/webhooks',
+      { name: 'shots', url: receiver.url },
+      newcomer.keys.LIVE,
+    );
+    assert.equal(hook.status, 201);
+    const accepted = await screenshot(service.baseUrl, {
+      key: newcomer.keys.LIVE,
+      url: `${fixtures.origin}/solid`,
+      rendering_wait: '0',
+      webhook_name: 'shots',
+    });
+    assert.equal(accepted.status, 201, await accepted.clone().text());
+
+    // Scrapfly's FREE preset has no webhook queue: no retry can ever succeed, so none is invited.
+    const free = await projects.create('free-tier', 'FREE');
+    const freeHook = await api(
+      service,
+      'POST',
+      '/webhooks',
+      { name: 'shots', url: receiver.url },
+      free.keys.LIVE,
+    );
+    assert.equal(freeHook.status, 201, 'creating it still works (its ping may wait)');
+    const ownZero = await api(
+      service,
+      'POST',
+      '/webhooks',
+      { name: 'zero', url: receiver.url, queue_limit: 0 },
+      newcomer.keys.LIVE,
+    );
+    assert.equal(ownZero.status, 201);
+    for (const [key, webhook, setting] of [
+      [
+        free.keys.LIVE,
+        'shots',
+        /webhookQueueLimit of 0 \(its plan FREE's\).*snapwire projects set free-tier/,
+      ],
+      [newcomer.keys.LIVE, 'zero', /own queue_limit is 0: raise it with PATCH \/webhooks\/zero/],
+    ] as const) {
+      const refused = await screenshot(service.baseUrl, {
+        key,
+        url: `${fixtures.origin}/solid`,
+        rendering_wait: '0',
+        webhook_name: webhook,
+      });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.headers.get('retry-after'), null);
+      assert.equal(refused.headers.get('x-scrapfly-reject-retryable'), 'false');
+      const body = await refused.json();
+      assert.equal(body.code, 'ERR::WEBHOOK::QUEUE_LIMIT_ZERO');
+      assert.equal(body.retryable, false);
+      assert.match(body.reason, /can never queue a screenshot/);
+      assert.match(body.reason, setting);
+    }
     await receiver.close();
   });
 

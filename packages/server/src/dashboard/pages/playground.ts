@@ -1,4 +1,3 @@
-import { projectScope } from '../../accounts/concurrency-leases.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorBody, isApiError } from '../../errors.js';
@@ -98,7 +97,7 @@ function answerView(answer: Answer): Html {
 }
 
 async function run(ctx: DashboardContext, form: Form, started: number): Promise<Answer> {
-  const { projects, screenshots, asyncScreenshots, concurrency, settings } = { ...ctx.services };
+  const { projects, screenshots, asyncScreenshots, settings } = { ...ctx.services };
   const project = await projects.findByName(form.project ?? '');
   if (!project) throw new ApiError('ERR::API::NOT_FOUND', `No project named "${form.project ?? ''}"`);
   const caller = { project, env: (form.env === 'TEST' ? 'TEST' : 'LIVE') as Env };
@@ -119,11 +118,7 @@ async function run(ctx: DashboardContext, form: Form, started: number): Promise<
     const outcome = await screenshots.take(caller, parsed);
     return {
       status: 200,
-      headers: answerHeaders(outcome, {
-        accountUsage: await concurrency.usage(projectScope(project.id)),
-        accountLimit: project.limits.concurrency,
-        elapsedMs: Date.now() - started,
-      }),
+      headers: answerHeaders(outcome, { elapsedMs: Date.now() - started }),
       image: `/dashboard/monitoring/log/${outcome.logUuid}/image`,
     };
   } catch (error) {

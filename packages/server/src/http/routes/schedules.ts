@@ -74,8 +74,13 @@ const keyQuery = z.object({
 });
 const idParams = z.object({ id: z.string().describe('Schedule id') });
 const listQuery = keyQuery.extend({
-  status: z.string().optional().describe('ACTIVE, PAUSED, CANCELLED or COMPLETED'),
-  kind: z.string().optional().describe('screenshot (the only kind Snapwire runs)'),
+  status: z.string().optional().describe('ACTIVE, PAUSED, CANCELLED or COMPLETED (any case); others: 400'),
+  kind: z
+    .string()
+    .optional()
+    .describe(
+      'api.screenshot or screenshot (the only kind Snapwire runs); api.scrape and api.crawler list nothing; others: 400',
+    ),
 });
 
 const recurrence = z

@@ -14,7 +14,6 @@ import { PDF_PAPER_NAMES } from '../../engine/pdf.js';
 import { EXTENSION_LIMITS } from '../../request/capture-extensions.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import { answerHeaders } from '../../scrapfly-headers.js';
-import { projectScope } from '../../accounts/concurrency-leases.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { parseQueryString } from '../query-string.js';
@@ -236,18 +235,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       }
       try {
         const outcome = await services.screenshots.take(caller, parsed);
-        // The account of a key is its project here (plans and limits are per project): these agree with
-        // /account's max_concurrency, count the whole fleet (leases in the store) and never reveal what
-        // other tenants are running.
-        const accountUsage = await services.concurrency.usage(projectScope(caller.project.id));
         return reply
           .code(200)
           .headers({
-            ...answerHeaders(outcome, {
-              accountUsage,
-              accountLimit: caller.project.limits.concurrency,
-              elapsedMs: Date.now() - started,
-            }),
+            ...answerHeaders(outcome, { elapsedMs: Date.now() - started }),
             'x-request-id': request.id,
           })
           .send(outcome.result.image);

@@ -1,0 +1,63 @@
+import { ApiError } from '../errors.js';
+
+/** Where the README explains what is not served (its heading's anchor). */
+export const NOT_SERVED_DOC = 'README.md#what-snapwire-does-not-do';
+
+/** What Snapwire serves, named in every 404 so that a wrong path says where to go instead. */
+export const SERVED =
+  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and the Extraction API's POST /extraction (plus /devices, /mcp and /dashboard); see /docs for the API reference";
+
+/**
+ * Scrapfly products whose routes the official SDKs call but Snapwire does not serve, by path prefix (the
+ * SDKs' own paths). The README's "What Snapwire does not do" section lists the same products.
+ */
+export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
+  product: string;
+  prefixes: readonly string[];
+  why: string;
+}> = [
+  // /scrape and POST /extraction are served; these parts of those products are not built yet.
+  {
+    product: 'Web Scraping API (batch, schedules, monitoring)',
+    prefixes: ['/scrape/batch', '/scrape/schedules', '/scrape/monitoring'],
+    why: 'not built yet: /scrape itself is served',
+  },
+  {
+    product: 'Extraction API (monitoring)',
+    prefixes: ['/extraction/monitoring'],
+    why: 'not built yet: POST /extraction itself is served',
+  },
+  { product: 'Crawler API', prefixes: ['/crawl'], why: 'not built yet' },
+  { product: 'Classify API', prefixes: ['/classify'], why: 'not served: Snapwire has no anti-bot features' },
+  {
+    product: 'Cloud Browser API',
+    prefixes: ['/browser', '/unblock', '/session', '/sessions', '/extension', '/vault', '/run'],
+    why: 'not served: Snapwire drives its own browsers and lends none out',
+  },
+];
+
+/** Paths of the schedule routes: their errors carry `error` too (the SDKs' ScheduleAPIError reads it). */
+const SCHEDULE_PATH = /^\/(?:(?:screenshot|scrape|crawl)\/)?schedules(?:\/|$)/;
+
+const productOf = (path: string) =>
+  NOT_SERVED_PRODUCTS.find(({ prefixes }) =>
+    prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)),
+  );
+
+/**
+ * The answer to a path no route serves: a Scrapfly product Snapwire does not serve is named as such
+ * (ERR::API::NOT_SERVED), anything else is ERR::API::NOT_FOUND; both say what Snapwire serves.
+ */
+export function notFoundAnswer(
+  method: string,
+  path: string,
+): { error: ApiError; extraBody: Record<string, unknown> } {
+  const served = productOf(path);
+  const error = served
+    ? new ApiError(
+        'ERR::API::NOT_SERVED',
+        `${method} ${path} belongs to Scrapfly's ${served.product}, which Snapwire does not serve (${served.why}). ${SERVED}. What Snapwire does not do: the README's "What Snapwire does not do" section (${NOT_SERVED_DOC})`,
+      )
+    : new ApiError('ERR::API::NOT_FOUND', `No route ${method} ${path}. ${SERVED}`);
+  return { error, extraBody: SCHEDULE_PATH.test(path) ? { error: error.code } : {} };
+}
