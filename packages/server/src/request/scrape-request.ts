@@ -69,6 +69,8 @@ export interface ScrapeRequest {
   os: string | undefined;
   browserBrand: string | undefined;
   proxyPool: string;
+  /** proxified_response=true: the answer is the target's own status, headers and body. */
+  proxifiedResponse: boolean;
   /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
   cache: { ttlSeconds: number; clear: boolean } | undefined;
 }
@@ -313,6 +315,7 @@ export function parseScrapeRequest(
     os: get('os'),
     browserBrand: get('browser_brand'),
     proxyPool,
+    proxifiedResponse: flag('proxified_response') ?? false,
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
@@ -336,7 +339,6 @@ function refuseNotServed(
   if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
   if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
-  if (flag('proxified_response') === true) refuse('proxified_response', 'the upstream answer as is');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }

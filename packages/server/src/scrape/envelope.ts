@@ -121,7 +121,7 @@ function configOf(input: EnvelopeInput) {
     method: request.method,
     os: request.os ?? null,
     project: input.project.name,
-    proxified_response: false,
+    proxified_response: request.proxifiedResponse,
     proxy_pool: request.proxyPool,
     render_js: request.renderJs,
     rendering_stage: browser.renderingStage,

@@ -51,6 +51,8 @@ export interface ScrapeOutcome {
   error: ApiError | undefined;
   logUuid: string;
   logUrl: string;
+  /** The target's Set-Cookie lines as sent (proxified_response answers them as they are). */
+  setCookies: string[];
   cost: number;
   remainingCredits: number;
   projectConcurrency: { usage: number; limit: number };
@@ -241,6 +243,7 @@ export class ScrapeService {
       error,
       logUuid,
       logUrl,
+      setCookies: fetched?.setCookies ?? [],
       cost: billed,
       remainingCredits: Math.max(0, remaining),
       projectConcurrency: {

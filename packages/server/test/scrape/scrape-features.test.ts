@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ScrapeConfig, ScrapflyClient, type ScrapeResult } from 'scrapfly-sdk';
+import { errors, ScrapeConfig, ScrapflyClient, type ScrapeResult } from 'scrapfly-sdk';
 import { startFixtureServer, type FixtureServer, type Handler } from '../helpers/fixture-server.js';
 import { LIVE_KEY, TEST_KEY, startService, type TestService } from '../helpers/service.js';
 
@@ -8,6 +8,17 @@ import { LIVE_KEY, TEST_KEY, startService, type TestService } from '../helpers/s
 let counted = 0;
 
 const routes: Record<string, Handler> = {
+  '/with-cookie': (_req, res) => {
+    res
+      .writeHead(201, {
+        'content-type': 'text/html; charset=utf-8',
+        'x-fixture': 'kept',
+        'set-cookie': ['basket=3; Path=/', 'seen=1; HttpOnly'],
+      })
+      .end('<html><body><h1>Made</h1><a href="/next">next</a></body></html>');
+  },
+  // Never answers; the socket is destroyed when the server closes.
+  '/no-answer': () => {},
   '/counted': (req, res) => {
     counted += 1;
     req.resume();
@@ -137,4 +148,66 @@ describe("Scrapfly's TypeScript SDK client.scrape(): cache, proxified_response, 
     });
   });
 
+  describe('proxified_response', () => {
+    const proxified = async (options: ConstructorParameters<typeof ScrapeConfig>[0]) =>
+      (await new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl }).scrape(
+        new ScrapeConfig({ ...options, proxified_response: true }),
+      )) as Response;
+
+    it("answers the target's status, headers, cookies and body as they are, with the X-Scrapfly headers", async () => {
+      const response = await proxified({ url: `${fixtures.origin}/with-cookie` });
+      assert.equal(response.status, 201);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(response.headers.get('x-fixture'), 'kept');
+      assert.deepEqual(response.headers.getSetCookie(), ['basket=3; Path=/', 'seen=1; HttpOnly']);
+      assert.equal(response.headers.get('x-scrapfly-api-cost'), '1');
+      assert.equal(response.headers.get('x-scrapfly-proxified'), 'true');
+      assert.match(response.headers.get('x-scrapfly-log-uuid') ?? '', /^[0-9A-Z]{26}$/);
+      assert.equal(response.headers.get('x-scrapfly-reject-code'), null);
+      assert.equal(await response.text(), '<html><body><h1>Made</h1><a href="/next">next</a></body></html>');
+    });
+
+    it('the body is the content in the asked format', async () => {
+      const response = await proxified({ url: `${fixtures.origin}/with-cookie`, format: 'markdown' });
+      assert.match(response.headers.get('content-type') ?? '', /^text\/markdown/);
+      assert.match(await response.text(), /^# Made\n\n\[next\]\(http:\/\/127\.0\.0\.1:\d+\/next\)/);
+    });
+
+    it("a target's 404 is answered as served: the SDK returns it, no reject headers", async () => {
+      const response = await proxified({ url: `${fixtures.origin}/status-404` });
+      assert.equal(response.status, 404);
+      assert.equal(response.headers.get('x-scrapfly-reject-code'), null);
+      assert.match(await response.text(), /Not here/);
+    });
+
+    it('a failure of the scrape carries X-Scrapfly-Reject-*: the SDK raises it with code and retryable', async () => {
+      await assert.rejects(proxified({ url: 'http://10.0.0.1/' }), (error: unknown) => {
+        assert.ok(error instanceof errors.ApiHttpClientError, `got ${(error as Error).constructor.name}`);
+        const fields = error as unknown as { code: string; retryable: boolean; httpStatusCode: number };
+        assert.equal(fields.code, 'ERR::SCRAPE::DOMAIN_NOT_ALLOWED');
+        assert.equal(fields.httpStatusCode, 422);
+        assert.equal(fields.retryable, false);
+        return true;
+      });
+      // A 5xx is retried by the SDK's fetch before scrape() reads it: the headers are read directly here.
+      const timedOut = await fetch(
+        `${service.baseUrl}/scrape?key=${LIVE_KEY}&proxified_response=true&timeout=1000&url=${encodeURIComponent(`${fixtures.origin}/no-answer`)}`,
+      );
+      assert.equal(timedOut.status, 504);
+      assert.equal(timedOut.headers.get('x-scrapfly-reject-code'), 'ERR::SCRAPE::OPERATION_TIMEOUT');
+      assert.equal(timedOut.headers.get('x-scrapfly-reject-retryable'), 'true');
+      assert.equal(timedOut.headers.get('retry-after'), '1');
+      const body = (await timedOut.json()) as { code: string; message: string };
+      assert.equal(body.code, 'ERR::SCRAPE::OPERATION_TIMEOUT');
+      assert.match(body.message, /timeout=1000/);
+      // A bad parameter is refused before the scrape, with the same headers.
+      await assert.rejects(
+        proxified({ url: `${fixtures.origin}/with-cookie`, cache: true, cache_ttl: 99999999 }),
+        (error: unknown) => {
+          assert.equal((error as unknown as { code: string }).code, 'ERR::SCRAPE::CONFIG_ERROR');
+          return true;
+        },
+      );
+    });
+  });
 });
