@@ -30,8 +30,8 @@ const routes: Record<string, Handler> = {
   },
 };
 
-/** cache, proxified_response, session and js_scenario through Scrapfly's TypeScript SDK, unmodified. */
-describe("Scrapfly's TypeScript SDK client.scrape(): cache, proxified_response, session, js_scenario", () => {
+/** cache and proxified_response through Scrapfly's TypeScript SDK, unmodified. */
+describe("Scrapfly's TypeScript SDK client.scrape(): cache and proxified_response", () => {
   let service: TestService;
   let fixtures: FixtureServer;
   const clock = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
