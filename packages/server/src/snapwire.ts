@@ -19,6 +19,7 @@ import { ResultsJanitor } from './results/janitor.js';
 import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
+import { ScrapeCache } from './scrape/scrape-cache.js';
 import { ScrapeService } from './scrape/scrape-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
@@ -263,6 +264,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         maxOutputPixels: settings.maxOutputPixels,
         bannerWaitMs: settings.bannerWaitMs,
       },
+      cache: new ScrapeCache(cache, blobs),
     });
     const extractions = new ExtractionService({
       credits,

@@ -2,6 +2,7 @@ import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
+import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 
 /**
  * The Web Scraping API's wire contract (docs/compat.md, "Web Scraping API"): what `client.scrape()` of
@@ -31,6 +32,8 @@ export const SCRAPE_LIMITS = {
   maxTags: 32,
   maxTagLength: 64,
   maxCorrelationIdLength: 255,
+  defaultCacheTtlSeconds: 86_400,
+  maxCacheTtlSeconds: MAX_CACHE_TTL_SECONDS,
 } as const;
 
 export interface ScrapeRequest {
@@ -66,6 +69,10 @@ export interface ScrapeRequest {
   os: string | undefined;
   browserBrand: string | undefined;
   proxyPool: string;
+  /** proxified_response=true: the answer is the target's own status, headers and body. */
+  proxifiedResponse: boolean;
+  /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
+  cache: { ttlSeconds: number; clear: boolean } | undefined;
 }
 
 /** Every parameter the two SDKs send (headers[NAME] and screenshots[NAME] aside). */
@@ -270,6 +277,11 @@ export function parseScrapeRequest(
     headers['accept-language'] = lang;
   }
 
+  // cache_ttl and cache_clear only count with cache=true (as the SDKs send them), but are still validated.
+  const cacheTtl = parseWhole(get('cache_ttl'), 'cache_ttl', 1, SCRAPE_LIMITS.maxCacheTtlSeconds, 'seconds');
+  const cacheClear = flag('cache_clear') ?? false;
+  const cache = flag('cache') ?? false;
+
   return {
     url: target.url.href,
     hostname: target.hostname,
@@ -303,6 +315,10 @@ export function parseScrapeRequest(
     os: get('os'),
     browserBrand: get('browser_brand'),
     proxyPool,
+    proxifiedResponse: flag('proxified_response') ?? false,
+    cache: cache
+      ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
+      : undefined,
   };
 }
 
@@ -323,8 +339,6 @@ function refuseNotServed(
   if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
   if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
-  if (flag('cache') === true) refuse('cache', 'the scrape cache');
-  if (flag('proxified_response') === true) refuse('proxified_response', 'the upstream answer as is');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }
@@ -335,11 +349,8 @@ function refuseNotServed(
       );
     }
   }
-  // Read so that a malformed value is still a clear error; they only count with the features above.
-  flag('cache_clear');
+  // Read so that a malformed value is still a clear error; it only counts with session.
   flag('session_sticky_proxy');
-  const ttl = get('cache_ttl');
-  if (ttl !== undefined) parseWhole(ttl, 'cache_ttl', 0, 7 * 86_400 * 52, 'seconds');
   const flags = get('screenshot_flags');
   if (flags !== undefined) {
     const known = ['load_images', 'dark_mode', 'block_banners', 'print_media_format', 'high_quality'];

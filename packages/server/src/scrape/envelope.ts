@@ -19,6 +19,7 @@ export interface EnvelopeInput {
   project: { name: string };
   env: 'LIVE' | 'TEST';
   cost: { total: number; details: CostLine[] };
+  cache: { state: 'HIT' | 'MISS' | 'BYPASS'; entry: string | null };
   durationMs: number;
   publicUrl: string;
   /** What the target answered; undefined when the scrape failed before any answer. */
@@ -43,7 +44,7 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
     config: configOf(input),
     context: {
       asp: false,
-      cache: { state: 'BYPASS', entry: null },
+      cache: input.cache,
       cost: { details: input.cost.details, total: input.cost.total },
       debug: request.debug,
       env: input.env,
@@ -98,9 +99,9 @@ function configOf(input: EnvelopeInput) {
     asp: request.asp,
     auto_scroll: browser.autoScroll,
     body: request.body ? request.body.toString('utf8') : null,
-    cache: false,
-    cache_clear: false,
-    cache_ttl: null,
+    cache: request.cache !== undefined,
+    cache_clear: request.cache?.clear ?? false,
+    cache_ttl: request.cache?.ttlSeconds ?? null,
     correlation_id: request.correlationId ?? null,
     cost_budget: request.costBudget ?? null,
     country: null,
@@ -120,7 +121,7 @@ function configOf(input: EnvelopeInput) {
     method: request.method,
     os: request.os ?? null,
     project: input.project.name,
-    proxified_response: false,
+    proxified_response: request.proxifiedResponse,
     proxy_pool: request.proxyPool,
     render_js: request.renderJs,
     rendering_stage: browser.renderingStage,

@@ -19,6 +19,7 @@ import type { ScrapeRequest } from '../request/scrape-request.js';
 import { scrapeCost } from './cost.js';
 import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
+import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
 
 export interface ScrapeServiceDeps {
@@ -36,6 +37,8 @@ export interface ScrapeServiceDeps {
   nodeId?: string;
   maxBodyBytes: number;
   maxRedirects: number;
+  /** cache=true: answers kept per project and environment (absent: cache=true is served as a MISS). */
+  cache?: ScrapeCache;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
 }
@@ -48,6 +51,8 @@ export interface ScrapeOutcome {
   error: ApiError | undefined;
   logUuid: string;
   logUrl: string;
+  /** The target's Set-Cookie lines as sent (proxified_response answers them as they are). */
+  setCookies: string[];
   cost: number;
   remainingCredits: number;
   projectConcurrency: { usage: number; limit: number };
@@ -63,6 +68,9 @@ export class ScrapeRefused extends Error {
     super(error.message);
   }
 }
+
+/** context.cache.state: BYPASS without cache=true. */
+export type ScrapeCacheState = 'HIT' | 'MISS' | 'BYPASS';
 
 interface Fetched {
   status: number;
@@ -96,39 +104,56 @@ export class ScrapeService {
     const { project } = caller;
     const cost = scrapeCost(request);
 
-    // 1. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
-    let release: () => Promise<void>;
-    try {
-      if (request.costBudget !== undefined && cost.total > request.costBudget) {
-        throw new ApiError(
-          'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
-          `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
-        );
-      }
-      const used = await this.deps.credits.used(project.id);
-      if (used + cost.total > project.limits.monthlyCredits) {
-        throw new ApiError(
-          'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
-          `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; this scrape costs ${cost.total}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
-        );
-      }
-      release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
-    } catch (caught) {
-      const error = isApiError(caught) ? caught : this.internal(caught);
-      await this.record(caller, request, logUuid, startedAt, {
-        httpStatus: error.definition.httpStatus,
-        error,
-        cost: 0,
-      });
-      throw new ScrapeRefused(error, logUuid);
+    const cacheKey = request.cache ? scrapeCacheKeyOf(request) : undefined;
+    let cacheState: ScrapeCacheState = cacheKey ? 'MISS' : 'BYPASS';
+
+    // 1. An answer kept within cache_ttl: served at no cost, without a slot or a request to the target.
+    let fetched: Fetched | undefined;
+    if (request.cache && cacheKey && !request.cache.clear && this.deps.cache) {
+      fetched = await this.deps.cache
+        .find(project.id, caller.env, cacheKey, this.deps.clock.now() - request.cache.ttlSeconds * 1000)
+        .catch((error: unknown) => {
+          this.deps.logger.warn({ err: error }, 'could not read the scrape cache; scraping anew');
+          return undefined;
+        });
+      if (fetched) cacheState = 'HIT';
     }
 
-    // 2. The scrape itself: whatever happens now is answered in the scrape envelope.
-    let fetched: Fetched | undefined;
+    // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
+    let release: () => Promise<void> = async () => {};
+    if (!fetched) {
+      try {
+        if (request.costBudget !== undefined && cost.total > request.costBudget) {
+          throw new ApiError(
+            'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
+            `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
+          );
+        }
+        const used = await this.deps.credits.used(project.id);
+        if (used + cost.total > project.limits.monthlyCredits) {
+          throw new ApiError(
+            'ERR::SCRAPE::QUOTA_LIMIT_REACHED',
+            `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; this scrape costs ${cost.total}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
+          );
+        }
+        release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+      } catch (caught) {
+        const error = isApiError(caught) ? caught : this.internal(caught);
+        await this.record(caller, request, logUuid, startedAt, {
+          httpStatus: error.definition.httpStatus,
+          error,
+          cost: 0,
+          cacheState,
+        });
+        throw new ScrapeRefused(error, logUuid);
+      }
+    }
+
+    // 3. The scrape itself: whatever happens now is answered in the scrape envelope.
     let content: FormattedContent | undefined;
     let error: ApiError | undefined;
     try {
-      fetched = request.renderJs
+      fetched ??= request.renderJs
         ? await this.render(request, startedAt, project.id)
         : await this.fetch(request, project.id);
       try {
@@ -152,13 +177,20 @@ export class ScrapeService {
           `The target answered ${fetched.status}${fetched.status >= 500 ? ' (a server error)' : ''} for ${request.method} ${fetched.url}`,
         );
       }
+      if (cacheState === 'MISS' && cacheKey && error === undefined && this.deps.cache) {
+        await this.deps.cache
+          .store(project.id, caller.env, cacheKey, fetched, this.deps.clock.now())
+          .catch((storeError: unknown) =>
+            this.deps.logger.warn({ err: storeError }, 'could not keep a scrape in the cache'),
+          );
+      }
     } catch (caught) {
       error = isApiError(caught) ? caught : this.internal(caught);
     } finally {
       await release();
     }
 
-    const billed = error === undefined || error.definition.billed ? cost.total : 0;
+    const billed = cacheState === 'HIT' ? 0 : error === undefined || error.definition.billed ? cost.total : 0;
     let remaining = project.limits.monthlyCredits;
     try {
       remaining -=
@@ -176,6 +208,7 @@ export class ScrapeService {
       cost: billed,
       fetched,
       content,
+      cacheState,
     });
     const durationMs = Date.now() - startedAt;
     const logUrl = logUrlOf(this.deps.publicUrl, logUuid);
@@ -187,6 +220,7 @@ export class ScrapeService {
         project,
         env: caller.env,
         cost: { total: billed, details: billed > 0 ? cost.details : [] },
+        cache: { state: cacheState, entry: cacheKey ?? null },
         durationMs,
         publicUrl: this.deps.publicUrl,
         ...(fetched
@@ -209,6 +243,7 @@ export class ScrapeService {
       error,
       logUuid,
       logUrl,
+      setCookies: fetched?.setCookies ?? [],
       cost: billed,
       remainingCredits: Math.max(0, remaining),
       projectConcurrency: {
@@ -298,6 +333,7 @@ export class ScrapeService {
       cost: number;
       fetched?: Fetched | undefined;
       content?: FormattedContent | undefined;
+      cacheState: ScrapeCacheState;
     },
   ): Promise<void> {
     // Header values (cookies, tokens) and the body are the caller's secrets: the log keeps names and sizes.
@@ -317,6 +353,7 @@ export class ScrapeService {
             js: request.browser.js !== undefined,
           }
         : {}),
+      cache: outcome.cacheState,
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
     };

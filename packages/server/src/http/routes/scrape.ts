@@ -7,6 +7,7 @@ import {
   SCRAPE_FORMATS,
   SCRAPE_METHODS,
 } from '../../request/scrape-request.js';
+import { proxifiedAnswerOf } from '../../scrape/proxified.js';
 import { ScrapeRefused } from '../../scrape/scrape-service.js';
 import { rejectHeaders, scrapeAnswerHeaders } from '../../scrapfly-headers.js';
 import type { Services } from '../../services.js';
@@ -44,6 +45,12 @@ export const scrapeQueryDoc = z.object({
   auto_scroll: text('With render_js: true scrolls to the bottom (lazy content) and back'),
   geolocation: text('With render_js: latitude,longitude[,accuracy] emulated for the page'),
   lang: text('Comma list of languages sent as Accept-Language (unless headers[accept-language] is given)'),
+  cache: text('true serves the same scrape from the cache within cache_ttl (no cost, target not contacted)'),
+  cache_ttl: text('With cache: seconds an entry is served, 1 to 2592000 (default 86400)'),
+  cache_clear: text('With cache: true scrapes anew and replaces the entry'),
+  proxified_response: text(
+    "true answers the target's own status, headers and body (the content in the asked format) instead of the envelope; X-Scrapfly-Reject-* headers when the scrape itself failed",
+  ),
   cost_budget: text('Largest cost in credits this scrape may have; over it the scrape is refused'),
   tags: text('Comma list of tags, kept in the answer config'),
   correlation_id: text('Your id for this scrape, kept in the answer config'),
@@ -123,19 +130,34 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             ? { status: outcome.envelope.result.status_code, url: outcome.envelope.result.url }
             : undefined;
         const publicUrl = services.settings.publicUrl;
+        const answerHeaders = scrapeAnswerHeaders(
+          { ...outcome, upstream },
+          {
+            accountUsage,
+            accountLimit: caller.project.limits.concurrency,
+            elapsedMs: Date.now() - started,
+          },
+        );
+        if (parsed.proxifiedResponse) {
+          const proxified = proxifiedAnswerOf(outcome);
+          return reply
+            .code(proxified.status)
+            .headers({
+              ...proxified.headers,
+              ...answerHeaders,
+              ...(proxified.rejected && outcome.error
+                ? rejectHeaders(outcome.error, outcome.logUuid, publicUrl)
+                : {}),
+              'x-request-id': request.id,
+            })
+            .send(proxified.body);
+        }
         return reply
           .code(outcome.httpStatus)
           .headers({
             // With the charset: the TypeScript SDK reads it as a result, not an error (docs/compat.md §2).
             'content-type': JSON_RESULT_CONTENT_TYPE,
-            ...scrapeAnswerHeaders(
-              { ...outcome, upstream },
-              {
-                accountUsage,
-                accountLimit: caller.project.limits.concurrency,
-                elapsedMs: Date.now() - started,
-              },
-            ),
+            ...answerHeaders,
             ...(outcome.error ? rejectHeaders(outcome.error, outcome.logUuid, publicUrl) : {}),
             'x-request-id': request.id,
           })
