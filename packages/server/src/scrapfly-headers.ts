@@ -101,9 +101,10 @@ export function scrapeAnswerHeaders(answer: ScrapeAnswer, context: AnswerContext
       : {}),
     'x-scrapfly-api-cost': String(answer.cost),
     'x-scrapfly-remaining-api-credit': String(answer.remainingCredits),
-    'x-scrapfly-account-concurrent-usage': String(context.accountUsage),
+    // One figure for both, as on /screenshot: the account of a key is its project.
+    'x-scrapfly-account-concurrent-usage': String(answer.projectConcurrency.usage),
     'x-scrapfly-account-remaining-concurrent-usage': String(
-      Math.max(0, context.accountLimit - context.accountUsage),
+      Math.max(0, answer.projectConcurrency.limit - answer.projectConcurrency.usage),
     ),
     'x-scrapfly-project-concurrent-usage': String(answer.projectConcurrency.usage),
     'x-scrapfly-project-remaining-concurrent-usage': String(

@@ -123,8 +123,6 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       );
       try {
         const outcome = await services.scrapes.scrape(caller, parsed);
-        // The account of a key is its project here (as /screenshot answers): the same slots, counted once.
-        const accountUsage = outcome.projectConcurrency.usage;
         const upstream =
           outcome.envelope.result.status_code > 0
             ? { status: outcome.envelope.result.status_code, url: outcome.envelope.result.url }
@@ -132,11 +130,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         const publicUrl = services.settings.publicUrl;
         const answerHeaders = scrapeAnswerHeaders(
           { ...outcome, upstream },
-          {
-            accountUsage,
-            accountLimit: caller.project.limits.concurrency,
-            elapsedMs: Date.now() - started,
-          },
+          { elapsedMs: Date.now() - started },
         );
         if (parsed.proxifiedResponse) {
           const proxified = proxifiedAnswerOf(outcome);
