@@ -6,8 +6,8 @@ const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 /**
  * The one number formatter of the dashboard (cards, tables, axes, row counts): counts in full with
- * thousands separators (16,260) up to a million, then in millions (1.2 M); durations in ms, s or min
- * (1234 ms -> "1.2 s"); percentages with at most one decimal (99.5 %).
+ * thousands separators (16,260; 1,000,000), durations in ms, s or min (1234 ms -> "1.2 s"), percentages
+ * with at most one decimal (99.5 %).
  */
 export function humanValue(value: number, unit: ChartUnit = 'count'): string {
   if (unit === 'percent') return `${Number.isInteger(value) ? value : value.toFixed(1)} %`;
@@ -16,7 +16,6 @@ export function humanValue(value: number, unit: ChartUnit = 'count'): string {
     if (value >= 1000) return `${trim(value / 1000)} s`;
     return `${Math.round(value)} ms`;
   }
-  if (Math.abs(value) >= 1_000_000) return `${trim(value / 1_000_000)} M`;
   return GROUPED.format(value);
 }
 

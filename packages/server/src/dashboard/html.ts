@@ -116,7 +116,8 @@ svg text{fill:var(--muted)}svg line{stroke:var(--soft)}
  table.compact td.labelled::before{content:attr(data-label) " "!important;font-size:12px}
  table.compact td.lead{order:-2;font-size:14px;color:var(--fg)}table.compact td.lead-end{order:-1;margin-left:auto;font-size:13px}
  table.compact td.url{order:-1;flex-basis:100%;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-size:13px;color:var(--fg)}
- table.compact td:empty,table.compact td.phone-hidden{display:none}
+ table.compact td.lead-thumb{order:-3}table.compact td.lead-thumb img.thumb{width:48px;height:30px}
+ table.compact td.phone-hidden{display:none}
  table:not(.responsive) th,table:not(.responsive) td{overflow-wrap:anywhere}
  table.details th{white-space:normal;overflow-wrap:normal}
  .filters input,.filters select{width:100%}.filters label{flex:1 1 140px}

@@ -68,6 +68,7 @@ export function formatOf(log: ScreenshotLog): string {
 }
 
 const modeOf = (log: ScreenshotLog) => (log.job_uuid ? 'async' : 'sync');
+const hasThumbnail = (log: ScreenshotLog) => Boolean(log.blob_key && log.content_type?.startsWith('image/'));
 
 const EXPORT_COLUMNS = [
   'log_uuid',
@@ -219,9 +220,9 @@ const page: DashboardPage = {
               },
               {
                 label: 'Shot',
-                className: 'phone-hidden',
+                cellClass: (row) => (hasThumbnail(row) ? 'lead-thumb' : 'phone-hidden'),
                 cell: (row) =>
-                  row.blob_key && row.content_type?.startsWith('image/')
+                  hasThumbnail(row)
                     ? html`<img
                         class="thumb"
                         loading="lazy"

@@ -17,10 +17,10 @@ nav.index h2{font-size:15px;margin:0 0 6px}nav.index h3{font-size:13px;color:var
 nav.index ul{list-style:none;margin:0;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(min(300px,100%),1fr));gap:2px 16px}
 nav.index li{display:flex;justify-content:space-between;gap:8px;min-width:0}nav.index li a{overflow-wrap:anywhere;min-width:0}
 .status{color:var(--muted);font-size:12px;white-space:nowrap}
-section.code{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:14px 16px;margin:0 0 12px;scroll-margin-top:12px}
-section.code:target{border-color:var(--accent);box-shadow:0 0 0 2px var(--accent)}
+main>section{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:14px 16px;margin:0 0 12px;scroll-margin-top:12px}
+main>section:target{border-color:var(--accent);box-shadow:0 0 0 2px var(--accent)}
 .facts{color:var(--muted);margin:.1rem 0 .5rem;font-size:13px}.facts .retryable{color:var(--ok)}
-section.code p{margin:.35rem 0}
+main>section p{margin:.35rem 0}
 @media (max-width:700px){main{padding:14px 12px 32px}h1{font-size:22px}}
 `;
 
@@ -41,7 +41,7 @@ export function renderErrorReference(): string {
   const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
   const entries = codes.map((code) => {
     const { httpStatus, retryable, billed, description } = ERROR_CATALOGUE[code];
-    return `<section class="code" id="${escape(code)}"><h2><a href="#${escape(code)}">${escape(code)}</a></h2>
+    return `<section id="${escape(code)}"><h2><a href="#${escape(code)}">${escape(code)}</a></h2>
 <p class="facts">HTTP ${httpStatus} · ${retryable ? '<span class="retryable">retryable</span> (Retry-After says when)' : 'not retryable'} · ${billed ? 'billed' : 'not billed'}</p>
 <p><strong>Meaning:</strong> ${escape(description)}.</p>
 <p><strong>What to do:</strong> ${inlineCode(adviceFor(code, retryable))}</p></section>`;
