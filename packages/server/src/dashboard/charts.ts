@@ -69,7 +69,10 @@ export function lineChart(
   const stackTotals = labels.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
   const known =
     kind === 'bars' ? stackTotals : series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const max = options.max ?? niceCeiling(Math.max(1, ...known));
+  const ceiling = niceCeiling(Math.max(1, ...known));
+  // Counts are whole: a small odd top (3) would put 1.5 requests on the middle line.
+  const max =
+    options.max ?? ((options.unit ?? 'count') === 'count' && ceiling % 2 === 1 ? ceiling + 1 : ceiling);
   const x = (index: number) => ((index + 0.5) / count) * PLOT_WIDTH;
   const y = (value: number) => PLOT_HEIGHT - (value / max) * PLOT_HEIGHT;
   const percent = (index: number) => ((index + 0.5) / count) * 100;
