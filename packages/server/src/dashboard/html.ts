@@ -75,7 +75,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .id{display:inline-flex;align-items:center;gap:4px;white-space:nowrap}
 button.copy{background:transparent;color:var(--accent);border:1px solid var(--line);padding:0 6px;font-size:11px;line-height:18px;border-radius:3px}
 .snippet{min-width:0}.snippet pre{white-space:pre;word-break:normal}.snippet-head{display:flex;align-items:baseline;justify-content:space-between;gap:8px;margin:0 0 6px}
-.snippets{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(460px,100%),1fr));gap:14px}.snippets h3{font-size:14px;margin:0}.snippet.full{grid-column:1/-1}
+.snippets{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(460px,100%),1fr));gap:14px}.snippets h3{font-size:14px;margin:0}.snippet.full{grid-column:1/-1}.snippet.full pre{white-space:pre-wrap;word-break:break-all}
 .tabs{display:flex;gap:4px;border-bottom:1px solid var(--line);margin:12px 0}.tabs a{padding:6px 14px;text-decoration:none;color:var(--muted)}
 .tabs a.on{border:1px solid var(--line);border-bottom-color:var(--bg);background:var(--bg);color:var(--fg);margin-bottom:-1px}
 img.shot{max-width:100%;height:auto;border:1px solid var(--line);background:#fff}.secret{font-family:monospace;background:var(--warnbg);padding:4px 8px;overflow-wrap:anywhere}

@@ -303,7 +303,7 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
         const scrapfly = (await page.textContent('#playground-scrapfly-sdk')) ?? '';
         assert.match(
           scrapfly,
-          /new ScrapflyClient\(\{ key: process\.env\.SNAPWIRE_KEY!, host: /,
+          /new ScrapflyClient\(\{\s*key: process\.env\.SNAPWIRE_KEY!,\s*host: /,
           "scrapfly-sdk's client",
         );
         assert.match(

@@ -123,12 +123,12 @@ describe('dashboard formatting', () => {
     const snippet = scrapflySdkCallFor('http://localhost:8080', form);
     assert.match(
       snippet,
-      /new ScrapflyClient\(\{ key: process\.env\.SNAPWIRE_KEY!, host: "http:\/\/localhost:8080" \}\)/,
+      /new ScrapflyClient\(\{\n {2}key: process\.env\.SNAPWIRE_KEY!,\n {2}host: "http:\/\/localhost:8080",\n\}\)/,
     );
     assert.match(snippet, /new ScreenshotConfig\(\{/);
     assert.match(
       snippet,
-      /Not in scrapfly-sdk's ScreenshotConfig \(Snapwire extensions\): device_scale_factor/,
+      /Not in scrapfly-sdk's ScreenshotConfig \(Snapwire extensions\):\n\/\/ device_scale_factor\./,
     );
     // The snippet's fields, given to the real ScreenshotConfig, send what the playground sends.
     const { fields } = scrapflyConfigFor(form);

@@ -96,7 +96,7 @@ export function sdkCallFor(publicUrl: string, form: Form, kinds = KINDS(120_000)
   return [
     "import { SnapwireClient } from '@snapwire/sdk';",
     '',
-    `const client = new SnapwireClient({ host: ${JSON.stringify(publicUrl)}, key: process.env.SNAPWIRE_KEY! });`,
+    `const client = new SnapwireClient({\n  host: ${JSON.stringify(publicUrl)},\n  key: process.env.SNAPWIRE_KEY!,\n});`,
     `const shot = await client.screenshot({\n${fields.join('\n')}\n});`,
   ].join('\n');
 }
@@ -126,22 +126,23 @@ export function scrapflySdkCallFor(publicUrl: string, form: Form, kinds = KINDS(
   const notes: string[] = [];
   if (left.length)
     notes.push(
-      `// Not in scrapfly-sdk's ScreenshotConfig (Snapwire extensions): ${left.join(', ')}.`,
-      '// Use @snapwire/sdk or the curl for those.',
+      "// Not in scrapfly-sdk's ScreenshotConfig (Snapwire extensions):",
+      `// ${left.join(', ')}. Use @snapwire/sdk or the curl for those.`,
     );
   if (fields.some(([name, literal]) => name === 'rendering_wait' && literal === '0'))
     notes.push(
-      '// scrapfly-sdk leaves out rendering_wait: 0 (a falsy value), so the 1000 ms default applies.',
+      '// scrapfly-sdk leaves out rendering_wait: 0 (a falsy value):',
+      '// the 1000 ms default applies.',
     );
   return [
     "import { ScrapflyClient, ScreenshotConfig } from 'scrapfly-sdk';",
     '',
-    `const client = new ScrapflyClient({ key: process.env.SNAPWIRE_KEY!, host: ${JSON.stringify(publicUrl)} });`,
+    `const client = new ScrapflyClient({\n  key: process.env.SNAPWIRE_KEY!,\n  host: ${JSON.stringify(publicUrl)},\n});`,
     ...notes,
     `const result = await client.screenshot(\n  new ScreenshotConfig({\n${fields
       .map(([name, literal]) => `    ${name}: ${literal},`)
       .join('\n')}\n  }),\n);`,
-    '// result.image: the bytes; result.metadata: extension, upstream status, final URL',
+    '// result.image: the bytes; result.metadata: extension, upstream status',
   ].join('\n');
 }
 
