@@ -5,8 +5,10 @@ type Cell = Html | string | number | null | undefined | false | Html[];
 export interface Column<Row> {
   label: string;
   cell: (row: Row) => Cell;
-  /** Extra class of the cells (`url` truncates long URLs). */
+  /** Extra class of the cells (`url` truncates long URLs, `nowrap` keeps a cell on one line). */
   className?: string;
+  /** A class for one row's cell (e.g. hide an empty one on a phone). */
+  cellClass?: (row: Row) => string;
 }
 
 export interface TableOptions<Row> {
@@ -35,7 +37,10 @@ export function table<Row>(options: TableOptions<Row>): Html {
     >
       <thead>
         <tr>
-          ${options.columns.map((column) => html`<th>${column.label}</th>`)}
+          ${options.columns.map(
+            (column) =>
+              html`<th class="${column.className?.includes('nowrap') ? 'nowrap' : ''}">${column.label}</th>`,
+          )}
         </tr>
       </thead>
       <tbody>
@@ -44,7 +49,10 @@ export function table<Row>(options: TableOptions<Row>): Html {
             html`<tr${attributes(row)}>
               ${options.columns.map(
                 (column) =>
-                  html`<td data-label="${column.label}" class="${column.className ?? ''}">
+                  html`<td
+                    data-label="${column.label}"
+                    class="${[column.className, column.cellClass?.(row)].filter(Boolean).join(' ')}"
+                  >
                     ${column.cell(row)}
                   </td>`,
               )}
@@ -57,7 +65,7 @@ export function table<Row>(options: TableOptions<Row>): Html {
 
 /** A two-column table of label/value pairs (a record's details). */
 export function details(rows: Array<[string, Cell] | false | undefined>, id?: string): Html {
-  return html`<table ${id ? html`id="${id}"` : ''}>
+  return html`<table class="details" ${id ? html`id="${id}"` : ''}>
     ${rows.map((row) =>
       row
         ? html`<tr>
@@ -165,4 +173,33 @@ export function upstreamOf(status: number | null | undefined): Html {
   return status >= 200 && status < 400
     ? html`<span class="ok">${status}</span>`
     : html`<span class="bad">${status}</span>`;
+}
+
+/** A button that copies `text` (the page's script handles data-copy). */
+export function copyButton(text: string, what = 'the id'): Html {
+  return html`<button
+    type="button"
+    class="copy"
+    data-copy="${text}"
+    aria-label="Copy ${what}"
+    title="Copy ${what}"
+  >
+    copy
+  </button>`;
+}
+
+/** How many characters of an id the tables show. */
+const ID_TAIL = 8;
+
+/**
+ * A long id as a table shows it: its last characters, where time-ordered ids (UUIDv7, ULID) differ (their
+ * first ones are the timestamp, the same for every id made that minute), the whole id on hover, and a
+ * button that copies it. `href` makes the short form a link.
+ */
+export function shortId(id: string, href?: string): Html {
+  const tail = id.length > ID_TAIL + 1 ? `…${id.slice(-ID_TAIL)}` : id;
+  const text = html`<code title="${id}">${tail}</code>`;
+  return html`<span class="id" data-id="${id}"
+    >${href ? html`<a href="${href}">${text}</a>` : text}${copyButton(id)}</span
+  >`;
 }

@@ -3,7 +3,7 @@ import type { JobState } from '../store/schema.js';
 import type { AttemptView } from '../webhooks/attempt-history.js';
 import type { Webhook } from '../webhooks/registry.js';
 import { humanValue } from './charts.js';
-import { table } from './components.js';
+import { shortId, table } from './components.js';
 import type { DashboardContext } from './context.js';
 import { html, isoTime, type Html } from './html.js';
 
@@ -16,7 +16,7 @@ export function attemptTable(rows: AttemptView[], empty = 'No delivery attempt y
     rowAttributes: (a) => ({ 'data-status': a.status_code ?? '' }),
     columns: [
       { label: 'Started', cell: (a) => a.started_at.replace('T', ' ').slice(0, 19) },
-      { label: 'Job', cell: (a) => html`<code>${a.job_uuid.slice(0, 8)}</code>` },
+      { label: 'Job', cell: (a) => shortId(a.job_uuid) },
       { label: '#', cell: (a) => a.attempt },
       {
         label: 'Status',

@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Services } from '../services.js';
@@ -9,6 +8,7 @@ import { handleError, sendApiError } from './errors.js';
 import { notFoundAnswer } from './not-found.js';
 import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/plugin.js';
+import { API_TAGS, docsPage } from './docs-page.js';
 import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
 import errorReferenceRoute from './routes/error-reference.js';
 import accountRoute from './routes/account.js';
@@ -156,6 +156,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       },
       // Relative: "Try it out" calls the address the page was opened at, whatever SNAPWIRE_PUBLIC_URL says.
       servers: [{ url: '/', description: 'This service (the address /docs was opened at)' }],
+      tags: API_TAGS,
     },
     transform: openapiRouteTransform,
     transformObject: (documentObject) =>
@@ -165,8 +166,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
           : documentObject.swaggerObject) as Record<string, unknown>,
       ) as never,
   });
-  // The API reference is public; Swagger UI's routes take no config, so they are declared here.
-  await withRouteAuth(app, 'none', () => app.register(swaggerUi, { routePrefix: '/docs' }));
+  // The API reference is public; its page's routes take no config, so they are declared here.
+  await withRouteAuth(app, 'none', () => app.register(docsPage));
   app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'none' } }, async () => app.swagger());
   await app.register(errorReferenceRoute);
 

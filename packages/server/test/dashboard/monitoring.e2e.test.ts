@@ -162,7 +162,11 @@ describe('monitoring log page', () => {
       const page = await (
         await fetch(`${service.baseUrl}/dashboard/monitoring/log/new`, { headers: { cookie } })
       ).text();
-      assert.match(page, /<td>321 ms<\/td>/, 'the navigation time is shown');
+      assert.match(
+        page,
+        /<li data-phase="navigation">\s*<i class="swatch"[^>]*><\/i>navigation\s*<strong>321 ms<\/strong>/,
+        'the navigation time is shown in the legend, beside its colour',
+      );
       assert.match(page, /title="encode: 8 ms"/, 'the timing bar has each phase');
     } finally {
       await service.close();

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { z } from 'zod';
 import { humanValue } from '../charts.js';
-import { details, outcomeOf, postButton, upstreamOf } from '../components.js';
+import { copyButton, details, outcomeOf, postButton, upstreamOf } from '../components.js';
 import { lenient, parse, type DashboardPage } from '../context.js';
 import { curlOf } from '../curl.js';
 import { html, isoTime, type Html } from '../html.js';
@@ -55,7 +55,7 @@ const page: DashboardPage = {
         const history = await attempts.forJob(job.id);
         body = html`<section id="webhook-tab" data-refresh="3000">
           ${details([
-            ['Job', job.id],
+            ['Job', html`<span class="id"><code>${job.id}</code>${copyButton(job.id)}</span>`],
             [
               'Webhook',
               hook ? html`<a href="/dashboard/webhooks/${hook.uuid}">${hook.name}</a>` : job.webhook_uuid,
@@ -133,32 +133,32 @@ const page: DashboardPage = {
                   }`,
                 ],
                 ['Mode', log.job_uuid ? 'asynchronous (webhook)' : 'synchronous'],
-                [
-                  'Refused by the egress guard',
-                  html`<span id="refused"
-                    >${log.refused_requests ?? '—'}
-                    ${
-                      log.refused_hosts && log.refused_requests
-                        ? html`(${(JSON.parse(log.refused_hosts) as string[]).join(', ')})`
-                        : ''
-                    }</span
-                  >`,
-                ],
+                ['Blocked requests', blockedView(log.refused_requests, log.refused_hosts)],
                 ['Cost', `${log.cost} credits`],
                 ['Duration', humanValue(log.duration_ms, 'ms')],
                 ['Time', isoTime(log.created_at)],
-                ['log_uuid', log.log_uuid],
+                [
+                  'log_uuid',
+                  html`<span class="id"><code>${log.log_uuid}</code>${copyButton(log.log_uuid)}</span>`,
+                ],
               ])}
             </div>
           </div>
           <h2>Timings</h2>
           ${
             known > 0
-              ? html`<div class="bar" aria-label="timings">
+              ? html`<div
+                  class="bar"
+                  role="img"
+                  aria-label="${phases
+                    .filter(([, ms]) => ms)
+                    .map(([name, ms]) => `${name} ${humanValue(ms ?? 0, 'ms')}`)
+                    .join(', ')}"
+                >
                   ${phases.map(([name, ms, color]) =>
                     ms
                       ? html`<span
-                          title="${name}: ${ms} ms"
+                          title="${name}: ${humanValue(ms, 'ms')}"
                           style="width:${((ms / known) * 100).toFixed(2)}%;background:${color}"
                         ></span>`
                       : '',
@@ -166,16 +166,16 @@ const page: DashboardPage = {
                 </div>`
               : ''
           }
-          <table id="timings">
-            <tr>
-              ${phases.map(([name]) => html`<th>${name}</th>`)}
-              <th>total</th>
-            </tr>
-            <tr>
-              ${phases.map(([, ms]) => html`<td>${ms ?? '—'}${ms != null ? ' ms' : ''}</td>`)}
-              <td>${log.duration_ms} ms</td>
-            </tr>
-          </table>
+          <ul class="legend" id="timings">
+            ${phases.map(
+              ([name, ms, color]) =>
+                html`<li data-phase="${name}">
+                  <i class="swatch" style="background:${color}"></i>${name}
+                  <strong>${ms != null ? humanValue(ms, 'ms') : '—'}</strong>
+                </li>`,
+            )}
+            <li data-phase="total">total <strong>${humanValue(log.duration_ms, 'ms')}</strong></li>
+          </ul>
           <h2>Request</h2>
           <pre id="curl">${curlOf(ctx.settings.publicUrl, log.url, log.params, hook?.name)}</pre>
           <details>
@@ -208,5 +208,25 @@ const page: DashboardPage = {
     });
   },
 };
+
+/**
+ * What the egress guard blocked while the page loaded, in plain words, with the error reference's entry
+ * that explains why and what an operator can allow.
+ */
+function blockedView(count: number | null | undefined, hostsJson: string | null | undefined): Html {
+  if (count === null || count === undefined) return html`<span id="refused" class="muted">—</span>`;
+  if (count === 0) return html`<span id="refused">none</span>`;
+  let hosts: string[] = [];
+  try {
+    hosts = JSON.parse(hostsJson ?? '[]') as string[];
+  } catch {
+    // an unreadable list still gives the count
+  }
+  return html`<span id="refused"
+    >${count} blocked${hosts.length ? html` (${hosts.join(', ')})` : ''}: the address is private or not
+    allowed, so the page was captured without ${count === 1 ? 'it' : 'them'}.
+    <a href="/docs/errors#ERR::SCRAPE::DOMAIN_NOT_ALLOWED">Why, and how to allow an address</a></span
+  >`;
+}
 
 export default page;

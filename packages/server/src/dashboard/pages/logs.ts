@@ -68,6 +68,7 @@ export function formatOf(log: ScreenshotLog): string {
 }
 
 const modeOf = (log: ScreenshotLog) => (log.job_uuid ? 'async' : 'sync');
+const hasThumbnail = (log: ScreenshotLog) => Boolean(log.blob_key && log.content_type?.startsWith('image/'));
 
 const EXPORT_COLUMNS = [
   'log_uuid',
@@ -157,7 +158,9 @@ const page: DashboardPage = {
         return `/dashboard/logs?${out.toString()}`;
       };
       const position =
-        rows.length === 0 ? `0 of ${humanValue(total)}` : `${seen + 1}–${seen + rows.length} of ${total}`;
+        rows.length === 0
+          ? `0 of ${humanValue(total)}`
+          : `${humanValue(seen + 1)}–${humanValue(seen + rows.length)} of ${humanValue(total)}`;
       const pager = html`<nav class="pager" aria-label="pages">
         <span id="log-position" data-total="${total}">Rows ${position}</span>
         ${q.cursor ? html`<a href="${withParams({})}" id="first-page">Newest</a>` : ''}
@@ -199,6 +202,9 @@ const page: DashboardPage = {
           ${pager}
           ${table({
             id: 'logs',
+            // Below 700 px each row is three short lines (time and status; URL; the rest) instead of a
+            // card of twelve labelled lines: 50 rows stay a few phone screens long.
+            className: 'compact',
             rows,
             rowAttributes: (row) => ({ 'data-log': row.log_uuid }),
             empty:
@@ -208,13 +214,15 @@ const page: DashboardPage = {
             columns: [
               {
                 label: 'Time',
+                className: 'nowrap lead',
                 cell: (row) =>
                   html`<a href="/dashboard/monitoring/log/${row.log_uuid}">${isoTime(row.created_at)}</a>`,
               },
               {
                 label: 'Shot',
+                cellClass: (row) => (hasThumbnail(row) ? 'lead-thumb' : 'phone-hidden'),
                 cell: (row) =>
-                  row.blob_key && row.content_type?.startsWith('image/')
+                  hasThumbnail(row)
                     ? html`<img
                         class="thumb"
                         loading="lazy"
@@ -225,8 +233,8 @@ const page: DashboardPage = {
               },
               { label: 'Project', cell: (row) => names.get(row.project_id) ?? row.project_id },
               { label: 'Env', cell: (row) => row.env },
-              { label: 'Status', cell: (row) => outcomeOf(row.http_status) },
-              { label: 'Upstream', cell: (row) => upstreamOf(row.upstream_status) },
+              { label: 'Status', className: 'lead-end', cell: (row) => outcomeOf(row.http_status) },
+              { label: 'Upstream', className: 'labelled', cell: (row) => upstreamOf(row.upstream_status) },
               { label: 'Format', cell: formatOf },
               { label: 'Mode', cell: modeOf },
               {
@@ -234,9 +242,13 @@ const page: DashboardPage = {
                 className: 'url',
                 cell: (row) => html`<span title="${row.url}">${row.url}</span>`,
               },
-              { label: 'Error', cell: (row) => row.error_code ?? '' },
-              { label: 'Time taken', cell: (row) => humanValue(row.duration_ms, 'ms') },
-              { label: 'Cost', cell: (row) => row.cost },
+              {
+                label: 'Error',
+                cellClass: (row) => (row.error_code ? '' : 'phone-hidden'),
+                cell: (row) => row.error_code ?? '',
+              },
+              { label: 'Time taken', className: 'num', cell: (row) => humanValue(row.duration_ms, 'ms') },
+              { label: 'Cost', className: 'num labelled', cell: (row) => humanValue(row.cost) },
             ],
           })}
           ${rows.length > 0 ? pager : ''}`,

@@ -30,6 +30,14 @@ function rangeOf(q: z.infer<typeof query>): RangeName {
   return q.days <= 1 ? '24h' : q.days <= 7 ? '7d' : '30d';
 }
 
+/** How long one bucket of a range is, in words ("5 minutes", "an hour", "6 hours", "a day"). */
+function bucketName(step: number): string {
+  if (step < HOUR) return `${step / MINUTE} minutes`;
+  if (step === HOUR) return 'an hour';
+  if (step < DAY) return `${step / HOUR} hours`;
+  return 'a day';
+}
+
 function labelOf(at: number, step: number): string {
   const iso = new Date(at).toISOString();
   if (step < HOUR) return iso.slice(11, 16);
@@ -56,7 +64,7 @@ const page: DashboardPage = {
       const ok = series.reduce((s, b) => s + b.successes, 0);
       const failed = series.reduce((s, b) => s + b.failures, 0);
       const used = series.reduce((s, b) => s + b.credits, 0);
-      const rate = ok + failed ? `${((ok / (ok + failed)) * 100).toFixed(1)} %` : '—';
+      const rate = ok + failed ? humanValue((ok / (ok + failed)) * 100, 'percent') : '—';
       // Credits left this month: of the chosen project, or of every project together.
       const counted = project ? [project] : all;
       const left = (
@@ -86,23 +94,29 @@ const page: DashboardPage = {
           ${picker}
           <div class="cards">
             ${statCard('Requests', humanValue(total), 'requests')}
-            ${statCard('Success rate', rate, 'success-rate')} ${statCard('Failures', humanValue(failed))}
-            ${statCard('Credits used', humanValue(used))}
-            ${statCard('Credits left this month', left.toLocaleString('en-US'), 'credits-left')}
+            ${statCard('Success rate', rate, 'success-rate')}
+            ${statCard('Failures', humanValue(failed), 'failures')}
+            ${statCard('Credits used', humanValue(used), 'credits-used')}
+            ${statCard('Credits left this month', humanValue(left), 'credits-left')}
           </div>
           <div class="charts">
             ${raw(
-              lineChart('Requests', labels, [
-                { name: 'success', color: '#14813b', values: series.map((b) => b.successes) },
-                { name: 'failure', color: '#c2261b', values: series.map((b) => b.failures) },
-              ]),
+              lineChart(
+                'Requests',
+                labels,
+                [
+                  { name: 'success', color: '#14813b', values: series.map((b) => b.successes) },
+                  { name: 'failure', color: '#c2261b', values: series.map((b) => b.failures) },
+                ],
+                { kind: 'bars', id: 'requests' },
+              ),
             )}
             ${raw(
               lineChart(
                 'Success rate',
                 labels,
                 [{ name: 'success %', color: '#2d5be3', values: series.map(rateOf) }],
-                { unit: 'percent', max: 100 },
+                { unit: 'percent', max: 100, id: 'success-rate' },
               ),
             )}
             ${raw(
@@ -113,16 +127,22 @@ const page: DashboardPage = {
                   { name: 'p50', color: '#2d5be3', values: series.map((b) => b.p50) },
                   { name: 'p95', color: '#e38a2d', values: series.map((b) => b.p95) },
                 ],
-                { unit: 'ms' },
+                { unit: 'ms', id: 'latency' },
               ),
             )}
             ${raw(
-              lineChart('Credits', labels, [
-                { name: 'credits', color: '#7a3fd1', values: series.map((b) => b.credits) },
-              ]),
+              lineChart(
+                'Credits',
+                labels,
+                [{ name: 'credits', color: '#7a3fd1', values: series.map((b) => b.credits) }],
+                { kind: 'bars', id: 'credits' },
+              ),
             )}
           </div>
-          <p class="muted">Buckets without a finished request are gaps in the rate and latency charts.</p>
+          <p class="muted">
+            Each bar or point covers ${bucketName(range.step)} (UTC). Buckets without a finished request are
+            gaps in the rate and latency charts.
+          </p>
           <div class="charts">
             <div>
               <h2>Top errors</h2>

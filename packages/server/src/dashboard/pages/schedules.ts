@@ -4,7 +4,7 @@ import { isApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScheduleRow } from '../../schedules/store.js';
 import type { DashboardContext, DashboardPage } from '../context.js';
-import { table } from '../components.js';
+import { shortId, table } from '../components.js';
 import { html, isoTime, raw, type Html } from '../html.js';
 
 type Form = Record<string, string | undefined>;
@@ -107,7 +107,10 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
             columns: [
               {
                 label: 'Schedule',
-                cell: (s) => html`<a href="/dashboard/schedules/${s.id}">${s.notes || s.id.slice(0, 8)}</a>`,
+                cell: (s) =>
+                  s.notes
+                    ? html`<a href="/dashboard/schedules/${s.id}">${s.notes}</a>`
+                    : shortId(s.id, `/dashboard/schedules/${s.id}`),
               },
               {
                 label: 'URL',

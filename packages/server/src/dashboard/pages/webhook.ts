@@ -8,6 +8,7 @@ import {
   inlineError,
   postButton,
   selectField,
+  shortId,
   statCard,
   table,
   textField,
@@ -174,11 +175,10 @@ const page: DashboardPage = {
                 {
                   label: 'Job',
                   cell: (j) =>
-                    j.log_uuid
-                      ? html`<a href="/dashboard/monitoring/log/${j.log_uuid}?tab=webhook"
-                          >${j.id.slice(0, 8)}</a
-                        >`
-                      : j.id.slice(0, 8),
+                    shortId(
+                      j.id,
+                      j.log_uuid ? `/dashboard/monitoring/log/${j.log_uuid}?tab=webhook` : undefined,
+                    ),
                 },
                 { label: 'Type', cell: (j) => j.resource_type },
                 { label: 'State', cell: (j) => html`<span class="job-state">${jobStateOf(j, now)}</span>` },
