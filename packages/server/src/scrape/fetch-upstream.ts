@@ -61,6 +61,22 @@ export async function fetchUpstream(
       `${result.url} answered more than ${limits.maxBodyBytes} bytes, the limit of this host (SNAPWIRE_SCRAPE_MAX_BODY_BYTES); scrape a smaller resource or ask the operator to raise it`,
     );
   if (result.body.length > limits.maxBodyBytes) throw tooLarge();
+  // Cut short below the cap: the target stalled past the timeout or dropped the connection mid-body. A
+  // webhook delivery only needs the status; a scrape that answered part of a page would be a wrong page.
+  if (result.bodyTruncated) {
+    const stalled = result.durationMs >= request.timeoutMs - 50;
+    throw stalled
+      ? new ApiError(
+          'ERR::SCRAPE::OPERATION_TIMEOUT',
+          `${result.url} answered ${result.body.length} bytes of its body, then nothing more within timeout=${request.timeoutMs} ms; raise the timeout parameter or check that the site is up`,
+          { retryAfterSeconds: 1 },
+        )
+      : new ApiError(
+          'ERR::SCRAPE::NETWORK_ERROR',
+          `${result.url} closed the connection after ${result.body.length} bytes of its body, before the end; the page was not scraped (try again)`,
+          { retryAfterSeconds: 1 },
+        );
+  }
   const body = decompress(result.body, result.headers['content-encoding'], limits.maxBodyBytes, tooLarge);
   const headers = { ...result.headers };
   if (body !== result.body) {

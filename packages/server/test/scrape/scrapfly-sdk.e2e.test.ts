@@ -32,6 +32,15 @@ const routes: Record<string, Handler> = {
   '/status-500': (_req, res) => {
     res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream broke');
   },
+  // Headers and the start of a page, then nothing: the scrape must not answer the part as the page.
+  '/stall': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.write('<html><body><p>start');
+  },
+  '/cut': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'content-length': '1000' });
+    res.write('<html><body><p>start', () => res.destroy());
+  },
   '/big': (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(8192));
   },
@@ -273,6 +282,24 @@ describe("Scrapfly's TypeScript SDK client.scrape() against Snapwire (docs/compa
         return true;
       },
     );
+  });
+
+  it('a target that stalls mid-body is OPERATION_TIMEOUT, one that drops the connection mid-body NETWORK_ERROR: never the part as the page', async () => {
+    for (const [route, code] of [
+      ['/stall', 'ERR::SCRAPE::OPERATION_TIMEOUT'],
+      ['/cut', 'ERR::SCRAPE::NETWORK_ERROR'],
+    ] as const) {
+      const response = await fetch(
+        `${service.baseUrl}/scrape?${new URLSearchParams({ key: LIVE_KEY, url: `${fixtures.origin}${route}`, timeout: '1500' })}`,
+      );
+      const body = (await response.json()) as {
+        result: { success: boolean; content: string; error: { code: string; message: string } };
+      };
+      assert.equal(body.result.success, false, route);
+      assert.equal(body.result.error.code, code, body.result.error.message);
+      assert.ok(!body.result.content.includes('start'), `${route}: no part of the page as content`);
+      assert.notEqual(response.status, 200, `${route}: an error status`);
+    }
   });
 
   it('an unknown parameter is refused by name', async () => {
