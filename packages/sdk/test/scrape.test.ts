@@ -21,7 +21,14 @@ import {
 } from '../../server/test/helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'server', 'test', 'fixtures');
+const FIXTURES = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'server',
+  'test',
+  'fixtures',
+);
 
 /** What the echo route saw of its last request. */
 let echoed: { method: string; headers: Record<string, unknown>; body: string } | undefined;
@@ -31,7 +38,11 @@ const routes: Record<string, Handler> = {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      echoed = { method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      echoed = {
+        method: req.method ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ got: echoed.body }));
     });
   },
@@ -202,7 +213,7 @@ describe('SnapwireClient.scrape() against a live service', () => {
     assert.ok(refused instanceof SnapwireApiError && !(refused instanceof ScrapeError));
     assert.equal(refused.code, 'ERR::SCRAPE::CONFIG_ERROR');
     assert.equal(refused.httpStatus, 400);
-    assert.match(refused.reason ?? "", /timeout/);
+    assert.match(refused.reason ?? '', /timeout/);
   });
 
   it('a binary target answers base64; scrapeContent gives back its bytes', async () => {
@@ -223,12 +234,10 @@ describe('SnapwireClient.scrape() against a live service', () => {
     assert.equal(fixtures.hits.get('/hang-up'), 3, 'the first call and two retries');
 
     fixtures.hits.delete('/hang-up');
-    const post = await client
-      .scrape({ url: `${origin}/hang-up`, method: 'POST', body: 'order=1' })
-      .then(
-        () => assert.fail('a hang-up must throw'),
-        (error: unknown) => error,
-      );
+    const post = await client.scrape({ url: `${origin}/hang-up`, method: 'POST', body: 'order=1' }).then(
+      () => assert.fail('a hang-up must throw'),
+      (error: unknown) => error,
+    );
     assert.ok(post instanceof ScrapeError);
     assert.equal(post.code, 'ERR::SCRAPE::NETWORK_ERROR');
     assert.equal(fixtures.hits.get('/hang-up'), 1, 'a POST reached the target once');
