@@ -16,7 +16,15 @@ import { startReceiver, type Receiver } from '../../server/test/helpers/receiver
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
-const TOOLS = ['account', 'get_log', 'list_logs', 'list_webhooks', 'screenshot', 'screenshot_async'];
+const TOOLS = [
+  'account',
+  'get_log',
+  'list_logs',
+  'list_webhooks',
+  'scrape',
+  'screenshot',
+  'screenshot_async',
+];
 const BLUE: [number, number, number] = [0x00, 0x80, 0xff];
 
 type Content = CallToolResult['content'][number];
