@@ -185,6 +185,10 @@ export function registerScrapeCommand(program: Command): void {
       );
     } else {
       process.stdout.write(output);
+      // At a terminal, end the text on its own line so that the prompt does not follow it; a pipe gets
+      // the content exactly.
+      if (process.stdout.isTTY && typeof output === 'string' && !output.endsWith('\n'))
+        process.stdout.write('\n');
     }
   });
   command.addHelpText(
