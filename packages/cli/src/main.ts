@@ -5,6 +5,7 @@ import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerScheduleCommands } from './commands/schedules.js';
+import { registerScrapeCommand } from './commands/scrape.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerShotCommand } from './commands/shot.js';
 import { reportFailure } from './output.js';
@@ -32,5 +33,6 @@ registerListenCommand(program);
 registerMcpCommand(program);
 registerBatchCommand(program);
 registerScheduleCommands(program);
+registerScrapeCommand(program);
 
 program.parseAsync(process.argv).catch(reportFailure);

@@ -71,9 +71,13 @@ describe('the packed SDK and CLI', () => {
     fs.writeFileSync(
       path.join(app, 'shoot.ts'),
       `import { SnapwireClient, BadApiKeyError, type ScreenshotResult } from '@snapwire/sdk';
+import { UpstreamHttpClientError, type ScrapeResult } from '@snapwire/sdk';
 const client = new SnapwireClient({ host: 'http://127.0.0.1:8080', key: 'scp-live-x' });
 export const shot: Promise<ScreenshotResult> = client.screenshot({ url: 'https://example.com', format: 'png' });
 export const isKeyError = (error: unknown) => error instanceof BadApiKeyError;
+export const page: Promise<ScrapeResult> = client.scrape({ url: 'https://example.com', format: 'markdown' });
+export const upstreamStatus = (error: unknown) =>
+  error instanceof UpstreamHttpClientError ? error.upstreamStatus : undefined;
 `,
     );
     const config = {

@@ -7,6 +7,7 @@ import type { ScreenshotLog, ScreenshotResult, SnapwireClient } from '@snapwire/
 import { z } from 'zod';
 import { downscale } from './downscale.js';
 import { guarded, jsonResult, textResult } from './results.js';
+import { registerScrapeTool } from './scrape-tool.js';
 import { maxWidthShape, screenshotShape, toScreenshotParams, webhookNameShape } from './schemas.js';
 
 export const DEFAULT_MAX_WIDTH = 1280;
@@ -208,6 +209,8 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
     },
     async (extra) => guarded(async () => jsonResult(await client.account({ signal: extra.signal }))),
   );
+
+  registerScrapeTool(server, client);
 
   return server;
 }

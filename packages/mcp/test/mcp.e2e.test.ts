@@ -19,7 +19,15 @@ import { LIVE_KEY, startService, type TestService } from '../../server/test/help
 import { waitUntil } from '../../server/test/helpers/wait-until.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
-const TOOLS = ['account', 'get_log', 'list_logs', 'list_webhooks', 'screenshot', 'screenshot_async'];
+const TOOLS = [
+  'account',
+  'get_log',
+  'list_logs',
+  'list_webhooks',
+  'scrape',
+  'screenshot',
+  'screenshot_async',
+];
 const BLUE: [number, number, number] = [0x00, 0x80, 0xff];
 
 type Content = CallToolResult['content'][number];

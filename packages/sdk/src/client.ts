@@ -3,10 +3,20 @@
 
 import { Buffer } from 'node:buffer';
 import { extensionFor, isJsonContentType } from './content-type.js';
-import { SnapwireApiError, SnapwireError, apiErrorFromResponse } from './errors.js';
+import { SnapwireApiError, SnapwireError, apiErrorFromResponse, parseRetryAfter } from './errors.js';
 import { buildScreenshotQuery, type ScreenshotParams } from './params.js';
 import { abortReason, combineSignals, sleep } from './abort.js';
 import { writeStreamToFile } from './save.js';
+import {
+  buildScrapeQuery,
+  isScrapeEnvelope,
+  scrapeBodyContentType,
+  scrapeErrorFromEnvelope,
+  ScrapeError,
+  SCRAPE_METHODS,
+  type ScrapeParams,
+  type ScrapeResult,
+} from './scrape.js';
 import type {
   CreateScheduleInput,
   CreateWebhookInput,
@@ -155,11 +165,13 @@ const DEFAULT_TIMEOUT_MS = 180_000;
 const DEFAULT_RETRIES = 3;
 const MAX_RETRIES = 10;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface Send {
   query?: URLSearchParams;
   body?: unknown;
+  /** Sent as it is (a scrape's body for the target), instead of `body` as JSON. */
+  rawBody?: { bytes: string | Uint8Array; contentType: string };
   accept?: string;
   signal?: AbortSignal | undefined;
 }
@@ -346,6 +358,61 @@ export class SnapwireClient {
       const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
       return this.#saveImage(response, file, 'a result call');
     });
+  }
+
+  // ---- web scraping (docs/compat.md §7) ---------------------------------------------------------------
+
+  /**
+   * `/scrape` with `params.method` (default GET) and `params.body`: resolves to the scrape envelope
+   * (`result.content` in the asked format). Throws `UpstreamHttpClientError` / `UpstreamHttpServerError`
+   * when the target answered 4xx / 5xx, `ScrapeError` when the scrape failed otherwise (both hold the
+   * envelope in `scrape`), and `SnapwireApiError` for a refusal before the scrape (parameter, key, quota).
+   * A scrape that reached the target is retried only for GET: a POST is never sent twice by the client.
+   */
+  async scrape(params: ScrapeParams, options: CallOptions = {}): Promise<ScrapeResult> {
+    const search = buildScrapeQuery(params);
+    const method = params.method ?? 'GET';
+    if (!(SCRAPE_METHODS as readonly string[]).includes(method)) {
+      throw new TypeError(
+        `scrape params: \`method\` is one of ${SCRAPE_METHODS.join(', ')}; got "${method}"`,
+      );
+    }
+    const contentType = scrapeBodyContentType(params);
+    const rawBody =
+      params.body !== undefined && contentType !== undefined
+        ? { bytes: params.body, contentType }
+        : undefined;
+    const retryReachedTarget = method === 'GET';
+    try {
+      return await this.#withRetry(options.signal, async (signal) => {
+        const response = await this.#send(method, '/scrape', {
+          query: search,
+          ...(rawBody ? { rawBody } : {}),
+          accept: 'application/json',
+          signal,
+        });
+        const headers = headerRecord(response.headers);
+        const body = await readBody(response, headers['content-type'] ?? '');
+        if (isScrapeEnvelope(body)) {
+          if (body.result.success) return body;
+          const error = scrapeErrorFromEnvelope(
+            response.status,
+            headers,
+            body,
+            parseRetryAfter(headers['retry-after']),
+          );
+          // Out of #withRetry's reach: the target may already have acted on this request.
+          throw retryReachedTarget ? error : new NotRetried(error);
+        }
+        if (!response.ok || isErrorEnvelope(body)) throw apiErrorFromResponse(response.status, headers, body);
+        throw new SnapwireError(
+          `unexpected answer to a scrape call (HTTP ${response.status}): not a scrape envelope`,
+        );
+      });
+    } catch (error) {
+      if (error instanceof NotRetried) throw error.error;
+      throw error;
+    }
   }
 
   // ---- account and monitoring -------------------------------------------------------------------------
@@ -584,7 +651,12 @@ export class SnapwireClient {
       'user-agent': this.#userAgent,
     };
     const init: RequestInit = { method, headers };
-    if (send.body !== undefined) {
+    if (send.rawBody !== undefined) {
+      headers['content-type'] = send.rawBody.contentType;
+      const { bytes } = send.rawBody;
+      // A copy on its own ArrayBuffer: what fetch's BodyInit types accept (a Buffer may share a pool).
+      init.body = typeof bytes === 'string' ? bytes : new Uint8Array(bytes);
+    } else if (send.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(send.body);
     }
@@ -648,4 +720,9 @@ async function readBody(response: Response, contentType: string): Promise<unknow
     }
   }
   return text.slice(0, 2000);
+}
+
+/** Carries a scrape failure past #withRetry untouched (it retries SnapwireApiErrors only). */
+class NotRetried {
+  constructor(readonly error: ScrapeError) {}
 }

@@ -60,6 +60,24 @@ export {
   type ScreenshotParams,
   type VisionDeficiency,
 } from './params.js';
+export {
+  buildScrapeQuery,
+  scrapeContent,
+  ScrapeError,
+  UpstreamHttpClientError,
+  UpstreamHttpError,
+  UpstreamHttpServerError,
+  SCRAPE_FORMAT_OPTIONS,
+  SCRAPE_FORMATS,
+  SCRAPE_METHODS,
+  type ScrapeCookie,
+  type ScrapeErrorDetail,
+  type ScrapeFormat,
+  type ScrapeFormatOption,
+  type ScrapeMethod,
+  type ScrapeParams,
+  type ScrapeResult,
+} from './scrape.js';
 export { extensionFor, isJsonContentType } from './content-type.js';
 export { signPayload, verifySignature, type VerifySignatureInput, type WebhookBody } from './signature.js';
 export { WebhookHeader, type WebhookResourceType } from './headers.js';

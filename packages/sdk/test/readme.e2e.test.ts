@@ -47,6 +47,7 @@ const EXPECTED: Record<string, RegExp[]> = {
     /^\d+ 1$/m,
   ],
   errors: [/^ERR::SCRAPE::BAD_PROTOCOL 422 false .+/m, /^AbortError$/m],
+  scrape: [/^200 1 # Example Domain$/m, /^404 ERR::SCRAPE::BAD_UPSTREAM_RESPONSE$/m],
   commonjs: [/^default function$/m],
 };
 
