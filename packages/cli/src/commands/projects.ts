@@ -4,7 +4,7 @@ import { fail, print } from '../output.js';
 import { loadServer } from '../server-package.js';
 import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
 
-// Constants copied from the service so that --help works without loading it (checked by projects.test.ts).
+// Constants copied from the service so that --help works without loading it (checked by projects.e2e.test.ts).
 const PLAN_NAMES = ['UNLIMITED', 'FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
 const ENVIRONMENTS = ['LIVE', 'TEST'] as const;
 
