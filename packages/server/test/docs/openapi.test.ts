@@ -45,7 +45,11 @@ describe('the OpenAPI document', () => {
 
   before(async () => {
     // A public URL that is not where the test reaches the service: nothing may depend on it.
-    service = await startService({ SNAPWIRE_PUBLIC_URL: 'http://snapwire.invalid:9' }, {}, { browsers: false });
+    service = await startService(
+      { SNAPWIRE_PUBLIC_URL: 'http://snapwire.invalid:9' },
+      {},
+      { browsers: false },
+    );
     const response = await fetch(`${service.baseUrl}/openapi.json`);
     assert.equal(response.status, 200);
     doc = await response.json();
