@@ -284,6 +284,8 @@ const PUBLIC_ROUTES = [
   'HEAD /docs/',
   'GET /docs/static/index.html',
   'GET /docs/static/swagger-initializer.js',
+  'GET /docs/static/theme/favicon.svg', // Snapwire's look for the API reference (http/docs-page.ts)
+  'GET /docs/static/theme/snapwire.css',
   'GET /docs/json',
   'GET /docs/yaml',
   'GET /docs/static/*',
