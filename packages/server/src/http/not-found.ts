@@ -18,14 +18,14 @@ export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
 }> = [
   // /scrape and POST /extraction are served; these parts of those products are not built yet.
   {
-    product: 'Web Scraping API (batch, schedules, monitoring)',
+    product: 'Web Scraping API',
     prefixes: ['/scrape/batch', '/scrape/schedules', '/scrape/monitoring'],
-    why: 'not built yet: /scrape itself is served',
+    why: 'its batch, schedule and monitoring routes are not built yet; /scrape itself is served',
   },
   {
-    product: 'Extraction API (monitoring)',
+    product: 'Extraction API',
     prefixes: ['/extraction/monitoring'],
-    why: 'not built yet: POST /extraction itself is served',
+    why: 'its monitoring routes are not built yet; POST /extraction itself is served',
   },
   { product: 'Crawler API', prefixes: ['/crawl'], why: 'not built yet' },
   { product: 'Classify API', prefixes: ['/classify'], why: 'not served: Snapwire has no anti-bot features' },

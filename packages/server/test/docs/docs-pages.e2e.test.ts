@@ -134,7 +134,17 @@ describe('/docs and /docs/errors in a browser', () => {
     };
     assert.deepEqual(
       document.tags?.map((tag) => tag.name),
-      ['screenshot', 'webhooks', 'schedules', 'monitoring', 'account', 'mcp', 'operations'],
+      [
+        'screenshot',
+        'webhooks',
+        'schedules',
+        'scrape',
+        'extraction',
+        'monitoring',
+        'account',
+        'mcp',
+        'operations',
+      ],
     );
   });
 });
