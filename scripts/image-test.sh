@@ -122,8 +122,15 @@ encoded_page="$(node -p 'encodeURIComponent(process.argv[1])' "$page")"
 shot_line="${readme_line//http:\/\/localhost:8080/http://127.0.0.1:$port}"
 shot_line="${shot_line//https%3A%2F%2Fexample.com/$encoded_page}"
 capture() { (cd "$work" && SNAPWIRE_KEY="$key" bash -c "$shot_line" 2>/dev/null); }
-for _ in $(seq 1 20); do capture && [ "$(head -c 2 "$work/shot.jpg" | od -An -tx1 | tr -d ' ')" = ffd8 ] && break; sleep 1; done
-[ "$(head -c 2 "$work/shot.jpg" | od -An -tx1 | tr -d ' ')" = ffd8 ] || fail "no JPEG: $(head -c 300 "$work/shot.jpg")"
+is_jpeg() { [ "$(head -c 2 "$work/shot.jpg" 2>/dev/null | od -An -tx1 | tr -d ' ')" = ffd8 ]; }
+# Captures until a JPEG comes back (bounded): the page server started by `podman exec -d` may not be
+# listening yet, and curl exits 0 on the 422 that answers a page it cannot reach.
+capture_jpeg() {
+  rm -f "$work/shot.jpg"
+  for _ in $(seq 1 "$1"); do capture && is_jpeg && return 0; sleep 1; done
+  return 1
+}
+capture_jpeg 20 || fail "no JPEG: $(head -c 300 "$work/shot.jpg")"
 red="$(node -e '
   require("sharp")(process.argv[1]).stats().then((s) => console.log(Math.round(s.channels[0].mean), Math.round(s.channels[1].mean)))' "$work/shot.jpg")"
 [ "${red%% *}" -gt 150 ] && [ "${red##* }" -lt 80 ] || fail "the image is not the red page (mean R G: $red)"
@@ -158,7 +165,7 @@ crashed() { grep -q 'browser crashed; starting a replacement' <<<"$(podman logs 
 for _ in $(seq 1 60); do crashed && break; sleep 1; done
 crashed || fail "the crash is not in the log"
 wait_healthy >/dev/null
-capture || fail "capture after the crash"
+capture_jpeg 20 || fail "capture after the crash: $(head -c 300 "$work/shot.jpg")"
 ok "the crash is logged, a new browser answers"
 
 step "restart: the data survives (the same key works), the banner does not show the keys again"
@@ -166,9 +173,7 @@ restart_started=$SECONDS
 podman restart -t 20 "$NAME" >/dev/null
 restart_healthy="$(wait_healthy)"
 serve_page
-rm -f "$work/shot.jpg"
-for _ in $(seq 1 10); do capture && break; sleep 1; done
-[ "$(head -c 2 "$work/shot.jpg" | od -An -tx1 | tr -d ' ')" = ffd8 ] || fail "the key of the first start no longer works"
+capture_jpeg 20 || fail "the key of the first start no longer works: $(head -c 300 "$work/shot.jpg")"
 restart_log="$(podman logs "$NAME" 2>&1)"
 grep -q 'were shown at its first start' <<<"$restart_log" || fail "the restart's banner"
 [ "$(grep -c 'LIVE key:' <<<"$restart_log")" = 1 ] || fail "the keys were shown again"
