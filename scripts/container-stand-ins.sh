@@ -31,8 +31,8 @@ ensure_podman() {
       echo "needs root: apt-get install -y ${missing[*]}" >&2
       return 1
     }
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
   fi
   local conf=/etc/containers/containers.conf
   if ! grep -qs '^default_ulimits *= *\[\]' "$conf"; then
