@@ -6,7 +6,7 @@ import { ConcurrencyLeases } from './accounts/concurrency-leases.js';
 import { CreditLedger } from './accounts/credits.js';
 import type { Environment } from './accounts/keys.js';
 import { ProjectService } from './accounts/projects.js';
-import { systemClock, type Clock } from './clock.js';
+import { startStopwatch, systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { EgressGuard } from './egress/guard.js';
 import { PinningProxy } from './egress/pinning-proxy.js';
@@ -118,9 +118,9 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
   const closers: Array<[string, () => Promise<void>]> = [['store', () => store.close()]];
   const closeAll = async () => {
     for (const [name, close] of closers.reverse()) {
-      const started = Date.now();
+      const elapsed = startStopwatch();
       await close().catch((error: unknown) => logger.error({ err: error, part: name }, 'close failed'));
-      logger.debug({ part: name, ms: Date.now() - started }, 'closed');
+      logger.debug({ part: name, ms: elapsed() }, 'closed');
     }
   };
 

@@ -79,7 +79,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const window = windowOf(request.query.period, Date.now());
+      const window = windowOf(request.query.period, services.clock.now());
       const aggregation = (request.query.aggregation ?? 'account')
         .split(',')
         .map((part) => part.trim())
@@ -162,7 +162,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const window =
         start && end
           ? { name: 'custom', from: parse(start), to: parse(end) }
-          : windowOf(request.query.period, Date.now());
+          : windowOf(request.query.period, services.clock.now());
       if (!(window.to > window.from))
         throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', 'end must be after start');
       if (window.to - window.from > 92 * 86_400_000) {
