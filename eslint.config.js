@@ -14,11 +14,12 @@ const BELOW_JOBS = [
   'queue',
   'request',
   'results',
+  'retention',
   'store',
   'webhooks',
 ];
 /** Rooms that keep data: they never know about HTTP. */
-const STORAGE = ['store', 'results', 'logs', 'queue'];
+const STORAGE = ['store', 'results', 'logs', 'queue', 'retention'];
 
 const NOT_JOBS = {
   group: ['**/jobs/*', '**/jobs/**'],

@@ -1,4 +1,4 @@
-import { Wakeup } from '../queue/wakeup.js';
+import { InterruptibleSleep } from '../queue/interruptible-sleep.js';
 import type { Logger } from 'pino';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -22,7 +22,7 @@ export interface WorkerSettings {
   publicUrl?: string;
   /** This node's id (in claim tokens, so a job's holder can be told). */
   nodeId?: string;
-  /** Tells the other nodes of a fleet that a delivery became due (LISTEN/NOTIFY, queue/wakeups.ts). */
+  /** Tells the other nodes of a fleet that a delivery became due (LISTEN/NOTIFY, queue/fleet-wakeups.ts). */
   announce?: () => void;
 }
 
@@ -52,7 +52,7 @@ export class JobWorker {
   private capturing = 0;
   private delivering = 0;
   private stopped = true;
-  private readonly wakeup = new Wakeup();
+  private readonly wakeup = new InterruptibleSleep();
   private readonly running = new Set<Promise<void>>();
   /** Deliveries in flight per project (fair sharing of the delivery slots). */
   private readonly projectDeliveries = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { Wakeup } from '../queue/wakeup.js';
+import { InterruptibleSleep } from '../queue/interruptible-sleep.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -71,7 +71,7 @@ class LeaseLost extends Error {}
 export class Scheduler {
   readonly id = `scheduler-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   private stopped = true;
-  private readonly wakeup = new Wakeup();
+  private readonly wakeup = new InterruptibleSleep();
   private loopDone: Promise<void> | undefined;
   private lastSweep = Number.NEGATIVE_INFINITY;
 

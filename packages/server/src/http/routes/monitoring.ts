@@ -2,7 +2,7 @@ import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
-import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
+import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/log-metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';

@@ -3,7 +3,7 @@
  * arrives while the loop is busy, not sleeping, is remembered, so the next sleep returns at once instead
  * of losing it.
  */
-export class Wakeup {
+export class InterruptibleSleep {
   private cut: (() => void) | undefined;
   private pending = false;
 
