@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isApiError } from '../../errors.js';
-import { scrapeQueryDoc } from '../../http/routes/scrape.js';
+import { scrapeQueryDoc } from '../../http/scrape-openapi.js';
 import { parseScrapeRequest, SCRAPE_FORMATS, SCRAPE_METHODS } from '../../request/scrape-request.js';
 import { ScrapeRefused } from '../../scrape/scrape-service.js';
 import { csrfInput, details, outcomeOf, upstreamOf } from '../components.js';
