@@ -158,7 +158,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
       // Relative: "Try it out" calls the address the page was opened at, whatever SNAPWIRE_PUBLIC_URL says.
       servers: [{ url: '/', description: 'This service (the address /docs was opened at)' }],
       tags: API_TAGS,
-      components: { schemas: { [SCRAPE_ENVELOPE_COMPONENT]: SCRAPE_ENVELOPE_SCHEMA } },
+      // A plain JSON schema (as every route's answers are); the swagger typings want their own object type.
+      components: { schemas: { [SCRAPE_ENVELOPE_COMPONENT]: SCRAPE_ENVELOPE_SCHEMA as never } },
     },
     transform: openapiRouteTransform,
     transformObject: (documentObject) =>
