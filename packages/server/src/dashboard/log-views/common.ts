@@ -6,16 +6,20 @@ import { html, isoTime, type Html } from '../html.js';
 
 type Row = [string, Html | string | number] | false;
 
+/** A recorded value as text; undefined for anything else (the record is JSON written by older versions too). */
+export const text = (value: unknown): string | undefined =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+
 /** A size in bytes as people read it (12.3 KB), with the exact count on hover. */
 export function sizeOf(bytes: unknown): Html | string {
   if (typeof bytes !== 'number') return '—';
-  const text =
+  const shown =
     bytes >= 1_048_576
       ? `${(bytes / 1_048_576).toFixed(1)} MB`
       : bytes >= 1024
         ? `${(bytes / 1024).toFixed(1)} KB`
         : `${bytes} B`;
-  return html`<span title="${humanValue(bytes)} bytes">${text}</span>`;
+  return html`<span title="${humanValue(bytes)} bytes">${shown}</span>`;
 }
 
 /** The first rows of every log page: whose call it was and how it ended. */

@@ -4,10 +4,7 @@ import { humanValue } from '../charts.js';
 import { details } from '../components.js';
 import { html, type Html } from '../html.js';
 import { paramsOf } from '../log-kinds.js';
-import { headRows, parametersView, sizeOf, tailRows } from './common.js';
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+import { headRows, parametersView, sizeOf, tailRows, text } from './common.js';
 
 /** How the data was extracted: a rules template (which), a prompt (its length: the log keeps no text), a model. */
 function methodOf(p: Record<string, unknown>): Html {

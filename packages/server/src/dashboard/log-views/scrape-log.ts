@@ -3,10 +3,7 @@ import type { ScreenshotLog } from '../../logs/log-store.js';
 import { details, upstreamOf } from '../components.js';
 import { html, type Html } from '../html.js';
 import { paramsOf } from '../log-kinds.js';
-import { headRows, parametersView, sizeOf, tailRows } from './common.js';
-
-const text = (value: unknown): string | undefined =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+import { headRows, parametersView, sizeOf, tailRows, text } from './common.js';
 
 /**
  * A scrape as a curl command: the parameters the log keeps. Header values and the body are never logged,

@@ -247,7 +247,13 @@ const page: DashboardPage = {
               {
                 label: 'Error',
                 cellClass: (row) => (row.error_code ? '' : 'phone-hidden'),
-                cell: (row) => row.error_code ?? '',
+                // A code may break after each `::`: the table then fits the window with the API column.
+                cell: (row) =>
+                  row.error_code
+                    ? html`<span
+                        >${row.error_code.split('::').map((part, i) => (i === 0 ? part : html`::<wbr />${part}`))}</span
+                      >`
+                    : '',
               },
               { label: 'Time taken', className: 'num', cell: (row) => humanValue(row.duration_ms, 'ms') },
               { label: 'Cost', className: 'num labelled', cell: (row) => humanValue(row.cost) },
