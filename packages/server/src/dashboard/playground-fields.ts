@@ -24,6 +24,8 @@ export type FieldKind =
   /** One value per line, sent as the parameter repeated. */
   | { kind: 'lines'; placeholder: string }
   | { kind: 'script' }
+  /** Free text of several lines (a document, a JSON template, a prompt), sent as typed. */
+  | { kind: 'textarea'; placeholder?: string; rows?: number }
   | { kind: 'text'; placeholder?: string; required?: boolean };
 
 export function fieldKinds(maxTimeoutMs: number): Record<string, FieldKind> {
@@ -108,6 +110,8 @@ export function formValue(name: string, kind: FieldKind = TEXT, form: Form): str
 const ALIASES: Record<string, RegExp> = {
   cookies: /\bcookies?\b/,
   webhook_name: /\bwebhook\b/,
+  // The rules engine names the template itself (`Rule template: not valid JSON ...`).
+  extraction_template: /\b(extraction_)?template\b/,
 };
 
 /**
@@ -133,138 +137,115 @@ export interface FieldOptions {
   error?: string | undefined;
 }
 
-/** One labelled field with its help text under it and, when refused, the reason next to it. */
+/** Boxes of several lines: the field takes the form's whole width. */
+const MULTILINE = new Set<FieldKind['kind']>(['lines', 'script', 'textarea']);
+
+function placeholderOf(kind: FieldKind): string | undefined {
+  if (kind.kind === 'lines') return `${kind.placeholder} (one per line)`;
+  if (kind.kind === 'script') return "document.querySelector('h1').remove()";
+  return 'placeholder' in kind ? kind.placeholder : kind.kind === 'number' ? kind.fallback : undefined;
+}
+
+/** The control itself; `common` carries its id, name and accessibility attributes. */
+function controlOf(kind: FieldKind, name: string, value: string, form: Form, common: Html): Html {
+  const placeholder = placeholderOf(kind);
+  const hint = placeholder ? html`placeholder="${placeholder}"` : '';
+  switch (kind.kind) {
+    case 'select':
+    case 'choice': {
+      const values = kind.kind === 'select' ? kind.values : ['true', 'false'];
+      return html`<select ${common}>
+        <option value="">default (${kind.fallback})</option>
+        ${values.map(
+          (option) =>
+            html`<option value="${option}" ${option === value ? raw('selected') : ''}>${option}</option>`,
+        )}
+        ${value && !values.includes(value) ? html`<option value="${value}" selected>${value}</option>` : ''}
+      </select>`;
+    }
+    case 'checkbox':
+      return html`<label class="check"
+        ><input type="checkbox" value="true" ${common} ${value === 'true' ? raw('checked') : ''} /><code
+          >${name}</code
+        ></label
+      >`;
+    case 'checks':
+      return html`<div class="checks">
+        ${kind.values.map(
+          (option) =>
+            html`<label
+              ><input
+                type="checkbox"
+                name="${name}[${option}]"
+                value="true"
+                ${form[`${name}[${option}]`] === 'true' ? raw('checked') : ''}
+              />${option}</label
+            >`,
+        )}
+      </div>`;
+    case 'number':
+      return html`<input
+        type="number"
+        value="${value}"
+        ${hint}
+        ${kind.min !== undefined ? html`min="${kind.min}"` : ''}
+        ${kind.max !== undefined ? html`max="${kind.max}"` : ''}
+        step="${kind.step ?? 1}"
+        ${common}
+      />`;
+    case 'suggest':
+      return html`<input type="text" value="${value}" list="field-${name}-values" ${hint} ${common} />
+        <datalist id="field-${name}-values">
+          ${kind.values.map((option) => html`<option value="${option}"></option>`)}
+        </datalist>`;
+    case 'lines':
+    case 'script':
+    case 'textarea':
+      return html`<textarea rows="${kind.kind === 'textarea' ? (kind.rows ?? 6) : 3}" ${hint} ${common}>
+${value}</textarea>`;
+    case 'text':
+      return html`<input
+        type="text"
+        value="${value}"
+        ${hint}
+        ${kind.required ? raw('required') : ''}
+        ${common}
+      />`;
+  }
+}
+
+/**
+ * One field, whatever its kind: its label (a legend for a group of checkboxes; a checkbox labels itself),
+ * the control, the reason it was refused next to it, and its help text under it.
+ */
 export function renderField({ name, description, kind = TEXT, form, error }: FieldOptions): Html {
   const id = `field-${name}`;
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
   const describedBy = error ? `${errorId} ${helpId}` : helpId;
-  const invalid = error ? raw('aria-invalid="true"') : '';
-  const value = form[name] ?? '';
-  const help = html`<p class="help" id="${helpId}">${description}</p>`;
-  const problem = error ? html`<p class="field-error" id="${errorId}" role="alert">${error}</p>` : '';
-  const classes = `field${error ? ' invalid' : ''}${['url', 'js', 'cookies'].includes(name) ? ' wide' : ''}`;
-  const label = html`<label for="${id}"><code>${name}</code>${name === 'url' ? ' (required)' : ''}</label>`;
-
-  switch (kind.kind) {
-    case 'select':
-    case 'choice': {
-      const values = kind.kind === 'select' ? kind.values : ['true', 'false'];
-      return html`<div class="${classes}" data-field="${name}">
-        ${label}
-        <select id="${id}" name="${name}" aria-describedby="${describedBy}" ${invalid}>
-          <option value="">default (${kind.fallback})</option>
-          ${values.map(
-            (option) =>
-              html`<option value="${option}" ${option === value ? raw('selected') : ''}>${option}</option>`,
-          )}
-          ${value && !values.includes(value) ? html`<option value="${value}" selected>${value}</option>` : ''}
-        </select>
-        ${problem}${help}
-      </div>`;
+  const group = kind.kind === 'checks';
+  const common = group
+    ? html``
+    : html`id="${id}" name="${name}" aria-describedby="${describedBy}"
+      ${error ? raw('aria-invalid="true"') : ''}`;
+  const required = name === 'url' || (kind.kind === 'text' && kind.required);
+  const label =
+    kind.kind === 'checkbox'
+      ? ''
+      : group
+        ? html`<legend><code>${name}</code></legend>`
+        : html`<label for="${id}"><code>${name}</code>${required ? ' (required)' : ''}</label>`;
+  const wide = name === 'url' || name === 'cookies' || MULTILINE.has(kind.kind);
+  const classes = `field${error ? ' invalid' : ''}${wide ? ' wide' : ''}`;
+  const tag = raw(group ? 'fieldset' : 'div');
+  return html`<${tag} class="${classes}" data-field="${name}" ${group ? html`aria-describedby="${describedBy}"` : ''}>
+    ${label}${controlOf(kind, name, form[name] ?? '', form, common)}
+    ${error ? html`<p class="field-error" id="${errorId}" role="alert">${error}</p>` : ''}
+    <p class="help" id="${helpId}">${description}</p>
+    ${
+      kind.kind === 'script'
+        ? html`<p class="help">Type plain JavaScript: the playground encodes it (base64url) for you.</p>`
+        : ''
     }
-    case 'checkbox':
-      return html`<div class="${classes}" data-field="${name}">
-        <label class="check" for="${id}"
-          ><input
-            type="checkbox"
-            id="${id}"
-            name="${name}"
-            value="true"
-            aria-describedby="${describedBy}"
-            ${value === 'true' ? raw('checked') : ''}
-            ${invalid}
-          /><code>${name}</code></label
-        >
-        ${problem}${help}
-      </div>`;
-    case 'checks':
-      return html`<fieldset class="${classes}" data-field="${name}" aria-describedby="${describedBy}">
-        <legend><code>${name}</code></legend>
-        <div class="checks">
-          ${kind.values.map(
-            (option) =>
-              html`<label
-                ><input
-                  type="checkbox"
-                  name="${name}[${option}]"
-                  value="true"
-                  ${form[`${name}[${option}]`] === 'true' ? raw('checked') : ''}
-                />${option}</label
-              >`,
-          )}
-        </div>
-        ${problem}${help}
-      </fieldset>`;
-    case 'number':
-      return html`<div class="${classes}" data-field="${name}">
-        ${label}
-        <input
-          type="number"
-          id="${id}"
-          name="${name}"
-          value="${value}"
-          placeholder="${kind.fallback}"
-          ${kind.min !== undefined ? html`min="${kind.min}"` : ''}
-          ${kind.max !== undefined ? html`max="${kind.max}"` : ''}
-          step="${kind.step ?? 1}"
-          aria-describedby="${describedBy}"
-          ${invalid}
-        />
-        ${problem}${help}
-      </div>`;
-    case 'suggest':
-      return html`<div class="${classes}" data-field="${name}">
-        ${label}
-        <input
-          type="text"
-          id="${id}"
-          name="${name}"
-          value="${value}"
-          list="${id}-values"
-          placeholder="${kind.placeholder}"
-          aria-describedby="${describedBy}"
-          ${invalid}
-        />
-        <datalist id="${id}-values">
-          ${kind.values.map((option) => html`<option value="${option}"></option>`)}
-        </datalist>
-        ${problem}${help}
-      </div>`;
-    case 'lines':
-    case 'script':
-      return html`<div class="${classes}" data-field="${name}">
-        ${label}
-        <textarea
-          id="${id}"
-          name="${name}"
-          rows="3"
-          placeholder="${kind.kind === 'lines' ? `${kind.placeholder} (one per line)` : "document.querySelector('h1').remove()"}"
-          aria-describedby="${describedBy}"
-          ${invalid}
-        >
-${value}</textarea>
-        ${problem}${help}
-        ${
-          kind.kind === 'script'
-            ? html`<p class="help">Type plain JavaScript: the playground encodes it (base64url) for you.</p>`
-            : ''
-        }
-      </div>`;
-    case 'text':
-      return html`<div class="${classes}" data-field="${name}">
-        ${label}
-        <input
-          type="text"
-          id="${id}"
-          name="${name}"
-          value="${value}"
-          ${kind.placeholder ? html`placeholder="${kind.placeholder}"` : ''}
-          ${kind.required ? raw('required') : ''}
-          aria-describedby="${describedBy}"
-          ${invalid}
-        />
-        ${problem}${help}
-      </div>`;
-  }
+  </${tag}>`;
 }

@@ -10,6 +10,7 @@ import { answerClientError, parseQueryString } from './query-string.js';
 import dashboardRoute from '../dashboard/plugin.js';
 import { API_TAGS, docsPage } from './docs-page.js';
 import { finishDocument, openapiRouteTransform, SCREENSHOT_HEADERS } from './openapi.js';
+import { SCRAPE_ENVELOPE_COMPONENT, SCRAPE_ENVELOPE_SCHEMA } from './scrape-openapi.js';
 import errorReferenceRoute from './routes/error-reference.js';
 import accountRoute from './routes/account.js';
 import devicesRoute from './routes/devices.js';
@@ -149,15 +150,17 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.1.0',
       info: {
-        title: 'Snapwire Screenshot API',
+        title: 'Snapwire API',
         description:
-          "Self-hosted Screenshot API speaking Scrapfly's wire format. Errors: [/docs/errors](/docs/errors).",
+          "Self-hosted Screenshot, Web Scraping and Extraction APIs speaking Scrapfly's wire format. Errors: [/docs/errors](/docs/errors).",
         version: '0.1.0',
         license: { name: 'MIT', identifier: 'MIT' },
       },
       // Relative: "Try it out" calls the address the page was opened at, whatever SNAPWIRE_PUBLIC_URL says.
       servers: [{ url: '/', description: 'This service (the address /docs was opened at)' }],
       tags: API_TAGS,
+      // A plain JSON schema (as every route's answers are); the swagger typings want their own object type.
+      components: { schemas: { [SCRAPE_ENVELOPE_COMPONENT]: SCRAPE_ENVELOPE_SCHEMA as never } },
     },
     transform: openapiRouteTransform,
     transformObject: (documentObject) =>

@@ -267,6 +267,7 @@ type Operation = {
   [SECURITY_EXTENSION]?: Array<Record<string, string[]>>;
   security?: unknown;
   responses?: Record<string, unknown>;
+  requestBody?: unknown;
 };
 
 /**
@@ -314,8 +315,17 @@ export function finishDocument(document: Record<string, unknown>): Record<string
     schemas: { ...doc.components?.schemas, Error: ERROR_BODY_SCHEMA },
   };
   for (const operations of Object.values(doc.paths ?? {})) {
-    for (const [method, operation] of Object.entries(operations)) {
+    for (const [method, shared] of Object.entries(operations)) {
       if (!['get', 'head', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      // A route of several methods (/scrape) shares one operation object among them: each gets its own,
+      // without a request body where the method sends none, and without an answer body on HEAD.
+      const operation = structuredClone(shared);
+      operations[method] = operation;
+      if (['get', 'head', 'delete'].includes(method)) delete operation.requestBody;
+      if (method === 'head') {
+        for (const response of Object.values(operation.responses ?? {}))
+          delete (response as { content?: unknown }).content;
+      }
       liftSerialisationStyle(operation);
       const declared = operation[SECURITY_EXTENSION];
       delete operation[SECURITY_EXTENSION];

@@ -50,6 +50,9 @@ export interface ExtractionBody {
   contentEncoding: string | undefined;
 }
 
+/** Characters of an extraction's result its monitoring log keeps. */
+const RESULT_PREVIEW_CHARS = 4000;
+
 const NO_MODEL_REASON =
   'No language model is configured on this Snapwire host, so extraction_prompt and extraction_model are not available; the operator enables them with SNAPWIRE_LLM_BASE_URL (an OpenAI-compatible endpoint), SNAPWIRE_LLM_MODEL and, when the endpoint needs one, SNAPWIRE_LLM_API_KEY. Rules templates (extraction_template) work without a model';
 
@@ -112,7 +115,14 @@ export class ExtractionService {
       }
       const remaining = project.limits.monthlyCredits - (await this.deps.credits.charge(project.id, cost));
       const durationMs = Date.now() - startedAt;
-      facts.result_bytes = Buffer.byteLength(JSON.stringify(result.data ?? null), 'utf8');
+      const resultJson = JSON.stringify(result.data ?? null);
+      facts.result_bytes = Buffer.byteLength(resultJson, 'utf8');
+      // The start of the result, for the log page: enough to see what came out, bounded whatever the size.
+      facts.result_preview =
+        resultJson.length > RESULT_PREVIEW_CHARS
+          ? `${resultJson.slice(0, RESULT_PREVIEW_CHARS)}…`
+          : resultJson;
+      if (result.data_quality) facts.data_quality = result.data_quality;
       await this.deps.logs.record({
         ...this.logBase(caller, request, logUuid, durationMs, facts),
         http_status: 200,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { LogKind } from './log-queries.js';
 
 export const PERIODS = {
   last5m: 5 * 60_000,
@@ -83,7 +84,13 @@ export class MonitoringMetrics {
     return overviewOf(this.db, projectId, from, to, stepMs);
   }
 
-  async rows(projectId: string, env: string | undefined, from: number, to: number): Promise<Row[]> {
+  async rows(
+    projectId: string,
+    env: string | undefined,
+    from: number,
+    to: number,
+    kind?: LogKind,
+  ): Promise<Row[]> {
     let query = this.db
       .selectFrom('screenshot_logs')
       .select([
@@ -100,6 +107,7 @@ export class MonitoringMetrics {
       .where('created_at', '>=', from)
       .where('created_at', '<', to);
     if (env) query = query.where('env', '=', env as 'LIVE' | 'TEST');
+    if (kind) query = query.where('kind', '=', kind);
     return query.orderBy('created_at', 'desc').limit(MAX_ROWS).execute();
   }
 

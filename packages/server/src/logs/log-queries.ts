@@ -2,8 +2,14 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { ScreenshotLog } from './log-store.js';
 
+/** Which API wrote a log row (migration 0013). */
+export const LOG_KINDS = ['screenshot', 'scrape', 'extraction'] as const;
+export type LogKind = (typeof LOG_KINDS)[number];
+
 export interface LogFilter {
   projectId?: string | undefined;
+  /** Which API wrote the row: /screenshot, /scrape or /extraction. */
+  kind?: LogKind | undefined;
   env?: 'LIVE' | 'TEST' | undefined;
   outcome?: 'success' | 'failure' | 'pending' | undefined;
   /** Substring of the URL; `*` is a wildcard. */
@@ -41,6 +47,7 @@ function filtered<O>(query: LogQuery<O>, filter: LogFilter): LogQuery<O> {
   let q = query;
   if (filter.projectId) q = q.where('project_id', '=', filter.projectId);
   if (filter.env) q = q.where('env', '=', filter.env);
+  if (filter.kind) q = q.where('kind', '=', filter.kind);
   if (filter.outcome === 'success') q = q.where('http_status', '>=', 200).where('http_status', '<', 300);
   if (filter.outcome === 'failure') q = q.where('http_status', '>=', 300);
   if (filter.outcome === 'pending') q = q.where('http_status', '=', 0);

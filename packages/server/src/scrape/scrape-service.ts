@@ -21,6 +21,7 @@ import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
+import { loggedResponseHeaders } from './log-facts.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -354,6 +355,11 @@ export class ScrapeService {
           }
         : {}),
       cache: outcome.cacheState,
+      // What the dashboard's log page shows of the answer: sizes and the target's headers, not the content.
+      upstream_bytes: outcome.fetched?.body.length ?? null,
+      content_bytes: outcome.content ? contentBytes(outcome.content) : null,
+      content_type: outcome.content?.contentType ?? null,
+      response_headers: outcome.fetched ? loggedResponseHeaders(outcome.fetched.responseHeaders) : null,
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
     };
@@ -394,6 +400,13 @@ export class ScrapeService {
       },
     );
   }
+}
+
+/** The size of the content as answered: base64 is counted as the bytes it decodes to. */
+function contentBytes(content: FormattedContent): number {
+  return content.contentEncoding === 'base64'
+    ? Buffer.byteLength(content.content, 'base64')
+    : Buffer.byteLength(content.content, 'utf8');
 }
 
 /**

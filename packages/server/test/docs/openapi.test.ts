@@ -7,6 +7,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { ERROR_CATALOGUE } from '../../src/errors.js';
+import { SCRAPE_PARAMETERS } from '../../src/request/scrape-request.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 
 type Operation = {
@@ -17,6 +18,8 @@ type Operation = {
   >;
   security?: unknown;
 };
+
+type EnvelopeSchema = { required: string[]; properties: Record<string, { required?: string[] }> };
 
 /** Type-checks `source` against the generated `paths`; returns the compiler's messages. */
 function typeCheck(dir: string, source: string): string[] {
@@ -148,6 +151,73 @@ describe('the OpenAPI document', () => {
       assert.ok(names.includes(name), name);
     }
     for (const status of ['200', '400', '404', '413', '422']) assert.ok(operation.responses[status], status);
+  });
+
+  it('documents /scrape on every method: each parameter the SDKs send, the body, the envelope and its headers', () => {
+    const operations = doc.paths['/scrape'] as Record<
+      string,
+      Operation & { requestBody?: { content: Record<string, unknown> } }
+    >;
+    const components = (doc.components as unknown as { schemas: Record<string, EnvelopeSchema> }).schemas;
+    const envelope = components.ScrapeEnvelope;
+    assert.deepEqual(envelope?.required, ['uuid', 'config', 'context', 'result']);
+    // What the Python SDK reads with [] (a KeyError for its users when missing): required in the document.
+    for (const field of ['content', 'format', 'status', 'success', 'status_code', 'reason', 'log_url', 'url'])
+      assert.ok(envelope?.properties.result?.required?.includes(field), `result.${field}`);
+    for (const method of ['get', 'post', 'put', 'patch', 'head']) {
+      const operation = operations[method];
+      assert.ok(operation, `${method.toUpperCase()} /scrape`);
+      const names = (operation.parameters ?? []).map((parameter) => parameter.name);
+      for (const name of SCRAPE_PARAMETERS.filter((one) => one !== 'key'))
+        assert.ok(names.includes(name), `${method} /scrape documents ${name}`);
+      assert.ok(
+        names.includes('headers') && names.includes('screenshots'),
+        'headers[NAME], screenshots[NAME]',
+      );
+      assert.deepEqual(operation.security, [{ apiKey: [] }]);
+      const hasBody = ['post', 'put', 'patch'].includes(method);
+      assert.equal(
+        Boolean(operation.requestBody),
+        hasBody,
+        `${method}: a body only where the method sends one`,
+      );
+      const ok = operation.responses['200'];
+      assert.ok(
+        ok?.headers && 'X-Scrapfly-Upstream-Http-Code' in ok.headers,
+        `${method}: the answer headers`,
+      );
+      if (method === 'head') assert.equal(ok?.content, undefined, 'HEAD answers no body');
+      else
+        assert.deepEqual(ok?.content?.['application/json']?.schema, {
+          $ref: '#/components/schemas/ScrapeEnvelope',
+        });
+      for (const status of ['400', '401', '422', '429', '504'])
+        assert.ok(operation.responses[status], status);
+    }
+    assert.ok(operations.post?.requestBody?.content['application/json'], 'a JSON body');
+    const format = operations.get?.parameters?.find((parameter) => parameter.name === 'format');
+    assert.match('markdown:no_links,only_content', new RegExp(String(format?.schema.pattern)));
+    assert.doesNotMatch('markdown:bold', new RegExp(String(format?.schema.pattern)));
+  });
+
+  it('documents the monitoring log kind: the filter and the field', () => {
+    const list = doc.paths['/screenshot/logs']?.get as Operation;
+    const kind = list.parameters?.find((parameter) => parameter.name === 'kind');
+    assert.deepEqual(kind?.schema.enum, ['screenshot', 'scrape', 'extraction']);
+    const log = list.responses['200']?.content?.['application/json']?.schema as {
+      properties: {
+        logs: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } };
+      };
+    };
+    assert.ok(log.properties.logs.items.required.includes('kind'));
+    assert.deepEqual(log.properties.logs.items.properties.kind?.enum, ['screenshot', 'scrape', 'extraction']);
+    const metrics = doc.paths['/screenshot/monitoring/metrics']?.get as Operation;
+    assert.ok(metrics.parameters?.some((parameter) => parameter.name === 'kind'));
+    const extraction = doc.paths['/extraction']?.post as Operation;
+    assert.ok(
+      extraction.responses['200']?.headers && 'X-Scrapfly-Log-Uuid' in extraction.responses['200'].headers,
+      "the extraction answer's headers",
+    );
   });
 
   it('documents /mcp (key or bearer) and the schedule errors with their extra field', () => {

@@ -4,6 +4,8 @@ import log from './log.js';
 import logs from './logs.js';
 import overview from './overview.js';
 import playground from './playground.js';
+import playgroundExtraction from './playground-extraction.js';
+import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
 import webhook from './webhook.js';
@@ -23,4 +25,6 @@ export const PAGES: DashboardPage[] = [
   schedules,
   projects,
   playground,
+  playgroundScrape,
+  playgroundExtraction,
 ];

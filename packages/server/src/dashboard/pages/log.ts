@@ -6,6 +6,15 @@ import { lenient, parse, type DashboardPage } from '../context.js';
 import { curlOf } from '../curl.js';
 import { html, isoTime, type Html } from '../html.js';
 import { attemptTable, jobStateOf } from '../webhook-views.js';
+import { kindOf } from '../log-kinds.js';
+import { extractionLogView } from '../log-views/extraction-log.js';
+import { scrapeLogView } from '../log-views/scrape-log.js';
+
+const KIND_LABELS = {
+  screenshot: 'A screenshot (GET /screenshot)',
+  scrape: 'A scrape (Web Scraping API, /scrape)',
+  extraction: 'An extraction (Extraction API, POST /extraction)',
+} as const;
 
 export const idParams = z.object({ uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/) });
 const query = z.object({ tab: lenient(z.enum(['overview', 'webhook'])) });
@@ -100,6 +109,10 @@ const page: DashboardPage = {
               : ''
           }
         </section>`;
+      } else if (kindOf(log) === 'scrape') {
+        body = scrapeLogView(log, project, ctx.settings.publicUrl, hook?.name);
+      } else if (kindOf(log) === 'extraction') {
+        body = extractionLogView(log, project);
       } else {
         body = html`<div class="split">
             <div>
@@ -187,6 +200,7 @@ const page: DashboardPage = {
         title: `Log ${log.log_uuid}`,
         active: 'logs',
         body: html`<h1>Log <code>${log.log_uuid}</code></h1>
+          <p class="muted" id="log-kind" data-kind="${kindOf(log)}">${KIND_LABELS[kindOf(log)]}</p>
           ${tabs}${body}`,
       });
     });

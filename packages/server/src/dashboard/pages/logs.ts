@@ -2,12 +2,13 @@ import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Project } from '../../accounts/projects.js';
-import { decodeCursor, encodeCursor, type LogFilter } from '../../logs/log-queries.js';
+import { decodeCursor, encodeCursor, LOG_KINDS, type LogFilter } from '../../logs/log-queries.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
 import { humanValue } from '../charts.js';
 import { outcomeOf, selectField, table, textField, upstreamOf } from '../components.js';
 import { envField, lenient, parse, type DashboardContext, type DashboardPage } from '../context.js';
 import { html, isoTime } from '../html.js';
+import { formatOf, kindOf } from '../log-kinds.js';
 
 const DAY_MS = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -15,6 +16,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const query = z.object({
   project: lenient(z.string()),
   env: envField,
+  kind: lenient(z.enum(LOG_KINDS)),
   outcome: lenient(z.enum(['success', 'failure', 'pending'])),
   url: lenient(z.string().max(2000)),
   domain: lenient(z.string().max(300)),
@@ -40,6 +42,7 @@ function filterOf(q: LogsQuery, all: Project[]): LogFilter {
     // An unknown project name matches nothing rather than everything.
     projectId: q.project ? (all.find((p) => p.name === q.project)?.id ?? '-') : undefined,
     env: q.env,
+    kind: q.kind,
     outcome: q.outcome,
     urlPattern: q.url || undefined,
     domain: q.domain || undefined,
@@ -51,20 +54,11 @@ function filterOf(q: LogsQuery, all: Project[]): LogFilter {
 /** The query string of the filters only (paging and export links keep them). */
 function filterParams(q: LogsQuery): URLSearchParams {
   const params = new URLSearchParams();
-  for (const name of ['project', 'env', 'outcome', 'url', 'domain', 'from', 'to'] as const) {
+  for (const name of ['project', 'env', 'kind', 'outcome', 'url', 'domain', 'from', 'to'] as const) {
     const value = q[name];
     if (value) params.set(name, value);
   }
   return params;
-}
-
-export function formatOf(log: ScreenshotLog): string {
-  try {
-    const format = (JSON.parse(log.params) as { format?: unknown }).format;
-    return typeof format === 'string' ? format : 'jpg';
-  } catch {
-    return '—';
-  }
 }
 
 const modeOf = (log: ScreenshotLog) => (log.job_uuid ? 'async' : 'sync');
@@ -75,6 +69,7 @@ const EXPORT_COLUMNS = [
   'created_at',
   'project',
   'env',
+  'kind',
   'status',
   'upstream_status',
   'format',
@@ -93,6 +88,7 @@ function exportRow(log: ScreenshotLog, names: Map<string, string>): Record<strin
     created_at: new Date(log.created_at).toISOString(),
     project: names.get(log.project_id) ?? log.project_id,
     env: log.env,
+    kind: kindOf(log),
     status: log.http_status,
     upstream_status: log.upstream_status,
     format: formatOf(log),
@@ -192,6 +188,7 @@ const page: DashboardPage = {
               q.project ?? '',
             )}
             ${selectField('Env', 'env', [['', 'all'], 'LIVE', 'TEST'], q.env ?? '')}
+            ${selectField('API', 'kind', [['', 'all'], ...LOG_KINDS], q.kind ?? '')}
             ${selectField('Outcome', 'outcome', [['', 'all'], 'success', 'failure', 'pending'], q.outcome ?? '')}
             ${textField('URL contains (* wildcard)', 'url', q.url)}
             ${textField('Domain', 'domain', q.domain, { placeholder: 'example.com' })}
@@ -209,7 +206,7 @@ const page: DashboardPage = {
             rowAttributes: (row) => ({ 'data-log': row.log_uuid }),
             empty:
               total === 0 && params.toString() === ''
-                ? 'No request yet: every /screenshot call (success or failure) is logged here.'
+                ? 'No request yet: every /screenshot, /scrape and /extraction call (success or failure) is logged here.'
                 : 'No log matches these filters.',
             columns: [
               {
@@ -233,6 +230,11 @@ const page: DashboardPage = {
               },
               { label: 'Project', cell: (row) => names.get(row.project_id) ?? row.project_id },
               { label: 'Env', cell: (row) => row.env },
+              {
+                label: 'API',
+                className: 'labelled',
+                cell: (row) => html`<span data-kind="${kindOf(row)}">${kindOf(row)}</span>`,
+              },
               { label: 'Status', className: 'lead-end', cell: (row) => outcomeOf(row.http_status) },
               { label: 'Upstream', className: 'labelled', cell: (row) => upstreamOf(row.upstream_status) },
               { label: 'Format', cell: formatOf },
@@ -245,7 +247,13 @@ const page: DashboardPage = {
               {
                 label: 'Error',
                 cellClass: (row) => (row.error_code ? '' : 'phone-hidden'),
-                cell: (row) => row.error_code ?? '',
+                // A code may break after each `::`: the table then fits the window with the API column.
+                cell: (row) =>
+                  row.error_code
+                    ? html`<span
+                        >${row.error_code.split('::').map((part, i) => (i === 0 ? part : html`::<wbr />${part}`))}</span
+                      >`
+                    : '',
               },
               { label: 'Time taken', className: 'num', cell: (row) => humanValue(row.duration_ms, 'ms') },
               { label: 'Cost', className: 'num labelled', cell: (row) => humanValue(row.cost) },

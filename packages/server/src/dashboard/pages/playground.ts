@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, errorBody, isApiError } from '../../errors.js';
+import { errorBody, isApiError } from '../../errors.js';
 import { screenshotQuery } from '../../request/screenshot-parameters.js';
 import { parseScreenshotRequest } from '../../request/screenshot-request.js';
 import { ScreenshotFailure } from '../../jobs/screenshot-service.js';
 import { answerHeaders, rejectHeaders } from '../../scrapfly-headers.js';
-import { copyButton, csrfInput, details, selectField } from '../components.js';
-import type { DashboardContext, DashboardPage, Env } from '../context.js';
+import { copyButton, csrfInput, details } from '../components.js';
+import type { DashboardContext, DashboardPage } from '../context.js';
 import { html, raw, type Html } from '../html.js';
 import { fieldKinds, fieldOfError, formValue, renderField, type FieldKind } from '../playground-fields.js';
+import { callerFields, callerOf, playgroundTabs, refusalView, snippet } from '../playground-shared.js';
 import { formOf, type Form } from '../session.js';
 import { startStopwatch } from '../../clock.js';
 
@@ -187,26 +188,14 @@ function answerView(answer: Answer): Html {
   </section>`;
 }
 
-function snippet(id: string, title: Html | string, code: string, wide = false): Html {
-  return html`<div class="snippet${wide ? ' full' : ''}">
-    <div class="snippet-head">
-      <h3>${title}</h3>
-      ${copyButton(code, 'the code')}
-    </div>
-    <pre id="${id}">${code}</pre>
-  </div>`;
-}
-
 async function run(
   ctx: DashboardContext,
   form: Form,
   kinds: Record<string, FieldKind>,
   elapsed: () => number,
 ): Promise<Answer> {
-  const { projects, screenshots, asyncScreenshots, settings } = { ...ctx.services };
-  const project = await projects.findByName(form.project ?? '');
-  if (!project) throw new ApiError('ERR::API::NOT_FOUND', `No project named "${form.project ?? ''}"`);
-  const caller = { project, env: (form.env === 'TEST' ? 'TEST' : 'LIVE') as Env };
+  const { screenshots, asyncScreenshots, settings } = ctx.services;
+  const caller = await callerOf(ctx, form);
   const parsed = parseScreenshotRequest(apiParameters(form, kinds), settings);
   if (parsed.webhookName !== undefined) {
     const accepted = await asyncScreenshots.accept(caller, parsed);
@@ -253,7 +242,6 @@ const page: DashboardPage = {
       form: Form,
       result: { answer?: Answer; error?: { code: string; reason: string } } = {},
     ) => {
-      const all = await ctx.services.projects.list();
       const params = apiParameters(form, kinds);
       const filled = Object.keys(params).length > 0;
       // A refusal shows next to the field it is about; one about no field shows above the form.
@@ -273,33 +261,14 @@ const page: DashboardPage = {
         title: 'Playground',
         active: 'playground',
         body: html`<h1>Playground</h1>
+          ${playgroundTabs('screenshot')}
           <p class="muted">
             Every parameter of <a href="/docs">GET /screenshot</a>, run as the chosen project (billed and
             logged like any call). Leave a field empty to use its default.
           </p>
-          ${
-            result.error
-              ? html`<div class="error" role="alert" id="playground-error">
-                  Refused: <code>${result.error.code}</code>
-                  ${
-                    errorField
-                      ? html`— see <a href="#field-${errorField}"><code>${errorField}</code></a> below.`
-                      : html`— ${result.error.reason}`
-                  }
-                </div>`
-              : ''
-          }
+          ${result.error ? refusalView(result.error, errorField) : ''}
           <form method="post" action="/dashboard/playground" id="playground">
-            ${csrfInput(ctx.csrf(request))}
-            <div class="filters">
-              ${selectField(
-                'Project',
-                'project',
-                all.map((p) => p.name),
-                form.project ?? 'default',
-              )}
-              ${selectField('Environment', 'env', ['LIVE', 'TEST'], form.env ?? 'LIVE')}
-            </div>
+            ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form)}
             <div class="fields">${scrapfly.map(field)}</div>
             <details class="group" id="extensions" ${extensionsUsed ? raw('open') : ''}>
               <summary>

@@ -14,7 +14,7 @@ import type { Query } from '../../request/rules.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { handleError, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { errorResponses, jsonResponse, SCREENSHOT_HEADERS } from '../openapi.js';
 import { parseQueryString } from '../query-string.js';
 import { startStopwatch } from '../../clock.js';
 
@@ -59,6 +59,17 @@ const extractionQueryDoc = z.object({
     .describe("Budget of the extraction in ms, up to the operator's SNAPWIRE_MAX_TIMEOUT_MS"),
 });
 
+/** The X-Scrapfly-* headers of an extraction's answer (the same meaning as on /screenshot). */
+const EXTRACTION_HEADERS = [
+  'X-Scrapfly-Api-Cost',
+  'X-Scrapfly-Remaining-Api-Credit',
+  'X-Scrapfly-Project-Concurrent-Usage',
+  'X-Scrapfly-Project-Remaining-Concurrent-Usage',
+  'X-Scrapfly-Response-Time',
+  'X-Scrapfly-Log-Uuid',
+  'x-request-id',
+];
+
 const resultSchema = {
   type: 'object',
   required: ['data', 'content_type'],
@@ -67,6 +78,12 @@ const resultSchema = {
     content_type: { type: 'string', examples: ['application/json'] },
     data_quality: { type: 'string', description: 'Set when the document was cut to the model budget' },
   },
+  examples: [
+    {
+      data: { title: 'Blue Widget', price: { amount: 12.5, currency: 'USD', raw: '$12.50' } },
+      content_type: 'application/json',
+    },
+  ],
 };
 
 /** Fastify's own refusals of the body (too large for the parser's limit) as catalogue errors. */
@@ -108,7 +125,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
               'The document, as content_type says; Content-Encoding gzip, deflate or zstd when compressed',
           },
           responses: {
-            200: jsonResponse('The extracted data', resultSchema),
+            200: {
+              ...jsonResponse('The extracted data', resultSchema),
+              headers: Object.fromEntries(
+                EXTRACTION_HEADERS.map((name) => [name, SCREENSHOT_HEADERS[name] ?? { type: 'string' }]),
+              ),
+            },
             ...errorResponses(400, 404, 413, 422, 429),
           },
         },

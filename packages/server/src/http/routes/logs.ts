@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
+import { LOG_KINDS } from '../../logs/log-queries.js';
 import { logUrlOf } from '../../logs/log-url.js';
 import { callerOf } from '../auth.js';
 import { errorResponses, jsonResponse } from '../openapi.js';
@@ -11,9 +12,14 @@ const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type:
 /** describeLog's shape, for the document. */
 const LOG_SCHEMA = {
   type: 'object',
-  required: ['log_uuid', 'status', 'env', 'url', 'http_status', 'cost', 'log_url', 'created_at'],
+  required: ['log_uuid', 'kind', 'status', 'env', 'url', 'http_status', 'cost', 'log_url', 'created_at'],
   properties: {
     log_uuid: { type: 'string' },
+    kind: {
+      type: 'string',
+      enum: [...LOG_KINDS],
+      description: 'Which API wrote the log: GET /screenshot, /scrape or POST /extraction',
+    },
     status: { type: 'string', enum: ['success', 'failed', 'pending'] },
     env: { type: 'string', enum: ['LIVE', 'TEST'] },
     url: { type: 'string' },
@@ -45,6 +51,7 @@ export function describeLog(log: ScreenshotLog, publicUrl: string) {
   }
   return {
     log_uuid: log.log_uuid,
+    kind: log.kind ?? 'screenshot',
     status,
     env: log.env,
     url: log.url,
@@ -67,7 +74,7 @@ export function describeLog(log: ScreenshotLog, publicUrl: string) {
 
 /**
  * GET /screenshot/logs and /screenshot/logs/:logUuid: the monitoring logs of the key's project and
- * environment, newest first. Another project's or environment's log is simply not found.
+ * environment (screenshots, scrapes and extractions, told apart by `kind`), newest first. Another project's or environment's log is simply not found.
  */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const tags = ['monitoring'];
@@ -90,6 +97,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             .optional()
             .describe('At most this many (default 50)'),
           status: z.enum(['success', 'failed', 'pending']).optional().describe('Only logs with this outcome'),
+          kind: z
+            .enum(LOG_KINDS)
+            .optional()
+            .describe('Only logs of this API: screenshot, scrape or extraction (default: all)'),
           url: z.string().max(2000).optional().describe('Substring of the URL; * is a wildcard'),
           domain: z.string().max(253).optional().describe('Host name (subdomains included)'),
         }),
@@ -107,11 +118,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request) => {
       const caller = callerOf(request);
-      const { limit, status, url, domain } = request.query;
+      const { limit, status, kind, url, domain } = request.query;
       const { rows } = await services.logQueries.page(
         {
           projectId: caller.project.id,
           env: caller.env,
+          kind,
           outcome: status === 'failed' ? 'failure' : status,
           urlPattern: url,
           domain,

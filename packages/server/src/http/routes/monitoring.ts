@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
 import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/log-metrics.js';
 import { ApiError } from '../../errors.js';
+import { LOG_KINDS } from '../../logs/log-queries.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 
@@ -11,6 +12,10 @@ const period = z
   .enum(['subscription', 'last7d', 'last24h', 'last1h', 'last5m'])
   .optional()
   .describe('Rolling window (default last24h); subscription = since the start of the UTC month');
+const kind = z
+  .enum(LOG_KINDS)
+  .optional()
+  .describe('Only the calls of this API: screenshot, scrape or extraction (default: all)');
 const monitoringDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}Z?$/, 'a UTC time as YYYY-MM-DD HH:MM:SS')
@@ -72,6 +77,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           key: z.string().optional().describe('Project API key'),
           format: z.enum(['structured', 'prometheus']).optional(),
           period,
+          kind,
           aggregation: z.string().optional().describe('Comma list of account, project, target'),
           include_webhook: queryBoolean('Add webhook delivery totals'),
         }),
@@ -91,7 +97,13 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           `Unknown aggregation ${unknown.join(', ')}; use account, project, target`,
         );
       }
-      const rows = await metrics.rows(caller.project.id, caller.env, window.from, window.to);
+      const rows = await metrics.rows(
+        caller.project.id,
+        caller.env,
+        window.from,
+        window.to,
+        request.query.kind,
+      );
       const stats = aggregate(rows);
       if (request.query.format === 'prometheus') {
         return reply
@@ -146,6 +158,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           domain: z.string().min(1).describe('Host name of the captured URLs'),
           group_subdomain: queryBoolean('Count subdomains as the domain'),
           period,
+          kind,
           start: monitoringDate.describe('Window start, UTC (with end; wins over period)'),
           end: monitoringDate.describe('Window end, UTC'),
           include_webhook: queryBoolean('Add webhook delivery totals'),
@@ -170,12 +183,12 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       }
       const target = domain.toLowerCase();
       const group = parseQueryBoolean(request.query.group_subdomain) === true;
-      const rows = (await metrics.rows(caller.project.id, caller.env, window.from, window.to)).filter(
-        (row) => {
-          const host = hostOf(row.url);
-          return host === target || (group && (host.endsWith(`.${target}`) || parentDomain(host) === target));
-        },
-      );
+      const rows = (
+        await metrics.rows(caller.project.id, caller.env, window.from, window.to, request.query.kind)
+      ).filter((row) => {
+        const host = hostOf(row.url);
+        return host === target || (group && (host.endsWith(`.${target}`) || parentDomain(host) === target));
+      });
       return {
         domain: target,
         group_subdomain: group,

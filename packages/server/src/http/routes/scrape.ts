@@ -1,70 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../errors.js';
-import {
-  parseScrapeRequest,
-  SCRAPE_FORMAT_OPTIONS,
-  SCRAPE_FORMATS,
-  SCRAPE_METHODS,
-} from '../../request/scrape-request.js';
+import { parseScrapeRequest, SCRAPE_METHODS } from '../../request/scrape-request.js';
 import { proxifiedAnswerOf } from '../../scrape/proxified.js';
 import { ScrapeRefused } from '../../scrape/scrape-service.js';
 import { rejectHeaders, scrapeAnswerHeaders } from '../../scrapfly-headers.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { errorResponses } from '../openapi.js';
+import { SCRAPE_OK_RESPONSE, scrapeFailureResponses, scrapeQueryDoc } from '../scrape-openapi.js';
 import { parseQueryString } from '../query-string.js';
 import { startStopwatch } from '../../clock.js';
-
-const text = (description: string) => z.string().optional().describe(description);
-
-/** The parameters /scrape serves, for the API reference; parseScrapeRequest does the real validation. */
-export const scrapeQueryDoc = z.object({
-  url: z
-    .string()
-    .describe('Page to scrape, url-encoded; http or https only')
-    .meta({ examples: ['https://example.com'] }),
-  format: text(
-    `${SCRAPE_FORMATS.join(', ')} (default raw), with options after a colon: ${SCRAPE_FORMAT_OPTIONS.join(', ')} (e.g. markdown:no_links,only_content)`,
-  ),
-  headers: z
-    .record(z.string(), z.string())
-    .describe(
-      'Request headers for the target as headers[NAME]=VALUE (repeatable); cookies as headers[cookie]=a=1; b=2. host, content-length and hop-by-hop names are refused',
-    )
-    .meta({ style: 'deepObject', explode: true })
-    .optional(),
-  timeout: text('Whole-request budget in ms, 1000 to SNAPWIRE_MAX_TIMEOUT_MS (default 60000)'),
-  render_js: text('true loads the page in Chromium and answers its rendered DOM (GET only)'),
-  wait_for_selector: text('With render_js: CSS selector or XPath that must be visible first'),
-  js: text(
-    'With render_js: script run in the page (body of an async function), base64url with or without padding; its return value is in result.browser_data.javascript_evaluation_result',
-  ),
-  rendering_wait: text('With render_js: ms to wait after load (default 0)'),
-  rendering_stage: text('With render_js: complete or domcontentloaded (both wait for the load event here)'),
-  auto_scroll: text('With render_js: true scrolls to the bottom (lazy content) and back'),
-  geolocation: text('With render_js: latitude,longitude[,accuracy] emulated for the page'),
-  lang: text('Comma list of languages sent as Accept-Language (unless headers[accept-language] is given)'),
-  cache: text('true serves the same scrape from the cache within cache_ttl (no cost, target not contacted)'),
-  cache_ttl: text('With cache: seconds an entry is served, 1 to 2592000 (default 86400)'),
-  cache_clear: text('With cache: true scrapes anew and replaces the entry'),
-  proxified_response: text(
-    "true answers the target's own status, headers and body (the content in the asked format) instead of the envelope; X-Scrapfly-Reject-* headers when the scrape itself failed",
-  ),
-  cost_budget: text('Largest cost in credits this scrape may have; over it the scrape is refused'),
-  tags: text('Comma list of tags, kept in the answer config'),
-  correlation_id: text('Your id for this scrape, kept in the answer config'),
-  asp: text('Accepted; Snapwire has no anti-bot bypass: context.asp stays false'),
-  proxy_pool: text('public_datacenter_pool (the direct egress) is the only pool'),
-  retry: text('Accepted (true or false); Snapwire does not retry a scrape by itself'),
-  debug: text('Accepted; no effect'),
-  dns: text('Accepted; result.dns is null'),
-  ssl: text('Accepted; result.ssl is null'),
-  os: text('Accepted; no effect'),
-  browser_brand: text('Accepted; no effect'),
-  key: z.string().describe('Project API key (LIVE or TEST)'),
-});
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const maxBodyBytes = services.settings.scrapeMaxBodyBytes;
@@ -100,9 +47,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       querystring: z.object({ key: z.string().optional() }).loose(),
       openapi: {
         querystring: scrapeQueryDoc,
+        rawBody: {
+          contentTypes: ['application/json', 'application/x-www-form-urlencoded', 'text/plain', '*/*'],
+          description:
+            "POST, PUT and PATCH: the body sent to the target as it is, with this request's Content-Type (headers[content-type] first)",
+        },
         responses: {
-          200: jsonResponse('The scrape envelope, with the X-Scrapfly-* headers'),
-          ...errorResponses(400, 401, 422, 429, 504),
+          200: SCRAPE_OK_RESPONSE,
+          ...errorResponses(400, 401),
+          ...scrapeFailureResponses(422, 429, 504),
         },
       },
     },
