@@ -51,6 +51,9 @@ export const scrapeQueryDoc = z.object({
   proxified_response: text(
     "true answers the target's own status, headers and body (the content in the asked format) instead of the envelope; X-Scrapfly-Reject-* headers when the scrape itself failed",
   ),
+  extraction_template: text(
+    'Rules run on the scraped page, answered as result.extracted_data {data, content_type}: persistent:NAME or NAME (a template saved with /extraction/templates; unknown: 404 ERR::EXTRACTION::TEMPLATE_NOT_FOUND) or ephemeral:BASE64URL of a template',
+  ),
   cost_budget: text('Largest cost in credits this scrape may have; over it the scrape is refused'),
   tags: text('Comma list of tags, kept in the answer config'),
   correlation_id: text('Your id for this scrape, kept in the answer config'),
