@@ -385,6 +385,15 @@ export class ScrapeService {
           }
         : {}),
       cache: outcome.cacheState,
+      // As /extraction logs it: the saved name, or `ephemeral` (the rules themselves are not kept).
+      ...(request.extractionTemplate
+        ? {
+            extraction_template:
+              request.extractionTemplate.kind === 'saved'
+                ? `persistent:${request.extractionTemplate.name}`
+                : 'ephemeral',
+          }
+        : {}),
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
     };

@@ -208,6 +208,12 @@ describe('saved extraction templates: the API, both SDKs, /extraction and /scrap
       );
     const found = await scrape('product');
     assert.equal(found.status, 200);
+    // The log says which template ran, as /extraction's does.
+    const log = await fetch(
+      `${service.baseUrl}/screenshot/logs/${found.headers.get('x-scrapfly-log-uuid')}?key=${LIVE_KEY}`,
+    );
+    assert.equal(log.status, 200);
+    assert.match(JSON.stringify(await log.json()), /persistent:product/);
     assert.deepEqual((await found.json()).result.extracted_data.data, PRODUCT_DATA);
     const before_ = pageRequests;
     const unknown = await scrape('nope');
