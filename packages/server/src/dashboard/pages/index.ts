@@ -6,6 +6,7 @@ import overview from './overview.js';
 import playground from './playground.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
+import templates from './templates.js';
 import webhook from './webhook.js';
 import webhooks from './webhooks.js';
 
@@ -21,6 +22,7 @@ export const PAGES: DashboardPage[] = [
   webhook,
   jobs,
   schedules,
+  templates,
   projects,
   playground,
 ];
