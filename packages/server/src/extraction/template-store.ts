@@ -86,8 +86,16 @@ export class TemplateStore {
     template: unknown,
   ): Promise<{ saved: SavedTemplate; created: boolean }> {
     const text = checkTemplate(name, template);
-    const existing = await this.find(owner, name);
-    if (!existing) return { saved: await this.create(owner, name, template), created: true };
+    let existing = await this.find(owner, name);
+    if (!existing) {
+      try {
+        return { saved: await this.create(owner, name, template), created: true };
+      } catch (error) {
+        // Another call saved the same name in between: replace that one, as a PUT does.
+        existing = await this.find(owner, name);
+        if (!existing) throw error;
+      }
+    }
     await this.db
       .updateTable('extraction_templates')
       .set({ template: text, updated_at: this.clock.now() })

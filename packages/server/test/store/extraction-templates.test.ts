@@ -94,6 +94,14 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('ten puts of one new name at once: one creates, the others replace it, none fails', async () => {
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, () => templates.put(live, 'put-race', TITLE)),
+      );
+      assert.equal(outcomes.filter((outcome) => outcome.created).length, 1);
+      assert.equal((await templates.list(live)).filter((saved) => saved.name === 'put-race').length, 1);
+    });
+
     it('a template belongs to one project and environment', async () => {
       await templates.create(live, 'mine', TITLE);
       for (const stranger of [test, other]) {
