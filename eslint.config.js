@@ -14,11 +14,12 @@ const BELOW_JOBS = [
   'queue',
   'request',
   'results',
+  'retention',
   'store',
   'webhooks',
 ];
 /** Rooms that keep data: they never know about HTTP. */
-const STORAGE = ['store', 'results', 'logs', 'queue'];
+const STORAGE = ['store', 'results', 'logs', 'queue', 'retention'];
 
 const NOT_JOBS = {
   group: ['**/jobs/*', '**/jobs/**'],
@@ -33,6 +34,17 @@ const restrict = (patterns) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
 });
 
+/** Files at the root of src/ that everything may use: they use no room (types aside). */
+const ROOT_LEAVES = [
+  'brand',
+  'clock',
+  'errors',
+  'fault-advice',
+  'listen-addresses',
+  'logger',
+  'scrapfly-headers',
+];
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'data/**'] },
   {
@@ -45,6 +57,31 @@ export default tseslint.config(
     rules: {
       // A promise nobody awaits loses its error: await it, return it, or mark it `void` on purpose.
       '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
+    // The tests, benchmarks and scripts: an assertion on a promise that nobody awaits passes without
+    // checking anything. node:test's test()/describe() are awaited by the runner.
+    files: ['packages/*/test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { project: './tsconfig.lint.json', tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
     },
   },
@@ -102,6 +139,59 @@ export default tseslint.config(
     // jobs/ runs requests for every face (API, dashboard, scheduler): it never knows which one called.
     files: [`${server}/jobs/**/*.ts`],
     rules: restrict([NOT_HTTP]),
+  },
+  {
+    // The engine drives Chromium and knows nothing else: it takes a CaptureSpec and the egress verdicts,
+    // and throws catalogue errors. Everything else reaches it, never the reverse.
+    files: [`${server}/engine/**/*.ts`],
+    rules: restrict([
+      {
+        group: ['../*', '../*/**', '!../errors.js', '!../egress', '!../egress/verdicts.js'],
+        message: 'engine/ imports only ../errors.js and ../egress/verdicts.js (see docs/architecture.md).',
+      },
+    ]),
+  },
+  {
+    // The dashboard calls services like the API routes do; it never reaches into a route's module.
+    files: [`${server}/dashboard/**/*.ts`],
+    rules: restrict([
+      {
+        group: ['**/http/routes/*', '**/http/routes/**'],
+        message: 'The dashboard never imports http/routes/: move what both need to a room both use.',
+      },
+    ]),
+  },
+  {
+    files: ROOT_LEAVES.map((name) => `${server}/${name}.ts`),
+    rules: restrict([
+      {
+        group: ['./*/*', './*/**'],
+        allowTypeImports: true,
+        message:
+          'A root file everything uses imports no room (only its types): it would tie the rooms together.',
+      },
+    ]),
+  },
+  {
+    // Time decisions (expiry, retries, windows) read the injected clock so tests can move it; durations
+    // use startStopwatch() (monotonic). Left out: the rooms that run a request under a real-time deadline
+    // (engine/deadline.ts), which the injected clock must not stretch or cut.
+    files: [`${server}/**/*.ts`],
+    ignores: [
+      `${server}/clock.ts`,
+      ...['engine', 'egress', 'jobs', 'scrape', 'extraction'].map((room) => `${server}/${room}/**`),
+    ],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message:
+            'Use the injected clock (services.clock / a Clock) for time decisions, startStopwatch() from clock.ts for durations.',
+        },
+      ],
+    },
   },
   {
     files: STORAGE.map((room) => `${server}/${room}/**/*.ts`),

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadSettings, migrateToLatest, openStore, ProjectService, systemClock } from '@snapwire/server';
 import { DashboardAuth } from '../../server/src/dashboard/auth.js';
-import { dashboardDb } from '../../server/src/dashboard/db.js';
 
 const run = promisify(execFile);
 // The committed launcher, as `npx snapwire` runs it.
@@ -127,7 +126,7 @@ describe('snapwire projects (CLI on the embedded store)', () => {
     );
     const store = await openStore({ dataDir });
     try {
-      const auth = new DashboardAuth(dashboardDb(store.db), systemClock, 60_000);
+      const auth = new DashboardAuth(store.db, systemClock, 60_000);
       assert.equal(
         await auth.signIn('admin', password),
         undefined,

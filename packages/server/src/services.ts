@@ -11,7 +11,7 @@ import type { TemplateStore } from './extraction/template-store.js';
 import type { Clock } from './clock.js';
 import type { LogQueries } from './logs/log-queries.js';
 import type { LogStore } from './logs/log-store.js';
-import type { MonitoringMetrics } from './logs/metrics.js';
+import type { MonitoringMetrics } from './logs/log-metrics.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
 import type { FleetMaintenance } from './store/fleet-maintenance.js';
@@ -23,7 +23,7 @@ import type { WebhookRegistry } from './webhooks/registry.js';
 import type { Scheduler } from './schedules/scheduler.js';
 import type { ScheduleStore } from './schedules/store.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
-import type { RetentionRoom } from './logs/retention.js';
+import type { RetentionSweeper } from './retention/retention-sweeper.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -54,7 +54,7 @@ export interface Services {
   /** Every change to webhooks goes through it (limits hold for the API and the dashboard alike). */
   webhookService: WebhookService;
   /** Keeps every table to its retention (sweep() on demand; it also runs on an interval). */
-  retention: RetentionRoom;
+  retention: RetentionSweeper;
   asyncScreenshots: AsyncScreenshots;
   queue: JobQueue;
   worker: JobWorker;

@@ -6,7 +6,7 @@ import { ConcurrencyLeases } from './accounts/concurrency-leases.js';
 import { CreditLedger } from './accounts/credits.js';
 import type { Environment } from './accounts/keys.js';
 import { ProjectService } from './accounts/projects.js';
-import { systemClock, type Clock } from './clock.js';
+import { startStopwatch, systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
 import { EgressGuard } from './egress/guard.js';
 import { PinningProxy } from './egress/pinning-proxy.js';
@@ -24,13 +24,13 @@ import { ScrapeService } from './scrape/scrape-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
-import { MonitoringMetrics } from './logs/metrics.js';
+import { MonitoringMetrics } from './logs/log-metrics.js';
 import { LocalBlobStore, type BlobStore } from './results/blob-store.js';
 import { S3BlobStore } from './results/s3-blob-store.js';
 import { FleetLock, withStartupLock } from './store/fleet-lock.js';
 import { FleetMaintenance } from './store/fleet-maintenance.js';
-import { FleetWakeups } from './queue/wakeups.js';
-import { RetentionRoom } from './logs/retention.js';
+import { FleetWakeups } from './queue/fleet-wakeups.js';
+import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { LOGIN_WINDOW_MS } from './dashboard/auth.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -119,9 +119,9 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
   const closers: Array<[string, () => Promise<void>]> = [['store', () => store.close()]];
   const closeAll = async () => {
     for (const [name, close] of closers.reverse()) {
-      const started = Date.now();
+      const elapsed = startStopwatch();
       await close().catch((error: unknown) => logger.error({ err: error, part: name }, 'close failed'));
-      logger.debug({ part: name, ms: Date.now() - started }, 'closed');
+      logger.debug({ part: name, ms: elapsed() }, 'closed');
     }
   };
 
@@ -210,7 +210,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     );
     // One retention room for every table and the results folder, on the injected clock, run once per
     // fleet per interval (store/fleet-maintenance.ts).
-    const retention = new RetentionRoom({
+    const retention = new RetentionSweeper({
       db: store.db,
       clock,
       projects: () => projects.list(),

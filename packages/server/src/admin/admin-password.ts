@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { ADMIN_USER, DashboardAuth, hashPassword } from '../dashboard/auth.js';
-import { dashboardDb } from '../dashboard/db.js';
 import type { Database } from '../store/schema.js';
 
 export const MIN_ADMIN_PASSWORD_LENGTH = 12;
@@ -16,7 +15,7 @@ export async function ensureAdminAccount(
   configured: string | undefined,
 ): Promise<string | undefined> {
   // The session TTL does not matter here: no session is made.
-  return new DashboardAuth(dashboardDb(db), clock, 0).ensureAdmin(configured);
+  return new DashboardAuth(db, clock, 0).ensureAdmin(configured);
 }
 
 /**
@@ -32,20 +31,19 @@ export async function resetAdminPassword(
     throw new AdminPasswordError(`the password must have at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
   }
   const next = password ?? randomBytes(18).toString('base64url');
-  const dashboard = dashboardDb(db);
   const hash = await hashPassword(next);
-  const updated = await dashboard
+  const updated = await db
     .updateTable('dashboard_users')
     .set({ password_hash: hash })
     .where('username', '=', ADMIN_USER)
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) {
-    await dashboard
+    await db
       .insertInto('dashboard_users')
       .values({ username: ADMIN_USER, password_hash: hash, created_at: clock.now() })
       .execute();
   }
-  await dashboard.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
+  await db.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
   return next;
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { DashboardDatabase } from './db.js';
+import type { Database } from '../store/schema.js';
 
 export const ADMIN_USER = 'admin';
 
@@ -83,7 +83,7 @@ export interface Session {
 /** The dashboard's admin account and its server-side sessions. */
 export class DashboardAuth {
   constructor(
-    private readonly db: Kysely<DashboardDatabase>,
+    private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
   ) {}

@@ -3,7 +3,6 @@ import { withRouteAuth } from '../http/auth.js';
 import type { Services } from '../services.js';
 import { DashboardAuth } from './auth.js';
 import { createContext, type DashboardPage } from './context.js';
-import { dashboardDb } from './db.js';
 import { html, layout, type NavItem } from './html.js';
 import { PAGES } from './pages/index.js';
 import { DashboardQueries } from './queries.js';
@@ -28,7 +27,7 @@ export default function dashboardRoute(services: Services, pages: DashboardPage[
 async function plugin(app: FastifyInstance, services: Services, pages: DashboardPage[]): Promise<void> {
   const { settings, clock } = services;
   const now = () => clock.now();
-  const auth = new DashboardAuth(dashboardDb(services.store.db), clock, settings.dashboardSessionTtlMs);
+  const auth = new DashboardAuth(services.store.db, clock, settings.dashboardSessionTtlMs);
 
   // HTML pages are not part of the API reference.
   app.addHook('onRoute', (route) => {

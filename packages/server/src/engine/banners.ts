@@ -51,7 +51,7 @@ const CONFIG = {
   heuristicMode: 'tier2',
 };
 
-let cached: { script: string; version: string } | undefined;
+let cached: { script: string } | undefined;
 
 function packageDir(): string {
   const require = createRequire(import.meta.url);
@@ -65,8 +65,6 @@ export function bannerScript(): string {
   const dir = packageDir();
   const bundle = fs.readFileSync(path.join(dir, 'dist', 'autoconsent.playwright.js'), 'utf8');
   const rules = fs.readFileSync(path.join(dir, 'rules', 'compact-rules.json'), 'utf8');
-  const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string })
-    .version;
   const prelude = `(() => {
   if (window.__snapwireConsent) return;
   const top = window.top === window;
@@ -86,14 +84,8 @@ export function bannerScript(): string {
     }
   };
 })();\n`;
-  cached = { script: prelude + bundle, version };
+  cached = { script: prelude + bundle };
   return cached.script;
-}
-
-/** Version of the rule set in use (logged, and shown in docs). */
-export function bannerRulesVersion(): string {
-  if (!cached) bannerScript();
-  return cached?.version ?? 'unknown';
 }
 
 /** Evaluated in the page: true once autoconsent has finished in the top frame. */

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
@@ -675,5 +674,3 @@ export function findExecutable(name: string): string {
   }
   return name;
 }
-
-export const cpuCount = (): number => os.availableParallelism?.() ?? os.cpus().length;

@@ -25,6 +25,7 @@ import scrapeRoute from './routes/scrape.js';
 import extractionRoute from './routes/extraction.js';
 import extractionTemplatesRoute from './routes/extraction-templates.js';
 import webhooksRoute from './routes/webhooks.js';
+import { startStopwatch } from '../clock.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 
@@ -67,10 +68,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   // Beyond the cap a new connection is closed at once, so open connections cannot exhaust the process's
   // file descriptors (the browsers' egress proxy needs them too).
   app.server.maxConnections = settings.httpMaxConnections;
-  let lastDropWarning = 0;
+  let sinceDropWarning: (() => number) | undefined;
   app.server.on('drop', () => {
-    if (Date.now() - lastDropWarning < 60_000) return;
-    lastDropWarning = Date.now();
+    if (sinceDropWarning && sinceDropWarning() < 60_000) return;
+    sinceDropWarning = startStopwatch();
     services.logger.warn(
       { maxConnections: settings.httpMaxConnections },
       'HTTP connections refused: SNAPWIRE_HTTP_MAX_CONNECTIONS are open (logged at most once a minute)',

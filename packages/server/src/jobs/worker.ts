@@ -1,4 +1,4 @@
-import { Wakeup } from '../queue/wakeup.js';
+import { PollingLoop } from '../queue/polling-loop.js';
 import type { Logger } from 'pino';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -22,7 +22,7 @@ export interface WorkerSettings {
   publicUrl?: string;
   /** This node's id (in claim tokens, so a job's holder can be told). */
   nodeId?: string;
-  /** Tells the other nodes of a fleet that a delivery became due (LISTEN/NOTIFY, queue/wakeups.ts). */
+  /** Tells the other nodes of a fleet that a delivery became due (LISTEN/NOTIFY, queue/fleet-wakeups.ts). */
   announce?: () => void;
 }
 
@@ -51,13 +51,15 @@ export class JobWorker {
   readonly id: string;
   private capturing = 0;
   private delivering = 0;
-  private stopped = true;
-  private readonly wakeup = new Wakeup();
+  private readonly polling = new PollingLoop<number>({
+    look: () => this.fill(),
+    sleepAfter: (claimed) => this.sleepAfter(claimed ?? 0),
+    lookFailed: (error) => this.logger.error({ err: error }, 'job worker: claiming failed'),
+  });
   private readonly running = new Set<Promise<void>>();
   /** Deliveries in flight per project (fair sharing of the delivery slots). */
   private readonly projectDeliveries = new Map<string, number>();
   private fairRound = 0;
-  private loopDone: Promise<void> | undefined;
 
   constructor(
     private readonly queue: JobQueue,
@@ -74,38 +76,19 @@ export class JobWorker {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
+    this.polling.start();
   }
 
   /** Look at the queue now (a job was added or a slot freed). */
   wake(): void {
     // Remembered when the loop is busy claiming, so that a wake-up is never lost.
-    this.wakeup.wake();
+    this.polling.wake();
   }
 
   /** Stops claiming and waits for the jobs in hand (bounded by their own timeouts). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.loopDone;
+    await this.polling.stop();
     await Promise.allSettled([...this.running]);
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.wakeup.clear();
-      let claimed = 0;
-      try {
-        claimed = await this.fill();
-      } catch (error) {
-        this.logger.error({ err: error }, 'job worker: claiming failed');
-      }
-      if (this.stopped) break;
-      if (this.wakeup.woken) continue;
-      await this.sleep(claimed);
-    }
   }
 
   /**
@@ -114,7 +97,7 @@ export class JobWorker {
    * a finishing job wakes the loop. After a look that claimed nothing it sleeps a little even when a job
    * seems due, so that a job another process holds cannot turn this loop into a busy one.
    */
-  private async sleep(claimed: number): Promise<void> {
+  private async sleepAfter(claimed: number): Promise<number> {
     let wait = this.settings.pollMs;
     const lanes = this.lanesToClaim();
     if (lanes.length > 0) {
@@ -122,7 +105,7 @@ export class JobWorker {
       if (next !== undefined) wait = Math.min(wait, Math.max(0, next - this.clock.now()));
       if (claimed === 0) wait = Math.max(wait, Math.min(this.settings.pollMs, IDLE_PAUSE_MS));
     }
-    await this.wakeup.sleep(wait);
+    return wait;
   }
 
   /**

@@ -76,6 +76,7 @@ export function parseCookies(raw: string | string[] | undefined, target: URL): R
         case 'max-age': {
           if (!/^-?\d{1,10}$/.test(value))
             throw configError(`The cookie "${name}" has Max-Age=${value}; give whole seconds`);
+          // eslint-disable-next-line no-restricted-properties -- the browser counts Max-Age on real time
           cookie.expires = Math.floor(Date.now() / 1000) + Number(value);
           break;
         }

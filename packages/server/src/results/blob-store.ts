@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -50,7 +50,7 @@ export class LocalBlobStore implements BlobStore {
     const file = this.pathOf(key);
     if (!(await this.touch(key))) {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const temporary = `${file}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+      const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
       await fs.writeFile(temporary, bytes);
       await fs.rename(temporary, file);
     }
@@ -129,6 +129,7 @@ export class LocalBlobStore implements BlobStore {
     } catch {
       return { deleted, bytes };
     }
+    // eslint-disable-next-line no-restricted-properties -- compared with the files' mtimes (real time)
     const temporaryCutoff = Date.now() - 3_600_000;
     for (const shard of shards) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;

@@ -119,6 +119,7 @@ export class S3BlobStore implements BlobStore {
       if (isMissing(error)) return false;
       throw error;
     }
+    // eslint-disable-next-line no-restricted-properties -- compared with the bucket's LastModified (real time)
     if (Date.now() - written < (this.options.touchFreshMs ?? DEFAULT_TOUCH_FRESH_MS)) return true;
     const bytes = await this.get(key);
     if (!bytes) return false;

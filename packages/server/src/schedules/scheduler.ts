@@ -1,4 +1,4 @@
-import { Wakeup } from '../queue/wakeup.js';
+import { PollingLoop } from '../queue/polling-loop.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -70,9 +70,11 @@ class LeaseLost extends Error {}
  */
 export class Scheduler {
   readonly id = `scheduler-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  private stopped = true;
-  private readonly wakeup = new Wakeup();
-  private loopDone: Promise<void> | undefined;
+  private readonly polling = new PollingLoop<TickSummary>({
+    look: () => this.tick(),
+    sleepAfter: () => this.sleepAfter(),
+    lookFailed: (error) => this.logger.error({ err: error }, 'scheduler: tick failed'),
+  });
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -86,41 +88,24 @@ export class Scheduler {
   ) {}
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.loopDone = this.loop();
+    this.polling.start();
   }
 
   /** Look now (a schedule was created, resumed or executed). */
   wake(): void {
-    this.wakeup.wake();
+    this.polling.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.loopDone;
+    await this.polling.stop();
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      this.wakeup.clear();
-      try {
-        await this.tick();
-      } catch (error) {
-        this.logger.error({ err: error }, 'scheduler: tick failed');
-      }
-      if (this.stopped || this.wakeup.woken) continue;
-      await this.sleep();
-    }
-  }
-
-  private async sleep(): Promise<void> {
-    let wait = this.settings.pollMs;
+  /** Until the next schedule is due, at most pollMs; a wake-up during the read still cuts the sleep. */
+  private async sleepAfter(): Promise<number> {
     const next = await this.nextDueAt().catch(() => undefined);
-    if (next !== undefined) wait = Math.min(wait, Math.max(10, next - this.clock.now()));
-    // A wake-up that came while nextDueAt was read is not lost: the sleep returns at once.
-    await this.wakeup.sleep(wait);
+    return next === undefined
+      ? this.settings.pollMs
+      : Math.min(this.settings.pollMs, Math.max(10, next - this.clock.now()));
   }
 
   private async nextDueAt(): Promise<number | undefined> {

@@ -9,7 +9,7 @@ let sequence = 0;
  * commit writes a few index pages instead of one per row (measured in the delivery benchmark,
  * docs/benchmarks.md). Ids made within one millisecond keep their order (a 12-bit sequence in rand_a).
  */
-export function timeOrderedId(now = Date.now()): string {
+export function timeOrderedId(now: number): string {
   if (now > lastMs) {
     lastMs = now;
     sequence = 0;

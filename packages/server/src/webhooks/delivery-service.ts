@@ -253,7 +253,7 @@ export class DeliveryService {
         return;
       }
       await INSERT_ATTEMPT.execute(trx, {
-        id: timeOrderedId(),
+        id: timeOrderedId(this.clock.now()),
         job_id: job.id,
         webhook_uuid: webhook.uuid,
         attempt: attemptNumber,

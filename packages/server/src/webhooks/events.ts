@@ -9,7 +9,7 @@ export type ProjectEvent = ProjectEventsTable;
 
 /**
  * The project events (table `project_events`): the one place that writes and reads them. The delivery
- * service records them, the dashboard shows them; logs/retention.ts sweeps old ones with every other table.
+ * service records them, the dashboard shows them; retention/retention-sweeper.ts sweeps old ones with every other table.
  */
 export class ProjectEvents {
   constructor(private readonly db: Kysely<Database>) {}

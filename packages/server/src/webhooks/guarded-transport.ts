@@ -16,6 +16,7 @@ const ERROR_CLASSES: Record<DeliveryFailureCode, DeliveryErrorClass> = {
 };
 
 /** Retry-After in seconds (a number or an HTTP date), or null. */
+// eslint-disable-next-line no-restricted-properties -- the receiver's HTTP date is real time, not the injected clock's
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
   if (!value) return null;
   if (/^\d+$/.test(value.trim())) return Number(value.trim());

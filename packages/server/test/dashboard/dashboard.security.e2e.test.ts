@@ -264,12 +264,11 @@ describe('dashboard admin account', () => {
     const path = await import('node:path');
     const { openStore, migrateToLatest } = await import('../../src/store/database.js');
     const { DashboardAuth } = await import('../../src/dashboard/auth.js');
-    const { dashboardDb } = await import('../../src/dashboard/db.js');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-dash-'));
     const store = await openStore({ dataDir: dir });
     try {
       await migrateToLatest(store);
-      const db = dashboardDb(store.db);
+      const db = store.db;
       const auth = new DashboardAuth(db, { now: () => Date.now() }, 60_000);
       const generated = await auth.ensureAdmin(undefined);
       assert.ok(generated && generated.length >= 20, 'a generated password is returned to be printed');

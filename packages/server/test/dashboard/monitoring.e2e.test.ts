@@ -124,7 +124,7 @@ describe('monitoring metrics: /screenshot/monitoring/metrics(/target) through th
   });
 });
 
-// Expiring logs with their project's retention is the retention room's job (logs/retention.ts), tested there.
+// Expiring logs with their project's retention is the retention room's job (retention/retention-sweeper.ts), tested there.
 describe('monitoring log page', () => {
   it('shows the timings by phase of a log', async () => {
     const service = await startService({ SNAPWIRE_ADMIN_PASSWORD: 'a-long-admin-password' });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { ProjectService } from '../../src/accounts/projects.js';
 import { decodeCursor, encodeCursor, LogQueries, type LogCursor } from '../../src/logs/log-queries.js';
-import { overviewOf } from '../../src/logs/metrics.js';
+import { overviewOf } from '../../src/logs/log-metrics.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
 
 const HOUR = 3_600_000;

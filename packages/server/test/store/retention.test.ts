@@ -8,8 +8,7 @@ import pino from 'pino';
 import { ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
 import { DashboardAuth, LOGIN_WINDOW_MS } from '../../src/dashboard/auth.js';
-import { dashboardDb } from '../../src/dashboard/db.js';
-import { RetentionRoom } from '../../src/logs/retention.js';
+import { RetentionSweeper } from '../../src/retention/retention-sweeper.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { LocalBlobStore } from '../../src/results/blob-store.js';
 import { ResultsJanitor } from '../../src/results/janitor.js';
@@ -42,7 +41,7 @@ for (const dialect of DIALECTS) {
       const blobs = new LocalBlobStore(blobDir);
       const blob = await blobs.put(Buffer.from('an old image'));
       const queue = new JobQueue(db, handle.store.dialect, clock);
-      const auth = new DashboardAuth(dashboardDb(db), clock, 3_600_000);
+      const auth = new DashboardAuth(db, clock, 3_600_000);
       await auth.ensureAdmin('correct-horse-battery-staple');
       assert.ok(await auth.signIn('admin', 'correct-horse-battery-staple'));
       assert.equal(await auth.reserveAttempt('203.0.113.9'), undefined);
@@ -122,7 +121,7 @@ for (const dialect of DIALECTS) {
         if (projectId && table !== 'webhook_attempts') query = query.where('project_id', '=', projectId);
         return Number((await query.executeTakeFirstOrThrow()).n);
       };
-      const room = new RetentionRoom({
+      const room = new RetentionSweeper({
         db,
         clock,
         loginWindowMs: LOGIN_WINDOW_MS,
@@ -165,7 +164,7 @@ for (const dialect of DIALECTS) {
       assert.equal(
         Number(
           (
-            await dashboardDb(db)
+            await db
               .selectFrom('dashboard_sessions')
               .select((eb) => eb.fn.countAll<number>().as('n'))
               .executeTakeFirstOrThrow()

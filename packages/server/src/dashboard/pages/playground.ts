@@ -10,6 +10,7 @@ import type { DashboardContext, DashboardPage, Env } from '../context.js';
 import { html, raw, type Html } from '../html.js';
 import { fieldKinds, fieldOfError, formValue, renderField, type FieldKind } from '../playground-fields.js';
 import { formOf, type Form } from '../session.js';
+import { startStopwatch } from '../../clock.js';
 
 /**
  * Every parameter of GET /screenshot, read from the route's own schema (so a parameter added there shows
@@ -200,7 +201,7 @@ async function run(
   ctx: DashboardContext,
   form: Form,
   kinds: Record<string, FieldKind>,
-  started: number,
+  elapsed: () => number,
 ): Promise<Answer> {
   const { projects, screenshots, asyncScreenshots, settings } = { ...ctx.services };
   const project = await projects.findByName(form.project ?? '');
@@ -223,7 +224,7 @@ async function run(
     const outcome = await screenshots.take(caller, parsed);
     return {
       status: 200,
-      headers: answerHeaders(outcome, { elapsedMs: Date.now() - started }),
+      headers: answerHeaders(outcome, { elapsedMs: elapsed() }),
       image: `/dashboard/monitoring/log/${outcome.logUuid}/image`,
     };
   } catch (error) {
@@ -335,7 +336,7 @@ const page: DashboardPage = {
     app.post('/playground', async (request, reply) => {
       const form = formOf(request);
       try {
-        return await render(request, reply, form, { answer: await run(ctx, form, kinds, Date.now()) });
+        return await render(request, reply, form, { answer: await run(ctx, form, kinds, startStopwatch()) });
       } catch (error) {
         // A refused request (bad parameter, unknown webhook, ...) keeps the form as typed, reason inline.
         if (!isApiError(error)) throw error;

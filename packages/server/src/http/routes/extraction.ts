@@ -16,6 +16,7 @@ import { callerOf } from '../auth.js';
 import { handleError, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 import { errorResponses, jsonResponse } from '../openapi.js';
 import { parseQueryString } from '../query-string.js';
+import { startStopwatch } from '../../clock.js';
 
 // The document's view of the parameters (README "Extracting data"); requests are checked by
 // parseExtractionRequest, whose catalogue errors name the fix.
@@ -115,7 +116,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const started = Date.now();
+      const elapsed = startStopwatch();
       const sent = parseQueryString(
         request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
       );
@@ -141,7 +142,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             'x-scrapfly-project-remaining-concurrent-usage': String(
               Math.max(0, caller.project.limits.concurrency - usage),
             ),
-            'x-scrapfly-response-time': ((Date.now() - started) / 1000).toFixed(3),
+            'x-scrapfly-response-time': (elapsed() / 1000).toFixed(3),
             'x-scrapfly-log-uuid': outcome.logUuid,
             'x-request-id': request.id,
           })

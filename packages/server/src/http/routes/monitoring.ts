@@ -2,7 +2,7 @@ import { jsonResponse } from '../openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
-import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/metrics.js';
+import { aggregate, hostOf, parentDomain, PERIODS, type PeriodName } from '../../logs/log-metrics.js';
 import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
@@ -79,7 +79,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const window = windowOf(request.query.period, Date.now());
+      const window = windowOf(request.query.period, services.clock.now());
       const aggregation = (request.query.aggregation ?? 'account')
         .split(',')
         .map((part) => part.trim())
@@ -162,7 +162,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const window =
         start && end
           ? { name: 'custom', from: parse(start), to: parse(end) }
-          : windowOf(request.query.period, Date.now());
+          : windowOf(request.query.period, services.clock.now());
       if (!(window.to > window.from))
         throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', 'end must be after start');
       if (window.to - window.from > 92 * 86_400_000) {

@@ -15,6 +15,7 @@ import { callerOf } from '../auth.js';
 import { apiErrorOf, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
 import { errorResponses, jsonResponse } from '../openapi.js';
 import { parseQueryString } from '../query-string.js';
+import { startStopwatch } from '../../clock.js';
 
 const text = (description: string) => z.string().optional().describe(description);
 
@@ -110,7 +111,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     handler: async (request, reply) => {
       const caller = callerOf(request);
-      const started = Date.now();
+      const elapsed = startStopwatch();
       // Every name the client sent, read from the raw query string (an object without a prototype).
       const sent = parseQueryString(
         request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
@@ -131,10 +132,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             ? { status: outcome.envelope.result.status_code, url: outcome.envelope.result.url }
             : undefined;
         const publicUrl = services.settings.publicUrl;
-        const answerHeaders = scrapeAnswerHeaders(
-          { ...outcome, upstream },
-          { elapsedMs: Date.now() - started },
-        );
+        const answerHeaders = scrapeAnswerHeaders({ ...outcome, upstream }, { elapsedMs: elapsed() });
         if (parsed.proxifiedResponse) {
           const proxified = proxifiedAnswerOf(outcome);
           return reply

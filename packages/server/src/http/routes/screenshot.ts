@@ -18,6 +18,7 @@ import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { parseQueryString } from '../query-string.js';
 import { JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
+import { startStopwatch } from '../../clock.js';
 
 // The document's view of the parameters: required flags, allowed values, ranges, defaults and examples.
 // Requests are validated by parseScreenshotRequest (catalogue errors naming the fix), not by this schema.
@@ -212,7 +213,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const started = Date.now();
+      const elapsed = startStopwatch();
       // Every name the client sent, read from the raw query string (an object without a prototype), so
       // that `__proto__` is refused by name like any unknown parameter instead of vanishing.
       const sent = parseQueryString(
@@ -238,7 +239,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         return reply
           .code(200)
           .headers({
-            ...answerHeaders(outcome, { elapsedMs: Date.now() - started }),
+            ...answerHeaders(outcome, { elapsedMs: elapsed() }),
             'x-request-id': request.id,
           })
           .send(outcome.result.image);

@@ -35,7 +35,7 @@ export interface RetentionDeps {
  * entries (the results janitor). Jobs still queued or delivering, and the logs they will complete, are
  * never swept: an accepted job is never lost.
  */
-export class RetentionRoom {
+export class RetentionSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<RetentionSweep> | undefined;
 
