@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBatchCommand } from './commands/batch.js';
+import { registerExtractCommand } from './commands/extract.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
@@ -8,6 +9,7 @@ import { registerScheduleCommands } from './commands/schedules.js';
 import { registerScrapeCommand } from './commands/scrape.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerShotCommand } from './commands/shot.js';
+import { registerTemplateCommands } from './commands/templates.js';
 import { reportFailure } from './output.js';
 import { CLI_VERSION } from './version.js';
 
@@ -19,8 +21,8 @@ const program = new Command()
     'after',
     `
 Environment:
-  SNAPWIRE_HOST      address of the service for shot, batch, schedules and mcp (default http://localhost:8080)
-  SNAPWIRE_KEY       project API key for shot, batch, schedules and mcp
+  SNAPWIRE_HOST      address of the service for shot, batch, schedules, scrape, extract, templates and mcp (default http://localhost:8080)
+  SNAPWIRE_KEY       project API key for shot, batch, schedules, scrape, extract, templates and mcp
   SNAPWIRE_DATA_DIR  the service's data folder (SQLite store) for projects and admin (default ./data)
   DATABASE_URL       the service's PostgreSQL store for projects and admin (instead of SQLite)`,
   );
@@ -34,5 +36,7 @@ registerMcpCommand(program);
 registerBatchCommand(program);
 registerScheduleCommands(program);
 registerScrapeCommand(program);
+registerExtractCommand(program);
+registerTemplateCommands(program);
 
 program.parseAsync(process.argv).catch(reportFailure);

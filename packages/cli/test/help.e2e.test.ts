@@ -70,6 +70,9 @@ describe('snapwire --help', () => {
       'schedules',
       'schedules create',
       'schedules list',
+      'extract',
+      'templates',
+      'templates put',
       'listen',
       'mcp',
       'serve',
@@ -80,7 +83,7 @@ describe('snapwire --help', () => {
       assert.ok(seen.includes(command), `${command} was checked (${seen.join(', ')})`);
     }
     // The options that read SNAPWIRE_KEY name it instead.
-    for (const command of [['shot'], ['batch'], ['schedules']]) {
+    for (const command of [['shot'], ['batch'], ['schedules'], ['extract'], ['templates']]) {
       assert.match(await help(command), /--key <key>\s+project API key \(LIVE or TEST\); env\s+SNAPWIRE_KEY/);
     }
   });

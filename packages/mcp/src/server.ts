@@ -1,4 +1,4 @@
-// The MCP server: six tools over a SnapwireClient. The same server runs over stdio (`snapwire mcp`) and
+// The MCP server: eight tools over a SnapwireClient. The same server runs over stdio (`snapwire mcp`) and
 // over streamable HTTP (`/mcp` on the service); only the client's key and transport differ.
 
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { downscale } from './downscale.js';
 import { guarded, jsonResult, textResult } from './results.js';
 import { registerScrapeTool } from './scrape-tool.js';
+import { registerExtractTool } from './extract-tool.js';
 import { maxWidthShape, screenshotShape, toScreenshotParams, webhookNameShape } from './schemas.js';
 
 export const DEFAULT_MAX_WIDTH = 1280;
@@ -211,6 +212,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
   );
 
   registerScrapeTool(server, client);
+  registerExtractTool(server, client);
 
   return server;
 }

@@ -21,6 +21,7 @@ import { waitUntil } from '../../server/test/helpers/wait-until.js';
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
 const TOOLS = [
   'account',
+  'extract',
   'get_log',
   'list_logs',
   'list_webhooks',
@@ -78,7 +79,7 @@ describe('MCP server', () => {
     });
     after(() => client?.close());
 
-    it('lists the six tools, each described, screenshot with every parameter', async () => {
+    it('lists the eight tools, each described, screenshot with every parameter', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((tool) => tool.name).sort(), TOOLS);
       for (const tool of tools) assert.ok((tool.description ?? '').length > 40, `${tool.name} is described`);

@@ -17,6 +17,13 @@ import {
   type ScrapeParams,
   type ScrapeResult,
 } from './scrape.js';
+import {
+  buildExtractionQuery,
+  type ExtractionResult,
+  type ExtractionTemplate,
+  type ExtractParams,
+  type SavedTemplate,
+} from './extraction.js';
 import type {
   CreateScheduleInput,
   CreateWebhookInput,
@@ -170,8 +177,8 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 interface Send {
   query?: URLSearchParams;
   body?: unknown;
-  /** Sent as it is (a scrape's body for the target), instead of `body` as JSON. */
-  rawBody?: { bytes: string | Uint8Array; contentType: string };
+  /** Sent as it is (a scrape's body for the target, an extraction's document), instead of `body` as JSON. */
+  rawBody?: { bytes: string | Uint8Array; contentType: string; contentEncoding?: string | undefined };
   accept?: string;
   signal?: AbortSignal | undefined;
 }
@@ -415,6 +422,74 @@ export class SnapwireClient {
     }
   }
 
+  // ---- extraction (docs/compat.md §8) -----------------------------------------------------------------
+
+  /**
+   * `POST /extraction`: the document in `params.body`, extracted by a saved `template`, an
+   * `ephemeral_template`, a `prompt` or a `model`. Throws `TemplateNotFoundError` for an unknown saved
+   * template, `ExtractionError` for any other `ERR::EXTRACTION::…` (a malformed rule names its path in
+   * `reason`), and `SnapwireApiError` for the rest (key, quota).
+   */
+  async extract(params: ExtractParams, options: CallOptions = {}): Promise<ExtractionResult> {
+    const search = buildExtractionQuery(params);
+    if (typeof params.body !== 'string' && !(params.body instanceof Uint8Array)) {
+      throw new TypeError('extract params: `body` is the document, a string or bytes');
+    }
+    return this.#json<ExtractionResult>(
+      'POST',
+      '/extraction',
+      {
+        query: search,
+        rawBody: {
+          bytes: params.body,
+          contentType: params.content_type,
+          contentEncoding: params.content_encoding,
+        },
+        signal: options.signal,
+      },
+      (headers) => ({
+        cost: num(headers['x-scrapfly-api-cost']),
+        remainingCredit: num(headers['x-scrapfly-remaining-api-credit']),
+        logUuid: headers['x-scrapfly-log-uuid'],
+      }),
+    );
+  }
+
+  /** `GET /extraction/templates`: the saved templates of the key's project and environment, by name. */
+  async listTemplates(options: CallOptions = {}): Promise<SavedTemplate[]> {
+    const answer = await this.#json<{ templates: SavedTemplate[] }>('GET', '/extraction/templates', {
+      signal: options.signal,
+    });
+    return answer.templates;
+  }
+
+  /** `GET /extraction/templates/{name}`; `TemplateNotFoundError` when there is none. */
+  getTemplate(name: string, options: CallOptions = {}): Promise<SavedTemplate> {
+    return this.#json('GET', `/extraction/templates/${segment(name, 'name')}`, { signal: options.signal });
+  }
+
+  /** `POST /extraction/templates`: saves a new template (a name taken: `ERR::API::CONFLICT`). */
+  createTemplate(
+    name: string,
+    template: ExtractionTemplate,
+    options: CallOptions = {},
+  ): Promise<SavedTemplate> {
+    return this.#json('POST', '/extraction/templates', { body: { name, template }, signal: options.signal });
+  }
+
+  /** `PUT /extraction/templates/{name}`: replaces the template, or saves it under a new name. */
+  putTemplate(name: string, template: ExtractionTemplate, options: CallOptions = {}): Promise<SavedTemplate> {
+    return this.#json('PUT', `/extraction/templates/${segment(name, 'name')}`, {
+      body: { template },
+      signal: options.signal,
+    });
+  }
+
+  /** `DELETE /extraction/templates/{name}`; `TemplateNotFoundError` when there is none. */
+  async deleteTemplate(name: string, options: CallOptions = {}): Promise<void> {
+    await this.#json('DELETE', `/extraction/templates/${segment(name, 'name')}`, { signal: options.signal });
+  }
+
   // ---- account and monitoring -------------------------------------------------------------------------
 
   /** `GET /account`: account, project and subscription data of the key. */
@@ -628,7 +703,13 @@ export class SnapwireClient {
     return { file, size, ...metaOf(headers) };
   }
 
-  async #json<T>(method: Method, path: string, send: Send): Promise<T> {
+  /** A JSON call; `withHeaders` adds fields read from the answer's headers to the body. */
+  async #json<T>(
+    method: Method,
+    path: string,
+    send: Send,
+    withHeaders?: (headers: Record<string, string>) => object,
+  ): Promise<T> {
     return this.#withRetry(send.signal, async (signal) => {
       const response = await this.#send(method, path, { ...send, accept: 'application/json', signal });
       const headers = headerRecord(response.headers);
@@ -638,7 +719,7 @@ export class SnapwireClient {
       if (body === null || typeof body !== 'object') {
         throw new SnapwireError(`unexpected answer to ${method} ${path} (HTTP ${response.status}): not JSON`);
       }
-      return body as T;
+      return (withHeaders ? { ...body, ...withHeaders(headers) } : body) as T;
     });
   }
 
@@ -653,6 +734,7 @@ export class SnapwireClient {
     const init: RequestInit = { method, headers };
     if (send.rawBody !== undefined) {
       headers['content-type'] = send.rawBody.contentType;
+      if (send.rawBody.contentEncoding) headers['content-encoding'] = send.rawBody.contentEncoding;
       const { bytes } = send.rawBody;
       // A copy on its own ArrayBuffer: what fetch's BodyInit types accept (a Buffer may share a pool).
       init.body = typeof bytes === 'string' ? bytes : new Uint8Array(bytes);

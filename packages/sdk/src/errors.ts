@@ -57,6 +57,16 @@ export class BadApiKeyError extends SnapwireApiError {
   override name = 'BadApiKeyError';
 }
 
+/** An `ERR::EXTRACTION::…` error: a bad template or rule, a document refused, the model failing. */
+export class ExtractionError extends SnapwireApiError {
+  override name = 'ExtractionError';
+}
+
+/** 404 `ERR::EXTRACTION::TEMPLATE_NOT_FOUND`: no saved template of that name in the key's project and environment. */
+export class TemplateNotFoundError extends ExtractionError {
+  override name = 'TemplateNotFoundError';
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
@@ -120,7 +130,8 @@ export function apiErrorFromResponse(
     headers,
   };
   const text = `${code}: ${message}`;
-  return httpStatus === 401 || status === 401
-    ? new BadApiKeyError(text, init)
-    : new SnapwireApiError(text, init);
+  if (httpStatus === 401 || status === 401) return new BadApiKeyError(text, init);
+  if (code === 'ERR::EXTRACTION::TEMPLATE_NOT_FOUND') return new TemplateNotFoundError(text, init);
+  if (code.startsWith('ERR::EXTRACTION::')) return new ExtractionError(text, init);
+  return new SnapwireApiError(text, init);
 }

@@ -42,6 +42,8 @@ export type {
 } from './types.js';
 export {
   BadApiKeyError,
+  ExtractionError,
+  TemplateNotFoundError,
   SnapwireApiError,
   SnapwireError,
   apiErrorFromResponse,
@@ -78,6 +80,15 @@ export {
   type ScrapeParams,
   type ScrapeResult,
 } from './scrape.js';
+export {
+  buildExtractionQuery,
+  EXTRACTION_MODELS,
+  type ExtractionModel,
+  type ExtractionResult,
+  type ExtractionTemplate,
+  type ExtractParams,
+  type SavedTemplate,
+} from './extraction.js';
 export { extensionFor, isJsonContentType } from './content-type.js';
 export { signPayload, verifySignature, type VerifySignatureInput, type WebhookBody } from './signature.js';
 export { WebhookHeader, type WebhookResourceType } from './headers.js';

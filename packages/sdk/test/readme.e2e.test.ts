@@ -48,6 +48,11 @@ const EXPECTED: Record<string, RegExp[]> = {
   ],
   errors: [/^ERR::SCRAPE::BAD_PROTOCOL 422 false .+/m, /^AbortError$/m],
   scrape: [/^200 1 # Example Domain$/m, /^404 ERR::SCRAPE::BAD_UPSTREAM_RESPONSE$/m],
+  extract: [
+    /^\{"title":"Blue Widget"\} 1$/m,
+    /^\{"title":"Red Lamp"\} title$/m,
+    /^404 ERR::EXTRACTION::TEMPLATE_NOT_FOUND$/m,
+  ],
   commonjs: [/^default function$/m],
 };
 

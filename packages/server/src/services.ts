@@ -7,6 +7,7 @@ import type { BrowserPool } from './engine/browser-pool.js';
 import type { ScreenshotService } from './jobs/screenshot-service.js';
 import type { ScrapeService } from './scrape/scrape-service.js';
 import type { ExtractionService } from './jobs/extraction-service.js';
+import type { TemplateStore } from './extraction/template-store.js';
 import type { Clock } from './clock.js';
 import type { LogQueries } from './logs/log-queries.js';
 import type { LogStore } from './logs/log-store.js';
@@ -41,6 +42,8 @@ export interface Services {
   scrapes: ScrapeService;
   /** POST /extraction: rules templates and the operator's language model. */
   extractions: ExtractionService;
+  /** Saved extraction templates per project and environment (/extraction/templates). */
+  extractionTemplates: TemplateStore;
   logs: LogStore;
   /** Reads of the monitoring log across projects (the dashboard). */
   logQueries: LogQueries;

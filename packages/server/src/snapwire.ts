@@ -52,6 +52,7 @@ import { reachableUrls, type BoundAddress } from './listen-addresses.js';
 import { removeStaleProfileFolders } from './engine/profile-folders.js';
 import { ExtractionService } from './jobs/extraction-service.js';
 import { OpenAiCompatibleModel } from './extraction/model-client.js';
+import { TemplateStore } from './extraction/template-store.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -244,7 +245,9 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     // Scrapes without a browser: their own guarded client (connections kept per project).
     const scrapeClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.maxTimeoutMs });
     closers.push(['scrape-client', () => scrapeClient.close()]);
+    const extractionTemplates = new TemplateStore(store.db, clock);
     const scrapes = new ScrapeService({
+      templates: extractionTemplates,
       credits,
       concurrency,
       http: scrapeClient,
@@ -274,6 +277,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       logger,
       maxDocumentBytes: settings.extractionMaxBytes,
       model: settings.llm ? new OpenAiCompatibleModel(settings.llm, logger) : undefined,
+      templates: extractionTemplates,
       nodeId: settings.nodeId,
     });
     const queue = new JobQueue(store.db, store.dialect, clock);
@@ -379,6 +383,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       screenshots,
       scrapes,
       extractions,
+      extractionTemplates,
       logs,
       logQueries: new LogQueries(store.db),
       logMetrics: new MonitoringMetrics(store.db),

@@ -111,7 +111,9 @@ export const scrapeQueryDoc = z.object({
     )
     .meta({ style: 'deepObject', explode: true })
     .optional(),
-  extraction_template: needsExtraction('Rules template applied to the content'),
+  extraction_template: text(
+    'Rules run on the scraped page, answered as result.extracted_data {data, content_type}: persistent:NAME or NAME (a template saved with /extraction/templates; unknown: 404 ERR::EXTRACTION::TEMPLATE_NOT_FOUND) or ephemeral:BASE64URL of a template',
+  ),
   extraction_prompt: needsExtraction("A request about the content for the operator's language model"),
   extraction_model: needsExtraction('Auto-extraction model applied to the content'),
   extract: needsExtraction("The Python SDK's legacy extraction rules"),

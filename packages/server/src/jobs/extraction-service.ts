@@ -9,6 +9,8 @@ import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import { decodeDocument, type DecodedDocument } from '../extraction/document.js';
 import type { ModelClient, ModelUsage } from '../extraction/model-client.js';
 import { compileTemplate, runTemplate } from '../extraction/rules.js';
+import type { Template } from '../extraction/template.js';
+import type { TemplateStore } from '../extraction/template-store.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { ExtractionRequest } from '../request/extraction-request.js';
 
@@ -41,6 +43,8 @@ export interface ExtractionServiceDeps {
   maxDocumentBytes: number;
   /** The operator's language model (SNAPWIRE_LLM_*); undefined when none is configured. */
   model: ModelClient | undefined;
+  /** Saved templates (extraction_template=persistent:NAME or NAME). */
+  templates: TemplateStore;
   nodeId?: string;
 }
 
@@ -87,11 +91,12 @@ export class ExtractionService {
       if (request.method.kind !== 'template' && !this.deps.model) {
         throw new ApiError('ERR::EXTRACTION::CONFIG_ERROR', NO_MODEL_REASON);
       }
-      if (request.method.kind === 'template' && request.method.template.kind === 'saved') {
-        throw new ApiError(
-          'ERR::EXTRACTION::TEMPLATE_NOT_FOUND',
-          `No saved extraction template named "${request.method.template.name}" in project "${project.name}"; saved templates are not available on Snapwire yet: send the template with the call (ephemeral:BASE64URL, the SDKs' extraction_ephemeral_template)`,
-        );
+      // A saved template is looked up before any credit or slot is taken: an unknown name is a 404.
+      let template: Template | undefined;
+      if (request.method.kind === 'template') {
+        const choice = request.method.template;
+        template =
+          choice.kind === 'saved' ? await this.deps.templates.resolve(caller, choice.name) : choice.template;
       }
       const used = await this.deps.credits.used(project.id);
       if (used + cost > project.limits.monthlyCredits) {
@@ -109,7 +114,7 @@ export class ExtractionService {
           maxBytes: this.deps.maxDocumentBytes,
         });
         facts.document_bytes = document.bytes;
-        result = await this.run(request, document, startedAt, facts);
+        result = await this.run(request, template, document, startedAt, facts);
       } finally {
         await release();
       }
@@ -149,6 +154,7 @@ export class ExtractionService {
 
   private async run(
     request: ExtractionRequest,
+    template: Template | undefined,
     document: DecodedDocument,
     startedAt: number,
     facts: Record<string, unknown>,
@@ -156,8 +162,8 @@ export class ExtractionService {
     const deadline = startedAt + request.timeoutMs;
     const { method } = request;
     if (method.kind === 'template') {
-      if (method.template.kind !== 'ephemeral') throw new Error('saved templates are refused above');
-      const compiled = compileTemplate(method.template.template);
+      if (!template) throw new Error('a template method always has its template resolved');
+      const compiled = compileTemplate(template);
       const data = runTemplate(compiled, document.text, { url: request.url, deadline, now: Date.now });
       return { data, content_type: 'application/json' };
     }

@@ -108,7 +108,8 @@ function decodeBase64Url(value: string, name: string): string {
   return Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
 }
 
-function parseTemplateChoice(value: string): TemplateChoice {
+/** extraction_template as both APIs take it (also /scrape's): ephemeral:BASE64URL, persistent:NAME or NAME. */
+export function parseTemplateChoice(value: string): TemplateChoice {
   if (value.startsWith('ephemeral:')) {
     return {
       kind: 'ephemeral',

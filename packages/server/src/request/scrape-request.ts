@@ -3,6 +3,7 @@ import { parseTargetUrl } from '../egress/target-url.js';
 import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
+import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
 
 /**
  * The Web Scraping API's wire contract (docs/compat.md, "Web Scraping API"): what `client.scrape()` of
@@ -73,6 +74,8 @@ export interface ScrapeRequest {
   proxifiedResponse: boolean;
   /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
   cache: { ttlSeconds: number; clear: boolean } | undefined;
+  /** extraction_template: rules run on the scraped content, answered as result.extracted_data. */
+  extractionTemplate: TemplateChoice | undefined;
 }
 
 /** Every parameter the two SDKs send (headers[NAME] and screenshots[NAME] aside). */
@@ -281,6 +284,7 @@ export function parseScrapeRequest(
   const cacheTtl = parseWhole(get('cache_ttl'), 'cache_ttl', 1, SCRAPE_LIMITS.maxCacheTtlSeconds, 'seconds');
   const cacheClear = flag('cache_clear') ?? false;
   const cache = flag('cache') ?? false;
+  const extractionTemplate = get('extraction_template');
 
   return {
     url: target.url.href,
@@ -319,6 +323,7 @@ export function parseScrapeRequest(
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
+    extractionTemplate: extractionTemplate ? parseTemplateChoice(extractionTemplate) : undefined,
   };
 }
 
@@ -342,10 +347,10 @@ function refuseNotServed(
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }
-  for (const name of ['extraction_template', 'extraction_prompt', 'extraction_model', 'extract']) {
+  for (const name of ['extraction_prompt', 'extraction_model', 'extract']) {
     if (get(name) !== undefined) {
       throw configError(
-        `${name} needs the Extraction API, and no extraction model or template store is configured on this Snapwire host; drop ${name}`,
+        `${name} is not served on /scrape by this Snapwire version; scrape, then send the content to POST /extraction, or use extraction_template (rules) here`,
       );
     }
   }

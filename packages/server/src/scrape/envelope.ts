@@ -32,6 +32,8 @@ export interface EnvelopeInput {
     size: number;
   };
   content?: FormattedContent;
+  /** extraction_template's result (scrape/extracted-data.ts). */
+  extractedData?: { data: unknown; content_type: string };
   browserData?: Record<string, unknown>;
   error?: ApiError;
 }
@@ -71,7 +73,7 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       duration: Number((input.durationMs / 1000).toFixed(3)),
       environment_variables: {},
       error: error ? errorOf(error, input.publicUrl) : null,
-      extracted_data: null,
+      extracted_data: input.extractedData ?? null,
       format: content?.format ?? 'text',
       iframes: [],
       log_url: input.logUrl,

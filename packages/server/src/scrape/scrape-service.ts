@@ -22,6 +22,9 @@ import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
 import { loggedResponseHeaders } from './log-facts.js';
+import type { CompiledTemplate } from '../extraction/rules.js';
+import type { TemplateStore } from '../extraction/template-store.js';
+import { extractFromPage, resolveScrapeTemplate } from './extracted-data.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -40,6 +43,8 @@ export interface ScrapeServiceDeps {
   maxRedirects: number;
   /** cache=true: answers kept per project and environment (absent: cache=true is served as a MISS). */
   cache?: ScrapeCache;
+  /** Saved extraction templates (extraction_template=persistent:NAME or NAME). */
+  templates: TemplateStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
 }
@@ -108,6 +113,23 @@ export class ScrapeService {
     const cacheKey = request.cache ? scrapeCacheKeyOf(request) : undefined;
     let cacheState: ScrapeCacheState = cacheKey ? 'MISS' : 'BYPASS';
 
+    // 0. The extraction template, looked up and compiled first: an unknown name is a 404 before any work.
+    let template: CompiledTemplate | undefined;
+    if (request.extractionTemplate) {
+      try {
+        template = await resolveScrapeTemplate(this.deps.templates, caller, request.extractionTemplate);
+      } catch (caught) {
+        const error = isApiError(caught) ? caught : this.internal(caught);
+        await this.record(caller, request, logUuid, startedAt, {
+          httpStatus: error.definition.httpStatus,
+          error,
+          cost: 0,
+          cacheState,
+        });
+        throw new ScrapeRefused(error, logUuid);
+      }
+    }
+
     // 1. An answer kept within cache_ttl: served at no cost, without a slot or a request to the target.
     let fetched: Fetched | undefined;
     if (request.cache && cacheKey && !request.cache.clear && this.deps.cache) {
@@ -152,6 +174,7 @@ export class ScrapeService {
 
     // 3. The scrape itself: whatever happens now is answered in the scrape envelope.
     let content: FormattedContent | undefined;
+    let extractedData: { data: unknown; content_type: string } | undefined;
     let error: ApiError | undefined;
     try {
       fetched ??= request.renderJs
@@ -170,6 +193,13 @@ export class ScrapeService {
           { bytes: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
           'raw',
           [],
+        );
+      }
+      if (template && fetched.status < 400) {
+        extractedData = extractFromPage(
+          template,
+          { body: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
+          startedAt + request.timeoutMs,
         );
       }
       if (fetched.status >= 400) {
@@ -237,6 +267,7 @@ export class ScrapeService {
             }
           : {}),
         ...(content ? { content } : {}),
+        ...(extractedData ? { extractedData } : {}),
         ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
         ...(error ? { error } : {}),
       }),
@@ -360,6 +391,15 @@ export class ScrapeService {
       content_bytes: outcome.content ? contentBytes(outcome.content) : null,
       content_type: outcome.content?.contentType ?? null,
       response_headers: outcome.fetched ? loggedResponseHeaders(outcome.fetched.responseHeaders) : null,
+      // As /extraction logs it: the saved name, or `ephemeral` (the rules themselves are not kept).
+      ...(request.extractionTemplate
+        ? {
+            extraction_template:
+              request.extractionTemplate.kind === 'saved'
+                ? `persistent:${request.extractionTemplate.name}`
+                : 'ephemeral',
+          }
+        : {}),
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
     };

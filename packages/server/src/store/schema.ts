@@ -235,6 +235,18 @@ export interface ScheduleRunsTable {
   finished_at: number | null;
 }
 
+/** A saved extraction template (migration 0016): extraction/template-store.ts. */
+export interface ExtractionTemplatesTable {
+  id: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  name: string;
+  /** The template's JSON text. */
+  template: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -252,6 +264,7 @@ export interface Database {
   dashboard_login_attempts: DashboardLoginAttemptsTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
+  extraction_templates: ExtractionTemplatesTable;
 }
 
 export type { Generated };

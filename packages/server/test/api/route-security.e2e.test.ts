@@ -26,6 +26,8 @@ interface LiveData {
   scheduleId: string;
   pageUrl: string;
   receiverUrl: string;
+  /** A saved extraction template of LIVE's. */
+  templateName: string;
 }
 
 type Who = 'TEST key' | "another project's key";
@@ -93,6 +95,38 @@ const KEY_ROUTES: Record<string, KeyCase> = {
       assert.deepEqual(json(response).data, { h: 'mine' });
     },
     owner: (response) => assert.deepEqual(json(response).data, { h: 'mine' }),
+  },
+  'POST /extraction/templates': {
+    // A new template of the caller's own: another key's name space is its own, LIVE's stays as it was.
+    request: () => ({
+      path: '/extraction/templates',
+      body: { name: 'probe', template: { selectors: [{ name: 'h', type: 'css', query: 'h1' }] } },
+    }),
+    foreign: (response) => assert.equal(response.statusCode, 201, response.body.slice(0, 300)),
+  },
+  'GET /extraction/templates': {
+    request: () => ({ path: '/extraction/templates' }),
+    foreign: (response, live, who) => hasNone(live.templateName)(response, live, who),
+    owner: has((live) => live.templateName),
+  },
+  'GET /extraction/templates/:name': {
+    request: (live) => ({ path: `/extraction/templates/${live.templateName}` }),
+    foreign: 'not found',
+    owner: has((live) => live.templateName),
+  },
+  'PUT /extraction/templates/:name': {
+    // Another key saves under its own name space (201: a new template there); LIVE's is unchanged.
+    request: (live) => ({
+      path: `/extraction/templates/${live.templateName}`,
+      body: { template: { selectors: [{ name: 'stranger', type: 'css', query: 'p' }] } },
+    }),
+    foreign: (response) => assert.equal(response.statusCode, 201, response.body.slice(0, 300)),
+  },
+  'DELETE /extraction/templates/:name': {
+    // Only the caller's own template of that name goes (the one its PUT above saved, else none: 404);
+    // LIVE's stays (checked by "as their owner left them" below).
+    request: (live) => ({ path: `/extraction/templates/${live.templateName}` }),
+    foreign: (response) => assert.ok([204, 404].includes(response.statusCode), response.body.slice(0, 300)),
   },
   'GET /screenshot/result/:logUuid': {
     request: (live) => ({ path: `/screenshot/result/${live.logUuid}` }),
@@ -310,7 +344,7 @@ describe('route security: every registered route, by its declaration', () => {
   let otherKey: string;
   let session: { cookie: string; csrf: string };
   /** The LIVE webhook and schedule as their owner saw them first (nothing below may change them). */
-  let before_: { webhook: unknown; schedule: unknown };
+  let before_: { webhook: unknown; schedule: unknown; template: unknown };
 
   const inject = (options: InjectOptions) => service.snapwire.app.inject(options);
   const send = (method: string, entry: KeyCase, key?: string, asBearer = false) => {
@@ -335,6 +369,7 @@ describe('route security: every registered route, by its declaration', () => {
     return {
       webhook: Object.fromEntries(kept.map((field) => [field, webhook[field]])),
       schedule: json(await inject({ url: `/schedules/${live.scheduleId}?key=${LIVE_KEY}` })),
+      template: json(await inject({ url: `/extraction/templates/live-template?key=${LIVE_KEY}` })),
     };
   };
 
@@ -367,7 +402,14 @@ describe('route security: every registered route, by its declaration', () => {
       },
     });
     assert.equal(schedule.statusCode, 201, schedule.body);
+    const template = await inject({
+      method: 'PUT',
+      url: `/extraction/templates/live-template?key=${LIVE_KEY}`,
+      payload: { template: { selectors: [{ name: 'live_only', type: 'css', query: 'h1' }] } },
+    });
+    assert.equal(template.statusCode, 201, template.body);
     live = {
+      templateName: 'live-template',
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
       webhook: 'live-hook',
       jobUuid: String(json(ping).job_uuid),

@@ -220,6 +220,20 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents the saved extraction templates and /scrape extraction_template', () => {
+    const collection = doc.paths['/extraction/templates'] as Record<string, Operation>;
+    const one = doc.paths['/extraction/templates/{name}'] as Record<string, Operation>;
+    assert.ok(collection.get?.responses['200'] && collection.post?.responses['201']);
+    assert.ok(collection.post?.responses['409'], 'a name taken');
+    for (const method of ['get', 'put', 'delete']) {
+      assert.deepEqual(one[method]?.security, [{ apiKey: [] }], method);
+    }
+    assert.ok(one.put?.responses['200'] && one.put.responses['201'] && one.put.responses['400']);
+    assert.ok(one.get?.responses['404'] && one.delete?.responses['204']);
+    const scrape = doc.paths['/scrape']?.get as Operation;
+    assert.ok(scrape.parameters?.some((parameter) => parameter.name === 'extraction_template'));
+  });
+
   it('documents /mcp (key or bearer) and the schedule errors with their extra field', () => {
     const mcp = doc.paths['/mcp'] as Record<string, Operation>;
     assert.deepEqual(mcp.post?.security, [{ apiKey: [] }, { bearerKey: [] }]);

@@ -323,7 +323,7 @@ describe("Scrapfly's TypeScript SDK client.scrape() against Snapwire (docs/compa
     );
     await assert.rejects(
       scrape({ url: `${fixtures.origin}/scrape-article`, extraction_prompt: 'the title' }),
-      /extraction_prompt needs the Extraction API, and no extraction model/,
+      /extraction_prompt is not served on \/scrape by this Snapwire version; scrape, then send the content to POST \/extraction/,
     );
   });
 

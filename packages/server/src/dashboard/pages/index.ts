@@ -8,6 +8,7 @@ import playgroundExtraction from './playground-extraction.js';
 import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
+import templates from './templates.js';
 import webhook from './webhook.js';
 import webhooks from './webhooks.js';
 
@@ -23,6 +24,7 @@ export const PAGES: DashboardPage[] = [
   webhook,
   jobs,
   schedules,
+  templates,
   projects,
   playground,
   playgroundScrape,

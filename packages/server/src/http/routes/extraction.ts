@@ -36,7 +36,7 @@ const extractionQueryDoc = z.object({
   extraction_template: z
     .string()
     .describe(
-      'ephemeral:BASE64URL of a rules template (padding optional); persistent:NAME and NAME name saved templates (not available yet: 404)',
+      'ephemeral:BASE64URL of a rules template (padding optional); persistent:NAME or NAME: a template saved with /extraction/templates (unknown: 404 ERR::EXTRACTION::TEMPLATE_NOT_FOUND)',
     )
     .optional(),
   extraction_prompt: z
