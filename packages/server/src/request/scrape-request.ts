@@ -73,6 +73,8 @@ export interface ScrapeRequest {
   proxifiedResponse: boolean;
   /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
   cache: { ttlSeconds: number; clear: boolean } | undefined;
+  /** webhook_name: the scrape runs as a queued job and its envelope is delivered to this webhook. */
+  webhookName: string | undefined;
 }
 
 /** Every parameter the two SDKs send (headers[NAME] and screenshots[NAME] aside). */
@@ -281,6 +283,13 @@ export function parseScrapeRequest(
   const cacheTtl = parseWhole(get('cache_ttl'), 'cache_ttl', 1, SCRAPE_LIMITS.maxCacheTtlSeconds, 'seconds');
   const cacheClear = flag('cache_clear') ?? false;
   const cache = flag('cache') ?? false;
+  const proxifiedResponse = flag('proxified_response') ?? false;
+  const webhookName = get('webhook_name');
+  if (webhookName !== undefined && proxifiedResponse) {
+    throw configError(
+      'proxified_response=true answers the target itself, which an asynchronous scrape (webhook_name) cannot: its envelope is delivered to the webhook. Drop one of them',
+    );
+  }
 
   return {
     url: target.url.href,
@@ -315,10 +324,11 @@ export function parseScrapeRequest(
     os: get('os'),
     browserBrand: get('browser_brand'),
     proxyPool,
-    proxifiedResponse: flag('proxified_response') ?? false,
+    proxifiedResponse,
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
+    webhookName,
   };
 }
 
@@ -338,7 +348,6 @@ function refuseNotServed(
   const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
   if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
-  if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }

@@ -17,7 +17,7 @@ import type { LogStore } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import { scrapeCost } from './cost.js';
-import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
+import { buildScrapeEnvelope, type AsyncScrapeContext, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
@@ -98,9 +98,17 @@ export class ScrapeService {
     );
   }
 
-  async scrape(caller: Caller, request: ScrapeRequest): Promise<ScrapeOutcome> {
+  /**
+   * `options.logUuid`: an asynchronous scrape's log row, written pending when the job was accepted and
+   * completed here; `options.webhook`: where its envelope goes (in context.webhook and context.job).
+   */
+  async scrape(
+    caller: Caller,
+    request: ScrapeRequest,
+    options: { logUuid?: string; webhook?: AsyncScrapeContext } = {},
+  ): Promise<ScrapeOutcome> {
     const startedAt = Date.now();
-    const logUuid = ulid();
+    const logUuid = options.logUuid ?? ulid();
     const { project } = caller;
     const cost = scrapeCost(request);
 
@@ -238,6 +246,7 @@ export class ScrapeService {
         ...(content ? { content } : {}),
         ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
         ...(error ? { error } : {}),
+        ...(options.webhook ? { webhook: options.webhook } : {}),
       }),
       httpStatus,
       error,

@@ -102,7 +102,7 @@ export interface JobsTable {
   project_id: string;
   env: 'LIVE' | 'TEST';
   webhook_uuid: string;
-  resource_type: 'screenshot' | 'ping';
+  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping';
   log_uuid: string | null;
   /** The normalised request as JSON (for ping: the ping body). */
   request: string;

@@ -62,6 +62,9 @@ export const scrapeQueryDoc = z.object({
   ssl: text('Accepted; result.ssl is null'),
   os: text('Accepted; no effect'),
   browser_brand: text('Accepted; no effect'),
+  webhook_name: text(
+    "A webhook of this project and environment: the call answers 201 at once (an envelope with context.webhook and context.job) and the scrape's envelope is delivered there, signed",
+  ),
   key: z.string().describe('Project API key (LIVE or TEST)'),
 });
 
@@ -101,6 +104,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: scrapeQueryDoc,
         responses: {
           200: jsonResponse('The scrape envelope, with the X-Scrapfly-* headers'),
+          201: jsonResponse(
+            'With webhook_name: the job is queued; an envelope without content whose context.webhook and context.job say where the scrape is delivered',
+          ),
           ...errorResponses(400, 401, 422, 429, 504),
         },
       },
@@ -121,6 +127,20 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
         services.settings,
       );
+      if (parsed.webhookName !== undefined) {
+        // Asynchronous: the job is committed (with its log row) before this 201 goes out.
+        const accepted = await services.asyncScrapes.accept(caller, parsed);
+        return reply
+          .code(201)
+          .headers({
+            'content-type': JSON_RESULT_CONTENT_TYPE,
+            'x-scrapfly-api-cost': '0',
+            'x-scrapfly-log-uuid': accepted.uuid,
+            'x-scrapfly-log-url': accepted.result.log_url,
+            'x-request-id': request.id,
+          })
+          .send(jsonBytes(accepted));
+      }
       try {
         const outcome = await services.scrapes.scrape(caller, parsed);
         const upstream =
