@@ -11,7 +11,8 @@ import {
   type ScrapeResult,
 } from 'scrapfly-sdk';
 import { startFixtureServer, type FixtureServer, type Handler } from '../helpers/fixture-server.js';
-import { startReceiver, type Received, type Receiver } from '../helpers/receiver.js';
+import { createWebhook, deliveryOf } from '../helpers/async-jobs.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
@@ -36,26 +37,6 @@ const TEMPLATE = {
     { name: 'items', type: 'css', query: 'li', multiple: true, formatters: [{ name: 'remove_html' }] },
   ],
 };
-
-/** Creates a webhook through the API; answers its signing secret. */
-export async function createWebhook(baseUrl: string, name: string, url: string): Promise<string> {
-  const created = await fetch(`${baseUrl}/webhooks?key=${LIVE_KEY}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, url }),
-  });
-  assert.equal(created.status, 201, await created.clone().text());
-  return ((await created.json()) as { secret: string }).secret;
-}
-
-/** The delivery of one job, once it has arrived. */
-export async function deliveryOf(receiver: Receiver, jobUuid: string): Promise<Received> {
-  return waitUntil(() => receiver.received.find((r) => r.headers['x-scrapfly-webhook-job-id'] === jobUuid), {
-    timeoutMs: 20_000,
-    intervalMs: 50,
-    what: `the delivery of job ${jobUuid}`,
-  });
-}
 
 describe("asynchronous /scrape and POST /extraction with Scrapfly's TypeScript SDK", () => {
   let service: TestService;
