@@ -371,6 +371,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       clock,
       { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
       logger,
+      asyncScrapes,
     );
     const schedules = new ScheduleStore(store.db, store.dialect, webhooks, clock, {
       maxTimeoutMs: settings.maxTimeoutMs,

@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { Caller } from '../accounts/projects.js';
+import type { Database } from '../store/schema.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { queuedScrapeJson } from '../request/queued-scrape.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
@@ -17,27 +19,37 @@ export class AsyncScrapes {
     private readonly blobs: BlobStore,
   ) {}
 
-  async accept(caller: Caller, request: ScrapeRequest) {
+  /** `within` runs inside the acceptance transaction (a schedule run records its job there). */
+  async accept(
+    caller: Caller,
+    request: ScrapeRequest,
+    within?: (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string }) => Promise<void>,
+  ) {
     const body = request.body ? await storeBody(this.blobs, request.body) : null;
-    const accepted = await acceptAsyncJob(this.deps, caller, {
-      kind: 'scrape',
-      webhookName: request.webhookName ?? '',
-      url: request.url,
-      request: queuedScrapeJson(request, body),
-      // Header values (cookies, tokens) and the body are the caller's secrets: the log keeps names and sizes.
-      logParams: JSON.stringify({
-        method: request.method,
-        format: request.format,
-        format_options: request.formatOptions,
-        render_js: request.renderJs,
-        timeout: request.timeoutMs,
-        headers: Object.keys(request.headers),
-        body_bytes: request.body?.length ?? 0,
-        tags: request.tags,
-        correlation_id: request.correlationId ?? null,
-        webhook_name: request.webhookName,
-      }),
-    });
+    const accepted = await acceptAsyncJob(
+      this.deps,
+      caller,
+      {
+        kind: 'scrape',
+        webhookName: request.webhookName ?? '',
+        url: request.url,
+        request: queuedScrapeJson(request, body),
+        // Header values (cookies, tokens) and the body are the caller's secrets: the log keeps names and sizes.
+        logParams: JSON.stringify({
+          method: request.method,
+          format: request.format,
+          format_options: request.formatOptions,
+          render_js: request.renderJs,
+          timeout: request.timeoutMs,
+          headers: Object.keys(request.headers),
+          body_bytes: request.body?.length ?? 0,
+          tags: request.tags,
+          correlation_id: request.correlationId ?? null,
+          webhook_name: request.webhookName,
+        }),
+      },
+      within,
+    );
     return buildAcceptedScrapeEnvelope({
       request,
       accepted: {

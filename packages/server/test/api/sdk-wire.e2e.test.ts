@@ -289,7 +289,6 @@ describe('official SDK calls on the wire', () => {
   it('a Scrapfly route Snapwire does not serve answers 404 NOT_SERVED naming the product and what Snapwire serves', async () => {
     for (const [method, path, product] of [
       ['POST', '/scrape/batch', 'Web Scraping API'],
-      ['POST', '/scrape/schedules', 'Web Scraping API'],
       ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
       ['POST', '/crawl', 'Crawler API'],
       ['GET', '/crawl/some-uuid/status', 'Crawler API'],
