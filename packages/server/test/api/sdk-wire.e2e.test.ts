@@ -307,7 +307,10 @@ describe('official SDK calls on the wire', () => {
       assert.match(body.links['Related Error Doc'], /\/docs\/errors#ERR::API::NOT_SERVED$/);
       assert.match(body.reason, new RegExp(`Scrapfly's ${product}, which Snapwire does not serve`));
       assert.match(body.reason, /Snapwire serves Scrapfly's Screenshot API \(\/screenshot/);
-      assert.match(body.reason, /the Web Scraping API's \/scrape and the Extraction API's POST \/extraction/);
+      assert.match(
+        body.reason,
+        /the Web Scraping API's \/scrape and \/scrape\/schedules and the Extraction API's POST \/extraction/,
+      );
       assert.match(body.reason, /README\.md#what-snapwire-does-not-do/);
     }
     // Any other unknown path says what Snapwire serves too.
