@@ -135,6 +135,8 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           .headers({
             'content-type': JSON_RESULT_CONTENT_TYPE,
             'x-scrapfly-api-cost': '0',
+            'x-scrapfly-remaining-api-credit': String(await services.scrapes.remainingCredits(caller)),
+            'x-scrapfly-response-time': ((Date.now() - started) / 1000).toFixed(3),
             'x-scrapfly-log-uuid': accepted.uuid,
             'x-scrapfly-log-url': accepted.result.log_url,
             'x-request-id': request.id,
