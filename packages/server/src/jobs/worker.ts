@@ -46,8 +46,8 @@ const HEARTBEAT_MS = 5_000;
 /**
  * Runs the durable queue: captures accepted screenshots and runs accepted scrapes and extractions
  * (storing the result before scheduling its delivery, so a crash never runs twice what it already has)
- * and delivers stored payloads. One loop
- * per process; any number of processes may run it against the same PostgreSQL.
+ * and delivers stored payloads. One loop per process; any number of processes may run it against the
+ * same PostgreSQL.
  */
 export class JobWorker {
   readonly id: string;
