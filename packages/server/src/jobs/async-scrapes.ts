@@ -5,6 +5,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import { queuedScrapeJson } from '../request/queued-scrape.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import { buildAcceptedScrapeEnvelope } from '../scrape/accepted-envelope.js';
+import { checkCostBudget } from '../scrape/cost.js';
 import { acceptAsyncJob, type AsyncJobDeps } from './async-jobs.js';
 import { storeBody } from './stored-bodies.js';
 
@@ -25,6 +26,8 @@ export class AsyncScrapes {
     request: ScrapeRequest,
     within?: (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string }) => Promise<void>,
   ) {
+    // What no run could do (over its cost_budget) is refused now, not delivered later.
+    checkCostBudget(request);
     const body = request.body ? await storeBody(this.blobs, request.body) : null;
     const accepted = await acceptAsyncJob(
       this.deps,

@@ -16,7 +16,7 @@ import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
-import { scrapeCost } from './cost.js';
+import { checkCostBudget, scrapeCost } from './cost.js';
 import { buildScrapeEnvelope, type AsyncScrapeContext, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
@@ -131,12 +131,7 @@ export class ScrapeService {
     let release: () => Promise<void> = async () => {};
     if (!fetched) {
       try {
-        if (request.costBudget !== undefined && cost.total > request.costBudget) {
-          throw new ApiError(
-            'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
-            `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
-          );
-        }
+        checkCostBudget(request);
         const used = await this.deps.credits.used(project.id);
         if (used + cost.total > project.limits.monthlyCredits) {
           throw new ApiError(
