@@ -13,6 +13,8 @@ import {
   type Handler,
 } from '../../server/test/helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
+import { createWebhook, deliveryOf } from '../../server/test/helpers/async-jobs.js';
+import { startReceiver } from '../../server/test/helpers/receiver.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'snapwire.js');
 const FIXTURES = path.join(
@@ -183,6 +185,22 @@ describe('snapwire scrape against a running service', () => {
     assert.equal(binary.code, 1);
     assert.match(binary.stderr, /^snapwire: ERR::SCRAPE::FORMAT_NOT_SUPPORTED \(HTTP 422\): /);
     assert.doesNotMatch(binary.stderr, /at .*\.js:\d+/, 'no stack trace');
+  });
+
+  it('--webhook queues the scrape, prints the promise, and the webhook receives the envelope', async () => {
+    const receiver = await startReceiver();
+    try {
+      await createWebhook(service.baseUrl, 'cli-pages', receiver.url);
+      const run = await scrape([`${origin}/scrape-article`, '--format', 'text', '--webhook', 'cli-pages']);
+      assert.equal(run.code, 0, run.stderr);
+      const promise = JSON.parse(run.stdout);
+      assert.equal(promise.context.webhook.name, 'cli-pages');
+      assert.equal(promise.result.content, '');
+      const delivery = await deliveryOf(receiver, promise.context.job.uuid);
+      assert.match(JSON.parse(delivery.body.toString('utf8')).result.content, /Lighthouse keepers/);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('takes the key from --key, names the fix without one, and never prints a key', async () => {

@@ -62,6 +62,11 @@ export interface ScrapeParams {
   debug?: boolean;
   /** Scrapfly's target country (a Snapwire host refuses it for now). */
   country?: string;
+  /**
+   * A webhook of the project and environment: the service answers at once with an envelope whose
+   * `context.job.uuid` names the job, and POSTs the scrape's envelope to the webhook (signed).
+   */
+  webhook_name?: string;
 }
 
 /** `result.error` of a failed scrape. */
@@ -112,6 +117,9 @@ export interface ScrapeResult {
     env: 'LIVE' | 'TEST';
     project: string;
     url: string;
+    /** A scrape with `webhook_name`: the webhook it is delivered to, and its job (null otherwise). */
+    webhook?: { name: string; uuid: string; [extra: string]: unknown } | null;
+    job?: { uuid: string; [extra: string]: unknown } | null;
     [extra: string]: unknown;
   };
   result: {
@@ -194,6 +202,7 @@ export function buildScrapeQuery(params: ScrapeParams): URLSearchParams {
   put('proxy_pool', params.proxy_pool);
   put('debug', params.debug);
   put('country', params.country);
+  put('webhook_name', params.webhook_name);
   return query;
 }
 

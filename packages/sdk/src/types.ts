@@ -219,27 +219,30 @@ export interface UpdateScheduleInput extends ScheduleSettings {
 
 export interface ListSchedulesParams {
   status?: ScheduleStatus;
-  /** `screenshot`, the only kind Snapwire runs. */
+  /** `screenshot` or `scrape` (the kinds Snapwire runs; the Python SDK's `api.screenshot`, `api.scrape` too). */
   kind?: string;
 }
 
 /** A schedule (`GET /schedules/{id}`). */
 export interface Schedule {
   id: string;
-  kind: 'screenshot';
+  /** A scrape schedule (created with Scrapfly's SDK's createScrapeSchedule) has `scrape_config` instead. */
+  kind: 'screenshot' | 'scrape';
   status: ScheduleStatus;
   next_scheduled_date: string | null;
   scheduled_date: string | null;
   recurrence: ScheduleRecurrence | null;
   metadata: {
-    screenshot_config: Record<string, unknown>;
+    screenshot_config?: Record<string, unknown>;
+    scrape_config?: Record<string, unknown>;
     webhook_name: string;
     env: 'LIVE' | 'TEST';
     fired_count: number;
     last_run_at: string | null;
     [extra: string]: unknown;
   };
-  screenshot_config: Record<string, unknown>;
+  screenshot_config?: Record<string, unknown>;
+  scrape_config?: Record<string, unknown>;
   webhook_name: string;
   notes: string | null;
   created_at: string;

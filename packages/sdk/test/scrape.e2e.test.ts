@@ -20,6 +20,8 @@ import {
   type Handler,
 } from '../../server/test/helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
+import { createWebhook, deliveryOf } from '../../server/test/helpers/async-jobs.js';
+import { startReceiver } from '../../server/test/helpers/receiver.js';
 
 const FIXTURES = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -241,5 +243,23 @@ describe('SnapwireClient.scrape() against a live service', () => {
     assert.ok(post instanceof ScrapeError);
     assert.equal(post.code, 'ERR::SCRAPE::NETWORK_ERROR');
     assert.equal(fixtures.hits.get('/hang-up'), 1, 'a POST reached the target once');
+  });
+
+  it('webhook_name: resolves at once to the envelope naming the queued job; the scrape is delivered', async () => {
+    const receiver = await startReceiver();
+    try {
+      await createWebhook(service.baseUrl, 'sdk-pages', receiver.url);
+      const queued = await client.scrape({
+        url: `${fixtures.origin}/scrape-article`,
+        webhook_name: 'sdk-pages',
+      });
+      const job = queued.context.job?.uuid ?? '';
+      assert.equal(queued.context.webhook?.name, 'sdk-pages');
+      assert.equal(queued.result.content, '');
+      const delivery = await deliveryOf(receiver, job);
+      assert.match(JSON.parse(delivery.body.toString('utf8')).result.content, /Lighthouse keepers/);
+    } finally {
+      await receiver.close();
+    }
   });
 });

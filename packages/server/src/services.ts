@@ -16,6 +16,8 @@ import type { BlobStore } from './results/blob-store.js';
 import type { Store } from './store/database.js';
 import type { FleetMaintenance } from './store/fleet-maintenance.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
+import type { AsyncScrapes } from './jobs/async-scrapes.js';
+import type { AsyncExtractions } from './jobs/async-extractions.js';
 import type { JobWorker } from './jobs/worker.js';
 import type { JobQueue } from './queue/job-queue.js';
 import type { AttemptHistory } from './webhooks/attempt-history.js';
@@ -56,6 +58,9 @@ export interface Services {
   /** Keeps every table to its retention (sweep() on demand; it also runs on an interval). */
   retention: RetentionSweeper;
   asyncScreenshots: AsyncScreenshots;
+  /** /scrape?webhook_name= and POST /extraction?webhook_name=: queued, run by the worker, delivered. */
+  asyncScrapes: AsyncScrapes;
+  asyncExtractions: AsyncExtractions;
   queue: JobQueue;
   worker: JobWorker;
   attempts: AttemptHistory;

@@ -36,6 +36,11 @@ import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
 import { AsyncScreenshots } from './jobs/async-screenshots.js';
 import { JobWorker } from './jobs/worker.js';
+import type { AsyncJobDeps } from './jobs/async-jobs.js';
+import { AsyncScrapes } from './jobs/async-scrapes.js';
+import { AsyncExtractions } from './jobs/async-extractions.js';
+import { ScrapeJobRunner } from './jobs/scrape-jobs.js';
+import { ExtractionJobRunner } from './jobs/extraction-jobs.js';
 import { JobQueue } from './queue/job-queue.js';
 import { AttemptHistory } from './webhooks/attempt-history.js';
 import { DeliveryService } from './webhooks/delivery-service.js';
@@ -329,6 +334,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         ...(wakeups ? { announce: () => wakeups.announce() } : {}),
       },
       logger,
+      {
+        scrape: new ScrapeJobRunner(scrapes, blobs),
+        extraction: new ExtractionJobRunner(extractions, blobs),
+      },
     );
     const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
       await checkWebhookUrl(url, guard);
@@ -345,6 +354,19 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         wakeups?.announce();
       },
     );
+    const asyncJobDeps: AsyncJobDeps = {
+      db: store.db,
+      queue,
+      webhooks,
+      clock,
+      publicUrl: settings.publicUrl,
+      wake: () => {
+        worker.wake();
+        wakeups?.announce();
+      },
+    };
+    const asyncScrapes = new AsyncScrapes(asyncJobDeps, blobs);
+    const asyncExtractions = new AsyncExtractions(asyncJobDeps, blobs, extractions);
     const scheduler = new Scheduler(
       store.db,
       store.dialect,
@@ -353,6 +375,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       clock,
       { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
       logger,
+      asyncScrapes,
     );
     const schedules = new ScheduleStore(store.db, store.dialect, webhooks, clock, {
       maxTimeoutMs: settings.maxTimeoutMs,
@@ -390,6 +413,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       blobs,
       webhooks,
       asyncScreenshots,
+      asyncScrapes,
+      asyncExtractions,
       queue,
       worker,
       attempts: new AttemptHistory(store.db),

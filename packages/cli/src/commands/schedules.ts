@@ -12,7 +12,9 @@ interface Schedule {
   next_scheduled_date: string | null;
   webhook_name: string;
   recurrence?: { cron?: string; timezone?: string; interval?: number; unit?: string };
-  screenshot_config: Record<string, string>;
+  /** One of the two, by kind (a scrape schedule has scrape_config). */
+  screenshot_config?: Record<string, string>;
+  scrape_config?: Record<string, string>;
   notes: string | null;
 }
 
@@ -61,7 +63,7 @@ function describeRecurrence(schedule: Schedule): string {
 }
 
 const line = (s: Schedule) =>
-  `${s.id}  ${s.status.padEnd(9)}  next ${s.next_scheduled_date ?? '-'}  ${describeRecurrence(s)}  -> ${s.webhook_name}  ${s.screenshot_config.url ?? ''}`;
+  `${s.id}  ${s.status.padEnd(9)}  next ${s.next_scheduled_date ?? '-'}  ${describeRecurrence(s)}  -> ${s.webhook_name}  ${(s.screenshot_config ?? s.scrape_config)?.url ?? ''}`;
 
 /** `--every 15m` -> {interval: 15, unit: 'minute'} (m, h, d, w, mo). */
 function parseEvery(value: string): { interval: number; unit: string } {

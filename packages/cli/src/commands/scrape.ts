@@ -72,6 +72,7 @@ interface ScrapeOptions extends ConnectionOptions {
   costBudget?: number;
   tags?: string[];
   correlationId?: string;
+  webhook?: string;
 }
 
 /** --data VALUE, @FILE (its bytes) or @- (stdin), as curl reads it. */
@@ -131,7 +132,11 @@ export function registerScrapeCommand(program: Command): void {
       wholeNumber('--cost-budget'),
     )
     .option('--tags <list>', 'comma list of tags kept with the scrape', commaList)
-    .option('--correlation-id <id>', 'your id for this scrape, kept with it');
+    .option('--correlation-id <id>', 'your id for this scrape, kept with it')
+    .option(
+      '--webhook <name>',
+      "asynchronous: the scrape's envelope goes to this webhook; prints the 201 promise (its context.job.uuid)",
+    );
   addConnectionOptions(command).action(async (url: string, options: ScrapeOptions) => {
     const { host, key } = resolveConnection(options);
     if (options.formatOption && !options.format)
@@ -162,6 +167,7 @@ export function registerScrapeCommand(program: Command): void {
       ...(options.costBudget !== undefined ? { cost_budget: options.costBudget } : {}),
       ...(options.tags ? { tags: options.tags } : {}),
       ...(options.correlationId ? { correlation_id: options.correlationId } : {}),
+      ...(options.webhook ? { webhook_name: options.webhook } : {}),
     };
     const client = new SnapwireClient({ host, key });
     let scrape: ScrapeResult;
@@ -176,7 +182,9 @@ export function registerScrapeCommand(program: Command): void {
       }
       explainCallFailure(error, host);
     }
-    const output = options.json ? `${JSON.stringify(scrape, null, 2)}\n` : scrapeContent(scrape);
+    // The promise of an asynchronous scrape has no content: it is printed whole.
+    const output =
+      options.json || options.webhook ? `${JSON.stringify(scrape, null, 2)}\n` : scrapeContent(scrape);
     if (options.out) {
       await fs.writeFile(options.out, output);
       const { result } = scrape;

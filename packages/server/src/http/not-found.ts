@@ -5,7 +5,7 @@ export const NOT_SERVED_DOC = 'README.md#what-snapwire-does-not-do';
 
 /** What Snapwire serves, named in every 404 so that a wrong path says where to go instead. */
 export const SERVED =
-  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and the Extraction API's POST /extraction and /extraction/templates (plus /devices, /mcp and /dashboard); see /docs for the API reference";
+  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and /scrape/schedules and the Extraction API's POST /extraction and /extraction/templates, each synchronous or asynchronous to a webhook (plus /devices, /mcp and /dashboard); see /docs for the API reference";
 
 /**
  * Scrapfly products whose routes the official SDKs call but Snapwire does not serve, by path prefix (the
@@ -19,8 +19,8 @@ export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
   // /scrape and POST /extraction are served; these parts of those products are not built yet.
   {
     product: 'Web Scraping API',
-    prefixes: ['/scrape/batch', '/scrape/schedules', '/scrape/monitoring'],
-    why: 'its batch, schedule and monitoring routes are not built yet; /scrape itself is served',
+    prefixes: ['/scrape/batch', '/scrape/monitoring'],
+    why: 'its batch and monitoring routes are not built yet; /scrape and /scrape/schedules are served',
   },
   {
     product: 'Extraction API',

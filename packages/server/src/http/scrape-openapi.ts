@@ -102,7 +102,9 @@ export const scrapeQueryDoc = z.object({
   ),
   country: notServed('Egress country of the scrape (/screenshot serves country with operator proxies)'),
   session: notServed('Name of a session keeping cookies across scrapes'),
-  webhook_name: notServed('Asynchronous scrape delivered to this webhook'),
+  webhook_name: text(
+    "A webhook of this project and environment: the call answers 201 at once (an envelope with context.webhook and context.job) and the scrape's envelope is delivered there, signed",
+  ),
   js_scenario: notServed('With render_js: browser steps as base64url JSON'),
   screenshots: z
     .record(z.string(), z.string())

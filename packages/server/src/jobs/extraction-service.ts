@@ -74,13 +74,22 @@ export class ExtractionService {
     );
   }
 
+  /** Refuses at once what no run could do here (a prompt or a model without a configured model). */
+  checkAvailable(request: ExtractionRequest): void {
+    if (request.method.kind !== 'template' && !this.deps.model) {
+      throw new ApiError('ERR::EXTRACTION::CONFIG_ERROR', NO_MODEL_REASON);
+    }
+  }
+
+  /** `options.logUuid`: an asynchronous extraction's log row, written pending at acceptance, completed here. */
   async extract(
     caller: Caller,
     request: ExtractionRequest,
     body: ExtractionBody,
+    options: { logUuid?: string } = {},
   ): Promise<ExtractionOutcome> {
     const startedAt = Date.now();
-    const logUuid = ulid();
+    const logUuid = options.logUuid ?? ulid();
     const { project } = caller;
     const cost = EXTRACTION_COSTS[request.method.kind];
     const facts: Record<string, unknown> = {
@@ -88,9 +97,7 @@ export class ExtractionService {
       content_encoding: body.contentEncoding ?? null,
     };
     try {
-      if (request.method.kind !== 'template' && !this.deps.model) {
-        throw new ApiError('ERR::EXTRACTION::CONFIG_ERROR', NO_MODEL_REASON);
-      }
+      this.checkAvailable(request);
       // A saved template is looked up before any credit or slot is taken: an unknown name is a 404.
       let template: Template | undefined;
       if (request.method.kind === 'template') {

@@ -1,14 +1,15 @@
 import { PollingLoop } from '../queue/polling-loop.js';
 import type { Logger } from 'pino';
-import type { ProjectService } from '../accounts/projects.js';
+import type { Caller, ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError, errorBody, isApiError } from '../errors.js';
-import type { Claim, JobQueue } from '../queue/job-queue.js';
+import type { Claim, Job, JobQueue } from '../queue/job-queue.js';
 import type { LogStore } from '../logs/log-store.js';
 import { deliveryAnswerHeaders, deliveryRejectHeaders } from '../scrapfly-headers.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { DeliveryService } from '../webhooks/delivery-service.js';
 import { readQueuedRequest } from '../request/queued-request.js';
+import type { JobRunner, RunOutcome } from './job-runner.js';
 import { ScreenshotFailure, type ScreenshotService } from './screenshot-service.js';
 
 export interface WorkerSettings {
@@ -43,9 +44,10 @@ const LEASE_MS = 20_000;
 const HEARTBEAT_MS = 5_000;
 
 /**
- * Runs the durable queue: captures accepted screenshots (storing the result before scheduling its
- * delivery, so a crash never captures twice what it already has) and delivers stored payloads. One loop
- * per process; any number of processes may run it against the same PostgreSQL.
+ * Runs the durable queue: captures accepted screenshots and runs accepted scrapes and extractions
+ * (storing the result before scheduling its delivery, so a crash never runs twice what it already has)
+ * and delivers stored payloads. One loop per process; any number of processes may run it against the
+ * same PostgreSQL.
  */
 export class JobWorker {
   readonly id: string;
@@ -71,6 +73,8 @@ export class JobWorker {
     private readonly clock: Clock,
     private readonly settings: WorkerSettings,
     private readonly logger: Logger,
+    /** Runners of the other job kinds (scrape, extraction), by resource type; screenshots run here. */
+    private readonly runners: Partial<Record<string, JobRunner>> = {},
   ) {
     this.id = `${settings.nodeId ?? `worker-${process.pid}`}-${Math.random().toString(36).slice(2, 8)}`;
   }
@@ -215,49 +219,55 @@ export class JobWorker {
     this.running.add(promise);
   }
 
+  /**
+   * Runs one claimed job (a screenshot here, other kinds by their runner), stores what is to be delivered
+   * (the payload, or the error body) and makes its delivery due. Throttled jobs and jobs meeting a store
+   * outage go back to the queue without counting an attempt.
+   */
   private async capture(claim: Claim): Promise<void> {
     const { job } = claim;
     const project = await this.projects.findById(job.project_id);
     if (!project) return;
     const caller = { project, env: job.env };
+    let outcome: RunOutcome;
+    if (job.capture_attempts > MAX_CAPTURE_ATTEMPTS) {
+      const what = job.resource_type === 'ping' ? 'job' : job.resource_type;
+      outcome = {
+        kind: 'error',
+        error: new ApiError(
+          'ERR::SCRAPE::DRIVER_CRASHED',
+          `The ${what} was interrupted ${MAX_CAPTURE_ATTEMPTS} times (the service stopped while running it); submit the ${what} again`,
+        ),
+        logged: false,
+      };
+    } else {
+      try {
+        const runner = this.runners[job.resource_type];
+        outcome = runner ? await runner.run(caller, job) : await this.runScreenshot(caller, job);
+      } catch (caught) {
+        if (!isApiError(caught)) throw caught;
+        outcome = { kind: 'error', error: caught, logged: false };
+      }
+    }
     let payload: Buffer;
     let contentType: string;
     let headers: Record<string, string>;
-    if (job.capture_attempts > MAX_CAPTURE_ATTEMPTS) {
-      const error = new ApiError(
-        'ERR::SCRAPE::DRIVER_CRASHED',
-        `The capture was interrupted ${MAX_CAPTURE_ATTEMPTS} times (the service stopped while capturing); submit the screenshot again`,
-      );
-      ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
-      await this.recordFailedLog(caller, job.log_uuid, error);
-    } else {
-      try {
-        const request = readQueuedRequest(job.request);
-        // Queue wait: from acceptance to this capture (retried captures count their earlier tries too).
-        const outcome = await this.screenshots.take(caller, request, {
-          ...(job.log_uuid ? { logUuid: job.log_uuid } : {}),
-          queueWaitMs: Math.max(0, this.clock.now() - job.created_at),
-        });
-        payload = outcome.result.image;
-        contentType = outcome.result.contentType;
-        headers = deliveryAnswerHeaders(outcome);
-      } catch (caught) {
-        const error =
-          caught instanceof ScreenshotFailure ? caught.error : isApiError(caught) ? caught : undefined;
-        if (!error) throw caught;
-        if (error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED') {
-          // Jobs beyond the project's concurrency (or a full browser pool) wait in the queue.
-          await this.queue.release(claim, this.clock.now() + THROTTLE_BACKOFF_MS);
-          return;
-        }
-        if (error.code === 'ERR::API::SERVICE_UNAVAILABLE') {
-          // The blob store is down: the job waits in the queue (no attempt counted) instead of failing.
-          await this.queue.release(claim, this.clock.now() + STORE_BACKOFF_MS);
-          return;
-        }
-        if (!(caught instanceof ScreenshotFailure)) await this.recordFailedLog(caller, job.log_uuid, error);
-        ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
+    if (outcome.kind === 'error') {
+      const { error } = outcome;
+      if (error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED') {
+        // Jobs beyond the project's concurrency (or a full browser pool) wait in the queue.
+        await this.queue.release(claim, this.clock.now() + THROTTLE_BACKOFF_MS);
+        return;
       }
+      if (error.code === 'ERR::API::SERVICE_UNAVAILABLE') {
+        // The blob store is down: the job waits in the queue (no attempt counted) instead of failing.
+        await this.queue.release(claim, this.clock.now() + STORE_BACKOFF_MS);
+        return;
+      }
+      if (!outcome.logged) await this.recordFailedLog(caller, job.log_uuid, error);
+      ({ payload, contentType, headers } = this.errorPayload(error, job.log_uuid));
+    } else {
+      ({ payload, contentType, headers } = outcome);
     }
     let blob: string;
     try {
@@ -278,6 +288,27 @@ export class JobWorker {
       return;
     }
     this.settings.announce?.();
+  }
+
+  /** A queued screenshot: the image (or the capture's error, already in its log row). */
+  private async runScreenshot(caller: Caller, job: Job): Promise<RunOutcome> {
+    const request = readQueuedRequest(job.request);
+    try {
+      // Queue wait: from acceptance to this capture (retried captures count their earlier tries too).
+      const outcome = await this.screenshots.take(caller, request, {
+        ...(job.log_uuid ? { logUuid: job.log_uuid } : {}),
+        queueWaitMs: Math.max(0, this.clock.now() - job.created_at),
+      });
+      return {
+        kind: 'payload',
+        payload: outcome.result.image,
+        contentType: outcome.result.contentType,
+        headers: deliveryAnswerHeaders(outcome),
+      };
+    } catch (caught) {
+      if (caught instanceof ScreenshotFailure) return { kind: 'error', error: caught.error, logged: true };
+      throw caught;
+    }
   }
 
   private errorPayload(error: ApiError, logUuid: string | null) {

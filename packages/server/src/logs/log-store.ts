@@ -9,6 +9,8 @@ export interface PendingLog {
   jobUuid: string;
   projectId: string;
   env: 'LIVE' | 'TEST';
+  /** What the job runs (default screenshot): the log's kind. */
+  kind?: 'screenshot' | 'scrape' | 'extraction';
   url: string;
   /** The normalised request as JSON, as the log page and its curl read it. */
   params: string;
@@ -39,6 +41,7 @@ export async function createPendingLog(executor: Kysely<Database>, pending: Pend
       content_type: null,
       created_at: pending.createdAt,
       job_uuid: pending.jobUuid,
+      kind: pending.kind ?? 'screenshot',
     })
     .execute();
 }

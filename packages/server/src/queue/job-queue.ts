@@ -275,13 +275,13 @@ export class JobQueue {
       .execute();
   }
 
-  /** Screenshot jobs not yet ended for a webhook: what its queue limit bounds (pings do not count). */
+  /** Jobs not yet ended for a webhook (screenshots, scrapes, extractions): what its queue limit bounds (pings do not count). */
   async pendingCount(executor: Executor, webhookUuid: string): Promise<number> {
     const row = await executor
       .selectFrom('jobs')
       .select((eb) => eb.fn.countAll<string | number>().as('count'))
       .where('webhook_uuid', '=', webhookUuid)
-      .where('resource_type', '=', 'screenshot')
+      .where('resource_type', '!=', 'ping')
       .where('state', 'in', ['queued', 'delivering'])
       .executeTakeFirstOrThrow();
     return Number(row.count);

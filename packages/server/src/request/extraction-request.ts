@@ -78,6 +78,8 @@ export interface ExtractionRequest {
   url: string | undefined;
   method: ExtractionMethod;
   timeoutMs: number;
+  /** webhook_name: the extraction runs as a queued job and its answer is delivered to this webhook. */
+  webhookName: string | undefined;
 }
 
 const configError = (reason: string) => new ApiError('ERR::EXTRACTION::CONFIG_ERROR', reason);
@@ -169,12 +171,6 @@ export function parseExtractionRequest(query: Query, options: { maxTimeoutMs: nu
     url = parsed.href;
   }
 
-  if (single(query, 'webhook_name') !== undefined) {
-    throw configError(
-      'Asynchronous extraction (webhook_name) is not available on Snapwire yet; drop webhook_name to extract synchronously',
-    );
-  }
-
   const templateText = single(query, 'extraction_template');
   const promptText = single(query, 'extraction_prompt');
   const modelText = single(query, 'extraction_model');
@@ -222,5 +218,6 @@ export function parseExtractionRequest(query: Query, options: { maxTimeoutMs: nu
       );
     }
   }
-  return { contentType, documentKind, charset, url, method, timeoutMs };
+  const webhookName = single(query, 'webhook_name');
+  return { contentType, documentKind, charset, url, method, timeoutMs, webhookName };
 }

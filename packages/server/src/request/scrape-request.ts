@@ -76,6 +76,8 @@ export interface ScrapeRequest {
   cache: { ttlSeconds: number; clear: boolean } | undefined;
   /** extraction_template: rules run on the scraped content, answered as result.extracted_data. */
   extractionTemplate: TemplateChoice | undefined;
+  /** webhook_name: the scrape runs as a queued job and its envelope is delivered to this webhook. */
+  webhookName: string | undefined;
 }
 
 /** Every parameter the two SDKs send (headers[NAME] and screenshots[NAME] aside). */
@@ -285,6 +287,13 @@ export function parseScrapeRequest(
   const cacheClear = flag('cache_clear') ?? false;
   const cache = flag('cache') ?? false;
   const extractionTemplate = get('extraction_template');
+  const proxifiedResponse = flag('proxified_response') ?? false;
+  const webhookName = get('webhook_name');
+  if (webhookName !== undefined && proxifiedResponse) {
+    throw configError(
+      'proxified_response=true answers the target itself, which an asynchronous scrape (webhook_name) cannot: its envelope is delivered to the webhook. Drop one of them',
+    );
+  }
 
   return {
     url: target.url.href,
@@ -319,11 +328,12 @@ export function parseScrapeRequest(
     os: get('os'),
     browserBrand: get('browser_brand'),
     proxyPool,
-    proxifiedResponse: flag('proxified_response') ?? false,
+    proxifiedResponse,
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
     extractionTemplate: extractionTemplate ? parseTemplateChoice(extractionTemplate) : undefined,
+    webhookName,
   };
 }
 
@@ -343,7 +353,6 @@ function refuseNotServed(
   const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
   if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
-  if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }

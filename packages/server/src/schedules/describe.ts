@@ -5,12 +5,13 @@ const iso = (time: number | null | undefined) =>
   time === null || time === undefined ? null : new Date(time).toISOString();
 
 /**
- * A schedule as the official SDK's `Schedule` type reads it (docs/compat.md §6). The screenshot
- * parameters, webhook name and run count are in `metadata` (and at the top level, for readers that look
- * there).
+ * A schedule as the official SDK's `Schedule` type reads it (docs/compat.md §6). The screenshot (or
+ * scrape) parameters, webhook name and run count are in `metadata` (and at the top level, for readers that
+ * look there), under `screenshot_config` or `scrape_config` by the schedule's kind.
  */
 export function describeSchedule(row: ScheduleRow) {
   const config = JSON.parse(row.config) as Record<string, string>;
+  const configName = row.kind === 'scrape' ? 'scrape_config' : 'screenshot_config';
   const recurrence = row.recurrence ? (JSON.parse(row.recurrence) as Record<string, unknown>) : undefined;
   return {
     id: row.id,
@@ -20,13 +21,13 @@ export function describeSchedule(row: ScheduleRow) {
     scheduled_date: iso(row.scheduled_date),
     ...(recurrence ? { recurrence } : {}),
     metadata: {
-      screenshot_config: config,
+      [configName]: config,
       webhook_name: row.webhook_name,
       env: row.env,
       fired_count: row.fired_count,
       last_run_at: iso(row.last_run_at),
     },
-    screenshot_config: config,
+    [configName]: config,
     webhook_name: row.webhook_name,
     notes: row.notes,
     created_by: null,

@@ -1,11 +1,13 @@
 import { PollingLoop } from '../queue/polling-loop.js';
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
-import { isApiError } from '../errors.js';
+import { ApiError, isApiError } from '../errors.js';
+import type { AsyncScrapes } from '../jobs/async-scrapes.js';
 import type { AsyncScreenshots } from '../jobs/async-screenshots.js';
+import { scrapeRequestOf } from './scrape-config.js';
 import { parseScreenshotRequest } from '../request/screenshot-request.js';
 import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
@@ -85,6 +87,8 @@ export class Scheduler {
     private readonly clock: Clock,
     private readonly settings: SchedulerSettings,
     private readonly logger: Logger,
+    /** Runs of scrape schedules (absent: they fail with a clear error). */
+    private readonly asyncScrapes?: AsyncScrapes,
   ) {}
 
   start(): void {
@@ -280,11 +284,8 @@ export class Scheduler {
     const caller = { project, env: schedule.env };
     try {
       const params = JSON.parse(schedule.config) as Record<string, string>;
-      const request = parseScreenshotRequest(
-        { ...params, webhook_name: schedule.webhook_name },
-        this.settings,
-      );
-      await this.asyncScreenshots.accept(caller, request, async (trx, job) => {
+      // The run moves to `running` inside the job's acceptance transaction, fenced by the lease token.
+      const within = async (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string }) => {
         const started = this.clock.now();
         const result = await trx
           .updateTable('schedule_runs')
@@ -302,7 +303,20 @@ export class Scheduler {
           .executeTakeFirst();
         // Rolls the job back: another process holds this run now.
         if (Number(result.numUpdatedRows) !== 1) throw new LeaseLost();
-      });
+      };
+      if (schedule.kind === 'scrape') {
+        if (!this.asyncScrapes) {
+          throw new ApiError('ERR::SCHEDULER::INVALID_STATE', 'This process does not run scrape schedules');
+        }
+        const request = scrapeRequestOf(params, schedule.webhook_name, this.settings);
+        await this.asyncScrapes.accept(caller, request, within);
+      } else {
+        const request = parseScreenshotRequest(
+          { ...params, webhook_name: schedule.webhook_name },
+          this.settings,
+        );
+        await this.asyncScreenshots.accept(caller, request, within);
+      }
       return true;
     } catch (error) {
       if (error instanceof LeaseLost || !isApiError(error)) throw error;

@@ -12,18 +12,26 @@ import {
   type Recurrence,
   type RecurrenceInput,
 } from './recurrence.js';
+import { normaliseScrapeConfig } from './scrape-config.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
 import type { Dialect } from '../store/database.js';
-import type { Database, ScheduleRunsTable, SchedulesTable, ScheduleStatus } from '../store/schema.js';
+import type {
+  Database,
+  ScheduleKind,
+  ScheduleRunsTable,
+  SchedulesTable,
+  ScheduleStatus,
+} from '../store/schema.js';
 
 export type ScheduleRow = SchedulesTable;
 export type ScheduleRun = ScheduleRunsTable;
 /** The store or a transaction in it: schedule writes run in either. */
 export type ScheduleExecutor = Kysely<Database> | Transaction<Database>;
 
-/** The create body, as the official SDK's buildCreateBody sends it. */
+/** The create body, as the official SDK's buildCreateBody sends it (one config, by the schedule's kind). */
 export interface CreateScheduleInput {
-  screenshot_config: unknown;
+  screenshot_config?: unknown;
+  scrape_config?: unknown;
   webhook_name: string;
   recurrence?: RecurrenceInput | undefined;
   scheduled_date?: string | undefined;
@@ -92,8 +100,38 @@ export class ScheduleStore {
     private readonly limits: ScheduleLimits,
   ) {}
 
-  async create(caller: Caller, input: CreateScheduleInput): Promise<ScheduleRow> {
-    const { params } = normaliseScreenshotConfig(input.screenshot_config, this.limits);
+  /** The stored parameters of a schedule's config, validated as its API validates a call. */
+  private paramsOf(kind: ScheduleKind, input: UpdateScheduleInput): Record<string, string> | undefined {
+    const [own, other] =
+      kind === 'scrape'
+        ? (['scrape_config', 'screenshot_config'] as const)
+        : (['screenshot_config', 'scrape_config'] as const);
+    if (input[other] !== undefined) {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_REQUEST',
+        `A ${kind} schedule takes ${own}, not ${other}${kind === 'scrape' ? '' : ' (scrape schedules are created with POST /scrape/schedules)'}`,
+      );
+    }
+    if (input[own] === undefined) return undefined;
+    return kind === 'scrape'
+      ? normaliseScrapeConfig(input[own], this.limits).params
+      : normaliseScreenshotConfig(input[own], this.limits).params;
+  }
+
+  async create(
+    caller: Caller,
+    input: CreateScheduleInput,
+    kind: ScheduleKind = 'screenshot',
+  ): Promise<ScheduleRow> {
+    const params = this.paramsOf(kind, input);
+    if (!params) {
+      throw new ApiError(
+        'ERR::SCHEDULER::INVALID_REQUEST',
+        kind === 'scrape'
+          ? 'scrape_config is required: the /scrape parameters of each run, e.g. {"url": "https://example.com"}'
+          : 'screenshot_config is required: the /screenshot parameters of each run, e.g. {"url": "https://example.com"}',
+      );
+    }
     const webhook = await this.requireWebhook(caller, input.webhook_name);
     const recurrence = input.recurrence ? parseRecurrence(input.recurrence) : undefined;
     if (recurrence) checkMinimumPeriod(recurrence, this.limits.minIntervalMs, this.clock.now());
@@ -111,7 +149,7 @@ export class ScheduleStore {
       id: randomUUID(),
       project_id: caller.project.id,
       env: caller.env,
-      kind: 'screenshot',
+      kind,
       status: 'ACTIVE',
       webhook_name: webhook.name,
       webhook_uuid: webhook.uuid,
@@ -161,19 +199,20 @@ export class ScheduleStore {
 
   /**
    * The caller's schedules, newest first. `kind` takes the Python SDK's values (`api.screenshot`,
-   * `api.scrape`, `api.crawler`) or the bare ones; only screenshot schedules exist here, so the other kinds
-   * list nothing. An unknown kind or status is refused rather than answered with an empty list.
+   * `api.scrape`, `api.crawler`) or the bare ones; there are no crawler schedules here, so that kind lists
+   * nothing. An unknown kind or status is refused rather than answered with an empty list.
    */
   async list(caller: Caller, filter: { status?: string | undefined; kind?: string | undefined } = {}) {
     const status = filter.status ? parseStatusFilter(filter.status) : undefined;
     const kind = filter.kind ? parseKindFilter(filter.kind) : undefined;
-    if (kind !== undefined && kind !== 'screenshot') return [];
+    if (kind === 'crawler') return [];
     let query = this.db
       .selectFrom('schedules')
       .selectAll()
       .where('project_id', '=', caller.project.id)
       .where('env', '=', caller.env);
     if (status) query = query.where('status', '=', status);
+    if (kind) query = query.where('kind', '=', kind);
     return query.orderBy('created_at', 'desc').limit(1000).execute();
   }
 
@@ -214,9 +253,8 @@ export class ScheduleStore {
     const row = await this.require(caller, id);
     this.requireLive(row, 'changed');
     const changes: Partial<ScheduleRow> = {};
-    if (input.screenshot_config !== undefined) {
-      changes.config = JSON.stringify(normaliseScreenshotConfig(input.screenshot_config, this.limits).params);
-    }
+    const params = this.paramsOf(row.kind, input);
+    if (params) changes.config = JSON.stringify(params);
     if (input.webhook_name !== undefined) {
       const webhook = await this.requireWebhook(caller, input.webhook_name);
       changes.webhook_name = webhook.name;
@@ -318,7 +356,7 @@ export class ScheduleStore {
     if (typeof name !== 'string' || name === '') {
       throw new ApiError(
         'ERR::SCHEDULER::INVALID_REQUEST',
-        'webhook_name is required: each run is an asynchronous screenshot delivered to that webhook',
+        'webhook_name is required: each run is an asynchronous screenshot or scrape delivered to that webhook',
       );
     }
     const webhook = await this.webhooks.find(caller, name);
@@ -359,7 +397,7 @@ function parseKindFilter(value: string): 'screenshot' | 'scrape' | 'crawler' {
   if (!kind) {
     throw new ApiError(
       'ERR::SCHEDULER::INVALID_REQUEST',
-      `kind "${value}" is not a schedule kind; use api.screenshot (or screenshot), api.scrape or api.crawler (Snapwire runs screenshot schedules only)`,
+      `kind "${value}" is not a schedule kind; use api.screenshot (or screenshot), api.scrape (or scrape) or api.crawler (Snapwire runs screenshot and scrape schedules)`,
     );
   }
   return kind;

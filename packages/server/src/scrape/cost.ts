@@ -1,3 +1,4 @@
+import { ApiError } from '../errors.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 
 /**
@@ -25,4 +26,15 @@ export function scrapeCost(request: ScrapeRequest): { total: number; details: Co
     });
   }
   return { total: details.reduce((sum, line) => sum + line.amount, 0), details };
+}
+
+/** A scrape over its cost_budget is refused before any work (at acceptance too, for an asynchronous one). */
+export function checkCostBudget(request: ScrapeRequest): void {
+  const cost = scrapeCost(request);
+  if (request.costBudget !== undefined && cost.total > request.costBudget) {
+    throw new ApiError(
+      'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
+      `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
+    );
+  }
 }

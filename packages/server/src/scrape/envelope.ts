@@ -36,6 +36,15 @@ export interface EnvelopeInput {
   extractedData?: { data: unknown; content_type: string };
   browserData?: Record<string, unknown>;
   error?: ApiError;
+  /** An asynchronous scrape: the webhook it is delivered to and its job (context.webhook, context.job). */
+  webhook?: AsyncScrapeContext;
+}
+
+/** The webhook facts an asynchronous scrape's envelope carries in its context. */
+export interface AsyncScrapeContext {
+  name: string;
+  uuid: string;
+  jobUuid: string;
 }
 
 export function buildScrapeEnvelope(input: EnvelopeInput) {
@@ -58,7 +67,9 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       session: null,
       spider: null,
       url: request.url,
-      webhook: null,
+      // An asynchronous scrape says where it is delivered (never the webhook's secret).
+      webhook: input.webhook ? { name: input.webhook.name, uuid: input.webhook.uuid } : null,
+      job: input.webhook ? { uuid: input.webhook.jobUuid } : null,
       // Where the answer came from: no browser, or Chromium on the engine.
       fingerprint: null,
       is_xml_http_request: false,
@@ -145,7 +156,7 @@ function configOf(input: EnvelopeInput) {
           : browser.waitForSelector.kind === 'selector'
             ? browser.waitForSelector.selector
             : null,
-    webhook_name: null,
+    webhook_name: input.webhook?.name ?? null,
   };
 }
 

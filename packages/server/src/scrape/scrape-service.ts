@@ -16,8 +16,8 @@ import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
-import { scrapeCost } from './cost.js';
-import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
+import { checkCostBudget, scrapeCost } from './cost.js';
+import { buildScrapeEnvelope, type AsyncScrapeContext, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
@@ -104,9 +104,17 @@ export class ScrapeService {
     );
   }
 
-  async scrape(caller: Caller, request: ScrapeRequest): Promise<ScrapeOutcome> {
+  /**
+   * `options.logUuid`: an asynchronous scrape's log row, written pending when the job was accepted and
+   * completed here; `options.webhook`: where its envelope goes (in context.webhook and context.job).
+   */
+  async scrape(
+    caller: Caller,
+    request: ScrapeRequest,
+    options: { logUuid?: string; webhook?: AsyncScrapeContext } = {},
+  ): Promise<ScrapeOutcome> {
     const startedAt = Date.now();
-    const logUuid = ulid();
+    const logUuid = options.logUuid ?? ulid();
     const { project } = caller;
     const cost = scrapeCost(request);
 
@@ -146,12 +154,7 @@ export class ScrapeService {
     let release: () => Promise<void> = async () => {};
     if (!fetched) {
       try {
-        if (request.costBudget !== undefined && cost.total > request.costBudget) {
-          throw new ApiError(
-            'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED',
-            `This scrape costs ${cost.total} credits (${cost.details.map((line) => `${line.code} ${line.amount}`).join(' + ')}), over cost_budget=${request.costBudget}; raise cost_budget or drop render_js`,
-          );
-        }
+        checkCostBudget(request);
         const used = await this.deps.credits.used(project.id);
         if (used + cost.total > project.limits.monthlyCredits) {
           throw new ApiError(
@@ -270,6 +273,7 @@ export class ScrapeService {
         ...(extractedData ? { extractedData } : {}),
         ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
         ...(error ? { error } : {}),
+        ...(options.webhook ? { webhook: options.webhook } : {}),
       }),
       httpStatus,
       error,

@@ -102,7 +102,7 @@ export interface JobsTable {
   project_id: string;
   env: 'LIVE' | 'TEST';
   webhook_uuid: string;
-  resource_type: 'screenshot' | 'ping';
+  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping';
   log_uuid: string | null;
   /** The normalised request as JSON (for ping: the ping body). */
   request: string;
@@ -187,12 +187,15 @@ export type ScheduleStatus = 'ACTIVE' | 'PAUSED' | 'CANCELLED' | 'COMPLETED';
 export type RunStatus = 'due' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'manual' | 'retry';
 
-/** A recurring or one-off capture (migration 0007): schedules/store.ts. */
+/** What a schedule's runs are: asynchronous screenshots or asynchronous scrapes. */
+export type ScheduleKind = 'screenshot' | 'scrape';
+
+/** A recurring or one-off capture or scrape (migration 0007): schedules/store.ts. */
 export interface SchedulesTable {
   id: string;
   project_id: string;
   env: 'LIVE' | 'TEST';
-  kind: 'screenshot';
+  kind: ScheduleKind;
   status: ScheduleStatus;
   webhook_name: string;
   webhook_uuid: string | null;

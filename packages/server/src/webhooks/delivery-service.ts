@@ -122,7 +122,7 @@ export class DeliveryService {
     }
     if (
       !body &&
-      job.resource_type === 'screenshot' &&
+      job.resource_type !== 'ping' &&
       job.request !== '{}' &&
       job.capture_attempts < RECAPTURE_LIMIT
     ) {

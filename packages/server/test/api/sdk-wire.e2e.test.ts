@@ -289,7 +289,6 @@ describe('official SDK calls on the wire', () => {
   it('a Scrapfly route Snapwire does not serve answers 404 NOT_SERVED naming the product and what Snapwire serves', async () => {
     for (const [method, path, product] of [
       ['POST', '/scrape/batch', 'Web Scraping API'],
-      ['POST', '/scrape/schedules', 'Web Scraping API'],
       ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
       ['POST', '/crawl', 'Crawler API'],
       ['GET', '/crawl/some-uuid/status', 'Crawler API'],
@@ -308,7 +307,10 @@ describe('official SDK calls on the wire', () => {
       assert.match(body.links['Related Error Doc'], /\/docs\/errors#ERR::API::NOT_SERVED$/);
       assert.match(body.reason, new RegExp(`Scrapfly's ${product}, which Snapwire does not serve`));
       assert.match(body.reason, /Snapwire serves Scrapfly's Screenshot API \(\/screenshot/);
-      assert.match(body.reason, /the Web Scraping API's \/scrape and the Extraction API's POST \/extraction/);
+      assert.match(
+        body.reason,
+        /the Web Scraping API's \/scrape and \/scrape\/schedules and the Extraction API's POST \/extraction/,
+      );
       assert.match(body.reason, /README\.md#what-snapwire-does-not-do/);
     }
     // Any other unknown path says what Snapwire serves too.

@@ -315,11 +315,11 @@ describe("schedules through Scrapfly's official TypeScript SDK", () => {
   });
 
   it('a 404 on a schedule route carries error: the SDKs raise it with its code, and say what is not served', async () => {
-    await assert.rejects(client.listScrapeSchedules(), (error: unknown) => {
+    await assert.rejects(client.listCrawlerSchedules(), (error: unknown) => {
       assert.ok(error instanceof ScheduleAPIError);
       assert.equal(error.code, 'ERR::API::NOT_SERVED');
       assert.equal(error.httpStatusCode, 404);
-      assert.match(error.message, /Web Scraping API, which Snapwire does not serve/);
+      assert.match(error.message, /Crawler API, which Snapwire does not serve/);
       return true;
     });
     await assert.rejects(

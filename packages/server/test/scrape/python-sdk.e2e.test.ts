@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createWebhook } from '../helpers/async-jobs.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 
 /**
@@ -31,6 +33,7 @@ const pythonBase64 = (text: string) =>
 describe('The Python SDK client.scrape() as its source sends and reads it (scrapfly-sdk 0.10.5 (Python))', () => {
   let service: TestService;
   let fixtures: FixtureServer;
+  let receiver: Receiver;
   const call = (params: Record<string, string>, init: RequestInit = {}) =>
     fetch(`${service.baseUrl}/scrape?${pythonQuery(params)}`, {
       ...init,
@@ -57,9 +60,11 @@ describe('The Python SDK client.scrape() as its source sends and reads it (scrap
       },
     });
     service = await startService();
+    receiver = await startReceiver();
   });
   after(async () => {
     await service?.close();
+    await receiver?.close();
     await fixtures?.close();
   });
 
@@ -108,6 +113,29 @@ describe('The Python SDK client.scrape() as its source sends and reads it (scrap
     // api_response.py _date_parser turns strings of 26 characters or fewer that look like dates into
     // datetimes: none of ours are dates.
     assert.equal(body.result.reason, 'OK');
+  });
+
+  it('webhook_name: the 201 promise has every field the SDK reads, and raise_for_result lets it through', async () => {
+    await createWebhook(service.baseUrl, 'python', receiver.url);
+    const response = await call({ url: `${fixtures.origin}/scrape-article`, webhook_name: 'python' });
+    assert.equal(response.status, 201, 'raise_for_status passes a 201');
+    const body = (await response.json()) as Record<string, any>;
+    assertPythonReadable(body, response);
+    // raise_for_result raises only for status DONE with success false; _is_api_error looks for error_id.
+    assert.equal(body.result.success, true);
+    assert.ok(!('error_id' in body));
+    assert.equal(body.config.webhook_name, 'python');
+    assert.equal(body.context.webhook.name, 'python');
+    assert.match(body.context.job.uuid, /^[0-9a-f-]{36}$/);
+    // handle_api_result hands a non-empty content to the large object handler: the promise has none.
+    assert.equal(body.result.content, '');
+    await receiver.waitFor(2, 20_000); // the ping, then the scrape's envelope
+    const delivered = receiver.received.find(
+      (r) => r.headers['x-scrapfly-webhook-job-id'] === body.context.job.uuid,
+    );
+    // webhook.py create_server: a scrape resource type, a JSON body (ResponseBodyHandler.read).
+    assert.equal(delivered?.headers['x-scrapfly-webhook-resource-type'], 'scrape');
+    assert.match(String(delivered?.headers['content-type']), /^application\/json/);
   });
 
   it('a POST of form data: the body and the config content type reach the target', async () => {

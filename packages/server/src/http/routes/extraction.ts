@@ -50,7 +50,9 @@ const extractionQueryDoc = z.object({
     .optional(),
   webhook_name: z
     .string()
-    .describe('Not available yet: refused with ERR::EXTRACTION::CONFIG_ERROR')
+    .describe(
+      'A webhook of this project and environment: the call answers 201 at once and the extraction result ({data, content_type}) is delivered there, signed',
+    )
     .optional(),
   timeout: z
     .int()
@@ -131,6 +133,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
                 EXTRACTION_HEADERS.map((name) => [name, SCREENSHOT_HEADERS[name] ?? { type: 'string' }]),
               ),
             },
+            201: jsonResponse(
+              'With webhook_name: the job is queued (job_uuid, log_uuid, webhook_*; data and content_type null); the result is delivered to the webhook',
+            ),
             ...errorResponses(400, 404, 413, 422, 429),
           },
         },
@@ -148,10 +153,22 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         });
         const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const encoding = request.headers['content-encoding'];
-        const outcome = await services.extractions.extract(caller, parsed, {
-          bytes,
-          contentEncoding: Array.isArray(encoding) ? encoding.join(',') : encoding,
-        });
+        const body = { bytes, contentEncoding: Array.isArray(encoding) ? encoding.join(',') : encoding };
+        if (parsed.webhookName !== undefined) {
+          // Asynchronous: the job and its document are committed before this 201 goes out.
+          const accepted = await services.asyncExtractions.accept(caller, parsed, body);
+          return reply
+            .code(201)
+            .headers({
+              'content-type': JSON_RESULT_CONTENT_TYPE,
+              'x-scrapfly-api-cost': '0',
+              'x-scrapfly-log-uuid': accepted.log_uuid,
+              'x-scrapfly-log-url': accepted.log_url,
+              'x-request-id': request.id,
+            })
+            .send(jsonBytes(accepted));
+        }
+        const outcome = await services.extractions.extract(caller, parsed, body);
         const usage = await services.concurrency.usage(projectScope(caller.project.id));
         return reply
           .code(200)

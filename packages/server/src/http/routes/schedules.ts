@@ -13,10 +13,10 @@ import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 const SCHEDULE_SCHEMA = {
   type: 'object',
-  required: ['id', 'kind', 'status', 'metadata', 'screenshot_config', 'webhook_name', 'created_at'],
+  required: ['id', 'kind', 'status', 'metadata', 'webhook_name', 'created_at'],
   properties: {
     id: { type: 'string' },
-    kind: { type: 'string', enum: ['screenshot'] },
+    kind: { type: 'string', enum: ['screenshot', 'scrape'] },
     status: { type: 'string', enum: ['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'] },
     next_scheduled_date: dateTime,
     scheduled_date: dateTime,
@@ -25,13 +25,21 @@ const SCHEDULE_SCHEMA = {
       type: 'object',
       properties: {
         screenshot_config: { type: 'object' },
+        scrape_config: { type: 'object' },
         webhook_name: { type: 'string' },
         env: { type: 'string', enum: ['LIVE', 'TEST'] },
         fired_count: { type: 'integer' },
         last_run_at: dateTime,
       },
     },
-    screenshot_config: { type: 'object', description: 'The /screenshot parameters of each run' },
+    screenshot_config: {
+      type: 'object',
+      description: 'A screenshot schedule: the /screenshot parameters of each run',
+    },
+    scrape_config: {
+      type: 'object',
+      description: 'A scrape schedule: the /scrape parameters of each run (method and body included)',
+    },
     webhook_name: { type: 'string' },
     notes: { type: ['string', 'null'] },
     created_at: { type: 'string', format: 'date-time' },
@@ -79,7 +87,7 @@ const listQuery = keyQuery.extend({
     .string()
     .optional()
     .describe(
-      'api.screenshot or screenshot (the only kind Snapwire runs); api.scrape and api.crawler list nothing; others: 400',
+      'api.screenshot (or screenshot), api.scrape (or scrape); api.crawler lists nothing; others: 400',
     ),
 });
 
@@ -119,13 +127,25 @@ const screenshotConfig = z
   .describe(
     'The /screenshot parameters of each run (url required), as strings or SDK ScreenshotConfig values',
   );
+const scrapeConfig = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'The /scrape parameters of each run (url required), as strings or JSON values: headers as an object, format_options as a list, method and body of the call',
+  );
+const webhookName = z.string().describe('Webhook of this project and environment that receives each run');
 const createBody = z.object({
   screenshot_config: screenshotConfig,
-  webhook_name: z.string().describe('Webhook of this project and environment that receives each run'),
+  webhook_name: webhookName,
+  ...settingsFields,
+});
+const createScrapeBody = z.object({
+  scrape_config: scrapeConfig,
+  webhook_name: webhookName,
   ...settingsFields,
 });
 const changeBody = z.object({
   screenshot_config: screenshotConfig.optional(),
+  scrape_config: scrapeConfig.optional(),
   webhook_name: z.string().optional(),
   ...settingsFields,
 });
@@ -147,7 +167,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   });
 
   const list =
-    (kindOfRoute: 'screenshot' | undefined) =>
+    (kindOfRoute: 'screenshot' | 'scrape' | undefined) =>
     async (request: FastifyRequest<{ Querystring: z.infer<typeof listQuery> }>) => {
       const caller = callerOf(request);
       const kind = kindOfRoute ?? request.query.kind;
@@ -178,6 +198,45 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       scheduler.wake();
       return reply.code(201).send(describeSchedule(row));
     },
+  );
+
+  app.post(
+    '/scrape/schedules',
+    {
+      config: { auth: 'key' },
+      schema: {
+        summary: 'Create a scrape schedule (each run: an asynchronous scrape to the webhook)',
+        tags,
+        querystring: keyQuery,
+        body: createScrapeBody,
+        openapi: {
+          responses: {
+            201: scheduleAnswer('The schedule, ACTIVE'),
+            ...scheduleErrorResponses(400, 429),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const row = await schedules.create(caller, request.body, 'scrape');
+      scheduler.wake();
+      return reply.code(201).send(describeSchedule(row));
+    },
+  );
+
+  app.get(
+    '/scrape/schedules',
+    {
+      config: { auth: 'key' },
+      schema: {
+        summary: 'List scrape schedules',
+        tags,
+        querystring: listQuery,
+        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
+      },
+    },
+    list('scrape'),
   );
 
   app.get(

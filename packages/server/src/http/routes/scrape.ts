@@ -8,7 +8,7 @@ import { rejectHeaders, scrapeAnswerHeaders } from '../../scrapfly-headers.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
-import { errorResponses } from '../openapi.js';
+import { errorResponses, jsonResponse } from '../openapi.js';
 import { SCRAPE_OK_RESPONSE, scrapeFailureResponses, scrapeQueryDoc } from '../scrape-openapi.js';
 import { parseQueryString } from '../query-string.js';
 import { startStopwatch } from '../../clock.js';
@@ -54,6 +54,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
         responses: {
           200: SCRAPE_OK_RESPONSE,
+          201: jsonResponse(
+            'With webhook_name: the job is queued; an envelope without content whose context.webhook and context.job say where the scrape is delivered',
+          ),
           ...errorResponses(400, 401),
           ...scrapeFailureResponses(422, 429, 504),
         },
@@ -75,6 +78,22 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         },
         services.settings,
       );
+      if (parsed.webhookName !== undefined) {
+        // Asynchronous: the job is committed (with its log row) before this 201 goes out.
+        const accepted = await services.asyncScrapes.accept(caller, parsed);
+        return reply
+          .code(201)
+          .headers({
+            'content-type': JSON_RESULT_CONTENT_TYPE,
+            'x-scrapfly-api-cost': '0',
+            'x-scrapfly-remaining-api-credit': String(await services.scrapes.remainingCredits(caller)),
+            'x-scrapfly-response-time': (elapsed() / 1000).toFixed(3),
+            'x-scrapfly-log-uuid': accepted.uuid,
+            'x-scrapfly-log-url': accepted.result.log_url,
+            'x-request-id': request.id,
+          })
+          .send(jsonBytes(accepted));
+      }
       try {
         const outcome = await services.scrapes.scrape(caller, parsed);
         const upstream =
