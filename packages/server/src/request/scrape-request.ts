@@ -2,6 +2,8 @@ import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
+import type { ScenarioStep } from '../engine/scenario-spec.js';
+import { elementTargetOf, parseJsScenario } from './js-scenario.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 
 /**
@@ -56,6 +58,8 @@ export interface ScrapeRequest {
     autoScroll: boolean;
     renderingStage: 'complete' | 'domcontentloaded';
     geolocation: Geolocation | undefined;
+    /** js_scenario: steps run on the page after wait_for_selector and js (request/js-scenario.ts). */
+    scenario: ScenarioStep[] | undefined;
   };
   asp: boolean;
   retry: boolean;
@@ -224,7 +228,14 @@ export function parseScrapeRequest(
   const renderJs = flag('render_js') ?? false;
 
   // Browser-only parameters: both SDKs send them only with render_js, and they mean nothing without it.
-  const browserOnly = ['wait_for_selector', 'js', 'rendering_wait', 'auto_scroll', 'geolocation'];
+  const browserOnly = [
+    'wait_for_selector',
+    'js',
+    'js_scenario',
+    'rendering_wait',
+    'auto_scroll',
+    'geolocation',
+  ];
   if (!renderJs) {
     const given = browserOnly.filter((name) => get(name) !== undefined);
     if (given.length > 0) {
@@ -258,6 +269,7 @@ export function parseScrapeRequest(
     );
   }
   const waitForSelector = get('wait_for_selector');
+  const scenario = get('js_scenario');
   const proxyPool = get('proxy_pool') ?? DIRECT_PROXY_POOL;
   if (proxyPool !== DIRECT_PROXY_POOL) {
     throw new ApiError(
@@ -299,6 +311,7 @@ export function parseScrapeRequest(
       autoScroll: flag('auto_scroll') ?? false,
       renderingStage,
       geolocation: parseGeolocation(get('geolocation')),
+      scenario: scenario === undefined ? undefined : parseJsScenario(scenario),
     },
     asp: flag('asp') ?? false,
     retry: flag('retry') ?? true,
@@ -334,7 +347,6 @@ function refuseNotServed(
   const refuse = (name: string, what: string) => {
     throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
   };
-  if (get('js_scenario') !== undefined) refuse('js_scenario', 'browser scenarios');
   const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
   if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
@@ -457,11 +469,8 @@ function parseTags(value: string | undefined): string[] {
   return tags;
 }
 
-/** A CSS selector or an XPath: XPath starts with "/", "(" or an explicit "xpath=" prefix. */
 function parseElementTarget(value: string): CaptureArea {
-  if (value.startsWith('xpath=')) return { kind: 'xpath', xpath: value.slice('xpath='.length) };
-  if (value.startsWith('/') || value.startsWith('(')) return { kind: 'xpath', xpath: value };
-  return { kind: 'selector', selector: value };
+  return elementTargetOf(value);
 }
 
 /**

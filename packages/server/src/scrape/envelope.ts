@@ -116,7 +116,7 @@ function configOf(input: EnvelopeInput) {
     // The caller's own headers: they are its secrets, and it sent them.
     headers: request.headers,
     js: browser.js ?? null,
-    js_scenario: null,
+    js_scenario: browser.scenario?.map((step) => ({ [step.action]: step.config })) ?? null,
     lang: request.lang ?? null,
     method: request.method,
     os: request.os ?? null,

@@ -44,6 +44,7 @@ export function scrapeCacheKeyOf(request: ScrapeRequest): string {
           autoScroll: browser.autoScroll,
           renderingStage: browser.renderingStage,
           geolocation: browser.geolocation ?? null,
+          ...(browser.scenario ? { scenario: browser.scenario } : {}),
         }
       : {}),
   };

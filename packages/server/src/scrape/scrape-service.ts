@@ -281,13 +281,18 @@ export class ScrapeService {
       await deadline.run(this.deps.guard.pinTarget(request.hostname));
       const spec = captureSpecOf(request);
       const rendered = await this.deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
-        renderDocument(job, spec, {
-          ...this.deps.capture,
-          egressFailure: (hostname) =>
-            job.page.egress?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
-          isEgressAnswer: (headers) =>
-            job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
-        }),
+        renderDocument(
+          job,
+          spec,
+          {
+            ...this.deps.capture,
+            egressFailure: (hostname) =>
+              job.page.egress?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
+            isEgressAnswer: (headers) =>
+              job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
+          },
+          { ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}) },
+        ),
       );
       const body = Buffer.from(rendered.html, 'utf8');
       if (body.length > this.deps.maxBodyBytes) {
@@ -310,7 +315,7 @@ export class ScrapeService {
         body,
         browserData: {
           javascript_evaluation_result: rendered.scriptResult ?? null,
-          js_scenario: null,
+          js_scenario: rendered.scenario ?? null,
           local_storage_data: {},
           session_storage_data: {},
           websockets: [],
@@ -351,6 +356,7 @@ export class ScrapeService {
             rendering_wait: request.browser.renderingWaitMs,
             auto_scroll: request.browser.autoScroll,
             js: request.browser.js !== undefined,
+            js_scenario: request.browser.scenario?.map((step) => step.action) ?? null,
           }
         : {}),
       cache: outcome.cacheState,
