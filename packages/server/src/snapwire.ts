@@ -265,6 +265,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         bannerWaitMs: settings.bannerWaitMs,
       },
       cache: new ScrapeCache(cache, blobs),
+      blobs,
     });
     const extractions = new ExtractionService({
       credits,

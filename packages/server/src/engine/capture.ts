@@ -804,6 +804,10 @@ export async function renderDocument(
       }),
     );
   }
+  const blockBanners = request.options.includes('block_banners');
+  if (blockBanners) {
+    setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
+  }
   await scope.run(Promise.all(setup));
   const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
 
@@ -813,6 +817,7 @@ export async function renderDocument(
 
   const waitStarted = Date.now();
   const world = new IsolatedWorld(session, page.targetId, scope);
+  if (blockBanners) await waitForBanners(session, scope, settings.bannerWaitMs);
   // The selector first, then the script: a script reading what the page loads late finds it there.
   if (request.waitForSelector) await waitForElement(world, request.waitForSelector, scope);
   let scriptResult: unknown;

@@ -4,6 +4,12 @@ import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
 import type { ScenarioStep } from '../engine/scenario-spec.js';
 import { elementTargetOf, parseJsScenario } from './js-scenario.js';
+import {
+  parseScreenshotFlags,
+  parseScrapeScreenshots,
+  type ScrapeScreenshot,
+  type ScreenshotFlag,
+} from './scrape-screenshots.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 
 /**
@@ -60,6 +66,9 @@ export interface ScrapeRequest {
     geolocation: Geolocation | undefined;
     /** js_scenario: steps run on the page after wait_for_selector and js (request/js-scenario.ts). */
     scenario: ScenarioStep[] | undefined;
+    /** screenshots[NAME]: images of the page taken after the scenario (request/scrape-screenshots.ts). */
+    screenshots: ScrapeScreenshot[];
+    screenshotFlags: ScreenshotFlag[];
   };
   asp: boolean;
   retry: boolean;
@@ -270,6 +279,12 @@ export function parseScrapeRequest(
   }
   const waitForSelector = get('wait_for_selector');
   const scenario = get('js_scenario');
+  const screenshots = parseScrapeScreenshots(query);
+  if (screenshots.length > 0 && !renderJs) {
+    throw configError(
+      `${screenshots.map((shot) => `screenshots[${shot.name}]`).join(', ')} need render_js=true (a browser takes them); add render_js=true`,
+    );
+  }
   const proxyPool = get('proxy_pool') ?? DIRECT_PROXY_POOL;
   if (proxyPool !== DIRECT_PROXY_POOL) {
     throw new ApiError(
@@ -312,6 +327,9 @@ export function parseScrapeRequest(
       renderingStage,
       geolocation: parseGeolocation(get('geolocation')),
       scenario: scenario === undefined ? undefined : parseJsScenario(scenario),
+      screenshots,
+      // Validated always; they only count with screenshots (both SDKs send them only so).
+      screenshotFlags: parseScreenshotFlags(get('screenshot_flags')),
     },
     asp: flag('asp') ?? false,
     retry: flag('retry') ?? true,
@@ -347,8 +365,6 @@ function refuseNotServed(
   const refuse = (name: string, what: string) => {
     throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
   };
-  const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
-  if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
   if (get('session') !== undefined) refuse('session', 'sessions');
   if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
   if (get('country') !== undefined) {
@@ -363,15 +379,6 @@ function refuseNotServed(
   }
   // Read so that a malformed value is still a clear error; it only counts with session.
   flag('session_sticky_proxy');
-  const flags = get('screenshot_flags');
-  if (flags !== undefined) {
-    const known = ['load_images', 'dark_mode', 'block_banners', 'print_media_format', 'high_quality'];
-    for (const name of flags.split(',').map((part) => part.trim())) {
-      if (!known.includes(name)) {
-        throw configError(`The screenshot_flags value "${name}" is not known; use ${known.join(', ')}`);
-      }
-    }
-  }
 }
 
 function parseHeaders(query: Query): Record<string, string> {

@@ -3,6 +3,7 @@ import { errorDocUrl, errorLinks, type ApiError } from '../errors.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import type { CostLine } from './cost.js';
 import type { FormattedContent } from './formats.js';
+import { screenshotsResultOf, type StoredScreenshot } from './scrape-screenshots.js';
 
 /**
  * The scrape answer both SDKs parse (docs/compat.md, Web Scraping API), built in this one place. The
@@ -33,6 +34,7 @@ export interface EnvelopeInput {
   };
   content?: FormattedContent;
   browserData?: Record<string, unknown>;
+  screenshots?: StoredScreenshot[];
   error?: ApiError;
 }
 
@@ -78,7 +80,7 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       reason: STATUS_CODES[status] ?? (error ? error.definition.description : ''),
       request_headers: upstream?.requestHeaders ?? {},
       response_headers: upstream?.responseHeaders ?? {},
-      screenshots: {},
+      screenshots: screenshotsResultOf(input.publicUrl, input.logUuid, input.screenshots ?? []),
       size: upstream?.size ?? 0,
       ssl: null,
       status: 'DONE',
@@ -127,8 +129,8 @@ function configOf(input: EnvelopeInput) {
     rendering_stage: browser.renderingStage,
     rendering_wait: browser.renderingWaitMs,
     retry: request.retry,
-    screenshot_flags: null,
-    screenshots: {},
+    screenshot_flags: browser.screenshotFlags.length > 0 ? browser.screenshotFlags.join(',') : null,
+    screenshots: Object.fromEntries(browser.screenshots.map((shot) => [shot.name, shot.asked])),
     session: null,
     session_sticky_proxy: false,
     ssl: request.ssl,

@@ -21,6 +21,8 @@ import { buildScrapeEnvelope, type ScrapeEnvelope } from './envelope.js';
 import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
+import type { BlobStore } from '../results/blob-store.js';
+import { screenshotsLogOf, storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -39,6 +41,8 @@ export interface ScrapeServiceDeps {
   maxRedirects: number;
   /** cache=true: answers kept per project and environment (absent: cache=true is served as a MISS). */
   cache?: ScrapeCache;
+  /** Where screenshots[NAME] images are kept (the same store as /screenshot's). */
+  blobs: BlobStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
 }
@@ -80,6 +84,7 @@ interface Fetched {
   setCookies: string[];
   body: Buffer;
   browserData?: Record<string, unknown>;
+  screenshots?: StoredScreenshot[];
 }
 
 /**
@@ -237,6 +242,7 @@ export class ScrapeService {
           : {}),
         ...(content ? { content } : {}),
         ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
+        ...(fetched?.screenshots ? { screenshots: fetched.screenshots } : {}),
         ...(error ? { error } : {}),
       }),
       httpStatus,
@@ -291,7 +297,15 @@ export class ScrapeService {
             isEgressAnswer: (headers) =>
               job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
           },
-          { ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}) },
+          {
+            ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
+            ...(request.browser.screenshots.length > 0
+              ? {
+                  screenshots: request.browser.screenshots,
+                  screenshotFormat: request.browser.screenshotFlags.includes('high_quality') ? 'png' : 'jpg',
+                }
+              : {}),
+          },
         ),
       );
       const body = Buffer.from(rendered.html, 'utf8');
@@ -313,6 +327,9 @@ export class ScrapeService {
         responseHeaders,
         setCookies: [],
         body,
+        ...(rendered.screenshots
+          ? { screenshots: await storeScreenshots(this.deps.blobs, rendered.screenshots) }
+          : {}),
         browserData: {
           javascript_evaluation_result: rendered.scriptResult ?? null,
           js_scenario: rendered.scenario ?? null,
@@ -357,6 +374,7 @@ export class ScrapeService {
             auto_scroll: request.browser.autoScroll,
             js: request.browser.js !== undefined,
             js_scenario: request.browser.scenario?.map((step) => step.action) ?? null,
+            screenshots: screenshotsLogOf(outcome.fetched?.screenshots ?? []),
           }
         : {}),
       cache: outcome.cacheState,
@@ -439,7 +457,8 @@ function captureSpecOf(request: ScrapeRequest): CaptureSpec {
     waitForSelector: request.browser.waitForSelector,
     timeoutMs: request.timeoutMs,
     js: request.browser.js,
-    options: [],
+    // screenshot_flags shape the page the images are taken of (high_quality is the image format).
+    options: request.browser.screenshotFlags.filter((flag) => flag !== 'high_quality'),
     autoScroll: request.browser.autoScroll,
     visionDeficiency: 'none',
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
