@@ -20,6 +20,7 @@ import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
 import { ScrapeCache } from './scrape/scrape-cache.js';
+import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
@@ -266,6 +267,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       },
       cache: new ScrapeCache(cache, blobs),
       blobs,
+      sessions: new ScrapeSessionStore(store.db),
     });
     const extractions = new ExtractionService({
       credits,

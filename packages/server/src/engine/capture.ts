@@ -755,7 +755,22 @@ export interface RenderExtras {
   /** Images of the page taken after the waits and the scenario, each of an area. */
   screenshots?: ReadonlyArray<{ name: string; area: CaptureArea }>;
   screenshotFormat?: 'jpg' | 'png';
+  /** Cookies put in the context before the page loads (a scrape session's jar), as CDP takes them. */
+  presetCookies?: readonly BrowserCookieParam[];
   collectCookies?: boolean;
+}
+
+/** CDP's Network.CookieParam: a host-only cookie through `url`, a domain cookie through `domain`. */
+export interface BrowserCookieParam {
+  name: string;
+  value: string;
+  url?: string;
+  domain?: string;
+  path: string;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  expires?: number;
 }
 
 export interface RenderedScreenshot {
@@ -807,6 +822,9 @@ export async function renderDocument(
   const blockBanners = request.options.includes('block_banners');
   if (blockBanners) {
     setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
+  }
+  if (extras.presetCookies?.length) {
+    setup.push(session.send('Network.setCookies', { cookies: extras.presetCookies }));
   }
   await scope.run(Promise.all(setup));
   const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);

@@ -40,6 +40,7 @@ export const SCRAPE_LIMITS = {
   maxTags: 32,
   maxTagLength: 64,
   maxCorrelationIdLength: 255,
+  maxSessionNameLength: 255,
   defaultCacheTtlSeconds: 86_400,
   maxCacheTtlSeconds: MAX_CACHE_TTL_SECONDS,
 } as const;
@@ -84,6 +85,8 @@ export interface ScrapeRequest {
   proxyPool: string;
   /** proxified_response=true: the answer is the target's own status, headers and body. */
   proxifiedResponse: boolean;
+  /** session=NAME: the project's cookie jar of that name is sent and updated (scrape/session-store.ts). */
+  session: string | undefined;
   /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
   cache: { ttlSeconds: number; clear: boolean } | undefined;
 }
@@ -292,6 +295,18 @@ export function parseScrapeRequest(
       `No proxy pool "${proxyPool}" is configured on this Snapwire host; drop proxy_pool or use ${DIRECT_PROXY_POOL} (its direct egress)`,
     );
   }
+  const session = get('session');
+  if (session !== undefined) {
+    if (
+      session.length > SCRAPE_LIMITS.maxSessionNameLength ||
+      CONTROL.test(session) ||
+      session.trim() === ''
+    ) {
+      throw configError(
+        `The session parameter must be a name of 1 to ${SCRAPE_LIMITS.maxSessionNameLength} characters without control characters; got ${session.length} characters`,
+      );
+    }
+  }
   const costBudget = get('cost_budget');
   const lang = get('lang');
   const correlationId = get('correlation_id');
@@ -347,6 +362,7 @@ export function parseScrapeRequest(
     browserBrand: get('browser_brand'),
     proxyPool,
     proxifiedResponse: flag('proxified_response') ?? false,
+    session,
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
@@ -365,7 +381,6 @@ function refuseNotServed(
   const refuse = (name: string, what: string) => {
     throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
   };
-  if (get('session') !== undefined) refuse('session', 'sessions');
   if (get('webhook_name') !== undefined) refuse('webhook_name', 'asynchronous scrapes');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
@@ -377,7 +392,8 @@ function refuseNotServed(
       );
     }
   }
-  // Read so that a malformed value is still a clear error; it only counts with session.
+  // Read so that a malformed value is still a clear error; without an upstream proxy there is nothing to
+  // keep sticky (every scrape leaves from this host's own address).
   flag('session_sticky_proxy');
 }
 

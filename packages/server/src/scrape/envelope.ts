@@ -55,7 +55,8 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       redirects: [],
       retry: 0,
       schedule: null,
-      session: null,
+      // The TypeScript SDK types it as the session's name (ContextData.session?: string).
+      session: request.session ?? null,
       spider: null,
       url: request.url,
       webhook: null,
@@ -131,7 +132,7 @@ function configOf(input: EnvelopeInput) {
     retry: request.retry,
     screenshot_flags: browser.screenshotFlags.length > 0 ? browser.screenshotFlags.join(',') : null,
     screenshots: Object.fromEntries(browser.screenshots.map((shot) => [shot.name, shot.asked])),
-    session: null,
+    session: request.session ?? null,
     session_sticky_proxy: false,
     ssl: request.ssl,
     tags: request.tags,

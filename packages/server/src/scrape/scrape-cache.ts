@@ -39,6 +39,7 @@ export function scrapeCacheKeyOf(request: ScrapeRequest): string {
     format: request.format,
     formatOptions: [...request.formatOptions].sort(),
     renderJs: request.renderJs,
+    ...(request.session !== undefined ? { session: request.session } : {}),
     ...(request.renderJs
       ? {
           waitForSelector: browser.waitForSelector ?? null,

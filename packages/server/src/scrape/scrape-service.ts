@@ -23,6 +23,8 @@ import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { screenshotsLogOf, storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
+import { CookieJar, toBrowserCookie } from './cookie-jar.js';
+import type { ScrapeSessionStore } from './session-store.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -43,6 +45,8 @@ export interface ScrapeServiceDeps {
   cache?: ScrapeCache;
   /** Where screenshots[NAME] images are kept (the same store as /screenshot's). */
   blobs: BlobStore;
+  /** session=NAME's cookie jars. */
+  sessions: ScrapeSessionStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
 }
@@ -126,6 +130,7 @@ export class ScrapeService {
 
     // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
     let release: () => Promise<void> = async () => {};
+    let jar: CookieJar | undefined;
     if (!fetched) {
       try {
         if (request.costBudget !== undefined && cost.total > request.costBudget) {
@@ -142,7 +147,32 @@ export class ScrapeService {
           );
         }
         release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+        if (request.session !== undefined) {
+          const releaseProject = release;
+          const releaseSession = await this.deps.concurrency.tryAcquire(
+            `session:${project.id}:${caller.env}:${request.session}`,
+            1,
+          );
+          if (!releaseSession) {
+            await releaseProject();
+            throw new ApiError(
+              'ERR::SESSION::CONCURRENT_ACCESS',
+              `The session "${request.session}" is in use by another scrape of this project; a session holds one scrape at a time. Retry when it ends, or use another session name`,
+              { retryAfterSeconds: 1 },
+            );
+          }
+          release = async () => {
+            await releaseSession();
+            await releaseProject();
+          };
+          jar = new CookieJar(
+            (await this.deps.sessions.load(project.id, caller.env, request.session, this.deps.clock.now())) ??
+              [],
+          );
+        }
       } catch (caught) {
+        // A slot already taken (the session's jar could not be read) is given back.
+        await release().catch(() => undefined);
         const error = isApiError(caught) ? caught : this.internal(caught);
         await this.record(caller, request, logUuid, startedAt, {
           httpStatus: error.definition.httpStatus,
@@ -158,9 +188,18 @@ export class ScrapeService {
     let content: FormattedContent | undefined;
     let error: ApiError | undefined;
     try {
-      fetched ??= request.renderJs
-        ? await this.render(request, startedAt, project.id)
-        : await this.fetch(request, project.id);
+      if (!fetched) {
+        fetched = request.renderJs
+          ? await this.render(request, startedAt, project.id, jar)
+          : await this.fetch(request, project.id, jar);
+        if (jar && request.session !== undefined) {
+          await this.deps.sessions
+            .save(project.id, caller.env, request.session, jar.list(this.nowSeconds()), this.deps.clock.now())
+            .catch((saveError: unknown) =>
+              this.deps.logger.warn({ err: saveError }, 'could not keep a scrape session'),
+            );
+        }
+      }
       try {
         content = formatContent(
           { bytes: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
@@ -260,14 +299,34 @@ export class ScrapeService {
     };
   }
 
-  /** Without a browser: one request through the guarded client. */
-  private async fetch(request: ScrapeRequest, projectId: string): Promise<Fetched> {
-    const answer = await fetchUpstream(this.deps.http, request, {
+  private nowSeconds(): number {
+    return Math.floor(this.deps.clock.now() / 1000);
+  }
+
+  /** Without a browser: one request through the guarded client (with the session's cookies, if any). */
+  private async fetch(
+    request: ScrapeRequest,
+    projectId: string,
+    jar: CookieJar | undefined,
+  ): Promise<Fetched> {
+    const sessionCookies = jar?.headerFor(request.url, this.nowSeconds());
+    const sent = sessionCookies
+      ? {
+          ...request,
+          headers: {
+            ...request.headers,
+            // The caller's own cookies first: a server reading the first of two same-named ones sees them.
+            cookie: request.headers.cookie ? `${request.headers.cookie}; ${sessionCookies}` : sessionCookies,
+          },
+        }
+      : request;
+    const answer = await fetchUpstream(this.deps.http, sent, {
       maxBodyBytes: this.deps.maxBodyBytes,
       maxRedirects: this.deps.maxRedirects,
       // Each project's connections are its own: one tenant's slow target never holds another's.
       poolKey: `scrape:${projectId}`,
     });
+    jar?.applySetCookies(answer.setCookies, answer.url, this.nowSeconds());
     return {
       status: answer.status,
       url: answer.url,
@@ -279,7 +338,12 @@ export class ScrapeService {
   }
 
   /** With a browser: the page on the engine (an isolated context behind the egress proxy), then its DOM. */
-  private async render(request: ScrapeRequest, startedAt: number, projectId: string): Promise<Fetched> {
+  private async render(
+    request: ScrapeRequest,
+    startedAt: number,
+    projectId: string,
+    jar: CookieJar | undefined,
+  ): Promise<Fetched> {
     const deadline = new JobDeadline(startedAt, request.timeoutMs);
     try {
       // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
@@ -298,6 +362,9 @@ export class ScrapeService {
               job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
           },
           {
+            ...(jar
+              ? { presetCookies: jar.list(this.nowSeconds()).map(toBrowserCookie), collectCookies: true }
+              : {}),
             ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
             ...(request.browser.screenshots.length > 0
               ? {
@@ -308,6 +375,7 @@ export class ScrapeService {
           },
         ),
       );
+      if (jar && rendered.cookies) jar.replaceWithBrowserCookies(rendered.cookies);
       const body = Buffer.from(rendered.html, 'utf8');
       if (body.length > this.deps.maxBodyBytes) {
         throw new ApiError(
@@ -380,6 +448,7 @@ export class ScrapeService {
       cache: outcome.cacheState,
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
+      session: request.session ?? null,
     };
     await this.deps.logs
       .record({
