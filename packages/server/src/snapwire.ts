@@ -210,11 +210,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     );
     // One retention room for every table and the results folder, on the injected clock, run once per
     // fleet per interval (store/fleet-maintenance.ts).
+    const scrapeSessions = new ScrapeSessionStore(store.db);
     const retention = new RetentionRoom({
       db: store.db,
       clock,
       projects: () => projects.list(),
       sweepResults: () => janitor.sweep(),
+      sweepScrapeSessions: (now) => scrapeSessions.sweep(now),
       logger,
       loginWindowMs: LOGIN_WINDOW_MS,
     });
@@ -267,7 +269,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       },
       cache: new ScrapeCache(cache, blobs),
       blobs,
-      sessions: new ScrapeSessionStore(store.db),
+      sessions: scrapeSessions,
     });
     const extractions = new ExtractionService({
       credits,

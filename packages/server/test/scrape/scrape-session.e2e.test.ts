@@ -108,11 +108,20 @@ describe("Scrapfly's TypeScript SDK client.scrape() with session", () => {
     assert.equal(cookieSeen(next), 'fromjs=1');
   });
 
-  it('a session idle for longer than its expiry starts empty', async () => {
+  it('a session idle for longer than its expiry starts empty, and the retention sweep deletes it', async () => {
     await scrape({ url: `${fixtures.origin}/login`, session: 'idle' });
+    await scrape({ url: `${fixtures.origin}/login`, session: 'swept' });
     clock.offsetMs += SESSION_IDLE_MS + 60_000;
     try {
       assert.equal(cookieSeen(await scrape({ url: `${fixtures.origin}/whoami`, session: 'idle' })), 'none');
+      const { services } = service.snapwire;
+      await services.retention.sweep();
+      const names = await services.store.db.selectFrom('scrape_sessions').select('name').execute();
+      assert.ok(!names.some((row) => row.name === 'swept'), 'the idle session is gone from the store');
+      assert.ok(
+        names.some((row) => row.name === 'idle'),
+        'the session used again is kept',
+      );
     } finally {
       clock.offsetMs = 0;
     }

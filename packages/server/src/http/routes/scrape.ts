@@ -40,6 +40,23 @@ export const scrapeQueryDoc = z.object({
   js: text(
     'With render_js: script run in the page (body of an async function), base64url with or without padding; its return value is in result.browser_data.javascript_evaluation_result',
   ),
+  js_scenario: text(
+    'With render_js: base64url (padding optional) of a JSON list of steps run on the page: click, fill, wait, wait_for_selector, wait_for_navigation, scroll, execute, condition, select; each outcome in result.browser_data.js_scenario.steps; a failing step is ERR::SCRAPE::SCENARIO_EXECUTION naming its index',
+  ),
+  screenshots: z
+    .record(z.string(), z.string())
+    .describe(
+      'With render_js: screenshots[NAME]=fullpage|viewport|SELECTOR (at most 10), taken after the scenario; answered in result.screenshots.NAME with a url fetched with the key',
+    )
+    .meta({ style: 'deepObject', explode: true })
+    .optional(),
+  screenshot_flags: text(
+    'With screenshots: comma list of load_images, dark_mode, block_banners, print_media_format, high_quality (PNG instead of JPEG)',
+  ),
+  session: text(
+    "A name (at most 255 characters) of the project's cookie jar: its cookies are sent and the target's kept, with or without a browser; idle sessions expire after 7 days; one scrape at a time per session",
+  ),
+  session_sticky_proxy: text('Accepted with session; there is no upstream proxy to keep'),
   rendering_wait: text('With render_js: ms to wait after load (default 0)'),
   rendering_stage: text('With render_js: complete or domcontentloaded (both wait for the load event here)'),
   auto_scroll: text('With render_js: true scrolls to the bottom (lazy content) and back'),
