@@ -109,7 +109,10 @@ describe("Scrapfly's TypeScript SDK client.scrape() with js_scenario", () => {
     // Typed as a user types: the page's input listener saw the text.
     assert.equal(scenario.steps[5]?.result, 'typed:Ada');
     assert.ok(scenario.steps.every((step) => typeof step.duration === 'number'));
-    assert.deepEqual(result.config.js_scenario, steps.slice(0, 8).concat([{ wait: { milliseconds: 50 } }]));
+    assert.deepEqual(result.config.js_scenario, [
+      ...steps.slice(0, 8),
+      { wait: { milliseconds: 50 } },
+    ] as unknown[]);
     assert.equal(result.context.cost.total, 6);
   });
 

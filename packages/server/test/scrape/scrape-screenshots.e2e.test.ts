@@ -33,7 +33,7 @@ describe("Scrapfly's TypeScript SDK client.scrape() with screenshots", () => {
   /** The answer's URL is on the public URL (an unset one in tests); the path is what is served. */
   const served = (url: string | undefined) => {
     assert.ok(url?.startsWith(service.snapwire.services.settings.publicUrl), url);
-    return `${service.baseUrl}${new URL(url).pathname}`;
+    return `${service.baseUrl}${new URL(url ?? '').pathname}`;
   };
 
   before(async () => {
