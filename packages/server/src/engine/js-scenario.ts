@@ -3,7 +3,13 @@ import type { CdpSession } from './cdp.js';
 import { CdpClosedError } from './cdp.js';
 import { clickElement } from './click.js';
 import type { AttemptScope } from './deadline.js';
-import type { ElementTarget, ScenarioOutcome, ScenarioStep, ScenarioStepOutcome } from './scenario-spec.js';
+import {
+  ScenarioError,
+  type ElementTarget,
+  type ScenarioOutcome,
+  type ScenarioStep,
+  type ScenarioStepOutcome,
+} from './scenario-spec.js';
 
 /** What a scenario needs of the rendered page (given by engine/capture.ts renderDocument). */
 export interface ScenarioPage {
@@ -66,7 +72,19 @@ export async function runScenario(
           outcome.result = true;
           break;
         }
-        throw stepError(error, index, step);
+        const failure = stepError(error, index, step);
+        if (!isApiError(failure)) throw failure;
+        outcome.result = failure.reason;
+        outcome.duration = seconds(Date.now() - stepStarted);
+        throw new ScenarioError(
+          failure.code,
+          failure.reason,
+          { duration: seconds(Date.now() - started), executed, response: null, steps: outcomes },
+          {
+            ...(failure.retryAfterSeconds ? { retryAfterSeconds: failure.retryAfterSeconds } : {}),
+            cause: error,
+          },
+        );
       } finally {
         outcome.duration = seconds(Date.now() - stepStarted);
       }

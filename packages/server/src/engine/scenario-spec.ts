@@ -1,3 +1,5 @@
+import { ApiError, type ErrorCode } from '../errors.js';
+
 /**
  * A js_scenario as the engine runs it (docs/compat.md §7, "js_scenario"): parsed and validated by
  * request/js-scenario.ts, run on the rendered page by engine/js-scenario.ts. Times are milliseconds.
@@ -59,4 +61,16 @@ export interface ScenarioOutcome {
   executed: number;
   response: null;
   steps: ScenarioStepOutcome[];
+}
+
+/** A scenario that ended the scrape: the error, with every step's outcome up to the one that failed. */
+export class ScenarioError extends ApiError {
+  constructor(
+    code: ErrorCode,
+    reason: string,
+    readonly outcome: ScenarioOutcome,
+    options: { retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(code, reason, options);
+  }
 }

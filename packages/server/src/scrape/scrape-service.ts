@@ -11,6 +11,7 @@ import type { BrowserPool } from '../engine/browser-pool.js';
 import { renderDocument, type CaptureSettings } from '../engine/capture.js';
 import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
 import { JobDeadline } from '../engine/deadline.js';
+import { ScenarioError } from '../engine/scenario-spec.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -280,7 +281,11 @@ export class ScrapeService {
             }
           : {}),
         ...(content ? { content } : {}),
-        ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
+        ...(fetched?.browserData
+          ? { browserData: fetched.browserData }
+          : error instanceof ScenarioError
+            ? { browserData: { js_scenario: error.outcome } }
+            : {}),
         ...(fetched?.screenshots ? { screenshots: fetched.screenshots } : {}),
         ...(error ? { error } : {}),
       }),

@@ -152,23 +152,37 @@ describe("Scrapfly's TypeScript SDK client.scrape() with js_scenario", () => {
   });
 
   it('a failing step is ERR::SCRAPE::SCENARIO_EXECUTION naming the step', async () => {
-    const failing = async (js_scenario: unknown[], pattern: RegExp) =>
-      assert.rejects(
+    const failing = async (js_scenario: unknown[], pattern: RegExp) => {
+      let answer: ScrapeResult | undefined;
+      await assert.rejects(
         scrape({ url: `${fixtures.origin}/shop`, render_js: true, js_scenario, timeout: 15_000 }),
         (error: unknown) => {
           assert.ok(error instanceof ScrapflyScrapeError, `got ${(error as Error).constructor.name}`);
-          assert.equal(
-            (error as InstanceType<typeof ScrapflyScrapeError>).args.code,
-            'ERR::SCRAPE::SCENARIO_EXECUTION',
-          );
+          const { args } = error as InstanceType<typeof ScrapflyScrapeError>;
+          assert.equal(args.code, 'ERR::SCRAPE::SCENARIO_EXECUTION');
           assert.match((error as Error).message, pattern);
+          answer = args.api_response as ScrapeResult;
           return true;
         },
       );
-    await failing(
-      [{ wait: 10 }, { click: { selector: '#missing' } }],
+      return answer;
+    };
+    const answer = await failing(
+      [{ wait: 10 }, { click: { selector: '#missing' } }, { wait: 10 }],
       /^js_scenario\[1\] \(click #missing\) failed: No element matched/,
     );
+    // The failure's envelope lists the steps as far as they went (the TypeScript SDK keeps it in args).
+    const scenario = answer?.result.browser_data.js_scenario;
+    assert.equal(scenario?.executed, 2);
+    assert.deepEqual(
+      scenario?.steps.map((step) => [step.action, step.executed, step.success]),
+      [
+        ['wait', true, true],
+        ['click', true, false],
+        ['wait', false, false],
+      ],
+    );
+    assert.match(String(scenario?.steps[1]?.result), /No element matched/);
     await failing(
       [{ wait_for_selector: { selector: '.never', timeout: 500 } }],
       /^js_scenario\[0\] \(wait_for_selector \.never\) failed: \.never was not visible within 500 ms/,
