@@ -8,9 +8,7 @@ import type { EgressGuard } from '../egress/guard.js';
 import type { GuardedHttpClient } from '../egress/http-client.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import { renderDocument, type CaptureSettings } from '../engine/capture.js';
-import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
-import { JobDeadline } from '../engine/deadline.js';
+import type { CaptureSettings } from '../engine/capture.js';
 import { ScenarioError } from '../engine/scenario-spec.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
@@ -23,8 +21,9 @@ import { fetchUpstream } from './fetch-upstream.js';
 import { scrapeCacheKeyOf, type ScrapeCache } from './scrape-cache.js';
 import { formatContent, type FormattedContent } from './formats.js';
 import type { BlobStore } from '../results/blob-store.js';
-import { screenshotsLogOf, storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
-import { CookieJar, toBrowserCookie } from './cookie-jar.js';
+import { screenshotsLogOf } from './scrape-screenshots.js';
+import { CookieJar } from './cookie-jar.js';
+import { renderForScrape, type Fetched } from './render-page.js';
 import type { ScrapeSessionStore } from './session-store.js';
 
 export interface ScrapeServiceDeps {
@@ -80,17 +79,6 @@ export class ScrapeRefused extends Error {
 
 /** context.cache.state: BYPASS without cache=true. */
 export type ScrapeCacheState = 'HIT' | 'MISS' | 'BYPASS';
-
-interface Fetched {
-  status: number;
-  url: string;
-  requestHeaders: Record<string, string>;
-  responseHeaders: Record<string, string>;
-  setCookies: string[];
-  body: Buffer;
-  browserData?: Record<string, unknown>;
-  screenshots?: StoredScreenshot[];
-}
 
 /**
  * Runs one /scrape for a caller: budget and credit checks, a project concurrency slot, the fetch (no
@@ -191,7 +179,7 @@ export class ScrapeService {
     try {
       if (!fetched) {
         fetched = request.renderJs
-          ? await this.render(request, startedAt, project.id, jar)
+          ? await renderForScrape(this.deps, request, startedAt, project.id, jar)
           : await this.fetch(request, project.id, jar);
         if (jar && request.session !== undefined) {
           await this.deps.sessions
@@ -342,81 +330,6 @@ export class ScrapeService {
     };
   }
 
-  /** With a browser: the page on the engine (an isolated context behind the egress proxy), then its DOM. */
-  private async render(
-    request: ScrapeRequest,
-    startedAt: number,
-    projectId: string,
-    jar: CookieJar | undefined,
-  ): Promise<Fetched> {
-    const deadline = new JobDeadline(startedAt, request.timeoutMs);
-    try {
-      // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
-      // checks again (and pins) every request the page makes.
-      await deadline.run(this.deps.guard.pinTarget(request.hostname));
-      const spec = captureSpecOf(request);
-      const rendered = await this.deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
-        renderDocument(
-          job,
-          spec,
-          {
-            ...this.deps.capture,
-            egressFailure: (hostname) =>
-              job.page.egress?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
-            isEgressAnswer: (headers) =>
-              job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
-          },
-          {
-            ...(jar
-              ? { presetCookies: jar.list(this.nowSeconds()).map(toBrowserCookie), collectCookies: true }
-              : {}),
-            ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
-            ...(request.browser.screenshots.length > 0
-              ? {
-                  screenshots: request.browser.screenshots,
-                  screenshotFormat: request.browser.screenshotFlags.includes('high_quality') ? 'png' : 'jpg',
-                }
-              : {}),
-          },
-        ),
-      );
-      if (jar && rendered.cookies) jar.replaceWithBrowserCookies(rendered.cookies);
-      const body = Buffer.from(rendered.html, 'utf8');
-      if (body.length > this.deps.maxBodyBytes) {
-        throw new ApiError(
-          'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE',
-          `The rendered page is ${body.length} bytes, over the limit of this host (SNAPWIRE_SCRAPE_MAX_BODY_BYTES=${this.deps.maxBodyBytes})`,
-        );
-      }
-      const responseHeaders = { ...rendered.responseHeaders };
-      // The content is the rendered DOM, re-encoded as UTF-8: say so, whatever the page was served as.
-      responseHeaders['content-type'] = 'text/html; charset=utf-8';
-      delete responseHeaders['content-encoding'];
-      delete responseHeaders['content-length'];
-      return {
-        status: rendered.upstreamStatus,
-        url: rendered.finalUrl,
-        requestHeaders: request.headers,
-        responseHeaders,
-        setCookies: [],
-        body,
-        ...(rendered.screenshots
-          ? { screenshots: await storeScreenshots(this.deps.blobs, rendered.screenshots) }
-          : {}),
-        browserData: {
-          javascript_evaluation_result: rendered.scriptResult ?? null,
-          js_scenario: rendered.scenario ?? null,
-          local_storage_data: {},
-          session_storage_data: {},
-          websockets: [],
-          xhr_call: [],
-        },
-      };
-    } finally {
-      deadline.dispose();
-    }
-  }
-
   private async record(
     caller: Caller,
     request: ScrapeRequest,
@@ -492,52 +405,4 @@ export class ScrapeService {
       },
     );
   }
-}
-
-/**
- * The engine's view of a browser scrape. The caller's Cookie header becomes host-only cookies of the
- * target and its User-Agent the browser's; other headers go to the target's own origin only (as with
- * /screenshot's headers[NAME]). The browser negotiates its own encodings.
- */
-function captureSpecOf(request: ScrapeRequest): CaptureSpec {
-  const headers = { ...request.headers };
-  const cookieHeader = headers.cookie;
-  const userAgent = headers['user-agent'];
-  delete headers.cookie;
-  delete headers['user-agent'];
-  delete headers['accept-encoding'];
-  const cookies: RequestCookie[] = (cookieHeader ?? '')
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair.includes('='))
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      return {
-        name: pair.slice(0, at).trim(),
-        value: pair.slice(at + 1).trim(),
-        path: '/',
-        secure: false,
-        httpOnly: false,
-      };
-    });
-  return {
-    url: request.url,
-    hostname: request.hostname,
-    format: 'png',
-    capture: { kind: 'viewport' },
-    width: 1920,
-    height: 1080,
-    renderingWaitMs: request.browser.renderingWaitMs,
-    waitForSelector: request.browser.waitForSelector,
-    timeoutMs: request.timeoutMs,
-    js: request.browser.js,
-    // screenshot_flags shape the page the images are taken of (high_quality is the image format).
-    options: request.browser.screenshotFlags.filter((flag) => flag !== 'high_quality'),
-    autoScroll: request.browser.autoScroll,
-    visionDeficiency: 'none',
-    ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    ...(cookies.length > 0 ? { cookies } : {}),
-    ...(userAgent !== undefined ? { userAgent } : {}),
-    ...(request.browser.geolocation ? { geolocation: request.browser.geolocation } : {}),
-  };
 }
