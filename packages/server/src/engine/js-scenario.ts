@@ -34,6 +34,37 @@ const PASSED_THROUGH = new Set([
   'ERR::SCRAPE::NO_BROWSER_AVAILABLE',
 ]);
 
+/** CDP's words for "the document this ran in went away": a step's click or form started a navigation. */
+const NAVIGATED =
+  /navigated or closed|Execution context was destroyed|Cannot find context|context with specified id/i;
+/** How long a step waits for the next document to take over after its page navigated away. */
+const NAVIGATION_SETTLE_MS = 5_000;
+
+/**
+ * The page's evaluate, carried over a navigation: a step running while a previous one's click leaves the
+ * page runs again in the new document (within NAVIGATION_SETTLE_MS and the deadline).
+ */
+function acrossNavigations(page: ScenarioPage): ScenarioPage {
+  const retrying =
+    (evaluate: <T>(expression: string) => Promise<T>) =>
+    async <T>(expression: string): Promise<T> => {
+      const until = Date.now() + NAVIGATION_SETTLE_MS;
+      for (;;) {
+        try {
+          return await evaluate<T>(expression);
+        } catch (error) {
+          if (!NAVIGATED.test((error as Error).message) || Date.now() >= until) throw error;
+          await page.scope.sleep(100);
+        }
+      }
+    };
+  return {
+    ...page,
+    evaluate: retrying((expression) => page.evaluate(expression)),
+    evaluateInPage: retrying((expression) => page.evaluateInPage(expression)),
+  };
+}
+
 /** Stops the scenario early: a condition step with exit_success met. */
 class ScenarioExit {}
 
@@ -43,10 +74,11 @@ class ScenarioExit {}
  * after an exit as not executed. Returns the main document's last status when a step navigated.
  */
 export async function runScenario(
-  page: ScenarioPage,
+  given: ScenarioPage,
   steps: readonly ScenarioStep[],
 ): Promise<{ outcome: ScenarioOutcome; navigatedStatus: number | undefined }> {
   const started = Date.now();
+  const page = acrossNavigations(given);
   const navigation = watchNavigation(page.session, page.mainFrameId);
   const outcomes: ScenarioStepOutcome[] = steps.map((step) => ({
     action: step.action,

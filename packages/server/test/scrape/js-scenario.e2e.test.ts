@@ -116,6 +116,19 @@ describe("Scrapfly's TypeScript SDK client.scrape() with js_scenario", () => {
     assert.equal(result.context.cost.total, 6);
   });
 
+  it('a click that leaves the page, then wait_for_selector on the next one (no wait_for_navigation)', async () => {
+    const result = await scrape({
+      url: `${fixtures.origin}/shop`,
+      render_js: true,
+      js_scenario: [{ click: { selector: '#send' } }, { wait_for_selector: { selector: '#done' } }],
+    });
+    assert.match(result.result.content, /<h1 id="done">Thanks placeholder, size S<\/h1>/);
+    assert.deepEqual(
+      result.result.browser_data.js_scenario?.steps.map((step) => step.success),
+      [true, true],
+    );
+  });
+
   it('scroll to the bottom with infinite loads more of a growing page', async () => {
     const result = await scrape({
       url: `${fixtures.origin}/feed`,
