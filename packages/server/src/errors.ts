@@ -68,6 +68,18 @@ export const ERROR_CATALOGUE = {
     true,
     'The asked format cannot be made from this content type',
   ),
+  'ERR::SCRAPE::SCENARIO_EXECUTION': define(
+    422,
+    false,
+    true,
+    'A js_scenario step failed on the page (the message names it)',
+  ),
+  'ERR::SESSION::CONCURRENT_ACCESS': define(
+    429,
+    true,
+    false,
+    'Another scrape is using this session right now',
+  ),
   'ERR::SCRAPE::FEATURE_NOT_SERVED': define(400, false, false, 'This scrape feature is not served here yet'),
   'ERR::PROXY::POOL_NOT_FOUND': define(400, false, false, 'No such proxy pool on this host'),
   'ERR::SCREENSHOT::INVALID_CONTENT_TYPE': define(422, false, true, 'Only text/* documents can be captured'),

@@ -20,6 +20,7 @@ import { ScreenshotCache } from './results/screenshot-cache.js';
 import { buildApp } from './http/app.js';
 import { ScreenshotService } from './jobs/screenshot-service.js';
 import { ScrapeCache } from './scrape/scrape-cache.js';
+import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
@@ -215,11 +216,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     );
     // One retention room for every table and the results folder, on the injected clock, run once per
     // fleet per interval (store/fleet-maintenance.ts).
+    const scrapeSessions = new ScrapeSessionStore(store.db);
     const retention = new RetentionSweeper({
       db: store.db,
       clock,
       projects: () => projects.list(),
       sweepResults: () => janitor.sweep(),
+      sweepScrapeSessions: (now) => scrapeSessions.sweep(now),
       logger,
       loginWindowMs: LOGIN_WINDOW_MS,
     });
@@ -273,6 +276,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         bannerWaitMs: settings.bannerWaitMs,
       },
       cache: new ScrapeCache(cache, blobs),
+      blobs,
+      sessions: scrapeSessions,
     });
     const extractions = new ExtractionService({
       credits,

@@ -12,6 +12,8 @@ import { checkViewportImage, heightWithinBudget } from './image-budget.js';
 import { ensureHiddenExpression, setUpPage } from './page-setup.js';
 import { checkSelectors } from './selector-check.js';
 import { printPdf, type PrintedPdf } from './pdf.js';
+import { runScenario } from './js-scenario.js';
+import type { ScenarioOutcome, ScenarioStep } from './scenario-spec.js';
 
 export interface CaptureTimings {
   navigationMs: number;
@@ -739,6 +741,56 @@ export interface RenderedDocument {
   scriptResult: unknown;
   timings: Pick<CaptureTimings, 'navigationMs' | 'waitMs'>;
   refused?: RefusedRequests;
+  /** js_scenario's steps and their outcomes, when one ran. */
+  scenario?: ScenarioOutcome;
+  /** The named images of RenderExtras.screenshots, in their order. */
+  screenshots?: RenderedScreenshot[];
+  /** The context's cookies at the end, when RenderExtras.collectCookies asked for them. */
+  cookies?: BrowserCookie[];
+}
+
+/** What a scrape asks of the rendered page besides its DOM (the Web Scraping API's browser features). */
+export interface RenderExtras {
+  scenario?: readonly ScenarioStep[];
+  /** Images of the page taken after the waits and the scenario, each of an area. */
+  screenshots?: ReadonlyArray<{ name: string; area: CaptureArea }>;
+  screenshotFormat?: 'jpg' | 'png';
+  /** Cookies put in the context before the page loads (a scrape session's jar), as CDP takes them. */
+  presetCookies?: readonly BrowserCookieParam[];
+  collectCookies?: boolean;
+}
+
+/** CDP's Network.CookieParam: a host-only cookie through `url`, a domain cookie through `domain`. */
+export interface BrowserCookieParam {
+  name: string;
+  value: string;
+  url?: string;
+  domain?: string;
+  path: string;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  expires?: number;
+}
+
+export interface RenderedScreenshot {
+  name: string;
+  area: CaptureArea;
+  image: Buffer;
+  format: 'jpg' | 'png';
+  truncatedFromHeight?: number;
+}
+
+/** A cookie as CDP's Network.getAllCookies lists it (expires: Unix seconds, -1 for a session cookie). */
+export interface BrowserCookie {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  expires: number;
+  secure: boolean;
+  httpOnly: boolean;
+  sameSite?: 'Strict' | 'Lax' | 'None';
 }
 
 const SERIALISE_DOCUMENT = `(document.doctype ? new XMLSerializer().serializeToString(document.doctype) + '\\n' : '') + document.documentElement.outerHTML`;
@@ -752,11 +804,29 @@ export async function renderDocument(
   job: JobContext,
   request: CaptureSpec,
   settings: CaptureSettings,
+  extras: RenderExtras = {},
 ): Promise<RenderedDocument> {
   const { page, scope } = job;
   const session = page.session;
   const blockImages = !settings.loadImages && !request.options.includes('load_images');
-  await scope.run(Promise.all(setUpPage(page, request, { blockImages })));
+  const setup = setUpPage(page, request, { blockImages });
+  const dark = request.options.includes('dark_mode');
+  if (dark || request.options.includes('print_media_format')) {
+    setup.push(
+      session.send('Emulation.setEmulatedMedia', {
+        media: request.options.includes('print_media_format') ? 'print' : '',
+        features: [{ name: 'prefers-color-scheme', value: dark ? 'dark' : 'light' }],
+      }),
+    );
+  }
+  const blockBanners = request.options.includes('block_banners');
+  if (blockBanners) {
+    setup.push(session.send('Page.addScriptToEvaluateOnNewDocument', { source: bannerScript() }));
+  }
+  if (extras.presetCookies?.length) {
+    setup.push(session.send('Network.setCookies', { cookies: extras.presetCookies }));
+  }
+  await scope.run(Promise.all(setup));
   const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
 
   const navigationStarted = Date.now();
@@ -765,6 +835,7 @@ export async function renderDocument(
 
   const waitStarted = Date.now();
   const world = new IsolatedWorld(session, page.targetId, scope);
+  if (blockBanners) await waitForBanners(session, scope, settings.bannerWaitMs);
   // The selector first, then the script: a script reading what the page loads late finds it there.
   if (request.waitForSelector) await waitForElement(world, request.waitForSelector, scope);
   let scriptResult: unknown;
@@ -784,21 +855,53 @@ export async function renderDocument(
       );
     }
   }
+  const scenario = extras.scenario?.length
+    ? await runScenario(
+        {
+          session,
+          scope,
+          mainFrameId: page.targetId,
+          evaluate: <T>(expression: string) => world.evaluate<T>(expression, { awaitPromise: true }),
+          evaluateInPage: <T>(expression: string) =>
+            evaluateIn<T>(session, scope, expression, { awaitPromise: true, userGesture: true }),
+          findElementSource: FIND_ELEMENT,
+        },
+        extras.scenario,
+      )
+    : undefined;
   if (request.autoScroll) await autoScroll(world, scope);
   if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
   const html = await world.evaluate<string>(SERIALISE_DOCUMENT);
   const waitMs = Date.now() - waitStarted;
+  const screenshots: RenderedScreenshot[] = [];
+  for (const { name, area } of extras.screenshots ?? []) {
+    const format = extras.screenshotFormat ?? 'jpg';
+    const shot = await screenshot(session, world, { ...request, capture: area, format }, scope, settings);
+    screenshots.push({
+      name,
+      area,
+      format,
+      image: await scope.run(encode(shot, format, false)),
+      ...(shot.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
+    });
+  }
+  const cookies = extras.collectCookies
+    ? (await scope.run(session.send<{ cookies: BrowserCookie[] }>('Network.getAllCookies'))).cookies
+    : undefined;
   const finalUrl = await scope
     .run(session.send<{ frameTree: { frame: { url: string } } }>('Page.getFrameTree'))
     .then((tree) => tree.frameTree.frame.url)
     .catch(() => response.url);
   return {
     html,
-    upstreamStatus: response.status,
+    upstreamStatus: scenario?.navigatedStatus ?? response.status,
     finalUrl: finalUrl.startsWith('http') ? finalUrl : response.url,
     responseHeaders: response.headers,
     scriptResult,
     timings: { navigationMs, waitMs },
     refused: refused(),
+    ...(scenario ? { scenario: scenario.outcome } : {}),
+    ...(extras.screenshots ? { screenshots } : {}),
+    ...(cookies ? { cookies } : {}),
   };
 }

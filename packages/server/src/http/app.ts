@@ -23,6 +23,7 @@ import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import scrapeRoute from './routes/scrape.js';
+import scrapeScreenshotRoute from './routes/scrape-screenshot.js';
 import extractionRoute from './routes/extraction.js';
 import extractionTemplatesRoute from './routes/extraction-templates.js';
 import webhooksRoute from './routes/webhooks.js';
@@ -181,6 +182,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
   await app.register(scrapeRoute(services));
+  await app.register(scrapeScreenshotRoute(services));
   await app.register(extractionRoute(services));
   await app.register(extractionTemplatesRoute(services));
   await app.register(devicesRoute());

@@ -40,6 +40,10 @@ export const ERROR_ADVICE: Partial<Record<ErrorCode, string>> = {
     'The target kept redirecting (SNAPWIRE_SCRAPE_MAX_REDIRECTS). Scrape the final URL, or check for a redirect loop.',
   'ERR::SCRAPE::FORMAT_NOT_SUPPORTED':
     'markdown, text and clean_html need an HTML or text answer, json a JSON one. Use format=raw (binary answers come base64-encoded).',
+  'ERR::SCRAPE::SCENARIO_EXECUTION':
+    '`reason` names the js_scenario step (its index in the list) and why it failed: a selector that matched nothing, a wait that ran out, a script that threw. Check the step against the page.',
+  'ERR::SESSION::CONCURRENT_ACCESS':
+    'A session holds one scrape at a time. Wait for the other scrape with this session name to end (retry after Retry-After seconds), or use another name.',
   'ERR::SCRAPE::FEATURE_NOT_SERVED':
     'This Snapwire version does not serve that scrape parameter yet (docs/compat.md, Web Scraping API). Drop it from the request.',
   'ERR::PROXY::POOL_NOT_FOUND':

@@ -101,15 +101,19 @@ export const scrapeQueryDoc = z.object({
     'Comma list of load_images, dark_mode, block_banners, print_media_format, high_quality (with screenshots)',
   ),
   country: notServed('Egress country of the scrape (/screenshot serves country with operator proxies)'),
-  session: notServed('Name of a session keeping cookies across scrapes'),
+  session: text(
+    'A name (at most 255 characters) for a cookie jar of the project and environment, kept across scrapes; idle 7 days: starts empty; one scrape at a time (429 ERR::SESSION::CONCURRENT_ACCESS)',
+  ),
   webhook_name: text(
     "A webhook of this project and environment: the call answers 201 at once (an envelope with context.webhook and context.job) and the scrape's envelope is delivered there, signed",
   ),
-  js_scenario: notServed('With render_js: browser steps as base64url JSON'),
+  js_scenario: text(
+    'With render_js: base64url JSON list of steps (click, fill, select, wait, wait_for_selector, wait_for_navigation, scroll, execute, condition); each outcome in result.browser_data.js_scenario.steps; a failing step: 422 ERR::SCRAPE::SCENARIO_EXECUTION naming it',
+  ),
   screenshots: z
     .record(z.string(), z.string())
     .describe(
-      'With render_js: screenshots[NAME]=fullpage|viewport|SELECTOR. Not served by this Snapwire version: refused with ERR::SCRAPE::FEATURE_NOT_SERVED',
+      'With render_js: screenshots[NAME]=fullpage|viewport|SELECTOR (at most 10); answered in result.screenshots.NAME with a url fetched with the key',
     )
     .meta({ style: 'deepObject', explode: true })
     .optional(),

@@ -2,6 +2,14 @@ import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { parseQueryBoolean } from './boolean.js';
 import type { CaptureArea, Geolocation } from '../engine/capture-spec.js';
+import type { ScenarioStep } from '../engine/scenario-spec.js';
+import { elementTargetOf, parseJsScenario } from './js-scenario.js';
+import {
+  parseScreenshotFlags,
+  parseScrapeScreenshots,
+  type ScrapeScreenshot,
+  type ScreenshotFlag,
+} from './scrape-screenshots.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
 
@@ -33,6 +41,7 @@ export const SCRAPE_LIMITS = {
   maxTags: 32,
   maxTagLength: 64,
   maxCorrelationIdLength: 255,
+  maxSessionNameLength: 255,
   defaultCacheTtlSeconds: 86_400,
   maxCacheTtlSeconds: MAX_CACHE_TTL_SECONDS,
 } as const;
@@ -57,6 +66,11 @@ export interface ScrapeRequest {
     autoScroll: boolean;
     renderingStage: 'complete' | 'domcontentloaded';
     geolocation: Geolocation | undefined;
+    /** js_scenario: steps run on the page after wait_for_selector and js (request/js-scenario.ts). */
+    scenario: ScenarioStep[] | undefined;
+    /** screenshots[NAME]: images of the page taken after the scenario (request/scrape-screenshots.ts). */
+    screenshots: ScrapeScreenshot[];
+    screenshotFlags: ScreenshotFlag[];
   };
   asp: boolean;
   retry: boolean;
@@ -72,6 +86,8 @@ export interface ScrapeRequest {
   proxyPool: string;
   /** proxified_response=true: the answer is the target's own status, headers and body. */
   proxifiedResponse: boolean;
+  /** session=NAME: the project's cookie jar of that name is sent and updated (scrape/session-store.ts). */
+  session: string | undefined;
   /** cache=true: the answer is served from (or stored in) the scrape cache for ttlSeconds. */
   cache: { ttlSeconds: number; clear: boolean } | undefined;
   /** extraction_template: rules run on the scraped content, answered as result.extracted_data. */
@@ -229,7 +245,14 @@ export function parseScrapeRequest(
   const renderJs = flag('render_js') ?? false;
 
   // Browser-only parameters: both SDKs send them only with render_js, and they mean nothing without it.
-  const browserOnly = ['wait_for_selector', 'js', 'rendering_wait', 'auto_scroll', 'geolocation'];
+  const browserOnly = [
+    'wait_for_selector',
+    'js',
+    'js_scenario',
+    'rendering_wait',
+    'auto_scroll',
+    'geolocation',
+  ];
   if (!renderJs) {
     const given = browserOnly.filter((name) => get(name) !== undefined);
     if (given.length > 0) {
@@ -263,12 +286,31 @@ export function parseScrapeRequest(
     );
   }
   const waitForSelector = get('wait_for_selector');
+  const scenario = get('js_scenario');
+  const screenshots = parseScrapeScreenshots(query);
+  if (screenshots.length > 0 && !renderJs) {
+    throw configError(
+      `${screenshots.map((shot) => `screenshots[${shot.name}]`).join(', ')} need render_js=true (a browser takes them); add render_js=true`,
+    );
+  }
   const proxyPool = get('proxy_pool') ?? DIRECT_PROXY_POOL;
   if (proxyPool !== DIRECT_PROXY_POOL) {
     throw new ApiError(
       'ERR::PROXY::POOL_NOT_FOUND',
       `No proxy pool "${proxyPool}" is configured on this Snapwire host; drop proxy_pool or use ${DIRECT_PROXY_POOL} (its direct egress)`,
     );
+  }
+  const session = get('session');
+  if (session !== undefined) {
+    if (
+      session.length > SCRAPE_LIMITS.maxSessionNameLength ||
+      CONTROL.test(session) ||
+      session.trim() === ''
+    ) {
+      throw configError(
+        `The session parameter must be a name of 1 to ${SCRAPE_LIMITS.maxSessionNameLength} characters without control characters; got ${session.length} characters`,
+      );
+    }
   }
   const costBudget = get('cost_budget');
   const lang = get('lang');
@@ -312,6 +354,10 @@ export function parseScrapeRequest(
       autoScroll: flag('auto_scroll') ?? false,
       renderingStage,
       geolocation: parseGeolocation(get('geolocation')),
+      scenario: scenario === undefined ? undefined : parseJsScenario(scenario),
+      screenshots,
+      // Validated always; they only count with screenshots (both SDKs send them only so).
+      screenshotFlags: parseScreenshotFlags(get('screenshot_flags')),
     },
     asp: flag('asp') ?? false,
     retry: flag('retry') ?? true,
@@ -329,6 +375,7 @@ export function parseScrapeRequest(
     browserBrand: get('browser_brand'),
     proxyPool,
     proxifiedResponse,
+    session,
     cache: cache
       ? { ttlSeconds: cacheTtl ?? SCRAPE_LIMITS.defaultCacheTtlSeconds, clear: cacheClear }
       : undefined,
@@ -349,10 +396,6 @@ function refuseNotServed(
   const refuse = (name: string, what: string) => {
     throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
   };
-  if (get('js_scenario') !== undefined) refuse('js_scenario', 'browser scenarios');
-  const screenshots = Object.keys(query).filter((name) => SCREENSHOT_PARAMETER.test(name));
-  if (screenshots.length > 0) refuse(screenshots[0] ?? 'screenshots[NAME]', 'screenshots of a scrape');
-  if (get('session') !== undefined) refuse('session', 'sessions');
   if (get('country') !== undefined) {
     refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
   }
@@ -363,17 +406,9 @@ function refuseNotServed(
       );
     }
   }
-  // Read so that a malformed value is still a clear error; it only counts with session.
+  // Read so that a malformed value is still a clear error; without an upstream proxy there is nothing to
+  // keep sticky (every scrape leaves from this host's own address).
   flag('session_sticky_proxy');
-  const flags = get('screenshot_flags');
-  if (flags !== undefined) {
-    const known = ['load_images', 'dark_mode', 'block_banners', 'print_media_format', 'high_quality'];
-    for (const name of flags.split(',').map((part) => part.trim())) {
-      if (!known.includes(name)) {
-        throw configError(`The screenshot_flags value "${name}" is not known; use ${known.join(', ')}`);
-      }
-    }
-  }
 }
 
 function parseHeaders(query: Query): Record<string, string> {
@@ -471,11 +506,8 @@ function parseTags(value: string | undefined): string[] {
   return tags;
 }
 
-/** A CSS selector or an XPath: XPath starts with "/", "(" or an explicit "xpath=" prefix. */
 function parseElementTarget(value: string): CaptureArea {
-  if (value.startsWith('xpath=')) return { kind: 'xpath', xpath: value.slice('xpath='.length) };
-  if (value.startsWith('/') || value.startsWith('(')) return { kind: 'xpath', xpath: value };
-  return { kind: 'selector', selector: value };
+  return elementTargetOf(value);
 }
 
 /**

@@ -23,6 +23,8 @@ export interface RetentionDeps {
   projects: () => Promise<Array<{ id: string; limits: { retentionDays: number } }>>;
   /** Images and cache entries: swept after the tables, by the results janitor. */
   sweepResults?: () => Promise<void>;
+  /** Scrape sessions idle past their expiry (scrape/session-store.ts); returns how many went. */
+  sweepScrapeSessions?: (now: number) => Promise<number>;
   logger: Logger;
   /** How long a sign-in attempt counts toward the dashboard's throttle (dashboard/auth.ts LOGIN_WINDOW_MS). */
   loginWindowMs: number;
@@ -143,6 +145,10 @@ export class RetentionSweeper {
             .executeTakeFirst()
         ).numDeletedRows,
       );
+      // Not counted in the result: a session's expiry is its idle time, not a project's retention.
+      const idleSessions = (await this.deps.sweepScrapeSessions?.(now)) ?? 0;
+      if (idleSessions > 0)
+        logger.info({ scrapeSessions: idleSessions }, 'retention: idle scrape sessions swept');
       await this.deps.sweepResults?.();
       if (Object.values(swept).some((count) => count > 0))
         logger.info(swept, 'retention: expired rows swept');

@@ -4,6 +4,7 @@ import type { ScrapeRequest } from '../request/scrape-request.js';
 /**
  * What a scrape costs, after Scrapfly's table for the Web Scraping API (README, "Scraping pages"): 1 credit
  * for the request, 5 more when a browser renders it. The answer lists the lines in context.cost.details.
+ * js_scenario, screenshots[NAME] and session have no line of their own in that table: they cost nothing more.
  */
 export const SCRAPE_COSTS = {
   base: 1,

@@ -3,6 +3,7 @@ import { errorDocUrl, errorLinks, type ApiError } from '../errors.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import type { CostLine } from './cost.js';
 import type { FormattedContent } from './formats.js';
+import { screenshotsResultOf, type StoredScreenshot } from './scrape-screenshots.js';
 
 /**
  * The scrape answer both SDKs parse (docs/compat.md, Web Scraping API), built in this one place. The
@@ -35,6 +36,7 @@ export interface EnvelopeInput {
   /** extraction_template's result (scrape/extracted-data.ts). */
   extractedData?: { data: unknown; content_type: string };
   browserData?: Record<string, unknown>;
+  screenshots?: StoredScreenshot[];
   error?: ApiError;
   /** An asynchronous scrape: the webhook it is delivered to and its job (context.webhook, context.job). */
   webhook?: AsyncScrapeContext;
@@ -64,7 +66,8 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       redirects: [],
       retry: 0,
       schedule: null,
-      session: null,
+      // The TypeScript SDK types it as the session's name (ContextData.session?: string).
+      session: request.session ?? null,
       spider: null,
       url: request.url,
       // An asynchronous scrape says where it is delivered (never the webhook's secret).
@@ -91,7 +94,7 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       reason: STATUS_CODES[status] ?? (error ? error.definition.description : ''),
       request_headers: upstream?.requestHeaders ?? {},
       response_headers: upstream?.responseHeaders ?? {},
-      screenshots: {},
+      screenshots: screenshotsResultOf(input.publicUrl, input.logUuid, input.screenshots ?? []),
       size: upstream?.size ?? 0,
       ssl: null,
       status: 'DONE',
@@ -129,7 +132,7 @@ function configOf(input: EnvelopeInput) {
     // The caller's own headers: they are its secrets, and it sent them.
     headers: request.headers,
     js: browser.js ?? null,
-    js_scenario: null,
+    js_scenario: browser.scenario?.map((step) => ({ [step.action]: step.config })) ?? null,
     lang: request.lang ?? null,
     method: request.method,
     os: request.os ?? null,
@@ -140,9 +143,9 @@ function configOf(input: EnvelopeInput) {
     rendering_stage: browser.renderingStage,
     rendering_wait: browser.renderingWaitMs,
     retry: request.retry,
-    screenshot_flags: null,
-    screenshots: {},
-    session: null,
+    screenshot_flags: browser.screenshotFlags.length > 0 ? browser.screenshotFlags.join(',') : null,
+    screenshots: Object.fromEntries(browser.screenshots.map((shot) => [shot.name, shot.asked])),
+    session: request.session ?? null,
     session_sticky_proxy: false,
     ssl: request.ssl,
     tags: request.tags,

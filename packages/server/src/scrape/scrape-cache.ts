@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BlobStore } from '../results/blob-store.js';
 import type { ScreenshotCache } from '../results/screenshot-cache.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
+import type { StoredScreenshot } from './scrape-screenshots.js';
 
 /**
  * cache=true for scrapes (README, "Scraping pages"): what the target answered is kept as one blob, indexed
@@ -18,6 +19,8 @@ export interface CachedScrape {
   setCookies: string[];
   body: Buffer;
   browserData?: Record<string, unknown>;
+  /** screenshots[NAME] images, still in the blob store (a hit lists them under its own log). */
+  screenshots?: StoredScreenshot[];
 }
 
 const ENTRY_CONTENT_TYPE = 'application/vnd.snapwire.scrape+json';
@@ -36,6 +39,7 @@ export function scrapeCacheKeyOf(request: ScrapeRequest): string {
     format: request.format,
     formatOptions: [...request.formatOptions].sort(),
     renderJs: request.renderJs,
+    ...(request.session !== undefined ? { session: request.session } : {}),
     ...(request.renderJs
       ? {
           waitForSelector: browser.waitForSelector ?? null,
@@ -44,6 +48,10 @@ export function scrapeCacheKeyOf(request: ScrapeRequest): string {
           autoScroll: browser.autoScroll,
           renderingStage: browser.renderingStage,
           geolocation: browser.geolocation ?? null,
+          ...(browser.scenario ? { scenario: browser.scenario } : {}),
+          ...(browser.screenshots.length > 0
+            ? { screenshots: browser.screenshots, screenshotFlags: [...browser.screenshotFlags].sort() }
+            : {}),
         }
       : {}),
   };
@@ -70,6 +78,10 @@ export class ScrapeCache {
     // A hit hands the blob out again: its retention starts over.
     await this.blobs.touch(entry.blobKey).catch(() => undefined);
     const stored = JSON.parse(bytes.toString('utf8')) as Omit<CachedScrape, 'body'> & { body: string };
+    // Its screenshots are handed out again too (a lost one makes the entry a miss).
+    for (const shot of stored.screenshots ?? []) {
+      if (!(await this.blobs.touch(shot.blobKey))) return undefined;
+    }
     return { ...stored, body: Buffer.from(stored.body, 'base64') };
   }
 

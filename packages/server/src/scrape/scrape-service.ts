@@ -8,9 +8,8 @@ import type { EgressGuard } from '../egress/guard.js';
 import type { GuardedHttpClient } from '../egress/http-client.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import { renderDocument, type CaptureSettings } from '../engine/capture.js';
-import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
-import { JobDeadline } from '../engine/deadline.js';
+import type { CaptureSettings } from '../engine/capture.js';
+import { ScenarioError } from '../engine/scenario-spec.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -25,6 +24,11 @@ import { loggedResponseHeaders } from './log-facts.js';
 import type { CompiledTemplate } from '../extraction/rules.js';
 import type { TemplateStore } from '../extraction/template-store.js';
 import { extractFromPage, resolveScrapeTemplate } from './extracted-data.js';
+import type { BlobStore } from '../results/blob-store.js';
+import { screenshotsLogOf } from './scrape-screenshots.js';
+import { CookieJar } from './cookie-jar.js';
+import { renderForScrape, type Fetched } from './render-page.js';
+import type { ScrapeSessionStore } from './session-store.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -45,6 +49,10 @@ export interface ScrapeServiceDeps {
   cache?: ScrapeCache;
   /** Saved extraction templates (extraction_template=persistent:NAME or NAME). */
   templates: TemplateStore;
+  /** Where screenshots[NAME] images are kept (the same store as /screenshot's). */
+  blobs: BlobStore;
+  /** session=NAME's cookie jars. */
+  sessions: ScrapeSessionStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
 }
@@ -77,16 +85,6 @@ export class ScrapeRefused extends Error {
 
 /** context.cache.state: BYPASS without cache=true. */
 export type ScrapeCacheState = 'HIT' | 'MISS' | 'BYPASS';
-
-interface Fetched {
-  status: number;
-  url: string;
-  requestHeaders: Record<string, string>;
-  responseHeaders: Record<string, string>;
-  setCookies: string[];
-  body: Buffer;
-  browserData?: Record<string, unknown>;
-}
 
 /**
  * Runs one /scrape for a caller: budget and credit checks, a project concurrency slot, the fetch (no
@@ -152,6 +150,7 @@ export class ScrapeService {
 
     // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
     let release: () => Promise<void> = async () => {};
+    let jar: CookieJar | undefined;
     if (!fetched) {
       try {
         checkCostBudget(request);
@@ -163,7 +162,32 @@ export class ScrapeService {
           );
         }
         release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+        if (request.session !== undefined) {
+          const releaseProject = release;
+          const releaseSession = await this.deps.concurrency.tryAcquire(
+            `session:${project.id}:${caller.env}:${request.session}`,
+            1,
+          );
+          if (!releaseSession) {
+            await releaseProject();
+            throw new ApiError(
+              'ERR::SESSION::CONCURRENT_ACCESS',
+              `The session "${request.session}" is in use by another scrape of this project; a session holds one scrape at a time. Retry when it ends, or use another session name`,
+              { retryAfterSeconds: 1 },
+            );
+          }
+          release = async () => {
+            await releaseSession();
+            await releaseProject();
+          };
+          jar = new CookieJar(
+            (await this.deps.sessions.load(project.id, caller.env, request.session, this.deps.clock.now())) ??
+              [],
+          );
+        }
       } catch (caught) {
+        // A slot already taken (the session's jar could not be read) is given back.
+        await release().catch(() => undefined);
         const error = isApiError(caught) ? caught : this.internal(caught);
         await this.record(caller, request, logUuid, startedAt, {
           httpStatus: error.definition.httpStatus,
@@ -180,9 +204,18 @@ export class ScrapeService {
     let extractedData: { data: unknown; content_type: string } | undefined;
     let error: ApiError | undefined;
     try {
-      fetched ??= request.renderJs
-        ? await this.render(request, startedAt, project.id)
-        : await this.fetch(request, project.id);
+      if (!fetched) {
+        fetched = request.renderJs
+          ? await renderForScrape(this.deps, request, startedAt, project.id, jar)
+          : await this.fetch(request, project.id, jar);
+        if (jar && request.session !== undefined) {
+          await this.deps.sessions
+            .save(project.id, caller.env, request.session, jar.list(this.nowSeconds()), this.deps.clock.now())
+            .catch((saveError: unknown) =>
+              this.deps.logger.warn({ err: saveError }, 'could not keep a scrape session'),
+            );
+        }
+      }
       try {
         content = formatContent(
           { bytes: fetched.body, contentType: fetched.responseHeaders['content-type'], url: fetched.url },
@@ -271,7 +304,12 @@ export class ScrapeService {
           : {}),
         ...(content ? { content } : {}),
         ...(extractedData ? { extractedData } : {}),
-        ...(fetched?.browserData ? { browserData: fetched.browserData } : {}),
+        ...(fetched?.browserData
+          ? { browserData: fetched.browserData }
+          : error instanceof ScenarioError
+            ? { browserData: { js_scenario: error.outcome } }
+            : {}),
+        ...(fetched?.screenshots ? { screenshots: fetched.screenshots } : {}),
         ...(error ? { error } : {}),
         ...(options.webhook ? { webhook: options.webhook } : {}),
       }),
@@ -290,14 +328,34 @@ export class ScrapeService {
     };
   }
 
-  /** Without a browser: one request through the guarded client. */
-  private async fetch(request: ScrapeRequest, projectId: string): Promise<Fetched> {
-    const answer = await fetchUpstream(this.deps.http, request, {
+  private nowSeconds(): number {
+    return Math.floor(this.deps.clock.now() / 1000);
+  }
+
+  /** Without a browser: one request through the guarded client (with the session's cookies, if any). */
+  private async fetch(
+    request: ScrapeRequest,
+    projectId: string,
+    jar: CookieJar | undefined,
+  ): Promise<Fetched> {
+    const sessionCookies = jar?.headerFor(request.url, this.nowSeconds());
+    const sent = sessionCookies
+      ? {
+          ...request,
+          headers: {
+            ...request.headers,
+            // The caller's own cookies first: a server reading the first of two same-named ones sees them.
+            cookie: request.headers.cookie ? `${request.headers.cookie}; ${sessionCookies}` : sessionCookies,
+          },
+        }
+      : request;
+    const answer = await fetchUpstream(this.deps.http, sent, {
       maxBodyBytes: this.deps.maxBodyBytes,
       maxRedirects: this.deps.maxRedirects,
       // Each project's connections are its own: one tenant's slow target never holds another's.
       poolKey: `scrape:${projectId}`,
     });
+    jar?.applySetCookies(answer.setCookies, answer.url, this.nowSeconds());
     return {
       status: answer.status,
       url: answer.url,
@@ -306,56 +364,6 @@ export class ScrapeService {
       setCookies: answer.setCookies,
       body: request.method === 'HEAD' ? Buffer.alloc(0) : answer.body,
     };
-  }
-
-  /** With a browser: the page on the engine (an isolated context behind the egress proxy), then its DOM. */
-  private async render(request: ScrapeRequest, startedAt: number, projectId: string): Promise<Fetched> {
-    const deadline = new JobDeadline(startedAt, request.timeoutMs);
-    try {
-      // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
-      // checks again (and pins) every request the page makes.
-      await deadline.run(this.deps.guard.pinTarget(request.hostname));
-      const spec = captureSpecOf(request);
-      const rendered = await this.deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
-        renderDocument(job, spec, {
-          ...this.deps.capture,
-          egressFailure: (hostname) =>
-            job.page.egress?.failureFor(hostname) ?? this.deps.proxy.failureFor(hostname),
-          isEgressAnswer: (headers) =>
-            job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers),
-        }),
-      );
-      const body = Buffer.from(rendered.html, 'utf8');
-      if (body.length > this.deps.maxBodyBytes) {
-        throw new ApiError(
-          'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE',
-          `The rendered page is ${body.length} bytes, over the limit of this host (SNAPWIRE_SCRAPE_MAX_BODY_BYTES=${this.deps.maxBodyBytes})`,
-        );
-      }
-      const responseHeaders = { ...rendered.responseHeaders };
-      // The content is the rendered DOM, re-encoded as UTF-8: say so, whatever the page was served as.
-      responseHeaders['content-type'] = 'text/html; charset=utf-8';
-      delete responseHeaders['content-encoding'];
-      delete responseHeaders['content-length'];
-      return {
-        status: rendered.upstreamStatus,
-        url: rendered.finalUrl,
-        requestHeaders: request.headers,
-        responseHeaders,
-        setCookies: [],
-        body,
-        browserData: {
-          javascript_evaluation_result: rendered.scriptResult ?? null,
-          js_scenario: null,
-          local_storage_data: {},
-          session_storage_data: {},
-          websockets: [],
-          xhr_call: [],
-        },
-      };
-    } finally {
-      deadline.dispose();
-    }
   }
 
   private async record(
@@ -387,6 +395,8 @@ export class ScrapeService {
             rendering_wait: request.browser.renderingWaitMs,
             auto_scroll: request.browser.autoScroll,
             js: request.browser.js !== undefined,
+            js_scenario: request.browser.scenario?.map((step) => step.action) ?? null,
+            screenshots: screenshotsLogOf(outcome.fetched?.screenshots ?? []),
           }
         : {}),
       cache: outcome.cacheState,
@@ -406,6 +416,7 @@ export class ScrapeService {
         : {}),
       tags: request.tags,
       correlation_id: request.correlationId ?? null,
+      session: request.session ?? null,
     };
     await this.deps.logs
       .record({
@@ -451,51 +462,4 @@ function contentBytes(content: FormattedContent): number {
   return content.contentEncoding === 'base64'
     ? Buffer.byteLength(content.content, 'base64')
     : Buffer.byteLength(content.content, 'utf8');
-}
-
-/**
- * The engine's view of a browser scrape. The caller's Cookie header becomes host-only cookies of the
- * target and its User-Agent the browser's; other headers go to the target's own origin only (as with
- * /screenshot's headers[NAME]). The browser negotiates its own encodings.
- */
-function captureSpecOf(request: ScrapeRequest): CaptureSpec {
-  const headers = { ...request.headers };
-  const cookieHeader = headers.cookie;
-  const userAgent = headers['user-agent'];
-  delete headers.cookie;
-  delete headers['user-agent'];
-  delete headers['accept-encoding'];
-  const cookies: RequestCookie[] = (cookieHeader ?? '')
-    .split(';')
-    .map((pair) => pair.trim())
-    .filter((pair) => pair.includes('='))
-    .map((pair) => {
-      const at = pair.indexOf('=');
-      return {
-        name: pair.slice(0, at).trim(),
-        value: pair.slice(at + 1).trim(),
-        path: '/',
-        secure: false,
-        httpOnly: false,
-      };
-    });
-  return {
-    url: request.url,
-    hostname: request.hostname,
-    format: 'png',
-    capture: { kind: 'viewport' },
-    width: 1920,
-    height: 1080,
-    renderingWaitMs: request.browser.renderingWaitMs,
-    waitForSelector: request.browser.waitForSelector,
-    timeoutMs: request.timeoutMs,
-    js: request.browser.js,
-    options: [],
-    autoScroll: request.browser.autoScroll,
-    visionDeficiency: 'none',
-    ...(Object.keys(headers).length > 0 ? { headers } : {}),
-    ...(cookies.length > 0 ? { cookies } : {}),
-    ...(userAgent !== undefined ? { userAgent } : {}),
-    ...(request.browser.geolocation ? { geolocation: request.browser.geolocation } : {}),
-  };
 }

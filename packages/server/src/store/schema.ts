@@ -156,6 +156,17 @@ export interface ScreenshotCacheTable {
   created_at: number;
 }
 
+/** session=NAME of scrapes (migration 0015): a cookie jar per project, environment and name. */
+export interface ScrapeSessionsTable {
+  project_id: string;
+  env: string;
+  name: string;
+  /** JSON list of scrape/cookie-jar.ts StoredCookie. */
+  cookies: string;
+  created_at: number;
+  used_at: number;
+}
+
 /** The dashboard's admin account (migration 0004). */
 export interface DashboardUsersTable {
   username: string;
@@ -262,6 +273,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   project_events: ProjectEventsTable;
   screenshot_cache: ScreenshotCacheTable;
+  scrape_sessions: ScrapeSessionsTable;
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
   dashboard_login_attempts: DashboardLoginAttemptsTable;

@@ -21,6 +21,8 @@ const WRONG_KEY = 'scp-live-wrong-000000000000000000000000';
 /** What was made with the LIVE key before the suite runs: the data no other key may reach. */
 interface LiveData {
   logUuid: string;
+  /** A render_js scrape with screenshots[top]=viewport. */
+  scrapeLogUuid: string;
   webhook: string;
   jobUuid: string;
   scheduleId: string;
@@ -132,6 +134,14 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     request: (live) => ({ path: `/screenshot/result/${live.logUuid}` }),
     foreign: 'not found',
     owner: status(200),
+  },
+  'GET /scrape/screenshot/:logUuid/:name': {
+    request: (live) => ({ path: `/scrape/screenshot/${live.scrapeLogUuid}/top` }),
+    foreign: 'not found',
+    owner: (response) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.equal(response.headers['content-type'], 'image/jpeg');
+    },
   },
   'GET /screenshot/logs': {
     request: () => ({ path: '/screenshot/logs' }),
@@ -401,6 +411,10 @@ describe('route security: every registered route, by its declaration', () => {
       url: `/screenshot?${new URLSearchParams({ key: LIVE_KEY, url: pageUrl, rendering_wait: '0', resolution: '640x480' })}`,
     });
     assert.equal(shot.statusCode, 200, shot.body.slice(0, 300));
+    const scraped = await inject({
+      url: `/scrape?${new URLSearchParams({ key: LIVE_KEY, url: pageUrl, render_js: 'true', 'screenshots[top]': 'viewport' })}`,
+    });
+    assert.equal(scraped.statusCode, 200, scraped.body.slice(0, 300));
     const created = await inject({
       method: 'POST',
       url: `/webhooks?key=${LIVE_KEY}`,
@@ -428,6 +442,7 @@ describe('route security: every registered route, by its declaration', () => {
     live = {
       templateName: 'live-template',
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
+      scrapeLogUuid: String(scraped.headers['x-scrapfly-log-uuid']),
       webhook: 'live-hook',
       jobUuid: String(json(ping).job_uuid),
       scheduleId: String(json(schedule).id),

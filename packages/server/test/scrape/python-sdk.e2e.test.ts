@@ -43,6 +43,13 @@ describe('The Python SDK client.scrape() as its source sends and reads it (scrap
   before(async () => {
     fixtures = await startFixtureServer({
       routes: {
+        '/python-form': (_req, res) => {
+          res
+            .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+            .end(
+              `<html><body><input id="name"><p id="seen"></p><script>document.getElementById('name').addEventListener('input', (e) => { document.getElementById('seen').textContent = 'value-seen:' + e.target.value; });</script></body></html>`,
+            );
+        },
         '/echo': (req, res) => {
           const chunks: Buffer[] = [];
           req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -185,6 +192,49 @@ describe('The Python SDK client.scrape() as its source sends and reads it (scrap
     const body = (await response.json()) as Record<string, any>;
     assertPythonReadable(body, response);
     assert.equal(body.result.browser_data.javascript_evaluation_result, 'Late?');
+  });
+
+  it('js_scenario as json.dumps writes it (", " and ": "), padded; screenshots[NAME]; session', async () => {
+    // scrape_config.py: urlsafe_b64encode(json.dumps(js_scenario)); json.dumps separates with ", " and ": ".
+    const scenario = '[{"fill": {"selector": "#name", "value": "Ada"}}, {"wait": 100}]';
+    const padded = pythonBase64(scenario);
+    assert.ok(padded.endsWith('='), 'this scenario encodes with padding');
+    const response = await call({
+      url: `${fixtures.origin}/python-form`,
+      render_js: 'true',
+      rendering_stage: 'complete',
+      js_scenario: padded,
+      'screenshots[page]': 'fullpage',
+      screenshot_flags: 'load_images,dark_mode',
+      session: 'py-session',
+    });
+    const body = (await response.json()) as Record<string, any>;
+    assert.equal(response.status, 200, JSON.stringify(body).slice(0, 300));
+    assertPythonReadable(body, response);
+    assert.deepEqual(
+      body.result.browser_data.js_scenario.steps.map((step: Record<string, unknown>) => [
+        step.action,
+        step.success,
+      ]),
+      [
+        ['fill', true],
+        ['wait', true],
+      ],
+    );
+    assert.match(body.result.content, /value-seen:Ada/);
+    assert.equal(body.context.session, 'py-session');
+    // client.py save_scrape_screenshot: scrape_result['screenshots'] truthy, ['screenshots'][name]['url']
+    // fetched with params={'key': ...} (requests adds ?key=), raise_for_status, bytes written as .jpg.
+    const shot = body.result.screenshots.page;
+    assert.ok(body.result.screenshots && shot.url);
+    const image = await fetch(
+      `${service.baseUrl}${new URL(shot.url).pathname}?${new URLSearchParams({ key: LIVE_KEY })}`,
+      { headers: PYTHON_HEADERS },
+    );
+    assert.equal(image.status, 200);
+    assert.equal(image.headers.get('content-type'), 'image/jpeg');
+    const bytes = Buffer.from(await image.arrayBuffer());
+    assert.equal(bytes.subarray(0, 2).toString('hex'), 'ffd8', 'a JPEG, as the SDK names the file .jpg');
   });
 
   it('a binary upstream: format binary, content base64 (b64decode into BytesIO)', async () => {

@@ -314,10 +314,10 @@ describe("Scrapfly's TypeScript SDK client.scrape() against Snapwire (docs/compa
 
   it('a parameter this version does not serve yet is refused by name, not ignored', async () => {
     await assert.rejects(
-      scrape({ url: `${fixtures.origin}/scrape-article`, session: 'shop' }),
+      scrape({ url: `${fixtures.origin}/scrape-article`, country: 'de' }),
       (error: unknown) => {
         assert.ok(error instanceof ApiHttpClientError, `got ${(error as Error).constructor.name}`);
-        assert.match((error as Error).message, /ERR::SCRAPE::FEATURE_NOT_SERVED.*session \(sessions\)/);
+        assert.match((error as Error).message, /ERR::SCRAPE::FEATURE_NOT_SERVED.*country \(egress countries/);
         return true;
       },
     );

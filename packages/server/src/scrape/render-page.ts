@@ -1,0 +1,166 @@
+import type { Clock } from '../clock.js';
+import type { EgressGuard } from '../egress/guard.js';
+import type { PinningProxy } from '../egress/pinning-proxy.js';
+import type { BrowserPool } from '../engine/browser-pool.js';
+import { renderDocument, type CaptureSettings } from '../engine/capture.js';
+import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
+import { JobDeadline } from '../engine/deadline.js';
+import { ApiError } from '../errors.js';
+import type { ScrapeRequest } from '../request/scrape-request.js';
+import type { BlobStore } from '../results/blob-store.js';
+import { toBrowserCookie, type CookieJar } from './cookie-jar.js';
+import { storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
+
+/**
+ * The browser side of a scrape (render_js=true): the page rendered on the engine with the request's waits,
+ * js, js_scenario, screenshots[NAME] and the session's cookies in and out; its DOM is the content.
+ */
+
+/** What the target answered, with or without a browser (and what a cache entry replays). */
+export interface Fetched {
+  status: number;
+  url: string;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string>;
+  setCookies: string[];
+  body: Buffer;
+  browserData?: Record<string, unknown>;
+  screenshots?: StoredScreenshot[];
+}
+
+export interface RenderDeps {
+  pool: BrowserPool;
+  guard: EgressGuard;
+  proxy: PinningProxy;
+  blobs: BlobStore;
+  clock: Clock;
+  maxBodyBytes: number;
+  capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
+}
+
+/** With a browser: the page on the engine (an isolated context behind the egress proxy), then its DOM. */
+export async function renderForScrape(
+  deps: RenderDeps,
+  request: ScrapeRequest,
+  startedAt: number,
+  projectId: string,
+  jar: CookieJar | undefined,
+): Promise<Fetched> {
+  const deadline = new JobDeadline(startedAt, request.timeoutMs);
+  try {
+    // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
+    // checks again (and pins) every request the page makes.
+    await deadline.run(deps.guard.pinTarget(request.hostname));
+    const spec = captureSpecOf(request);
+    const rendered = await deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
+      renderDocument(
+        job,
+        spec,
+        {
+          ...deps.capture,
+          egressFailure: (hostname) =>
+            job.page.egress?.failureFor(hostname) ?? deps.proxy.failureFor(hostname),
+          isEgressAnswer: (headers) =>
+            job.page.egress?.isOwnAnswer?.(headers) ?? deps.proxy.isOwnAnswer(headers),
+        },
+        {
+          ...(jar
+            ? {
+                presetCookies: jar.list(Math.floor(deps.clock.now() / 1000)).map(toBrowserCookie),
+                collectCookies: true,
+              }
+            : {}),
+          ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
+          ...(request.browser.screenshots.length > 0
+            ? {
+                screenshots: request.browser.screenshots,
+                screenshotFormat: request.browser.screenshotFlags.includes('high_quality') ? 'png' : 'jpg',
+              }
+            : {}),
+        },
+      ),
+    );
+    if (jar && rendered.cookies) jar.replaceWithBrowserCookies(rendered.cookies);
+    const body = Buffer.from(rendered.html, 'utf8');
+    if (body.length > deps.maxBodyBytes) {
+      throw new ApiError(
+        'ERR::SCRAPE::UPSTREAM_RESPONSE_TOO_LARGE',
+        `The rendered page is ${body.length} bytes, over the limit of this host (SNAPWIRE_SCRAPE_MAX_BODY_BYTES=${deps.maxBodyBytes})`,
+      );
+    }
+    const responseHeaders = { ...rendered.responseHeaders };
+    // The content is the rendered DOM, re-encoded as UTF-8: say so, whatever the page was served as.
+    responseHeaders['content-type'] = 'text/html; charset=utf-8';
+    delete responseHeaders['content-encoding'];
+    delete responseHeaders['content-length'];
+    return {
+      status: rendered.upstreamStatus,
+      url: rendered.finalUrl,
+      requestHeaders: request.headers,
+      responseHeaders,
+      setCookies: [],
+      body,
+      ...(rendered.screenshots
+        ? { screenshots: await storeScreenshots(deps.blobs, rendered.screenshots) }
+        : {}),
+      browserData: {
+        javascript_evaluation_result: rendered.scriptResult ?? null,
+        js_scenario: rendered.scenario ?? null,
+        local_storage_data: {},
+        session_storage_data: {},
+        websockets: [],
+        xhr_call: [],
+      },
+    };
+  } finally {
+    deadline.dispose();
+  }
+}
+
+/**
+ * The engine's view of a browser scrape. The caller's Cookie header becomes host-only cookies of the
+ * target and its User-Agent the browser's; other headers go to the target's own origin only (as with
+ * /screenshot's headers[NAME]). The browser negotiates its own encodings.
+ */
+function captureSpecOf(request: ScrapeRequest): CaptureSpec {
+  const headers = { ...request.headers };
+  const cookieHeader = headers.cookie;
+  const userAgent = headers['user-agent'];
+  delete headers.cookie;
+  delete headers['user-agent'];
+  delete headers['accept-encoding'];
+  const cookies: RequestCookie[] = (cookieHeader ?? '')
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair.includes('='))
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      return {
+        name: pair.slice(0, at).trim(),
+        value: pair.slice(at + 1).trim(),
+        path: '/',
+        secure: false,
+        httpOnly: false,
+      };
+    });
+  return {
+    url: request.url,
+    hostname: request.hostname,
+    format: 'png',
+    capture: { kind: 'viewport' },
+    width: 1920,
+    height: 1080,
+    renderingWaitMs: request.browser.renderingWaitMs,
+    waitForSelector: request.browser.waitForSelector,
+    timeoutMs: request.timeoutMs,
+    js: request.browser.js,
+    // screenshot_flags shape the page the images are taken of (high_quality is the image format).
+    options: request.browser.screenshotFlags.filter((flag) => flag !== 'high_quality'),
+    autoScroll: request.browser.autoScroll,
+    visionDeficiency: 'none',
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    ...(userAgent !== undefined ? { userAgent } : {}),
+    ...(request.browser.geolocation ? { geolocation: request.browser.geolocation } : {}),
+  };
+}
