@@ -23,6 +23,7 @@ import * as schedules from './migrations/0007_schedules.js';
 import * as fleet from './migrations/0008_fleet.js';
 import * as logPaging from './migrations/0012_log_paging.js';
 import * as scrapeLogs from './migrations/0013_scrape_logs.js';
+import * as crawls from './migrations/0014_crawls.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -55,6 +56,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_fleet': fleet,
   '0012_log_paging': logPaging,
   '0013_scrape_logs': scrapeLogs,
+  '0014_crawls': crawls,
 };
 
 class BundledMigrations implements MigrationProvider {

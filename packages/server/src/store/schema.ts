@@ -235,6 +235,45 @@ export interface ScheduleRunsTable {
   finished_at: number | null;
 }
 
+export type CrawlStatus = 'PENDING' | 'RUNNING' | 'DONE' | 'CANCELLED';
+export type CrawlUrlStatus = 'pending' | 'visited' | 'failed' | 'skipped';
+
+export interface CrawlsTable {
+  uuid: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  seed_url: string;
+  /** The parsed request (request/crawl-request.ts) as JSON. */
+  config: string;
+  status: CrawlStatus;
+  /** 1 or 0 once finished; null while running. */
+  is_success: number | null;
+  stop_reason: string | null;
+  api_credit_used: number;
+  next_fetch_at: number;
+  robots_txt: string | null;
+  created_at: number;
+  start_time: number | null;
+  stop_time: number | null;
+}
+
+export interface CrawlUrlsTable {
+  crawl_uuid: string;
+  /** Normalised (crawler/url-rules.ts). */
+  url: string;
+  seq: number;
+  depth: number;
+  status: CrawlUrlStatus;
+  reason: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  attempts: number;
+  http_status: number | null;
+  contents_blob: string | null;
+  discovered_at: number;
+  visited_at: number | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -252,6 +291,8 @@ export interface Database {
   dashboard_login_attempts: DashboardLoginAttemptsTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
+  crawls: CrawlsTable;
+  crawl_urls: CrawlUrlsTable;
 }
 
 export type { Generated };
