@@ -22,6 +22,7 @@ import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import scrapeRoute from './routes/scrape.js';
+import crawlRoute from './routes/crawl.js';
 import extractionRoute from './routes/extraction.js';
 import webhooksRoute from './routes/webhooks.js';
 
@@ -176,6 +177,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
   await app.register(scrapeRoute(services));
+  await app.register(crawlRoute(services));
   await app.register(extractionRoute(services));
   await app.register(devicesRoute());
   await app.register(accountRoute(services));

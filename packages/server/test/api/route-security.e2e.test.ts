@@ -26,6 +26,7 @@ interface LiveData {
   scheduleId: string;
   pageUrl: string;
   receiverUrl: string;
+  crawlUuid: string;
 }
 
 type Who = 'TEST key' | "another project's key";
@@ -93,6 +94,39 @@ const KEY_ROUTES: Record<string, KeyCase> = {
       assert.deepEqual(json(response).data, { h: 'mine' });
     },
     owner: (response) => assert.deepEqual(json(response).data, { h: 'mine' }),
+  },
+  'POST /crawl': {
+    // Starting is allowed: the new crawl is the caller's own, another uuid than LIVE's.
+    request: (live) => ({ path: '/crawl', body: { url: live.pageUrl, page_limit: 1 } }),
+    foreign: (response, live) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      const uuid = json(response).crawler_uuid;
+      assert.equal(typeof uuid, 'string');
+      assert.notEqual(uuid, live.crawlUuid);
+    },
+  },
+  'GET /crawl/:uuid/status': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/status` }),
+    foreign: 'not found',
+    owner: has((live) => live.crawlUuid),
+  },
+  'GET /crawl/:uuid/urls': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/urls` }),
+    foreign: 'not found',
+    owner: status(200),
+  },
+  'GET /crawl/:uuid/contents': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/contents`, query: { formats: 'html' } }),
+    foreign: 'not found',
+    owner: status(200),
+  },
+  'POST /crawl/:uuid/cancel': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/cancel` }),
+    foreign: 'not found',
+  },
+  'DELETE /crawl/:uuid': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}` }),
+    foreign: 'not found',
   },
   'GET /screenshot/result/:logUuid': {
     request: (live) => ({ path: `/screenshot/result/${live.logUuid}` }),
@@ -367,6 +401,12 @@ describe('route security: every registered route, by its declaration', () => {
       },
     });
     assert.equal(schedule.statusCode, 201, schedule.body);
+    const crawl = await inject({
+      method: 'POST',
+      url: `/crawl?key=${LIVE_KEY}`,
+      payload: { url: pageUrl, page_limit: 1 },
+    });
+    assert.equal(crawl.statusCode, 200, crawl.body);
     live = {
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
       webhook: 'live-hook',
@@ -374,6 +414,7 @@ describe('route security: every registered route, by its declaration', () => {
       scheduleId: String(json(schedule).id),
       pageUrl,
       receiverUrl,
+      crawlUuid: String(json(crawl).crawler_uuid),
     };
     before_ = await ownerView();
     const signedIn = await signIn(service.baseUrl);
