@@ -91,9 +91,8 @@ export interface Snapwire {
 
 /** Pages one node fetches at once over all crawls; each crawl's max_concurrency holds fleet-wide. */
 const CRAWL_SLOTS_PER_NODE = 16;
-/** A page's fetch is bounded by this; its lease outlasts it, so only a dead node's URLs are taken over. */
+/** A page's fetch is bounded by this; the lease (SNAPWIRE_CRAWL_LEASE) should outlast it. */
 const CRAWL_PAGE_TIMEOUT_MS = 30_000;
-const CRAWL_LEASE_MS = 90_000;
 
 /** The blob store of SNAPWIRE_BLOB_STORE: the data folder, or an S3-compatible bucket. */
 function openBlobStore(settings: Settings): BlobStore {
@@ -287,7 +286,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       {
         nodeId: settings.nodeId,
         slots: CRAWL_SLOTS_PER_NODE,
-        leaseMs: CRAWL_LEASE_MS,
+        leaseMs: settings.crawlLeaseMs,
         pollMs: settings.queuePollMs,
         fetch: {
           maxBodyBytes: settings.scrapeMaxBodyBytes,
