@@ -291,8 +291,8 @@ describe('official SDK calls on the wire', () => {
       ['POST', '/scrape/batch', 'Web Scraping API'],
       ['POST', '/scrape/schedules', 'Web Scraping API'],
       ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
-      ['POST', '/crawl', 'Crawler API'],
-      ['GET', '/crawl/some-uuid/status', 'Crawler API'],
+      ['GET', '/crawl/monitoring/metrics', 'Crawler API'],
+      ['POST', '/crawl/schedules', 'Crawler API'],
       ['GET', '/scrape/monitoring/metrics', 'Web Scraping API'],
       ['POST', '/classify', 'Classify API'],
       ['GET', '/unblock', 'Cloud Browser API'],
@@ -308,7 +308,10 @@ describe('official SDK calls on the wire', () => {
       assert.match(body.links['Related Error Doc'], /\/docs\/errors#ERR::API::NOT_SERVED$/);
       assert.match(body.reason, new RegExp(`Scrapfly's ${product}, which Snapwire does not serve`));
       assert.match(body.reason, /Snapwire serves Scrapfly's Screenshot API \(\/screenshot/);
-      assert.match(body.reason, /the Web Scraping API's \/scrape and the Extraction API's POST \/extraction/);
+      assert.match(
+        body.reason,
+        /the Web Scraping API's \/scrape, the Crawler API's \/crawl and the Extraction API's POST \/extraction/,
+      );
       assert.match(body.reason, /README\.md#what-snapwire-does-not-do/);
     }
     // Any other unknown path says what Snapwire serves too.
@@ -319,6 +322,8 @@ describe('official SDK calls on the wire', () => {
     assert.match(body.reason, /No route GET \/screenshots\. Snapwire serves Scrapfly's Screenshot API/);
     // /scrape itself is served now: a key is asked for, not a 404.
     assert.equal((await fetch(`${service.baseUrl}/scrape?url=x`)).status, 401);
+    // So is /crawl.
+    assert.equal((await fetch(`${service.baseUrl}/crawl/some-uuid/status`)).status, 401);
     assert.equal(body.error, undefined, 'error is added on the schedule routes only');
   });
 });
