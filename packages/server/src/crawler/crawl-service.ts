@@ -8,6 +8,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import type { CrawlUrlStatus } from '../store/schema.js';
 import type { CrawlRow, CrawlStore } from './crawl-store.js';
 import { normaliseUrl } from './url-rules.js';
+import { warcInfo } from './warc.js';
 
 /** GET /crawl/{uuid}/status as both SDKs read it (docs/compat.md §9). */
 export interface CrawlStatusAnswer {
@@ -156,6 +157,27 @@ export class CrawlService {
       if (stored[format] !== undefined) contents[page.url] = { [format]: stored[format] };
     }
     return { contents, more: pages.length > limit };
+  }
+
+  /**
+   * The crawl's WARC file (gzip, WARC 1.1): a warcinfo record, then every visited page's request and
+   * response records in discovery order, read from the blob store a page of rows at a time.
+   */
+  async warc(caller: Caller, uuid: string): Promise<AsyncIterable<Buffer>> {
+    const row = await this.crawlOf(caller, uuid);
+    const { store, blobs } = this;
+    const createdAt = row.created_at;
+    return (async function* records() {
+      yield warcInfo(row.uuid, row.seed_url, createdAt);
+      for (let offset = 0; ; offset += 200) {
+        const pages = await store.urls(uuid, 'visited', offset, 200);
+        for (const page of pages) {
+          const bytes = page.warc_blob ? await blobs.get(page.warc_blob) : undefined;
+          if (bytes) yield bytes;
+        }
+        if (pages.length < 200) return;
+      }
+    })();
   }
 
   async cancel(caller: Caller, uuid: string): Promise<void> {

@@ -147,6 +147,7 @@ export class CrawlStore {
             attempts: 0,
             http_status: null,
             contents_blob: null,
+            warc_blob: null,
             discovered_at: now,
             visited_at: null,
           })),
@@ -239,6 +240,7 @@ export class CrawlStore {
       reason?: string;
       httpStatus?: number;
       contentsBlob?: string;
+      warcBlob?: string;
       credits: number;
     },
   ): Promise<boolean> {
@@ -251,6 +253,7 @@ export class CrawlStore {
           reason: result.reason ?? null,
           http_status: result.httpStatus ?? null,
           contents_blob: result.contentsBlob ?? null,
+          warc_blob: result.warcBlob ?? null,
           visited_at: now,
           locked_by: null,
           locked_until: null,

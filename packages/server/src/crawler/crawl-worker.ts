@@ -15,6 +15,7 @@ import { fetchForCrawl, type CrawlFetchLimits } from './page-fetch.js';
 import { fetchRobotsTxt, robotsRules, type RobotsRules } from './robots.js';
 import { sitemapUrls } from './sitemaps.js';
 import { CrawlScope, normaliseUrl } from './url-rules.js';
+import { pageRecords } from './warc.js';
 
 export interface CrawlWorkerOptions {
   nodeId: string;
@@ -208,10 +209,17 @@ export class CrawlWorker {
     }
     const contents = pageContents(answer, request.contentFormats);
     const contentsBlob = await this.blobs.put(Buffer.from(JSON.stringify(contents), 'utf8'));
+    const warcBlob = await this.blobs.put(pageRecords(answer, this.clock.now()));
     // Links first, then the page's own row: while a page is pending its crawl cannot end, so the crawl
     // never ends between the two.
     await this.store.discover(row.uuid, await this.discovered(crawl, claim, answer));
-    await this.written(row, claim, { status: 'visited', httpStatus: answer.status, contentsBlob, credits });
+    await this.written(row, claim, {
+      status: 'visited',
+      httpStatus: answer.status,
+      contentsBlob,
+      warcBlob,
+      credits,
+    });
   }
 
   private async written(

@@ -270,6 +270,7 @@ export interface CrawlUrlsTable {
   attempts: number;
   http_status: number | null;
   contents_blob: string | null;
+  warc_blob: string | null;
   discovered_at: number;
   visited_at: number | null;
 }

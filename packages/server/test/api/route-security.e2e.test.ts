@@ -120,6 +120,11 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     owner: status(200),
   },
+  'GET /crawl/:uuid/artifact': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/artifact`, query: { type: 'warc' } }),
+    foreign: 'not found',
+    owner: status(200),
+  },
   'POST /crawl/:uuid/cancel': {
     request: (live) => ({ path: `/crawl/${live.crawlUuid}/cancel` }),
     foreign: 'not found',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Crawl, CrawlerConfig, errors, ScrapflyClient, type CrawlerConfigOptions } from 'scrapfly-sdk';
+import { WARCParser } from 'warcio';
 import { LIVE_KEY, TEST_KEY, startService, type TestService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { ORPHANS, PAGES, SECTIONS, startSite, type Site } from './site.js';
@@ -279,6 +280,47 @@ describe('Crawler API through the official TypeScript SDK (scrapfly-sdk)', () =>
     const notServed = await post({ url: `${site.origin}/`, webhook_name: 'x' });
     assert.equal(notServed.status, 400);
     assert.equal(((await notServed.json()) as { code: string }).code, 'ERR::CRAWLER::FEATURE_NOT_SERVED');
+  });
+
+  it('hands out the WARC artifact (gzip WARC 1.1), read back by warcio: request and response of every page', async () => {
+    const crawl = await crawlOf({ exclude_paths: ['/section/*/page/*', '/calendar/*'] });
+    const artifact = await crawl.warc();
+    assert.equal(artifact.type, 'warc');
+    assert.deepEqual([...artifact.data.subarray(0, 2)], [0x1f, 0x8b], 'gzip');
+    const records: Array<{
+      type: string;
+      uri: string | null | undefined;
+      status?: number;
+      text?: string;
+      concurrentTo?: string[];
+    }> = [];
+    for await (const record of WARCParser.iterRecords([artifact.data])) {
+      assert.equal(record.warcHeaders.statusline, 'WARC/1.1');
+      records.push({
+        type: record.warcType,
+        uri: record.warcTargetURI,
+        status: record.httpHeaders ? Number(record.httpHeaders.statusCode) : undefined,
+        text: record.warcType === 'response' ? await record.contentText() : undefined,
+        concurrentTo: record.warcConcurrentTo,
+      });
+    }
+    assert.equal(records[0]?.type, 'warcinfo');
+    const pages = ['/', ...Array.from({ length: SECTIONS }, (_, s) => `/section/${s}/`)].map(
+      (p) => `${site.origin}${p}`,
+    );
+    const responses = records.filter((record) => record.type === 'response');
+    assert.deepEqual(responses.map((record) => record.uri).sort(), [...pages].sort(), 'one response a page');
+    assert.ok(responses.every((record) => record.status === 200));
+    assert.match(
+      responses.find((record) => record.uri === `${site.origin}/section/6/`)?.text ?? '',
+      /<h1>Section 6<\/h1>/,
+    );
+    assert.equal(records.filter((record) => record.type === 'request').length, pages.length);
+    await assert.rejects(client.crawlArtifact(crawl.uuid!, 'har'), (error: unknown) => {
+      assert.ok(error instanceof errors.ScrapflyCrawlerError);
+      assert.match(error.message, /type=har is not served yet/);
+      return true;
+    });
   });
 
   it("accepts the SDK's multipart url_list: those URLs only, no discovery", async () => {

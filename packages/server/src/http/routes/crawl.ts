@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -302,6 +303,47 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           prev: links(offset > 0 ? Math.max(0, offset - limit) : null, limit),
         },
       });
+    },
+  );
+
+  app.get(
+    '/crawl/:uuid/artifact',
+    {
+      config: { auth: 'key' },
+      schema: {
+        summary: "A crawl's WARC file (gzip, WARC 1.1: request and response records of every visited page)",
+        tags,
+        params: uuidParams,
+        querystring: keyQuery.loose(),
+        openapi: {
+          querystring: keyQuery.extend({
+            type: z.enum(['warc', 'har']).default('warc').optional().describe('warc (har: not yet, 400)'),
+          }),
+          responses: {
+            200: {
+              description: 'The WARC file, one gzip member per record',
+              content: { 'application/gzip': { schema: { type: 'string', format: 'binary' } } },
+            },
+            ...errorResponses(400, 404),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const type = text((request.query as Record<string, unknown>).type) ?? 'warc';
+      if (type === 'har') {
+        throw new ApiError(
+          'ERR::CRAWLER::FEATURE_NOT_SERVED',
+          'type=har is not served yet; ask for type=warc',
+        );
+      }
+      if (type !== 'warc')
+        throw new ApiError('ERR::CRAWLER::CONFIG_ERROR', `type must be warc, not "${type}"`);
+      const records = await crawls.warc(callerOf(request), request.params.uuid);
+      return reply
+        .header('content-type', 'application/gzip')
+        .header('content-disposition', `attachment; filename="${request.params.uuid}.warc.gz"`)
+        .send(Readable.from(records));
     },
   );
 

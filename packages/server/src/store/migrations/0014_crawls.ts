@@ -50,6 +50,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('http_status', 'integer')
     // One blob per page: JSON {format: content} of the crawl's content_formats.
     .addColumn('contents_blob', 'text')
+    // The page's WARC request + response records (gzip members), for GET /crawl/{uuid}/artifact?type=warc.
+    .addColumn('warc_blob', 'text')
     .addColumn('discovered_at', 'bigint', (col) => col.notNull())
     .addColumn('visited_at', 'bigint')
     .addPrimaryKeyConstraint('crawl_urls_pk', ['crawl_uuid', 'url'])
