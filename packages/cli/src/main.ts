@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBatchCommand } from './commands/batch.js';
+import { registerCrawlCommand } from './commands/crawl.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
@@ -34,5 +35,6 @@ registerMcpCommand(program);
 registerBatchCommand(program);
 registerScheduleCommands(program);
 registerScrapeCommand(program);
+registerCrawlCommand(program);
 
 program.parseAsync(process.argv).catch(reportFailure);
