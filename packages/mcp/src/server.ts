@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { downscale } from './downscale.js';
 import { guarded, jsonResult, textResult } from './results.js';
 import { registerScrapeTool } from './scrape-tool.js';
+import { registerCrawlTools } from './crawl-tools.js';
 import { maxWidthShape, screenshotShape, toScreenshotParams, webhookNameShape } from './schemas.js';
 
 export const DEFAULT_MAX_WIDTH = 1280;
@@ -211,6 +212,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
   );
 
   registerScrapeTool(server, client);
+  registerCrawlTools(server, client);
 
   return server;
 }
