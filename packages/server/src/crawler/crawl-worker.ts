@@ -28,6 +28,9 @@ export interface CrawlWorkerOptions {
   fetch: CrawlFetchLimits;
 }
 
+/** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
+const MAX_ROUND_FAILURES = 5;
+
 /** What one page costs: a scrape without a browser (scrape/cost.ts). */
 export const CRAWL_PAGE_COST = SCRAPE_COSTS.base;
 
@@ -50,6 +53,8 @@ export class CrawlWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private wakeUp: (() => void) | undefined;
   private readonly robotsCache = new Map<string, RobotsRules>();
+  /** Rounds in a row that failed, per crawl. */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly store: CrawlStore,
@@ -105,24 +110,41 @@ export class CrawlWorker {
     const crawls = await this.store.active(100);
     for (const row of crawls) {
       if (!this.running) break;
-      const free = this.options.slots - this.inFlight.size;
-      const crawl = await this.prepare(row);
-      if (await this.stopIfDone(crawl)) continue;
-      if (free <= 0) continue;
-      const claims = await this.store.claim(row.uuid, this.options.nodeId, this.options.leaseMs, free);
-      for (const claim of claims) {
-        const task = this.visit(crawl, claim)
-          .catch((error: unknown) =>
-            this.logger.error({ err: error, crawl: row.uuid, url: claim.url }, 'crawl page failed'),
-          )
-          .finally(() => {
-            this.inFlight.delete(task);
-            this.wake();
-          });
-        this.inFlight.add(task);
+      try {
+        await this.round(row);
+        this.failures.delete(row.uuid);
+      } catch (error) {
+        // One crawl that fails round after round (not the store: then every crawl fails) is ended with
+        // crawler_error rather than retried forever.
+        const failures = (this.failures.get(row.uuid) ?? 0) + 1;
+        this.failures.set(row.uuid, failures);
+        this.logger.warn({ err: error, crawl: row.uuid, failures }, 'crawl round failed');
+        if (failures >= MAX_ROUND_FAILURES) {
+          this.failures.delete(row.uuid);
+          await this.store.finish(row.uuid, { status: 'DONE', stopReason: 'crawler_error', success: false });
+        }
       }
     }
     return crawls.length > 0;
+  }
+
+  private async round(row: CrawlRow): Promise<void> {
+    const free = this.options.slots - this.inFlight.size;
+    const crawl = await this.prepare(row);
+    if (await this.stopIfDone(crawl)) return;
+    if (free <= 0) return;
+    const claims = await this.store.claim(row.uuid, this.options.nodeId, this.options.leaseMs, free);
+    for (const claim of claims) {
+      const task = this.visit(crawl, claim)
+        .catch((error: unknown) =>
+          this.logger.error({ err: error, crawl: row.uuid, url: claim.url }, 'crawl page failed'),
+        )
+        .finally(() => {
+          this.inFlight.delete(task);
+          this.wake();
+        });
+      this.inFlight.add(task);
+    }
   }
 
   private async prepare(row: CrawlRow): Promise<ActiveCrawl> {
