@@ -87,6 +87,41 @@ describe('a crawl outlives its node', () => {
     }
   });
 
+  it('two services on one PostgreSQL share one crawl: every page once, max_concurrency held across both', async () => {
+    const site = await startSite('site.test', { slowMs: 30 });
+    sites.push(site);
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-crawl-fleet-'));
+    const names = { 'site.test': '127.0.0.1' };
+    // A fleet on the local blob store shares its data folder (docs/deploy.md).
+    const first = await startService({}, names, { browsers: false, dataDir, postgres: true });
+    const second = await startService({}, names, { browsers: false, dataDir, shareSchema: first.schema! });
+    try {
+      const client = new ScrapflyClient({ key: LIVE_KEY, host: first.baseUrl });
+      const other = new ScrapflyClient({ key: LIVE_KEY, host: second.baseUrl });
+      const { crawler_uuid: uuid } = await client.crawl(config(site));
+      const status = await waitUntil(
+        async () => {
+          const current = await other.crawlStatus(uuid);
+          return current.is_finished ? current : undefined;
+        },
+        { timeoutMs: 60_000, what: 'the shared crawl to finish' },
+      );
+      assert.equal(status.state.stop_reason, 'no_more_urls');
+      const visited = await allVisited(other, uuid);
+      assert.equal(new Set(visited).size, visited.length);
+      assert.deepEqual(visited.sort(), site.linkedPages().sort());
+      for (const url of site.linkedPages()) {
+        assert.equal(site.hits.get(new URL(url).pathname), 1, `${url} fetched once by the fleet`);
+      }
+      assert.ok(site.peakInFlight() <= 4, `max_concurrency 4 across both (peak ${site.peakInFlight()})`);
+      assert.equal(status.state.api_credit_used, visited.length);
+    } finally {
+      await second.close();
+      await first.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a node killed with SIGKILL mid-page: the next node takes its URLs over when their lease runs out', async () => {
     const site = await startSite('127.0.0.1', { slowMs: 150 });
     sites.push(site);

@@ -13,6 +13,8 @@ export interface Site {
   port: number;
   /** Requests per path (query included). */
   hits: Map<string, number>;
+  /** The most requests the site was answering at once. */
+  peakInFlight(): number;
   /** Every page a whole in-scope crawl of / reaches by links (robots.txt respected), sitemaps aside. */
   linkedPages(): string[];
   close(): Promise<void>;
@@ -30,8 +32,13 @@ const link = (href: string, text = href, rel = '') =>
 export async function startSite(host = 'site.test', options: { slowMs?: number } = {}): Promise<Site> {
   const hits = new Map<string, number>();
   let origin = '';
+  let inFlight = 0;
+  let peak = 0;
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    res.on('close', () => (inFlight -= 1));
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const html = (body: string, status = 200) =>
       setTimeout(
@@ -115,6 +122,7 @@ export async function startSite(host = 'site.test', options: { slowMs?: number }
     origin,
     port,
     hits,
+    peakInFlight: () => peak,
     linkedPages: () => [
       `${origin}/`,
       ...Array.from({ length: SECTIONS }, (_, s) => [
