@@ -53,6 +53,8 @@ export class CrawlWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private wakeUp: (() => void) | undefined;
   private readonly robotsCache = new Map<string, RobotsRules>();
+  /** Crawls whose robots.txt this node is reading now. */
+  private readonly robotsReads = new Set<string>();
   /** Rounds in a row that failed, per crawl. */
   private readonly failures = new Map<string, number>();
 
@@ -130,8 +132,8 @@ export class CrawlWorker {
 
   private async round(row: CrawlRow): Promise<void> {
     const free = this.options.slots - this.inFlight.size;
-    const crawl = await this.prepare(row);
-    if (await this.stopIfDone(crawl)) return;
+    const crawl = this.prepare(row);
+    if (!crawl || (await this.stopIfDone(crawl))) return;
     if (free <= 0) return;
     const claims = await this.store.claim(row.uuid, this.options.nodeId, this.options.leaseMs, free);
     for (const claim of claims) {
@@ -147,19 +149,35 @@ export class CrawlWorker {
     }
   }
 
-  private async prepare(row: CrawlRow): Promise<ActiveCrawl> {
+  /** The crawl ready to work on, or undefined while its robots.txt is being read (in the background). */
+  private prepare(row: CrawlRow): ActiveCrawl | undefined {
     const request = JSON.parse(row.config) as CrawlRequest;
     let robots: RobotsRules | undefined;
     if (request.respectRobotsTxt) {
-      let text = row.robots_txt;
+      const text = row.robots_txt;
       if (text === null) {
-        text = await fetchRobotsTxt(this.http, request.url, request, this.options.fetch, this.poolKey(row));
-        await this.store.setRobotsTxt(row.uuid, text);
+        this.readRobotsTxt(row, request);
+        return undefined;
       }
       robots = this.robotsCache.get(row.uuid) ?? robotsRules(request.url, text);
       this.robotsCache.set(row.uuid, robots);
     }
     return { row, request, scope: new CrawlScope(request), robots };
+  }
+
+  /** Reads a crawl's robots.txt once, off the loop: a slow one holds back its own crawl only. */
+  private readRobotsTxt(row: CrawlRow, request: CrawlRequest): void {
+    if (this.robotsReads.has(row.uuid)) return;
+    const read = fetchRobotsTxt(this.http, request.url, request, this.options.fetch, this.poolKey(row))
+      .then((text) => this.store.setRobotsTxt(row.uuid, text))
+      .catch((error: unknown) => this.logger.warn({ err: error, crawl: row.uuid }, 'robots.txt not stored'))
+      .finally(() => {
+        this.robotsReads.delete(row.uuid);
+        this.inFlight.delete(read);
+        this.wake();
+      });
+    this.robotsReads.add(row.uuid);
+    this.inFlight.add(read);
   }
 
   /** Ends a crawl that reached a limit or has nothing left; true when it ended (or had). */

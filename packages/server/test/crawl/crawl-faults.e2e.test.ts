@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Crawl, CrawlerConfig, ScrapflyClient } from 'scrapfly-sdk';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 /**
  * What a hostile or broken site does to a crawl, each bounded and reported: a robots.txt of 1 MB (read to
@@ -24,6 +25,7 @@ describe('Crawler API: bad sites and the Python SDK forms', () => {
       const path = req.url ?? '/';
       hits.set(`${host}${path}`, (hits.get(`${host}${path}`) ?? 0) + 1);
       const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html' }).end(body);
+      if (host === 'slow.test' && path === '/robots.txt') return; // never answers
       if (host === 'garbled.test') {
         if (path === '/robots.txt') return res.writeHead(200).end(Buffer.from([0, 255, 1, 254, 10, 0, 0]));
         return html('<title>g</title><a href="/blocked/1">b</a>');
@@ -50,7 +52,12 @@ describe('Crawler API: bad sites and the Python SDK forms', () => {
     origin = `http://site.test:${port}`;
     service = await startService(
       { SNAPWIRE_SCRAPE_MAX_BODY_BYTES: String(1024 * 1024) },
-      { 'site.test': '127.0.0.1', 'garbled.test': '127.0.0.1', 'elsewhere.test': '127.0.0.1' },
+      {
+        'site.test': '127.0.0.1',
+        'garbled.test': '127.0.0.1',
+        'elsewhere.test': '127.0.0.1',
+        'slow.test': '127.0.0.1',
+      },
       { browsers: false },
     );
     client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
@@ -94,6 +101,26 @@ describe('Crawler API: bad sites and the Python SDK forms', () => {
     ]);
   });
 
+  it('a robots.txt that never answers holds back its own crawl only, which then goes on with all allowed', async () => {
+    const slow = await client.crawl(new CrawlerConfig({ url: `http://slow.test:${port}/fine` }));
+    const started = Date.now();
+    const quick = await run({ url: `${origin}/fine` });
+    assert.equal((await quick.status()).state.urls_visited, 1);
+    assert.ok(Date.now() - started < 8_000, 'not held behind the slow robots.txt');
+    assert.equal(
+      (await client.crawlStatus(slow.crawler_uuid)).state.urls_visited,
+      0,
+      'still reading robots.txt',
+    );
+    await waitUntil(async () => (await client.crawlStatus(slow.crawler_uuid)).is_finished, {
+      timeoutMs: 30_000,
+      what: 'the crawl behind the slow robots.txt to finish',
+    });
+    const status = await client.crawlStatus(slow.crawler_uuid);
+    assert.equal(status.state.stop_reason, 'no_more_urls');
+    assert.equal(status.state.urls_visited, 1);
+  });
+
   it("takes the Python SDK's url_list in the JSON body, format= for contents, and DELETE to cancel", async () => {
     // As client.py start_crawl sends it: requests' json= body, the key in the query.
     const started = await fetch(`${service.baseUrl}/crawl?key=${LIVE_KEY}`, {
@@ -108,8 +135,8 @@ describe('Crawler API: bad sites and the Python SDK forms', () => {
     const { crawler_uuid: uuid, status } = (await started.json()) as { crawler_uuid: string; status: string };
     assert.equal(status, 'PENDING', 'the Python SDK requires status');
     const finished = async () => (await client.crawlStatus(uuid)).is_finished;
-    for (let i = 0; i < 300 && !(await finished()); i += 1)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(finished, { timeoutMs: 30_000, what: 'the url_list crawl to finish' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
     // get_crawl_contents(uuid, format='markdown'): {contents: {url: {format: content}}}.
     const contents = await fetch(`${service.baseUrl}/crawl/${uuid}/contents?key=${LIVE_KEY}&format=markdown`);
     assert.equal(contents.status, 200);
