@@ -136,7 +136,6 @@ describe('Crawler API: bad sites and the Python SDK forms', () => {
     assert.equal(status, 'PENDING', 'the Python SDK requires status');
     const finished = async () => (await client.crawlStatus(uuid)).is_finished;
     await waitUntil(finished, { timeoutMs: 30_000, what: 'the url_list crawl to finish' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
     // get_crawl_contents(uuid, format='markdown'): {contents: {url: {format: content}}}.
     const contents = await fetch(`${service.baseUrl}/crawl/${uuid}/contents?key=${LIVE_KEY}&format=markdown`);
     assert.equal(contents.status, 200);
