@@ -159,6 +159,28 @@ export class CrawlService {
     return { contents, more: pages.length > limit };
   }
 
+  /** Several visited pages in several formats: one entry per page and format found (the rest is left out). */
+  async contentsBatch(
+    caller: Caller,
+    uuid: string,
+    urls: string[],
+    formats: CrawlContentFormat[],
+  ): Promise<Array<{ url: string; format: CrawlContentFormat; content: string }>> {
+    const row = await this.crawlOf(caller, uuid);
+    for (const format of formats) this.checkFormat(row, format);
+    const parts: Array<{ url: string; format: CrawlContentFormat; content: string }> = [];
+    for (const url of urls) {
+      const page = await this.store.url(uuid, normaliseUrl(url) ?? url);
+      if (!page || page.status !== 'visited' || !page.contents_blob) continue;
+      const stored = await this.readContents(page.contents_blob);
+      for (const format of formats) {
+        const content = stored[format];
+        if (content !== undefined) parts.push({ url: page.url, format, content });
+      }
+    }
+    return parts;
+  }
+
   /**
    * The crawl's WARC file (gzip, WARC 1.1): a warcinfo record, then every visited page's request and
    * response records in discovery order, read from the blob store a page of rows at a time.

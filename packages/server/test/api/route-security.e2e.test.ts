@@ -120,6 +120,14 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     owner: status(200),
   },
+  'POST /crawl/:uuid/contents/batch': {
+    request: (live) => ({
+      path: `/crawl/${live.crawlUuid}/contents/batch`,
+      query: { formats: 'html' },
+      body: live.pageUrl,
+    }),
+    foreign: 'not found',
+  },
   'GET /crawl/:uuid/artifact': {
     request: (live) => ({ path: `/crawl/${live.crawlUuid}/artifact`, query: { type: 'warc' } }),
     foreign: 'not found',

@@ -112,6 +112,17 @@ describe('Crawler API through the official TypeScript SDK (scrapfly-sdk)', () =>
       return true;
     });
 
+    const batch = await crawl.readBatch(
+      [`${site.origin}/section/1/page/2`, `${site.origin}/section/2/`, `${site.origin}/private/secret`],
+      ['markdown', 'html'],
+    );
+    assert.deepEqual(Object.keys(batch).sort(), [
+      `${site.origin}/section/1/page/2`,
+      `${site.origin}/section/2/`,
+    ]);
+    assert.match(batch[`${site.origin}/section/2/`]?.markdown ?? '', /^# Section 2/);
+    assert.match(batch[`${site.origin}/section/1/page/2`]?.html ?? '', /<title>Section 1 page 2<\/title>/);
+
     const first = await client.crawlContents(crawl.uuid!, { format: 'markdown', limit: 5 });
     assert.ok(typeof first !== 'string');
     assert.equal(Object.keys(first.contents).length, 5);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -77,6 +78,25 @@ function integer(value: unknown, name: string, fallback: number, min: number, ma
     );
   }
   return number;
+}
+
+/** At most this many URLs in one POST /crawl/{uuid}/contents/batch (both SDKs check it too). */
+const BATCH_MAX_URLS = 100;
+
+function formatsOf(value: string | undefined): CrawlContentFormat[] {
+  const names = (value ?? 'html')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(CRAWL_CONTENT_FORMATS as readonly string[]).includes(name)) {
+      throw new ApiError(
+        'ERR::CRAWLER::CONFIG_ERROR',
+        `formats: "${name}" is not a content format; use ${CRAWL_CONTENT_FORMATS.join(', ')}`,
+      );
+    }
+  }
+  return [...new Set(names)] as CrawlContentFormat[];
 }
 
 function formatOf(query: Record<string, unknown>): CrawlContentFormat {
@@ -303,6 +323,64 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           prev: links(offset > 0 ? Math.max(0, offset - limit) : null, limit),
         },
       });
+    },
+  );
+
+  app.post(
+    '/crawl/:uuid/contents/batch',
+    {
+      config: { auth: 'key' },
+      bodyLimit: MAX_BODY_BYTES,
+      schema: {
+        summary: 'Several pages of a crawl in one answer (multipart/related)',
+        description: `The body lists the URLs, one a line (at most ${BATCH_MAX_URLS}); formats is a comma list. One part per page and format found, with Content-Location (the URL) and Content-Type (the format's); pages not visited are left out.`,
+        tags,
+        params: uuidParams,
+        querystring: keyQuery.loose(),
+        openapi: {
+          querystring: keyQuery.extend({ formats: z.string().describe('Comma list, e.g. markdown,text') }),
+          rawBody: { contentTypes: ['text/plain'], description: 'URLs, one a line' },
+          responses: {
+            200: {
+              description: 'One part per page and format',
+              content: { 'multipart/related': { schema: { type: 'string' } } },
+            },
+            ...errorResponses(400, 404),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      // Whose crawl first: another project's or environment's is a 404 whatever the body says.
+      await crawls.crawlOf(callerOf(request), request.params.uuid);
+      const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+      const urls = body
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean);
+      if (urls.length === 0 || urls.length > BATCH_MAX_URLS) {
+        throw new ApiError(
+          'ERR::CRAWLER::CONFIG_ERROR',
+          `Send 1 to ${BATCH_MAX_URLS} URLs in the body, one a line; got ${urls.length}`,
+        );
+      }
+      const formats = formatsOf(text((request.query as Record<string, unknown>).formats));
+      const parts = await crawls.contentsBatch(callerOf(request), request.params.uuid, urls, formats);
+      const boundary = `snapwire-${randomUUID()}`;
+      const chunks: Buffer[] = [];
+      for (const part of parts) {
+        chunks.push(
+          Buffer.from(
+            `--${boundary}\r\nContent-Type: ${FORMAT_CONTENT_TYPES[part.format]}\r\nContent-Location: ${part.url}\r\n\r\n`,
+          ),
+          Buffer.from(part.content, 'utf8'),
+          Buffer.from('\r\n'),
+        );
+      }
+      chunks.push(Buffer.from(`--${boundary}--\r\n`));
+      return reply
+        .header('content-type', `multipart/related; boundary=${boundary}`)
+        .send(Buffer.concat(chunks));
     },
   );
 
