@@ -30,7 +30,7 @@ export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
   {
     product: 'Crawler API',
     prefixes: ['/crawl/monitoring', '/crawl/schedules'],
-    why: 'its monitoring and schedule routes are not built yet; POST /crawl and its status, urls, contents and cancel routes are served',
+    why: 'its monitoring and schedule routes are not built yet; POST /crawl and the routes of a crawl are served',
   },
   { product: 'Classify API', prefixes: ['/classify'], why: 'not served: Snapwire has no anti-bot features' },
   {

@@ -4,6 +4,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { CrawlStore, MAX_URL_ATTEMPTS } from '../../src/crawler/crawl-store.js';
 import { parseCrawlRequest } from '../../src/request/crawl-request.js';
+import pino from 'pino';
+import { RetentionRoom } from '../../src/logs/retention.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
 
 for (const dialect of DIALECTS) {
@@ -117,6 +119,28 @@ for (const dialect of DIALECTS) {
       assert.equal(row?.status, 'CANCELLED');
       assert.equal(row?.stop_reason, 'user_cancelled');
       assert.deepEqual(await store.claim(uuid, 'w', 30_000, 5), [], 'an ended crawl hands out nothing');
+    });
+
+    it('retention sweeps ended crawls with their URLs past the project retention, never a running one', async () => {
+      const ended = await newCrawl({}, 3);
+      const running = await newCrawl({}, 3);
+      await store.claim(running, 'w', 30_000, 1);
+      await store.finish(ended, { status: 'DONE', stopReason: 'no_more_urls', success: true });
+      const retention = new RetentionRoom({
+        db: handle.store.db,
+        clock,
+        projects: async () => [{ id: 'p1', limits: { retentionDays: 7 } }],
+        logger: pino({ level: 'silent' }),
+        loginWindowMs: 60_000,
+      });
+      clock.time += 6 * 86_400_000;
+      assert.equal((await retention.sweep()).crawls, 0, 'within retention');
+      clock.time += 2 * 86_400_000;
+      assert.ok((await retention.sweep()).crawls >= 1);
+      assert.equal(await store.get(ended), undefined);
+      assert.equal((await store.counts(ended)).total, 0, 'its URLs went with it');
+      assert.equal((await store.get(running))?.status, 'RUNNING');
+      assert.equal((await store.counts(running)).total, 4);
     });
 
     it('shows a crawl to its project and environment only', async () => {
