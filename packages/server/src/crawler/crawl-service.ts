@@ -9,6 +9,7 @@ import type { CrawlUrlStatus } from '../store/schema.js';
 import type { CrawlRow, CrawlStore } from './crawl-store.js';
 import { normaliseUrl } from './url-rules.js';
 import { warcInfo } from './warc.js';
+import { HAR_CLOSE, HAR_OPEN } from './har.js';
 
 /** GET /crawl/{uuid}/status as both SDKs read it (docs/compat.md §9). */
 export interface CrawlStatusAnswer {
@@ -199,6 +200,27 @@ export class CrawlService {
         }
         if (pages.length < 200) return;
       }
+    })();
+  }
+
+  /** The crawl's HAR 1.2 file: one entry per visited page, in discovery order. */
+  async har(caller: Caller, uuid: string): Promise<AsyncIterable<Buffer>> {
+    await this.crawlOf(caller, uuid);
+    const { store, blobs } = this;
+    return (async function* entries() {
+      yield Buffer.from(HAR_OPEN);
+      let first = true;
+      for (let offset = 0; ; offset += 200) {
+        const pages = await store.urls(uuid, 'visited', offset, 200);
+        for (const page of pages) {
+          const bytes = page.har_blob ? await blobs.get(page.har_blob) : undefined;
+          if (!bytes) continue;
+          yield first ? bytes : Buffer.concat([Buffer.from(','), bytes]);
+          first = false;
+        }
+        if (pages.length < 200) break;
+      }
+      yield Buffer.from(HAR_CLOSE);
     })();
   }
 

@@ -148,6 +148,7 @@ export class CrawlStore {
             http_status: null,
             contents_blob: null,
             warc_blob: null,
+            har_blob: null,
             discovered_at: now,
             visited_at: null,
           })),
@@ -241,6 +242,7 @@ export class CrawlStore {
       httpStatus?: number;
       contentsBlob?: string;
       warcBlob?: string;
+      harBlob?: string;
       credits: number;
     },
   ): Promise<boolean> {
@@ -254,6 +256,7 @@ export class CrawlStore {
           http_status: result.httpStatus ?? null,
           contents_blob: result.contentsBlob ?? null,
           warc_blob: result.warcBlob ?? null,
+          har_blob: result.harBlob ?? null,
           visited_at: now,
           locked_by: null,
           locked_until: null,

@@ -16,6 +16,7 @@ import { fetchRobotsTxt, robotsRules, type RobotsRules } from './robots.js';
 import { sitemapUrls } from './sitemaps.js';
 import { CrawlScope, normaliseUrl } from './url-rules.js';
 import { pageRecords } from './warc.js';
+import { harEntry } from './har.js';
 
 export interface CrawlWorkerOptions {
   nodeId: string;
@@ -225,6 +226,8 @@ export class CrawlWorker {
       return;
     }
     let answer: UpstreamAnswer;
+    const fetchedAt = this.clock.now();
+    const started = performance.now();
     try {
       answer = await fetchForCrawl(this.http, claim.url, request, this.options.fetch, this.poolKey(row));
     } catch (error) {
@@ -249,7 +252,13 @@ export class CrawlWorker {
     }
     const contents = pageContents(answer, request.contentFormats);
     const contentsBlob = await this.blobs.put(Buffer.from(JSON.stringify(contents), 'utf8'));
-    const warcBlob = await this.blobs.put(pageRecords(answer, this.clock.now()));
+    const warcBlob = await this.blobs.put(pageRecords(answer, fetchedAt));
+    const harBlob = await this.blobs.put(
+      Buffer.from(
+        JSON.stringify(harEntry(answer, fetchedAt, Math.round(performance.now() - started))),
+        'utf8',
+      ),
+    );
     // Links first, then the page's own row: while a page is pending its crawl cannot end, so the crawl
     // never ends between the two.
     await this.store.discover(row.uuid, await this.discovered(crawl, claim, answer));
@@ -258,6 +267,7 @@ export class CrawlWorker {
       httpStatus: answer.status,
       contentsBlob,
       warcBlob,
+      harBlob,
       credits,
     });
   }

@@ -271,6 +271,7 @@ export interface CrawlUrlsTable {
   http_status: number | null;
   contents_blob: string | null;
   warc_blob: string | null;
+  har_blob: string | null;
   discovered_at: number;
   visited_at: number | null;
 }

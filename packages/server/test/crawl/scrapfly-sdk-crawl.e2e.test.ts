@@ -293,7 +293,7 @@ describe('Crawler API through the official TypeScript SDK (scrapfly-sdk)', () =>
     assert.equal(((await notServed.json()) as { code: string }).code, 'ERR::CRAWLER::FEATURE_NOT_SERVED');
   });
 
-  it('hands out the WARC artifact (gzip WARC 1.1), read back by warcio: request and response of every page', async () => {
+  it('hands out the WARC artifact (gzip WARC 1.1, read back by warcio) and the HAR 1.2 file of every page', async () => {
     const crawl = await crawlOf({ exclude_paths: ['/section/*/page/*', '/calendar/*'] });
     const artifact = await crawl.warc();
     assert.equal(artifact.type, 'warc');
@@ -327,11 +327,20 @@ describe('Crawler API through the official TypeScript SDK (scrapfly-sdk)', () =>
       /<h1>Section 6<\/h1>/,
     );
     assert.equal(records.filter((record) => record.type === 'request').length, pages.length);
-    await assert.rejects(client.crawlArtifact(crawl.uuid!, 'har'), (error: unknown) => {
-      assert.ok(error instanceof errors.ScrapflyCrawlerError);
-      assert.match(error.message, /type=har is not served yet/);
-      return true;
-    });
+    const har = JSON.parse(new TextDecoder().decode((await crawl.har()).data)) as {
+      log: {
+        version: string;
+        entries: Array<{
+          request: { url: string };
+          response: { status: number; content: { text?: string } };
+        }>;
+      };
+    };
+    assert.equal(har.log.version, '1.2');
+    assert.deepEqual(har.log.entries.map((entry) => entry.request.url).sort(), [...pages].sort());
+    assert.ok(har.log.entries.every((entry) => entry.response.status === 200));
+    const six = har.log.entries.find((entry) => entry.request.url === `${site.origin}/section/6/`);
+    assert.match(six?.response.content.text ?? '', /<h1>Section 6<\/h1>/);
   });
 
   it("accepts the SDK's multipart url_list: those URLs only, no discovery", async () => {

@@ -389,18 +389,25 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     {
       config: { auth: 'key' },
       schema: {
-        summary: "A crawl's WARC file (gzip, WARC 1.1: request and response records of every visited page)",
+        summary: "A crawl's WARC file (gzip WARC 1.1, request and response records) or HAR 1.2 file",
         tags,
         params: uuidParams,
         querystring: keyQuery.loose(),
         openapi: {
           querystring: keyQuery.extend({
-            type: z.enum(['warc', 'har']).default('warc').optional().describe('warc (har: not yet, 400)'),
+            type: z
+              .enum(['warc', 'har'])
+              .default('warc')
+              .optional()
+              .describe('warc (gzip WARC 1.1) or har (HAR 1.2 JSON)'),
           }),
           responses: {
             200: {
-              description: 'The WARC file, one gzip member per record',
-              content: { 'application/gzip': { schema: { type: 'string', format: 'binary' } } },
+              description: 'The WARC file (one gzip member per record), or the HAR file',
+              content: {
+                'application/gzip': { schema: { type: 'string', format: 'binary' } },
+                'application/json': { schema: { type: 'object' } },
+              },
             },
             ...errorResponses(400, 404),
           },
@@ -410,13 +417,14 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const type = text((request.query as Record<string, unknown>).type) ?? 'warc';
       if (type === 'har') {
-        throw new ApiError(
-          'ERR::CRAWLER::FEATURE_NOT_SERVED',
-          'type=har is not served yet; ask for type=warc',
-        );
+        const entries = await crawls.har(callerOf(request), request.params.uuid);
+        return reply
+          .header('content-type', 'application/json')
+          .header('content-disposition', `attachment; filename="${request.params.uuid}.har"`)
+          .send(Readable.from(entries));
       }
       if (type !== 'warc')
-        throw new ApiError('ERR::CRAWLER::CONFIG_ERROR', `type must be warc, not "${type}"`);
+        throw new ApiError('ERR::CRAWLER::CONFIG_ERROR', `type must be warc or har, not "${type}"`);
       const records = await crawls.warc(callerOf(request), request.params.uuid);
       return reply
         .header('content-type', 'application/gzip')

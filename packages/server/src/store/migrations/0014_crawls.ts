@@ -52,6 +52,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('contents_blob', 'text')
     // The page's WARC request + response records (gzip members), for GET /crawl/{uuid}/artifact?type=warc.
     .addColumn('warc_blob', 'text')
+    // The page's HAR 1.2 entry (JSON), for GET /crawl/{uuid}/artifact?type=har.
+    .addColumn('har_blob', 'text')
     .addColumn('discovered_at', 'bigint', (col) => col.notNull())
     .addColumn('visited_at', 'bigint')
     .addPrimaryKeyConstraint('crawl_urls_pk', ['crawl_uuid', 'url'])
