@@ -194,6 +194,9 @@ export class CrawlStore {
       let room = Math.min(want, config.maxConcurrency - counts.inFlight);
       if (config.pageLimit > 0)
         room = Math.min(room, config.pageLimit - counts.visited - counts.failed - counts.inFlight);
+      // One credit a page (crawler/crawl-worker.ts CRAWL_PAGE_COST): no claim past max_api_credit.
+      if (config.maxApiCredit > 0)
+        room = Math.min(room, config.maxApiCredit - crawl.api_credit_used - counts.inFlight);
       if (config.delayMs > 0) room = Math.min(room, 1);
       if (room <= 0) return [];
       const due = await trx
