@@ -118,6 +118,13 @@ export class CrawlStore {
   /** Records discovered URLs; one already known (in any status) is left as it is. */
   async discover(crawlUuid: string, urls: NewUrl[]): Promise<number> {
     if (urls.length === 0) return 0;
+    // A page finished after its crawl ended (cancelled, a limit) adds nothing to the ended crawl's lists.
+    const crawl = await this.db
+      .selectFrom('crawls')
+      .select('status')
+      .where('uuid', '=', crawlUuid)
+      .executeTakeFirst();
+    if (!crawl || !ACTIVE.includes(crawl.status)) return 0;
     return this.insertUrls(this.db, crawlUuid, urls, this.clock.now());
   }
 

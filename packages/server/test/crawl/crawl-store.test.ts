@@ -119,6 +119,12 @@ for (const dialect of DIALECTS) {
       assert.equal(row?.status, 'CANCELLED');
       assert.equal(row?.stop_reason, 'user_cancelled');
       assert.deepEqual(await store.claim(uuid, 'w', 30_000, 5), [], 'an ended crawl hands out nothing');
+      assert.equal(
+        await store.discover(uuid, [{ url: 'http://site.test/late', depth: 1, status: 'pending' }]),
+        0,
+        'an ended crawl takes no new URLs',
+      );
+      assert.equal((await store.counts(uuid)).pending, 0);
     });
 
     it('retention sweeps ended crawls with their URLs past the project retention, never a running one', async () => {
