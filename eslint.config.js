@@ -136,6 +136,12 @@ export default tseslint.config(
     rules: restrict([NOT_JOBS, NOT_HTTP]),
   },
   {
+    // The crawler room (frontier store, worker, crawl service) serves the HTTP faces: data or catalogue
+    // errors, never HTTP, never jobs/.
+    files: [`${server}/crawler/**/*.ts`],
+    rules: restrict([NOT_JOBS, NOT_HTTP]),
+  },
+  {
     // jobs/ runs requests for every face (API, dashboard, scheduler): it never knows which one called.
     files: [`${server}/jobs/**/*.ts`],
     rules: restrict([NOT_HTTP]),

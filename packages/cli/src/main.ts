@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBatchCommand } from './commands/batch.js';
 import { registerExtractCommand } from './commands/extract.js';
+import { registerCrawlCommand } from './commands/crawl.js';
 import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
@@ -38,5 +39,6 @@ registerScheduleCommands(program);
 registerScrapeCommand(program);
 registerExtractCommand(program);
 registerTemplateCommands(program);
+registerCrawlCommand(program);
 
 program.parseAsync(process.argv).catch(reportFailure);

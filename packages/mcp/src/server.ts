@@ -9,6 +9,7 @@ import { downscale } from './downscale.js';
 import { guarded, jsonResult, textResult } from './results.js';
 import { registerScrapeTool } from './scrape-tool.js';
 import { registerExtractTool } from './extract-tool.js';
+import { registerCrawlTools } from './crawl-tools.js';
 import { maxWidthShape, screenshotShape, toScreenshotParams, webhookNameShape } from './schemas.js';
 
 export const DEFAULT_MAX_WIDTH = 1280;
@@ -213,6 +214,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
 
   registerScrapeTool(server, client);
   registerExtractTool(server, client);
+  registerCrawlTools(server, client);
 
   return server;
 }

@@ -21,6 +21,9 @@ import { waitUntil } from '../../server/test/helpers/wait-until.js';
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
 const TOOLS = [
   'account',
+  'crawl_read',
+  'crawl_start',
+  'crawl_status',
   'extract',
   'get_log',
   'list_logs',

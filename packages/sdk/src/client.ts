@@ -8,6 +8,14 @@ import { buildScreenshotQuery, type ScreenshotParams } from './params.js';
 import { abortReason, combineSignals, sleep } from './abort.js';
 import { writeStreamToFile } from './save.js';
 import {
+  parseCrawlUrls,
+  type CrawlConfig,
+  type CrawlContentFormat,
+  type CrawlStatus,
+  type CrawlUrl,
+  type CrawlUrlStatus,
+} from './crawl.js';
+import {
   buildScrapeQuery,
   isScrapeEnvelope,
   scrapeBodyContentType,
@@ -679,6 +687,85 @@ export class SnapwireClient {
       signal: options.signal,
     });
     return answer.runs;
+  }
+
+  // ---- Crawler API (/crawl) ------------------------------------------------------------------------------
+
+  /** Starts a crawl; it runs on the service, read its progress with crawlStatus(). */
+  async startCrawl(
+    config: CrawlConfig,
+    options: CallOptions = {},
+  ): Promise<{ crawler_uuid: string; status: string }> {
+    return this.#json('POST', '/crawl', { body: config, signal: options.signal });
+  }
+
+  async crawlStatus(uuid: string, options: CallOptions = {}): Promise<CrawlStatus> {
+    return this.#json('GET', `/crawl/${segment(uuid, 'uuid')}/status`, { signal: options.signal });
+  }
+
+  /** One page of a crawl's URLs in a status (visited by default); an empty page is the end. */
+  async crawlUrls(
+    uuid: string,
+    params: { status?: CrawlUrlStatus; page?: number; perPage?: number } = {},
+    options: CallOptions = {},
+  ): Promise<CrawlUrl[]> {
+    const text = await this.#text('GET', `/crawl/${segment(uuid, 'uuid')}/urls`, {
+      query: query({ status: params.status, page: params.page, per_page: params.perPage }),
+      signal: options.signal,
+    });
+    return parseCrawlUrls(text);
+  }
+
+  /** One visited page's content in a format the crawl stored. */
+  async crawlContent(
+    uuid: string,
+    url: string,
+    format: CrawlContentFormat,
+    options: CallOptions = {},
+  ): Promise<string> {
+    return this.#text('GET', `/crawl/${segment(uuid, 'uuid')}/contents`, {
+      query: query({ url, formats: format, plain: true }),
+      signal: options.signal,
+    });
+  }
+
+  /** Cancels a crawl (idempotent: a crawl that already ended stays as it is). */
+  async cancelCrawl(uuid: string, options: CallOptions = {}): Promise<void> {
+    await this.#json('POST', `/crawl/${segment(uuid, 'uuid')}/cancel`, { signal: options.signal });
+  }
+
+  /** Saves the crawl's WARC file (gzip, WARC 1.1) to `file`; answers its size in bytes. */
+  async saveCrawlWarc(uuid: string, file: string, options: CallOptions = {}): Promise<number> {
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', `/crawl/${segment(uuid, 'uuid')}/artifact`, {
+        query: query({ type: 'warc' }),
+        accept: 'application/gzip, application/json',
+        signal,
+      });
+      const headers = headerRecord(response.headers);
+      if (!response.ok || isJsonContentType(headers['content-type'] ?? '')) {
+        throw apiErrorFromResponse(
+          response.status,
+          headers,
+          await readBody(response, headers['content-type'] ?? ''),
+        );
+      }
+      if (!response.body) throw new SnapwireError('empty answer to the crawl artifact');
+      return writeStreamToFile(response.body, file);
+    });
+  }
+
+  async #text(method: Method, path: string, send: Send): Promise<string> {
+    return this.#withRetry(send.signal, async (signal) => {
+      const response = await this.#send(method, path, { ...send, accept: '*/*', signal });
+      const headers = headerRecord(response.headers);
+      if (!response.ok || isJsonContentType(headers['content-type'] ?? '')) {
+        const body = await readBody(response, headers['content-type'] ?? '');
+        if (!response.ok || isErrorEnvelope(body)) throw apiErrorFromResponse(response.status, headers, body);
+        return JSON.stringify(body);
+      }
+      return response.text();
+    });
   }
 
   // ---- plumbing -----------------------------------------------------------------------------------------

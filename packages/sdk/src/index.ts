@@ -126,3 +126,12 @@ export {
   type RunningListener,
   type SavedDelivery,
 } from './listener.js';
+export {
+  CRAWL_CONTENT_FORMATS,
+  parseCrawlUrls,
+  type CrawlConfig,
+  type CrawlContentFormat,
+  type CrawlStatus,
+  type CrawlUrl,
+  type CrawlUrlStatus,
+} from './crawl.js';

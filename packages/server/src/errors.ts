@@ -139,6 +139,16 @@ export const ERROR_CATALOGUE = {
   'ERR::EXTRACTION::TIMEOUT': define(422, true, false, 'The extraction did not finish within the timeout'),
   'ERR::EXTRACTION::DATA_ERROR': define(422, true, false, 'The language model did not answer usable data'),
   'ERR::EXTRACTION::MODEL_UNAVAILABLE': define(422, true, false, 'The language model could not be reached'),
+  // The Crawler API (docs/compat.md §9): a code with ::CRAWLER:: is the SDKs' ScrapflyCrawlerError.
+  'ERR::CRAWLER::CONFIG_ERROR': define(400, false, false, 'The crawler configuration is not valid'),
+  'ERR::CRAWLER::FEATURE_NOT_SERVED': define(
+    400,
+    false,
+    false,
+    'This crawler feature is not served here yet',
+  ),
+  'ERR::CRAWLER::NOT_FOUND': define(404, false, false, 'No crawler with this uuid in this project and env'),
+  'ERR::CRAWLER::CONTENT_NOT_FOUND': define(404, false, false, 'The crawler has no such page or format'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::NOT_SERVED': define(404, false, false, 'Snapwire does not serve this Scrapfly product'),

@@ -6,6 +6,7 @@ import type { Settings } from './config/settings.js';
 import type { BrowserPool } from './engine/browser-pool.js';
 import type { ScreenshotService } from './jobs/screenshot-service.js';
 import type { ScrapeService } from './scrape/scrape-service.js';
+import type { CrawlService } from './crawler/crawl-service.js';
 import type { ExtractionService } from './jobs/extraction-service.js';
 import type { TemplateStore } from './extraction/template-store.js';
 import type { Clock } from './clock.js';
@@ -42,6 +43,8 @@ export interface Services {
   screenshots: ScreenshotService;
   /** The Web Scraping API (/scrape). */
   scrapes: ScrapeService;
+  /** The Crawler API (/crawl). */
+  crawls: CrawlService;
   /** POST /extraction: rules templates and the operator's language model. */
   extractions: ExtractionService;
   /** Saved extraction templates per project and environment (/extraction/templates). */

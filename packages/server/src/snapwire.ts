@@ -22,6 +22,9 @@ import { ScreenshotService } from './jobs/screenshot-service.js';
 import { ScrapeCache } from './scrape/scrape-cache.js';
 import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
+import { CrawlService } from './crawler/crawl-service.js';
+import { CrawlStore } from './crawler/crawl-store.js';
+import { CrawlWorker } from './crawler/crawl-worker.js';
 import { chooseLogFormat, createLogger } from './logger.js';
 import { LogQueries } from './logs/log-queries.js';
 import { LogStore } from './logs/log-store.js';
@@ -92,6 +95,11 @@ export interface Snapwire {
   listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Pages one node fetches at once over all crawls; each crawl's max_concurrency holds fleet-wide. */
+const CRAWL_SLOTS_PER_NODE = 16;
+/** A page's fetch is bounded by this; the lease (SNAPWIRE_CRAWL_LEASE) should outlast it. */
+const CRAWL_PAGE_TIMEOUT_MS = 30_000;
 
 /** The blob store of SNAPWIRE_BLOB_STORE: the data folder, or an S3-compatible bucket. */
 function openBlobStore(settings: Settings): BlobStore {
@@ -279,6 +287,29 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       blobs,
       sessions: scrapeSessions,
     });
+    // The Crawler API: the frontier in the store, one worker loop per node over every active crawl.
+    const crawlStore = new CrawlStore(store.db, store.dialect, clock);
+    const crawlWorker = new CrawlWorker(
+      crawlStore,
+      scrapeClient,
+      blobs,
+      credits,
+      projects,
+      clock,
+      {
+        nodeId: settings.nodeId,
+        slots: CRAWL_SLOTS_PER_NODE,
+        leaseMs: settings.crawlLeaseMs,
+        pollMs: settings.queuePollMs,
+        fetch: {
+          maxBodyBytes: settings.scrapeMaxBodyBytes,
+          maxRedirects: settings.scrapeMaxRedirects,
+          timeoutMs: Math.min(settings.maxTimeoutMs, CRAWL_PAGE_TIMEOUT_MS),
+        },
+      },
+      logger,
+    );
+    const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake());
     const extractions = new ExtractionService({
       credits,
       concurrency,
@@ -410,6 +441,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       pool,
       screenshots,
       scrapes,
+      crawls,
       extractions,
       extractionTemplates,
       logs,
@@ -436,6 +468,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     }
     if (options.startWorker !== false) worker.start();
     closers.push(['worker', () => worker.stop()]);
+    if (options.startWorker !== false) crawlWorker.start();
+    closers.push(['crawl-worker', () => crawlWorker.stop()]);
     // Stopped before the worker (closers run in reverse): no new jobs while the worker drains.
     if (options.startScheduler !== false) scheduler.start();
     closers.push(['scheduler', () => scheduler.stop()]);

@@ -93,6 +93,8 @@ const environmentSchema = z.object({
   SNAPWIRE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   SNAPWIRE_OPERATOR_NOTIFY_URL: z.url().optional(),
   SNAPWIRE_QUEUE_POLL: duration.default(1_000),
+  // A crawl URL claimed by a node that died is taken over after this (docs/compat.md §9).
+  SNAPWIRE_CRAWL_LEASE: duration.pipe(z.number().min(1_000)).default(90_000),
   SNAPWIRE_SCHEDULER_POLL: duration.default(1_000),
   SNAPWIRE_MAX_SCHEDULES: z.coerce.number().int().min(0).max(100_000).default(100),
   SNAPWIRE_MIN_SCHEDULE_INTERVAL: duration
@@ -228,6 +230,8 @@ export interface Settings {
   webhookConcurrency: number;
   operatorNotifyUrl: string | undefined;
   queuePollMs: number;
+  /** How long a crawl URL stays claimed by a node before another may take it over. */
+  crawlLeaseMs: number;
   /** Longest sleep of the scheduler loop between looks at due schedules (docs/compat.md §6). */
   schedulerPollMs: number;
   /** Schedules a project may hold, not counting cancelled and completed ones. */
@@ -356,6 +360,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     webhookConcurrency: value.SNAPWIRE_WEBHOOK_CONCURRENCY,
     operatorNotifyUrl: value.SNAPWIRE_OPERATOR_NOTIFY_URL,
     queuePollMs: value.SNAPWIRE_QUEUE_POLL,
+    crawlLeaseMs: value.SNAPWIRE_CRAWL_LEASE,
     schedulerPollMs: value.SNAPWIRE_SCHEDULER_POLL,
     maxSchedules: value.SNAPWIRE_MAX_SCHEDULES,
     minScheduleIntervalMs: value.SNAPWIRE_MIN_SCHEDULE_INTERVAL,

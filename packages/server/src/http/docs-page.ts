@@ -11,6 +11,7 @@ export const API_TAGS = [
   { name: 'webhooks', description: 'Where asynchronous screenshots are delivered (webhook_name)' },
   { name: 'schedules', description: 'Screenshots taken on a recurrence (Scrapfly’s schedule API)' },
   { name: 'scrape', description: 'Scrapfly’s Web Scraping API: a page’s content, with or without a browser' },
+  { name: 'crawler', description: 'Scrapfly’s Crawler API: a whole site, within limits, page by page' },
   { name: 'extraction', description: 'Scrapfly’s Extraction API: structured data out of a document' },
   { name: 'monitoring', description: 'The monitoring log and its aggregates' },
   { name: 'account', description: 'The key’s project: plan, limits and usage' },

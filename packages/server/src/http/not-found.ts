@@ -5,7 +5,7 @@ export const NOT_SERVED_DOC = 'README.md#what-snapwire-does-not-do';
 
 /** What Snapwire serves, named in every 404 so that a wrong path says where to go instead. */
 export const SERVED =
-  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and /scrape/schedules and the Extraction API's POST /extraction and /extraction/templates, each synchronous or asynchronous to a webhook (plus a scrape's screenshots at /scrape/screenshot/{log_uuid}/{name}, /devices, /mcp and /dashboard); see /docs for the API reference";
+  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and /scrape/schedules, the Crawler API's /crawl and the Extraction API's POST /extraction and /extraction/templates, each synchronous or asynchronous to a webhook (plus a scrape's screenshots at /scrape/screenshot/{log_uuid}/{name}, /devices, /mcp and /dashboard); see /docs for the API reference";
 
 /**
  * Scrapfly products whose routes the official SDKs call but Snapwire does not serve, by path prefix (the
@@ -27,7 +27,11 @@ export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
     prefixes: ['/extraction/monitoring'],
     why: 'its monitoring routes are not built yet; POST /extraction itself is served',
   },
-  { product: 'Crawler API', prefixes: ['/crawl'], why: 'not built yet' },
+  {
+    product: 'Crawler API',
+    prefixes: ['/crawl/monitoring', '/crawl/schedules'],
+    why: 'its monitoring and schedule routes are not built yet; POST /crawl and the routes of a crawl are served',
+  },
   { product: 'Classify API', prefixes: ['/classify'], why: 'not served: Snapwire has no anti-bot features' },
   {
     product: 'Cloud Browser API',

@@ -14,6 +14,8 @@ export interface RetentionSweep {
   events: number;
   sessions: number;
   loginAttempts: number;
+  /** Ended crawls with their URLs (crawls and crawl_urls). */
+  crawls: number;
 }
 
 export interface RetentionDeps {
@@ -32,8 +34,8 @@ export interface RetentionDeps {
 
 /**
  * The one place every table is kept to its retention, on the injected clock (tests move it): per project,
- * by its plan's retentionDays, monitoring logs, ended jobs (their attempts go with them), attempts and
- * project events older than that; expired dashboard sessions and sign-in counts; then images and cache
+ * by its plan's retentionDays, monitoring logs, ended jobs (their attempts go with them), attempts,
+ * project events and ended crawls (their URLs with them) older than that; expired dashboard sessions and sign-in counts; then images and cache
  * entries (the results janitor). Jobs still queued or delivering, and the logs they will complete, are
  * never swept: an accepted job is never lost.
  */
@@ -80,7 +82,15 @@ export class RetentionSweeper {
   private async run(): Promise<RetentionSweep> {
     const { db, clock, logger } = this.deps;
     const now = clock.now();
-    const swept: RetentionSweep = { logs: 0, jobs: 0, attempts: 0, events: 0, sessions: 0, loginAttempts: 0 };
+    const swept: RetentionSweep = {
+      logs: 0,
+      jobs: 0,
+      attempts: 0,
+      events: 0,
+      sessions: 0,
+      loginAttempts: 0,
+      crawls: 0,
+    };
     try {
       for (const project of await this.deps.projects()) {
         const cutoff = now - Math.max(1, project.limits.retentionDays) * DAY_MS;
@@ -111,6 +121,17 @@ export class RetentionSweeper {
               .deleteFrom('project_events')
               .where('project_id', '=', project.id)
               .where('created_at', '<', cutoff)
+              .executeTakeFirst()
+          ).numDeletedRows,
+        );
+        // Ended crawls (their URLs go with them, ON DELETE CASCADE); a running crawl is never swept.
+        swept.crawls += Number(
+          (
+            await db
+              .deleteFrom('crawls')
+              .where('project_id', '=', project.id)
+              .where('status', 'in', ['DONE', 'CANCELLED'])
+              .where('stop_time', '<', cutoff)
               .executeTakeFirst()
           ).numDeletedRows,
         );

@@ -23,6 +23,7 @@ import * as schedules from './migrations/0007_schedules.js';
 import * as fleet from './migrations/0008_fleet.js';
 import * as logPaging from './migrations/0012_log_paging.js';
 import * as scrapeLogs from './migrations/0013_scrape_logs.js';
+import * as crawls from './migrations/0014_crawls.js';
 import * as scrapeSessions from './migrations/0015_scrape_sessions.js';
 import * as extractionTemplates from './migrations/0016_extraction_templates.js';
 
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_fleet': fleet,
   '0012_log_paging': logPaging,
   '0013_scrape_logs': scrapeLogs,
+  '0014_crawls': crawls,
   '0015_scrape_sessions': scrapeSessions,
   '0016_extraction_templates': extractionTemplates,
 };

@@ -261,6 +261,47 @@ export interface ExtractionTemplatesTable {
   updated_at: number;
 }
 
+export type CrawlStatus = 'PENDING' | 'RUNNING' | 'DONE' | 'CANCELLED';
+export type CrawlUrlStatus = 'pending' | 'visited' | 'failed' | 'skipped';
+
+export interface CrawlsTable {
+  uuid: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  seed_url: string;
+  /** The parsed request (request/crawl-request.ts) as JSON. */
+  config: string;
+  status: CrawlStatus;
+  /** 1 or 0 once finished; null while running. */
+  is_success: number | null;
+  stop_reason: string | null;
+  api_credit_used: number;
+  next_fetch_at: number;
+  robots_txt: string | null;
+  created_at: number;
+  start_time: number | null;
+  stop_time: number | null;
+}
+
+export interface CrawlUrlsTable {
+  crawl_uuid: string;
+  /** Normalised (crawler/url-rules.ts). */
+  url: string;
+  seq: number;
+  depth: number;
+  status: CrawlUrlStatus;
+  reason: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  attempts: number;
+  http_status: number | null;
+  contents_blob: string | null;
+  warc_blob: string | null;
+  har_blob: string | null;
+  discovered_at: number;
+  visited_at: number | null;
+}
+
 export interface Database {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
@@ -280,6 +321,8 @@ export interface Database {
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
   extraction_templates: ExtractionTemplatesTable;
+  crawls: CrawlsTable;
+  crawl_urls: CrawlUrlsTable;
 }
 
 export type { Generated };

@@ -30,6 +30,7 @@ interface LiveData {
   receiverUrl: string;
   /** A saved extraction template of LIVE's. */
   templateName: string;
+  crawlUuid: string;
 }
 
 type Who = 'TEST key' | "another project's key";
@@ -129,6 +130,52 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     // LIVE's stays (checked by "as their owner left them" below).
     request: (live) => ({ path: `/extraction/templates/${live.templateName}` }),
     foreign: (response) => assert.ok([204, 404].includes(response.statusCode), response.body.slice(0, 300)),
+  },
+  'POST /crawl': {
+    // Starting is allowed: the new crawl is the caller's own, another uuid than LIVE's.
+    request: (live) => ({ path: '/crawl', body: { url: live.pageUrl, page_limit: 1 } }),
+    foreign: (response, live) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      const uuid = json(response).crawler_uuid;
+      assert.equal(typeof uuid, 'string');
+      assert.notEqual(uuid, live.crawlUuid);
+    },
+  },
+  'GET /crawl/:uuid/status': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/status` }),
+    foreign: 'not found',
+    owner: has((live) => live.crawlUuid),
+  },
+  'GET /crawl/:uuid/urls': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/urls` }),
+    foreign: 'not found',
+    owner: status(200),
+  },
+  'GET /crawl/:uuid/contents': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/contents`, query: { formats: 'html' } }),
+    foreign: 'not found',
+    owner: status(200),
+  },
+  'POST /crawl/:uuid/contents/batch': {
+    request: (live) => ({
+      path: `/crawl/${live.crawlUuid}/contents/batch`,
+      query: { formats: 'html' },
+      body: live.pageUrl,
+    }),
+    foreign: 'not found',
+  },
+  'GET /crawl/:uuid/artifact': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/artifact`, query: { type: 'warc' } }),
+    foreign: 'not found',
+    owner: status(200),
+  },
+  'POST /crawl/:uuid/cancel': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}/cancel` }),
+    foreign: 'not found',
+  },
+  'DELETE /crawl/:uuid': {
+    request: (live) => ({ path: `/crawl/${live.crawlUuid}` }),
+    foreign: 'not found',
   },
   'GET /screenshot/result/:logUuid': {
     request: (live) => ({ path: `/screenshot/result/${live.logUuid}` }),
@@ -439,6 +486,12 @@ describe('route security: every registered route, by its declaration', () => {
       payload: { template: { selectors: [{ name: 'live_only', type: 'css', query: 'h1' }] } },
     });
     assert.equal(template.statusCode, 201, template.body);
+    const crawl = await inject({
+      method: 'POST',
+      url: `/crawl?key=${LIVE_KEY}`,
+      payload: { url: pageUrl, page_limit: 1 },
+    });
+    assert.equal(crawl.statusCode, 200, crawl.body);
     live = {
       templateName: 'live-template',
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
@@ -448,6 +501,7 @@ describe('route security: every registered route, by its declaration', () => {
       scheduleId: String(json(schedule).id),
       pageUrl,
       receiverUrl,
+      crawlUuid: String(json(crawl).crawler_uuid),
     };
     before_ = await ownerView();
     const signedIn = await signIn(service.baseUrl);

@@ -290,8 +290,8 @@ describe('official SDK calls on the wire', () => {
     for (const [method, path, product] of [
       ['POST', '/scrape/batch', 'Web Scraping API'],
       ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
-      ['POST', '/crawl', 'Crawler API'],
-      ['GET', '/crawl/some-uuid/status', 'Crawler API'],
+      ['GET', '/crawl/monitoring/metrics', 'Crawler API'],
+      ['POST', '/crawl/schedules', 'Crawler API'],
       ['GET', '/scrape/monitoring/metrics', 'Web Scraping API'],
       ['POST', '/classify', 'Classify API'],
       ['GET', '/unblock', 'Cloud Browser API'],
@@ -309,7 +309,7 @@ describe('official SDK calls on the wire', () => {
       assert.match(body.reason, /Snapwire serves Scrapfly's Screenshot API \(\/screenshot/);
       assert.match(
         body.reason,
-        /the Web Scraping API's \/scrape and \/scrape\/schedules and the Extraction API's POST \/extraction/,
+        /the Web Scraping API's \/scrape and \/scrape\/schedules, the Crawler API's \/crawl and the Extraction API's POST \/extraction/,
       );
       assert.match(body.reason, /README\.md#what-snapwire-does-not-do/);
     }
@@ -321,6 +321,8 @@ describe('official SDK calls on the wire', () => {
     assert.match(body.reason, /No route GET \/screenshots\. Snapwire serves Scrapfly's Screenshot API/);
     // /scrape itself is served now: a key is asked for, not a 404.
     assert.equal((await fetch(`${service.baseUrl}/scrape?url=x`)).status, 401);
+    // So is /crawl.
+    assert.equal((await fetch(`${service.baseUrl}/crawl/some-uuid/status`)).status, 401);
     assert.equal(body.error, undefined, 'error is added on the schedule routes only');
   });
 });

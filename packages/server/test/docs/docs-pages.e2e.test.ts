@@ -139,6 +139,7 @@ describe('/docs and /docs/errors in a browser', () => {
         'webhooks',
         'schedules',
         'scrape',
+        'crawler',
         'extraction',
         'monitoring',
         'account',

@@ -139,7 +139,15 @@ for (const dialect of DIALECTS) {
 
       // Nothing is old yet.
       const fresh = await room.sweep();
-      assert.deepEqual(fresh, { logs: 0, jobs: 0, attempts: 0, events: 0, sessions: 0, loginAttempts: 0 });
+      assert.deepEqual(fresh, {
+        logs: 0,
+        jobs: 0,
+        attempts: 0,
+        events: 0,
+        sessions: 0,
+        loginAttempts: 0,
+        crawls: 0,
+      });
 
       clock.time += 8 * DAY_MS;
       const first = await room.sweep();

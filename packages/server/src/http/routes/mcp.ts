@@ -27,7 +27,7 @@ const JSON_RPC_ERROR_SCHEMA = {
 const MCP_DOC = {
   tags: ['mcp'],
   description:
-    'The MCP server (streamable HTTP, stateless, JSON answers) for the key’s project: tools to take screenshots and read logs through this API. The key goes in ?key= or Authorization: Bearer KEY.',
+    'The MCP server (streamable HTTP, stateless, JSON answers) for the key’s project: tools to take screenshots, scrape pages, crawl sites and read logs through this API. The key goes in ?key= or Authorization: Bearer KEY.',
 };
 const MCP_SECURITY: Array<Record<string, string[]>> = [
   { [SECURITY_SCHEME]: [] },

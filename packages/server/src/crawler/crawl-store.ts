@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { CrawlRequest } from '../request/crawl-request.js';
+import type { Dialect } from '../store/database.js';
+import type { CrawlsTable, CrawlStatus, CrawlUrlsTable, CrawlUrlStatus, Database } from '../store/schema.js';
+
+export type CrawlRow = CrawlsTable;
+export type CrawlUrlRow = CrawlUrlsTable;
+
+/** A claimed URL and the lease token its result must present (fencing, as queue/job-queue.ts). */
+export interface UrlClaim {
+  crawlUuid: string;
+  url: string;
+  depth: number;
+  token: string;
+}
+
+export interface NewUrl {
+  url: string;
+  depth: number;
+  /** pending (to visit) or skipped (recorded with its reason). */
+  status: 'pending' | 'skipped';
+  reason?: string;
+}
+
+export interface CrawlCounts {
+  visited: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+  /** Pending URLs a live lease holds (being fetched now). */
+  inFlight: number;
+  total: number;
+}
+
+/** A URL whose claim ran out this many times (its node died each time) is failed, not retried forever. */
+export const MAX_URL_ATTEMPTS = 3;
+
+const ACTIVE: CrawlStatus[] = ['PENDING', 'RUNNING'];
+
+/**
+ * The crawls and their frontier in the store (SQLite or PostgreSQL, the same code). Every node's crawl
+ * worker claims URLs here under a lease; per-crawl limits (max_concurrency, page_limit, delay) are checked
+ * in the claim's transaction, which holds the crawl's row (FOR UPDATE on PostgreSQL, the writer lock on
+ * SQLite), so they hold across a fleet.
+ */
+export class CrawlStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(crawl: {
+    uuid: string;
+    projectId: string;
+    env: 'LIVE' | 'TEST';
+    request: CrawlRequest;
+  }): Promise<void> {
+    const now = this.clock.now();
+    const seeds = crawl.request.urlList ?? [crawl.request.url];
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('crawls')
+        .values({
+          uuid: crawl.uuid,
+          project_id: crawl.projectId,
+          env: crawl.env,
+          seed_url: crawl.request.url,
+          config: JSON.stringify(crawl.request),
+          status: 'PENDING',
+          is_success: null,
+          stop_reason: null,
+          api_credit_used: 0,
+          next_fetch_at: 0,
+          robots_txt: null,
+          created_at: now,
+          start_time: null,
+          stop_time: null,
+        })
+        .execute();
+      await this.insertUrls(
+        trx,
+        crawl.uuid,
+        seeds.map((url) => ({ url, depth: 0, status: 'pending' as const })),
+        now,
+      );
+    });
+  }
+
+  /** A crawl as its project and environment see it (another's is undefined: a 404, never a 403). */
+  async find(uuid: string, projectId: string, env: 'LIVE' | 'TEST'): Promise<CrawlRow | undefined> {
+    return this.db
+      .selectFrom('crawls')
+      .selectAll()
+      .where('uuid', '=', uuid)
+      .where('project_id', '=', projectId)
+      .where('env', '=', env)
+      .executeTakeFirst();
+  }
+
+  async get(uuid: string): Promise<CrawlRow | undefined> {
+    return this.db.selectFrom('crawls').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+  }
+
+  /** Crawls still to work on, oldest first. */
+  async active(limit: number): Promise<CrawlRow[]> {
+    return this.db
+      .selectFrom('crawls')
+      .selectAll()
+      .where('status', 'in', ACTIVE)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Records discovered URLs; one already known (in any status) is left as it is. */
+  async discover(crawlUuid: string, urls: NewUrl[]): Promise<number> {
+    if (urls.length === 0) return 0;
+    // A page finished after its crawl ended (cancelled, a limit) adds nothing to the ended crawl's lists.
+    const crawl = await this.db
+      .selectFrom('crawls')
+      .select('status')
+      .where('uuid', '=', crawlUuid)
+      .executeTakeFirst();
+    if (!crawl || !ACTIVE.includes(crawl.status)) return 0;
+    return this.insertUrls(this.db, crawlUuid, urls, this.clock.now());
+  }
+
+  private async insertUrls(
+    executor: Kysely<Database> | Transaction<Database>,
+    crawlUuid: string,
+    urls: NewUrl[],
+    now: number,
+  ): Promise<number> {
+    let inserted = 0;
+    // Chunks keep each statement under SQLite's and PostgreSQL's parameter limits.
+    for (let start = 0; start < urls.length; start += 500) {
+      const chunk = urls.slice(start, start + 500);
+      const result = await executor
+        .insertInto('crawl_urls')
+        .values(
+          chunk.map((entry, index) => ({
+            crawl_uuid: crawlUuid,
+            url: entry.url,
+            // Discovery order: time first, then the link's place on its page.
+            seq: now * 1000 + ((start + index) % 1000),
+            depth: entry.depth,
+            status: entry.status,
+            reason: entry.reason ?? null,
+            locked_by: null,
+            locked_until: null,
+            attempts: 0,
+            http_status: null,
+            contents_blob: null,
+            warc_blob: null,
+            har_blob: null,
+            discovered_at: now,
+            visited_at: null,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['crawl_uuid', 'url']).doNothing())
+        .executeTakeFirst();
+      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+    }
+    return inserted;
+  }
+
+  /**
+   * Claims up to `want` pending URLs of one crawl for `holder`, within the crawl's limits: no more in flight
+   * than max_concurrency, no more visits than page_limit, one URL per `delay`. A URL whose lease ran out
+   * (its node died) is claimable again; after MAX_URL_ATTEMPTS claims it is failed instead.
+   */
+  async claim(crawlUuid: string, holder: string, leaseMs: number, want: number): Promise<UrlClaim[]> {
+    if (want <= 0) return [];
+    const now = this.clock.now();
+    const token = `${holder}:${randomUUID()}`;
+    return this.db.transaction().execute(async (trx) => {
+      let select = trx.selectFrom('crawls').selectAll().where('uuid', '=', crawlUuid);
+      if (this.dialect === 'postgres') select = select.forUpdate();
+      const crawl = await select.executeTakeFirst();
+      if (!crawl || !ACTIVE.includes(crawl.status) || now < crawl.next_fetch_at) return [];
+      const config = JSON.parse(crawl.config) as CrawlRequest;
+      if (crawl.status === 'PENDING') {
+        await trx
+          .updateTable('crawls')
+          .set({ status: 'RUNNING', start_time: now })
+          .where('uuid', '=', crawlUuid)
+          .execute();
+      }
+      await trx
+        .updateTable('crawl_urls')
+        .set({ status: 'failed', reason: 'too_many_attempts', locked_by: null, locked_until: null })
+        .where('crawl_uuid', '=', crawlUuid)
+        .where('status', '=', 'pending')
+        .where('attempts', '>=', MAX_URL_ATTEMPTS)
+        .where('locked_until', '<', now)
+        .execute();
+      const counts = await countsOf(trx, crawlUuid, now);
+      let room = Math.min(want, config.maxConcurrency - counts.inFlight);
+      if (config.pageLimit > 0)
+        room = Math.min(room, config.pageLimit - counts.visited - counts.failed - counts.inFlight);
+      // One credit a page (crawler/crawl-worker.ts CRAWL_PAGE_COST): no claim past max_api_credit.
+      if (config.maxApiCredit > 0)
+        room = Math.min(room, config.maxApiCredit - crawl.api_credit_used - counts.inFlight);
+      if (config.delayMs > 0) room = Math.min(room, 1);
+      if (room <= 0) return [];
+      const due = await trx
+        .selectFrom('crawl_urls')
+        .select(['url'])
+        .where('crawl_uuid', '=', crawlUuid)
+        .where('status', '=', 'pending')
+        .where((w) => w.or([w('locked_until', 'is', null), w('locked_until', '<', now)]))
+        .orderBy('seq')
+        .orderBy('url')
+        .limit(room)
+        .execute();
+      if (due.length === 0) return [];
+      const claimed = await trx
+        .updateTable('crawl_urls')
+        .set({ locked_by: token, locked_until: now + leaseMs, attempts: sql<number>`attempts + 1` })
+        .where('crawl_uuid', '=', crawlUuid)
+        .where(
+          'url',
+          'in',
+          due.map((row) => row.url),
+        )
+        .where('status', '=', 'pending')
+        .returning(['url', 'depth'])
+        .execute();
+      if (config.delayMs > 0) {
+        await trx
+          .updateTable('crawls')
+          .set({ next_fetch_at: now + config.delayMs })
+          .where('uuid', '=', crawlUuid)
+          .execute();
+      }
+      return claimed.map((row) => ({ crawlUuid, url: row.url, depth: row.depth, token }));
+    });
+  }
+
+  /**
+   * Writes a claimed URL's result, fenced by its lease token: false (nothing written) when the lease was
+   * taken over or the crawl stopped, so a page is recorded once. Credits are added to the crawl's figure.
+   */
+  async complete(
+    claim: UrlClaim,
+    result: {
+      status: Extract<CrawlUrlStatus, 'visited' | 'failed' | 'skipped'>;
+      reason?: string;
+      httpStatus?: number;
+      contentsBlob?: string;
+      warcBlob?: string;
+      harBlob?: string;
+      credits: number;
+    },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('crawl_urls')
+        .set({
+          status: result.status,
+          reason: result.reason ?? null,
+          http_status: result.httpStatus ?? null,
+          contents_blob: result.contentsBlob ?? null,
+          warc_blob: result.warcBlob ?? null,
+          har_blob: result.harBlob ?? null,
+          visited_at: now,
+          locked_by: null,
+          locked_until: null,
+        })
+        .where('crawl_uuid', '=', claim.crawlUuid)
+        .where('url', '=', claim.url)
+        .where('status', '=', 'pending')
+        .where('locked_by', '=', claim.token)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      if (result.credits > 0) {
+        await trx
+          .updateTable('crawls')
+          .set({ api_credit_used: sql<number>`api_credit_used + ${result.credits}` })
+          .where('uuid', '=', claim.crawlUuid)
+          .execute();
+      }
+      return true;
+    });
+  }
+
+  async counts(crawlUuid: string): Promise<CrawlCounts> {
+    return countsOf(this.db, crawlUuid, this.clock.now());
+  }
+
+  /**
+   * Ends an active crawl: DONE (or CANCELLED) with its stop_reason; the URLs still pending are recorded as
+   * skipped for that reason, and a result still in flight will find its lease gone. False when the crawl
+   * had already ended (cancel is idempotent).
+   */
+  async finish(
+    crawlUuid: string,
+    end: { status: 'DONE' | 'CANCELLED'; stopReason: string; success: boolean },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('crawls')
+        .set({
+          status: end.status,
+          stop_reason: end.stopReason,
+          is_success: end.success ? 1 : 0,
+          stop_time: now,
+          start_time: sql<number>`coalesce(start_time, ${now})`,
+        })
+        .where('uuid', '=', crawlUuid)
+        .where('status', 'in', ACTIVE)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      await trx
+        .updateTable('crawl_urls')
+        .set({ status: 'skipped', reason: end.stopReason, locked_by: null, locked_until: null })
+        .where('crawl_uuid', '=', crawlUuid)
+        .where('status', '=', 'pending')
+        .execute();
+      return true;
+    });
+  }
+
+  async setRobotsTxt(crawlUuid: string, text: string): Promise<void> {
+    await this.db.updateTable('crawls').set({ robots_txt: text }).where('uuid', '=', crawlUuid).execute();
+  }
+
+  /** One page of URLs in a status, in discovery order. */
+  async urls(
+    crawlUuid: string,
+    status: CrawlUrlStatus,
+    offset: number,
+    limit: number,
+  ): Promise<CrawlUrlRow[]> {
+    return this.db
+      .selectFrom('crawl_urls')
+      .selectAll()
+      .where('crawl_uuid', '=', crawlUuid)
+      .where('status', '=', status)
+      .orderBy('seq')
+      .orderBy('url')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+  }
+
+  async url(crawlUuid: string, url: string): Promise<CrawlUrlRow | undefined> {
+    return this.db
+      .selectFrom('crawl_urls')
+      .selectAll()
+      .where('crawl_uuid', '=', crawlUuid)
+      .where('url', '=', url)
+      .executeTakeFirst();
+  }
+}
+
+async function countsOf(
+  executor: Kysely<Database> | Transaction<Database>,
+  crawlUuid: string,
+  now: number,
+): Promise<CrawlCounts> {
+  const rows = await executor
+    .selectFrom('crawl_urls')
+    .select((eb) => [
+      'status',
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>(eb.case().when('locked_until', '>=', now).then(1).else(0).end()).as('leased'),
+    ])
+    .where('crawl_uuid', '=', crawlUuid)
+    .groupBy('status')
+    .execute();
+  const counts: CrawlCounts = { visited: 0, failed: 0, skipped: 0, pending: 0, inFlight: 0, total: 0 };
+  for (const row of rows) {
+    const n = Number(row.n);
+    counts[row.status] = n;
+    counts.total += n;
+    if (row.status === 'pending') counts.inFlight = Number(row.leased ?? 0);
+  }
+  return counts;
+}

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import { ApiError } from '../errors.js';
+
+/**
+ * POST /crawl's JSON body as both SDKs send it (docs/compat.md §9): scrapfly-sdk (TypeScript)
+ * crawlerconfig.ts toApiParams and the Python SDK's crawler/crawler_config.py to_api_params. Unknown names
+ * and values out of range are refused with ERR::CRAWLER::CONFIG_ERROR naming the fix; parameters Snapwire
+ * does not serve yet are refused with ERR::CRAWLER::FEATURE_NOT_SERVED rather than ignored.
+ */
+
+export const CRAWL_CONTENT_FORMATS = [
+  'html',
+  'clean_html',
+  'markdown',
+  'text',
+  'json',
+  'page_metadata',
+] as const;
+export type CrawlContentFormat = (typeof CRAWL_CONTENT_FORMATS)[number];
+/** Formats both SDKs may name that Snapwire does not produce yet. */
+const UNSERVED_FORMATS = ['extracted_data'] as const;
+
+export const CRAWL_LIMITS = {
+  maxPageLimit: 100_000,
+  maxDepth: 1_000,
+  minDurationSeconds: 15,
+  maxDurationSeconds: 10_800,
+  defaultDurationSeconds: 900,
+  maxDelayMs: 15_000,
+  maxConcurrency: 50,
+  defaultConcurrency: 5,
+  maxPathRules: 100,
+  maxDomains: 250,
+  maxUrlList: 10_000,
+} as const;
+
+export interface CrawlRequest {
+  /** The seed URL (with url_list: the first of the list). */
+  url: string;
+  /** url_list: these URLs only, discovery off. */
+  urlList: string[] | undefined;
+  /** 0: no limit. */
+  pageLimit: number;
+  /** 0: no limit. */
+  maxDepth: number;
+  maxDurationSeconds: number;
+  /** 0: no limit. */
+  maxApiCredit: number;
+  excludePaths: string[];
+  includeOnlyPaths: string[];
+  ignoreBasePathRestriction: boolean;
+  followExternalLinks: boolean;
+  allowedExternalDomains: string[];
+  followInternalSubdomains: boolean;
+  allowedInternalSubdomains: string[];
+  headers: Record<string, string>;
+  userAgent: string | undefined;
+  delayMs: number;
+  maxConcurrency: number;
+  useSitemaps: boolean;
+  respectRobotsTxt: boolean;
+  ignoreNoFollow: boolean;
+  contentFormats: CrawlContentFormat[];
+}
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http:// or https:// URL');
+
+const count = (max: number) => z.number().int().min(0).max(max);
+const domainList = z.array(z.string().min(1).max(253)).max(CRAWL_LIMITS.maxDomains);
+const pathList = z.array(z.string().min(1).max(2_000)).max(CRAWL_LIMITS.maxPathRules);
+
+const bodySchema = z.strictObject({
+  url: httpUrl.optional(),
+  url_list: z.array(httpUrl).min(1).max(CRAWL_LIMITS.maxUrlList).optional(),
+  remote_url_list: z.string().optional(),
+  page_limit: count(CRAWL_LIMITS.maxPageLimit).optional(),
+  max_depth: count(CRAWL_LIMITS.maxDepth).optional(),
+  max_duration: z
+    .number()
+    .int()
+    .min(CRAWL_LIMITS.minDurationSeconds)
+    .max(CRAWL_LIMITS.maxDurationSeconds)
+    .optional(),
+  max_api_credit: z.number().int().min(0).optional(),
+  exclude_paths: pathList.optional(),
+  include_only_paths: pathList.optional(),
+  ignore_base_path_restriction: z.boolean().optional(),
+  follow_external_links: z.boolean().optional(),
+  allowed_external_domains: domainList.optional(),
+  follow_internal_subdomains: z.boolean().optional(),
+  allowed_internal_subdomains: domainList.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  delay: count(CRAWL_LIMITS.maxDelayMs).optional(),
+  user_agent: z.string().min(1).max(1_000).optional(),
+  max_concurrency: z.number().int().min(1).max(CRAWL_LIMITS.maxConcurrency).optional(),
+  rendering_delay: z.number().optional(),
+  use_sitemaps: z.boolean().optional(),
+  respect_robots_txt: z.boolean().optional(),
+  ignore_no_follow: z.boolean().optional(),
+  cache: z.boolean().optional(),
+  cache_ttl: z.number().optional(),
+  cache_clear: z.boolean().optional(),
+  content_formats: z
+    .array(z.enum([...CRAWL_CONTENT_FORMATS, ...UNSERVED_FORMATS]))
+    .min(1)
+    .optional(),
+  extraction_rules: z.unknown().optional(),
+  asp: z.boolean().optional(),
+  proxy_pool: z.string().optional(),
+  country: z.string().optional(),
+  webhook_name: z.string().optional(),
+  webhook_events: z.array(z.string()).optional(),
+});
+
+/** Headers Snapwire sets itself or the egress guard relies on: refused, as /scrape refuses them. */
+const RESERVED_HEADERS =
+  /^(host|connection|content-length|transfer-encoding|upgrade|te|trailer|keep-alive|proxy-.*)$/i;
+
+const configError = (reason: string) => new ApiError('ERR::CRAWLER::CONFIG_ERROR', reason);
+const notServed = (name: string, instead: string) =>
+  new ApiError(
+    'ERR::CRAWLER::FEATURE_NOT_SERVED',
+    `${name} is not served by Snapwire's Crawler API yet; ${instead}`,
+  );
+
+export function parseCrawlRequest(body: unknown): CrawlRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw configError(
+      'The body must be a JSON object with the crawler configuration (Content-Type: application/json)',
+    );
+  }
+  const parsed = bodySchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = issue.path.join('.') || 'body';
+    if (issue.code === 'unrecognized_keys') {
+      throw configError(
+        `Unknown parameter(s) ${issue.keys.join(', ')}; see docs/compat.md §9 for the crawler's parameters`,
+      );
+    }
+    throw configError(`${name}: ${issue.message}`);
+  }
+  const input = parsed.data;
+  const sources = [input.url, input.url_list, input.remote_url_list].filter((value) => value !== undefined);
+  if (sources.length !== 1)
+    throw configError('Give exactly one of url or url_list (remote_url_list is not served)');
+  if (input.remote_url_list !== undefined) throw notServed('remote_url_list', 'send the URLs as url_list');
+  if (input.exclude_paths && input.include_only_paths) {
+    throw configError('exclude_paths and include_only_paths cannot be used together; keep one of them');
+  }
+  if (input.rendering_delay !== undefined)
+    throw notServed('rendering_delay (a browser crawl)', 'crawl without it');
+  if (input.extraction_rules !== undefined)
+    throw notServed('extraction_rules', 'extract from the contents with POST /extraction');
+  if (input.content_formats?.includes('extracted_data'))
+    throw notServed(
+      'content_formats=extracted_data',
+      'ask for html, markdown, text, clean_html, json or page_metadata',
+    );
+  if (input.webhook_name !== undefined || input.webhook_events !== undefined)
+    throw notServed('webhook_name', 'poll GET /crawl/{uuid}/status');
+  if (input.asp) throw notServed('asp', 'Snapwire has no anti-bot features');
+  if (input.country !== undefined || input.proxy_pool !== undefined)
+    throw notServed('country and proxy_pool', 'crawl without them');
+  if (input.cache) throw notServed('cache', 'crawl without cache');
+  for (const name of Object.keys(input.headers ?? {})) {
+    if (RESERVED_HEADERS.test(name))
+      throw configError(`headers.${name} cannot be set: Snapwire sets it itself`);
+  }
+  for (const pattern of [...(input.exclude_paths ?? []), ...(input.include_only_paths ?? [])]) {
+    if (!pattern.startsWith('/') && !pattern.startsWith('*')) {
+      throw configError(
+        `The path rule "${pattern}" must start with / (or *): rules match the URL's path, e.g. /blog/*`,
+      );
+    }
+  }
+  const urlList = input.url_list;
+  return {
+    url: input.url ?? urlList![0]!,
+    urlList,
+    pageLimit: input.page_limit ?? 0,
+    maxDepth: input.max_depth ?? 0,
+    maxDurationSeconds: input.max_duration ?? CRAWL_LIMITS.defaultDurationSeconds,
+    maxApiCredit: input.max_api_credit ?? 0,
+    excludePaths: input.exclude_paths ?? [],
+    includeOnlyPaths: input.include_only_paths ?? [],
+    ignoreBasePathRestriction: input.ignore_base_path_restriction ?? false,
+    followExternalLinks: input.follow_external_links ?? false,
+    allowedExternalDomains: (input.allowed_external_domains ?? []).map((domain) => domain.toLowerCase()),
+    followInternalSubdomains: input.follow_internal_subdomains ?? false,
+    allowedInternalSubdomains: (input.allowed_internal_subdomains ?? []).map((domain) =>
+      domain.toLowerCase(),
+    ),
+    headers: Object.fromEntries(
+      Object.entries(input.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    userAgent: input.user_agent,
+    delayMs: input.delay ?? 0,
+    maxConcurrency: input.max_concurrency ?? CRAWL_LIMITS.defaultConcurrency,
+    useSitemaps: input.use_sitemaps ?? false,
+    respectRobotsTxt: input.respect_robots_txt ?? true,
+    ignoreNoFollow: input.ignore_no_follow ?? false,
+    contentFormats: [...new Set(input.content_formats ?? ['html'])] as CrawlContentFormat[],
+  };
+}
