@@ -166,7 +166,7 @@ async function durable(receiver: Receiver, paced: number) {
 
   // Saturated: everything enqueued first, then the worker drains it.
   // Job ids as the service makes them (time-ordered, jobs/async-screenshots.ts).
-  const ids = Array.from({ length: DELIVERIES }, () => timeOrderedId());
+  const ids = Array.from({ length: DELIVERIES }, () => timeOrderedId(Date.now()));
   await store.db.transaction().execute(async (trx) => {
     for (const id of ids) await enqueue(id, trx);
   });
@@ -187,7 +187,7 @@ async function durable(receiver: Receiver, paced: number) {
   const enqueuedAt = new Map<string, number>();
   const pacedBefore = receiver.count;
   for (let i = 0; i < paced; i += 1) {
-    const id = timeOrderedId();
+    const id = timeOrderedId(Date.now());
     enqueuedAt.set(id, performance.now());
     await enqueue(id);
     worker.wake();

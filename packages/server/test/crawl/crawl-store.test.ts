@@ -5,7 +5,7 @@ import type { Clock } from '../../src/clock.js';
 import { CrawlStore, MAX_URL_ATTEMPTS } from '../../src/crawler/crawl-store.js';
 import { parseCrawlRequest } from '../../src/request/crawl-request.js';
 import pino from 'pino';
-import { RetentionRoom } from '../../src/logs/retention.js';
+import { RetentionSweeper } from '../../src/retention/retention-sweeper.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
 
 for (const dialect of DIALECTS) {
@@ -132,7 +132,7 @@ for (const dialect of DIALECTS) {
       const running = await newCrawl({}, 3);
       await store.claim(running, 'w', 30_000, 1);
       await store.finish(ended, { status: 'DONE', stopReason: 'no_more_urls', success: true });
-      const retention = new RetentionRoom({
+      const retention = new RetentionSweeper({
         db: handle.store.db,
         clock,
         projects: async () => [{ id: 'p1', limits: { retentionDays: 7 } }],

@@ -128,8 +128,13 @@ for (const dialect of DIALECTS) {
       assert.equal(stored?.state, 'failed');
       assert.equal(stored?.delivery_attempts, 2);
       assert.equal(await queue.pendingCount(handle.store.db, webhookUuid), 0);
-      assert.equal(await queue.replay(claim.job.id), true);
-      assert.equal((await queue.get(claim.job.id))?.state, 'delivering');
+      const before = (await queue.get(claim.job.id))?.delivery_id;
+      assert.equal(await queue.replay(claim.job.id, 'replayed-delivery'), true);
+      const replayed = await queue.get(claim.job.id);
+      assert.equal(replayed?.state, 'delivering');
+      // A new delivery id: receivers dedup on it, so the replay is not taken for a duplicate.
+      assert.equal(replayed?.delivery_id, 'replayed-delivery');
+      assert.notEqual(before, 'replayed-delivery');
     });
 
     it('keeps jobs of a disabled webhook waiting until it is enabled again', async () => {
