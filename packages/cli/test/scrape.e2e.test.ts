@@ -40,6 +40,20 @@ const routes: Record<string, Handler> = {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ got: echoed.body }));
     });
   },
+  // A button a js_scenario clicks; the click writes the result into the page.
+  '/shop': (_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(
+        '<html><head><title>Shop</title></head><body><button id="go" onclick="document.querySelector(\'#cart\').textContent = \'one lamp\'">Add</button><div id="cart" style="width:200px;height:80px">empty</div></body></html>',
+      );
+  },
+  '/login': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'sid=cli123; Path=/' }).end('<p>in</p>');
+  },
+  '/whoami': (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`cookie: ${req.headers.cookie ?? 'none'}`);
+  },
 };
 
 interface Run {
@@ -135,6 +149,69 @@ describe('snapwire scrape against a running service', () => {
     assert.match(envelope.result.content, /<div id="late"><\/div>/);
     assert.equal(envelope.result.browser_data.javascript_evaluation_result, 'late:Late');
     assert.equal(envelope.config.render_js, true);
+  });
+
+  it('runs a --js-scenario file, saves each --screenshot next to -o, and answers the page after the steps', async () => {
+    const steps = path.join(dir, 'steps.json');
+    fs.writeFileSync(steps, JSON.stringify([{ click: { selector: '#go' } }, { wait: 10 }]));
+    const out = path.join(dir, 'shots', 'shop.html');
+    fs.mkdirSync(path.dirname(out));
+    const run = await scrape([
+      `${origin}/shop`,
+      '--render-js',
+      '--js-scenario',
+      steps,
+      '--screenshot',
+      'cart=#cart',
+      '--screenshot',
+      'whole=fullpage',
+      '-o',
+      out,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(fs.readFileSync(out, 'utf8'), /<div id="cart"[^>]*>one lamp<\/div>/);
+    const cart = path.join(dir, 'shots', 'cart.jpg');
+    const whole = path.join(dir, 'shots', 'whole.jpg');
+    assert.match(run.stdout, /\/shots\/cart\.jpg: \d+ bytes, screenshot cart \(element\)/);
+    assert.ok(run.stdout.includes(`${cart}: `), run.stdout);
+    assert.match(run.stdout, /whole\.jpg: \d+ bytes, screenshot whole \(fullpage\)/);
+    for (const file of [cart, whole]) {
+      const image = fs.readFileSync(file);
+      assert.deepEqual([...image.subarray(0, 3)], [0xff, 0xd8, 0xff], `${file} is a JPEG`);
+    }
+    assert.ok(
+      fs.readFileSync(whole).length > fs.readFileSync(cart).length,
+      'the full page is the larger image',
+    );
+  });
+
+  it('a missing or malformed --js-scenario file exits 1 naming the file, before any call', async () => {
+    const missing = path.join(dir, 'nowhere.json');
+    const gone = await scrape([`${origin}/shop`, '--render-js', '--js-scenario', missing]);
+    assert.equal(gone.code, 1);
+    assert.equal(gone.stderr, `snapwire: --js-scenario ${missing}: cannot read the file (ENOENT)\n`);
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, '[{"click": ');
+    const bad = await scrape([`${origin}/shop`, '--render-js', '--js-scenario', broken]);
+    assert.equal(bad.code, 1);
+    assert.ok(bad.stderr.startsWith(`snapwire: --js-scenario ${broken}: not valid JSON (`), bad.stderr);
+    const object = path.join(dir, 'object.json');
+    fs.writeFileSync(object, '{"click": {"selector": "#go"}}');
+    const notList = await scrape([`${origin}/shop`, '--render-js', '--js-scenario', object]);
+    assert.equal(notList.code, 1);
+    assert.match(notList.stderr, /object\.json: must hold a JSON list of steps/);
+    const noName = await scrape([`${origin}/shop`, '--render-js', '--screenshot', 'fullpage']);
+    assert.equal(noName.code, 1);
+    assert.match(noName.stderr, /--screenshot takes NAME=fullpage/);
+  });
+
+  it('--session keeps the cookies the target set for the next scrape of that session only', async () => {
+    const login = await scrape([`${origin}/login`, '--session', 'cli-shop']);
+    assert.equal(login.code, 0, login.stderr);
+    const again = await scrape([`${origin}/whoami`, '--session', 'cli-shop']);
+    assert.equal(again.stdout, 'cookie: sid=cli123');
+    const other = await scrape([`${origin}/whoami`, '--session', 'cli-other']);
+    assert.equal(other.stdout, 'cookie: none');
   });
 
   it('POSTs --data @file with --header NAME:VALUE to the target', async () => {

@@ -9,13 +9,19 @@ import {
   UpstreamHttpError,
   type ScrapeParams,
   type ScrapeResult,
+  type ScrapeScenarioStep,
   type SnapwireClient,
 } from '@snapwire/sdk';
 import { z } from 'zod';
+import { downscale } from './downscale.js';
 import { errorResult } from './results.js';
 
 /** Longest content answered whole (characters); a model's context is the limit, not the service's. */
 export const DEFAULT_SCRAPE_MAX_CHARS = 100_000;
+/** Width the `screenshot` image is shrunk to for the model's context (the screenshot tool's default). */
+const SCREENSHOT_MAX_WIDTH = 1280;
+/** The name the tool's one screenshot has in `screenshots[NAME]`. */
+const SCREENSHOT_NAME = 'page';
 /** How much of an error page the tool error shows. */
 const ERROR_PAGE_CHARS = 2_000;
 
@@ -55,6 +61,28 @@ export const scrapeShape = {
     .describe(
       'With render_js: plain JavaScript run in the page before reading (body of an async function), e.g. to click "show more". A returned value is answered after the content.',
     ),
+  js_scenario: z
+    .array(z.record(z.string(), z.unknown()))
+    .max(100)
+    .optional()
+    .describe(
+      'Steps run in order on the page before reading (implies render_js), each an object with one key: {"click": {"selector": "#more"}}, {"fill": {"selector": "input[name=q]", "value": "lamps"}}, {"select": {"selector": "#size", "value": "L"}}, {"wait": 500}, {"wait_for_selector": {"selector": ".results"}}, {"wait_for_navigation": {}}, {"scroll": {"selector": "bottom"}}, {"execute": {"script": "return document.title"}}, {"condition": {"selector": ".empty", "action": "exit_success"}}. A failing step is a tool error naming its index.',
+    ),
+  screenshot: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Also answer an image of the page after the steps (implies render_js): fullpage, viewport, or a CSS selector / XPath of one element (e.g. "#cart").',
+    ),
+  session: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe(
+      'A name for a cookie jar kept across scrapes: cookies a page sets (a login, a cart) are sent again on the next scrape with the same session.',
+    ),
   timeout: z
     .number()
     .int()
@@ -76,11 +104,18 @@ export const scrapeShape = {
 type ScrapeInput = z.infer<z.ZodObject<typeof scrapeShape>>;
 
 function toScrapeParams(input: ScrapeInput): ScrapeParams {
+  // Steps and screenshots need the browser; an explicit render_js false is sent and refused by the service.
+  const needsBrowser = input.js_scenario !== undefined || input.screenshot !== undefined;
+  const renderJs = input.render_js ?? (needsBrowser ? true : undefined);
   return {
     url: input.url,
     format: input.format ?? 'markdown',
     ...(input.format_options ? { format_options: input.format_options } : {}),
-    ...(input.render_js !== undefined ? { render_js: input.render_js } : {}),
+    ...(renderJs !== undefined ? { render_js: renderJs } : {}),
+    // The service checks each step and names the index of one it does not understand.
+    ...(input.js_scenario ? { js_scenario: input.js_scenario as unknown as ScrapeScenarioStep[] } : {}),
+    ...(input.screenshot ? { screenshots: { [SCREENSHOT_NAME]: input.screenshot } } : {}),
+    ...(input.session ? { session: input.session } : {}),
     ...(input.wait_for_selector ? { wait_for_selector: input.wait_for_selector } : {}),
     ...(input.js ? { js: input.js } : {}),
     ...(input.timeout !== undefined ? { timeout: input.timeout } : {}),
@@ -145,14 +180,26 @@ export function registerScrapeTool(server: McpServer, client: SnapwireClient): v
     {
       title: 'Read a web page',
       description:
-        "Fetch a URL and return its content as text: Markdown by default (links absolute, tables kept), or plain text, cleaned HTML, the raw body or JSON. Use it to read an article, documentation, a listing or an API answer. Without render_js it is one fast HTTP request; set render_js for pages built by JavaScript. A target's HTTP error (404, 500) and a failed scrape come back as tool errors naming an ERR:: code.",
+        "Fetch a URL and return its content as text: Markdown by default (links absolute, tables kept), or plain text, cleaned HTML, the raw body or JSON. Use it to read an article, documentation, a listing or an API answer. Without render_js it is one fast HTTP request; set render_js for pages built by JavaScript. js_scenario clicks, fills and waits on the page first; screenshot adds an image of it; session keeps cookies (a login) across calls. A target's HTTP error (404, 500) and a failed scrape come back as tool errors naming an ERR:: code.",
       inputSchema: scrapeShape,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (input, extra): Promise<CallToolResult> => {
       try {
         const scrape = await client.scrape(toScrapeParams(input), { signal: extra.signal });
-        return contentResult(scrape, input.max_chars ?? DEFAULT_SCRAPE_MAX_CHARS);
+        const answer = contentResult(scrape, input.max_chars ?? DEFAULT_SCRAPE_MAX_CHARS);
+        const shot = scrape.result.screenshots?.[SCREENSHOT_NAME];
+        if (!shot) return answer;
+        const { image, contentType } = await client.scrapeScreenshot(shot, { signal: extra.signal });
+        const fitted = await downscale(image, contentType, SCREENSHOT_MAX_WIDTH);
+        const about = `Screenshot (${input.screenshot}): ${contentType}, ${image.length} bytes${fitted.resized ? `, shown shrunk to ${fitted.width}x${fitted.height}` : `, ${fitted.width}x${fitted.height}`}; full size at ${shot.url} (add ?key=YOUR_KEY)`;
+        return {
+          content: [
+            ...answer.content,
+            { type: 'image', data: fitted.data.toString('base64'), mimeType: fitted.mimeType },
+            { type: 'text', text: about },
+          ],
+        };
       } catch (error) {
         if (error instanceof UpstreamHttpError) return upstreamErrorResult(error);
         return errorResult(error);

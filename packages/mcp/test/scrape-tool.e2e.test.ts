@@ -8,10 +8,31 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
+import {
+  startFixtureServer,
+  type FixtureServer,
+  type Handler,
+} from '../../server/test/helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
+
+const routes: Record<string, Handler> = {
+  // A button a js_scenario clicks; the click writes the result into the page.
+  '/shop': (_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end(
+        '<html><head><title>Shop</title></head><body><button id="go" onclick="document.querySelector(\'#cart\').textContent = \'one lamp\'">Add</button><div id="cart" style="width:300px;height:120px;background:#c00">empty</div></body></html>',
+      );
+  },
+  '/login': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'sid=mcp42; Path=/' }).end('<p>in</p>');
+  },
+  '/whoami': (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`cookie: ${req.headers.cookie ?? 'none'}`);
+  },
+};
 
 type Content = CallToolResult['content'][number];
 const texts = (result: CallToolResult) =>
@@ -29,7 +50,7 @@ describe('MCP scrape tool', () => {
   let origin: string;
 
   before(async () => {
-    fixtures = await startFixtureServer();
+    fixtures = await startFixtureServer({ routes });
     service = await startService();
     origin = `http://fixtures.test:${fixtures.port}`;
   });
@@ -64,8 +85,11 @@ describe('MCP scrape tool', () => {
         'format',
         'format_options',
         'js',
+        'js_scenario',
         'max_chars',
         'render_js',
+        'screenshot',
+        'session',
         'timeout',
         'url',
         'wait_for_selector',
@@ -107,6 +131,47 @@ describe('MCP scrape tool', () => {
       assert.match(content!, /<div id="late"><\/div>/);
       assert.match(facts!, /6 credits/);
       assert.match(facts!, /^js returned: \{"id":"late"\}$/m);
+    });
+
+    it('runs js_scenario steps, then answers the page and the screenshot as an image', async () => {
+      const result = await call(client, {
+        url: `${origin}/shop`,
+        format: 'raw',
+        js_scenario: [{ click: { selector: '#go' } }, { wait: 10 }],
+        screenshot: '#cart',
+      });
+      assert.equal(result.isError, undefined, texts(result).join('\n'));
+      const [content, facts, about] = texts(result);
+      assert.match(content!, /<div id="cart"[^>]*>one lamp<\/div>/);
+      assert.match(facts!, /6 credits/, 'render_js was implied');
+      const images = result.content.filter(
+        (item): item is Extract<Content, { type: 'image' }> => item.type === 'image',
+      );
+      assert.equal(images.length, 1);
+      assert.equal(images[0]!.mimeType, 'image/jpeg');
+      const bytes = Buffer.from(images[0]!.data, 'base64');
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+      assert.match(
+        about!,
+        /^Screenshot \(#cart\): image\/jpeg, \d+ bytes, 300x120; full size at http:\/\/\S+\/scrape\/screenshot\/\S+\/page/,
+      );
+
+      const failing = await call(client, {
+        url: `${origin}/shop`,
+        js_scenario: [{ click: { selector: '#nowhere' } }],
+        timeout: 15_000,
+      });
+      assert.equal(failing.isError, true);
+      assert.match(texts(failing)[0]!, /js_scenario\[0\]|#nowhere/);
+    });
+
+    it('session keeps the cookies a page set for the next call with that session', async () => {
+      const login = await call(client, { url: `${origin}/login`, session: 'mcp-shop' });
+      assert.equal(login.isError, undefined, texts(login).join('\n'));
+      const again = await call(client, { url: `${origin}/whoami`, format: 'raw', session: 'mcp-shop' });
+      assert.equal(texts(again)[0], 'cookie: sid=mcp42');
+      const other = await call(client, { url: `${origin}/whoami`, format: 'raw', session: 'mcp-other' });
+      assert.equal(texts(other)[0], 'cookie: none');
     });
 
     it('cuts a long page at max_chars and says so', async () => {

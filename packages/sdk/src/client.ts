@@ -24,6 +24,7 @@ import {
   SCRAPE_METHODS,
   type ScrapeParams,
   type ScrapeResult,
+  type ScrapeScreenshot,
 } from './scrape.js';
 import {
   buildExtractionQuery,
@@ -428,6 +429,31 @@ export class SnapwireClient {
       if (error instanceof NotRetried) throw error.error;
       throw error;
     }
+  }
+
+  /**
+   * The image of a scrape's `screenshots[NAME]`: `result.screenshots.NAME` (or its `url`). Only the
+   * URL's last two segments (log uuid, name) are used, so the key is never sent to another host.
+   */
+  async scrapeScreenshot(
+    screenshot: string | Pick<ScrapeScreenshot, 'url'>,
+    options: CallOptions = {},
+  ): Promise<ScreenshotResult> {
+    const url = typeof screenshot === 'string' ? screenshot : screenshot?.url;
+    const parts = typeof url === 'string' ? url.split('?')[0]!.split('/') : [];
+    if (parts.length < 2)
+      throw new TypeError('scrapeScreenshot: a result.screenshots.NAME (or its url) is required');
+    const [logUuid, name] = parts.slice(-2) as [string, string];
+    const path = `/scrape/screenshot/${segment(logUuid, 'log uuid')}/${segment(name, 'screenshot name')}`;
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
+      const headers = headerRecord(response.headers);
+      const contentType = headers['content-type'] ?? '';
+      if (!response.ok || isJsonContentType(contentType)) {
+        throw apiErrorFromResponse(response.status, headers, await readBody(response, contentType));
+      }
+      return { image: Buffer.from(await response.arrayBuffer()), ...metaOf(headers) };
+    });
   }
 
   // ---- extraction (docs/compat.md §8) -----------------------------------------------------------------

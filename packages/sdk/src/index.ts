@@ -72,6 +72,7 @@ export {
   SCRAPE_FORMAT_OPTIONS,
   SCRAPE_FORMATS,
   SCRAPE_METHODS,
+  SCRAPE_SCREENSHOT_FLAGS,
   type ScrapeCookie,
   type ScrapeErrorDetail,
   type ScrapeFormat,
@@ -79,6 +80,9 @@ export {
   type ScrapeMethod,
   type ScrapeParams,
   type ScrapeResult,
+  type ScrapeScenarioStep,
+  type ScrapeScreenshot,
+  type ScrapeScreenshotFlag,
 } from './scrape.js';
 export {
   buildExtractionQuery,

@@ -14,6 +14,44 @@ export type ScrapeFormatOption = (typeof SCRAPE_FORMAT_OPTIONS)[number];
 export const SCRAPE_METHODS = ['GET', 'POST', 'PUT', 'PATCH'] as const;
 export type ScrapeMethod = (typeof SCRAPE_METHODS)[number];
 
+/** One step of `js_scenario` (docs/compat.md §7): an object with one key, the action. */
+export type ScrapeScenarioStep =
+  | { click: { selector: string; ignore_if_not_visible?: boolean; multiple?: boolean } }
+  | { fill: { selector: string; value: string; clear?: boolean } }
+  | { select: { selector: string; value?: string; values?: readonly string[] } }
+  | { wait: number }
+  | { wait_for_selector: { selector: string; state?: 'visible' | 'hidden'; timeout?: number } }
+  | { wait_for_navigation: { timeout?: number } }
+  | { scroll: { selector?: string; infinite?: number } }
+  | { execute: { script: string; timeout?: number } }
+  | {
+      condition: {
+        selector: string;
+        selector_state?: 'existing' | 'not_existing';
+        action?: 'exit_success' | 'exit_failed' | 'continue';
+      };
+    };
+
+export const SCRAPE_SCREENSHOT_FLAGS = [
+  'load_images',
+  'dark_mode',
+  'block_banners',
+  'print_media_format',
+  'high_quality',
+] as const;
+export type ScrapeScreenshotFlag = (typeof SCRAPE_SCREENSHOT_FLAGS)[number];
+
+/** `result.screenshots.NAME`: where the image of one `screenshots[NAME]` is fetched. */
+export interface ScrapeScreenshot {
+  /** `{host}/scrape/screenshot/{log_uuid}/{NAME}`, served with `?key=` of the same project and env. */
+  url: string;
+  extension: 'jpg' | 'png' | string;
+  format: 'fullpage' | 'viewport' | 'element' | string;
+  size: number;
+  css_selector: string | null;
+  [extra: string]: unknown;
+}
+
 export interface ScrapeParams {
   /** Page to scrape (http or https). */
   url: string;
@@ -46,6 +84,17 @@ export interface ScrapeParams {
   auto_scroll?: boolean;
   /** With `render_js`: `lat,lon[,accuracy]` or an object. */
   geolocation?: string | { latitude: number; longitude: number; accuracy?: number };
+  /** With `render_js`: steps run in order on the page after `js`, sent as base64url of their JSON. */
+  js_scenario?: readonly ScrapeScenarioStep[];
+  /**
+   * With `render_js`: `{NAME: 'fullpage' | 'viewport' | selector}`, at most 10; each answered in
+   * `result.screenshots.NAME` (fetch it with `client.scrapeScreenshot()`).
+   */
+  screenshots?: Readonly<Record<string, string>>;
+  /** With `screenshots`: how the page is shaped for them (`high_quality`: PNG instead of JPEG). */
+  screenshot_flags?: readonly ScrapeScreenshotFlag[];
+  /** A cookie jar of the project and environment kept across scrapes under this name. */
+  session?: string;
   /** Languages, sent as `Accept-Language` (unless `headers['accept-language']` is given). */
   lang?: readonly string[];
   /** The most credits this scrape may cost. */
@@ -150,7 +199,7 @@ export interface ScrapeResult {
       xhr_call?: unknown[];
       [extra: string]: unknown;
     };
-    screenshots: Record<string, unknown>;
+    screenshots: Record<string, ScrapeScreenshot>;
     iframes: unknown[];
     error: ScrapeErrorDetail | null;
     [extra: string]: unknown;
@@ -183,6 +232,11 @@ export function buildScrapeQuery(params: ScrapeParams): URLSearchParams {
   put('render_js', params.render_js);
   put('wait_for_selector', params.wait_for_selector);
   if (params.js !== undefined && params.js !== '') put('js', base64url(params.js));
+  if (params.js_scenario !== undefined) put('js_scenario', base64url(JSON.stringify(params.js_scenario)));
+  for (const [name, value] of Object.entries(params.screenshots ?? {}))
+    query.append(`screenshots[${name}]`, value);
+  if (params.screenshot_flags && params.screenshot_flags.length > 0)
+    put('screenshot_flags', params.screenshot_flags.join(','));
   put('rendering_wait', params.rendering_wait);
   put('rendering_stage', params.rendering_stage);
   put('auto_scroll', params.auto_scroll);
@@ -202,6 +256,7 @@ export function buildScrapeQuery(params: ScrapeParams): URLSearchParams {
   put('proxy_pool', params.proxy_pool);
   put('debug', params.debug);
   put('country', params.country);
+  put('session', params.session);
   put('webhook_name', params.webhook_name);
   return query;
 }

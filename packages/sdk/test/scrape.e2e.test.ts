@@ -117,6 +117,24 @@ describe('SnapwireClient.scrape() against a live service', () => {
     assert.throws(() => buildScrapeQuery({ url: '' }), /`url` is required/);
   });
 
+  it('sends js_scenario as base64url JSON, screenshots[NAME], screenshot_flags and session', () => {
+    const query = buildScrapeQuery({
+      url: 'https://example.com/shop',
+      render_js: true,
+      js_scenario: [{ click: { selector: '#go' } }, { wait: 500 }],
+      screenshots: { cart: '#cart', whole: 'fullpage' },
+      screenshot_flags: ['high_quality', 'dark_mode'],
+      session: 'my-cart',
+    });
+    const steps = JSON.parse(Buffer.from(query.get('js_scenario') ?? '', 'base64url').toString('utf8'));
+    assert.deepEqual(steps, [{ click: { selector: '#go' } }, { wait: 500 }]);
+    assert.doesNotMatch(query.get('js_scenario') ?? '', /[=+/]/, 'base64url without padding');
+    assert.equal(query.get('screenshots[cart]'), '#cart');
+    assert.equal(query.get('screenshots[whole]'), 'fullpage');
+    assert.equal(query.get('screenshot_flags'), 'high_quality,dark_mode');
+    assert.equal(query.get('session'), 'my-cart');
+  });
+
   it('answers the typed envelope: markdown of the page, cost, log URL, and the config it ran with', async () => {
     const scrape = await client.scrape({
       url: `${origin}/scrape-article`,

@@ -1,5 +1,6 @@
 // `snapwire scrape URL`: one call of the Web Scraping API (/scrape); the content to stdout or a file.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   SCRAPE_FORMAT_OPTIONS,
@@ -13,6 +14,7 @@ import {
   type ScrapeMethod,
   type ScrapeParams,
   type ScrapeResult,
+  type ScrapeScenarioStep,
 } from '@snapwire/sdk';
 import {
   addConnectionOptions,
@@ -48,6 +50,16 @@ function addHeader(value: string, previous: Record<string, string> = {}): Record
   return { ...previous, [value.slice(0, at).trim().toLowerCase()]: value.slice(at + 1).trimStart() };
 }
 
+/** NAME=fullpage|viewport|SELECTOR; a selector may hold `=` itself, so only the first one splits. */
+function addScreenshot(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0 || at === value.length - 1)
+    throw new InvalidArgumentError(
+      `--screenshot takes NAME=fullpage, NAME=viewport or NAME=SELECTOR; got "${value.slice(0, 40)}"`,
+    );
+  return { ...previous, [value.slice(0, at).trim()]: value.slice(at + 1).trim() };
+}
+
 const commaList = (value: string): string[] =>
   value
     .split(',')
@@ -73,6 +85,38 @@ interface ScrapeOptions extends ConnectionOptions {
   tags?: string[];
   correlationId?: string;
   webhook?: string;
+  jsScenario?: string;
+  screenshot?: Record<string, string>;
+  session?: string;
+}
+
+/** The steps of --js-scenario FILE: a JSON list; a file that cannot be read or parsed ends the command. */
+async function readScenario(file: string): Promise<ScrapeScenarioStep[]> {
+  const text = await fs
+    .readFile(file, 'utf8')
+    .catch((error: NodeJS.ErrnoException) =>
+      fail(`--js-scenario ${file}: cannot read the file (${error.code ?? error.message})`),
+    );
+  let steps: unknown;
+  try {
+    steps = JSON.parse(text);
+  } catch (error) {
+    fail(`--js-scenario ${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(steps))
+    fail(`--js-scenario ${file}: must hold a JSON list of steps, e.g. [{"click": {"selector": "#go"}}]`);
+  // Each step is checked by the service, which names the index of one it does not understand.
+  return steps as ScrapeScenarioStep[];
+}
+
+/** Each `result.screenshots.NAME` image, fetched with the key, saved next to `out` as NAME.EXT. */
+async function saveScreenshots(client: SnapwireClient, scrape: ScrapeResult, out: string): Promise<void> {
+  for (const [name, shot] of Object.entries(scrape.result.screenshots ?? {})) {
+    const file = path.join(path.dirname(out), `${name}.${shot.extension}`);
+    const { image } = await client.scrapeScreenshot(shot);
+    await fs.writeFile(file, image);
+    process.stdout.write(`${file}: ${image.length} bytes, screenshot ${name} (${shot.format})\n`);
+  }
 }
 
 /** --data VALUE, @FILE (its bytes) or @- (stdin), as curl reads it. */
@@ -122,6 +166,16 @@ export function registerScrapeCommand(program: Command): void {
       '--js <file>',
       'with --render-js: JavaScript file run in the page; its return value is in the --json answer',
     )
+    .option(
+      '--js-scenario <file>',
+      'with --render-js: JSON file with the list of steps run on the page (click, fill, wait_for_selector …)',
+    )
+    .option(
+      '--screenshot <NAME=WHAT>',
+      'with --render-js: an image of the page, WHAT fullpage, viewport or a selector (repeatable); with -o saved next to the output file as NAME.jpg (or .png), else listed in the --json answer (result.screenshots.NAME.url, fetched with ?key=)',
+      addScreenshot,
+    )
+    .option('--session <name>', 'keep cookies across scrapes under this name (per project and environment)')
     .option('--rendering-wait <ms>', 'with --render-js: ms to wait last', wholeNumber('--rendering-wait'))
     .option('--auto-scroll', 'with --render-js: scroll to the bottom and back first (lazy content)')
     .option('--timeout <ms>', 'whole-request budget in ms (service default 60000)', wholeNumber('--timeout'))
@@ -148,6 +202,7 @@ export function registerScrapeCommand(program: Command): void {
             fail(`--js ${options.js}: cannot read the file (${error.code ?? error.message})`),
           )
       : undefined;
+    const jsScenario = options.jsScenario ? await readScenario(options.jsScenario) : undefined;
     const body = options.data !== undefined ? await readData(options.data) : undefined;
     const method = options.method ?? (body !== undefined ? 'POST' : undefined);
     const params: ScrapeParams = {
@@ -160,6 +215,9 @@ export function registerScrapeCommand(program: Command): void {
       ...(options.renderJs ? { render_js: true } : {}),
       ...(options.waitForSelector ? { wait_for_selector: options.waitForSelector } : {}),
       ...(js ? { js } : {}),
+      ...(jsScenario ? { js_scenario: jsScenario } : {}),
+      ...(options.screenshot ? { screenshots: options.screenshot } : {}),
+      ...(options.session ? { session: options.session } : {}),
       ...(options.renderingWait !== undefined ? { rendering_wait: options.renderingWait } : {}),
       ...(options.autoScroll ? { auto_scroll: true } : {}),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
@@ -191,6 +249,9 @@ export function registerScrapeCommand(program: Command): void {
       process.stdout.write(
         `${options.out}: ${Buffer.byteLength(output)} bytes, upstream ${result.status_code}, ${scrape.context.cost.total} credits, log ${result.log_url}\n`,
       );
+      await saveScreenshots(client, scrape, options.out).catch((error: unknown) =>
+        explainCallFailure(error, host),
+      );
     } else {
       process.stdout.write(output);
       // At a terminal, end the text on its own line so that the prompt does not follow it; a pipe gets
@@ -201,6 +262,6 @@ export function registerScrapeCommand(program: Command): void {
   });
   command.addHelpText(
     'after',
-    `\nEnvironment:\n  SNAPWIRE_HOST  API address (now: ${process.env.SNAPWIRE_HOST ?? 'unset, so http://localhost:8080'})\n  SNAPWIRE_KEY   project API key (now: ${process.env.SNAPWIRE_KEY ? 'set' : 'unset'})\n\nExamples:\n  snapwire scrape https://example.com --format markdown --format-option only_content\n  snapwire scrape https://example.com/search -X POST -d @query.json -H content-type:application/json --json\n  snapwire scrape https://example.com --render-js --wait-for-selector '#app' --js extract.js --json\n`,
+    `\nEnvironment:\n  SNAPWIRE_HOST  API address (now: ${process.env.SNAPWIRE_HOST ?? 'unset, so http://localhost:8080'})\n  SNAPWIRE_KEY   project API key (now: ${process.env.SNAPWIRE_KEY ? 'set' : 'unset'})\n\nExamples:\n  snapwire scrape https://example.com --format markdown --format-option only_content\n  snapwire scrape https://example.com/search -X POST -d @query.json -H content-type:application/json --json\n  snapwire scrape https://example.com --render-js --wait-for-selector '#app' --js extract.js --json\n  snapwire scrape https://example.com/shop --render-js --js-scenario steps.json --screenshot cart=#cart --session shop -o shop.html\n`,
   );
 }

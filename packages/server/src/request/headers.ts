@@ -35,7 +35,20 @@ function refusedHeaderReason(name: string): string | undefined {
   return undefined;
 }
 
-export function parseHeaders(query: Query): Record<string, string> | undefined {
+/** What one API allows of `headers[NAME]`: how many, how long a value, and which names it refuses. */
+export interface HeaderRules {
+  maxHeaders: number;
+  maxHeaderBytes: number;
+  /** Why `name` (lower-case) cannot be set, said after "cannot be set with headers[NAME]: "; undefined allows it. */
+  refusedReason: (name: string) => string | undefined;
+}
+
+/**
+ * Every `headers[NAME]=VALUE` of `query`, names lower-case. A name that is not a token, refused by `rules`,
+ * given twice (in any case) or repeated, a value that is not one line or too long, and too many headers
+ * are each a CONFIG_ERROR saying what to fix; a value is never echoed (it may be a secret).
+ */
+export function parseHeaderParameters(query: Query, rules: HeaderRules): Record<string, string> {
   const headers: Record<string, string> = {};
   let count = 0;
   for (const [parameter, raw] of Object.entries(query)) {
@@ -47,14 +60,13 @@ export function parseHeaders(query: Query): Record<string, string> | undefined {
         `The header name in "${parameter}" is not valid; give headers[NAME]=VALUE with a header name such as headers[authorization]`,
       );
     }
-    const refused = refusedHeaderReason(name);
+    const refused = rules.refusedReason(name);
     if (refused) throw configError(`The header "${name}" cannot be set with headers[${name}]: ${refused}`);
     if (Array.isArray(raw)) throw configError(`headers[${name}] was given ${raw.length} times; give it once`);
     const value = raw ?? '';
-    // The value is never echoed back: it may be a secret.
-    if (CONTROL.test(value) || Buffer.byteLength(value) > HEADER_LIMITS.maxHeaderBytes) {
+    if (CONTROL.test(value) || Buffer.byteLength(value) > rules.maxHeaderBytes) {
       throw configError(
-        `The value of headers[${name}] must be one line of at most ${HEADER_LIMITS.maxHeaderBytes} bytes`,
+        `The value of headers[${name}] must be one line of at most ${rules.maxHeaderBytes} bytes`,
       );
     }
     if (headers[name] !== undefined)
@@ -62,9 +74,13 @@ export function parseHeaders(query: Query): Record<string, string> | undefined {
     headers[name] = value;
     count += 1;
   }
-  if (count > HEADER_LIMITS.maxHeaders)
-    throw configError(
-      `At most ${HEADER_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`,
-    );
-  return count > 0 ? headers : undefined;
+  if (count > rules.maxHeaders)
+    throw configError(`At most ${rules.maxHeaders} headers[NAME] parameters are accepted; got ${count}`);
+  return headers;
+}
+
+/** The screenshot API's `headers[NAME]` (capture extensions): undefined when none is given. */
+export function parseHeaders(query: Query): Record<string, string> | undefined {
+  const headers = parseHeaderParameters(query, { ...HEADER_LIMITS, refusedReason: refusedHeaderReason });
+  return Object.keys(headers).length > 0 ? headers : undefined;
 }

@@ -12,6 +12,7 @@ import {
 } from './scrape-screenshots.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
+import { HEADER_PARAMETER, parseHeaderParameters } from './headers.js';
 
 /**
  * The Web Scraping API's wire contract (docs/compat.md, "Web Scraping API"): what `client.scrape()` of
@@ -138,10 +139,7 @@ export const SCRAPE_PARAMETERS = [
   'proxy_pool',
 ] as const;
 
-const HEADER_PARAMETER = /^headers\[([^\]]*)\]$/;
 const SCREENSHOT_PARAMETER = /^screenshots\[([^\]]*)\]$/;
-/** RFC 9110 token: what a header name may be. */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Framing and hop-by-hop headers: Snapwire sets these itself for the request it sends. */
 const REFUSED_HEADERS = new Set([
@@ -411,42 +409,13 @@ function refuseNotServed(
   flag('session_sticky_proxy');
 }
 
+/** The target's headers: Snapwire frames the request itself, so framing and hop-by-hop names are refused. */
 function parseHeaders(query: Query): Record<string, string> {
-  const headers: Record<string, string> = {};
-  let count = 0;
-  for (const [parameter, raw] of Object.entries(query)) {
-    const match = HEADER_PARAMETER.exec(parameter);
-    if (!match) continue;
-    const name = (match[1] ?? '').trim().toLowerCase();
-    if (!TOKEN.test(name)) {
-      throw configError(
-        `The header name in "${parameter}" is not valid; give headers[NAME]=VALUE with a header name such as headers[authorization]`,
-      );
-    }
-    if (REFUSED_HEADERS.has(name)) {
-      throw configError(
-        `The header "${name}" cannot be set with headers[${name}]: Snapwire frames the request itself`,
-      );
-    }
-    if (Array.isArray(raw)) throw configError(`headers[${name}] was given ${raw.length} times; give it once`);
-    const value = raw ?? '';
-    // The value is never echoed in an error: it may be a secret.
-    if (CONTROL.test(value) || Buffer.byteLength(value) > SCRAPE_LIMITS.maxHeaderBytes) {
-      throw configError(
-        `The value of headers[${name}] must be one line of at most ${SCRAPE_LIMITS.maxHeaderBytes} bytes`,
-      );
-    }
-    if (headers[name] !== undefined)
-      throw configError(`The header "${name}" was given twice (header names ignore case)`);
-    headers[name] = value;
-    count += 1;
-  }
-  if (count > SCRAPE_LIMITS.maxHeaders) {
-    throw configError(
-      `At most ${SCRAPE_LIMITS.maxHeaders} headers[NAME] parameters are accepted; got ${count}`,
-    );
-  }
-  return headers;
+  return parseHeaderParameters(query, {
+    maxHeaders: SCRAPE_LIMITS.maxHeaders,
+    maxHeaderBytes: SCRAPE_LIMITS.maxHeaderBytes,
+    refusedReason: (name) => (REFUSED_HEADERS.has(name) ? 'Snapwire frames the request itself' : undefined),
+  });
 }
 
 /** `fmt[:opt,opt]` (docs/compat.md): the TypeScript SDK also sends `raw`, the Python SDK never does. */
