@@ -261,7 +261,10 @@ function viewOf(match: Match): MatchView {
           : undefined;
     return {
       text: node.nodeType === 2 ? (node as Attr).value : (node.textContent ?? ''),
-      html: htmlOf(node),
+      // Serialised only when an extractor reads it (most read the text or the element).
+      get html() {
+        return htmlOf(node);
+      },
       element,
     };
   }
