@@ -70,8 +70,11 @@ export class CrawlService {
   }
 
   async status(caller: Caller, uuid: string): Promise<CrawlStatusAnswer> {
-    const row = await this.crawlOf(caller, uuid);
-    const counts = await this.store.counts(uuid);
+    return this.statusOf(await this.crawlOf(caller, uuid));
+  }
+
+  private async statusOf(row: CrawlRow): Promise<CrawlStatusAnswer> {
+    const counts = await this.store.counts(row.uuid);
     const finished = row.status === 'DONE' || row.status === 'CANCELLED';
     const end = row.stop_time ?? this.clock.now();
     return {
@@ -222,6 +225,46 @@ export class CrawlService {
       }
       yield Buffer.from(HAR_CLOSE);
     })();
+  }
+
+  /** The caller's crawls with their status, newest first (the dashboard's list). */
+  async list(caller: Caller, limit: number): Promise<Array<CrawlStatusAnswer & { seed_url: string }>> {
+    const rows = await this.store.list(caller.project.id, caller.env, limit);
+    return Promise.all(rows.map(async (row) => ({ ...(await this.statusOf(row)), seed_url: row.seed_url })));
+  }
+
+  /** A crawl's first URLs in any status, and how many it found at each depth (the dashboard's page). */
+  async overview(
+    caller: Caller,
+    uuid: string,
+    options: { offset: number; limit: number },
+  ): Promise<{
+    seedUrl: string;
+    urls: Array<{
+      url: string;
+      depth: number;
+      status: CrawlUrlStatus;
+      reason: string | null;
+      httpStatus: number | null;
+    }>;
+    depths: Array<{ depth: number; count: number }>;
+  }> {
+    const row = await this.crawlOf(caller, uuid);
+    const [urls, depths] = await Promise.all([
+      this.store.allUrls(uuid, options.offset, options.limit),
+      this.store.depths(uuid),
+    ]);
+    return {
+      seedUrl: row.seed_url,
+      urls: urls.map((u) => ({
+        url: u.url,
+        depth: u.depth,
+        status: u.status,
+        reason: u.reason,
+        httpStatus: u.http_status,
+      })),
+      depths,
+    };
   }
 
   async cancel(caller: Caller, uuid: string): Promise<void> {

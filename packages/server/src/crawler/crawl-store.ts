@@ -104,6 +104,44 @@ export class CrawlStore {
     return this.db.selectFrom('crawls').selectAll().where('uuid', '=', uuid).executeTakeFirst();
   }
 
+  /** A project's crawls in one environment, newest first (the dashboard's list). */
+  async list(projectId: string, env: 'LIVE' | 'TEST', limit: number): Promise<CrawlRow[]> {
+    return this.db
+      .selectFrom('crawls')
+      .selectAll()
+      .where('project_id', '=', projectId)
+      .where('env', '=', env)
+      .orderBy('created_at', 'desc')
+      .orderBy('uuid')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The first URLs of a crawl in any status, in discovery order. */
+  async allUrls(crawlUuid: string, offset: number, limit: number): Promise<CrawlUrlRow[]> {
+    return this.db
+      .selectFrom('crawl_urls')
+      .selectAll()
+      .where('crawl_uuid', '=', crawlUuid)
+      .orderBy('seq')
+      .orderBy('url')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+  }
+
+  /** How many URLs the crawl found at each depth. */
+  async depths(crawlUuid: string): Promise<Array<{ depth: number; count: number }>> {
+    const rows = await this.db
+      .selectFrom('crawl_urls')
+      .select((eb) => ['depth', eb.fn.countAll<number>().as('n')])
+      .where('crawl_uuid', '=', crawlUuid)
+      .groupBy('depth')
+      .orderBy('depth')
+      .execute();
+    return rows.map((row) => ({ depth: Number(row.depth), count: Number(row.n) }));
+  }
+
   /** Crawls still to work on, oldest first. */
   async active(limit: number): Promise<CrawlRow[]> {
     return this.db

@@ -1,4 +1,5 @@
 import type { DashboardPage } from '../context.js';
+import crawls from './crawls.js';
 import jobs from './jobs.js';
 import log from './log.js';
 import logs from './logs.js';
@@ -22,6 +23,7 @@ export const PAGES: DashboardPage[] = [
   log,
   webhooks,
   webhook,
+  crawls,
   jobs,
   schedules,
   templates,
