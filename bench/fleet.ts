@@ -344,7 +344,7 @@ async function main() {
     directory: s3Dir,
     configureBuckets: [{ name: 'bench', configs: [] }],
   });
-  const s3Address = (await s3.run()) as net.AddressInfo;
+  const s3Address = await s3.run();
   const page = '<html><body style="margin:0;background:#2a6"><h1>bench</h1><p>a small page</p></body></html>';
   const fixtures = http.createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/html' }).end(page),

@@ -268,7 +268,7 @@ describe("POST /extraction with Scrapfly's TypeScript SDK", () => {
     const response = await fetch(`${service.baseUrl}/extraction?${query}`, {
       method: 'POST',
       headers: { 'content-type': 'text/html', 'content-encoding': 'zstd' },
-      body,
+      body: new Uint8Array(body),
     });
     const answer = await response.json();
     if (compress) {
@@ -288,7 +288,7 @@ describe("POST /extraction with Scrapfly's TypeScript SDK", () => {
         {
           method: 'POST',
           headers: { 'content-type': 'text/html' },
-          body,
+          body: new Uint8Array(body),
         },
       );
     const latin = await send('iso-8859-1', Buffer.from('<h1>caf\xe9</h1>', 'latin1'));
@@ -372,7 +372,7 @@ describe('POST /extraction as the Python SDK sends it', () => {
         accept: 'application/json;charset=utf-8',
         'user-agent': 'Python Scrapfly SDK',
       },
-      body,
+      body: new Uint8Array(body),
     });
   };
 

@@ -257,7 +257,8 @@ describe('GET /screenshot (happy paths, real Chromium)', () => {
     });
     const original = Buffer.from(await response.arrayBuffer());
     const stored = response.headers.get('x-scrapfly-screenshot-url');
-    assert.ok(stored?.startsWith(service.snapwire.services.settings.publicUrl));
+    assert.ok(stored, 'the X-Scrapfly-Screenshot-Url header');
+    assert.ok(stored.startsWith(service.snapwire.services.settings.publicUrl));
     const path = new URL(stored).pathname;
     const again = await fetch(`${service.baseUrl}${path}?key=${LIVE_KEY}`);
     assert.equal(again.status, 200);

@@ -369,7 +369,7 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
   });
 
   it("format=pdf answers a PDF of the requested paper with the page's text", async () => {
-    const cases = [
+    const cases: { params: Record<string, string>; size: number[] }[] = [
       { params: { pdf_paper: 'letter' }, size: [612, 792] },
       { params: { pdf_paper: 'a4', pdf_landscape: 'true' }, size: [841.89, 595.28] },
       { params: {}, size: [595.28, 841.89] },
@@ -528,7 +528,7 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
     assert.notEqual(a, cacheKeyOf(parse({ 'headers[authorization]': 'b' })));
     assert.equal(a, cacheKeyOf(parse({ 'headers[Authorization]': 'a' })), 'header names ignore case');
     assert.notEqual(cacheKeyOf(parse({ cookies: 's=1' })), cacheKeyOf(parse({ cookies: 's=2' })));
-    for (const extra of [
+    const extras: Record<string, string>[] = [
       { device_scale_factor: '2' },
       { viewport_device: 'Pixel 7' },
       { user_agent: 'x' },
@@ -538,7 +538,8 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
       { format: 'pdf', pdf_paper: 'letter' },
       { timezone: 'Europe/Paris' },
       { geolocation: '1,2' },
-    ]) {
+    ];
+    for (const extra of extras) {
       const without = cacheKeyOf(parse({ format: extra.format ?? 'jpg' }));
       assert.notEqual(cacheKeyOf(parse(extra)), without, JSON.stringify(extra));
     }

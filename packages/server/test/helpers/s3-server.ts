@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 // s3rver: an S3-compatible server written in Node, installed from the npm registry like any dev
@@ -30,7 +29,7 @@ export async function startS3(options: { port?: number; directory?: string } = {
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
-  const address = (await server.run()) as net.AddressInfo;
+  const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   return {
     endpoint,

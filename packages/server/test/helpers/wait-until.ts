@@ -12,6 +12,9 @@ export interface WaitOptions {
   what?: string;
 }
 
+/** The values of T that pass an `if`: what `waitUntil` resolves with. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /**
  * Resolves with the first truthy value `check` returns (sync or async). A check that throws counts as
  * "not yet"; its last error is reported if the deadline passes.
@@ -19,7 +22,7 @@ export interface WaitOptions {
 export async function waitUntil<T>(
   check: () => T | Promise<T>,
   options: WaitOptions = {},
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const intervalMs = options.intervalMs ?? 20;
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +31,7 @@ export async function waitUntil<T>(
   for (;;) {
     try {
       const value = await check();
-      if (value) return value as NonNullable<T>;
+      if (value) return value as Truthy<T>;
       lastValue = value;
     } catch (error) {
       lastError = error;

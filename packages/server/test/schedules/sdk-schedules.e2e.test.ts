@@ -286,13 +286,14 @@ describe("schedules through Scrapfly's official TypeScript SDK", () => {
         assert.equal(response.status, 200, JSON.stringify(filters));
         return ((await response.json()) as Array<{ id: string }>).map((schedule) => schedule.id);
       };
-      for (const filters of [
+      const filterSets: Record<string, string>[] = [
         { kind: 'api.screenshot' },
         { kind: 'screenshot' },
         { status: 'ACTIVE' },
         { status: 'active' },
         { kind: 'api.screenshot', status: 'ACTIVE' },
-      ]) {
+      ];
+      for (const filters of filterSets) {
         assert.ok((await ids(filters)).includes(made.id), JSON.stringify(filters));
       }
       assert.ok(!(await ids({ kind: 'api.screenshot', status: 'PAUSED' })).includes(made.id));

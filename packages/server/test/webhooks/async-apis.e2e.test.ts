@@ -75,7 +75,10 @@ describe("asynchronous /scrape and POST /extraction with Scrapfly's TypeScript S
     assert.equal(context.webhook.name, 'results');
     assert.equal(context.webhook.enqueued, true);
     assert.equal(context.job.state, 'queued');
-    assert.equal(accepted.config.webhook_name, 'results');
+    // The wire config names the webhook `webhook_name` (as Scrapfly's does); the TS SDK's ConfigData
+    // type does not list it, though the SDK passes it through.
+    const config = accepted.config as typeof accepted.config & { webhook_name?: string | null };
+    assert.equal(config.webhook_name, 'results');
 
     const delivery = await deliveryOf(receiver, context.job.uuid);
     assert.equal(delivery.method, 'POST');

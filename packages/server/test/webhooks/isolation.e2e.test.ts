@@ -231,7 +231,8 @@ describe('isolation between tenants (issue 12)', () => {
   it('rotate-secret works without a body, like ping and enable', async () => {
     await api(service, 'POST', '/webhooks', { name: 'rotating', url: receiver.url });
     const before = await api(service, 'GET', '/webhooks/rotating?reveal_secret=true');
-    for (const headers of [{}, { 'content-type': 'application/json' }]) {
+    const headerSets: Record<string, string>[] = [{}, { 'content-type': 'application/json' }];
+    for (const headers of headerSets) {
       const response = await fetch(`${service.baseUrl}/webhooks/rotating/rotate-secret?key=${LIVE_KEY}`, {
         method: 'POST',
         headers,
