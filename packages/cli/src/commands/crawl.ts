@@ -1,7 +1,7 @@
 // `snapwire crawl URL`: a whole site through the Crawler API (/crawl); progress on stderr, one file a page.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   CRAWL_CONTENT_FORMATS,
   SnapwireClient,
@@ -16,11 +16,8 @@ import {
   type ConnectionOptions,
 } from '../connection.js';
 import { fail } from '../output.js';
+import { wholeNumber } from '../option-values.js';
 
-const wholeNumber = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number; got "${value}"`);
-  return Number(value);
-};
 const paths = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
 
 interface CrawlOptions extends ConnectionOptions {

@@ -2,7 +2,7 @@
 // a page the service scrapes first (/scrape, then /extraction with its content); the data as JSON to stdout.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   EXTRACTION_MODELS,
   SnapwireClient,
@@ -17,6 +17,7 @@ import {
   resolveConnection,
   type ConnectionOptions,
 } from '../connection.js';
+import { wholeNumber } from '../option-values.js';
 import { fail } from '../output.js';
 import { readTemplateFile } from './template-file.js';
 
@@ -44,11 +45,6 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
 };
 
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
-
-const wholeNumber = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`takes a whole number of ms; got "${value}"`);
-  return Number(value);
-};
 
 /** The document: a file's bytes, or the page the service scraped (its content and media type). */
 async function readSource(
@@ -99,7 +95,7 @@ export function registerExtractCommand(program: Command): void {
     .addOption(new Option('--model <kind>', 'an auto-extraction model').choices(EXTRACTION_MODELS))
     .option('--content-type <type>', 'media type of the document (default: from the file name, or as served)')
     .option('--url <address>', "the document's address, to make its links absolute (a FILE only)")
-    .option('--timeout <ms>', 'extraction budget in ms (service default 30000)', wholeNumber)
+    .option('--timeout <ms>', 'extraction budget in ms (service default 30000)', wholeNumber('--timeout'))
     .option('--json', 'print the whole answer (data, content_type, cost, log) instead of the data');
   addConnectionOptions(command).action(async (source: string, options: ExtractOptions) => {
     const { host, key } = resolveConnection(options);

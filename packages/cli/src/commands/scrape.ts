@@ -23,11 +23,7 @@ import {
   type ConnectionOptions,
 } from '../connection.js';
 import { fail } from '../output.js';
-
-const wholeNumber = (name: string) => (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} takes a whole number; got "${value}"`);
-  return Number(value);
-};
+import { wholeNumber } from '../option-values.js';
 
 function addFormatOption(value: string, previous: ScrapeFormatOption[] = []): ScrapeFormatOption[] {
   const list = value
