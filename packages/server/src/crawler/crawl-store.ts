@@ -279,6 +279,22 @@ export class CrawlStore {
   }
 
   /**
+   * Keeps a claim's lease while its page is worked on (fenced by its token): a page slower than the lease
+   * is not taken for a dead node's and fetched again. False when the lease was already taken over.
+   */
+  async extend(claim: UrlClaim, leaseMs: number): Promise<boolean> {
+    const updated = await this.db
+      .updateTable('crawl_urls')
+      .set({ locked_until: this.clock.now() + leaseMs })
+      .where('crawl_uuid', '=', claim.crawlUuid)
+      .where('url', '=', claim.url)
+      .where('status', '=', 'pending')
+      .where('locked_by', '=', claim.token)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  /**
    * Writes a claimed URL's result, fenced by its lease token: false (nothing written) when the lease was
    * taken over or the crawl stopped, so a page is recorded once. Credits are added to the crawl's figure.
    */

@@ -219,7 +219,35 @@ export class CrawlWorker {
     return `crawl:${row.project_id}`;
   }
 
+  /**
+   * Visits a claimed page while renewing its lease (a third of it at a time), so that a page slower than
+   * the lease (a slow target, a busy machine) is neither fetched again by another claim nor counted out of
+   * max_concurrency. Only a node that stops renewing (it died) loses its pages.
+   */
   private async visit(crawl: ActiveCrawl, claim: UrlClaim): Promise<void> {
+    const leaseMs = this.options.leaseMs;
+    const renewal = setInterval(
+      () => {
+        this.store
+          .extend(claim, leaseMs)
+          .catch((error: unknown) =>
+            this.logger.warn(
+              { err: error, crawl: claim.crawlUuid, url: claim.url },
+              'crawl lease not renewed',
+            ),
+          );
+      },
+      Math.max(250, Math.floor(leaseMs / 3)),
+    );
+    renewal.unref();
+    try {
+      await this.visitPage(crawl, claim);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async visitPage(crawl: ActiveCrawl, claim: UrlClaim): Promise<void> {
     const { row, request } = crawl;
     if (crawl.robots && !crawl.robots.allowed(claim.url)) {
       await this.store.complete(claim, { status: 'skipped', reason: 'robots_txt', credits: 0 });

@@ -72,6 +72,20 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.get(uuid))?.api_credit_used, 1, 'billed once');
     });
 
+    it('a renewed lease is not taken over; a taken-over one cannot be renewed', async () => {
+      const uuid = await newCrawl({}, 0);
+      const [slow] = await store.claim(uuid, 'node-a', 30_000, 1);
+      assert.ok(slow);
+      clock.time += 20_000;
+      assert.equal(await store.extend(slow, 30_000), true);
+      clock.time += 20_000; // 40 s after the claim, 20 s after the renewal
+      assert.deepEqual(await store.claim(uuid, 'node-b', 30_000, 1), [], 'still leased by its renewal');
+      clock.time += 10_001;
+      const [taken] = await store.claim(uuid, 'node-b', 30_000, 1);
+      assert.equal(taken?.url, slow.url, 'claimable once the renewal ran out');
+      assert.equal(await store.extend(slow, 30_000), false, "the old holder's renewal is fenced");
+    });
+
     it(`fails a URL whose lease ran out ${MAX_URL_ATTEMPTS} times instead of retrying it forever`, async () => {
       const uuid = await newCrawl({}, 0);
       for (let attempt = 0; attempt < MAX_URL_ATTEMPTS; attempt += 1) {
