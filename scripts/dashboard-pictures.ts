@@ -18,7 +18,12 @@ import { CHROMIUM_FLAGS, findExecutable } from '../packages/server/src/engine/br
 import { timeOrderedId } from '../packages/server/src/store/time-ordered-id.js';
 import { startFixtureServer } from '../packages/server/test/helpers/fixture-server.js';
 import { startReceiver } from '../packages/server/test/helpers/receiver.js';
-import { screenshot, startService, type TestService } from '../packages/server/test/helpers/service.js';
+import {
+  LIVE_KEY,
+  screenshot,
+  startService,
+  type TestService,
+} from '../packages/server/test/helpers/service.js';
 import { waitUntil } from '../packages/server/test/helpers/wait-until.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,6 +60,23 @@ async function main(): Promise<void> {
     routes: {
       '/pricing': (_req, res) =>
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PRICING),
+      // A small documentation site for the crawl picture: an index and six pages two levels deep.
+      ...Object.fromEntries(
+        ['', 'install', 'api', 'api/screenshot', 'api/scrape', 'api/crawl', 'faq'].map((name) => [
+          `/docs/${name}`,
+          (_req: unknown, res: import('node:http').ServerResponse) =>
+            res
+              .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+              .end(
+                `<!doctype html><title>Docs ${name}</title><h1>Docs ${name}</h1>` +
+                  (name === ''
+                    ? '<a href="/docs/install">Install</a> <a href="/docs/api">API</a> <a href="/docs/faq">FAQ</a>'
+                    : name === 'api'
+                      ? '<a href="/docs/api/screenshot">Screenshot</a> <a href="/docs/api/scrape">Scrape</a> <a href="/docs/api/crawl">Crawl</a>'
+                      : '<a href="/docs/">Back</a>'),
+              ),
+        ]),
+      ),
     },
   });
   const receiver = await startReceiver(ALLOWED);
@@ -102,6 +124,44 @@ async function main(): Promise<void> {
       timeoutMs: 20_000,
     });
 
+    // The other APIs' faces: a scrape's log, a saved extraction template, a finished crawl.
+    const key = `key=${LIVE_KEY}`;
+    const scraped = await fetch(
+      `${base}/scrape?${key}&format=markdown&url=${encodeURIComponent(`${fixtures.origin}/pricing`)}`,
+    );
+    assert.equal(scraped.status, 200, `the scrape: ${await scraped.text()}`);
+    const scrapeLog = scraped.headers.get('x-scrapfly-log-uuid') ?? '';
+    const saved = await fetch(`${base}/extraction/templates/pricing?${key}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        template: {
+          selectors: [
+            { name: 'title', type: 'css', query: 'h1::text' },
+            { name: 'plans', type: 'css', query: '.plan h2::text', multiple: true },
+            { name: 'prices', type: 'css', query: '.price::text', multiple: true },
+          ],
+        },
+      }),
+    });
+    assert.ok(saved.ok, `the template: ${await saved.text()}`);
+    const started = await fetch(`${base}/crawl?${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        url: `${fixtures.origin}/docs/`,
+        page_limit: 20,
+        content_formats: ['markdown'],
+      }),
+    });
+    const { crawler_uuid: crawlUuid } = (await started.json()) as { crawler_uuid: string };
+    await waitUntil(
+      async () =>
+        ((await (await fetch(`${base}/crawl/${crawlUuid}/status?${key}`)).json()) as { is_finished: boolean })
+          .is_finished,
+      { what: 'the crawl finished', timeoutMs: 30_000 },
+    );
+
     browser = await chromium.launch({
       executablePath: findExecutable(process.env.SNAPWIRE_CHROMIUM_PATH ?? 'chromium'),
       headless: true,
@@ -137,6 +197,9 @@ async function main(): Promise<void> {
       await target.click('button[data-action=take]');
       await shoot(target, undefined, name, { image: '#playground-image', fullPage: target === d });
     }
+    await shoot(d, `${base}/dashboard/monitoring/log/${scrapeLog}`, 'log-scrape');
+    await shoot(d, `${base}/dashboard/templates`, 'templates');
+    await shoot(d, `${base}/dashboard/crawls/${crawlUuid}`, 'crawl', { fullPage: true });
     await shoot(d, `${base}/docs`, 'api-reference', { wait: '.opblock-tag' });
     await shoot(p, `${base}/docs/errors`, 'api-errors-phone');
 
