@@ -249,3 +249,22 @@ export function renderField({ name, description, kind = TEXT, form, error }: Fie
     }
   </${tag}>`;
 }
+
+/** A tab's fields, one renderField each, the refused one (if any) with its reason next to it. */
+export function fieldsView(
+  fields: ReadonlyArray<{ name: string; kind: FieldKind; description: string }>,
+  form: Form,
+  refused: { field: string | undefined; reason: string | undefined },
+): Html {
+  return html`<div class="fields">
+    ${fields.map(({ name, kind, description }) =>
+      renderField({
+        name,
+        description,
+        kind,
+        form,
+        error: name === refused.field ? refused.reason : undefined,
+      }),
+    )}
+  </div>`;
+}

@@ -5,7 +5,7 @@ import { EXTRACTION_MODELS, parseExtractionRequest } from '../../request/extract
 import { csrfInput, details } from '../components.js';
 import type { DashboardContext, DashboardPage } from '../context.js';
 import { html, type Html } from '../html.js';
-import { fieldOfError, formValue, renderField, type FieldKind } from '../playground-fields.js';
+import { fieldOfError, fieldsView, formValue, type FieldKind } from '../playground-fields.js';
 import {
   callerFields,
   callerOf,
@@ -167,17 +167,7 @@ const page: DashboardPage = {
           ${result.error ? refusalView(result.error, errorField) : ''}
           <form method="post" action="/dashboard/playground/extraction" id="playground">
             ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form)}
-            <div class="fields">
-              ${FIELDS.map(({ name, kind, description }) =>
-                renderField({
-                  name,
-                  description,
-                  kind,
-                  form,
-                  error: name === errorField ? result.error?.reason : undefined,
-                }),
-              )}
-            </div>
+            ${fieldsView(FIELDS, form, { field: errorField, reason: result.error?.reason })}
             <p><button type="submit" data-action="extract">Extract</button></p>
           </form>
           ${result.answer ? answerView(result.answer) : ''}
