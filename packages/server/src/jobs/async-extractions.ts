@@ -2,7 +2,7 @@ import type { Caller } from '../accounts/projects.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { ExtractionRequest } from '../request/extraction-request.js';
 import { queuedExtractionJson } from '../request/queued-extraction.js';
-import { acceptAsyncJob, type AsyncJobDeps } from './async-jobs.js';
+import { acceptAsyncJob, acceptedAnswer, type AsyncJobDeps } from './async-jobs.js';
 import type { ExtractionBody, ExtractionService } from './extraction-service.js';
 import { storeBody } from './stored-bodies.js';
 
@@ -60,15 +60,7 @@ export class AsyncExtractions {
       }),
     });
     return {
-      job_uuid: accepted.jobUuid,
-      log_uuid: accepted.logUuid,
-      log_url: accepted.logUrl,
-      success: true,
-      webhook_enqueued: true,
-      webhook_name: accepted.webhook.name,
-      webhook_queue_limit: accepted.queueLimit,
-      webhook_queued_element: accepted.queued,
-      webhook_uuid: accepted.webhook.uuid,
+      ...acceptedAnswer(accepted),
       data: null,
       content_type: null,
     };

@@ -44,6 +44,21 @@ export interface AcceptedAsyncJob {
   queued: number;
 }
 
+/** The fields of Scrapfly's answer to an accepted asynchronous call (docs/compat.md §2), for every job kind. */
+export function acceptedAnswer(accepted: AcceptedAsyncJob) {
+  return {
+    job_uuid: accepted.jobUuid,
+    log_uuid: accepted.logUuid,
+    log_url: accepted.logUrl,
+    success: true as const,
+    webhook_enqueued: true as const,
+    webhook_name: accepted.webhook.name,
+    webhook_queue_limit: accepted.queueLimit,
+    webhook_queued_element: accepted.queued,
+    webhook_uuid: accepted.webhook.uuid,
+  };
+}
+
 /** A queue limit of 0 admits no job, ever: not a full queue to wait out, but a setting to change. */
 function queueLimitZero(caller: Caller, webhook: Webhook, kind: AsyncJobKind): ApiError {
   const { project } = caller;

@@ -9,7 +9,7 @@ import type { Database } from '../store/schema.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 import type { ScreenshotRequest } from '../request/screenshot-request.js';
 import { maskSecrets } from '../request/capture-extensions.js';
-import { acceptAsyncJob, queueLimitOf } from './async-jobs.js';
+import { acceptAsyncJob, acceptedAnswer, queueLimitOf } from './async-jobs.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -74,17 +74,7 @@ export class AsyncScreenshots {
       },
       within,
     );
-    return {
-      job_uuid: accepted.jobUuid,
-      log_uuid: accepted.logUuid,
-      log_url: accepted.logUrl,
-      success: true,
-      webhook_enqueued: true,
-      webhook_name: accepted.webhook.name,
-      webhook_queue_limit: accepted.queueLimit,
-      webhook_queued_element: accepted.queued,
-      webhook_uuid: accepted.webhook.uuid,
-    };
+    return acceptedAnswer(accepted);
   }
 
   /** The ping's payload, stored before the transaction that enqueues it. */
