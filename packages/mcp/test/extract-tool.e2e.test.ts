@@ -2,8 +2,6 @@
 // HTTP (`/mcp` on the service), against a live service without a browser, a loopback page and a local
 // OpenAI-compatible model stub (for prompts).
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
+import { startModelStub } from '../../server/test/helpers/model-stub.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'dist', 'main.js');
@@ -33,33 +32,6 @@ const texts = (result: CallToolResult) =>
 const call = async (client: Client, args: Record<string, unknown>) =>
   (await client.callTool({ name: 'extract', arguments: args })) as CallToolResult;
 
-/** An OpenAI-compatible chat-completions stub: answers one JSON object and keeps what it was sent. */
-async function startModelStub() {
-  const prompts: string[] = [];
-  const server = http.createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    request.on('end', () => {
-      const body = JSON.parse(text) as { messages: Array<{ content: string }> };
-      prompts.push(body.messages.map((message) => message.content).join('\n'));
-      response.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          choices: [
-            { index: 0, message: { role: 'assistant', content: '{"price": 19.5}' }, finish_reason: 'stop' },
-          ],
-          usage: { prompt_tokens: 50, completion_tokens: 5, total_tokens: 55 },
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    prompts,
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('MCP extract tool', () => {
   let service: TestService;
   let fixtures: FixtureServer;
@@ -68,6 +40,7 @@ describe('MCP extract tool', () => {
 
   before(async () => {
     model = await startModelStub();
+    model.stub.answer = '{"price": 19.5}';
     fixtures = await startFixtureServer({
       routes: {
         '/item': (_req, res) => {
@@ -151,7 +124,11 @@ describe('MCP extract tool', () => {
     assert.equal(result.isError, undefined, texts(result).join('\n'));
     assert.deepEqual(JSON.parse(texts(result)[0]!), { price: 19.5 });
     assert.match(texts(result)[1]!, /by the prompt: application\/json, 5 credits/);
-    const sent = model.prompts.at(-1) ?? '';
+    const sent =
+      model.stub.requests
+        .at(-1)
+        ?.body.messages.map((message) => message.content)
+        .join('\n') ?? '';
     assert.match(sent, /Blue Widget/);
     assert.match(sent, /The price as \{"price"\}/);
   });

@@ -8,6 +8,7 @@ import type { Environment } from './accounts/keys.js';
 import { ProjectService } from './accounts/projects.js';
 import { startStopwatch, systemClock, type Clock } from './clock.js';
 import type { Settings } from './config/settings.js';
+import { operatorEndpointGuard, pinnedDispatcher } from './egress/operator-endpoint.js';
 import { EgressGuard } from './egress/guard.js';
 import { PinningProxy } from './egress/pinning-proxy.js';
 import { EgressPolicy } from './egress/policy.js';
@@ -310,6 +311,9 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       logger,
     );
     const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake());
+    // Its kept-alive connections to the operator's model are closed at shutdown.
+    const modelDispatcher = settings.llm ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
+    if (modelDispatcher) closers.push(['model-client', () => modelDispatcher.close()]);
     const extractions = new ExtractionService({
       credits,
       concurrency,
@@ -317,7 +321,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       clock,
       logger,
       maxDocumentBytes: settings.extractionMaxBytes,
-      model: settings.llm ? new OpenAiCompatibleModel(settings.llm, logger) : undefined,
+      model:
+        settings.llm && modelDispatcher
+          ? new OpenAiCompatibleModel(settings.llm, logger, modelDispatcher)
+          : undefined,
       templates: extractionTemplates,
       nodeId: settings.nodeId,
     });

@@ -146,6 +146,7 @@ const environmentSchema = z.object({
   SNAPWIRE_LLM_MODEL: z.string().min(1).optional(),
   SNAPWIRE_LLM_TIMEOUT: duration.default(60_000),
   SNAPWIRE_LLM_MAX_INPUT_TOKENS: z.coerce.number().int().min(500).max(1_000_000).default(8_000),
+  SNAPWIRE_LLM_MAX_CHUNKS: z.coerce.number().int().min(1).max(64).default(4),
   SNAPWIRE_METRICS_TOKEN: z.string().min(8, 'must be at least 8 characters').optional(),
   // Dashboard settings (docs/dashboard.md).
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
@@ -283,8 +284,10 @@ export interface LlmSettings {
   apiKey: string | undefined;
   model: string;
   timeoutMs: number;
-  /** Budget of the document given to the model, in estimated tokens (4 characters each). */
+  /** Budget of one part of the document given to the model, in estimated tokens (4 characters each). */
   maxInputTokens: number;
+  /** A longer document is read in at most this many parts (one model call each), the rest cut. */
+  maxChunks: number;
 }
 
 export class SettingsError extends Error {}
@@ -388,6 +391,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
             model: value.SNAPWIRE_LLM_MODEL,
             timeoutMs: value.SNAPWIRE_LLM_TIMEOUT,
             maxInputTokens: value.SNAPWIRE_LLM_MAX_INPUT_TOKENS,
+            maxChunks: value.SNAPWIRE_LLM_MAX_CHUNKS,
           }
         : undefined,
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,

@@ -34,6 +34,11 @@ export class EgressPolicy {
     private readonly denied: Network[] = [],
   ) {}
 
+  /** The ranges themselves, to derive a policy for another destination (operator-endpoint.ts). */
+  get networks(): { allowed: Network[]; denied: Network[] } {
+    return { allowed: [...this.allowed], denied: [...this.denied] };
+  }
+
   get allowedNetworks(): string[] {
     return this.allowed.map(formatNetwork);
   }

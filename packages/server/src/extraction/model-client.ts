@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
+import { fetch, type Dispatcher, type Response } from 'undici';
 import type { LlmSettings } from '../config/settings.js';
+import { EgressRefusedError, NameResolutionError } from '../egress/guard.js';
 import { ApiError } from '../errors.js';
-import { reduceDocument } from './reduce.js';
+import { mergeAnswers } from './merge-answers.js';
+import { chunkDocument } from './reduce.js';
 
 /**
  * The operator's language model: any OpenAI-compatible chat-completions endpoint (hosted APIs, Ollama,
- * llama.cpp, vLLM), configured with SNAPWIRE_LLM_*. The document is reduced first (reduce.ts); the
- * model is asked for JSON, and an answer that does not parse is sent back once with the parse error.
+ * llama.cpp, vLLM), configured with SNAPWIRE_LLM_*. The document is reduced first and, when longer than
+ * the token budget, read in parts whose answers are merged (reduce.ts, merge-answers.ts); the model is
+ * asked for JSON, and an answer that does not parse is sent back once with the parse error. Every call
+ * goes through the egress guard's rules for operator-configured endpoints (egress/operator-endpoint.ts):
+ * the `dispatcher` pins each connection to a checked address.
  */
 
 export interface ModelUsage {
@@ -33,7 +39,7 @@ export interface ModelAnswer {
   /** Set when the document was cut to the token budget. */
   dataQuality: string | undefined;
   usage: ModelUsage;
-  /** Chat-completion calls made (2 when the first answer was not JSON). */
+  /** Chat-completion calls made (one per part of the document, plus one per answer that was not JSON). */
   calls: number;
 }
 
@@ -87,13 +93,58 @@ export class OpenAiCompatibleModel implements ModelClient {
   constructor(
     private readonly settings: LlmSettings,
     private readonly logger: Logger,
+    private readonly dispatcher: Dispatcher,
   ) {}
 
   async extract(input: ModelInput): Promise<ModelAnswer> {
-    const reduced = reduceDocument(input.document, input.documentKind, {
+    const { maxInputTokens, maxChunks } = this.settings;
+    const document = chunkDocument(input.document, input.documentKind, {
       baseUrl: input.url,
-      maxTokens: this.settings.maxInputTokens,
+      maxTokens: maxInputTokens,
+      maxChunks,
     });
+    const usage: ModelUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+    const counter = { calls: 0 };
+    const parts = document.chunks.length > 0 ? document.chunks : [''];
+    const answers: unknown[] = [];
+    // One part after the other: a local model server usually runs one request at a time anyway.
+    for (const [index, chunk] of parts.entries()) {
+      const part =
+        parts.length > 1
+          ? ` (part ${index + 1} of ${parts.length} of a longer document: answer from this part only)`
+          : document.truncated
+            ? ' (cut to its beginning)'
+            : '';
+      answers.push(await this.ask(input, `${part}:\n\n${chunk}`, usage, counter));
+    }
+    const data = mergeAnswers(answers);
+    const notes: string[] = [];
+    if (parts.length > 1) {
+      notes.push(
+        `the document was read in ${parts.length} parts of up to ${maxInputTokens} tokens (SNAPWIRE_LLM_MAX_INPUT_TOKENS) whose answers were merged`,
+      );
+    }
+    if (document.truncated) {
+      notes.push(
+        `the document was cut to ${parts.length * maxInputTokens} tokens (${maxChunks} parts of ${maxInputTokens}: SNAPWIRE_LLM_MAX_CHUNKS, SNAPWIRE_LLM_MAX_INPUT_TOKENS) before extraction`,
+      );
+    }
+    return {
+      data,
+      contentType: typeof data === 'string' ? 'text/plain' : 'application/json',
+      dataQuality: notes.length > 0 ? notes.join('; ') : undefined,
+      usage,
+      calls: counter.calls,
+    };
+  }
+
+  /** One question about one part of the document: its JSON answer, asked again once when it does not parse. */
+  private async ask(
+    input: ModelInput,
+    documentText: string,
+    usage: ModelUsage,
+    counter: { calls: number },
+  ): Promise<unknown> {
     const question =
       input.task.kind === 'prompt'
         ? `Request: ${input.task.prompt}\n\nIf the request asks for structured data, answer a JSON object or array; otherwise answer a JSON string holding your answer.`
@@ -102,26 +153,15 @@ export class OpenAiCompatibleModel implements ModelClient {
       { role: 'system', content: SYSTEM },
       {
         role: 'user',
-        content: `${question}\n\nDocument${input.url ? ` (from ${input.url})` : ''}${reduced.truncated ? ' (cut to its beginning)' : ''}:\n\n${reduced.text}`,
+        content: `${question}\n\nDocument${input.url ? ` (from ${input.url})` : ''}${documentText}`,
       },
     ];
-    const usage: ModelUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-    let calls = 0;
     let lastError = '';
     for (let attempt = 0; attempt < 2; attempt++) {
       const content = await this.complete(messages, usage, input.deadline);
-      calls++;
+      counter.calls++;
       try {
-        const data = parseModelJson(content);
-        return {
-          data,
-          contentType: typeof data === 'string' ? 'text/plain' : 'application/json',
-          dataQuality: reduced.truncated
-            ? `the document was cut to ${this.settings.maxInputTokens} tokens (SNAPWIRE_LLM_MAX_INPUT_TOKENS) before extraction`
-            : undefined,
-          usage,
-          calls,
-        };
+        return parseModelJson(content);
       } catch (error) {
         lastError = (error as Error).message;
         // Once more, with the model's own answer and why it did not parse.
@@ -153,12 +193,23 @@ export class OpenAiCompatibleModel implements ModelClient {
         },
         body: JSON.stringify({ model: this.settings.model, messages, temperature: 0 }),
         signal: AbortSignal.timeout(remaining),
+        redirect: 'manual',
+        dispatcher: this.dispatcher,
       });
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') throw timeout();
+      const cause = (error as Error).cause;
+      if (cause instanceof EgressRefusedError || cause instanceof NameResolutionError) {
+        // The operator's log says which address and why; the caller only that the guard refused it.
+        this.logger.warn({ reason: cause.message }, 'the egress guard refused the language model endpoint');
+        throw unavailable('is refused by the egress guard (the service log says why)');
+      }
       this.logger.warn({ err: error }, 'the language model could not be reached');
       throw unavailable('could not be reached');
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw unavailable(`answered a redirect (HTTP ${response.status}), which Snapwire does not follow`);
     }
     let body: unknown;
     try {

@@ -4,8 +4,8 @@ import { absoluteUrl } from './values.js';
 /**
  * A document made small for a language model: an HTML page becomes markdown of its main content (the
  * `main` or `article` element when there is one; scripts, styles, navigation, footers, asides and forms
- * left out), JSON and text stay as they are, and the result is cut to the token budget (estimated at 4
- * characters a token, the usual ratio for English with GPT-style tokenizers).
+ * left out), JSON and text stay as they are, and the result is split into parts within the token budget
+ * (estimated at 4 characters a token, the usual ratio for English with GPT-style tokenizers).
  */
 
 export const CHARACTERS_PER_TOKEN = 4;
@@ -26,13 +26,6 @@ const BLOCKS = new Set([
   'DL',
   'FIGURE',
 ]);
-
-export interface ReducedDocument {
-  text: string;
-  /** Whether the budget cut the document. */
-  truncated: boolean;
-  estimatedTokens: number;
-}
 
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
@@ -87,15 +80,46 @@ export function htmlToMarkdown(html: string, baseUrl: string | undefined): strin
     .trim();
 }
 
-/** The document as the model reads it, within `maxTokens`. */
-export function reduceDocument(
+export interface ChunkedDocument {
+  /** The parts, in document order, each within the token budget. */
+  chunks: string[];
+  /** Whether the document went on past the last part (more than `maxChunks` budgets long). */
+  truncated: boolean;
+  estimatedTokens: number;
+}
+
+/**
+ * The reduced document in parts of at most `maxTokens` each, at most `maxChunks` of them: a long document
+ * is read part by part (each part asked the same question, the answers merged: merge.ts) instead of being
+ * cut to its beginning. Parts end at a paragraph break (else a line break, else a space) in the last fifth
+ * of the budget, so that a sentence or a table row is rarely split.
+ */
+export function chunkDocument(
   text: string,
   kind: 'html' | 'json' | 'text',
-  options: { baseUrl: string | undefined; maxTokens: number },
-): ReducedDocument {
+  options: { baseUrl: string | undefined; maxTokens: number; maxChunks: number },
+): ChunkedDocument {
   const reduced = kind === 'html' ? htmlToMarkdown(text, options.baseUrl) : text.trim();
-  const maxCharacters = options.maxTokens * CHARACTERS_PER_TOKEN;
-  const truncated = reduced.length > maxCharacters;
-  const kept = truncated ? reduced.slice(0, maxCharacters) : reduced;
-  return { text: kept, truncated, estimatedTokens: estimateTokens(kept) };
+  const budget = options.maxTokens * CHARACTERS_PER_TOKEN;
+  const chunks: string[] = [];
+  let start = 0;
+  while (start < reduced.length && chunks.length < options.maxChunks) {
+    let end = Math.min(reduced.length, start + budget);
+    if (end < reduced.length) {
+      const window = reduced.slice(start + Math.floor(budget * 0.8), end);
+      const cut = [window.lastIndexOf('\n\n'), window.lastIndexOf('\n'), window.lastIndexOf(' ')].find(
+        (index) => index >= 0,
+      );
+      if (cut !== undefined) end = start + Math.floor(budget * 0.8) + cut + 1;
+    }
+    const chunk = reduced.slice(start, end).trim();
+    if (chunk) chunks.push(chunk);
+    start = end;
+  }
+  const truncated = start < reduced.length && reduced.slice(start).trim().length > 0;
+  return {
+    chunks,
+    truncated,
+    estimatedTokens: chunks.reduce((sum, chunk) => sum + estimateTokens(chunk), 0),
+  };
 }

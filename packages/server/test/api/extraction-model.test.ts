@@ -2,80 +2,12 @@
 // chat-completions stub on 127.0.0.1 checks what Snapwire sends and answers like a model (or with garbage,
 // a 500, or nothing in time). The TypeScript scrapfly-sdk 0.11.1 calls the service unmodified.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { errors, ExtractionConfig, ScrapflyClient } from 'scrapfly-sdk';
+import { startModelStub, userMessage } from '../helpers/model-stub.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 
 const { ExtractionApiError } = errors;
-
-const PRICE_ANSWER = '{"price": 1299.99, "currency": "USD"}';
-
-type Mode = 'json' | 'fenced' | 'text' | 'garbage' | 'garbage-then-json' | 'error' | 'silent';
-
-interface ChatRequest {
-  path: string;
-  authorization: string | undefined;
-  body: { model: string; messages: Array<{ role: string; content: string }>; temperature: number };
-}
-
-/** An OpenAI-compatible /v1/chat/completions that records each request and answers as `mode` says. */
-async function startModelStub() {
-  const requests: ChatRequest[] = [];
-  const stub = { mode: 'json' as Mode, answer: PRICE_ANSWER, requests };
-  const sockets = new Set<import('node:net').Socket>();
-  const server = http.createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    request.on('end', () => {
-      requests.push({
-        path: request.url ?? '',
-        authorization: request.headers.authorization,
-        body: JSON.parse(text) as ChatRequest['body'],
-      });
-      if (stub.mode === 'silent') return; // never answers: the service's timeout must end the call
-      if (stub.mode === 'error') {
-        response
-          .writeHead(500, { 'content-type': 'application/json' })
-          .end('{"error":{"message":"overloaded"}}');
-        return;
-      }
-      const garbage =
-        stub.mode === 'garbage' || (stub.mode === 'garbage-then-json' && requests.length % 2 === 1);
-      const content = garbage
-        ? 'Sure! Here is the data you asked for: price is 1299.99'
-        : stub.mode === 'fenced'
-          ? `\`\`\`json\n${stub.answer}\n\`\`\``
-          : stub.mode === 'text'
-            ? JSON.stringify('It costs $1,299.99.')
-            : stub.answer;
-      response.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          id: 'chatcmpl-stub',
-          object: 'chat.completion',
-          model: 'stub-model',
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 120, completion_tokens: 12, total_tokens: 132 },
-        }),
-      );
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    stub,
-    baseUrl: `http://127.0.0.1:${port}/v1`,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const PAGE = `<!doctype html><html><head><title>Blue Widget</title><script>var tracking = "SECRET-SCRIPT";</script>
 <style>.x{color:red}</style></head><body><nav>Home | Shop</nav>
@@ -106,11 +38,7 @@ describe("extraction by the operator's language model (OpenAI-compatible stub)",
     await service?.close();
     await model?.close();
   });
-  beforeEach(() => {
-    model.stub.requests.length = 0;
-    model.stub.mode = 'json';
-    model.stub.answer = PRICE_ANSWER;
-  });
+  beforeEach(() => model.reset());
 
   it('a prompt: the reduced document and the prompt go to the model, its JSON comes back as data', async () => {
     model.stub.mode = 'fenced';
@@ -131,7 +59,7 @@ describe("extraction by the operator's language model (OpenAI-compatible stub)",
     assert.equal(sent!.authorization, 'Bearer sk-stub-secret-value');
     assert.equal(sent!.body.model, 'stub-model');
     assert.equal(sent!.body.temperature, 0);
-    const user = sent!.body.messages.find((message) => message.role === 'user')!.content;
+    const user = userMessage(sent!);
     assert.match(user, /What is the price\? Answer \{"price", "currency"\}/);
     // Markdown of the main content: heading, text, absolute links; no script, style, nav or footer.
     assert.match(user, /# Blue Widget/);
@@ -157,7 +85,7 @@ describe("extraction by the operator's language model (OpenAI-compatible stub)",
       new ExtractionConfig({ body: PAGE, content_type: 'text/html', extraction_model: 'product' }),
     );
     assert.deepEqual(result.data, { name: 'Blue Widget', price: { amount: 1299.99, currency: 'USD' } });
-    const user = model.stub.requests[0]!.body.messages.find((message) => message.role === 'user')!.content;
+    const user = userMessage(model.stub.requests[0]!);
     assert.match(user, /Extract the product .* "availability": string\|null/);
   });
 
@@ -230,11 +158,45 @@ describe("extraction by the operator's language model (OpenAI-compatible stub)",
       body: PAGE,
     });
     assert.equal(response.status, 200);
-    const user = model.stub.requests[0]!.body.messages.find((message) => message.role === 'user')!.content;
+    const user = userMessage(model.stub.requests[0]!);
     assert.match(user, /Request: what is the price\?/);
   });
 
-  it('a document over the token budget is cut, and data_quality says so', async () => {
+  it('a document longer than the token budget is read in parts whose answers are merged', async () => {
+    const items = Array.from(
+      { length: 60 },
+      (_, index) => `<p>Widget W${index + 1} costs ${index + 1} dollars, a fine widget for every home.</p>`,
+    );
+    const long = `<html><body><main><h1>Catalogue</h1><p>Sold by Acme.</p>${items.join('')}</main></body></html>`;
+    // Like a model: each part's answer says what that part holds.
+    model.stub.answerFor = (request) => {
+      const part = userMessage(request);
+      return JSON.stringify({
+        store: part.includes('Sold by Acme') ? 'Acme' : null,
+        widgets: [...part.matchAll(/Widget (W\d+)/g)].map((match) => match[1]),
+      });
+    };
+    const response = await fetch(
+      `${service.baseUrl}/extraction?${new URLSearchParams({ key: LIVE_KEY, content_type: 'text/html', extraction_prompt: 'list the widgets and the store' })}`,
+      { method: 'POST', headers: { 'content-type': 'text/html' }, body: long },
+    );
+    const answer = await response.json();
+    assert.equal(response.status, 200, JSON.stringify(answer));
+    const parts = model.stub.requests.length;
+    assert.ok(parts >= 2 && parts <= 4, `read in ${parts} parts`);
+    assert.deepEqual(answer.data, {
+      store: 'Acme',
+      widgets: Array.from({ length: 60 }, (_, index) => `W${index + 1}`),
+    });
+    assert.match(answer.data_quality, new RegExp(`read in ${parts} parts of up to 500 tokens`));
+    for (const [index, request] of model.stub.requests.entries()) {
+      const user = userMessage(request);
+      assert.match(user, new RegExp(`part ${index + 1} of ${parts}`));
+      assert.ok(user.length < 500 * 4 + 1_000, `part ${index + 1} is ${user.length} characters`);
+    }
+  });
+
+  it('a document longer than SNAPWIRE_LLM_MAX_CHUNKS parts is cut, and data_quality says so', async () => {
     const long = `<html><body><main><h1>Catalogue</h1>${'<p>Another widget with a long description. </p>'.repeat(400)}</main></body></html>`;
     const response = await fetch(
       `${service.baseUrl}/extraction?${new URLSearchParams({ key: LIVE_KEY, content_type: 'text/html', extraction_prompt: 'count the widgets' })}`,
@@ -242,8 +204,8 @@ describe("extraction by the operator's language model (OpenAI-compatible stub)",
     );
     const answer = await response.json();
     assert.equal(response.status, 200);
-    assert.match(answer.data_quality, /cut to 500 tokens/);
-    const user = model.stub.requests[0]!.body.messages.find((message) => message.role === 'user')!.content;
-    assert.ok(user.length < 500 * 4 + 1_000, `the model got ${user.length} characters`);
+    assert.equal(model.stub.requests.length, 4, 'SNAPWIRE_LLM_MAX_CHUNKS defaults to 4');
+    assert.match(answer.data_quality, /read in 4 parts/);
+    assert.match(answer.data_quality, /cut to 2000 tokens \(4 parts of 500/);
   });
 });
