@@ -1,3 +1,10 @@
+import {
+  MAX_XHR_BODY_BYTES,
+  READ_WEB_STORAGE,
+  recordXhrCalls,
+  type WebStorage,
+  type XhrCall,
+} from './page-activity.js';
 import { watchRefusedRequests, type RefusedRequests } from './refused-requests.js';
 import sharp from 'sharp';
 import { ApiError } from '../errors.js';
@@ -747,6 +754,8 @@ export interface RenderedDocument {
   screenshots?: RenderedScreenshot[];
   /** The context's cookies at the end, when RenderExtras.collectCookies asked for them. */
   cookies?: BrowserCookie[];
+  /** The page's XHR/fetch calls and its Web Storage at the end, when RenderExtras.recordActivity asked. */
+  activity?: { xhrCalls: XhrCall[]; storage: WebStorage };
 }
 
 /** What a scrape asks of the rendered page besides its DOM (the Web Scraping API's browser features). */
@@ -758,6 +767,8 @@ export interface RenderExtras {
   /** Cookies put in the context before the page loads (a scrape session's jar), as CDP takes them. */
   presetCookies?: readonly BrowserCookieParam[];
   collectCookies?: boolean;
+  /** Record the page's XHR/fetch calls and read its localStorage/sessionStorage (page-activity.ts). */
+  recordActivity?: boolean;
 }
 
 /** CDP's Network.CookieParam: a host-only cookie through `url`, a domain cookie through `domain`. */
@@ -826,8 +837,18 @@ export async function renderDocument(
   if (extras.presetCookies?.length) {
     setup.push(session.send('Network.setCookies', { cookies: extras.presetCookies }));
   }
+  if (extras.recordActivity) {
+    // Pages keep no response bodies (browser.ts); a scrape that reports XHR answers keeps some.
+    setup.push(
+      session.send('Network.enable', {
+        maxTotalBufferSize: 16 * 1024 * 1024,
+        maxResourceBufferSize: 2 * MAX_XHR_BODY_BYTES,
+      }),
+    );
+  }
   await scope.run(Promise.all(setup));
   const refused = watchRefusedRequests(session, settings.egressFailure, settings.isEgressAnswer);
+  const xhr = extras.recordActivity ? recordXhrCalls(session) : undefined;
 
   const navigationStarted = Date.now();
   const response = await navigate(session, page.targetId, request, scope, settings);
@@ -872,6 +893,12 @@ export async function renderDocument(
   if (request.autoScroll) await autoScroll(world, scope);
   if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
   const html = await world.evaluate<string>(SERIALISE_DOCUMENT);
+  const activity = xhr
+    ? {
+        xhrCalls: await scope.run(xhr.collect()),
+        storage: await world.evaluate<WebStorage>(READ_WEB_STORAGE),
+      }
+    : undefined;
   const waitMs = Date.now() - waitStarted;
   const screenshots: RenderedScreenshot[] = [];
   for (const { name, area } of extras.screenshots ?? []) {
@@ -903,5 +930,6 @@ export async function renderDocument(
     ...(scenario ? { scenario: scenario.outcome } : {}),
     ...(extras.screenshots ? { screenshots } : {}),
     ...(cookies ? { cookies } : {}),
+    ...(activity ? { activity } : {}),
   };
 }

@@ -70,6 +70,7 @@ export async function renderForScrape(
                 collectCookies: true,
               }
             : {}),
+          recordActivity: true,
           ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
           ...(request.browser.screenshots.length > 0
             ? {
@@ -106,10 +107,10 @@ export async function renderForScrape(
       browserData: {
         javascript_evaluation_result: rendered.scriptResult ?? null,
         js_scenario: rendered.scenario ?? null,
-        local_storage_data: {},
-        session_storage_data: {},
+        local_storage_data: rendered.activity?.storage.local ?? {},
+        session_storage_data: rendered.activity?.storage.session ?? {},
         websockets: [],
-        xhr_call: [],
+        xhr_call: rendered.activity?.xhrCalls ?? [],
       },
     };
   } finally {
