@@ -1,4 +1,5 @@
 import {
+  restoreLocalStorageScript,
   MAX_XHR_BODY_BYTES,
   READ_WEB_STORAGE,
   recordXhrCalls,
@@ -769,6 +770,8 @@ export interface RenderExtras {
   collectCookies?: boolean;
   /** Record the page's XHR/fetch calls and read its localStorage/sessionStorage (page-activity.ts). */
   recordActivity?: boolean;
+  /** localStorage items per origin put back before the page's own scripts run (a scrape session's). */
+  presetLocalStorage?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** CDP's Network.CookieParam: a host-only cookie through `url`, a domain cookie through `domain`. */
@@ -836,6 +839,13 @@ export async function renderDocument(
   }
   if (extras.presetCookies?.length) {
     setup.push(session.send('Network.setCookies', { cookies: extras.presetCookies }));
+  }
+  if (extras.presetLocalStorage && Object.keys(extras.presetLocalStorage).length > 0) {
+    setup.push(
+      session.send('Page.addScriptToEvaluateOnNewDocument', {
+        source: restoreLocalStorageScript(extras.presetLocalStorage),
+      }),
+    );
   }
   if (extras.recordActivity) {
     // Pages keep no response bodies (browser.ts); a scrape that reports XHR answers keeps some.

@@ -157,3 +157,23 @@ export interface WebStorage {
   local: Record<string, string>;
   session: Record<string, string>;
 }
+
+/**
+ * Runs in every new document before its own scripts: puts back a session's localStorage items of the
+ * document's origin. An item the page already has is left alone, so a page's own change made earlier in
+ * the same render (before a navigation) is not undone.
+ */
+export function restoreLocalStorageScript(
+  saved: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): string {
+  return `(() => {
+  const saved = ${JSON.stringify(saved)};
+  const items = saved[location.origin];
+  if (!items) return;
+  try {
+    for (const [key, value] of Object.entries(items)) {
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, value);
+    }
+  } catch {}
+})()`;
+}

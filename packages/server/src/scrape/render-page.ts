@@ -10,6 +10,16 @@ import type { ScrapeRequest } from '../request/scrape-request.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { toBrowserCookie, type CookieJar } from './cookie-jar.js';
 import { storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
+import type { OriginStorage } from './session-store.js';
+
+/** A session=NAME during one scrape: its cookie jar and its pages' localStorage, both kept after it. */
+export interface LiveSession {
+  jar: CookieJar;
+  localStorage: OriginStorage;
+}
+
+/** Most bytes of localStorage (as JSON) a session keeps; past it only the last page's origin is kept. */
+const MAX_SESSION_STORAGE_BYTES = 1024 * 1024;
 
 /**
  * The browser side of a scrape (render_js=true): the page rendered on the engine with the request's waits,
@@ -44,8 +54,9 @@ export async function renderForScrape(
   request: ScrapeRequest,
   startedAt: number,
   projectId: string,
-  jar: CookieJar | undefined,
+  session: LiveSession | undefined,
 ): Promise<Fetched> {
+  const jar = session?.jar;
   const deadline = new JobDeadline(startedAt, request.timeoutMs);
   try {
     // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
@@ -71,6 +82,7 @@ export async function renderForScrape(
               }
             : {}),
           recordActivity: true,
+          ...(session ? { presetLocalStorage: session.localStorage } : {}),
           ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
           ...(request.browser.screenshots.length > 0
             ? {
@@ -82,6 +94,8 @@ export async function renderForScrape(
       ),
     );
     if (jar && rendered.cookies) jar.replaceWithBrowserCookies(rendered.cookies);
+    if (session && rendered.activity)
+      keepLocalStorage(session, rendered.finalUrl, rendered.activity.storage.local);
     const body = Buffer.from(rendered.html, 'utf8');
     if (body.length > deps.maxBodyBytes) {
       throw new ApiError(
@@ -164,4 +178,21 @@ function captureSpecOf(request: ScrapeRequest): CaptureSpec {
     ...(userAgent !== undefined ? { userAgent } : {}),
     ...(request.browser.geolocation ? { geolocation: request.browser.geolocation } : {}),
   };
+}
+
+/** The last page's localStorage becomes its origin's in the session (an emptied one is forgotten). */
+function keepLocalStorage(session: LiveSession, finalUrl: string, items: Record<string, string>): void {
+  let origin: string;
+  try {
+    origin = new URL(finalUrl).origin;
+  } catch {
+    return;
+  }
+  if (origin === 'null') return;
+  if (Object.keys(items).length === 0) delete session.localStorage[origin];
+  else session.localStorage[origin] = items;
+  if (JSON.stringify(session.localStorage).length > MAX_SESSION_STORAGE_BYTES) {
+    session.localStorage =
+      items && JSON.stringify(items).length <= MAX_SESSION_STORAGE_BYTES ? { [origin]: items } : {};
+  }
 }

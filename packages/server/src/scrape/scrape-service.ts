@@ -27,7 +27,7 @@ import { extractFromPage, resolveScrapeTemplate } from './extracted-data.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { screenshotsLogOf } from './scrape-screenshots.js';
 import { CookieJar } from './cookie-jar.js';
-import { renderForScrape, type Fetched } from './render-page.js';
+import { renderForScrape, type Fetched, type LiveSession } from './render-page.js';
 import type { ScrapeSessionStore } from './session-store.js';
 
 export interface ScrapeServiceDeps {
@@ -150,7 +150,7 @@ export class ScrapeService {
 
     // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
     let release: () => Promise<void> = async () => {};
-    let jar: CookieJar | undefined;
+    let session: LiveSession | undefined;
     if (!fetched) {
       try {
         checkCostBudget(request);
@@ -180,10 +180,13 @@ export class ScrapeService {
             await releaseSession();
             await releaseProject();
           };
-          jar = new CookieJar(
-            (await this.deps.sessions.load(project.id, caller.env, request.session, this.deps.clock.now())) ??
-              [],
+          const saved = await this.deps.sessions.load(
+            project.id,
+            caller.env,
+            request.session,
+            this.deps.clock.now(),
           );
+          session = { jar: new CookieJar(saved?.cookies ?? []), localStorage: saved?.localStorage ?? {} };
         }
       } catch (caught) {
         // A slot already taken (the session's jar could not be read) is given back.
@@ -206,11 +209,12 @@ export class ScrapeService {
     try {
       if (!fetched) {
         fetched = request.renderJs
-          ? await renderForScrape(this.deps, request, startedAt, project.id, jar)
-          : await this.fetch(request, project.id, jar);
-        if (jar && request.session !== undefined) {
+          ? await renderForScrape(this.deps, request, startedAt, project.id, session)
+          : await this.fetch(request, project.id, session?.jar);
+        if (session && request.session !== undefined) {
+          const kept = { cookies: session.jar.list(this.nowSeconds()), localStorage: session.localStorage };
           await this.deps.sessions
-            .save(project.id, caller.env, request.session, jar.list(this.nowSeconds()), this.deps.clock.now())
+            .save(project.id, caller.env, request.session, kept, this.deps.clock.now())
             .catch((saveError: unknown) =>
               this.deps.logger.warn({ err: saveError }, 'could not keep a scrape session'),
             );

@@ -26,6 +26,7 @@ import * as scrapeLogs from './migrations/0013_scrape_logs.js';
 import * as crawls from './migrations/0014_crawls.js';
 import * as scrapeSessions from './migrations/0015_scrape_sessions.js';
 import * as extractionTemplates from './migrations/0016_extraction_templates.js';
+import * as scrapeSessionStorage from './migrations/0021_scrape_session_storage.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -61,6 +62,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_crawls': crawls,
   '0015_scrape_sessions': scrapeSessions,
   '0016_extraction_templates': extractionTemplates,
+  '0021_scrape_session_storage': scrapeSessionStorage,
 };
 
 class BundledMigrations implements MigrationProvider {

@@ -163,6 +163,8 @@ export interface ScrapeSessionsTable {
   name: string;
   /** JSON list of scrape/cookie-jar.ts StoredCookie. */
   cookies: string;
+  /** JSON object origin -> {key: value}: the pages' localStorage (migration 0021); null before a browser ran. */
+  local_storage: string | null;
   created_at: number;
   used_at: number;
 }

@@ -27,6 +27,14 @@ const routes: Record<string, Handler> = {
         `<html><body><p id="cookie">${req.headers.cookie ?? 'none'}</p><script>document.cookie = 'fromjs=1; path=/';</script></body></html>`,
       );
   },
+  // Counts its visits in localStorage, as a page remembering a visitor does.
+  '/visits': (_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(
+        `<html><body><p id="visits"></p><script>const visits = Number(localStorage.getItem('visits') ?? 0) + 1; localStorage.setItem('visits', String(visits)); document.getElementById('visits').textContent = String(visits);</script></body></html>`,
+      );
+  },
   '/slow': (_req, res) => {
     setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('slow'), 1500);
   },
@@ -92,6 +100,21 @@ describe("Scrapfly's TypeScript SDK client.scrape() with session", () => {
     // The cookie the page's script set is in the session for the next scrape, with or without a browser.
     const next = await scrape({ url: `${fixtures.origin}/whoami`, session: 'browser' });
     assert.deepEqual(cookieSeen(next).split('; ').sort(), ['fromjs=1', 'sid=abc123', 'theme=dark']);
+  });
+
+  it("with a browser: the page's localStorage is kept in the session for its origin and put back next time", async () => {
+    const visits = (result: ScrapeResult) => /<p id="visits">(\d+)<\/p>/.exec(result.result.content)?.[1];
+    const url = `${fixtures.origin}/visits`;
+    assert.equal(visits(await scrape({ url, session: 'remembered', render_js: true })), '1');
+    assert.equal(visits(await scrape({ url, session: 'remembered', render_js: true })), '2');
+    const third = await scrape({ url, session: 'remembered', render_js: true });
+    assert.equal(visits(third), '3');
+    assert.deepEqual(third.result.browser_data.local_storage_data, { visits: '3' });
+    // Another session, and no session, start with an empty storage.
+    assert.equal(visits(await scrape({ url, session: 'other-visitor', render_js: true })), '1');
+    assert.equal(visits(await scrape({ url, render_js: true })), '1');
+    // The TEST environment's session of the same name is another session.
+    assert.equal(visits(await scrape({ url, session: 'remembered', render_js: true }, TEST_KEY)), '1');
   });
 
   it("another scrape's browser context running at the same time leaks nothing into the session", async () => {
