@@ -278,6 +278,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       nodeId: settings.nodeId,
       maxBodyBytes: settings.scrapeMaxBodyBytes,
       maxRedirects: settings.scrapeMaxRedirects,
+      inlineMaxBytes: settings.scrapeInlineMaxBytes,
       capture: {
         loadImages: settings.loadImages,
         maxFullpageHeight: settings.maxFullpageHeight,

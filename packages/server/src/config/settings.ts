@@ -72,6 +72,13 @@ const environmentSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(10 * 1024 * 1024),
   SNAPWIRE_SCRAPE_MAX_REDIRECTS: z.coerce.number().int().min(0).max(50).default(10),
+  // /scrape: a content larger than this is answered by URL (result.format clob/blob), not inline.
+  SNAPWIRE_SCRAPE_INLINE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(5 * 1024 * 1024),
   SNAPWIRE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Unset: pretty at a terminal, JSON lines otherwise (files, log collectors).
   SNAPWIRE_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
@@ -211,6 +218,7 @@ export interface Settings {
   maxTimeoutMs: number;
   /** /scrape: largest body sent to or received from a target, in bytes. */
   scrapeMaxBodyBytes: number;
+  scrapeInlineMaxBytes: number;
   /** /scrape: redirects followed without a browser. */
   scrapeMaxRedirects: number;
   logLevel: string;
@@ -347,6 +355,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     browserQueueWaitMs: value.SNAPWIRE_BROWSER_QUEUE_WAIT,
     maxTimeoutMs: value.SNAPWIRE_MAX_TIMEOUT_MS,
     scrapeMaxBodyBytes: value.SNAPWIRE_SCRAPE_MAX_BODY_BYTES,
+    scrapeInlineMaxBytes: value.SNAPWIRE_SCRAPE_INLINE_MAX_BYTES,
     scrapeMaxRedirects: value.SNAPWIRE_SCRAPE_MAX_REDIRECTS,
     logLevel: value.SNAPWIRE_LOG_LEVEL,
     logFormat: value.SNAPWIRE_LOG_FORMAT,

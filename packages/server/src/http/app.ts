@@ -23,7 +23,7 @@ import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
 import screenshotRoute from './routes/screenshot.js';
 import scrapeRoute from './routes/scrape.js';
-import scrapeScreenshotRoute from './routes/scrape-screenshot.js';
+import scrapeFilesRoute from './routes/scrape-files.js';
 import crawlRoute from './routes/crawl.js';
 import extractionRoute from './routes/extraction.js';
 import extractionTemplatesRoute from './routes/extraction-templates.js';
@@ -183,7 +183,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(metricsRoute(services));
   await app.register(screenshotRoute(services));
   await app.register(scrapeRoute(services));
-  await app.register(scrapeScreenshotRoute(services));
+  await app.register(scrapeFilesRoute(services));
   await app.register(crawlRoute(services));
   await app.register(extractionRoute(services));
   await app.register(extractionTemplatesRoute(services));

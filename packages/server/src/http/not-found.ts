@@ -5,7 +5,7 @@ export const NOT_SERVED_DOC = 'README.md#what-snapwire-does-not-do';
 
 /** What Snapwire serves, named in every 404 so that a wrong path says where to go instead. */
 export const SERVED =
-  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and /scrape/schedules, the Crawler API's /crawl and the Extraction API's POST /extraction and /extraction/templates, each synchronous or asynchronous to a webhook (plus a scrape's screenshots at /scrape/screenshot/{log_uuid}/{name}, /devices, /mcp and /dashboard); see /docs for the API reference";
+  "Snapwire serves Scrapfly's Screenshot API (/screenshot, /screenshot/schedules and /schedules, /webhooks, /screenshot/logs, /screenshot/monitoring/metrics, /account), the Web Scraping API's /scrape and /scrape/schedules, the Crawler API's /crawl and the Extraction API's POST /extraction and /extraction/templates, each synchronous or asynchronous to a webhook (plus a scrape's screenshots at /scrape/screenshot/{log_uuid}/{name} and large contents at /scrape/content/{log_uuid}, /devices, /mcp and /dashboard); see /docs for the API reference";
 
 /**
  * Scrapfly products whose routes the official SDKs call but Snapwire does not serve, by path prefix (the

@@ -22,8 +22,11 @@ export interface UpstreamBody {
 
 export interface FormattedContent {
   content: string;
-  /** What the SDKs read in result.format: text, or binary (base64 in `content`). */
-  format: 'text' | 'binary';
+  /**
+   * What the SDKs read in result.format: text, or binary (base64 in `content`); clob or blob when a large
+   * content was kept aside and `content` is its URL (large-content.ts).
+   */
+  format: 'text' | 'binary' | 'clob' | 'blob';
   contentEncoding: 'utf-8' | 'base64';
   /** The content's own type: the target's for raw, the converted one's otherwise. */
   contentType: string;

@@ -27,6 +27,7 @@ import { extractFromPage, resolveScrapeTemplate } from './extracted-data.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { screenshotsLogOf } from './scrape-screenshots.js';
 import { CookieJar } from './cookie-jar.js';
+import { offloadLargeContent, type LoggedLargeContent } from './large-content.js';
 import { renderForScrape, type Fetched, type LiveSession } from './render-page.js';
 import type { ScrapeSessionStore } from './session-store.js';
 
@@ -49,8 +50,10 @@ export interface ScrapeServiceDeps {
   cache?: ScrapeCache;
   /** Saved extraction templates (extraction_template=persistent:NAME or NAME). */
   templates: TemplateStore;
-  /** Where screenshots[NAME] images are kept (the same store as /screenshot's). */
+  /** Where screenshots[NAME] images and large contents are kept (the same store as /screenshot's). */
   blobs: BlobStore;
+  /** A content larger than this is answered by URL, as clob/blob (large-content.ts). */
+  inlineMaxBytes: number;
   /** session=NAME's cookie jars. */
   sessions: ScrapeSessionStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
@@ -204,6 +207,7 @@ export class ScrapeService {
 
     // 3. The scrape itself: whatever happens now is answered in the scrape envelope.
     let content: FormattedContent | undefined;
+    let largeContent: LoggedLargeContent | undefined;
     let extractedData: { data: unknown; content_type: string } | undefined;
     let error: ApiError | undefined;
     try {
@@ -248,6 +252,17 @@ export class ScrapeService {
           `The target answered ${fetched.status}${fetched.status >= 500 ? ' (a server error)' : ''} for ${request.method} ${fetched.url}`,
         );
       }
+      // proxified_response answers the bytes themselves; the envelope hands a large content out by URL.
+      if (content && !request.proxifiedResponse) {
+        const offloaded = await offloadLargeContent(content, {
+          inlineMaxBytes: this.deps.inlineMaxBytes,
+          blobs: this.deps.blobs,
+          publicUrl: this.deps.publicUrl,
+          logUuid,
+        });
+        content = offloaded.content;
+        largeContent = offloaded.logged;
+      }
       if (cacheState === 'MISS' && cacheKey && error === undefined && this.deps.cache) {
         await this.deps.cache
           .store(project.id, caller.env, cacheKey, fetched, this.deps.clock.now())
@@ -279,6 +294,7 @@ export class ScrapeService {
       cost: billed,
       fetched,
       content,
+      largeContent,
       cacheState,
     });
     const durationMs = Date.now() - startedAt;
@@ -381,6 +397,7 @@ export class ScrapeService {
       cost: number;
       fetched?: Fetched | undefined;
       content?: FormattedContent | undefined;
+      largeContent?: LoggedLargeContent | undefined;
       cacheState: ScrapeCacheState;
     },
   ): Promise<void> {
@@ -406,7 +423,9 @@ export class ScrapeService {
       cache: outcome.cacheState,
       // What the dashboard's log page shows of the answer: sizes and the target's headers, not the content.
       upstream_bytes: outcome.fetched?.body.length ?? null,
-      content_bytes: outcome.content ? contentBytes(outcome.content) : null,
+      content_bytes: outcome.largeContent?.bytes ?? (outcome.content ? contentBytes(outcome.content) : null),
+      // A content over the inline limit: where GET /scrape/content/{log_uuid} finds it.
+      ...(outcome.largeContent ? { large_content: outcome.largeContent } : {}),
       content_type: outcome.content?.contentType ?? null,
       response_headers: outcome.fetched ? loggedResponseHeaders(outcome.fetched.responseHeaders) : null,
       // As /extraction logs it: the saved name, or `ephemeral` (the rules themselves are not kept).

@@ -23,6 +23,7 @@ interface LiveData {
   logUuid: string;
   /** A render_js scrape with screenshots[top]=viewport. */
   scrapeLogUuid: string;
+  largeScrapeLogUuid: string;
   webhook: string;
   jobUuid: string;
   scheduleId: string;
@@ -188,6 +189,15 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     owner: (response) => {
       assert.equal(response.statusCode, 200, response.body.slice(0, 300));
       assert.equal(response.headers['content-type'], 'image/jpeg');
+    },
+  },
+  'GET /scrape/content/:logUuid': {
+    request: (live) => ({ path: `/scrape/content/${live.largeScrapeLogUuid}` }),
+    foreign: 'not found',
+    owner: (response) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.equal(response.headers['content-type'], 'text/plain; charset=utf-8');
+      assert.ok(response.body.length > 1024);
     },
   },
   'GET /screenshot/logs': {
@@ -450,7 +460,11 @@ describe('route security: every registered route, by its declaration', () => {
   before(async () => {
     fixtures = await startFixtureServer();
     receiver = await startReceiver();
-    service = await startService({ SNAPWIRE_ADMIN_PASSWORD: ADMIN_PASSWORD }, { 'hooks.test': '127.0.0.1' });
+    service = await startService(
+      // A small inline limit, so that a scrape of a 2 KB page is answered by URL (GET /scrape/content/…).
+      { SNAPWIRE_ADMIN_PASSWORD: ADMIN_PASSWORD, SNAPWIRE_SCRAPE_INLINE_MAX_BYTES: '1024' },
+      { 'hooks.test': '127.0.0.1' },
+    );
     otherKey = (await service.snapwire.services.projects.create('other', 'PRO')).keys.LIVE;
     const pageUrl = `http://fixtures.test:${fixtures.port}/solid`;
     const receiverUrl = `http://hooks.test:${new URL(receiver.url).port}/`;
@@ -462,6 +476,14 @@ describe('route security: every registered route, by its declaration', () => {
       url: `/scrape?${new URLSearchParams({ key: LIVE_KEY, url: pageUrl, render_js: 'true', 'screenshots[top]': 'viewport' })}`,
     });
     assert.equal(scraped.statusCode, 200, scraped.body.slice(0, 300));
+    const largeScrape = await inject({
+      url: `/scrape?${new URLSearchParams({ key: LIVE_KEY, url: `http://fixtures.test:${fixtures.port}/engine-tall-30000` })}`,
+    });
+    assert.equal(
+      (json(largeScrape).result as { format: string }).format,
+      'clob',
+      largeScrape.body.slice(0, 300),
+    );
     const created = await inject({
       method: 'POST',
       url: `/webhooks?key=${LIVE_KEY}`,
@@ -496,6 +518,7 @@ describe('route security: every registered route, by its declaration', () => {
       templateName: 'live-template',
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
       scrapeLogUuid: String(scraped.headers['x-scrapfly-log-uuid']),
+      largeScrapeLogUuid: String(largeScrape.headers['x-scrapfly-log-uuid']),
       webhook: 'live-hook',
       jobUuid: String(json(ping).job_uuid),
       scheduleId: String(json(schedule).id),
