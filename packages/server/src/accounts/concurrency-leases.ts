@@ -55,29 +55,35 @@ export class ConcurrencyLeases {
   async tryAcquire(scope: string, limit: number): Promise<(() => Promise<void>) | undefined> {
     if (limit <= 0) return undefined;
     const now = this.clock.now();
-    // Slots of dead holders (not renewed within the TTL) are free again.
-    await this.db
-      .deleteFrom('concurrency_leases')
-      .where('scope', '=', scope)
-      .where('expires_at', '<', now)
-      .execute();
-    const taken = new Set(
+    const live = new Set(
       (
         await this.db
           .selectFrom('concurrency_leases')
           .select('slot')
           .where('scope', '=', scope)
           .where('slot', '<', limit)
+          .where('expires_at', '>=', now)
           .execute()
       ).map((row) => Number(row.slot)),
     );
     for (let slot = 0; slot < limit; slot += 1) {
-      if (taken.has(slot)) continue;
-      // Another process may take the same free slot at the same moment: the primary key lets one win.
+      if (live.has(slot)) continue;
+      // A free slot is a missing row or a dead holder's (not renewed within the TTL), taken over in the same
+      // statement. Another process may take the same slot at the same moment: the primary key and the
+      // update's condition let exactly one win. (Two statements a slot instead of a delete sweep first:
+      // a /scrape call makes a dozen, and each write is a commit.)
       const result = await this.db
         .insertInto('concurrency_leases')
         .values({ scope, slot, holder: this.holder, expires_at: now + LEASE_TTL_MS })
-        .onConflict((oc) => oc.columns(['scope', 'slot']).doNothing())
+        .onConflict((oc) =>
+          oc
+            .columns(['scope', 'slot'])
+            .doUpdateSet((eb) => ({
+              holder: eb.ref('excluded.holder'),
+              expires_at: eb.ref('excluded.expires_at'),
+            }))
+            .where('concurrency_leases.expires_at', '<', now),
+        )
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0) === 1) return this.releaser(scope, slot);
     }

@@ -1,5 +1,4 @@
 import type { Kysely, Transaction } from 'kysely';
-import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
@@ -7,7 +6,7 @@ import { createPendingLog } from '../logs/log-store.js';
 import { logUrlOf } from '../logs/log-url.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Database } from '../store/schema.js';
-import { timeOrderedId } from '../store/time-ordered-id.js';
+import { newLogUuid, timeOrderedId } from '../store/time-ordered-id.js';
 import type { Webhook, WebhookRegistry } from '../webhooks/registry.js';
 
 /** The kinds of queued work a webhook receives (besides pings); also the delivery's resource type. */
@@ -107,7 +106,7 @@ export async function acceptAsyncJob(
   // Time-ordered: jobs and their attempt rows are inserted at the end of their indexes (store/time-ordered-id.ts).
   const now = deps.clock.now();
   const jobUuid = timeOrderedId(now);
-  const logUuid = ulid();
+  const logUuid = newLogUuid();
   const queued = await deps.db.transaction().execute(async (trx) => {
     // Two requests can never both take the last queue slot.
     await deps.queue.lockWebhookQueue(trx, webhook.uuid);

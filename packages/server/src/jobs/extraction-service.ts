@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { CreditLedger } from '../accounts/credits.js';
 import type { ConcurrencyLeases } from '../accounts/concurrency-leases.js';
@@ -13,6 +12,7 @@ import type { Template } from '../extraction/template.js';
 import type { TemplateStore } from '../extraction/template-store.js';
 import type { LogStore } from '../logs/log-store.js';
 import type { ExtractionRequest } from '../request/extraction-request.js';
+import { newLogUuid } from '../store/time-ordered-id.js';
 
 /** What POST /extraction answers (both SDKs read `data` and `content_type`). */
 export interface ExtractionOutcome {
@@ -89,7 +89,7 @@ export class ExtractionService {
     options: { logUuid?: string } = {},
   ): Promise<ExtractionOutcome> {
     const startedAt = Date.now();
-    const logUuid = options.logUuid ?? ulid();
+    const logUuid = options.logUuid ?? newLogUuid();
     const { project } = caller;
     const cost = EXTRACTION_COSTS[request.method.kind];
     const facts: Record<string, unknown> = {

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
 import type { Caller } from '../accounts/projects.js';
 import type { CreditLedger } from '../accounts/credits.js';
 import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
@@ -20,6 +19,7 @@ import type { BlobStore } from '../results/blob-store.js';
 import type { ScreenshotCache } from '../results/screenshot-cache.js';
 import { cacheKeyOf, type ScreenshotRequest } from '../request/screenshot-request.js';
 import { maskSecrets } from '../request/capture-extensions.js';
+import { newLogUuid } from '../store/time-ordered-id.js';
 
 export type CacheStatus = 'HIT' | 'MISS';
 
@@ -117,7 +117,7 @@ export class ScreenshotService {
     options: { logUuid?: string; queueWaitMs?: number } = {},
   ): Promise<ScreenshotOutcome> {
     const startedAt = Date.now();
-    const logUuid = options.logUuid ?? ulid();
+    const logUuid = options.logUuid ?? newLogUuid();
     const { project } = caller;
     let cost = 0;
     try {

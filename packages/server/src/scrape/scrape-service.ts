@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { ulid } from 'ulid';
 import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
 import type { CreditLedger } from '../accounts/credits.js';
 import type { Caller } from '../accounts/projects.js';
@@ -30,6 +29,7 @@ import { CookieJar } from './cookie-jar.js';
 import { offloadLargeContent, type LoggedLargeContent } from './large-content.js';
 import { renderForScrape, type Fetched, type LiveSession } from './render-page.js';
 import type { ScrapeSessionStore } from './session-store.js';
+import { newLogUuid } from '../store/time-ordered-id.js';
 
 export interface ScrapeServiceDeps {
   credits: CreditLedger;
@@ -115,7 +115,7 @@ export class ScrapeService {
     options: { logUuid?: string; webhook?: AsyncScrapeContext } = {},
   ): Promise<ScrapeOutcome> {
     const startedAt = Date.now();
-    const logUuid = options.logUuid ?? ulid();
+    const logUuid = options.logUuid ?? newLogUuid();
     const { project } = caller;
     const cost = scrapeCost(request);
 

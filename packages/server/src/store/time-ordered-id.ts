@@ -1,4 +1,5 @@
-import { randomFillSync } from 'node:crypto';
+import { ulid } from 'ulid';
+import { fillRandom, randomFraction } from './random-pool.js';
 
 let lastMs = 0;
 let sequence = 0;
@@ -24,8 +25,13 @@ export function timeOrderedId(now: number): string {
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;
-  randomFillSync(bytes, 8, 8);
+  fillRandom(bytes, 8, 8);
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A log's id: a ULID (Scrapfly's log ids have its shape), its randomness drawn from the shared pool. */
+export function newLogUuid(): string {
+  return ulid(undefined, randomFraction);
 }
