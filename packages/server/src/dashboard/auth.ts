@@ -251,6 +251,11 @@ export class DashboardAuth {
     return Number((await query.executeTakeFirst()).numDeletedRows);
   }
 
+  async usernames(): Promise<string[]> {
+    const rows = await this.db.selectFrom('dashboard_users').select('username').orderBy('username').execute();
+    return rows.map((row) => row.username);
+  }
+
   async userExists(username: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('dashboard_users')
