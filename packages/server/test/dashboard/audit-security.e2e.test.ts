@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
 import { hashPassword, LOGIN_ACCOUNT_ATTEMPTS, LOGIN_WINDOW_MS } from '../../src/dashboard/auth.js';
-import { startService, type TestService } from '../helpers/service.js';
+import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 import { ADMIN_PASSWORD, postForm } from './support.js';
 
 const OPS_PASSWORD = 'ops-password-long-enough';
@@ -65,6 +65,18 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
     }
     return { response, cookie, csrf, codeForm };
   };
+  /** A form POST from `address` (as the proxy would say). */
+  const postFrom = (address: string, path: string, fields: Record<string, string>, cookie: string) =>
+    fetch(`${service.baseUrl}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-forwarded-for': address,
+        cookie,
+      },
+      body: new URLSearchParams(fields).toString(),
+    });
   const page = async (path: string, cookie: string) => {
     const response = await fetch(`${service.baseUrl}${path}`, { headers: { cookie }, redirect: 'manual' });
     return { status: response.status, text: await response.text(), response };
@@ -102,15 +114,15 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
 
   it('audits key creation and rotation with the project, and the page filters and exports them', async () => {
     const { cookie, csrf } = await signInFrom('127.0.0.43');
-    const created = await postForm(
-      service.baseUrl,
+    const created = await postFrom(
+      '127.0.0.43',
       '/dashboard/projects',
       { name: 'acme', plan: 'PRO', _csrf: csrf },
       cookie,
     );
     assert.equal(created.status, 200);
-    const rotated = await postForm(
-      service.baseUrl,
+    const rotated = await postFrom(
+      '127.0.0.43',
       '/dashboard/projects/acme/rotate-key',
       { env: 'TEST', _csrf: csrf },
       cookie,
@@ -168,6 +180,24 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
     assert.ok(exported.some((row) => row.source_address === '127.0.0.42'));
   });
 
+  it('audits a change made with an API key as the key, with the project and address', async () => {
+    const response = await fetch(`${service.baseUrl}/webhooks?key=${LIVE_KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.44' },
+      body: JSON.stringify({ name: 'audited-hook', url: 'http://127.0.0.1:9/hook' }),
+    });
+    assert.equal(response.status, 201, await response.clone().text());
+    const { webhook_uuid: uuid } = (await response.json()) as { webhook_uuid: string };
+    const rows = await auditRows({ action: 'webhook_created' });
+    const project = await service.snapwire.services.projects.findByName('default');
+    assert.deepEqual(
+      rows.map((row) => [row.actor, row.projectId, row.target, row.sourceAddress, row.detail]),
+      [['key:default/LIVE', project?.id, uuid, '127.0.0.44', { name: 'audited-hook' }]],
+    );
+    const text = JSON.stringify(rows);
+    assert.ok(!text.includes(LIVE_KEY), 'the key itself is never written');
+  });
+
   it('lists your sessions and ends one (its next request is refused), all others, or an admin ends a user’s', async () => {
     const mine = await signInFrom('127.0.0.51', { userAgent: 'laptop-browser/2' });
     const phone = await signInFrom('127.0.0.52', { userAgent: 'phone-browser/3' });
@@ -190,8 +220,8 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
     assert.equal(withoutToken.status, 403, 'CSRF: refused without the token');
     assert.equal((await page('/dashboard', phone.cookie)).status, 200, 'the phone still signed in');
 
-    const ended = await postForm(
-      service.baseUrl,
+    const ended = await postFrom(
+      '127.0.0.51',
       '/dashboard/sessions/revoke',
       { handle: phoneHandle, _csrf: mine.csrf },
       mine.cookie,
@@ -203,8 +233,8 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
     assert.equal((await page('/dashboard', mine.cookie)).status, 200, 'this session goes on');
 
     const other = await signInFrom('127.0.0.53');
-    const others = await postForm(
-      service.baseUrl,
+    const others = await postFrom(
+      '127.0.0.51',
       '/dashboard/sessions/revoke-others',
       { _csrf: mine.csrf },
       mine.cookie,
@@ -227,8 +257,8 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
     assert.equal((await page('/dashboard', mine.cookie)).status, 200);
     const seen = await page('/dashboard/sessions?user=ops', mine.cookie);
     assert.match(seen.text, /127\.0\.0\.54/);
-    const adminEnds = await postForm(
-      service.baseUrl,
+    const adminEnds = await postFrom(
+      '127.0.0.51',
       '/dashboard/sessions/revoke-user',
       { user: 'ops', _csrf: mine.csrf },
       mine.cookie,
@@ -238,13 +268,17 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
 
     const revocations = await auditRows({ action: 'session_revoked' });
     assert.deepEqual(
-      revocations.map((row) => [row.actor, row.target, row.detail?.sessions, row.sourceAddress]),
+      revocations.map((row) => [row.actor, row.target, row.sourceAddress]),
       [
-        ['admin', 'ops', 1, '127.0.0.51'],
-        ['admin', 'admin', 1, '127.0.0.51'],
-        ['admin', 'admin', 1, '127.0.0.51'],
+        ['admin', 'ops', '127.0.0.51'],
+        ['admin', 'admin', '127.0.0.51'],
+        ['admin', 'admin', '127.0.0.51'],
       ],
     );
+    assert.equal(revocations[0]?.detail?.sessions, 1, 'the one ops session');
+    assert.deepEqual(revocations[2]?.detail, { sessions: 1, own: false }, 'the phone');
+    // All others: the one made in this test and those of the tests before (none is this session).
+    assert.ok(Number(revocations[1]?.detail?.sessions) >= 1);
   });
 
   it('two-factor: set up with a code from the secret, sign in with a code, a recovery code works once', async () => {
