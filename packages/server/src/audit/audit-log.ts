@@ -114,9 +114,15 @@ export class AuditLog {
     }));
   }
 
-  /** The actors seen in the log (the page's filter). */
-  async actors(): Promise<string[]> {
-    const rows = await this.db.selectFrom('audit_log').select('actor').distinct().orderBy('actor').execute();
+  /** Up to `limit` distinct actors seen in the log, in name order. */
+  async actors(limit = 200): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .select('actor')
+      .distinct()
+      .orderBy('actor')
+      .limit(limit)
+      .execute();
     return rows.map((row) => row.actor);
   }
 

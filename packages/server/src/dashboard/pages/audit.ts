@@ -74,7 +74,7 @@ const page: DashboardPage = {
         active: 'audit',
         body: html`<h1>Audit log</h1>
           <form method="get" action="/dashboard/audit" class="filters" id="audit-filters">
-            ${selectField('Actor', 'actor', ['', ...(await audit.actors())], q.actor)}
+            ${textField('Actor', 'actor', q.actor, { placeholder: 'admin or key:PROJECT/ENV' })}
             ${selectField('Action', 'action', ['', ...AUDIT_ACTIONS], q.action)}
             ${selectField('Project', 'project', ['', ...all.map((p) => p.name)], q.project)}
             ${textField('From (UTC)', 'from', q.from, { type: 'datetime-local' })}
