@@ -47,8 +47,10 @@ const page: DashboardPage = {
         body = html`<p id="two-factor-state">
             Being set up. Add this account to your authenticator app, then type the code it shows.
           </p>
-          <p>Link: <a id="otpauth-uri" href="${pending.uri}">${pending.uri}</a></p>
-          <p>Secret (base32): <code id="secret">${pending.secret}</code></p>
+          <p style="overflow-wrap:anywhere">
+            Link: <a id="otpauth-uri" href="${pending.uri}">${pending.uri}</a>
+          </p>
+          <p style="overflow-wrap:anywhere">Secret (base32): <code id="secret">${pending.secret}</code></p>
           ${inlineError(extra.error)}
           <form method="post" action="/dashboard/two-factor/confirm" class="filters" id="confirm">
             ${csrfInput(csrf)} ${textField('Code', 'code', '', { required: true })}
