@@ -165,6 +165,10 @@ export class DashboardAuth {
     return Boolean(user) && ok;
   }
 
+  /**
+   * Password only, then a session: for tools and tests. The sign-in route (session.ts) checks the password
+   * and, when the user has it on, the second factor (two-factor.ts) before startSession().
+   */
   async signIn(
     username: string,
     password: string,
