@@ -6,6 +6,7 @@ const server = 'packages/server/src';
 /** Rooms below jobs/: they are used by jobs/ and never use it. */
 const BELOW_JOBS = [
   'accounts',
+  'audit',
   'config',
   'egress',
   'engine',
@@ -19,7 +20,7 @@ const BELOW_JOBS = [
   'webhooks',
 ];
 /** Rooms that keep data: they never know about HTTP. */
-const STORAGE = ['store', 'results', 'logs', 'queue', 'retention'];
+const STORAGE = ['store', 'results', 'logs', 'queue', 'retention', 'audit'];
 
 const NOT_JOBS = {
   group: ['**/jobs/*', '**/jobs/**'],

@@ -27,6 +27,7 @@ import type { Scheduler } from './schedules/scheduler.js';
 import type { ScheduleStore } from './schedules/store.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
 import type { RetentionSweeper } from './retention/retention-sweeper.js';
+import type { AuditLog } from './audit/audit-log.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -60,6 +61,8 @@ export interface Services {
   webhookService: WebhookService;
   /** Keeps every table to its retention (sweep() on demand; it also runs on an interval). */
   retention: RetentionSweeper;
+  /** Who changed what and signed in from where (the dashboard's audit page; SNAPWIRE_AUDIT_RETENTION_DAYS). */
+  audit: AuditLog;
   asyncScreenshots: AsyncScreenshots;
   /** /scrape?webhook_name= and POST /extraction?webhook_name=: queued, run by the worker, delivered. */
   asyncScrapes: AsyncScrapes;

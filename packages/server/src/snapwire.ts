@@ -36,6 +36,7 @@ import { FleetLock, withStartupLock } from './store/fleet-lock.js';
 import { FleetMaintenance } from './store/fleet-maintenance.js';
 import { FleetWakeups } from './queue/fleet-wakeups.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
+import { AuditLog } from './audit/audit-log.js';
 import { LOGIN_WINDOW_MS } from './dashboard/auth.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -226,6 +227,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     // One retention room for every table and the results folder, on the injected clock, run once per
     // fleet per interval (store/fleet-maintenance.ts).
     const scrapeSessions = new ScrapeSessionStore(store.db);
+    const audit = new AuditLog(store.db, clock);
     const retention = new RetentionSweeper({
       db: store.db,
       clock,
@@ -234,6 +236,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       sweepScrapeSessions: (now) => scrapeSessions.sweep(now),
       logger,
       loginWindowMs: LOGIN_WINDOW_MS,
+      auditRetentionDays: settings.auditRetentionDays,
+      sweepAudit: (cutoff) => audit.sweep(cutoff),
     });
     retention.start(settings.resultsSweepIntervalMs, (task) => maintenance.schedule(task));
     closers.push(['retention', () => retention.stop()]);
@@ -437,6 +441,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     );
     const services: Services = {
       retention,
+      audit,
       webhookService,
       settings,
       logger,

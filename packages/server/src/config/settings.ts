@@ -158,6 +158,7 @@ const environmentSchema = z.object({
   // Dashboard settings (docs/dashboard.md).
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   SNAPWIRE_DASHBOARD_SESSION_TTL: duration.default(12 * 3_600_000),
+  SNAPWIRE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   // Fleet settings (docs/deploy.md).
   SNAPWIRE_ROLE: z.enum(['all', 'worker']).default('all'),
   SNAPWIRE_NODE_ID: z
@@ -271,6 +272,8 @@ export interface Settings {
   /** Dashboard settings (docs/dashboard.md "Settings"). */
   adminPassword: string | undefined;
   dashboardSessionTtlMs: number;
+  /** How long audit rows are kept (SNAPWIRE_AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
   /** Fleet settings (docs/deploy.md). `worker` serves only /healthz and /metrics over HTTP. */
   role: 'all' | 'worker';
   /** Stable id of this node in logs, the monitoring log and /metrics. */
@@ -406,6 +409,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
+    auditRetentionDays: value.SNAPWIRE_AUDIT_RETENTION_DAYS,
     role: value.SNAPWIRE_ROLE,
     // hostname + pid: stable for the life of the process, distinct for two processes on one machine.
     nodeId:

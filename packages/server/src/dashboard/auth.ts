@@ -46,7 +46,7 @@ export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function sha256(value: string): string {
+export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
@@ -74,10 +74,37 @@ export function safeNext(next: string | undefined): string {
 /** Sign-in attempts allowed per client address within one window, then 429 until the window ends. */
 export const LOGIN_ATTEMPTS = 10;
 export const LOGIN_WINDOW_MS = 15 * 60_000;
+/**
+ * Sign-in attempts allowed per account (the user name as typed) within one window, from any address: a
+ * guesser spreading over many addresses is slowed too. Higher than the per-address budget, so that one
+ * noisy address does not lock its owner out by itself.
+ */
+export const LOGIN_ACCOUNT_ATTEMPTS = 20;
+/** The throttle's key of an account: never an address (addresses have no colon-free "account:" form). */
+export const accountThrottleKey = (username: string) => `account:${username.slice(0, 200)}`;
+/** A session's last-seen time is written at most this often (not a write per request). */
+const LAST_SEEN_EVERY_MS = 60_000;
 
 export interface Session {
   username: string;
   csrfToken: string;
+  /** SHA-256 of the session id: names the session on the sessions page (the id itself never shown). */
+  handle: string;
+}
+
+/** Where a sign-in came from (kept on the session: the sessions page shows it). */
+export interface Client {
+  address: string;
+  userAgent?: string | undefined;
+}
+
+export interface SessionSummary {
+  handle: string;
+  createdAt: number;
+  lastSeenAt: number | null;
+  expiresAt: number;
+  sourceAddress: string | null;
+  userAgent: string | null;
 }
 
 /** The dashboard's admin account and its server-side sessions. */
@@ -126,7 +153,8 @@ export class DashboardAuth {
     return configured ? undefined : password;
   }
 
-  async signIn(username: string, password: string): Promise<{ id: string; session: Session } | undefined> {
+  /** True when the user exists and the password is theirs (an unknown user costs the same time). */
+  async checkPassword(username: string, password: string): Promise<boolean> {
     const user = await this.db
       .selectFrom('dashboard_users')
       .selectAll()
@@ -134,7 +162,24 @@ export class DashboardAuth {
       .executeTakeFirst();
     // Hash anyway for an unknown user, so that timing does not tell which names exist.
     const ok = await verifyPassword(password, user?.password_hash ?? (await hashPassword('x')));
-    if (!user || !ok) return undefined;
+    return Boolean(user) && ok;
+  }
+
+  /**
+   * Password only, then a session: for tools and tests. The sign-in route (session.ts) checks the password
+   * and, when the user has it on, the second factor (two-factor.ts) before startSession().
+   */
+  async signIn(
+    username: string,
+    password: string,
+    client?: Client,
+  ): Promise<{ id: string; session: Session } | undefined> {
+    if (!(await this.checkPassword(username, password))) return undefined;
+    return this.startSession(username, client);
+  }
+
+  /** A new session for a user whose password (and second factor, if any) was checked. */
+  async startSession(username: string, client?: Client): Promise<{ id: string; session: Session }> {
     const id = randomToken();
     const csrfToken = randomToken();
     const now = this.clock.now();
@@ -147,9 +192,12 @@ export class DashboardAuth {
         csrf_token: csrfToken,
         created_at: now,
         expires_at: now + this.sessionTtlMs,
+        last_seen_at: now,
+        source_address: client?.address ?? null,
+        user_agent: client?.userAgent?.slice(0, 300) ?? null,
       })
       .execute();
-    return { id, session: { username, csrfToken } };
+    return { id, session: { username, csrfToken, handle: sha256(id) } };
   }
 
   async session(id: string | undefined): Promise<Session | undefined> {
@@ -159,8 +207,66 @@ export class DashboardAuth {
       .selectAll()
       .where('id_hash', '=', sha256(id))
       .executeTakeFirst();
-    if (!row || row.expires_at <= this.clock.now()) return undefined;
-    return { username: row.username, csrfToken: row.csrf_token };
+    const now = this.clock.now();
+    if (!row || row.expires_at <= now) return undefined;
+    if (row.last_seen_at === null || now - Number(row.last_seen_at) >= LAST_SEEN_EVERY_MS) {
+      await this.db
+        .updateTable('dashboard_sessions')
+        .set({ last_seen_at: now })
+        .where('id_hash', '=', row.id_hash)
+        .execute();
+    }
+    return { username: row.username, csrfToken: row.csrf_token, handle: row.id_hash };
+  }
+
+  /** A user's live sessions, newest first. */
+  async sessionsOf(username: string): Promise<SessionSummary[]> {
+    const rows = await this.db
+      .selectFrom('dashboard_sessions')
+      .selectAll()
+      .where('username', '=', username)
+      .where('expires_at', '>', this.clock.now())
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map((row) => ({
+      handle: row.id_hash,
+      createdAt: Number(row.created_at),
+      lastSeenAt: row.last_seen_at === null ? null : Number(row.last_seen_at),
+      expiresAt: Number(row.expires_at),
+      sourceAddress: row.source_address,
+      userAgent: row.user_agent,
+    }));
+  }
+
+  /** Ends one session of `username` (by its handle); false when there is no such session of theirs. */
+  async revoke(username: string, handle: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('dashboard_sessions')
+      .where('username', '=', username)
+      .where('id_hash', '=', handle)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Ends every session of `username` except `keep` (a handle); returns how many ended. */
+  async revokeAll(username: string, keep?: string): Promise<number> {
+    let query = this.db.deleteFrom('dashboard_sessions').where('username', '=', username);
+    if (keep) query = query.where('id_hash', '!=', keep);
+    return Number((await query.executeTakeFirst()).numDeletedRows);
+  }
+
+  async usernames(): Promise<string[]> {
+    const rows = await this.db.selectFrom('dashboard_users').select('username').orderBy('username').execute();
+    return rows.map((row) => row.username);
+  }
+
+  async userExists(username: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('dashboard_users')
+      .select('username')
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /**
@@ -169,7 +275,7 @@ export class DashboardAuth {
    * stored in the database, so the limit holds across every process sharing it. Returns the seconds to wait
    * when the client is over its budget, else undefined.
    */
-  async reserveAttempt(client: string): Promise<number | undefined> {
+  async reserveAttempt(client: string, limit = LOGIN_ATTEMPTS): Promise<number | undefined> {
     const now = this.clock.now();
     const windowStart = now - LOGIN_WINDOW_MS;
     const row = await this.db
@@ -183,8 +289,19 @@ export class DashboardAuth {
       )
       .returning(['attempts', 'window_started_at'])
       .executeTakeFirstOrThrow();
-    if (Number(row.attempts) <= LOGIN_ATTEMPTS) return undefined;
+    if (Number(row.attempts) <= limit) return undefined;
     return Math.max(1, Math.ceil((Number(row.window_started_at) + LOGIN_WINDOW_MS - now) / 1000));
+  }
+
+  /**
+   * Counts an attempt against both the address and the account (the user name as typed), both in the
+   * store: the fleet shares both counts. Returns the seconds to wait when either is over its budget.
+   */
+  async reserveSignIn(address: string, username: string): Promise<number | undefined> {
+    const byAddress = await this.reserveAttempt(address);
+    const byAccount = await this.reserveAttempt(accountThrottleKey(username), LOGIN_ACCOUNT_ATTEMPTS);
+    if (byAddress === undefined && byAccount === undefined) return undefined;
+    return Math.max(byAddress ?? 0, byAccount ?? 0);
   }
 
   /** A successful sign-in clears the client's count. */

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { Project } from '../accounts/projects.js';
 import type { Settings } from '../config/settings.js';
 import type { Services } from '../services.js';
-import type { Session } from './auth.js';
+import type { AuditAction } from '../audit/audit-log.js';
+import { ADMIN_USER, type DashboardAuth, type Session } from './auth.js';
+import type { TwoFactor } from './two-factor.js';
 import { selectField } from './components.js';
 import { html, layout, type Html, type NavItem } from './html.js';
 import type { DashboardQueries } from './queries.js';
@@ -35,6 +37,19 @@ export interface DashboardContext {
   render(request: FastifyRequest, reply: FastifyReply, page: PageOptions): FastifyReply;
   /** 303 back to `to`, with a message shown once on top of the page. */
   back(reply: FastifyReply, to: string, message?: string): FastifyReply;
+  /** Sessions of dashboard users (the sessions page) and their two-factor sign-in. */
+  accounts: { auth: DashboardAuth; twoFactor: TwoFactor };
+  /**
+   * Writes an audit row for a change the request made, as its signed-in user from its address
+   * (services.audit; docs/dashboard.md, "Audit log").
+   */
+  audit(
+    request: FastifyRequest,
+    action: AuditAction,
+    facts?: { projectId?: string; target?: string; detail?: Record<string, unknown> },
+  ): Promise<void>;
+  /** True for the dashboard's administrator (the account the other accounts' sessions answer to). */
+  isAdmin(request: FastifyRequest): boolean;
   /** The project + environment a page looks at (`?project=name&env=LIVE`). */
   scope(request: FastifyRequest): Promise<{ all: Project[]; project: Project | undefined; env: Env }>;
 }
@@ -75,6 +90,7 @@ export function createContext(
   nav: NavItem[],
   session: (request: FastifyRequest) => Session | undefined,
   now: () => number,
+  accounts: { auth: DashboardAuth; twoFactor: TwoFactor },
 ): DashboardContext {
   const flashOf = (request: FastifyRequest) => {
     const msg = (request.query as Record<string, unknown> | undefined)?.msg;
@@ -88,6 +104,16 @@ export function createContext(
     now,
     session,
     csrf: (request) => session(request)?.csrfToken ?? '',
+    accounts,
+    async audit(request, action, facts = {}) {
+      await services.audit.record({
+        actor: session(request)?.username ?? 'unknown',
+        action,
+        sourceAddress: request.ip,
+        ...facts,
+      });
+    },
+    isAdmin: (request) => session(request)?.username === ADMIN_USER,
     render(request, reply, page) {
       return reply
         .code(page.status ?? 200)

@@ -7,6 +7,7 @@ import { html, layout, type NavItem } from './html.js';
 import { PAGES } from './pages/index.js';
 import { DashboardQueries } from './queries.js';
 import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
+import { TwoFactor } from './two-factor.js';
 
 // Scripts and styles are inline (one small script, no build step); images are same-origin or data: URLs.
 const CSP =
@@ -28,6 +29,7 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
   const { settings, clock } = services;
   const now = () => clock.now();
   const auth = new DashboardAuth(services.store.db, clock, settings.dashboardSessionTtlMs);
+  const twoFactor = new TwoFactor(services.store.db, clock, 'Snapwire');
 
   // HTML pages are not part of the API reference.
   app.addHook('onRoute', (route) => {
@@ -48,13 +50,18 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
 
   const session = installSessions(app, {
     auth,
+    twoFactor,
+    audit: services.audit,
     secureCookies: settings.publicUrl.startsWith('https://'),
     sessionTtlMs: settings.dashboardSessionTtlMs,
     now,
   });
 
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
-  const context = createContext(services, new DashboardQueries(services.store.db), nav, session, now);
+  const context = createContext(services, new DashboardQueries(services.store.db), nav, session, now, {
+    auth,
+    twoFactor,
+  });
 
   app.setNotFoundHandler(async (request, reply) => {
     const found = await auth.session(cookiesOf(request)[SESSION_COOKIE]);

@@ -1,10 +1,21 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/audit-log.js';
 import { provideSessionCheck } from '../http/auth.js';
-import { randomToken, safeEqual, safeNext, type DashboardAuth, type Session } from './auth.js';
+import {
+  accountThrottleKey,
+  randomToken,
+  safeEqual,
+  safeNext,
+  type DashboardAuth,
+  type Session,
+} from './auth.js';
 import { html, layout } from './html.js';
+import { CHALLENGE_TTL_MS, type TwoFactor } from './two-factor.js';
 
 export const SESSION_COOKIE = 'snapwire_session';
 const LOGIN_COOKIE = 'snapwire_login';
+/** A right password waiting for its second factor (dashboard/two-factor.ts). */
+const CHALLENGE_COOKIE = 'snapwire_challenge';
 
 export type Form = Record<string, string | undefined>;
 
@@ -26,6 +37,8 @@ export { safeNext };
 
 export interface SessionOptions {
   auth: DashboardAuth;
+  twoFactor: TwoFactor;
+  audit: AuditLog;
   secureCookies: boolean;
   sessionTtlMs: number;
   now: () => number;
@@ -40,7 +53,11 @@ export function installSessions(
   app: FastifyInstance,
   options: SessionOptions,
 ): (request: FastifyRequest) => Session | undefined {
-  const { auth } = options;
+  const { auth, twoFactor, audit } = options;
+  const clientOf = (request: FastifyRequest) => ({
+    address: request.ip,
+    userAgent: request.headers['user-agent'],
+  });
   const sessions = new WeakMap<FastifyRequest, Session>();
   const cookie = (name: string, value: string, maxAgeSeconds: number) =>
     `${name}=${encodeURIComponent(value)}; Path=/dashboard; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${options.secureCookies ? '; Secure' : ''}`;
@@ -107,6 +124,61 @@ export function installSessions(
       );
   };
 
+  const codePage = (reply: FastifyReply, token: string, next: string, error?: string) =>
+    reply
+      .code(error ? 401 : 200)
+      .type('text/html; charset=utf-8')
+      .send(
+        layout(
+          { title: 'Two-factor code' },
+          html`<div class="login card">
+            <h1>Two-factor code</h1>
+            ${error ? html`<p class="bad" role="alert">${error}</p>` : ''}
+            <p>Type the 6-digit code of your authenticator app, or one of your recovery codes.</p>
+            <form method="post" action="/dashboard/login/code">
+              <input type="hidden" name="_login" value="${token}" /><input
+                type="hidden"
+                name="next"
+                value="${next}"
+              />
+              <label
+                >Code<input name="code" autocomplete="one-time-code" inputmode="text" autofocus required
+              /></label>
+              <button type="submit">Sign in</button>
+            </form>
+          </div>`,
+        ),
+      );
+
+  const tooMany = (reply: FastifyReply, wait: number) => {
+    reply.header('retry-after', String(wait));
+    return refused(
+      reply,
+      429,
+      'Too many attempts',
+      html`<h1>Too many attempts</h1>
+        <p>Wait a few minutes and try again.</p>`,
+    );
+  };
+  const expiredForm = (reply: FastifyReply) =>
+    refused(
+      reply,
+      403,
+      'Refused',
+      html`<h1>Refused</h1>
+        <p>The sign-in form expired; <a href="/dashboard/login">reload it</a>.</p>`,
+    );
+  const signedInReply = (reply: FastifyReply, id: string, next: string) =>
+    reply
+      .code(303)
+      .header('set-cookie', [
+        cookie(SESSION_COOKIE, id, Math.floor(options.sessionTtlMs / 1000)),
+        cookie(LOGIN_COOKIE, '', 0),
+        cookie(CHALLENGE_COOKIE, '', 0),
+      ])
+      .header('location', next)
+      .send();
+
   // The sign-in page and form are for those without a session; sign-out is a session route (CSRF token).
   const open = { config: { auth: 'none' } } as const;
   app.get('/login', open, async (request, reply) => loginPage(reply, safeNext((request.query as Form).next)));
@@ -114,43 +186,81 @@ export function installSessions(
   app.post('/login', open, async (request, reply) => {
     const body = formOf(request);
     const expected = cookiesOf(request)[LOGIN_COOKIE];
-    if (!expected || !body._login || !safeEqual(expected, body._login)) {
-      return refused(
-        reply,
-        403,
-        'Refused',
-        html`<h1>Refused</h1>
-          <p>The sign-in form expired; <a href="/dashboard/login">reload it</a>.</p>`,
-      );
+    if (!expected || !body._login || !safeEqual(expected, body._login)) return expiredForm(reply);
+    const username = body.username ?? '';
+    // Guessing is slowed per client address and per account: every attempt is counted (atomically, in
+    // the store, so parallel bursts and the nodes of a fleet share the counts) before the password is
+    // checked. Refusals by the throttle are not audited: a flood would flood the log.
+    const wait = await auth.reserveSignIn(request.ip, username);
+    if (wait !== undefined) return tooMany(reply, wait);
+    if (!(await auth.checkPassword(username, body.password ?? ''))) {
+      await audit.record({
+        actor: username,
+        action: 'sign_in_failed',
+        sourceAddress: request.ip,
+        detail: { reason: 'wrong user or password' },
+      });
+      return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
     }
-    // Guessing is slowed per client address: every attempt is counted (atomically, in the store, so
-    // parallel bursts and the nodes of a fleet share one count) before the password is checked.
-    const wait = await auth.reserveAttempt(request.ip);
-    if (wait !== undefined) {
-      reply.header('retry-after', String(wait));
-      return refused(
-        reply,
-        429,
-        'Too many attempts',
-        html`<h1>Too many attempts</h1>
-          <p>Wait a few minutes and try again.</p>`,
-      );
+    if (await twoFactor.enabled(username)) {
+      // The password was right: the same sign-in form token carries on to the code form.
+      const challenge = await twoFactor.openChallenge(username);
+      reply.header('set-cookie', cookie(CHALLENGE_COOKIE, challenge, Math.floor(CHALLENGE_TTL_MS / 1000)));
+      return codePage(reply, body._login, safeNext(body.next));
     }
-    const signedIn = await auth.signIn(body.username ?? '', body.password ?? '');
-    if (!signedIn) return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
+    const signedIn = await auth.startSession(username, clientOf(request));
     await auth.clearAttempts(request.ip);
-    return reply
-      .code(303)
-      .header('set-cookie', [
-        cookie(SESSION_COOKIE, signedIn.id, Math.floor(options.sessionTtlMs / 1000)),
-        cookie(LOGIN_COOKIE, '', 0),
-      ])
-      .header('location', safeNext(body.next))
-      .send();
+    await auth.clearAttempts(accountThrottleKey(username));
+    await audit.record({ actor: username, action: 'sign_in', sourceAddress: request.ip });
+    return signedInReply(reply, signedIn.id, safeNext(body.next));
+  });
+
+  app.post('/login/code', open, async (request, reply) => {
+    const body = formOf(request);
+    const cookies = cookiesOf(request);
+    const expected = cookies[LOGIN_COOKIE];
+    if (!expected || !body._login || !safeEqual(expected, body._login)) return expiredForm(reply);
+    const challenge = cookies[CHALLENGE_COOKIE];
+    const username = await twoFactor.challengeUser(challenge);
+    if (!challenge || !username) return loginPage(reply, safeNext(body.next), 'Sign in again.');
+    const wait = await auth.reserveSignIn(request.ip, username);
+    if (wait !== undefined) return tooMany(reply, wait);
+    const factor = await twoFactor.verify(username, body.code ?? '');
+    if (!factor) {
+      await audit.record({
+        actor: username,
+        action: 'sign_in_failed',
+        sourceAddress: request.ip,
+        detail: { reason: 'wrong two-factor code' },
+      });
+      return codePage(reply, body._login, safeNext(body.next), 'Wrong code.');
+    }
+    await twoFactor.closeChallenge(challenge);
+    const signedIn = await auth.startSession(username, clientOf(request));
+    await auth.clearAttempts(request.ip);
+    await auth.clearAttempts(accountThrottleKey(username));
+    if (factor === 'recovery_code') {
+      await audit.record({
+        actor: username,
+        action: 'recovery_code_used',
+        sourceAddress: request.ip,
+        detail: { remaining: await twoFactor.remainingRecoveryCodes(username) },
+      });
+    }
+    await audit.record({
+      actor: username,
+      action: 'sign_in',
+      sourceAddress: request.ip,
+      detail: { second_factor: factor },
+    });
+    return signedInReply(reply, signedIn.id, safeNext(body.next));
   });
 
   app.post('/logout', async (request, reply) => {
+    const session = sessions.get(request);
     await auth.signOut(cookiesOf(request)[SESSION_COOKIE]);
+    if (session)
+      await audit.record({ actor: session.username, action: 'sign_out', sourceAddress: request.ip });
     return reply
       .code(303)
       .header('set-cookie', cookie(SESSION_COOKIE, '', 0))

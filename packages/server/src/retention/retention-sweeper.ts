@@ -16,6 +16,8 @@ export interface RetentionSweep {
   loginAttempts: number;
   /** Ended crawls with their URLs (crawls and crawl_urls). */
   crawls: number;
+  /** Audit rows older than SNAPWIRE_AUDIT_RETENTION_DAYS, and expired two-factor sign-in challenges. */
+  audit: number;
 }
 
 export interface RetentionDeps {
@@ -30,6 +32,10 @@ export interface RetentionDeps {
   logger: Logger;
   /** How long a sign-in attempt counts toward the dashboard's throttle (dashboard/auth.ts LOGIN_WINDOW_MS). */
   loginWindowMs: number;
+  /** How long audit rows are kept (SNAPWIRE_AUDIT_RETENTION_DAYS), whatever the projects' plans. */
+  auditRetentionDays?: number;
+  /** Removes audit rows older than the cutoff (audit/audit-log.ts); returns how many went. */
+  sweepAudit?: (cutoff: number) => Promise<number>;
 }
 
 /**
@@ -90,6 +96,7 @@ export class RetentionSweeper {
       sessions: 0,
       loginAttempts: 0,
       crawls: 0,
+      audit: 0,
     };
     try {
       for (const project of await this.deps.projects()) {
@@ -166,6 +173,9 @@ export class RetentionSweeper {
             .executeTakeFirst()
         ).numDeletedRows,
       );
+      const auditDays = Math.max(1, this.deps.auditRetentionDays ?? 365);
+      swept.audit = (await this.deps.sweepAudit?.(now - auditDays * DAY_MS)) ?? 0;
+      await dashboard.deleteFrom('dashboard_sign_in_challenges').where('expires_at', '<=', now).execute();
       // Not counted in the result: a session's expiry is its idle time, not a project's retention.
       const idleSessions = (await this.deps.sweepScrapeSessions?.(now)) ?? 0;
       if (idleSessions > 0)

@@ -185,6 +185,51 @@ export interface DashboardSessionsTable {
   csrf_token: string;
   created_at: number;
   expires_at: number;
+  /** Migration 0024: the last request seen (written at most once a minute), its address and browser. */
+  last_seen_at: number | null;
+  source_address: string | null;
+  user_agent: string | null;
+}
+
+/** Audit log (migration 0024; audit/audit-log.ts). */
+export interface AuditLogTable {
+  /** Time-ordered (UUID v7), so that it also orders rows made in one millisecond. */
+  id: string;
+  created_at: number;
+  /** The dashboard user's username, or `key:PROJECT/ENV` for an API key. */
+  actor: string;
+  action: string;
+  project_id: string | null;
+  target: string | null;
+  source_address: string;
+  /** JSON object, or null. */
+  detail: string | null;
+}
+
+/** TOTP two-factor of a dashboard user (migration 0024): enabled_at null while not yet confirmed. */
+export interface DashboardTwoFactorTable {
+  username: string;
+  /** Base32; kept as is because a TOTP check needs it (the database is the secret's boundary). */
+  secret: string;
+  created_at: number;
+  enabled_at: number | null;
+  /** The last 30-second step a code was accepted for: a code is never accepted twice. */
+  last_step: number | null;
+}
+
+export interface DashboardRecoveryCodesTable {
+  username: string;
+  /** SHA-256 of the code (the codes are random, 50 bits and more). */
+  code_hash: string;
+  used_at: number | null;
+}
+
+/** A right password waiting for its second factor (migration 0024). */
+export interface DashboardSignInChallengesTable {
+  id_hash: string;
+  username: string;
+  created_at: number;
+  expires_at: number;
 }
 
 /** Sign-in attempts per client address in the current throttle window (0006): counted atomically in the
@@ -320,6 +365,10 @@ export interface Database {
   dashboard_users: DashboardUsersTable;
   dashboard_sessions: DashboardSessionsTable;
   dashboard_login_attempts: DashboardLoginAttemptsTable;
+  audit_log: AuditLogTable;
+  dashboard_two_factor: DashboardTwoFactorTable;
+  dashboard_recovery_codes: DashboardRecoveryCodesTable;
+  dashboard_sign_in_challenges: DashboardSignInChallengesTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
   extraction_templates: ExtractionTemplatesTable;

@@ -410,6 +410,7 @@ const PUBLIC_ROUTES = [
   'GET /docs/errors',
   'GET /dashboard/login', // signing in
   'POST /dashboard/login',
+  'POST /dashboard/login/code', // the second factor after a right password (its form token and challenge cookie)
   'GET /mcp', // 405: the MCP endpoint is stateless, POST only
   'DELETE /mcp',
 ];

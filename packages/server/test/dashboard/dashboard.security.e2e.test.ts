@@ -20,6 +20,10 @@ const GET_ROUTES = [
   '/dashboard/monitoring/log/01JAAAAAAAAAAAAAAAAAAAAAAA',
   '/dashboard/monitoring/log/01JAAAAAAAAAAAAAAAAAAAAAAA/image',
   '/dashboard/jobs/x/payload',
+  '/dashboard/audit',
+  '/dashboard/audit/export?format=csv',
+  '/dashboard/sessions',
+  '/dashboard/two-factor',
   '/dashboard/no-such-page',
 ];
 const POST_ROUTES = [
@@ -37,6 +41,12 @@ const POST_ROUTES = [
   '/dashboard/projects',
   '/dashboard/projects/default/rotate-key',
   '/dashboard/projects/default/plan',
+  '/dashboard/sessions/revoke',
+  '/dashboard/sessions/revoke-others',
+  '/dashboard/sessions/revoke-user',
+  '/dashboard/two-factor/enrol',
+  '/dashboard/two-factor/confirm',
+  '/dashboard/two-factor/disable',
 ];
 
 describe('dashboard security: sessions, CSRF, project isolation by key', () => {

@@ -147,6 +147,7 @@ for (const dialect of DIALECTS) {
         sessions: 0,
         loginAttempts: 0,
         crawls: 0,
+        audit: 0,
       });
 
       clock.time += 8 * DAY_MS;

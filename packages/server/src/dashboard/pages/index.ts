@@ -1,4 +1,5 @@
 import type { DashboardPage } from '../context.js';
+import audit from './audit.js';
 import crawls from './crawls.js';
 import jobs from './jobs.js';
 import log from './log.js';
@@ -9,7 +10,9 @@ import playgroundExtraction from './playground-extraction.js';
 import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
+import sessions from './sessions.js';
 import templates from './templates.js';
+import twoFactor from './two-factor.js';
 import webhook from './webhook.js';
 import webhooks from './webhooks.js';
 
@@ -28,6 +31,9 @@ export const PAGES: DashboardPage[] = [
   schedules,
   templates,
   projects,
+  audit,
+  sessions,
+  twoFactor,
   playground,
   playgroundScrape,
   playgroundExtraction,

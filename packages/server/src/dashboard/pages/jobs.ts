@@ -15,6 +15,10 @@ const page: DashboardPage = {
       const job = id.success ? await queue.get(id.data.id) : undefined;
       if (!job || !(await ctx.services.webhookService.replay(job)))
         return ctx.back(reply, to, 'Only a delivered or failed job with a stored result can be replayed.');
+      await ctx.audit(request, 'replay', {
+        projectId: job.project_id,
+        target: job.id,
+      });
       return ctx.back(reply, to, 'Replay queued.');
     });
 

@@ -116,6 +116,11 @@ const page: DashboardPage = {
         : settings.defaultPlan;
       try {
         const created = await projects.create(body.name ?? '', plan);
+        await ctx.audit(request, 'project_created', {
+          projectId: created.project.id,
+          target: created.project.name,
+          detail: { plan, keys: Object.keys(created.keys) },
+        });
         return projectsPage(request, reply, {
           revealed: { name: created.project.name, keys: created.keys },
         });
@@ -131,6 +136,10 @@ const page: DashboardPage = {
       try {
         if (!params.success) throw new Error('No such project');
         const key = await projects.rotateKey(params.data.name, env);
+        await ctx.audit(request, 'key_rotated', {
+          projectId: (await projects.findByName(params.data.name))?.id,
+          target: `${params.data.name}/${env}`,
+        });
         return projectsPage(request, reply, { revealed: { name: params.data.name, keys: { [env]: key } } });
       } catch (error) {
         return ctx.back(reply, '/dashboard/projects', (error as Error).message);
@@ -141,7 +150,12 @@ const page: DashboardPage = {
       const params = nameParams.safeParse(request.params);
       try {
         if (!params.success) throw new Error('No such project');
-        await projects.update(params.data.name, { plan: formOf(request).plan as PlanName });
+        const changed = await projects.update(params.data.name, { plan: formOf(request).plan as PlanName });
+        await ctx.audit(request, 'plan_changed', {
+          projectId: changed.id,
+          target: changed.name,
+          detail: { plan: changed.plan },
+        });
         return ctx.back(reply, '/dashboard/projects', `Plan of ${params.data.name} changed.`);
       } catch (error) {
         return ctx.back(reply, '/dashboard/projects', (error as Error).message);

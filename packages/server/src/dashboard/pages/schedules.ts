@@ -202,6 +202,14 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
         if (!isApiError(error)) throw error;
         return back(reply, to, error.reason);
       }
+      await context.audit(
+        request,
+        verb === 'run' ? 'schedule_run' : verb === 'pause' ? 'schedule_paused' : 'schedule_resumed',
+        {
+          projectId: owner.caller.project.id,
+          target: id,
+        },
+      );
       scheduler.wake();
       return back(reply, to, verb === 'run' ? 'Run queued' : verb === 'pause' ? 'Paused' : 'Resumed');
     });

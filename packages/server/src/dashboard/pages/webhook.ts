@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AuditAction } from '../../audit/audit-log.js';
 import type { Caller } from '../../accounts/projects.js';
 import { isApiError } from '../../errors.js';
 import type { Webhook } from '../../webhooks/registry.js';
@@ -315,33 +316,50 @@ const page: DashboardPage = {
         }
       });
     const toWebhook = (w: Webhook) => `/dashboard/webhooks/${w.uuid}`;
+    const audited = (
+      request: FastifyRequest,
+      action: AuditAction,
+      webhook: Webhook,
+      detail?: Record<string, unknown>,
+    ) =>
+      ctx.audit(request, action, {
+        projectId: webhook.project_id,
+        target: webhook.uuid,
+        ...(detail ? { detail } : {}),
+      });
 
-    webhookAction('enable', async ({ webhook, caller }, _b, _r, reply) => {
+    webhookAction('enable', async ({ webhook, caller }, _b, request, reply) => {
       await webhookService.enable(caller, webhook.uuid);
+      await audited(request, 'webhook_enabled', webhook);
       return ctx.back(reply, toWebhook(webhook), 'Webhook enabled; waiting jobs resume.');
     });
-    webhookAction('disable', async ({ webhook, caller }, _b, _r, reply) => {
+    webhookAction('disable', async ({ webhook, caller }, _b, request, reply) => {
       await webhookService.update(caller, webhook.uuid, { enabled: false });
+      await audited(request, 'webhook_disabled', webhook);
       return ctx.back(reply, toWebhook(webhook), 'Webhook disabled.');
     });
-    webhookAction('ping', async ({ webhook, caller }, _b, _r, reply) => {
+    webhookAction('ping', async ({ webhook, caller }, _b, request, reply) => {
       await webhookService.ping(caller, webhook);
       return ctx.back(reply, toWebhook(webhook), 'Test ping queued.');
     });
-    webhookAction('reveal', async ({ webhook }, _b, request, reply) =>
-      secretPage(ctx, request, reply, webhook, 'Secret'),
-    );
-    webhookAction('rotate', async ({ webhook, caller }, _b, request, reply) =>
-      secretPage(
+    webhookAction('reveal', async ({ webhook }, _b, request, reply) => {
+      await audited(request, 'webhook_secret_revealed', webhook);
+      return secretPage(ctx, request, reply, webhook, 'Secret');
+    });
+    webhookAction('rotate', async ({ webhook, caller }, _b, request, reply) => {
+      const rotated = await webhookService.rotateSecret(caller, webhook.uuid);
+      await audited(request, 'webhook_secret_rotated', webhook);
+      return secretPage(
         ctx,
         request,
         reply,
-        await webhookService.rotateSecret(caller, webhook.uuid),
+        rotated,
         'Secret rotated (the previous one keeps signing an extra header during the grace period)',
-      ),
-    );
-    webhookAction('delete', async ({ webhook, caller }, _b, _r, reply) => {
+      );
+    });
+    webhookAction('delete', async ({ webhook, caller }, _b, request, reply) => {
       await webhookService.remove(caller, webhook.uuid);
+      await audited(request, 'webhook_deleted', webhook, { name: webhook.name });
       return ctx.back(
         reply,
         `/dashboard/webhooks?project=${caller.project.name}&env=${caller.env}`,
@@ -358,6 +376,9 @@ const page: DashboardPage = {
           max_concurrency: numberOrNull(body.max_concurrency),
           timeout_ms: numberOrNull(body.timeout_ms),
         });
+        await audited(request, 'webhook_updated', webhook, {
+          fields: Object.keys(body).filter((k) => !k.startsWith('_')),
+        });
         return ctx.back(reply, toWebhook(updated), 'Saved.');
       } catch (error) {
         if (!isApiError(error)) throw error;
@@ -368,7 +389,7 @@ const page: DashboardPage = {
         });
       }
     });
-    webhookAction('replay-failed', async ({ webhook }, body, _r, reply) => {
+    webhookAction('replay-failed', async ({ webhook }, body, request, reply) => {
       const since = utcTimeOf(body.since);
       if (since === undefined)
         return ctx.back(
@@ -381,6 +402,7 @@ const page: DashboardPage = {
         const job = await queue.get(id);
         if (job && (await webhookService.replay(job))) replayed += 1;
       }
+      await audited(request, 'replay', webhook, { failed_since: isoTime(since), replayed });
       return ctx.back(
         reply,
         toWebhook(webhook),

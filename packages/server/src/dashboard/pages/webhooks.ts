@@ -93,6 +93,11 @@ const page: DashboardPage = {
           name: body.name ?? '',
           url: body.url ?? '',
         });
+        await ctx.audit(request, 'webhook_created', {
+          projectId: project.id,
+          target: webhook.uuid,
+          detail: { name: webhook.name, env },
+        });
         return secretPage(ctx, request, reply, webhook, 'Webhook created');
       } catch (error) {
         if (!isApiError(error)) throw error;

@@ -5,6 +5,7 @@ import { ApiError } from '../../errors.js';
 import { describeRun, describeSchedule } from '../../schedules/describe.js';
 import { UNITS } from '../../schedules/recurrence.js';
 import type { Services } from '../../services.js';
+import { auditByKey } from '../key-audit.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, sendApiError } from '../errors.js';
 import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
@@ -159,6 +160,7 @@ const asScheduleError = (error: ApiError) =>
 /** Schedules (docs/compat.md §6), called exactly as Scrapfly's official TypeScript SDK calls them. */
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const { schedules, scheduler, settings } = services;
+  const audited = auditByKey.bind(undefined, services.audit);
   const tags = ['schedules'];
 
   app.setErrorHandler((error, request, reply) => {
@@ -195,6 +197,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = callerOf(request);
       const row = await schedules.create(caller, request.body);
+      await audited(request, caller, 'schedule_created', row.id, { kind: 'screenshot' });
       scheduler.wake();
       return reply.code(201).send(describeSchedule(row));
     },
@@ -220,6 +223,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = callerOf(request);
       const row = await schedules.create(caller, request.body, 'scrape');
+      await audited(request, caller, 'schedule_created', row.id, { kind: 'scrape' });
       scheduler.wake();
       return reply.code(201).send(describeSchedule(row));
     },
@@ -306,6 +310,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request) => {
       const caller = callerOf(request);
       const row = await schedules.update(caller, request.params.id, request.body);
+      await audited(request, caller, 'schedule_updated', row.id, { fields: Object.keys(request.body) });
       scheduler.wake();
       return describeSchedule(row);
     },
@@ -331,6 +336,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = callerOf(request);
       await schedules.cancel(caller, request.params.id);
+      await audited(request, caller, 'schedule_deleted', request.params.id);
       return reply.code(204).send();
     },
   );
@@ -351,7 +357,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request) => {
       const caller = callerOf(request);
-      return describeSchedule(await schedules.pause(caller, request.params.id));
+      const paused = await schedules.pause(caller, request.params.id);
+      await audited(request, caller, 'schedule_paused', paused.id);
+      return describeSchedule(paused);
     },
   );
 
@@ -375,6 +383,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request) => {
       const caller = callerOf(request);
       const row = await schedules.resume(caller, request.params.id);
+      await audited(request, caller, 'schedule_resumed', row.id);
       scheduler.wake();
       return describeSchedule(row);
     },
@@ -404,6 +413,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request) => {
       const caller = callerOf(request);
       const { schedule, run } = await schedules.execute(caller, request.params.id);
+      await audited(request, caller, 'schedule_run', schedule.id);
       scheduler.wake();
       return { ...describeSchedule(schedule), run: describeRun(run, settings.publicUrl) };
     },

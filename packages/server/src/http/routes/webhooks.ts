@@ -7,6 +7,7 @@ import { ApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { describeWebhook, type Webhook, type WebhookChanges } from '../../webhooks/registry.js';
 import { callerOf } from '../auth.js';
+import { auditByKey } from '../key-audit.js';
 
 const keyQuery = z.object({
   key: z.string().optional().describe('Project API key (LIVE or TEST: webhooks belong to one environment)'),
@@ -53,6 +54,7 @@ const changeBody = z.object({
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const { webhooks, webhookService, asyncScreenshots, queue, attempts } = services;
+  const audited = auditByKey.bind(undefined, services.audit);
 
   const show = async (caller: Caller, webhook: Webhook, revealSecret = false) =>
     describeWebhook(webhook, {
@@ -96,6 +98,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     async (request, reply) => {
       const caller = callerOf(request);
       const { webhook } = await webhookService.create(caller, request.body);
+      await audited(request, caller, 'webhook_created', webhook.uuid, { name: webhook.name });
       return reply.code(201).send(await show(caller, webhook, true));
     },
   );
@@ -158,7 +161,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request) => {
       const caller = callerOf(request);
-      return show(caller, await change(caller, request.params.name, request.body));
+      const changed = await change(caller, request.params.name, request.body);
+      await audited(request, caller, 'webhook_updated', changed.uuid, { fields: Object.keys(request.body) });
+      return show(caller, changed);
     },
   );
 
@@ -176,7 +181,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request, reply) => {
       const caller = callerOf(request);
+      const webhook = await webhooks.require(caller, request.params.name);
       await webhookService.remove(caller, request.params.name);
+      await audited(request, caller, 'webhook_deleted', webhook.uuid, { name: webhook.name });
       return reply.code(204).send();
     },
   );
@@ -195,7 +202,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request) => {
       const caller = callerOf(request);
-      return show(caller, await change(caller, request.params.name, { enabled: true }));
+      const enabled = await change(caller, request.params.name, { enabled: true });
+      await audited(request, caller, 'webhook_enabled', enabled.uuid);
+      return show(caller, enabled);
     },
   );
 
@@ -219,11 +228,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     },
     async (request) => {
       const caller = callerOf(request);
-      return show(
-        caller,
-        await webhookService.rotateSecret(caller, request.params.name, request.body?.secret),
-        true,
-      );
+      const rotated = await webhookService.rotateSecret(caller, request.params.name, request.body?.secret);
+      await audited(request, caller, 'webhook_secret_rotated', rotated.uuid);
+      return show(caller, rotated, true);
     },
   );
 
@@ -318,6 +325,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
           `Job ${job.id} is ${job.state}; only delivered or failed jobs with a stored result can be replayed`,
         );
       }
+      await audited(request, caller, 'replay', job.id);
       return reply.code(202).send({ job_uuid: job.id, state: 'delivering' });
     },
   );
