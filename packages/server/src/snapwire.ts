@@ -23,6 +23,7 @@ import { ScreenshotService } from './jobs/screenshot-service.js';
 import { ScrapeCache } from './scrape/scrape-cache.js';
 import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
+import { CrawlEvents } from './crawler/crawl-events.js';
 import { CrawlService } from './crawler/crawl-service.js';
 import { CrawlStore } from './crawler/crawl-store.js';
 import { CrawlWorker } from './crawler/crawl-worker.js';
@@ -290,7 +291,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       sessions: scrapeSessions,
     });
     // The Crawler API: the frontier in the store, one worker loop per node over every active crawl.
-    const crawlStore = new CrawlStore(store.db, store.dialect, clock);
+    // A crawl's webhook events are jobs of the webhook queue, delivered by the job worker below.
+    const queue = new JobQueue(store.db, store.dialect, clock);
+    const crawlEvents = new CrawlEvents(queue, blobs, clock, settings.publicUrl, () => {
+      worker.wake();
+      wakeups?.announce();
+    });
+    const crawlStore = new CrawlStore(store.db, store.dialect, clock, crawlEvents);
     const crawlWorker = new CrawlWorker(
       crawlStore,
       scrapeClient,
@@ -311,7 +318,10 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       },
       logger,
     );
-    const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake());
+    const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
+      await checkWebhookUrl(url, guard);
+    });
+    const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake(), webhooks);
     // Its kept-alive connections to the operator's model are closed at shutdown.
     const modelDispatcher = settings.llm ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
     if (modelDispatcher) closers.push(['model-client', () => modelDispatcher.close()]);
@@ -329,7 +339,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       templates: extractionTemplates,
       nodeId: settings.nodeId,
     });
-    const queue = new JobQueue(store.db, store.dialect, clock);
     const webhookClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs });
     // Its kept-alive connections to receivers are closed after the worker stops (closers run in reverse).
     closers.push(['webhook-client', () => webhookClient.close()]);
@@ -383,9 +392,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         extraction: new ExtractionJobRunner(extractions, blobs),
       },
     );
-    const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
-      await checkWebhookUrl(url, guard);
-    });
     const asyncScreenshots = new AsyncScreenshots(
       store.db,
       queue,

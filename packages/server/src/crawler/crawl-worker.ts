@@ -8,7 +8,7 @@ import type { CrawlRequest } from '../request/crawl-request.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { SCRAPE_COSTS } from '../scrape/cost.js';
 import type { UpstreamAnswer } from '../scrape/fetch-upstream.js';
-import type { CrawlRow, CrawlStore, NewUrl, UrlClaim } from './crawl-store.js';
+import type { CrawlRow, CrawlStore, DiscoveryOrigin, NewUrl, UrlClaim } from './crawl-store.js';
 import { linksOf } from './links.js';
 import { pageContents } from './page-contents.js';
 import { fetchForCrawl, type CrawlFetchLimits } from './page-fetch.js';
@@ -34,6 +34,15 @@ const MAX_ROUND_FAILURES = 5;
 
 /** What one page costs: a scrape without a browser (scrape/cost.ts). */
 export const CRAWL_PAGE_COST = SCRAPE_COSTS.base;
+
+/** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
+function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
+  return {
+    url,
+    method: 'GET',
+    ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+  };
+}
 
 interface ActiveCrawl {
   row: CrawlRow;
@@ -260,7 +269,12 @@ export class CrawlWorker {
       answer = await fetchForCrawl(this.http, claim.url, request, this.options.fetch, this.poolKey(row));
     } catch (error) {
       if (!isApiError(error)) throw error;
-      await this.store.complete(claim, { status: 'failed', reason: error.code, credits: 0 });
+      await this.store.complete(claim, {
+        status: 'failed',
+        reason: error.code,
+        credits: 0,
+        scrapeConfig: scrapeConfigOf(claim.url, request),
+      });
       return;
     }
     const credits = CRAWL_PAGE_COST;
@@ -270,12 +284,18 @@ export class CrawlWorker {
         reason: 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
         httpStatus: answer.status,
         credits,
+        scrapeConfig: scrapeConfigOf(claim.url, request),
       });
       return;
     }
     const finalUrl = normaliseUrl(answer.url) ?? claim.url;
     if (finalUrl !== claim.url && !crawl.scope.scopeOf(finalUrl).inScope) {
-      await this.written(row, claim, { status: 'failed', reason: 'redirect_out_of_scope', credits });
+      await this.written(row, claim, {
+        status: 'failed',
+        reason: 'redirect_out_of_scope',
+        credits,
+        scrapeConfig: scrapeConfigOf(claim.url, request),
+      });
       return;
     }
     const contents = pageContents(answer, request.contentFormats);
@@ -289,7 +309,9 @@ export class CrawlWorker {
     );
     // Links first, then the page's own row: while a page is pending its crawl cannot end, so the crawl
     // never ends between the two.
-    await this.store.discover(row.uuid, await this.discovered(crawl, claim, answer));
+    const found = await this.discovered(crawl, claim, answer);
+    await this.store.discover(row.uuid, found.navigation, 'navigation');
+    await this.store.discover(row.uuid, found.sitemap, 'sitemap');
     await this.written(row, claim, {
       status: 'visited',
       httpStatus: answer.status,
@@ -297,6 +319,7 @@ export class CrawlWorker {
       warcBlob,
       harBlob,
       credits,
+      content: contents,
     });
   }
 
@@ -310,42 +333,51 @@ export class CrawlWorker {
     if (recorded && result.credits > 0) await this.credits.charge(row.project_id, result.credits);
   }
 
-  private async discovered(crawl: ActiveCrawl, claim: UrlClaim, answer: UpstreamAnswer): Promise<NewUrl[]> {
+  /** The page's links and (from the seed) the sitemaps' URLs, each URL once, by how it was found. */
+  private async discovered(
+    crawl: ActiveCrawl,
+    claim: UrlClaim,
+    answer: UpstreamAnswer,
+  ): Promise<Record<DiscoveryOrigin, NewUrl[]>> {
+    const none = { navigation: [], sitemap: [] };
     const { request, scope } = crawl;
     // url_list crawls visit their list only; pages of other sites are read, not followed.
-    if (request.urlList || scope.scopeOf(claim.url).inScope === false) return [];
+    if (request.urlList || scope.scopeOf(claim.url).inScope === false) return none;
     const pageScope = scope.scopeOf(claim.url);
-    if (pageScope.inScope && pageScope.external) return [];
-    const candidates: string[] = [];
+    if (pageScope.inScope && pageScope.external) return none;
+    const candidates: Array<[string, DiscoveryOrigin]> = [];
     if (/html/i.test(answer.headers['content-type'] ?? 'text/html')) {
-      candidates.push(...linksOf(answer.body.toString('utf8'), answer.url, request.ignoreNoFollow));
+      for (const link of linksOf(answer.body.toString('utf8'), answer.url, request.ignoreNoFollow)) {
+        candidates.push([link, 'navigation']);
+      }
     }
     if (claim.depth === 0 && request.useSitemaps) {
       const declared = crawl.robots?.sitemaps() ?? [];
-      candidates.push(
-        ...(await sitemapUrls(
-          this.http,
-          request.url,
-          declared,
-          request,
-          this.options.fetch,
-          this.poolKey(crawl.row),
-        )),
+      const listed = await sitemapUrls(
+        this.http,
+        request.url,
+        declared,
+        request,
+        this.options.fetch,
+        this.poolKey(crawl.row),
       );
+      for (const url of listed) candidates.push([url, 'sitemap']);
     }
     const depth = claim.depth + 1;
-    const found = new Map<string, NewUrl>();
-    for (const candidate of candidates) {
+    const seen = new Set<string>();
+    const found: Record<DiscoveryOrigin, NewUrl[]> = { navigation: [], sitemap: [] };
+    for (const [candidate, origin] of candidates) {
       const url = normaliseUrl(candidate);
-      if (!url || found.has(url) || !scope.scopeOf(url).inScope) continue;
+      if (!url || seen.has(url) || !scope.scopeOf(url).inScope) continue;
+      seen.add(url);
       const ruleSkip = scope.pathRuleSkip(url);
-      if (ruleSkip) found.set(url, { url, depth, status: 'skipped', reason: ruleSkip });
+      if (ruleSkip) found[origin].push({ url, depth, status: 'skipped', reason: ruleSkip });
       else if (crawl.robots && !crawl.robots.allowed(url)) {
-        found.set(url, { url, depth, status: 'skipped', reason: 'robots_txt' });
+        found[origin].push({ url, depth, status: 'skipped', reason: 'robots_txt' });
       } else if (request.maxDepth > 0 && depth > request.maxDepth) {
-        found.set(url, { url, depth, status: 'skipped', reason: 'max_depth' });
-      } else found.set(url, { url, depth, status: 'pending' });
+        found[origin].push({ url, depth, status: 'skipped', reason: 'max_depth' });
+      } else found[origin].push({ url, depth, status: 'pending' });
     }
-    return [...found.values()];
+    return found;
   }
 }

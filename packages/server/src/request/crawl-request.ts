@@ -20,6 +20,22 @@ export type CrawlContentFormat = (typeof CRAWL_CONTENT_FORMATS)[number];
 /** Formats both SDKs may name that Snapwire does not produce yet. */
 const UNSERVED_FORMATS = ['extracted_data'] as const;
 
+/**
+ * The crawler's webhook events (scrapfly-sdk crawlerconfig.ts CrawlerWebhookEventName and the Python SDK's
+ * crawler_webhook.py CrawlerWebhookEvent), in the order a crawl can emit them.
+ */
+export const CRAWLER_WEBHOOK_EVENTS = [
+  'crawler_started',
+  'crawler_url_visited',
+  'crawler_url_skipped',
+  'crawler_url_discovered',
+  'crawler_url_failed',
+  'crawler_stopped',
+  'crawler_cancelled',
+  'crawler_finished',
+] as const;
+export type CrawlerWebhookEvent = (typeof CRAWLER_WEBHOOK_EVENTS)[number];
+
 export const CRAWL_LIMITS = {
   maxPageLimit: 100_000,
   maxDepth: 1_000,
@@ -61,6 +77,12 @@ export interface CrawlRequest {
   respectRobotsTxt: boolean;
   ignoreNoFollow: boolean;
   contentFormats: CrawlContentFormat[];
+  /** webhook_name: the project's webhook the crawl's events are delivered to. */
+  webhookName: string | undefined;
+  /** webhook_events: the events delivered (all eight when webhook_name comes without them). */
+  webhookEvents: CrawlerWebhookEvent[];
+  /** The webhook's uuid, set when the crawl is accepted (crawler/crawl-service.ts): a rename keeps it. */
+  webhookUuid?: string | undefined;
 }
 
 const httpUrl = z.string().refine((value) => {
@@ -115,8 +137,12 @@ const bodySchema = z.strictObject({
   asp: z.boolean().optional(),
   proxy_pool: z.string().optional(),
   country: z.string().optional(),
-  webhook_name: z.string().optional(),
-  webhook_events: z.array(z.string()).optional(),
+  webhook_name: z.string().min(1).max(200).optional(),
+  webhook_events: z
+    .array(z.string())
+    .min(1)
+    .max(CRAWLER_WEBHOOK_EVENTS.length * 2)
+    .optional(),
 });
 
 /** Headers Snapwire sets itself or the egress guard relies on: refused, as /scrape refuses them. */
@@ -164,8 +190,15 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
       'content_formats=extracted_data',
       'ask for html, markdown, text, clean_html, json or page_metadata',
     );
-  if (input.webhook_name !== undefined || input.webhook_events !== undefined)
-    throw notServed('webhook_name', 'poll GET /crawl/{uuid}/status');
+  if (input.webhook_events !== undefined && input.webhook_name === undefined)
+    throw configError('webhook_events needs webhook_name: name the webhook the events are delivered to');
+  for (const event of input.webhook_events ?? []) {
+    if (!(CRAWLER_WEBHOOK_EVENTS as readonly string[]).includes(event)) {
+      throw configError(
+        `webhook_events: unknown event "${event}"; the crawler's events are ${CRAWLER_WEBHOOK_EVENTS.join(', ')}`,
+      );
+    }
+  }
   if (input.asp) throw notServed('asp', 'Snapwire has no anti-bot features');
   if (input.country !== undefined || input.proxy_pool !== undefined)
     throw notServed('country and proxy_pool', 'crawl without them');
@@ -208,5 +241,9 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
     respectRobotsTxt: input.respect_robots_txt ?? true,
     ignoreNoFollow: input.ignore_no_follow ?? false,
     contentFormats: [...new Set(input.content_formats ?? ['html'])] as CrawlContentFormat[],
+    webhookName: input.webhook_name,
+    webhookEvents: input.webhook_name
+      ? ([...new Set(input.webhook_events ?? CRAWLER_WEBHOOK_EVENTS)] as CrawlerWebhookEvent[])
+      : [],
   };
 }

@@ -102,7 +102,8 @@ export interface JobsTable {
   project_id: string;
   env: 'LIVE' | 'TEST';
   webhook_uuid: string;
-  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping';
+  /** `crawler`: one event of a crawl (crawler/crawl-events.ts), delivered in order per webhook. */
+  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping' | 'crawler';
   log_uuid: string | null;
   /** The normalised request as JSON (for ping: the ping body). */
   request: string;
