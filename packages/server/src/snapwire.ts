@@ -24,6 +24,7 @@ import { ScrapeCache } from './scrape/scrape-cache.js';
 import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
 import { CrawlEvents } from './crawler/crawl-events.js';
+import { renderForCrawl } from './scrape/render-page.js';
 import { CrawlService } from './crawler/crawl-service.js';
 import { CrawlStore } from './crawler/crawl-store.js';
 import { CrawlWorker } from './crawler/crawl-worker.js';
@@ -317,11 +318,40 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         },
       },
       logger,
+      { logs, concurrency },
+      // Browser crawls (rendering_delay, render_js) render each page as /scrape?render_js=true does.
+      (request, projectId) =>
+        renderForCrawl(
+          {
+            pool,
+            guard,
+            proxy,
+            blobs,
+            clock,
+            maxBodyBytes: settings.scrapeMaxBodyBytes,
+            capture: {
+              loadImages: settings.loadImages,
+              maxFullpageHeight: settings.maxFullpageHeight,
+              maxOutputPixels: settings.maxOutputPixels,
+              bannerWaitMs: settings.bannerWaitMs,
+            },
+          },
+          request,
+          projectId,
+        ),
     );
     const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
       await checkWebhookUrl(url, guard);
     });
-    const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake(), webhooks);
+    const crawls = new CrawlService(
+      crawlStore,
+      blobs,
+      credits,
+      clock,
+      () => crawlWorker.wake(),
+      webhooks,
+      extractionTemplates,
+    );
     // Its kept-alive connections to the operator's model are closed at shutdown.
     const modelDispatcher = settings.llm ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
     if (modelDispatcher) closers.push(['model-client', () => modelDispatcher.close()]);

@@ -61,7 +61,7 @@ export class CrawlEvents {
     fields: Record<string, unknown>,
   ): Promise<boolean> {
     const config = JSON.parse(crawl.config) as CrawlRequest;
-    if (!config.webhookUuid || !config.webhookEvents.includes(event)) return false;
+    if (!config.webhookUuid || !(config.webhookEvents ?? []).includes(event)) return false;
     const project = await trx
       .selectFrom('projects')
       .select('name')

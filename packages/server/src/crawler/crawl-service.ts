@@ -11,6 +11,9 @@ import { normaliseUrl } from './url-rules.js';
 import { warcInfo } from './warc.js';
 import { HAR_CLOSE, HAR_OPEN } from './har.js';
 import type { WebhookRegistry } from '../webhooks/registry.js';
+import { compileTemplate } from '../extraction/rules.js';
+import type { TemplateStore } from '../extraction/template-store.js';
+import type { Template } from '../extraction/template.js';
 
 /** GET /crawl/{uuid}/status as both SDKs read it (docs/compat.md §9). */
 export interface CrawlStatusAnswer {
@@ -43,6 +46,7 @@ export class CrawlService {
     private readonly clock: Clock,
     private readonly wakeWorker: () => void,
     private readonly webhooks?: WebhookRegistry,
+    private readonly templates?: TemplateStore,
   ) {}
 
   async start(caller: Caller, request: CrawlRequest): Promise<{ crawler_uuid: string; status: 'PENDING' }> {
@@ -55,10 +59,30 @@ export class CrawlService {
     }
     if (request.webhookName !== undefined)
       request.webhookUuid = await this.webhookOf(caller, request.webhookName);
+    // Saved templates are read now: the crawl keeps the version it started with; a wrong name costs nothing.
+    for (const rule of request.extractionRules) {
+      const template =
+        rule.template.kind === 'saved'
+          ? await this.savedTemplate(caller, rule.template.name)
+          : rule.template.template;
+      // A template the rules engine cannot compile is refused before the crawl starts.
+      compileTemplate(template);
+      rule.template = { kind: 'ephemeral', template };
+    }
     const uuid = randomUUID();
     await this.store.create({ uuid, projectId: caller.project.id, env: caller.env, request });
     this.wakeWorker();
     return { crawler_uuid: uuid, status: 'PENDING' };
+  }
+
+  private async savedTemplate(caller: Caller, name: string): Promise<Template> {
+    if (!this.templates) {
+      throw new ApiError(
+        'ERR::EXTRACTION::TEMPLATE_NOT_FOUND',
+        `No saved extraction template "${name}"; send the template itself as the rule's value`,
+      );
+    }
+    return this.templates.resolve(caller, name);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { CrawlerWebhookEvent, CrawlRequest } from '../request/crawl-request
 import type { Dialect } from '../store/database.js';
 import type { CrawlsTable, CrawlStatus, CrawlUrlsTable, CrawlUrlStatus, Database } from '../store/schema.js';
 import { endEvent, type CrawlEvents } from './crawl-events.js';
+import { crawlPageCost } from './page-cost.js';
 
 export type CrawlRow = CrawlsTable;
 export type CrawlUrlRow = CrawlUrlsTable;
@@ -313,9 +314,14 @@ export class CrawlStore {
       let room = Math.min(want, config.maxConcurrency - counts.inFlight);
       if (config.pageLimit > 0)
         room = Math.min(room, config.pageLimit - counts.visited - counts.failed - counts.inFlight);
-      // One credit a page (crawler/crawl-worker.ts CRAWL_PAGE_COST): no claim past max_api_credit.
-      if (config.maxApiCredit > 0)
-        room = Math.min(room, config.maxApiCredit - crawl.api_credit_used - counts.inFlight);
+      // Every page costs crawlPageCost (crawler/page-cost.ts): no claim past max_api_credit.
+      if (config.maxApiCredit > 0) {
+        const pageCost = crawlPageCost(config);
+        room = Math.min(
+          room,
+          Math.floor((config.maxApiCredit - crawl.api_credit_used) / pageCost) - counts.inFlight,
+        );
+      }
       if (config.delayMs > 0) room = Math.min(room, 1);
       if (room <= 0) return [];
       const due = await trx
@@ -366,6 +372,21 @@ export class CrawlStore {
       .where('locked_by', '=', claim.token)
       .executeTakeFirst();
     return Number(updated.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Gives a claimed URL back untouched (its project had no free concurrency slot): claimable again at once,
+   * the claim not counted as an attempt. Fenced by the claim's token.
+   */
+  async release(claim: UrlClaim): Promise<void> {
+    await this.db
+      .updateTable('crawl_urls')
+      .set({ locked_by: null, locked_until: null, attempts: sql<number>`attempts - 1` })
+      .where('crawl_uuid', '=', claim.crawlUuid)
+      .where('url', '=', claim.url)
+      .where('status', '=', 'pending')
+      .where('locked_by', '=', claim.token)
+      .execute();
   }
 
   /**

@@ -57,8 +57,11 @@ export interface ScreenshotLogsTable {
   refused_hosts?: string | null;
   /** The node that ran the capture (migration 0008). */
   node_id?: string | null;
-  /** Which API wrote the row (migration 0013): a /screenshot capture (the default), a /scrape or an /extraction. */
-  kind?: 'screenshot' | 'scrape' | 'extraction';
+  /**
+   * Which API wrote the row (migration 0013): a /screenshot capture (the default), a /scrape, an
+   * /extraction, or one page of a crawl (crawler/crawl-worker.ts).
+   */
+  kind?: 'screenshot' | 'scrape' | 'extraction' | 'crawl';
 }
 
 /** A leased concurrency slot (migration 0008): accounts/concurrency-leases.ts. */
