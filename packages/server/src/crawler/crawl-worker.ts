@@ -33,6 +33,9 @@ export interface CrawlWorkerOptions {
   fetch: CrawlFetchLimits;
 }
 
+/** How long a crawl whose project (or the browsers) had no free slot waits before it claims again. */
+const SLOT_RETRY_MS = 200;
+
 /** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
 const MAX_ROUND_FAILURES = 5;
 
@@ -70,6 +73,8 @@ export class CrawlWorker {
   private readonly extractions = new Map<string, PageExtraction>();
   /** Crawls whose robots.txt this node is reading now. */
   private readonly robotsReads = new Set<string>();
+  /** Crawls whose project had no free slot (or no free browser): not claimed again before this instant. */
+  private readonly waitingForSlot = new Map<string, number>();
   /** Rounds in a row that failed, per crawl. */
   private readonly failures = new Map<string, number>();
 
@@ -154,6 +159,9 @@ export class CrawlWorker {
     const crawl = this.prepare(row);
     if (!crawl || (await this.stopIfDone(crawl))) return;
     if (free <= 0) return;
+    const waitUntil = this.waitingForSlot.get(row.uuid);
+    if (waitUntil !== undefined && performance.now() < waitUntil) return;
+    this.waitingForSlot.delete(row.uuid);
     const claims = await this.store.claim(row.uuid, this.options.nodeId, this.options.leaseMs, free);
     for (const claim of claims) {
       const task = this.visit(crawl, claim)
@@ -212,6 +220,7 @@ export class CrawlWorker {
       if (await this.store.finish(row.uuid, { status: 'DONE', stopReason, success })) {
         this.robotsCache.delete(row.uuid);
         this.extractions.delete(row.uuid);
+        this.waitingForSlot.delete(row.uuid);
         this.logger.info({ crawl: row.uuid, stopReason }, 'crawl finished');
       }
       return true;
@@ -252,7 +261,7 @@ export class CrawlWorker {
     const release = await this.projectSlot(crawl.row);
     if (release === null) {
       // The project runs as many calls as it may: the page waits for a slot, no attempt counted.
-      await this.store.release(claim);
+      await this.giveBack(claim);
       return;
     }
     try {
@@ -260,6 +269,12 @@ export class CrawlWorker {
     } finally {
       await release?.();
     }
+  }
+
+  /** Gives a claim back and rests its crawl a moment, so that a full project is not asked again at once. */
+  private async giveBack(claim: UrlClaim): Promise<void> {
+    this.waitingForSlot.set(claim.crawlUuid, performance.now() + SLOT_RETRY_MS);
+    await this.store.release(claim);
   }
 
   /**
@@ -317,7 +332,7 @@ export class CrawlWorker {
       if (!isApiError(error)) throw error;
       if (error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED') {
         // The browsers are all busy: the page waits for one, no attempt counted.
-        await this.store.release(claim);
+        await this.giveBack(claim);
         return;
       }
       await this.written(
