@@ -39,7 +39,6 @@ const SLOT_RETRY_MS = 200;
 /** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
 const MAX_ROUND_FAILURES = 5;
 
-
 /** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
 function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
   return {
@@ -338,7 +337,12 @@ export class CrawlWorker {
       await this.written(
         row,
         claim,
-        { status: 'failed', reason: error.code, credits: 0, scrapeConfig: scrapeConfigOf(claim.url, request) },
+        {
+          status: 'failed',
+          reason: error.code,
+          credits: 0,
+          scrapeConfig: scrapeConfigOf(claim.url, request),
+        },
         { started, error },
       );
       return;
@@ -364,7 +368,12 @@ export class CrawlWorker {
       await this.written(
         row,
         claim,
-        { status: 'failed', reason: 'redirect_out_of_scope', credits, scrapeConfig: scrapeConfigOf(claim.url, request) },
+        {
+          status: 'failed',
+          reason: 'redirect_out_of_scope',
+          credits,
+          scrapeConfig: scrapeConfigOf(claim.url, request),
+        },
         { started, answer },
       );
       return;
@@ -388,7 +397,15 @@ export class CrawlWorker {
     await this.written(
       row,
       claim,
-      { status: 'visited', httpStatus: answer.status, contentsBlob, warcBlob, harBlob, credits, content: contents },
+      {
+        status: 'visited',
+        httpStatus: answer.status,
+        contentsBlob,
+        warcBlob,
+        harBlob,
+        credits,
+        content: contents,
+      },
       { started, answer },
     );
   }
@@ -413,7 +430,9 @@ export class CrawlWorker {
       fetch.error ??
       (result.status === 'failed'
         ? new ApiError(
-            result.reason === 'redirect_out_of_scope' ? 'ERR::CRAWLER::CONFIG_ERROR' : 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
+            result.reason === 'redirect_out_of_scope'
+              ? 'ERR::CRAWLER::CONFIG_ERROR'
+              : 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
             result.reason === 'redirect_out_of_scope'
               ? `The page redirected out of the crawl's scope (to ${fetch.answer?.url ?? 'elsewhere'})`
               : `The page answered HTTP ${fetch.answer?.status ?? '?'}`,

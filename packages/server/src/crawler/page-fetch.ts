@@ -22,7 +22,8 @@ export type PageRenderer = (request: ScrapeRequest, projectId: string) => Promis
 export async function fetchForCrawl(
   client: GuardedHttpClient,
   url: string,
-  crawl: Pick<CrawlRequest, 'headers' | 'userAgent'> & Partial<Pick<CrawlRequest, 'renderJs' | 'renderingDelayMs'>>,
+  crawl: Pick<CrawlRequest, 'headers' | 'userAgent'> &
+    Partial<Pick<CrawlRequest, 'renderJs' | 'renderingDelayMs'>>,
   limits: CrawlFetchLimits,
   poolKey: string,
   /** A crawl's pages (not its robots.txt or sitemaps) are rendered on a browser crawl. */

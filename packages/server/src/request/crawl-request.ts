@@ -200,7 +200,9 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
   }
   const extractionRules = parseExtractionRules(input.extraction_rules);
   if (input.content_formats?.includes('extracted_data') && extractionRules.length === 0)
-    throw configError('content_formats=extracted_data needs extraction_rules: name what to extract from which pages');
+    throw configError(
+      'content_formats=extracted_data needs extraction_rules: name what to extract from which pages',
+    );
   if (input.webhook_events !== undefined && input.webhook_name === undefined)
     throw configError('webhook_events needs webhook_name: name the webhook the events are delivered to');
   for (const event of input.webhook_events ?? []) {
@@ -253,7 +255,10 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
     ignoreNoFollow: input.ignore_no_follow ?? false,
     // extraction_rules store their answers as the extracted_data format, asked for or not.
     contentFormats: [
-      ...new Set([...(input.content_formats ?? ['html']), ...(extractionRules.length > 0 ? ['extracted_data'] : [])]),
+      ...new Set([
+        ...(input.content_formats ?? ['html']),
+        ...(extractionRules.length > 0 ? ['extracted_data'] : []),
+      ]),
     ] as CrawlContentFormat[],
     extractionRules,
     // rendering_delay > 0 asks for a browser (Scrapfly's form); render_js is Snapwire's way to ask for one
@@ -280,20 +285,27 @@ function parseExtractionRules(value: Record<string, unknown> | undefined): Crawl
   const entries = Object.entries(value);
   if (entries.length === 0) throw configError('extraction_rules is empty; give at least one URL pattern');
   if (entries.length > CRAWL_LIMITS.maxExtractionRules)
-    throw configError(`extraction_rules has ${entries.length} patterns; at most ${CRAWL_LIMITS.maxExtractionRules}`);
+    throw configError(
+      `extraction_rules has ${entries.length} patterns; at most ${CRAWL_LIMITS.maxExtractionRules}`,
+    );
   return entries.map(([pattern, rule]) => {
     const where = `extraction_rules["${pattern.slice(0, 80)}"]`;
     if (pattern.length === 0 || pattern.length > CRAWL_LIMITS.maxRulePatternLength)
       throw configError(`${where}: a pattern has 1 to ${CRAWL_LIMITS.maxRulePatternLength} characters`);
     if (!pattern.startsWith('/') && !pattern.startsWith('*'))
-      throw configError(`${where}: the pattern must start with / (or *): it matches the URL's path, e.g. /products/*`);
+      throw configError(
+        `${where}: the pattern must start with / (or *): it matches the URL's path, e.g. /products/*`,
+      );
     if (typeof rule !== 'object' || rule === null || Array.isArray(rule))
       throw configError(`${where} must be an object {"type": "template", "value": …}`);
     const { type, value: ruleValue } = rule as { type?: unknown; value?: unknown };
     if (typeof type !== 'string' || !(RULE_TYPES as readonly string[]).includes(type))
       throw configError(`${where}.type must be one of ${RULE_TYPES.join(', ')}`);
     if (type !== 'template')
-      throw notServed(`extraction_rules of type ${type}`, 'use type "template" (the rules engine of POST /extraction)');
+      throw notServed(
+        `extraction_rules of type ${type}`,
+        'use type "template" (the rules engine of POST /extraction)',
+      );
     if (typeof ruleValue === 'string') return { pattern, template: parseTemplateChoice(ruleValue) };
     if (typeof ruleValue === 'object' && ruleValue !== null)
       return { pattern, template: { kind: 'ephemeral' as const, template: parseTemplate(ruleValue) } };

@@ -24,7 +24,12 @@ describe('Browser crawls: pages rendered by Chromium, links a script wrote follo
   const visitedFrom = async (options: { rendering_delay?: number }) => {
     const crawl = new Crawl(
       client,
-      new CrawlerConfig({ url: `${site.origin}/js`, respect_robots_txt: false, content_formats: ['html'], ...options }),
+      new CrawlerConfig({
+        url: `${site.origin}/js`,
+        respect_robots_txt: false,
+        content_formats: ['html'],
+        ...options,
+      }),
     );
     await crawl.start();
     await crawl.wait({ pollInterval: 0.1, maxWait: 90 });

@@ -16,7 +16,8 @@ export async function startSmallSite() {
       '/': '<a href="/a">A</a> <a href="/b">B</a> <a href="/missing">gone</a> <a href="/private/x">x</a>',
       '/a': '<h1>Page A</h1><a href="/b">B again</a>',
       '/b': '<h1>Page B</h1>',
-      '/js': '<h1>Scripted</h1><div id="links"></div><script>document.getElementById("links").innerHTML = \'<a href="/js-only">found by a browser</a>\';</script>',
+      '/js':
+        '<h1>Scripted</h1><div id="links"></div><script>document.getElementById("links").innerHTML = \'<a href="/js-only">found by a browser</a>\';</script>',
       '/js-only': '<h1>Only a browser finds me</h1>',
     };
     const answer = () =>
