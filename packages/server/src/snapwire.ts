@@ -23,6 +23,8 @@ import { ScreenshotService } from './jobs/screenshot-service.js';
 import { ScrapeCache } from './scrape/scrape-cache.js';
 import { ScrapeSessionStore } from './scrape/session-store.js';
 import { ScrapeService } from './scrape/scrape-service.js';
+import { CrawlEvents } from './crawler/crawl-events.js';
+import { renderForCrawl } from './scrape/render-page.js';
 import { CrawlService } from './crawler/crawl-service.js';
 import { CrawlStore } from './crawler/crawl-store.js';
 import { CrawlWorker } from './crawler/crawl-worker.js';
@@ -294,7 +296,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       sessions: scrapeSessions,
     });
     // The Crawler API: the frontier in the store, one worker loop per node over every active crawl.
-    const crawlStore = new CrawlStore(store.db, store.dialect, clock);
+    // A crawl's webhook events are jobs of the webhook queue, delivered by the job worker below.
+    const queue = new JobQueue(store.db, store.dialect, clock);
+    const crawlEvents = new CrawlEvents(queue, blobs, clock, settings.publicUrl, () => {
+      worker.wake();
+      wakeups?.announce();
+    });
+    const crawlStore = new CrawlStore(store.db, store.dialect, clock, crawlEvents);
     const crawlWorker = new CrawlWorker(
       crawlStore,
       scrapeClient,
@@ -314,8 +322,40 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         },
       },
       logger,
+      { logs, concurrency },
+      // Browser crawls (rendering_delay, render_js) render each page as /scrape?render_js=true does.
+      (request, projectId) =>
+        renderForCrawl(
+          {
+            pool,
+            guard,
+            proxy,
+            blobs,
+            clock,
+            maxBodyBytes: settings.scrapeMaxBodyBytes,
+            capture: {
+              loadImages: settings.loadImages,
+              maxFullpageHeight: settings.maxFullpageHeight,
+              maxOutputPixels: settings.maxOutputPixels,
+              bannerWaitMs: settings.bannerWaitMs,
+            },
+          },
+          request,
+          projectId,
+        ),
     );
-    const crawls = new CrawlService(crawlStore, blobs, credits, clock, () => crawlWorker.wake());
+    const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
+      await checkWebhookUrl(url, guard);
+    });
+    const crawls = new CrawlService(
+      crawlStore,
+      blobs,
+      credits,
+      clock,
+      () => crawlWorker.wake(),
+      webhooks,
+      extractionTemplates,
+    );
     // Its kept-alive connections to the operator's model are closed at shutdown.
     const modelDispatcher = settings.llm ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
     if (modelDispatcher) closers.push(['model-client', () => modelDispatcher.close()]);
@@ -333,7 +373,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       templates: extractionTemplates,
       nodeId: settings.nodeId,
     });
-    const queue = new JobQueue(store.db, store.dialect, clock);
     const webhookClient = new GuardedHttpClient(guard, { defaultTimeoutMs: settings.webhookTimeoutMs });
     // Its kept-alive connections to receivers are closed after the worker stops (closers run in reverse).
     closers.push(['webhook-client', () => webhookClient.close()]);
@@ -387,9 +426,6 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         extraction: new ExtractionJobRunner(extractions, blobs),
       },
     );
-    const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
-      await checkWebhookUrl(url, guard);
-    });
     const asyncScreenshots = new AsyncScreenshots(
       store.db,
       queue,

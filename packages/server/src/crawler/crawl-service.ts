@@ -10,6 +10,10 @@ import type { CrawlRow, CrawlStore } from './crawl-store.js';
 import { normaliseUrl } from './url-rules.js';
 import { warcInfo } from './warc.js';
 import { HAR_CLOSE, HAR_OPEN } from './har.js';
+import type { WebhookRegistry } from '../webhooks/registry.js';
+import { compileTemplate } from '../extraction/rules.js';
+import type { TemplateStore } from '../extraction/template-store.js';
+import type { Template } from '../extraction/template.js';
 
 /** GET /crawl/{uuid}/status as both SDKs read it (docs/compat.md §9). */
 export interface CrawlStatusAnswer {
@@ -41,6 +45,8 @@ export class CrawlService {
     private readonly credits: CreditLedger,
     private readonly clock: Clock,
     private readonly wakeWorker: () => void,
+    private readonly webhooks?: WebhookRegistry,
+    private readonly templates?: TemplateStore,
   ) {}
 
   async start(caller: Caller, request: CrawlRequest): Promise<{ crawler_uuid: string; status: 'PENDING' }> {
@@ -51,10 +57,54 @@ export class CrawlService {
         `Project ${caller.project.name} used its ${caller.project.limits.monthlyCredits} credits this month; a crawl would stop at once (no_api_credit_left)`,
       );
     }
+    if (request.webhookName !== undefined)
+      request.webhookUuid = await this.webhookOf(caller, request.webhookName);
+    // Saved templates are read now: the crawl keeps the version it started with; a wrong name costs nothing.
+    for (const rule of request.extractionRules) {
+      const template =
+        rule.template.kind === 'saved'
+          ? await this.savedTemplate(caller, rule.template.name)
+          : rule.template.template;
+      // A template the rules engine cannot compile is refused before the crawl starts.
+      compileTemplate(template);
+      rule.template = { kind: 'ephemeral', template };
+    }
     const uuid = randomUUID();
     await this.store.create({ uuid, projectId: caller.project.id, env: caller.env, request });
     this.wakeWorker();
     return { crawler_uuid: uuid, status: 'PENDING' };
+  }
+
+  private async savedTemplate(caller: Caller, name: string): Promise<Template> {
+    if (!this.templates) {
+      throw new ApiError(
+        'ERR::EXTRACTION::TEMPLATE_NOT_FOUND',
+        `No saved extraction template "${name}"; send the template itself as the rule's value`,
+      );
+    }
+    return this.templates.resolve(caller, name);
+  }
+
+  /**
+   * The webhook a crawl's events go to, checked as an asynchronous call checks it (jobs/async-jobs.ts):
+   * it exists in the caller's project and environment and is enabled. Its queue limit does not apply: a
+   * crawl's events are never refused once the crawl is accepted (docs/compat.md §9).
+   */
+  private async webhookOf(caller: Caller, name: string): Promise<string> {
+    const webhook = await this.webhooks?.find(caller, name);
+    if (!webhook) {
+      throw new ApiError(
+        'ERR::WEBHOOK::NOT_FOUND',
+        `No webhook named "${name}" exists in project "${caller.project.name}" (${caller.env}); create it with POST /webhooks or drop webhook_name and poll GET /crawl/{uuid}/status`,
+      );
+    }
+    if (webhook.enabled !== 1) {
+      throw new ApiError(
+        'ERR::WEBHOOK::DISABLED',
+        `The webhook "${name}" is disabled (${webhook.disable_reason ?? 'no reason recorded'}); re-enable it with POST /webhooks/${name}/enable`,
+      );
+    }
+    return webhook.uuid;
   }
 
   /** The caller's crawl, or ERR::CRAWLER::NOT_FOUND (another project's or environment's too). */

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
-import type { CrawlRequest } from '../request/crawl-request.js';
+import type { CrawlerWebhookEvent, CrawlRequest } from '../request/crawl-request.js';
 import type { Dialect } from '../store/database.js';
 import type { CrawlsTable, CrawlStatus, CrawlUrlsTable, CrawlUrlStatus, Database } from '../store/schema.js';
+import { endEvent, type CrawlEvents } from './crawl-events.js';
+import { crawlPageCost } from './page-cost.js';
 
 export type CrawlRow = CrawlsTable;
 export type CrawlUrlRow = CrawlUrlsTable;
@@ -23,6 +25,19 @@ export interface NewUrl {
   status: 'pending' | 'skipped';
   reason?: string;
 }
+
+/** How a URL was found (crawler_url_discovered's `origin`). */
+export type DiscoveryOrigin = 'navigation' | 'sitemap';
+
+/** Skipped URLs told in one crawler_url_skipped event at most. */
+const SKIPPED_PER_EVENT = 1_000;
+
+type Emit = (
+  trx: Transaction<Database>,
+  crawlUuid: string,
+  event: CrawlerWebhookEvent,
+  fields: Record<string, unknown>,
+) => Promise<void>;
 
 export interface CrawlCounts {
   visited: number;
@@ -50,7 +65,35 @@ export class CrawlStore {
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly clock: Clock,
+    /** The crawls' webhook events, queued in the transactions below (none when absent). */
+    private readonly events?: CrawlEvents,
   ) {}
+
+  /**
+   * A transaction in which webhook events may be queued (`emit`); the delivery lane is woken once it
+   * committed, so that it never looks before the events are there.
+   */
+  private async withEvents<T>(work: (trx: Transaction<Database>, emit: Emit) => Promise<T>): Promise<T> {
+    let queued = false;
+    const result = await this.db.transaction().execute((trx) =>
+      work(trx, async (inner, crawlUuid, event, fields) => {
+        if (!this.events) return;
+        const crawl = await inner
+          .selectFrom('crawls')
+          .selectAll()
+          .where('uuid', '=', crawlUuid)
+          .executeTakeFirst();
+        if (!crawl) return;
+        const counts = await countsOf(inner, crawlUuid, this.clock.now());
+        const extra = event.startsWith('crawler_url_')
+          ? fields
+          : { ...this.events.lifecycleFields(crawl), ...fields };
+        if (await this.events.emit(inner, crawl, counts, event, extra)) queued = true;
+      }),
+    );
+    if (queued) this.events?.wake();
+    return result;
+  }
 
   async create(crawl: {
     uuid: string;
@@ -154,16 +197,44 @@ export class CrawlStore {
   }
 
   /** Records discovered URLs; one already known (in any status) is left as it is. */
-  async discover(crawlUuid: string, urls: NewUrl[]): Promise<number> {
+  async discover(crawlUuid: string, urls: NewUrl[], origin: DiscoveryOrigin = 'navigation'): Promise<number> {
     if (urls.length === 0) return 0;
-    // A page finished after its crawl ended (cancelled, a limit) adds nothing to the ended crawl's lists.
-    const crawl = await this.db
-      .selectFrom('crawls')
-      .select('status')
-      .where('uuid', '=', crawlUuid)
-      .executeTakeFirst();
-    if (!crawl || !ACTIVE.includes(crawl.status)) return 0;
-    return this.insertUrls(this.db, crawlUuid, urls, this.clock.now());
+    return this.withEvents(async (trx, emit) => {
+      // A page finished after its crawl ended (cancelled, a limit) adds nothing to the ended crawl's lists.
+      const crawl = await trx
+        .selectFrom('crawls')
+        .select('status')
+        .where('uuid', '=', crawlUuid)
+        .executeTakeFirst();
+      if (!crawl || !ACTIVE.includes(crawl.status)) return 0;
+      const inserted = await this.insertUrls(trx, crawlUuid, urls, this.clock.now());
+      const found = inserted.filter((url) => url.status === 'pending').map((url) => url.url);
+      if (found.length > 0) {
+        await emit(trx, crawlUuid, 'crawler_url_discovered', { origin, discovered_urls: found });
+      }
+      await this.emitSkipped(
+        trx,
+        emit,
+        crawlUuid,
+        inserted.filter((url) => url.status === 'skipped'),
+      );
+      return inserted.length;
+    });
+  }
+
+  /** crawler_url_skipped: URL -> reason, in events of SKIPPED_PER_EVENT URLs at most. */
+  private async emitSkipped(
+    trx: Transaction<Database>,
+    emit: Emit,
+    crawlUuid: string,
+    skipped: Array<{ url: string; reason: string | null }>,
+  ): Promise<void> {
+    for (let start = 0; start < skipped.length; start += SKIPPED_PER_EVENT) {
+      const urls = Object.fromEntries(
+        skipped.slice(start, start + SKIPPED_PER_EVENT).map((url) => [url.url, url.reason ?? 'skipped']),
+      );
+      await emit(trx, crawlUuid, 'crawler_url_skipped', { urls });
+    }
   }
 
   private async insertUrls(
@@ -171,8 +242,8 @@ export class CrawlStore {
     crawlUuid: string,
     urls: NewUrl[],
     now: number,
-  ): Promise<number> {
-    let inserted = 0;
+  ): Promise<Array<{ url: string; status: NewUrl['status']; reason: string | null }>> {
+    const inserted: Array<{ url: string; status: NewUrl['status']; reason: string | null }> = [];
     // Chunks keep each statement under SQLite's and PostgreSQL's parameter limits.
     for (let start = 0; start < urls.length; start += 500) {
       const chunk = urls.slice(start, start + 500);
@@ -199,8 +270,11 @@ export class CrawlStore {
           })),
         )
         .onConflict((oc) => oc.columns(['crawl_uuid', 'url']).doNothing())
-        .executeTakeFirst();
-      inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+        .returning(['url', 'status', 'reason'])
+        .execute();
+      for (const row of result) {
+        inserted.push({ url: row.url, status: row.status as NewUrl['status'], reason: row.reason });
+      }
     }
     return inserted;
   }
@@ -214,7 +288,7 @@ export class CrawlStore {
     if (want <= 0) return [];
     const now = this.clock.now();
     const token = `${holder}:${randomUUID()}`;
-    return this.db.transaction().execute(async (trx) => {
+    return this.withEvents(async (trx, emit) => {
       let select = trx.selectFrom('crawls').selectAll().where('uuid', '=', crawlUuid);
       if (this.dialect === 'postgres') select = select.forUpdate();
       const crawl = await select.executeTakeFirst();
@@ -226,6 +300,7 @@ export class CrawlStore {
           .set({ status: 'RUNNING', start_time: now })
           .where('uuid', '=', crawlUuid)
           .execute();
+        await emit(trx, crawlUuid, 'crawler_started', {});
       }
       await trx
         .updateTable('crawl_urls')
@@ -239,9 +314,14 @@ export class CrawlStore {
       let room = Math.min(want, config.maxConcurrency - counts.inFlight);
       if (config.pageLimit > 0)
         room = Math.min(room, config.pageLimit - counts.visited - counts.failed - counts.inFlight);
-      // One credit a page (crawler/crawl-worker.ts CRAWL_PAGE_COST): no claim past max_api_credit.
-      if (config.maxApiCredit > 0)
-        room = Math.min(room, config.maxApiCredit - crawl.api_credit_used - counts.inFlight);
+      // Every page costs crawlPageCost (crawler/page-cost.ts): no claim past max_api_credit.
+      if (config.maxApiCredit > 0) {
+        const pageCost = crawlPageCost(config);
+        room = Math.min(
+          room,
+          Math.floor((config.maxApiCredit - crawl.api_credit_used) / pageCost) - counts.inFlight,
+        );
+      }
       if (config.delayMs > 0) room = Math.min(room, 1);
       if (room <= 0) return [];
       const due = await trx
@@ -295,6 +375,21 @@ export class CrawlStore {
   }
 
   /**
+   * Gives a claimed URL back untouched (its project had no free concurrency slot): claimable again at once,
+   * the claim not counted as an attempt. Fenced by the claim's token.
+   */
+  async release(claim: UrlClaim): Promise<void> {
+    await this.db
+      .updateTable('crawl_urls')
+      .set({ locked_by: null, locked_until: null, attempts: sql<number>`attempts - 1` })
+      .where('crawl_uuid', '=', claim.crawlUuid)
+      .where('url', '=', claim.url)
+      .where('status', '=', 'pending')
+      .where('locked_by', '=', claim.token)
+      .execute();
+  }
+
+  /**
    * Writes a claimed URL's result, fenced by its lease token: false (nothing written) when the lease was
    * taken over or the crawl stopped, so a page is recorded once. Credits are added to the crawl's figure.
    */
@@ -308,10 +403,16 @@ export class CrawlStore {
       warcBlob?: string;
       harBlob?: string;
       credits: number;
+      /** The page's monitoring log row, when one was written. */
+      logUuid?: string;
+      /** The page's contents by format (crawler_url_visited's scrape.content). */
+      content?: Record<string, string>;
+      /** The scrape configuration of a failed page (crawler_url_failed's scrape_config). */
+      scrapeConfig?: Record<string, unknown>;
     },
   ): Promise<boolean> {
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
+    return this.withEvents(async (trx, emit) => {
       const updated = await trx
         .updateTable('crawl_urls')
         .set({
@@ -338,6 +439,31 @@ export class CrawlStore {
           .where('uuid', '=', claim.crawlUuid)
           .execute();
       }
+      if (result.status === 'skipped') {
+        await this.emitSkipped(trx, emit, claim.crawlUuid, [
+          { url: claim.url, reason: result.reason ?? null },
+        ]);
+      } else if (result.status === 'visited') {
+        const logUuid = result.logUuid ?? null;
+        await emit(trx, claim.crawlUuid, 'crawler_url_visited', {
+          url: claim.url,
+          scrape: {
+            status_code: result.httpStatus ?? null,
+            // No proxies: the page was fetched from the service's own network (as /scrape says).
+            country: null,
+            log_uuid: logUuid,
+            log_url: logUuid && this.events ? this.events.logUrl(logUuid) : null,
+            content: result.content ?? {},
+          },
+        });
+      } else {
+        await emit(trx, claim.crawlUuid, 'crawler_url_failed', {
+          url: claim.url,
+          error: result.reason ?? 'failed',
+          scrape_config: result.scrapeConfig ?? { url: claim.url },
+          links: this.events?.failedLinks(claim.url, result.logUuid ?? null),
+        });
+      }
       return true;
     });
   }
@@ -356,7 +482,7 @@ export class CrawlStore {
     end: { status: 'DONE' | 'CANCELLED'; stopReason: string; success: boolean },
   ): Promise<boolean> {
     const now = this.clock.now();
-    return this.db.transaction().execute(async (trx) => {
+    return this.withEvents(async (trx, emit) => {
       const updated = await trx
         .updateTable('crawls')
         .set({
@@ -370,12 +496,15 @@ export class CrawlStore {
         .where('status', 'in', ACTIVE)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
-      await trx
+      const skipped = await trx
         .updateTable('crawl_urls')
         .set({ status: 'skipped', reason: end.stopReason, locked_by: null, locked_until: null })
         .where('crawl_uuid', '=', crawlUuid)
         .where('status', '=', 'pending')
+        .returning(['url', 'reason'])
         .execute();
+      await this.emitSkipped(trx, emit, crawlUuid, skipped);
+      await emit(trx, crawlUuid, endEvent(end.status, end.success), {});
       return true;
     });
   }
@@ -413,7 +542,7 @@ export class CrawlStore {
   }
 }
 
-async function countsOf(
+export async function countsOf(
   executor: Kysely<Database> | Transaction<Database>,
   crawlUuid: string,
   now: number,

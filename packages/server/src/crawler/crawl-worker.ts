@@ -3,15 +3,19 @@ import type { CreditLedger } from '../accounts/credits.js';
 import type { ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import type { GuardedHttpClient } from '../egress/http-client.js';
-import { isApiError } from '../errors.js';
+import { ulid } from 'ulid';
+import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
+import { ApiError, isApiError } from '../errors.js';
+import type { LogStore } from '../logs/log-store.js';
 import type { CrawlRequest } from '../request/crawl-request.js';
 import type { BlobStore } from '../results/blob-store.js';
-import { SCRAPE_COSTS } from '../scrape/cost.js';
 import type { UpstreamAnswer } from '../scrape/fetch-upstream.js';
-import type { CrawlRow, CrawlStore, NewUrl, UrlClaim } from './crawl-store.js';
+import type { CrawlRow, CrawlStore, DiscoveryOrigin, NewUrl, UrlClaim } from './crawl-store.js';
 import { linksOf } from './links.js';
 import { pageContents } from './page-contents.js';
-import { fetchForCrawl, type CrawlFetchLimits } from './page-fetch.js';
+import { crawlPageCost } from './page-cost.js';
+import { PageExtraction } from './page-extraction.js';
+import { fetchForCrawl, type CrawlFetchLimits, type PageRenderer } from './page-fetch.js';
 import { fetchRobotsTxt, robotsRules, type RobotsRules } from './robots.js';
 import { sitemapUrls } from './sitemaps.js';
 import { CrawlScope, normaliseUrl } from './url-rules.js';
@@ -29,17 +33,27 @@ export interface CrawlWorkerOptions {
   fetch: CrawlFetchLimits;
 }
 
+/** How long a crawl whose project (or the browsers) had no free slot waits before it claims again. */
+const SLOT_RETRY_MS = 200;
+
 /** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
 const MAX_ROUND_FAILURES = 5;
 
-/** What one page costs: a scrape without a browser (scrape/cost.ts). */
-export const CRAWL_PAGE_COST = SCRAPE_COSTS.base;
+/** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
+function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
+  return {
+    url,
+    method: 'GET',
+    ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+  };
+}
 
 interface ActiveCrawl {
   row: CrawlRow;
   request: CrawlRequest;
   scope: CrawlScope;
   robots: RobotsRules | undefined;
+  extraction: PageExtraction | undefined;
 }
 
 /**
@@ -54,8 +68,12 @@ export class CrawlWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private wakeUp: (() => void) | undefined;
   private readonly robotsCache = new Map<string, RobotsRules>();
+  /** Each crawl's extraction_rules, compiled once on this node. */
+  private readonly extractions = new Map<string, PageExtraction>();
   /** Crawls whose robots.txt this node is reading now. */
   private readonly robotsReads = new Set<string>();
+  /** Crawls whose project had no free slot (or no free browser): not claimed again before this instant. */
+  private readonly waitingForSlot = new Map<string, number>();
   /** Rounds in a row that failed, per crawl. */
   private readonly failures = new Map<string, number>();
 
@@ -68,6 +86,10 @@ export class CrawlWorker {
     private readonly clock: Clock,
     private readonly options: CrawlWorkerOptions,
     private readonly logger: Logger,
+    /** Each page's monitoring log row and its project concurrency slot (none in store-only tests). */
+    private readonly pages?: { logs: LogStore; concurrency: ConcurrencyLeases },
+    /** Browser crawls' pages: the Web Scraping API's render path (scrape/render-page.ts). */
+    private readonly render?: PageRenderer,
   ) {}
 
   start(): void {
@@ -136,6 +158,9 @@ export class CrawlWorker {
     const crawl = this.prepare(row);
     if (!crawl || (await this.stopIfDone(crawl))) return;
     if (free <= 0) return;
+    const waitUntil = this.waitingForSlot.get(row.uuid);
+    if (waitUntil !== undefined && performance.now() < waitUntil) return;
+    this.waitingForSlot.delete(row.uuid);
     const claims = await this.store.claim(row.uuid, this.options.nodeId, this.options.leaseMs, free);
     for (const claim of claims) {
       const task = this.visit(crawl, claim)
@@ -163,7 +188,12 @@ export class CrawlWorker {
       robots = this.robotsCache.get(row.uuid) ?? robotsRules(request.url, text);
       this.robotsCache.set(row.uuid, robots);
     }
-    return { row, request, scope: new CrawlScope(request), robots };
+    let extraction: PageExtraction | undefined;
+    if ((request.extractionRules ?? []).length > 0) {
+      extraction = this.extractions.get(row.uuid) ?? new PageExtraction(request.extractionRules);
+      this.extractions.set(row.uuid, extraction);
+    }
+    return { row, request, scope: new CrawlScope(request), robots, extraction };
   }
 
   /** Reads a crawl's robots.txt once, off the loop: a slow one holds back its own crawl only. */
@@ -188,6 +218,8 @@ export class CrawlWorker {
     const end = async (stopReason: string, success: boolean) => {
       if (await this.store.finish(row.uuid, { status: 'DONE', stopReason, success })) {
         this.robotsCache.delete(row.uuid);
+        this.extractions.delete(row.uuid);
+        this.waitingForSlot.delete(row.uuid);
         this.logger.info({ crawl: row.uuid, stopReason }, 'crawl finished');
       }
       return true;
@@ -225,6 +257,40 @@ export class CrawlWorker {
    * max_concurrency. Only a node that stops renewing (it died) loses its pages.
    */
   private async visit(crawl: ActiveCrawl, claim: UrlClaim): Promise<void> {
+    const release = await this.projectSlot(crawl.row);
+    if (release === null) {
+      // The project runs as many calls as it may: the page waits for a slot, no attempt counted.
+      await this.giveBack(claim);
+      return;
+    }
+    try {
+      await this.visitHolding(crawl, claim);
+    } finally {
+      await release?.();
+    }
+  }
+
+  /** Gives a claim back and rests its crawl a moment, so that a full project is not asked again at once. */
+  private async giveBack(claim: UrlClaim): Promise<void> {
+    this.waitingForSlot.set(claim.crawlUuid, performance.now() + SLOT_RETRY_MS);
+    await this.store.release(claim);
+  }
+
+  /**
+   * A concurrency slot of the crawl's project for one page fetch (accounts/concurrency-leases.ts, over the
+   * fleet): a crawl shares the project's limit with its other calls. It uses the slots below the last one
+   * only, so a crawl never takes the project's whole limit and a /scrape or /screenshot still gets a slot
+   * (a project limited to one call at a time shares that one). null: none free now; undefined: not counted.
+   */
+  private async projectSlot(row: CrawlRow): Promise<(() => Promise<void>) | null | undefined> {
+    if (!this.pages) return undefined;
+    const project = await this.projects.findById(row.project_id);
+    if (!project) return undefined;
+    const limit = Math.max(1, project.limits.concurrency - 1);
+    return (await this.pages.concurrency.tryAcquire(projectScope(project.id), limit)) ?? null;
+  }
+
+  private async visitHolding(crawl: ActiveCrawl, claim: UrlClaim): Promise<void> {
     const leaseMs = this.options.leaseMs;
     const renewal = setInterval(
       () => {
@@ -257,28 +323,64 @@ export class CrawlWorker {
     const fetchedAt = this.clock.now();
     const started = performance.now();
     try {
-      answer = await fetchForCrawl(this.http, claim.url, request, this.options.fetch, this.poolKey(row));
+      answer = await fetchForCrawl(this.http, claim.url, request, this.options.fetch, this.poolKey(row), {
+        projectId: row.project_id,
+        render: this.render,
+      });
     } catch (error) {
       if (!isApiError(error)) throw error;
-      await this.store.complete(claim, { status: 'failed', reason: error.code, credits: 0 });
+      if (error.code === 'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED') {
+        // The browsers are all busy: the page waits for one, no attempt counted.
+        await this.giveBack(claim);
+        return;
+      }
+      await this.written(
+        row,
+        claim,
+        {
+          status: 'failed',
+          reason: error.code,
+          credits: 0,
+          scrapeConfig: scrapeConfigOf(claim.url, request),
+        },
+        { started, error },
+      );
       return;
     }
-    const credits = CRAWL_PAGE_COST;
+    const credits = crawlPageCost(request);
     if (answer.status >= 400) {
-      await this.written(row, claim, {
-        status: 'failed',
-        reason: 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
-        httpStatus: answer.status,
-        credits,
-      });
+      await this.written(
+        row,
+        claim,
+        {
+          status: 'failed',
+          reason: 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
+          httpStatus: answer.status,
+          credits,
+          scrapeConfig: scrapeConfigOf(claim.url, request),
+        },
+        { started, answer },
+      );
       return;
     }
     const finalUrl = normaliseUrl(answer.url) ?? claim.url;
     if (finalUrl !== claim.url && !crawl.scope.scopeOf(finalUrl).inScope) {
-      await this.written(row, claim, { status: 'failed', reason: 'redirect_out_of_scope', credits });
+      await this.written(
+        row,
+        claim,
+        {
+          status: 'failed',
+          reason: 'redirect_out_of_scope',
+          credits,
+          scrapeConfig: scrapeConfigOf(claim.url, request),
+        },
+        { started, answer },
+      );
       return;
     }
     const contents = pageContents(answer, request.contentFormats);
+    const extracted = crawl.extraction?.extract(answer);
+    if (extracted !== undefined) contents.extracted_data = extracted;
     const contentsBlob = await this.blobs.put(Buffer.from(JSON.stringify(contents), 'utf8'));
     const warcBlob = await this.blobs.put(pageRecords(answer, fetchedAt));
     const harBlob = await this.blobs.put(
@@ -289,63 +391,130 @@ export class CrawlWorker {
     );
     // Links first, then the page's own row: while a page is pending its crawl cannot end, so the crawl
     // never ends between the two.
-    await this.store.discover(row.uuid, await this.discovered(crawl, claim, answer));
-    await this.written(row, claim, {
-      status: 'visited',
-      httpStatus: answer.status,
-      contentsBlob,
-      warcBlob,
-      harBlob,
-      credits,
-    });
+    const found = await this.discovered(crawl, claim, answer);
+    await this.store.discover(row.uuid, found.navigation, 'navigation');
+    await this.store.discover(row.uuid, found.sitemap, 'sitemap');
+    await this.written(
+      row,
+      claim,
+      {
+        status: 'visited',
+        httpStatus: answer.status,
+        contentsBlob,
+        warcBlob,
+        harBlob,
+        credits,
+        content: contents,
+      },
+      { started, answer },
+    );
   }
 
+  /**
+   * Records a fetched page's result (fenced by the claim), bills it, and writes its monitoring log row
+   * (kind `crawl`): only a result the fence let through is billed and logged, so a page is logged once.
+   */
   private async written(
     row: CrawlRow,
     claim: UrlClaim,
     result: Parameters<CrawlStore['complete']>[1],
+    fetch: { started: number; answer?: UpstreamAnswer; error?: ApiError },
   ): Promise<void> {
-    const recorded = await this.store.complete(claim, result);
+    const logUuid = this.pages ? ulid() : undefined;
+    const recorded = await this.store.complete(claim, { ...result, ...(logUuid ? { logUuid } : {}) });
+    if (!recorded) return;
     // Billed once per page recorded: a result refused by the fence (the lease was taken over) is free.
-    if (recorded && result.credits > 0) await this.credits.charge(row.project_id, result.credits);
+    if (result.credits > 0) await this.credits.charge(row.project_id, result.credits);
+    if (!this.pages || !logUuid) return;
+    const failure =
+      fetch.error ??
+      (result.status === 'failed'
+        ? new ApiError(
+            result.reason === 'redirect_out_of_scope'
+              ? 'ERR::CRAWLER::CONFIG_ERROR'
+              : 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE',
+            result.reason === 'redirect_out_of_scope'
+              ? `The page redirected out of the crawl's scope (to ${fetch.answer?.url ?? 'elsewhere'})`
+              : `The page answered HTTP ${fetch.answer?.status ?? '?'}`,
+          )
+        : undefined);
+    const request = JSON.parse(row.config) as CrawlRequest;
+    await this.pages.logs
+      .record({
+        log_uuid: logUuid,
+        project_id: row.project_id,
+        env: row.env,
+        url: claim.url,
+        params: JSON.stringify({
+          crawler_uuid: row.uuid,
+          url: claim.url,
+          depth: claim.depth,
+          format: request.contentFormats[0],
+          content_formats: request.contentFormats,
+        }),
+        http_status: failure ? failure.definition.httpStatus : 200,
+        error_code: failure?.code ?? null,
+        error_reason: failure?.reason ?? null,
+        upstream_status: fetch.answer?.status ?? null,
+        final_url: fetch.answer?.url ?? null,
+        cost: result.credits,
+        duration_ms: Math.round(performance.now() - fetch.started),
+        blob_key: null,
+        content_type: fetch.answer?.headers['content-type'] ?? null,
+        created_at: this.clock.now(),
+        node_id: this.options.nodeId,
+        kind: 'crawl',
+      })
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, crawl: row.uuid, url: claim.url }, 'crawl page log not written'),
+      );
   }
 
-  private async discovered(crawl: ActiveCrawl, claim: UrlClaim, answer: UpstreamAnswer): Promise<NewUrl[]> {
+  /** The page's links and (from the seed) the sitemaps' URLs, each URL once, by how it was found. */
+  private async discovered(
+    crawl: ActiveCrawl,
+    claim: UrlClaim,
+    answer: UpstreamAnswer,
+  ): Promise<Record<DiscoveryOrigin, NewUrl[]>> {
+    const none = { navigation: [], sitemap: [] };
     const { request, scope } = crawl;
     // url_list crawls visit their list only; pages of other sites are read, not followed.
-    if (request.urlList || scope.scopeOf(claim.url).inScope === false) return [];
+    if (request.urlList || scope.scopeOf(claim.url).inScope === false) return none;
     const pageScope = scope.scopeOf(claim.url);
-    if (pageScope.inScope && pageScope.external) return [];
-    const candidates: string[] = [];
+    if (pageScope.inScope && pageScope.external) return none;
+    const candidates: Array<[string, DiscoveryOrigin]> = [];
     if (/html/i.test(answer.headers['content-type'] ?? 'text/html')) {
-      candidates.push(...linksOf(answer.body.toString('utf8'), answer.url, request.ignoreNoFollow));
+      for (const link of linksOf(answer.body.toString('utf8'), answer.url, request.ignoreNoFollow)) {
+        candidates.push([link, 'navigation']);
+      }
     }
     if (claim.depth === 0 && request.useSitemaps) {
       const declared = crawl.robots?.sitemaps() ?? [];
-      candidates.push(
-        ...(await sitemapUrls(
-          this.http,
-          request.url,
-          declared,
-          request,
-          this.options.fetch,
-          this.poolKey(crawl.row),
-        )),
+      const listed = await sitemapUrls(
+        this.http,
+        request.url,
+        declared,
+        request,
+        this.options.fetch,
+        this.poolKey(crawl.row),
       );
+      for (const url of listed) candidates.push([url, 'sitemap']);
     }
     const depth = claim.depth + 1;
-    const found = new Map<string, NewUrl>();
-    for (const candidate of candidates) {
+    const seen = new Set<string>();
+    const found: Record<DiscoveryOrigin, NewUrl[]> = { navigation: [], sitemap: [] };
+    for (const [candidate, origin] of candidates) {
       const url = normaliseUrl(candidate);
-      if (!url || found.has(url) || !scope.scopeOf(url).inScope) continue;
+      if (!url || seen.has(url) || !scope.scopeOf(url).inScope) continue;
+      seen.add(url);
       const ruleSkip = scope.pathRuleSkip(url);
-      if (ruleSkip) found.set(url, { url, depth, status: 'skipped', reason: ruleSkip });
+      if (ruleSkip) found[origin].push({ url, depth, status: 'skipped', reason: ruleSkip });
       else if (crawl.robots && !crawl.robots.allowed(url)) {
-        found.set(url, { url, depth, status: 'skipped', reason: 'robots_txt' });
+        found[origin].push({ url, depth, status: 'skipped', reason: 'robots_txt' });
       } else if (request.maxDepth > 0 && depth > request.maxDepth) {
-        found.set(url, { url, depth, status: 'skipped', reason: 'max_depth' });
-      } else found.set(url, { url, depth, status: 'pending' });
+        found[origin].push({ url, depth, status: 'skipped', reason: 'max_depth' });
+      } else found[origin].push({ url, depth, status: 'pending' });
     }
-    return [...found.values()];
+    return found;
   }
 }

@@ -21,6 +21,7 @@ export const FORMAT_CONTENT_TYPES: Record<CrawlContentFormat, string> = {
   text: 'text/plain; charset=utf-8',
   json: 'application/json; charset=utf-8',
   page_metadata: 'application/json; charset=utf-8',
+  extracted_data: 'application/json; charset=utf-8',
 };
 
 /**
@@ -34,6 +35,8 @@ export function pageContents(
   const contents: Record<string, string> = {};
   const body = { bytes: answer.body, contentType: answer.headers['content-type'], url: answer.url };
   for (const format of formats) {
+    // The extraction rules' answer: crawler/page-extraction.ts adds it.
+    if (format === 'extracted_data') continue;
     if (format === 'page_metadata') {
       const html = /html/i.test(body.contentType ?? 'text/html') ? answer.body.toString('utf8') : '';
       contents[format] = JSON.stringify(

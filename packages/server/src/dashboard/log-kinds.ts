@@ -16,11 +16,11 @@ export function paramsOf(log: ScreenshotLog): Record<string, unknown> {
 
 /**
  * The logs table's Format column: a screenshot's image format (jpg by default), a scrape's content format
- * (raw by default), an extraction's method (template, prompt or model).
+ * (raw by default), an extraction's method (template, prompt or model), a crawled page's first format.
  */
 export function formatOf(log: ScreenshotLog): string {
   const params = paramsOf(log);
   const value = kindOf(log) === 'extraction' ? params.method : params.format;
   if (typeof value === 'string') return value;
-  return { screenshot: 'jpg', scrape: 'raw', extraction: '—' }[kindOf(log)];
+  return { screenshot: 'jpg', scrape: 'raw', extraction: '—', crawl: 'html' }[kindOf(log)];
 }

@@ -3,7 +3,7 @@ import type { Database } from '../store/schema.js';
 import type { ScreenshotLog } from './log-store.js';
 
 /** Which API wrote a log row (migration 0013). */
-export const LOG_KINDS = ['screenshot', 'scrape', 'extraction'] as const;
+export const LOG_KINDS = ['screenshot', 'scrape', 'extraction', 'crawl'] as const;
 export type LogKind = (typeof LOG_KINDS)[number];
 
 export interface LogFilter {

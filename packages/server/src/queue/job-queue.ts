@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Dialect } from '../store/database.js';
 import type { Database, JobsTable } from '../store/schema.js';
@@ -39,6 +39,28 @@ const AFTER_ATTEMPT = new PreparedQuery<
     .where('id', '=', values.id)
     .where('locked_by', '=', values.token),
 );
+
+/**
+ * A crawl's events reach a webhook in the order they happened: a `crawler` delivery is due only when no
+ * earlier one (time-ordered ids) of the same webhook is still being delivered, retries included.
+ * Other kinds are not held back (their order never mattered).
+ */
+function crawlerEventIsNext(eb: ExpressionBuilder<Database, 'jobs'>) {
+  return eb.or([
+    eb('jobs.resource_type', '!=', 'crawler'),
+    eb.not(
+      eb.exists(
+        eb
+          .selectFrom('jobs as earlier')
+          .select('earlier.id')
+          .whereRef('earlier.webhook_uuid', '=', 'jobs.webhook_uuid')
+          .where('earlier.state', '=', 'delivering')
+          .where('earlier.resource_type', '=', 'crawler')
+          .whereRef('earlier.id', '<', 'jobs.id'),
+      ),
+    ),
+  ]);
+}
 
 /**
  * The durable job table (graphile-worker's design, on both dialects). A job is claimed with a lease: the
@@ -111,9 +133,11 @@ export class JobQueue {
           .where((w) => w.or([w('jobs.locked_until', 'is', null), w('jobs.locked_until', '<', now)]));
         if (projectId !== undefined) due = due.where('jobs.project_id', '=', projectId);
         if (state === 'delivering') {
-          due = due.where('jobs.webhook_uuid', 'in', (inner) =>
-            inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
-          );
+          due = due
+            .where('jobs.webhook_uuid', 'in', (inner) =>
+              inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
+            )
+            .where((w) => crawlerEventIsNext(w));
         }
         due = due.orderBy('jobs.run_at').limit(limit);
         return this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
@@ -275,13 +299,17 @@ export class JobQueue {
       .execute();
   }
 
-  /** Jobs not yet ended for a webhook (screenshots, scrapes, extractions): what its queue limit bounds (pings do not count). */
+  /**
+   * Jobs not yet ended for a webhook (screenshots, scrapes, extractions): what its queue limit bounds. Pings
+   * do not count, nor a crawl's events: those are never refused (the crawl was accepted already), and are
+   * bounded by the crawl's own limits.
+   */
   async pendingCount(executor: Executor, webhookUuid: string): Promise<number> {
     const row = await executor
       .selectFrom('jobs')
       .select((eb) => eb.fn.countAll<string | number>().as('count'))
       .where('webhook_uuid', '=', webhookUuid)
-      .where('resource_type', '!=', 'ping')
+      .where('resource_type', 'not in', ['ping', 'crawler'])
       .where('state', 'in', ['queued', 'delivering'])
       .executeTakeFirstOrThrow();
     return Number(row.count);
@@ -313,11 +341,14 @@ export class JobQueue {
       .where((eb) =>
         eb.or([
           eb('state', '=', 'queued'),
-          eb(
-            'webhook_uuid',
-            'in',
-            eb.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
-          ),
+          eb.and([
+            eb(
+              'webhook_uuid',
+              'in',
+              eb.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
+            ),
+            crawlerEventIsNext(eb),
+          ]),
         ]),
       )
       .executeTakeFirst();

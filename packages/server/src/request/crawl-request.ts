@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
+import { parseTemplate } from '../extraction/template.js';
+import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
 
 /**
  * POST /crawl's JSON body as both SDKs send it (docs/compat.md §9): scrapfly-sdk (TypeScript)
@@ -15,10 +17,35 @@ export const CRAWL_CONTENT_FORMATS = [
   'text',
   'json',
   'page_metadata',
+  'extracted_data',
 ] as const;
 export type CrawlContentFormat = (typeof CRAWL_CONTENT_FORMATS)[number];
-/** Formats both SDKs may name that Snapwire does not produce yet. */
-const UNSERVED_FORMATS = ['extracted_data'] as const;
+
+/**
+ * extraction_rules: URL path pattern -> the extraction of the pages it matches (first match wins), as
+ * Scrapfly documents it: {"/products/*": {"type": "template", "value": TEMPLATE | NAME}}.
+ */
+export interface CrawlExtractionRule {
+  pattern: string;
+  /** A saved template is looked up when the crawl starts (crawler/crawl-service.ts): then ephemeral. */
+  template: TemplateChoice;
+}
+
+/**
+ * The crawler's webhook events (scrapfly-sdk crawlerconfig.ts CrawlerWebhookEventName and the Python SDK's
+ * crawler_webhook.py CrawlerWebhookEvent), in the order a crawl can emit them.
+ */
+export const CRAWLER_WEBHOOK_EVENTS = [
+  'crawler_started',
+  'crawler_url_visited',
+  'crawler_url_skipped',
+  'crawler_url_discovered',
+  'crawler_url_failed',
+  'crawler_stopped',
+  'crawler_cancelled',
+  'crawler_finished',
+] as const;
+export type CrawlerWebhookEvent = (typeof CRAWLER_WEBHOOK_EVENTS)[number];
 
 export const CRAWL_LIMITS = {
   maxPageLimit: 100_000,
@@ -32,6 +59,9 @@ export const CRAWL_LIMITS = {
   maxPathRules: 100,
   maxDomains: 250,
   maxUrlList: 10_000,
+  maxExtractionRules: 100,
+  maxRenderingDelayMs: 25_000,
+  maxRulePatternLength: 1_000,
 } as const;
 
 export interface CrawlRequest {
@@ -61,6 +91,17 @@ export interface CrawlRequest {
   respectRobotsTxt: boolean;
   ignoreNoFollow: boolean;
   contentFormats: CrawlContentFormat[];
+  extractionRules: CrawlExtractionRule[];
+  /** A browser crawl: each page rendered by Chromium (scrape/render-page.ts), its links read after scripts ran. */
+  renderJs: boolean;
+  /** rendering_delay: the browser's wait after the page loaded, before it is read. */
+  renderingDelayMs: number;
+  /** webhook_name: the project's webhook the crawl's events are delivered to. */
+  webhookName: string | undefined;
+  /** webhook_events: the events delivered (all eight when webhook_name comes without them). */
+  webhookEvents: CrawlerWebhookEvent[];
+  /** The webhook's uuid, set when the crawl is accepted (crawler/crawl-service.ts): a rename keeps it. */
+  webhookUuid?: string | undefined;
 }
 
 const httpUrl = z.string().refine((value) => {
@@ -100,23 +141,25 @@ const bodySchema = z.strictObject({
   delay: count(CRAWL_LIMITS.maxDelayMs).optional(),
   user_agent: z.string().min(1).max(1_000).optional(),
   max_concurrency: z.number().int().min(1).max(CRAWL_LIMITS.maxConcurrency).optional(),
-  rendering_delay: z.number().optional(),
+  rendering_delay: z.number().int().min(0).max(CRAWL_LIMITS.maxRenderingDelayMs).optional(),
+  render_js: z.boolean().optional(),
   use_sitemaps: z.boolean().optional(),
   respect_robots_txt: z.boolean().optional(),
   ignore_no_follow: z.boolean().optional(),
   cache: z.boolean().optional(),
   cache_ttl: z.number().optional(),
   cache_clear: z.boolean().optional(),
-  content_formats: z
-    .array(z.enum([...CRAWL_CONTENT_FORMATS, ...UNSERVED_FORMATS]))
-    .min(1)
-    .optional(),
-  extraction_rules: z.unknown().optional(),
+  content_formats: z.array(z.enum(CRAWL_CONTENT_FORMATS)).min(1).optional(),
+  extraction_rules: z.record(z.string(), z.unknown()).optional(),
   asp: z.boolean().optional(),
   proxy_pool: z.string().optional(),
   country: z.string().optional(),
-  webhook_name: z.string().optional(),
-  webhook_events: z.array(z.string()).optional(),
+  webhook_name: z.string().min(1).max(200).optional(),
+  webhook_events: z
+    .array(z.string())
+    .min(1)
+    .max(CRAWLER_WEBHOOK_EVENTS.length * 2)
+    .optional(),
 });
 
 /** Headers Snapwire sets itself or the egress guard relies on: refused, as /scrape refuses them. */
@@ -155,17 +198,20 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
   if (input.exclude_paths && input.include_only_paths) {
     throw configError('exclude_paths and include_only_paths cannot be used together; keep one of them');
   }
-  if (input.rendering_delay !== undefined)
-    throw notServed('rendering_delay (a browser crawl)', 'crawl without it');
-  if (input.extraction_rules !== undefined)
-    throw notServed('extraction_rules', 'extract from the contents with POST /extraction');
-  if (input.content_formats?.includes('extracted_data'))
-    throw notServed(
-      'content_formats=extracted_data',
-      'ask for html, markdown, text, clean_html, json or page_metadata',
+  const extractionRules = parseExtractionRules(input.extraction_rules);
+  if (input.content_formats?.includes('extracted_data') && extractionRules.length === 0)
+    throw configError(
+      'content_formats=extracted_data needs extraction_rules: name what to extract from which pages',
     );
-  if (input.webhook_name !== undefined || input.webhook_events !== undefined)
-    throw notServed('webhook_name', 'poll GET /crawl/{uuid}/status');
+  if (input.webhook_events !== undefined && input.webhook_name === undefined)
+    throw configError('webhook_events needs webhook_name: name the webhook the events are delivered to');
+  for (const event of input.webhook_events ?? []) {
+    if (!(CRAWLER_WEBHOOK_EVENTS as readonly string[]).includes(event)) {
+      throw configError(
+        `webhook_events: unknown event "${event}"; the crawler's events are ${CRAWLER_WEBHOOK_EVENTS.join(', ')}`,
+      );
+    }
+  }
   if (input.asp) throw notServed('asp', 'Snapwire has no anti-bot features');
   if (input.country !== undefined || input.proxy_pool !== undefined)
     throw notServed('country and proxy_pool', 'crawl without them');
@@ -207,6 +253,62 @@ export function parseCrawlRequest(body: unknown): CrawlRequest {
     useSitemaps: input.use_sitemaps ?? false,
     respectRobotsTxt: input.respect_robots_txt ?? true,
     ignoreNoFollow: input.ignore_no_follow ?? false,
-    contentFormats: [...new Set(input.content_formats ?? ['html'])] as CrawlContentFormat[],
+    // extraction_rules store their answers as the extracted_data format, asked for or not.
+    contentFormats: [
+      ...new Set([
+        ...(input.content_formats ?? ['html']),
+        ...(extractionRules.length > 0 ? ['extracted_data'] : []),
+      ]),
+    ] as CrawlContentFormat[],
+    extractionRules,
+    // rendering_delay > 0 asks for a browser (Scrapfly's form); render_js is Snapwire's way to ask for one
+    // without a delay.
+    renderJs: input.render_js ?? (input.rendering_delay ?? 0) > 0,
+    renderingDelayMs: input.rendering_delay ?? 0,
+    webhookName: input.webhook_name,
+    webhookEvents: input.webhook_name
+      ? ([...new Set(input.webhook_events ?? CRAWLER_WEBHOOK_EVENTS)] as CrawlerWebhookEvent[])
+      : [],
   };
+}
+
+const RULE_TYPES = ['template', 'prompt', 'model'] as const;
+
+/**
+ * extraction_rules as Scrapfly documents them: an object of URL path patterns (`*` any run of characters;
+ * at most 100, each up to 1,000 characters), each {type, value}. `template` runs the Extraction API's rules
+ * engine (the value a template object, or a saved template's name); `prompt` and `model` need a language
+ * model per page and are not served on crawls yet.
+ */
+function parseExtractionRules(value: Record<string, unknown> | undefined): CrawlExtractionRule[] {
+  if (value === undefined) return [];
+  const entries = Object.entries(value);
+  if (entries.length === 0) throw configError('extraction_rules is empty; give at least one URL pattern');
+  if (entries.length > CRAWL_LIMITS.maxExtractionRules)
+    throw configError(
+      `extraction_rules has ${entries.length} patterns; at most ${CRAWL_LIMITS.maxExtractionRules}`,
+    );
+  return entries.map(([pattern, rule]) => {
+    const where = `extraction_rules["${pattern.slice(0, 80)}"]`;
+    if (pattern.length === 0 || pattern.length > CRAWL_LIMITS.maxRulePatternLength)
+      throw configError(`${where}: a pattern has 1 to ${CRAWL_LIMITS.maxRulePatternLength} characters`);
+    if (!pattern.startsWith('/') && !pattern.startsWith('*'))
+      throw configError(
+        `${where}: the pattern must start with / (or *): it matches the URL's path, e.g. /products/*`,
+      );
+    if (typeof rule !== 'object' || rule === null || Array.isArray(rule))
+      throw configError(`${where} must be an object {"type": "template", "value": …}`);
+    const { type, value: ruleValue } = rule as { type?: unknown; value?: unknown };
+    if (typeof type !== 'string' || !(RULE_TYPES as readonly string[]).includes(type))
+      throw configError(`${where}.type must be one of ${RULE_TYPES.join(', ')}`);
+    if (type !== 'template')
+      throw notServed(
+        `extraction_rules of type ${type}`,
+        'use type "template" (the rules engine of POST /extraction)',
+      );
+    if (typeof ruleValue === 'string') return { pattern, template: parseTemplateChoice(ruleValue) };
+    if (typeof ruleValue === 'object' && ruleValue !== null)
+      return { pattern, template: { kind: 'ephemeral' as const, template: parseTemplate(ruleValue) } };
+    throw configError(`${where}.value must be an extraction template (an object) or a saved template's name`);
+  });
 }

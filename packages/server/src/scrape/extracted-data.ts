@@ -18,6 +18,15 @@ export async function resolveScrapeTemplate(
   return compileTemplate(template);
 }
 
+/** extractFromPage with `budgetMs` from now (for callers whose rooms do not read the wall clock). */
+export function extractWithin(
+  compiled: CompiledTemplate,
+  page: { body: Buffer; contentType: string | undefined; url: string },
+  budgetMs: number,
+): { data: unknown; content_type: string } {
+  return extractFromPage(compiled, page, Date.now() + budgetMs);
+}
+
 /** Runs the template on the page's body, read in the charset its content-type names (UTF-8 otherwise). */
 export function extractFromPage(
   compiled: CompiledTemplate,

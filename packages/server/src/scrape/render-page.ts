@@ -9,6 +9,7 @@ import { ApiError } from '../errors.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import type { BlobStore } from '../results/blob-store.js';
 import { toBrowserCookie, type CookieJar } from './cookie-jar.js';
+import type { UpstreamAnswer } from './fetch-upstream.js';
 import { storeScreenshots, type StoredScreenshot } from './scrape-screenshots.js';
 import type { OriginStorage } from './session-store.js';
 
@@ -195,4 +196,26 @@ function keepLocalStorage(session: LiveSession, finalUrl: string, items: Record<
     session.localStorage =
       items && JSON.stringify(items).length <= MAX_SESSION_STORAGE_BYTES ? { [origin]: items } : {};
   }
+}
+
+/**
+ * One page of a browser crawl (crawler/page-fetch.ts): rendered as /scrape?render_js=true renders it, no
+ * session, answered in the shape of a fetch without a browser (scrape/fetch-upstream.ts UpstreamAnswer),
+ * the DOM after the page's scripts ran as its body.
+ */
+export async function renderForCrawl(
+  deps: RenderDeps,
+  request: ScrapeRequest,
+  projectId: string,
+): Promise<UpstreamAnswer> {
+  const fetched = await renderForScrape(deps, request, Date.now(), projectId, undefined);
+  return {
+    status: fetched.status,
+    headers: fetched.responseHeaders,
+    setCookies: fetched.setCookies,
+    body: fetched.body,
+    url: fetched.url,
+    requestHeaders: fetched.requestHeaders,
+    address: undefined,
+  };
 }

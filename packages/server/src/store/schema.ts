@@ -57,8 +57,11 @@ export interface ScreenshotLogsTable {
   refused_hosts?: string | null;
   /** The node that ran the capture (migration 0008). */
   node_id?: string | null;
-  /** Which API wrote the row (migration 0013): a /screenshot capture (the default), a /scrape or an /extraction. */
-  kind?: 'screenshot' | 'scrape' | 'extraction';
+  /**
+   * Which API wrote the row (migration 0013): a /screenshot capture (the default), a /scrape, an
+   * /extraction, or one page of a crawl (crawler/crawl-worker.ts).
+   */
+  kind?: 'screenshot' | 'scrape' | 'extraction' | 'crawl';
 }
 
 /** A leased concurrency slot (migration 0008): accounts/concurrency-leases.ts. */
@@ -102,7 +105,8 @@ export interface JobsTable {
   project_id: string;
   env: 'LIVE' | 'TEST';
   webhook_uuid: string;
-  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping';
+  /** `crawler`: one event of a crawl (crawler/crawl-events.ts), delivered in order per webhook. */
+  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping' | 'crawler';
   log_uuid: string | null;
   /** The normalised request as JSON (for ping: the ping body). */
   request: string;

@@ -288,7 +288,7 @@ describe('Crawler API through the official TypeScript SDK (scrapfly-sdk)', () =>
       assert.equal(answer.code, 'ERR::CRAWLER::CONFIG_ERROR');
       assert.match(answer.message, message);
     }
-    const notServed = await post({ url: `${site.origin}/`, webhook_name: 'x' });
+    const notServed = await post({ url: `${site.origin}/`, asp: true });
     assert.equal(notServed.status, 400);
     assert.equal(((await notServed.json()) as { code: string }).code, 'ERR::CRAWLER::FEATURE_NOT_SERVED');
   });

@@ -203,14 +203,19 @@ describe('the OpenAPI document', () => {
   it('documents the monitoring log kind: the filter and the field', () => {
     const list = doc.paths['/screenshot/logs']?.get as Operation;
     const kind = list.parameters?.find((parameter) => parameter.name === 'kind');
-    assert.deepEqual(kind?.schema.enum, ['screenshot', 'scrape', 'extraction']);
+    assert.deepEqual(kind?.schema.enum, ['screenshot', 'scrape', 'extraction', 'crawl']);
     const log = list.responses['200']?.content?.['application/json']?.schema as {
       properties: {
         logs: { items: { required: string[]; properties: Record<string, { enum?: string[] }> } };
       };
     };
     assert.ok(log.properties.logs.items.required.includes('kind'));
-    assert.deepEqual(log.properties.logs.items.properties.kind?.enum, ['screenshot', 'scrape', 'extraction']);
+    assert.deepEqual(log.properties.logs.items.properties.kind?.enum, [
+      'screenshot',
+      'scrape',
+      'extraction',
+      'crawl',
+    ]);
     const metrics = doc.paths['/screenshot/monitoring/metrics']?.get as Operation;
     assert.ok(metrics.parameters?.some((parameter) => parameter.name === 'kind'));
     const extraction = doc.paths['/extraction']?.post as Operation;

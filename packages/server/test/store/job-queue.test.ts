@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
 import { JobQueue, type NewJob } from '../../src/queue/job-queue.js';
+import { timeOrderedId } from '../../src/store/time-ordered-id.js';
 import { DIALECTS, type TestStore } from '../helpers/stores.js';
 import { insertWebhookRow } from '../helpers/webhook-rows.js';
 
@@ -39,6 +40,40 @@ for (const dialect of DIALECTS) {
       request: '{}',
       state,
       ...extra,
+    });
+
+    it("delivers a webhook's crawl events one after another, in order, retries included; other kinds are not held", async () => {
+      const ids = [1, 2, 3].map((n) => timeOrderedId(clock.time + n));
+      for (const id of ids) {
+        await queue.enqueue(
+          handle.store.db,
+          job('delivering', { id, resource_type: 'crawler', payload_blob: 'b' }),
+        );
+      }
+      const scrape = job('delivering', { resource_type: 'scrape', payload_blob: 'b' });
+      await queue.enqueue(handle.store.db, scrape);
+      const first = await queue.claim('delivering', 'w', 60_000, 10);
+      assert.deepEqual(first.map((c) => c.job.id).sort(), [ids[0], scrape.id].sort(), 'the first event only');
+      const event = first.find((c) => c.job.id === ids[0])!;
+      // A failed attempt keeps it first: the next event waits for its retry.
+      await queue.afterAttempt(handle.store.db, event, {
+        state: 'delivering',
+        runAt: clock.time + 1_000,
+        error: 'x',
+      });
+      assert.equal((await queue.claim('delivering', 'w', 60_000, 10)).length, 0);
+      assert.equal(await queue.nextDueAt(['delivering']), clock.time + 1_000, 'no wake-up for a held event');
+      clock.time += 1_000;
+      const retried = await queue.claim('delivering', 'w', 60_000, 10);
+      assert.deepEqual(
+        retried.map((c) => c.job.id),
+        [ids[0]],
+      );
+      await queue.afterAttempt(handle.store.db, retried[0]!, { state: 'done' });
+      assert.deepEqual(
+        (await queue.claim('delivering', 'w', 60_000, 10)).map((c) => c.job.id),
+        [ids[1]],
+      );
     });
 
     it('never hands the same job to two workers claiming at once', async () => {

@@ -14,6 +14,7 @@ const KIND_LABELS = {
   screenshot: 'A screenshot (GET /screenshot)',
   scrape: 'A scrape (Web Scraping API, /scrape)',
   extraction: 'An extraction (Extraction API, POST /extraction)',
+  crawl: 'A page of a crawl (Crawler API, POST /crawl)',
 } as const;
 
 export const idParams = z.object({ uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/) });

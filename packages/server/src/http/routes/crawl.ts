@@ -181,14 +181,15 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         openapi: {
           rawBody: {
             contentTypes: ['application/json', 'multipart/form-data'],
-            description: 'The crawler configuration',
+            description:
+              'The crawler configuration (docs/compat.md §9): webhook_name + webhook_events, extraction_rules, rendering_delay / render_js included',
           },
           responses: {
             200: jsonResponse('The crawl, queued', {
               type: 'object',
               properties: { crawler_uuid: { type: 'string' }, status: { type: 'string', enum: ['PENDING'] } },
             }),
-            ...errorResponses(400, 429),
+            ...errorResponses(400, 404, 429),
           },
         },
       },

@@ -18,7 +18,8 @@ const LOG_SCHEMA = {
     kind: {
       type: 'string',
       enum: [...LOG_KINDS],
-      description: 'Which API wrote the log: GET /screenshot, /scrape or POST /extraction',
+      description:
+        'Which API wrote the log: GET /screenshot, /scrape, POST /extraction, or a page of a crawl (POST /crawl)',
     },
     status: { type: 'string', enum: ['success', 'failed', 'pending'] },
     env: { type: 'string', enum: ['LIVE', 'TEST'] },
