@@ -110,12 +110,20 @@ export class DashboardAuth {
       }
       return undefined;
     }
+    // Once the team has an owner (the admin was removed after another owner was made), none is added.
+    const owner = await this.db
+      .selectFrom('dashboard_users')
+      .select('username')
+      .where('role', '=', 'owner')
+      .executeTakeFirst();
+    if (owner) return undefined;
     const password = configured ?? randomBytes(18).toString('base64url');
     try {
       await this.db
         .insertInto('dashboard_users')
         .values({
           username: ADMIN_USER,
+          role: 'owner',
           password_hash: await hashPassword(password),
           created_at: this.clock.now(),
         })
@@ -130,11 +138,12 @@ export class DashboardAuth {
     const user = await this.db
       .selectFrom('dashboard_users')
       .selectAll()
-      .where('username', '=', username)
+      .where('username', '=', username.trim().toLowerCase())
       .executeTakeFirst();
     // Hash anyway for an unknown user, so that timing does not tell which names exist.
     const ok = await verifyPassword(password, user?.password_hash ?? (await hashPassword('x')));
     if (!user || !ok) return undefined;
+    username = user.username;
     const id = randomToken();
     const csrfToken = randomToken();
     const now = this.clock.now();
