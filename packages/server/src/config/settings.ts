@@ -158,6 +158,12 @@ const environmentSchema = z.object({
   // Dashboard settings (docs/dashboard.md).
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   SNAPWIRE_DASHBOARD_SESSION_TTL: duration.default(12 * 3_600_000),
+  // Invitation and password-reset mails (docs/dashboard.md): smtp://user:pass@host:port or smtps://.
+  SNAPWIRE_SMTP_URL: z
+    .url()
+    .refine((value) => /^smtps?:\/\//.test(value), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SNAPWIRE_MAIL_FROM: z.string().min(3).default('Snapwire <snapwire@localhost>'),
   // Fleet settings (docs/deploy.md).
   SNAPWIRE_ROLE: z.enum(['all', 'worker']).default('all'),
   SNAPWIRE_NODE_ID: z
@@ -270,6 +276,9 @@ export interface Settings {
   metricsToken: string | undefined;
   /** Dashboard settings (docs/dashboard.md "Settings"). */
   adminPassword: string | undefined;
+  /** Where invitation and reset mails go out (none: the links are only shown to who made them). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   dashboardSessionTtlMs: number;
   /** Fleet settings (docs/deploy.md). `worker` serves only /healthz and /metrics over HTTP. */
   role: 'all' | 'worker';
@@ -405,6 +414,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
         : undefined,
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
+    smtpUrl: value.SNAPWIRE_SMTP_URL,
+    mailFrom: value.SNAPWIRE_MAIL_FROM,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
     role: value.SNAPWIRE_ROLE,
     // hostname + pid: stable for the life of the process, distinct for two processes on one machine.

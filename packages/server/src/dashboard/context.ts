@@ -7,6 +7,9 @@ import type { Session } from './auth.js';
 import { selectField } from './components.js';
 import { html, layout, type Html, type NavItem } from './html.js';
 import type { DashboardQueries } from './queries.js';
+import { seesProject } from './route-access.js';
+import type { TeamStore } from '../team/team-store.js';
+import type { Mailer } from '../team/mailer.js';
 
 export type Env = 'LIVE' | 'TEST';
 
@@ -28,6 +31,12 @@ export interface DashboardContext {
   services: Services;
   settings: Settings;
   queries: DashboardQueries;
+  /** The dashboard's users, roles, memberships and one-time links. */
+  team: TeamStore;
+  /** Sends invitation and reset mails when SNAPWIRE_SMTP_URL is set. */
+  mailer: Mailer | undefined;
+  /** The projects the request's user sees (all for owners and admins; else their memberships). */
+  projects(request: FastifyRequest): Promise<Project[]>;
   now(): number;
   session(request: FastifyRequest): Session | undefined;
   /** The CSRF token of the request's session (every form posts it back). */
@@ -75,7 +84,11 @@ export function createContext(
   nav: NavItem[],
   session: (request: FastifyRequest) => Session | undefined,
   now: () => number,
+  team: TeamStore,
+  mailer: Mailer | undefined,
 ): DashboardContext {
+  const visible = async (request: FastifyRequest) =>
+    (await services.projects.list()).filter((p) => seesProject(request, p.id));
   const flashOf = (request: FastifyRequest) => {
     const msg = (request.query as Record<string, unknown> | undefined)?.msg;
     return typeof msg === 'string' ? msg : undefined;
@@ -85,6 +98,9 @@ export function createContext(
     services,
     settings: services.settings,
     queries,
+    team,
+    mailer,
+    projects: visible,
     now,
     session,
     csrf: (request) => session(request)?.csrfToken ?? '',
@@ -116,7 +132,7 @@ export function createContext(
     },
     async scope(request) {
       const q = parse(scopeQuery, request.query);
-      const all = await services.projects.list();
+      const all = await visible(request);
       const project =
         all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
       return { all, project, env: q.env ?? 'LIVE' };

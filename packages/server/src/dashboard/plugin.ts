@@ -6,6 +6,9 @@ import { createContext, type DashboardPage } from './context.js';
 import { html, layout, type NavItem } from './html.js';
 import { PAGES } from './pages/index.js';
 import { DashboardQueries } from './queries.js';
+import { installRouteAccess, requireRouteRules } from './route-access.js';
+import { TeamStore } from '../team/team-store.js';
+import { createMailer } from '../team/mailer.js';
 import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
 
 // Scripts and styles are inline (one small script, no build step); images are same-origin or data: URLs.
@@ -46,6 +49,7 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
     return payload;
   });
 
+  requireRouteRules(app);
   const session = installSessions(app, {
     auth,
     secureCookies: settings.publicUrl.startsWith('https://'),
@@ -53,8 +57,20 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
     now,
   });
 
+  const team = new TeamStore(services.store.db, clock, services.store.dialect);
+  installRouteAccess(app, { db: services.store.db, team, session });
+
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
-  const context = createContext(services, new DashboardQueries(services.store.db), nav, session, now);
+  const mailer = settings.smtpUrl ? createMailer(settings.smtpUrl, settings.mailFrom) : undefined;
+  const context = createContext(
+    services,
+    new DashboardQueries(services.store.db),
+    nav,
+    session,
+    now,
+    team,
+    mailer,
+  );
 
   app.setNotFoundHandler(async (request, reply) => {
     const found = await auth.session(cookiesOf(request)[SESSION_COOKIE]);

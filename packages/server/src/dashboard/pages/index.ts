@@ -1,6 +1,7 @@
 import type { DashboardPage } from '../context.js';
 import crawls from './crawls.js';
 import jobs from './jobs.js';
+import links from './links.js';
 import log from './log.js';
 import logs from './logs.js';
 import overview from './overview.js';
@@ -9,6 +10,7 @@ import playgroundExtraction from './playground-extraction.js';
 import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
+import team from './team.js';
 import templates from './templates.js';
 import webhook from './webhook.js';
 import webhooks from './webhooks.js';
@@ -28,6 +30,8 @@ export const PAGES: DashboardPage[] = [
   schedules,
   templates,
   projects,
+  team,
+  links,
   playground,
   playgroundScrape,
   playgroundExtraction,
