@@ -7,7 +7,8 @@ import type { Session } from './auth.js';
 import { selectField } from './components.js';
 import { html, layout, type Html, type NavItem } from './html.js';
 import type { DashboardQueries } from './queries.js';
-import { seesProject } from './route-access.js';
+import { accessOf, seesProject } from './route-access.js';
+import { may } from '../team/roles.js';
 import type { TeamStore } from '../team/team-store.js';
 import type { Mailer } from '../team/mailer.js';
 
@@ -87,6 +88,10 @@ export function createContext(
   team: TeamStore,
   mailer: Mailer | undefined,
 ): DashboardContext {
+  const mayManageTeam = (request: FastifyRequest) => {
+    const access = accessOf(request);
+    return access !== undefined && may(access.role, 'team');
+  };
   const visible = async (request: FastifyRequest) =>
     (await services.projects.list()).filter((p) => seesProject(request, p.id));
   const flashOf = (request: FastifyRequest) => {
@@ -113,7 +118,7 @@ export function createContext(
             {
               title: page.title,
               active: page.active,
-              nav,
+              nav: nav.filter((item) => item.key !== 'team' || mayManageTeam(request)),
               csrf: session(request)?.csrfToken ?? '',
               flash: flashOf(request),
             },

@@ -96,7 +96,7 @@ export function installSessions(
                 name="next"
                 value="${next}"
               />
-              <label>User<input name="username" value="admin" autocomplete="username" /></label>
+              <label>User or email<input name="username" value="admin" autocomplete="username" /></label>
               <label
                 >Password<input name="password" type="password" autocomplete="current-password" autofocus
               /></label>

@@ -410,6 +410,10 @@ const PUBLIC_ROUTES = [
   'GET /docs/errors',
   'GET /dashboard/login', // signing in
   'POST /dashboard/login',
+  'GET /dashboard/accept', // a one-time invitation link (its token is the credential; docs/dashboard.md)
+  'POST /dashboard/accept',
+  'GET /dashboard/reset', // a one-time password-reset link
+  'POST /dashboard/reset',
   'GET /mcp', // 405: the MCP endpoint is stateless, POST only
   'DELETE /mcp',
 ];
