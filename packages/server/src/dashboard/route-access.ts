@@ -173,7 +173,9 @@ export function installRouteAccess(
 
   app.addHook('preHandler', async (request, reply) => {
     if (reply.sent) return; // refused earlier (CSRF)
-    const rule = rules[ruleKey(request.method, request.routeOptions.url ?? '')];
+    // The not-found handler has no route url: it answers by itself (sign-in, or 404 with a session).
+    if (request.routeOptions.url === undefined) return;
+    const rule = rules[ruleKey(request.method, request.routeOptions.url)];
     if (!rule || rule.action === 'public') return;
     const session = options.session(request);
     if (!session) return refuse(reply, 'Sign in first.');
