@@ -63,8 +63,9 @@ export function registerUserCommands(program: Command): void {
         const link = await team.invite({ email, role, projectIds, createdBy: 'cli' });
         const url = `${settings.publicUrl}/dashboard/accept?token=${encodeURIComponent(link.token)}`;
         let mailed = false;
-        if (settings.smtpUrl) {
-          await server.createMailer(settings.smtpUrl, settings.mailFrom).send({
+        const mailer = server.createMailer(settings);
+        if (mailer) {
+          await mailer.send({
             to: link.email,
             subject: 'You are invited to Snapwire',
             text: `You are invited to the Snapwire dashboard. Open this link to choose your name and password (it works once, for 7 days):\n\n${url}\n`,

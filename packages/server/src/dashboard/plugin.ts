@@ -61,7 +61,7 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
   installRouteAccess(app, { db: services.store.db, team, session });
 
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
-  const mailer = settings.smtpUrl ? createMailer(settings.smtpUrl, settings.mailFrom) : undefined;
+  const mailer = createMailer(settings);
   const context = createContext(
     services,
     new DashboardQueries(services.store.db),
