@@ -126,6 +126,9 @@ describe('team: invitations by mail, roles, project membership', () => {
     assert.equal(logs.status, 200);
     assert.match(page, /acme-only-page/);
     assert.doesNotMatch(page, /other-only-page/);
+    assert.doesNotMatch(page, /href="\/dashboard\/team"/, "no Team entry in a viewer's navigation");
+    assert.match(page, /<option value="acme"/);
+    assert.doesNotMatch(page, /<option value="other"/, 'the project picker lists only their project');
     const otherLogs = await fetch(`${service.baseUrl}/dashboard/logs?project=other`, {
       headers: { cookie: viewerCookie },
     });
