@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerUserCommands } from './commands/users.js';
 import { registerBatchCommand } from './commands/batch.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerCrawlCommand } from './commands/crawl.js';
@@ -31,6 +32,7 @@ Environment:
 registerServeCommand(program);
 registerProjectCommands(program);
 registerAdminCommands(program);
+registerUserCommands(program);
 registerShotCommand(program);
 registerListenCommand(program);
 registerMcpCommand(program);

@@ -11,7 +11,13 @@ export function fail(message: string): never {
 }
 
 // Errors whose message is written for a person (the service's own, thrown by the admin commands).
-const PERSON_FACING = new Set(['CliError', 'ProjectError', 'SettingsError', 'AdminPasswordError']);
+const PERSON_FACING = new Set([
+  'CliError',
+  'ProjectError',
+  'SettingsError',
+  'AdminPasswordError',
+  'TeamError',
+]);
 
 /**
  * The CLI's last word on a failure: one line, exit code 1. Unexpected errors say so and keep the stack for

@@ -21,3 +21,6 @@ export {
   AdminPasswordError,
   MIN_ADMIN_PASSWORD_LENGTH,
 } from './admin/admin-password.js';
+export { TeamStore, TeamError, type TeamMember } from './team/team-store.js';
+export { ROLES, isRole, type Role } from './team/roles.js';
+export { createMailer } from './team/mailer.js';

@@ -40,7 +40,7 @@ export async function resetAdminPassword(
   if (Number(updated.numUpdatedRows) === 0) {
     await db
       .insertInto('dashboard_users')
-      .values({ username: ADMIN_USER, password_hash: hash, created_at: clock.now() })
+      .values({ username: ADMIN_USER, role: 'owner', password_hash: hash, created_at: clock.now() })
       .execute();
   }
   await db.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();

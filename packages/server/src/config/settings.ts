@@ -159,6 +159,12 @@ const environmentSchema = z.object({
   SNAPWIRE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
   SNAPWIRE_DASHBOARD_SESSION_TTL: duration.default(12 * 3_600_000),
   SNAPWIRE_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  // Invitation and password-reset mails (docs/dashboard.md): smtp://user:pass@host:port or smtps://.
+  SNAPWIRE_SMTP_URL: z
+    .url()
+    .refine((value) => /^smtps?:\/\//.test(value), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  SNAPWIRE_MAIL_FROM: z.string().min(3).default('Snapwire <snapwire@localhost>'),
   // Fleet settings (docs/deploy.md).
   SNAPWIRE_ROLE: z.enum(['all', 'worker']).default('all'),
   SNAPWIRE_NODE_ID: z
@@ -271,6 +277,9 @@ export interface Settings {
   metricsToken: string | undefined;
   /** Dashboard settings (docs/dashboard.md "Settings"). */
   adminPassword: string | undefined;
+  /** Where invitation and reset mails go out (none: the links are only shown to who made them). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   dashboardSessionTtlMs: number;
   /** How long audit rows are kept (SNAPWIRE_AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
@@ -408,6 +417,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
         : undefined,
     metricsToken: value.SNAPWIRE_METRICS_TOKEN,
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
+    smtpUrl: value.SNAPWIRE_SMTP_URL,
+    mailFrom: value.SNAPWIRE_MAIL_FROM,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
     auditRetentionDays: value.SNAPWIRE_AUDIT_RETENTION_DAYS,
     role: value.SNAPWIRE_ROLE,

@@ -81,7 +81,9 @@ export const LOGIN_WINDOW_MS = 15 * 60_000;
  */
 export const LOGIN_ACCOUNT_ATTEMPTS = 20;
 /** The throttle's key of an account: never an address (addresses have no colon-free "account:" form). */
-export const accountThrottleKey = (username: string) => `account:${username.slice(0, 200)}`;
+// Names are matched without case (an email in any case is one account), so they are counted that way too.
+export const accountThrottleKey = (username: string) =>
+  `account:${username.trim().toLowerCase().slice(0, 200)}`;
 /** A session's last-seen time is written at most this often (not a write per request). */
 const LAST_SEEN_EVERY_MS = 60_000;
 
@@ -137,12 +139,20 @@ export class DashboardAuth {
       }
       return undefined;
     }
+    // Once the team has an owner (the admin was removed after another owner was made), none is added.
+    const owner = await this.db
+      .selectFrom('dashboard_users')
+      .select('username')
+      .where('role', '=', 'owner')
+      .executeTakeFirst();
+    if (owner) return undefined;
     const password = configured ?? randomBytes(18).toString('base64url');
     try {
       await this.db
         .insertInto('dashboard_users')
         .values({
           username: ADMIN_USER,
+          role: 'owner',
           password_hash: await hashPassword(password),
           created_at: this.clock.now(),
         })
@@ -153,16 +163,17 @@ export class DashboardAuth {
     return configured ? undefined : password;
   }
 
-  /** True when the user exists and the password is theirs (an unknown user costs the same time). */
-  async checkPassword(username: string, password: string): Promise<boolean> {
+  /** The user's stored name when they exist and the password is theirs (an unknown user costs the same time). */
+  async checkPassword(username: string, password: string): Promise<string | undefined> {
     const user = await this.db
       .selectFrom('dashboard_users')
       .selectAll()
-      .where('username', '=', username)
+      .where('username', '=', username.trim().toLowerCase())
       .executeTakeFirst();
     // Hash anyway for an unknown user, so that timing does not tell which names exist.
     const ok = await verifyPassword(password, user?.password_hash ?? (await hashPassword('x')));
-    return Boolean(user) && ok;
+    // The stored name: an invited member signs in with their email in any case (team/team-store.ts).
+    return user && ok ? user.username : undefined;
   }
 
   /**
@@ -174,8 +185,9 @@ export class DashboardAuth {
     password: string,
     client?: Client,
   ): Promise<{ id: string; session: Session } | undefined> {
-    if (!(await this.checkPassword(username, password))) return undefined;
-    return this.startSession(username, client);
+    const user = await this.checkPassword(username, password);
+    if (user === undefined) return undefined;
+    return this.startSession(user, client);
   }
 
   /** A new session for a user whose password (and second factor, if any) was checked. */

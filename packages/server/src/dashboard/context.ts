@@ -4,11 +4,15 @@ import type { Project } from '../accounts/projects.js';
 import type { Settings } from '../config/settings.js';
 import type { Services } from '../services.js';
 import type { AuditAction } from '../audit/audit-log.js';
-import { ADMIN_USER, type DashboardAuth, type Session } from './auth.js';
+import type { DashboardAuth, Session } from './auth.js';
 import type { TwoFactor } from './two-factor.js';
 import { selectField } from './components.js';
 import { html, layout, type Html, type NavItem } from './html.js';
 import type { DashboardQueries } from './queries.js';
+import { accessOf, seesProject } from './route-access.js';
+import { may } from '../team/roles.js';
+import type { TeamStore } from '../team/team-store.js';
+import type { Mailer } from '../team/mailer.js';
 
 export type Env = 'LIVE' | 'TEST';
 
@@ -30,6 +34,12 @@ export interface DashboardContext {
   services: Services;
   settings: Settings;
   queries: DashboardQueries;
+  /** The dashboard's users, roles, memberships and one-time links. */
+  team: TeamStore;
+  /** Sends invitation and reset mails when SNAPWIRE_SMTP_URL is set. */
+  mailer: Mailer | undefined;
+  /** The projects the request's user sees (all for owners and admins; else their memberships). */
+  projects(request: FastifyRequest): Promise<Project[]>;
   now(): number;
   session(request: FastifyRequest): Session | undefined;
   /** The CSRF token of the request's session (every form posts it back). */
@@ -48,7 +58,7 @@ export interface DashboardContext {
     action: AuditAction,
     facts?: { projectId?: string; target?: string; detail?: Record<string, unknown> },
   ): Promise<void>;
-  /** True for the dashboard's administrator (the account the other accounts' sessions answer to). */
+  /** True for an owner or admin (team/roles.ts): they may end other members' sessions. */
   isAdmin(request: FastifyRequest): boolean;
   /** The project + environment a page looks at (`?project=name&env=LIVE`). */
   scope(request: FastifyRequest): Promise<{ all: Project[]; project: Project | undefined; env: Env }>;
@@ -91,7 +101,15 @@ export function createContext(
   session: (request: FastifyRequest) => Session | undefined,
   now: () => number,
   accounts: { auth: DashboardAuth; twoFactor: TwoFactor },
+  team: TeamStore,
+  mailer: Mailer | undefined,
 ): DashboardContext {
+  const mayManageTeam = (request: FastifyRequest) => {
+    const access = accessOf(request);
+    return access !== undefined && may(access.role, 'team');
+  };
+  const visible = async (request: FastifyRequest) =>
+    (await services.projects.list()).filter((p) => seesProject(request, p.id));
   const flashOf = (request: FastifyRequest) => {
     const msg = (request.query as Record<string, unknown> | undefined)?.msg;
     return typeof msg === 'string' ? msg : undefined;
@@ -101,6 +119,9 @@ export function createContext(
     services,
     settings: services.settings,
     queries,
+    team,
+    mailer,
+    projects: visible,
     now,
     session,
     csrf: (request) => session(request)?.csrfToken ?? '',
@@ -113,7 +134,8 @@ export function createContext(
         ...facts,
       });
     },
-    isAdmin: (request) => session(request)?.username === ADMIN_USER,
+    // Owners and admins manage the team, so they may also end another member's sessions.
+    isAdmin: (request) => mayManageTeam(request),
     render(request, reply, page) {
       return reply
         .code(page.status ?? 200)
@@ -123,7 +145,7 @@ export function createContext(
             {
               title: page.title,
               active: page.active,
-              nav,
+              nav: nav.filter((item) => item.key !== 'team' || mayManageTeam(request)),
               csrf: session(request)?.csrfToken ?? '',
               flash: flashOf(request),
             },
@@ -142,7 +164,7 @@ export function createContext(
     },
     async scope(request) {
       const q = parse(scopeQuery, request.query);
-      const all = await services.projects.list();
+      const all = await visible(request);
       const project =
         all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
       return { all, project, env: q.env ?? 'LIVE' };

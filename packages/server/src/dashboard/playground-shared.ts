@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../accounts/projects.js';
 import { ApiError } from '../errors.js';
 import { copyButton, selectField } from './components.js';
@@ -36,8 +37,12 @@ export async function callerOf(ctx: DashboardContext, form: Form): Promise<Calle
 }
 
 /** The project and environment pickers above every tab's fields. */
-export async function callerFields(ctx: DashboardContext, form: Form): Promise<Html> {
-  const all = await ctx.services.projects.list();
+export async function callerFields(
+  ctx: DashboardContext,
+  form: Form,
+  request: FastifyRequest,
+): Promise<Html> {
+  const all = await ctx.projects(request);
   return html`<div class="filters">
     ${selectField(
       'Project',

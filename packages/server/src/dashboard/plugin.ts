@@ -6,6 +6,9 @@ import { createContext, type DashboardPage } from './context.js';
 import { html, layout, type NavItem } from './html.js';
 import { PAGES } from './pages/index.js';
 import { DashboardQueries } from './queries.js';
+import { installRouteAccess, requireRouteRules } from './route-access.js';
+import { TeamStore } from '../team/team-store.js';
+import { createMailer } from '../team/mailer.js';
 import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
 import { TwoFactor } from './two-factor.js';
 
@@ -48,6 +51,7 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
     return payload;
   });
 
+  requireRouteRules(app);
   const session = installSessions(app, {
     auth,
     twoFactor,
@@ -57,11 +61,21 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
     now,
   });
 
+  const team = new TeamStore(services.store.db, clock, services.store.dialect);
+  installRouteAccess(app, { db: services.store.db, team, session });
+
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
-  const context = createContext(services, new DashboardQueries(services.store.db), nav, session, now, {
-    auth,
-    twoFactor,
-  });
+  const mailer = createMailer(settings);
+  const context = createContext(
+    services,
+    new DashboardQueries(services.store.db),
+    nav,
+    session,
+    now,
+    { auth, twoFactor },
+    team,
+    mailer,
+  );
 
   app.setNotFoundHandler(async (request, reply) => {
     const found = await auth.session(cookiesOf(request)[SESSION_COOKIE]);

@@ -113,7 +113,7 @@ export function installSessions(
                 name="next"
                 value="${next}"
               />
-              <label>User<input name="username" value="admin" autocomplete="username" /></label>
+              <label>User or email<input name="username" value="admin" autocomplete="username" /></label>
               <label
                 >Password<input name="password" type="password" autocomplete="current-password" autofocus
               /></label>
@@ -193,7 +193,8 @@ export function installSessions(
     // checked. Refusals by the throttle are not audited: a flood would flood the log.
     const wait = await auth.reserveSignIn(request.ip, username);
     if (wait !== undefined) return tooMany(reply, wait);
-    if (!(await auth.checkPassword(username, body.password ?? ''))) {
+    const user = await auth.checkPassword(username, body.password ?? '');
+    if (user === undefined) {
       await audit.record({
         actor: username,
         action: 'sign_in_failed',
@@ -202,16 +203,16 @@ export function installSessions(
       });
       return loginPage(reply, safeNext(body.next), 'Wrong user or password.');
     }
-    if (await twoFactor.enabled(username)) {
+    if (await twoFactor.enabled(user)) {
       // The password was right: the same sign-in form token carries on to the code form.
-      const challenge = await twoFactor.openChallenge(username);
+      const challenge = await twoFactor.openChallenge(user);
       reply.header('set-cookie', cookie(CHALLENGE_COOKIE, challenge, Math.floor(CHALLENGE_TTL_MS / 1000)));
       return codePage(reply, body._login, safeNext(body.next));
     }
-    const signedIn = await auth.startSession(username, clientOf(request));
+    const signedIn = await auth.startSession(user, clientOf(request));
     await auth.clearAttempts(request.ip);
     await auth.clearAttempts(accountThrottleKey(username));
-    await audit.record({ actor: username, action: 'sign_in', sourceAddress: request.ip });
+    await audit.record({ actor: user, action: 'sign_in', sourceAddress: request.ip });
     return signedInReply(reply, signedIn.id, safeNext(body.next));
   });
 

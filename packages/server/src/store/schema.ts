@@ -179,6 +179,37 @@ export interface DashboardUsersTable {
   /** `scrypt$N$r$p$salt$hash` (base64url parts). */
   password_hash: string;
   created_at: number;
+  /** The email as typed (migration 0023); null for the first start's `admin`. */
+  email?: string | null;
+  name?: string | null;
+  /** Workspace role (migration 0023; team/roles.ts): owner, admin, developer or viewer. */
+  role?: string;
+}
+
+/** Which projects a developer or viewer belongs to (migration 0023). */
+export interface DashboardMembershipsTable {
+  username: string;
+  project_id: string;
+}
+
+/** One-time invitation and password-reset links (migration 0023): team/team-store.ts. */
+export interface DashboardLinksTable {
+  id: string;
+  /** SHA-256 of the link's token; the token itself is only in the link. */
+  token_hash: string;
+  kind: 'invite' | 'reset';
+  /** Lower-case email the link was made for. */
+  email: string;
+  /** The user a reset link is for; null for invitations. */
+  username: string | null;
+  role: string | null;
+  /** JSON list of project ids an invitation grants. */
+  project_ids: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
 }
 
 /** Dashboard sessions (migration 0004). */
@@ -373,6 +404,8 @@ export interface Database {
   dashboard_two_factor: DashboardTwoFactorTable;
   dashboard_recovery_codes: DashboardRecoveryCodesTable;
   dashboard_sign_in_challenges: DashboardSignInChallengesTable;
+  dashboard_memberships: DashboardMembershipsTable;
+  dashboard_links: DashboardLinksTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
   extraction_templates: ExtractionTemplatesTable;

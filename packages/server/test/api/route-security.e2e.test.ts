@@ -411,6 +411,10 @@ const PUBLIC_ROUTES = [
   'GET /dashboard/login', // signing in
   'POST /dashboard/login',
   'POST /dashboard/login/code', // the second factor after a right password (its form token and challenge cookie)
+  'GET /dashboard/accept', // a one-time invitation link (its token is the credential; docs/dashboard.md)
+  'POST /dashboard/accept',
+  'GET /dashboard/reset', // a one-time password-reset link
+  'POST /dashboard/reset',
   'GET /mcp', // 405: the MCP endpoint is stateless, POST only
   'DELETE /mcp',
 ];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 export const ADMIN_PASSWORD = 'correct-horse-battery-staple';
 
 /** Signs in with plain HTTP (the sign-in form's double-submit token included); returns the session cookie and CSRF token. */
-export async function signIn(baseUrl: string, password = ADMIN_PASSWORD) {
+export async function signIn(baseUrl: string, password = ADMIN_PASSWORD, username = 'admin') {
   const form = await fetch(`${baseUrl}/dashboard/login`);
   const loginCookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const token = /name="_login" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
@@ -12,13 +12,13 @@ export async function signIn(baseUrl: string, password = ADMIN_PASSWORD) {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
-    body: new URLSearchParams({ _login: token, username: 'admin', password, next: '/dashboard' }).toString(),
+    body: new URLSearchParams({ _login: token, username, password, next: '/dashboard' }).toString(),
   });
   const setCookie = response.headers.getSetCookie().find((c) => c.startsWith('snapwire_session=')) ?? '';
   const cookie = setCookie.split(';')[0] ?? '';
   let csrf = '';
   if (response.status === 303) {
-    const page = await fetch(`${baseUrl}/dashboard/webhooks`, { headers: { cookie } });
+    const page = await fetch(`${baseUrl}/dashboard/webhooks`, { headers: { cookie }, redirect: 'follow' });
     csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
   }
   return { response, setCookie, cookie, csrf };

@@ -2,6 +2,7 @@ import type { DashboardPage } from '../context.js';
 import audit from './audit.js';
 import crawls from './crawls.js';
 import jobs from './jobs.js';
+import links from './links.js';
 import log from './log.js';
 import logs from './logs.js';
 import overview from './overview.js';
@@ -11,6 +12,7 @@ import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
 import sessions from './sessions.js';
+import team from './team.js';
 import templates from './templates.js';
 import twoFactor from './two-factor.js';
 import webhook from './webhook.js';
@@ -34,6 +36,8 @@ export const PAGES: DashboardPage[] = [
   audit,
   sessions,
   twoFactor,
+  team,
+  links,
   playground,
   playgroundScrape,
   playgroundExtraction,

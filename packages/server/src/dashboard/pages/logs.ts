@@ -134,7 +134,7 @@ const page: DashboardPage = {
     const { projects, logQueries } = ctx.services;
     const filtersOf = async (request: FastifyRequest) => {
       const q = parse(query, request.query);
-      const all = await projects.list();
+      const all = await ctx.projects(request);
       return { q, all, filter: filterOf(q, all), names: new Map(all.map((p) => [p.id, p.name])) };
     };
 

@@ -51,7 +51,7 @@ const page: DashboardPage = {
     const { projects, credits, logMetrics } = ctx.services;
     app.get('/', async (request, reply) => {
       const q = parse(query, request.query);
-      const all = await projects.list();
+      const all = await ctx.projects(request);
       const project = q.project ? all.find((p) => p.name === q.project) : undefined;
       const rangeName = rangeOf(q);
       const range = RANGES[rangeName];

@@ -194,7 +194,7 @@ const page: DashboardPage = {
           </p>
           ${result.error ? refusalView(result.error, errorField) : ''}
           <form method="post" action="/dashboard/playground/scrape" id="playground">
-            ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form)}
+            ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form, request)}
             ${fieldsView(FIELDS, form, { field: errorField, reason: result.error?.reason })}
             <p><button type="submit" data-action="scrape">Scrape</button></p>
           </form>

@@ -268,7 +268,7 @@ const page: DashboardPage = {
           </p>
           ${result.error ? refusalView(result.error, errorField) : ''}
           <form method="post" action="/dashboard/playground" id="playground">
-            ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form)}
+            ${csrfInput(ctx.csrf(request))} ${await callerFields(ctx, form, request)}
             <div class="fields">${scrapfly.map(field)}</div>
             <details class="group" id="extensions" ${extensionsUsed ? raw('open') : ''}>
               <summary>

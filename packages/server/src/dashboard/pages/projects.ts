@@ -24,7 +24,7 @@ const page: DashboardPage = {
         status?: number;
       } = {},
     ) => {
-      const list: Project[] = await projects.list();
+      const list: Project[] = await ctx.projects(request);
       const csrf = ctx.csrf(request);
       const { revealed } = shown;
       return ctx.render(request, reply, {

@@ -70,7 +70,7 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
 
   app.get('/schedules', async (request, reply) => {
     const q = query(request);
-    const all = await projects.list();
+    const all = await context.projects(request);
     const project = all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
     const env = q.env === 'TEST' ? 'TEST' : 'LIVE';
     if (!project)

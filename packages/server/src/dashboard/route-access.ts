@@ -1,0 +1,242 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Session } from './auth.js';
+import { html, layout } from './html.js';
+import { formOf } from './session.js';
+import type { Database } from '../store/schema.js';
+import { may, PROJECT_ACTIONS, WORKSPACE_WIDE, type Action } from '../team/roles.js';
+import type { Access, TeamStore } from '../team/team-store.js';
+
+/** Where a route's project comes from, besides `project=NAME` in its query or form (always checked). */
+type Resource = 'webhook' | 'job' | 'crawl' | 'schedule' | 'log' | 'project';
+
+export interface RouteRule {
+  /** `public`: no session (sign-in, invitation and reset pages); else the action of team/roles.ts. */
+  action: Action | 'public';
+  /** The route's `:param` names this kind of thing, whose project the user must be a member of. */
+  resource?: Resource;
+  /** A page over one project picked by `?project=`: a developer or viewer without one is sent to theirs. */
+  pickProject?: true;
+}
+
+/**
+ * EVERY dashboard route and what it needs: the one place the dashboard decides who may do what. A route
+ * missing here fails the start (see installRouteAccess), so a new page cannot be left unguarded.
+ */
+export const ROUTE_RULES: Record<string, RouteRule> = {
+  'GET /login': { action: 'public' },
+  'POST /login': { action: 'public' },
+  'GET /accept': { action: 'public' },
+  'POST /accept': { action: 'public' },
+  'GET /reset': { action: 'public' },
+  'POST /reset': { action: 'public' },
+  'POST /login/code': { action: 'public' },
+  'POST /logout': { action: 'self' },
+  'GET /sessions': { action: 'self' },
+  'POST /sessions/revoke': { action: 'self' },
+  'POST /sessions/revoke-others': { action: 'self' },
+  'POST /sessions/revoke-user': { action: 'team' },
+  'GET /two-factor': { action: 'self' },
+  'POST /two-factor/enrol': { action: 'self' },
+  'POST /two-factor/confirm': { action: 'self' },
+  'POST /two-factor/disable': { action: 'self' },
+  // The audit log spans every project and member: for those who manage the team.
+  'GET /audit': { action: 'team' },
+  'GET /audit/export': { action: 'team' },
+  'GET /': { action: 'view', pickProject: true },
+  'GET /logs': { action: 'view', pickProject: true },
+  'GET /logs/export.csv': { action: 'view', pickProject: true },
+  'GET /logs/export.json': { action: 'view', pickProject: true },
+  'GET /monitoring/log/:uuid': { action: 'view', resource: 'log' },
+  'GET /monitoring/log/:uuid/image': { action: 'view', resource: 'log' },
+  'GET /webhooks': { action: 'view', pickProject: true },
+  'POST /webhooks': { action: 'operate' },
+  'GET /webhooks/:uuid': { action: 'view', resource: 'webhook' },
+  ...Object.fromEntries(
+    ['enable', 'disable', 'ping', 'reveal', 'rotate', 'delete', 'edit', 'replay-failed'].map((verb) => [
+      `POST /webhooks/:uuid/${verb}`,
+      { action: 'operate', resource: 'webhook' } satisfies RouteRule,
+    ]),
+  ),
+  'POST /jobs/:id/replay': { action: 'operate', resource: 'job' },
+  'GET /jobs/:id/payload': { action: 'view', resource: 'job' },
+  'GET /crawls': { action: 'view', pickProject: true },
+  'GET /crawls/:uuid': { action: 'view', resource: 'crawl' },
+  'POST /crawls/:uuid/cancel': { action: 'operate', resource: 'crawl' },
+  'GET /schedules': { action: 'view', pickProject: true },
+  'GET /schedules/:id': { action: 'view', resource: 'schedule' },
+  'POST /schedules/:id/pause': { action: 'operate', resource: 'schedule' },
+  'POST /schedules/:id/resume': { action: 'operate', resource: 'schedule' },
+  'POST /schedules/:id/run': { action: 'operate', resource: 'schedule' },
+  'GET /templates': { action: 'view', pickProject: true },
+  'POST /templates/try': { action: 'operate' },
+  'POST /templates/save': { action: 'operate' },
+  'POST /templates/delete': { action: 'operate' },
+  'GET /projects': { action: 'view' },
+  'POST /projects': { action: 'projects' },
+  'POST /projects/:name/rotate-key': { action: 'operate', resource: 'project' },
+  'POST /projects/:name/plan': { action: 'projects' },
+  'GET /playground': { action: 'operate', pickProject: true },
+  'POST /playground': { action: 'operate' },
+  'GET /playground/scrape': { action: 'operate', pickProject: true },
+  'POST /playground/scrape': { action: 'operate' },
+  'GET /playground/extraction': { action: 'operate', pickProject: true },
+  'POST /playground/extraction': { action: 'operate' },
+  'GET /team': { action: 'team' },
+  'POST /team/invite': { action: 'team' },
+  'POST /team/invitations/:id/revoke': { action: 'team' },
+  'POST /team/users/:username/role': { action: 'team' },
+  'POST /team/users/:username/projects': { action: 'team' },
+  'POST /team/users/:username/remove': { action: 'team' },
+  'POST /team/users/:username/reset-link': { action: 'team' },
+};
+
+const PREFIX = '/dashboard';
+
+/** `GET /logs` for a route as fastify registered it (HEAD answers as GET; `/dashboard` is `/`). */
+export function ruleKey(method: string, url: string): string {
+  const path = url.startsWith(PREFIX) ? url.slice(PREFIX.length) : url;
+  return `${method === 'HEAD' ? 'GET' : method} ${path === '' ? '/' : path}`;
+}
+
+const accesses = new WeakMap<FastifyRequest, Access>();
+
+/** What the signed-in user of a request may see (set by the access check before every handler). */
+export function accessOf(request: FastifyRequest): Access | undefined {
+  return accesses.get(request);
+}
+
+/** Whether the request's user sees a project (owners and admins see all). */
+export function seesProject(request: FastifyRequest, projectId: string): boolean {
+  const access = accesses.get(request);
+  return access !== undefined && (access.projectIds === 'all' || access.projectIds.includes(projectId));
+}
+
+async function projectOfResource(
+  db: Kysely<Database>,
+  resource: Resource,
+  params: Record<string, string>,
+): Promise<string | undefined> {
+  const id = params.uuid ?? params.id ?? params.name ?? '';
+  const row =
+    resource === 'webhook'
+      ? await db.selectFrom('webhooks').select('project_id').where('uuid', '=', id).executeTakeFirst()
+      : resource === 'job'
+        ? await db.selectFrom('jobs').select('project_id').where('id', '=', id).executeTakeFirst()
+        : resource === 'crawl'
+          ? await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst()
+          : resource === 'schedule'
+            ? await db.selectFrom('schedules').select('project_id').where('id', '=', id).executeTakeFirst()
+            : resource === 'log'
+              ? await db
+                  .selectFrom('screenshot_logs')
+                  .select('project_id')
+                  .where('log_uuid', '=', id)
+                  .executeTakeFirst()
+              : await db
+                  .selectFrom('projects')
+                  .select('id as project_id')
+                  .where('name', '=', id)
+                  .executeTakeFirst();
+  return row?.project_id;
+}
+
+/** Refuses to start with a dashboard route that has no rule (called before any route is registered). */
+export function requireRouteRules(
+  app: FastifyInstance,
+  rules: Record<string, RouteRule> = ROUTE_RULES,
+): void {
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (!rules[ruleKey(method, route.url)]) {
+        throw new Error(`dashboard route ${method} ${route.url} has no rule in dashboard/route-access.ts`);
+      }
+    }
+  });
+}
+
+/**
+ * Checks every session route against ROUTE_RULES before its handler (after the session and CSRF checks):
+ * the user's role must allow the route's action, and for a project's pages and actions a developer or
+ * viewer must be a member of every project the request names (query, form, or the thing in its path).
+ */
+export function installRouteAccess(
+  app: FastifyInstance,
+  options: {
+    db: Kysely<Database>;
+    team: TeamStore;
+    session: (request: FastifyRequest) => Session | undefined;
+    rules?: Record<string, RouteRule>;
+  },
+): void {
+  const rules = options.rules ?? ROUTE_RULES;
+  const refuse = (reply: FastifyReply, why: string) =>
+    reply
+      .code(403)
+      .type('text/html; charset=utf-8')
+      .send(
+        layout(
+          { title: 'Not allowed' },
+          html`<h1>Not allowed</h1>
+            <p>${why}</p>
+            <p><a href="/dashboard">Back to the dashboard</a></p>`,
+        ),
+      );
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (reply.sent) return; // refused earlier (CSRF)
+    // The not-found handler has no route url: it answers by itself (sign-in, or 404 with a session).
+    if (request.routeOptions.url === undefined) return;
+    const rule = rules[ruleKey(request.method, request.routeOptions.url)];
+    if (!rule || rule.action === 'public') return;
+    const session = options.session(request);
+    if (!session) return refuse(reply, 'Sign in first.');
+    const access = await options.team.accessOf(session.username);
+    if (!access) {
+      // Removed while signed in: their sessions went with them; this request is refused too.
+      return reply.code(303).header('location', '/dashboard/login').send();
+    }
+    accesses.set(request, access);
+    if (!may(access.role, rule.action)) {
+      return refuse(reply, `Your role (${access.role}) does not allow this. Ask an owner or admin.`);
+    }
+    if (!PROJECT_ACTIONS.includes(rule.action) || WORKSPACE_WIDE.includes(access.role)) return;
+    const members = access.projectIds === 'all' ? [] : access.projectIds;
+    const named = [
+      (request.query as Record<string, unknown> | undefined)?.project,
+      request.method === 'POST' ? formOf(request).project : undefined,
+    ].filter((name): name is string => typeof name === 'string' && name !== '');
+    const ids: string[] = [];
+    for (const name of named) {
+      const row = await options.db
+        .selectFrom('projects')
+        .select('id')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!row) return refuse(reply, `You are not a member of the project "${name}".`);
+      ids.push(row.id);
+    }
+    if (rule.resource) {
+      const id = await projectOfResource(options.db, rule.resource, request.params as Record<string, string>);
+      // An unknown id reaches the page, which answers it is not found (nothing to see there).
+      if (id !== undefined) ids.push(id);
+    }
+    const outside = ids.find((id) => !members.includes(id));
+    if (outside !== undefined) return refuse(reply, 'You are not a member of this project.');
+    if (request.method === 'POST' && !rule.resource && named.length === 0) {
+      return refuse(reply, 'Pick one of your projects.');
+    }
+    if (rule.pickProject && named.length === 0 && request.method === 'GET') {
+      const first = members[0];
+      if (!first) return refuse(reply, 'You are not a member of any project yet. Ask an owner or admin.');
+      const row = await options.db
+        .selectFrom('projects')
+        .select('name')
+        .where('id', '=', first)
+        .executeTakeFirst();
+      const url = new URL(request.url, 'http://dashboard.invalid');
+      url.searchParams.set('project', row?.name ?? '');
+      return reply.code(303).header('location', `${url.pathname}${url.search}`).send();
+    }
+  });
+}
