@@ -157,6 +157,12 @@ export const ERROR_CATALOGUE = {
     false,
     'Only screenshots (png, jpg, webp, gif) can be compared',
   ),
+  'ERR::COMPARE::NOT_A_SCREENSHOT': define(
+    422,
+    false,
+    false,
+    'The log has no screenshot to compare (another API, failed or pending)',
+  ),
   'ERR::COMPARE::IMAGE_TOO_LARGE': define(413, false, false, 'The image is too large to compare'),
   'ERR::COMPARE::IMAGE_GONE': define(410, false, false, 'The screenshot of this log is no longer stored'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
