@@ -135,7 +135,7 @@ describe('snapwire compare', () => {
     assert.equal(run.code, 2, run.stderr + run.stdout);
     assert.match(run.stdout, /OPERATION_TIMEOUT/);
     const bad = await compare('--threshold', '5');
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'a usage error is not "a page changed"');
     assert.match(bad.stderr, /--threshold takes a share from 0 to 1/);
   });
 });

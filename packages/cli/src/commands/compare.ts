@@ -66,6 +66,8 @@ export function registerCompareCommand(program: Command): void {
     )
     .option('--wait-for-selector <selector>', 'CSS selector or XPath that must be visible first')
     .option('--timeout <ms>', 'whole-request budget in ms (service default 60000)', wholeNumber('--timeout'));
+  // A usage error is trouble too (2), never the 1 that means "a page changed" to a CI script.
+  command.exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_TROUBLE));
   addConnectionOptions(command).action(async (urls: string[], flags: CompareFlags) => {
     const { host, key } = resolveConnection(flags);
     const { compareImages } = await loadServer();
