@@ -24,3 +24,10 @@ export {
 export { TeamStore, TeamError, type TeamMember } from './team/team-store.js';
 export { ROLES, isRole, type Role } from './team/roles.js';
 export { createMailer } from './team/mailer.js';
+export {
+  compareImages,
+  type CompareImagesOptions,
+  type ImageComparison,
+  type PixelRect,
+} from './compare/compare-images.js';
+export { compareText, type TextComparison } from './compare/compare-text.js';
