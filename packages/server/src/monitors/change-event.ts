@@ -1,11 +1,10 @@
 import type { Transaction } from 'kysely';
-import type { Caller } from '../accounts/projects.js';
 import type { PixelRect } from '../compare/compare-images.js';
 import type { TextComparison } from '../compare/compare-text.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Database } from '../store/schema.js';
 import { timeOrderedId } from '../store/time-ordered-id.js';
-import type { WebhookRegistry } from '../webhooks/registry.js';
+import type { Webhook } from '../webhooks/registry.js';
 import type { MonitorRow, MonitorRun } from './store.js';
 
 export type MonitorEventType = 'screenshot.changed' | 'screenshot.unchanged';
@@ -71,23 +70,22 @@ export function eventBody(
  * Queues the event for the monitor's webhook as a job already `delivering` (like a ping): the worker's
  * delivery lane signs, sends, retries and records it as it does every screenshot delivery. Written in the
  * caller's transaction, with the run's outcome, so an event exists exactly when its run says so.
- * Undefined when the monitor has no webhook or it was deleted.
+ * Undefined when the monitor has no webhook or it was deleted (looked up by the caller before the
+ * transaction: on SQLite the one connection is the transaction's until it ends).
  */
 export async function queueEvent(
   trx: Transaction<Database>,
-  deps: { webhooks: WebhookRegistry; queue: JobQueue },
-  caller: Caller,
+  queue: JobQueue,
+  webhook: Webhook | undefined,
   monitor: MonitorRow,
   type: MonitorEventType,
   payloadBlob: string,
   logUuid: string | null,
   now: number,
 ): Promise<string | undefined> {
-  if (!monitor.webhook_name) return undefined;
-  const webhook = await deps.webhooks.find(caller, monitor.webhook_name);
   if (!webhook) return undefined;
   const id = timeOrderedId(now);
-  await deps.queue.enqueue(trx, {
+  await queue.enqueue(trx, {
     id,
     project_id: monitor.project_id,
     env: monitor.env,

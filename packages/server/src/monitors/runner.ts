@@ -368,6 +368,10 @@ export class MonitorRunner {
         )
       : undefined;
 
+    const webhook =
+      eventType && monitor.webhook_name
+        ? await this.deps.webhooks.find(caller, monitor.webhook_name)
+        : undefined;
     let queued = false;
     await this.finish(
       run,
@@ -423,8 +427,8 @@ export class MonitorRunner {
         if (!eventType || !payload) return {};
         const jobId = await queueEvent(
           trx,
-          this.deps,
-          caller,
+          this.deps.queue,
+          webhook,
           monitor,
           eventType,
           payload,
