@@ -173,11 +173,14 @@ describe('monitors', () => {
 
     // The images are served to the project's key only.
     for (const which of ['before', 'after', 'diff'] as const) {
-      const denied = await fetch(event.images[which]!);
+      // The event names the service's public address; this test reaches it on its own port.
+      const path = new URL(event.images[which]!).pathname;
+      assert.equal(path, `/monitors/${id}/runs/${changed.id}/image/${which}`);
+      const denied = await fetch(`${service.baseUrl}${path}`);
       assert.equal(denied.status, 401);
-      const other = await fetch(`${event.images[which]}?key=${TEST_KEY}`);
+      const other = await fetch(`${service.baseUrl}${path}?key=${TEST_KEY}`);
       assert.equal(other.status, 404, 'the TEST environment does not see LIVE monitors');
-      const image = await fetch(`${event.images[which]}?key=${LIVE_KEY}`);
+      const image = await fetch(`${service.baseUrl}${path}?key=${LIVE_KEY}`);
       assert.equal(image.status, 200);
       assert.equal(image.headers.get('content-type'), 'image/png');
       const decoded = await decode(await image.arrayBuffer());
@@ -207,7 +210,7 @@ describe('monitors', () => {
       assert.match(String(answer.body.message), reason);
     }
     const noWebhook = await api('POST', '/monitors', { url: target, webhook_name: 'nope' });
-    assert.equal(noWebhook.status, 404);
+    assert.equal(noWebhook.status, 400, JSON.stringify(noWebhook.body));
     assert.equal(noWebhook.body.code, 'ERR::WEBHOOK::NOT_FOUND');
     const missing = await api('GET', '/monitors/no-such-id');
     assert.equal(missing.status, 404);
@@ -330,8 +333,12 @@ describe('monitors', () => {
     page.box = '#6a4c93';
     const kept = await create({ url: target });
     await runNow(kept);
-    // Every blob older than now deleted, as a lost bucket or an operator's clean-up would.
-    await service.snapwire.services.blobs.sweep(Date.now() + 60_000);
+    // The baseline's blob gone (a lost bucket, an operator's clean-up): its key names nothing stored.
+    await service.snapwire.services.store.db
+      .updateTable('monitors')
+      .set({ baseline_blob: 'f'.repeat(64) })
+      .where('id', '=', kept)
+      .execute();
     const fresh = await runNow(kept);
     assert.equal(fresh.status, 'baseline');
     assert.match(String(fresh.note), /no longer in the blob store/);
