@@ -136,6 +136,12 @@ export default tseslint.config(
     rules: restrict([NOT_JOBS, NOT_HTTP]),
   },
   {
+    // The compare room (image and text comparison for visual change monitoring) is a pure library: it
+    // returns data or throws catalogue errors, and never knows HTTP or jobs/.
+    files: [`${server}/compare/**/*.ts`],
+    rules: restrict([NOT_JOBS, NOT_HTTP]),
+  },
+  {
     // The crawler room (frontier store, worker, crawl service) serves the HTTP faces: data or catalogue
     // errors, never HTTP, never jobs/.
     files: [`${server}/crawler/**/*.ts`],

@@ -158,6 +158,22 @@ export const ERROR_CATALOGUE = {
   ),
   'ERR::CRAWLER::NOT_FOUND': define(404, false, false, 'No crawler with this uuid in this project and env'),
   'ERR::CRAWLER::CONTENT_NOT_FOUND': define(404, false, false, 'The crawler has no such page or format'),
+  // Visual change comparison (compare/, GET /screenshot/compare: a Snapwire extension, docs/compat.md).
+  'ERR::COMPARE::CONFIG_ERROR': define(400, false, false, 'The comparison parameters are not valid'),
+  'ERR::COMPARE::NOT_AN_IMAGE': define(
+    422,
+    false,
+    false,
+    'Only screenshots (png, jpg, webp, gif) can be compared',
+  ),
+  'ERR::COMPARE::NOT_A_SCREENSHOT': define(
+    422,
+    false,
+    false,
+    'The log has no screenshot to compare (another API, failed or pending)',
+  ),
+  'ERR::COMPARE::IMAGE_TOO_LARGE': define(413, false, false, 'The image is too large to compare'),
+  'ERR::COMPARE::IMAGE_GONE': define(410, false, false, 'The screenshot of this log is no longer stored'),
   'ERR::API::UNAUTHORIZED': define(401, false, false, 'The API key is missing or not valid'),
   'ERR::API::NOT_FOUND': define(404, false, false, 'No such resource'),
   'ERR::API::NOT_SERVED': define(404, false, false, 'Snapwire does not serve this Scrapfly product'),

@@ -21,3 +21,10 @@ export {
   AdminPasswordError,
   MIN_ADMIN_PASSWORD_LENGTH,
 } from './admin/admin-password.js';
+export {
+  compareImages,
+  type CompareImagesOptions,
+  type ImageComparison,
+  type PixelRect,
+} from './compare/compare-images.js';
+export { compareText, type TextComparison } from './compare/compare-text.js';

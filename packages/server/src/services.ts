@@ -14,6 +14,7 @@ import type { LogQueries } from './logs/log-queries.js';
 import type { LogStore } from './logs/log-store.js';
 import type { MonitoringMetrics } from './logs/log-metrics.js';
 import type { BlobStore } from './results/blob-store.js';
+import type { ScreenshotComparisons } from './compare/screenshot-comparisons.js';
 import type { Store } from './store/database.js';
 import type { FleetMaintenance } from './store/fleet-maintenance.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -57,6 +58,8 @@ export interface Services {
   /** Aggregates of the monitoring log (the monitoring API and the dashboard's overview). */
   logMetrics: MonitoringMetrics;
   blobs: BlobStore;
+  /** Two stored screenshots compared (GET /screenshot/compare, visual change monitoring). */
+  comparisons: ScreenshotComparisons;
   webhooks: WebhookRegistry;
   /** Every change to webhooks goes through it (limits hold for the API and the dashboard alike). */
   webhookService: WebhookService;

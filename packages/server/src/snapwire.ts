@@ -65,6 +65,7 @@ import { removeStaleProfileFolders } from './engine/profile-folders.js';
 import { ExtractionService } from './jobs/extraction-service.js';
 import { OpenAiCompatibleModel } from './extraction/model-client.js';
 import { TemplateStore } from './extraction/template-store.js';
+import { ScreenshotComparisons } from './compare/screenshot-comparisons.js';
 
 export interface SnapwireOptions {
   /** Name resolution for every outbound connection; tests give their own. */
@@ -487,6 +488,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       logQueries: new LogQueries(store.db),
       logMetrics: new MonitoringMetrics(store.db),
       blobs,
+      comparisons: new ScreenshotComparisons(logs, blobs),
       webhooks,
       asyncScreenshots,
       asyncScrapes,

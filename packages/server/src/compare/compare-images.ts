@@ -1,154 +1,225 @@
-// Stand-in for the comparison engine of branch `compare` (same API); replaced when that branch is merged.
+import pixelmatch from 'pixelmatch';
 import sharp from 'sharp';
+import { ApiError } from '../errors.js';
+import { ChangedRegions, type PixelRect } from './changed-regions.js';
+import { decodeArea, readImageSize, type ImageSize } from './decode-image.js';
 
-export interface PixelRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { PixelRect } from './changed-regions.js';
+
 export interface CompareImagesOptions {
+  /** pixelmatch's per-pixel colour threshold, 0..1 (default 0.1); anti-aliased pixels are never counted. */
   pixelThreshold?: number;
+  /** Share of changed pixels above which `changed` is true, 0..1 (default 0.001, 0.1 %). */
   changeThreshold?: number;
+  /** Rectangles (in pixels of the images) left out of the comparison in both images. */
   ignore?: PixelRect[];
 }
+
 export interface ImageComparison {
   changed: boolean;
+  /** Changed pixels / compared pixels (the shared area less the ignored rectangles), 0..1. */
   score: number;
   changedPixels: number;
+  /** The compared area: the top-left part both images share. */
   width: number;
   height: number;
-  before: { width: number; height: number };
-  after: { width: number; height: number };
+  before: ImageSize;
+  after: ImageSize;
+  /** after.height - before.height. */
   heightChange: number;
+  /** Boxes around clusters of changed pixels, top to bottom, at most MAX_REGIONS. */
   regions: PixelRect[];
+  /** PNG of the compared area: the after-image dimmed to grey, changed pixels in red. */
   diffPng: Buffer;
 }
 
-const CELL = 16;
+export const DEFAULT_PIXEL_THRESHOLD = 0.1;
+export const DEFAULT_CHANGE_THRESHOLD = 0.001;
+export const MAX_REGIONS = 50;
+/**
+ * pixelmatch decides whether a pixel is anti-aliasing from its neighbours up to two pixels away, so a band
+ * of changed rows is compared with two unchanged rows of context on each side: the count is the same as a
+ * comparison of the whole images.
+ */
+const CONTEXT_ROWS = 2;
+/** The diff image: the after-image's luminance at this opacity over white, as pixelmatch draws it. */
+const DIFF_BACKGROUND_OPACITY = 0.3;
+const LUMINANCE: [number, number, number] = [0.299, 0.587, 0.114];
 
+/**
+ * Compares two screenshots for visual regression. Both are decoded (sharp) to RGBA and compared with
+ * pixelmatch over the area they share; images of different sizes are compared over that area, and the
+ * part only one of them has counts towards `changed` like changed pixels do. Only the bands of rows that
+ * differ byte for byte go through pixelmatch, which is what makes a mostly unchanged long page fast.
+ */
 export async function compareImages(
   before: Buffer,
   after: Buffer,
   options: CompareImagesOptions = {},
 ): Promise<ImageComparison> {
-  const a = await sharp(before).metadata();
-  const b = await sharp(after).metadata();
-  const sizeA = { width: a.width ?? 0, height: a.height ?? 0 };
-  const sizeB = { width: b.width ?? 0, height: b.height ?? 0 };
-  const width = Math.max(sizeA.width, sizeB.width);
-  const height = Math.max(sizeA.height, sizeB.height);
-  const pa = await sharp(before)
-    .ensureAlpha()
-    .extend({
-      right: width - sizeA.width,
-      bottom: height - sizeA.height,
-      background: { r: 0, g: 0, b: 0, alpha: 0 },
-    })
-    .raw()
-    .toBuffer();
-  const pb = await sharp(after)
-    .ensureAlpha()
-    .extend({
-      right: width - sizeB.width,
-      bottom: height - sizeB.height,
-      background: { r: 0, g: 0, b: 0, alpha: 0 },
-    })
-    .raw()
-    .toBuffer();
-  const limit = (options.pixelThreshold ?? 0.1) * 255;
-  const ignore = options.ignore ?? [];
-  const ignored = (x: number, y: number) =>
-    ignore.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height);
-  const cols = Math.ceil(width / CELL);
-  const rows = Math.ceil(height / CELL);
-  const cells = new Map<number, PixelRect>();
-  const diff = Buffer.alloc(width * height * 4);
+  const pixelThreshold = checkShare(options.pixelThreshold, DEFAULT_PIXEL_THRESHOLD, 'pixelThreshold');
+  const changeThreshold = checkShare(options.changeThreshold, DEFAULT_CHANGE_THRESHOLD, 'changeThreshold');
+  const [beforeSize, afterSize] = await Promise.all([
+    readImageSize(before, 'before'),
+    readImageSize(after, 'after'),
+  ]);
+  const width = Math.min(beforeSize.width, afterSize.width);
+  const height = Math.min(beforeSize.height, afterSize.height);
+  const area = { width, height };
+  const ignoreMask = maskOf(options.ignore ?? [], width, height);
+  const [beforePixels, afterPixels] = await Promise.all([
+    decodeArea(before, 'before', area),
+    decodeArea(after, 'after', area),
+  ]);
+  // The dimmed background is drawn by sharp's threads while pixelmatch runs on this one.
+  const background = dimmedBackground(afterPixels, area);
+
+  const regions = new ChangedRegions(width, height);
+  const bands: Band[] = [];
+  // One byte per pixel of the compared area, 1 where it changed; allocated when a band differs.
+  let changedMask: Uint8Array | undefined;
   let changedPixels = 0;
-  let counted = 0;
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const i = (y * width + x) * 4;
-      const grey = (pa[i]! + pa[i + 1]! + pa[i + 2]!) / 3;
-      diff[i] = diff[i + 1] = diff[i + 2] = 255 - (255 - grey) / 4;
-      diff[i + 3] = 255;
-      if (ignored(x, y)) continue;
-      counted += 1;
-      const delta = Math.max(
-        Math.abs(pa[i]! - pb[i]!),
-        Math.abs(pa[i + 1]! - pb[i + 1]!),
-        Math.abs(pa[i + 2]! - pb[i + 2]!),
-        Math.abs(pa[i + 3]! - pb[i + 3]!),
-      );
-      if (delta <= limit) continue;
-      changedPixels += 1;
-      diff[i] = 255;
-      diff[i + 1] = 0;
-      diff[i + 2] = 0;
-      const cell = Math.floor(y / CELL) * cols + Math.floor(x / CELL);
-      const box = cells.get(cell);
-      if (!box) cells.set(cell, { x, y, width: 1, height: 1 });
-      else {
-        const x2 = Math.max(box.x + box.width, x + 1);
-        const y2 = Math.max(box.y + box.height, y + 1);
-        box.x = Math.min(box.x, x);
-        box.y = Math.min(box.y, y);
-        box.width = x2 - box.x;
-        box.height = y2 - box.y;
-      }
+  const rowBytes = width * 4;
+  for (const band of differingBands(beforePixels, afterPixels, width, height)) {
+    bands.push(band);
+    changedMask ??= new Uint8Array(width * height);
+    const rows = band.end - band.start;
+    const from = band.start * rowBytes;
+    const to = band.end * rowBytes;
+    const output = Buffer.alloc(to - from);
+    changedPixels += pixelmatch(
+      afterPixels.subarray(from, to),
+      beforePixels.subarray(from, to),
+      output,
+      width,
+      rows,
+      {
+        threshold: pixelThreshold,
+        includeAA: false,
+        diffMask: true,
+        ignoreMask: ignoreMask?.subarray(band.start * width, band.end * width),
+      },
+    );
+    for (let offset = 3; offset < output.length; offset += 4) {
+      if (output[offset] === 0) continue;
+      const pixel = offset >> 2;
+      const x = pixel % width;
+      const y = band.start + ((pixel / width) | 0);
+      regions.add(x, y);
+      changedMask[y * width + x] = 1;
     }
   }
-  // Neighbouring changed cells form one region.
-  const regions: PixelRect[] = [];
-  const seen = new Set<number>();
-  for (const start of cells.keys()) {
-    if (seen.has(start)) continue;
-    const stack = [start];
-    seen.add(start);
-    let box: PixelRect | undefined;
-    while (stack.length > 0) {
-      const cell = stack.pop()!;
-      const r = cells.get(cell)!;
-      box = box
-        ? (() => {
-            const x2 = Math.max(box.x + box.width, r.x + r.width);
-            const y2 = Math.max(box.y + box.height, r.y + r.height);
-            const x = Math.min(box.x, r.x);
-            const y = Math.min(box.y, r.y);
-            return { x, y, width: x2 - x, height: y2 - y };
-          })()
-        : { ...r };
-      const cx = cell % cols;
-      const cy = Math.floor(cell / cols);
-      for (let dy = -1; dy <= 1; dy += 1) {
-        for (let dx = -1; dx <= 1; dx += 1) {
-          const nx = cx + dx;
-          const ny = cy + dy;
-          if (nx < 0 || ny < 0 || nx >= cols || ny >= rows) continue;
-          const n = ny * cols + nx;
-          if (cells.has(n) && !seen.has(n)) {
-            seen.add(n);
-            stack.push(n);
-          }
-        }
-      }
+
+  const diff = await background;
+  for (const band of bands) {
+    for (let pixel = band.start * width; pixel < band.end * width; pixel++) {
+      if (changedMask![pixel] === 0) continue;
+      diff[pixel * 3] = 255;
+      diff[pixel * 3 + 1] = 0;
+      diff[pixel * 3 + 2] = 0;
     }
-    if (box) regions.push(box);
   }
-  const score = counted === 0 ? 0 : changedPixels / counted;
-  const diffPng = await sharp(diff, { raw: { width, height, channels: 4 } })
-    .png()
+  const diffPng = await sharp(diff, { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 2, adaptiveFiltering: false })
     .toBuffer();
+
+  const comparedPixels = width * height - countMasked(ignoreMask);
+  const score = comparedPixels === 0 ? 0 : changedPixels / comparedPixels;
+  const outside = uncomparedShare(beforeSize, afterSize);
   return {
-    changed: changedPixels > 0 && score > (options.changeThreshold ?? 0),
+    changed: score > changeThreshold || outside > changeThreshold,
     score,
     changedPixels,
     width,
     height,
-    before: sizeA,
-    after: sizeB,
-    heightChange: sizeB.height - sizeA.height,
-    regions,
+    before: beforeSize,
+    after: afterSize,
+    heightChange: afterSize.height - beforeSize.height,
+    regions: regions.boxes(MAX_REGIONS),
     diffPng,
   };
+}
+
+/** Rows [start, end) of the compared area. */
+interface Band {
+  start: number;
+  end: number;
+}
+
+/** Runs of rows that differ byte for byte, widened by CONTEXT_ROWS and joined when they touch. */
+function* differingBands(before: Buffer, after: Buffer, width: number, height: number): Generator<Band> {
+  const rowBytes = width * 4;
+  let start = -1;
+  let end = -1;
+  for (let row = 0; row < height; row++) {
+    const from = row * rowBytes;
+    if (before.subarray(from, from + rowBytes).equals(after.subarray(from, from + rowBytes))) continue;
+    const bandStart = Math.max(0, row - CONTEXT_ROWS);
+    const bandEnd = Math.min(height, row + 1 + CONTEXT_ROWS);
+    if (start !== -1 && bandStart <= end) {
+      end = bandEnd;
+      continue;
+    }
+    if (start !== -1) yield { start, end };
+    start = bandStart;
+    end = bandEnd;
+  }
+  if (start !== -1) yield { start, end };
+}
+
+/** The after-image's luminance, faded towards white, as RGB (the diff image's background). */
+async function dimmedBackground(pixels: Buffer, area: ImageSize): Promise<Buffer> {
+  return sharp(pixels, { raw: { width: area.width, height: area.height, channels: 4 } })
+    .removeAlpha()
+    .recomb([LUMINANCE, LUMINANCE, LUMINANCE])
+    .linear(DIFF_BACKGROUND_OPACITY, 255 * (1 - DIFF_BACKGROUND_OPACITY))
+    .raw()
+    .toBuffer();
+}
+
+/** One byte per pixel of the compared area, 1 where an ignore rectangle covers it (pixelmatch's mask). */
+function maskOf(ignore: PixelRect[], width: number, height: number): Uint8Array | undefined {
+  if (!Array.isArray(ignore))
+    throw invalidOption('ignore must be a list of {x, y, width, height} rectangles');
+  if (ignore.length === 0) return undefined;
+  const mask = new Uint8Array(width * height);
+  for (const rect of ignore) {
+    const { x, y, width: w, height: h } = rect ?? ({} as PixelRect);
+    if (![x, y, w, h].every((n) => Number.isInteger(n) && n >= 0) || w === 0 || h === 0) {
+      throw invalidOption(
+        `ignore rectangle ${JSON.stringify(rect)} is not valid: give whole, non-negative pixels {x, y, width, height} with a width and height of at least 1`,
+      );
+    }
+    const right = Math.min(width, x + w);
+    for (let row = y; row < Math.min(height, y + h); row++) {
+      if (x < right) mask.fill(1, row * width + x, row * width + right);
+    }
+  }
+  return mask;
+}
+
+function countMasked(mask: Uint8Array | undefined): number {
+  if (!mask) return 0;
+  let masked = 0;
+  for (let i = 0; i < mask.length; i++) masked += mask[i]!;
+  return masked;
+}
+
+/** The share of the larger (union) canvas that only one of the two images covers. */
+function uncomparedShare(before: ImageSize, after: ImageSize): number {
+  const union = Math.max(before.width, after.width) * Math.max(before.height, after.height);
+  const shared = Math.min(before.width, after.width) * Math.min(before.height, after.height);
+  return (union - shared) / union;
+}
+
+function checkShare(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw invalidOption(`${name} must be a number from 0 to 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+function invalidOption(reason: string): ApiError {
+  return new ApiError('ERR::COMPARE::CONFIG_ERROR', reason);
 }

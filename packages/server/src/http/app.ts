@@ -25,6 +25,7 @@ import monitorsRoute from './routes/monitors.js';
 import screenshotRoute from './routes/screenshot.js';
 import scrapeRoute from './routes/scrape.js';
 import scrapeFilesRoute from './routes/scrape-files.js';
+import screenshotCompareRoute from './routes/screenshot-compare.js';
 import crawlRoute from './routes/crawl.js';
 import extractionRoute from './routes/extraction.js';
 import extractionTemplatesRoute from './routes/extraction-templates.js';
@@ -185,6 +186,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(screenshotRoute(services));
   await app.register(scrapeRoute(services));
   await app.register(scrapeFilesRoute(services));
+  await app.register(screenshotCompareRoute(services));
   await app.register(crawlRoute(services));
   await app.register(extractionRoute(services));
   await app.register(extractionTemplatesRoute(services));

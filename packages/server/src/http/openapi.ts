@@ -101,6 +101,8 @@ const STATUS_MEANING: Record<number, string> = {
   400: 'The request is not valid (a parameter missing, malformed, unknown or out of range)',
   404: 'No such resource in this project',
   409: 'The resource already exists',
+  410: 'The resource existed but is no longer stored (retention)',
+  413: 'The input is larger than the service takes',
   422: 'The page could not be captured as asked (address refused, DNS, network, selector, script …)',
   429: 'Throttled: concurrency, queue or monthly credits exhausted',
   500: 'Unexpected internal error (logged)',

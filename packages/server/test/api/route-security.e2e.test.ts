@@ -183,6 +183,25 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     owner: status(200),
   },
+  'GET /screenshot/compare': {
+    request: (live) => ({ path: '/screenshot/compare', query: { base: live.logUuid, head: live.logUuid } }),
+    foreign: 'not found',
+    owner: (response) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.equal(json(response).changed, false);
+    },
+  },
+  'GET /screenshot/compare/diff': {
+    request: (live) => ({
+      path: '/screenshot/compare/diff',
+      query: { base: live.logUuid, head: live.logUuid },
+    }),
+    foreign: 'not found',
+    owner: (response) => {
+      assert.equal(response.statusCode, 200, response.body.slice(0, 300));
+      assert.equal(response.headers['content-type'], 'image/png');
+    },
+  },
   'GET /scrape/screenshot/:logUuid/:name': {
     request: (live) => ({ path: `/scrape/screenshot/${live.scrapeLogUuid}/top` }),
     foreign: 'not found',

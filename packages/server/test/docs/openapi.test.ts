@@ -83,6 +83,8 @@ describe('the OpenAPI document', () => {
       '/account',
       '/webhooks',
       '/screenshot/result/{logUuid}',
+      '/screenshot/compare',
+      '/screenshot/compare/diff',
       '/screenshot/logs',
       '/schedules/{id}',
     ]) {
