@@ -116,7 +116,6 @@ export const ERROR_CATALOGUE = {
   ),
   'ERR::MONITOR::INVALID_REQUEST': define(400, false, false, 'The monitor request is not valid'),
   'ERR::MONITOR::INVALID_STATE': define(409, false, false, 'The monitor or run cannot do this in its state'),
-  'ERR::MONITOR::IMAGE_GONE': define(404, false, false, 'The image of this run is no longer kept'),
   // The Extraction API (docs/compat.md "Extraction API"). Failures of the caller's document, template or
   // the operator's model answer 4xx (never 5xx: the TypeScript SDK retries every 5xx three times).
   'ERR::EXTRACTION::CONFIG_ERROR': define(

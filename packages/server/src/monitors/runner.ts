@@ -300,10 +300,23 @@ export class MonitorRunner {
     }
 
     const ignore = JSON.parse(monitor.ignore_regions) as PixelRect[];
-    const image = await compareImages(before, capture.image, {
-      changeThreshold: monitor.change_threshold,
-      ignore,
-    });
+    let image: ImageComparison;
+    try {
+      image = await compareImages(before, capture.image, {
+        changeThreshold: monitor.change_threshold,
+        ignore,
+      });
+    } catch (error) {
+      // An image the engine refuses (too large): the run failed, said why; no event.
+      if (!isApiError(error)) throw error;
+      await this.finish(run, token, {
+        ...base,
+        status: 'failed',
+        error_code: error.code,
+        error_reason: error.reason,
+      });
+      return;
+    }
     let text: TextComparison | undefined;
     if (monitor.compare_text === 1 && capture.text !== undefined && monitor.baseline_text_blob) {
       const beforeText = await blobs.get(monitor.baseline_text_blob);

@@ -348,7 +348,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         openapi: {
           responses: {
             200: imageResponse('The image (PNG unless the monitor captures another format)'),
-            ...errorResponses(404),
+            ...errorResponses(404, 410),
           },
         },
       },
@@ -358,12 +358,16 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       const which = request.params.which;
       const blob = which === 'before' ? run.before_blob : which === 'after' ? run.after_blob : run.diff_blob;
       const bytes = blob ? await blobs.get(blob) : undefined;
+      if (!blob) {
+        throw new ApiError(
+          'ERR::MONITOR::NOT_FOUND',
+          `Run ${run.id} has no ${which} image (${run.status === 'baseline' ? 'it became the baseline: nothing was compared' : `its status is ${run.status}`})`,
+        );
+      }
       if (!bytes) {
         throw new ApiError(
-          'ERR::MONITOR::IMAGE_GONE',
-          blob
-            ? `The ${which} image of run ${run.id} is past the project's retention and no longer kept`
-            : `Run ${run.id} has no ${which} image (${run.status === 'baseline' ? 'it became the baseline: nothing was compared' : `its status is ${run.status}`})`,
+          'ERR::COMPARE::IMAGE_GONE',
+          `The ${which} image of run ${run.id} is past the project's retention and no longer kept`,
         );
       }
       return reply.type(imageType(bytes)).header('cache-control', 'private, max-age=3600').send(bytes);
