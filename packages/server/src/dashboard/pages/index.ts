@@ -9,6 +9,7 @@ import playgroundExtraction from './playground-extraction.js';
 import playgroundScrape from './playground-scrape.js';
 import projects from './projects.js';
 import schedules from './schedules.js';
+import monitors from './monitors.js';
 import templates from './templates.js';
 import webhook from './webhook.js';
 import webhooks from './webhooks.js';
@@ -26,6 +27,7 @@ export const PAGES: DashboardPage[] = [
   crawls,
   jobs,
   schedules,
+  monitors,
   templates,
   projects,
   playground,
