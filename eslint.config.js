@@ -143,6 +143,12 @@ export default tseslint.config(
     rules: restrict([NOT_JOBS, NOT_HTTP]),
   },
   {
+    // The monitors room (store, runner, events) runs captures through jobs/ for the API and the dashboard:
+    // data or catalogue errors, never HTTP.
+    files: [`${server}/monitors/**/*.ts`],
+    rules: restrict([NOT_HTTP]),
+  },
+  {
     // The crawler room (frontier store, worker, crawl service) serves the HTTP faces: data or catalogue
     // errors, never HTTP, never jobs/.
     files: [`${server}/crawler/**/*.ts`],

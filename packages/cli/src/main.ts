@@ -9,6 +9,7 @@ import { registerListenCommand } from './commands/listen.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerScheduleCommands } from './commands/schedules.js';
+import { registerMonitorCommands } from './commands/monitors.js';
 import { registerScrapeCommand } from './commands/scrape.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerShotCommand } from './commands/shot.js';
@@ -24,8 +25,8 @@ const program = new Command()
     'after',
     `
 Environment:
-  SNAPWIRE_HOST      address of the service for shot, batch, compare, schedules, scrape, extract, templates and mcp (default http://localhost:8080)
-  SNAPWIRE_KEY       project API key for shot, batch, compare, schedules, scrape, extract, templates and mcp
+  SNAPWIRE_HOST      address of the service for shot, batch, compare, schedules, monitors, scrape, extract, templates and mcp (default http://localhost:8080)
+  SNAPWIRE_KEY       project API key for shot, batch, compare, schedules, monitors, scrape, extract, templates and mcp
   SNAPWIRE_DATA_DIR  the service's data folder (SQLite store) for projects and admin (default ./data)
   DATABASE_URL       the service's PostgreSQL store for projects and admin (instead of SQLite)`,
   );
@@ -40,6 +41,7 @@ registerMcpCommand(program);
 registerBatchCommand(program);
 registerCompareCommand(program);
 registerScheduleCommands(program);
+registerMonitorCommands(program);
 registerScrapeCommand(program);
 registerExtractCommand(program);
 registerTemplateCommands(program);

@@ -70,6 +70,9 @@ describe('snapwire --help', () => {
       'schedules',
       'schedules create',
       'schedules list',
+      'monitors',
+      'monitors create',
+      'monitors approve',
       'extract',
       'templates',
       'templates put',
@@ -83,7 +86,7 @@ describe('snapwire --help', () => {
       assert.ok(seen.includes(command), `${command} was checked (${seen.join(', ')})`);
     }
     // The options that read SNAPWIRE_KEY name it instead.
-    for (const command of [['shot'], ['batch'], ['schedules'], ['extract'], ['templates']]) {
+    for (const command of [['shot'], ['batch'], ['schedules'], ['monitors'], ['extract'], ['templates']]) {
       assert.match(await help(command), /--key <key>\s+project API key \(LIVE or TEST\); env\s+SNAPWIRE_KEY/);
     }
   });

@@ -10,6 +10,7 @@ import { guarded, jsonResult, textResult } from './results.js';
 import { registerScrapeTool } from './scrape-tool.js';
 import { registerExtractTool } from './extract-tool.js';
 import { registerCrawlTools } from './crawl-tools.js';
+import { registerMonitorTools } from './monitor-tools.js';
 import { maxWidthShape, screenshotShape, toScreenshotParams, webhookNameShape } from './schemas.js';
 
 export const DEFAULT_MAX_WIDTH = 1280;
@@ -215,6 +216,7 @@ export function createSnapwireMcpServer(client: SnapwireClient, options: Snapwir
   registerScrapeTool(server, client);
   registerExtractTool(server, client);
   registerCrawlTools(server, client);
+  registerMonitorTools(server, client);
 
   return server;
 }

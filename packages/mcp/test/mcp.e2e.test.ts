@@ -28,6 +28,8 @@ const TOOLS = [
   'get_log',
   'list_logs',
   'list_webhooks',
+  'monitor_changes',
+  'monitor_create',
   'scrape',
   'screenshot',
   'screenshot_async',
@@ -82,7 +84,7 @@ describe('MCP server', () => {
     });
     after(() => client?.close());
 
-    it('lists the eight tools, each described, screenshot with every parameter', async () => {
+    it('lists the tools, each described, screenshot with every parameter', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((tool) => tool.name).sort(), TOOLS);
       for (const tool of tools) assert.ok((tool.description ?? '').length > 40, `${tool.name} is described`);

@@ -34,7 +34,11 @@ import {
   type SavedTemplate,
 } from './extraction.js';
 import type {
+  CreateMonitorInput,
   CreateScheduleInput,
+  Monitor,
+  MonitorRun,
+  UpdateMonitorInput,
   CreateWebhookInput,
   ExecutedSchedule,
   ListSchedulesParams,
@@ -713,6 +717,89 @@ export class SnapwireClient {
       signal: options.signal,
     });
     return answer.runs;
+  }
+
+  // ---- monitors (docs/monitors.md) ------------------------------------------------------------------------
+
+  /** `POST /monitors`: a recurring capture compared with its baseline; `screenshot.changed` to the webhook. */
+  createMonitor(input: CreateMonitorInput, options: CallOptions = {}): Promise<Monitor> {
+    return this.#json('POST', '/monitors', { body: input, signal: options.signal });
+  }
+
+  /** `GET /monitors`: the monitors of the key's project and environment. */
+  listMonitors(options: CallOptions = {}): Promise<Monitor[]> {
+    return this.#json('GET', '/monitors', { signal: options.signal });
+  }
+
+  /** `GET /monitors/{id}`. */
+  getMonitor(id: string, options: CallOptions = {}): Promise<Monitor> {
+    return this.#json('GET', `/monitors/${segment(id, 'id')}`, { signal: options.signal });
+  }
+
+  /** `PATCH /monitors/{id}`: only the fields given change (another url starts a new baseline). */
+  updateMonitor(id: string, changes: UpdateMonitorInput, options: CallOptions = {}): Promise<Monitor> {
+    return this.#json('PATCH', `/monitors/${segment(id, 'id')}`, { body: changes, signal: options.signal });
+  }
+
+  /** `DELETE /monitors/{id}`: the monitor and its runs. */
+  async deleteMonitor(id: string, options: CallOptions = {}): Promise<void> {
+    await this.#json('DELETE', `/monitors/${segment(id, 'id')}`, { signal: options.signal });
+  }
+
+  /** `POST /monitors/{id}/pause`. */
+  pauseMonitor(id: string, options: CallOptions = {}): Promise<Monitor> {
+    return this.#json('POST', `/monitors/${segment(id, 'id')}/pause`, { signal: options.signal });
+  }
+
+  /** `POST /monitors/{id}/resume`. */
+  resumeMonitor(id: string, options: CallOptions = {}): Promise<Monitor> {
+    return this.#json('POST', `/monitors/${segment(id, 'id')}/resume`, { signal: options.signal });
+  }
+
+  /** `POST /monitors/{id}/run`: runs it now and answers the finished run. */
+  runMonitor(id: string, options: CallOptions = {}): Promise<MonitorRun> {
+    return this.#json('POST', `/monitors/${segment(id, 'id')}/run`, { signal: options.signal });
+  }
+
+  /** `GET /monitors/{id}/runs`: newest first. */
+  monitorRuns(id: string, params: { limit?: number } = {}, options: CallOptions = {}): Promise<MonitorRun[]> {
+    return this.#json('GET', `/monitors/${segment(id, 'id')}/runs`, {
+      query: query({ limit: params.limit }),
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /monitors/{id}/runs/{run}/approve`: the pending change becomes the baseline. */
+  approveMonitorRun(id: string, run: string, options: CallOptions = {}): Promise<MonitorRun> {
+    return this.#json('POST', `/monitors/${segment(id, 'id')}/runs/${segment(run, 'run')}/approve`, {
+      signal: options.signal,
+    });
+  }
+
+  /** `POST /monitors/{id}/runs/{run}/reject`: the baseline stays. */
+  rejectMonitorRun(id: string, run: string, options: CallOptions = {}): Promise<MonitorRun> {
+    return this.#json('POST', `/monitors/${segment(id, 'id')}/runs/${segment(run, 'run')}/reject`, {
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /monitors/{id}/runs/{run}/image/{before|after|diff}`: the image bytes. */
+  async monitorRunImage(
+    id: string,
+    run: string,
+    which: 'before' | 'after' | 'diff',
+    options: CallOptions = {},
+  ): Promise<Buffer> {
+    const path = `/monitors/${segment(id, 'id')}/runs/${segment(run, 'run')}/image/${segment(which, 'image')}`;
+    return this.#withRetry(options.signal, async (signal) => {
+      const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
+      const headers = headerRecord(response.headers);
+      const contentType = headers['content-type'] ?? '';
+      if (!response.ok || isJsonContentType(contentType)) {
+        throw apiErrorFromResponse(response.status, headers, await readBody(response, contentType));
+      }
+      return Buffer.from(await response.arrayBuffer());
+    });
   }
 
   // ---- Crawler API (/crawl) ------------------------------------------------------------------------------

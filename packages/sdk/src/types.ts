@@ -278,3 +278,88 @@ export interface ScheduleRun {
 export interface ExecutedSchedule extends Schedule {
   run: ScheduleRun;
 }
+
+// ---- monitors (docs/monitors.md) --------------------------------------------------------------------------
+
+export interface MonitorRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Settings of `createMonitor` and `updateMonitor` (docs/monitors.md). */
+export interface MonitorSettings {
+  /** Other `/screenshot` parameters of each capture (png unless `format` is given). */
+  screenshot_config?: Record<string, unknown>;
+  recurrence?: Omit<ScheduleRecurrence, 'ends'>;
+  /** Share of the pixels that must change, 0 to 1 (default 0.001). */
+  change_threshold?: number;
+  ignore?: MonitorRect[];
+  hide_selectors?: string[];
+  compare_text?: boolean;
+  /** Runs in a row that must see a change (1 to 10, default 1). */
+  confirm_runs?: number;
+  require_approval?: boolean;
+  notify_unchanged?: boolean;
+  webhook_name?: string | null;
+}
+
+export interface CreateMonitorInput extends MonitorSettings {
+  url: string;
+}
+
+export interface UpdateMonitorInput extends MonitorSettings {
+  url?: string;
+}
+
+/** A monitor (`GET /monitors/{id}`). */
+export interface Monitor {
+  id: string;
+  status: 'ACTIVE' | 'PAUSED';
+  url: string;
+  env: 'LIVE' | 'TEST';
+  screenshot_config: Record<string, string>;
+  hide_selectors: string[];
+  recurrence: ScheduleRecurrence | null;
+  next_run_at: string | null;
+  change_threshold: number;
+  ignore: MonitorRect[];
+  compare_text: boolean;
+  confirm_runs: number;
+  require_approval: boolean;
+  notify_unchanged: boolean;
+  webhook_name: string | null;
+  baseline_run_id: string | null;
+  pending_run_id: string | null;
+  unconfirmed_changes: number;
+  created_at: string;
+  updated_at: string;
+  [extra: string]: unknown;
+}
+
+/** One run of a monitor (`GET /monitors/{id}/runs`). */
+export interface MonitorRun {
+  id: string;
+  monitor_id: string;
+  trigger: 'schedule' | 'manual';
+  status: 'due' | 'running' | 'compared' | 'baseline' | 'failed';
+  changed: boolean | null;
+  score: number | null;
+  changed_pixels: number | null;
+  height_change: number | null;
+  regions: MonitorRect[];
+  text_diff: { changed: boolean; added: string[]; removed: string[]; changedWords: number } | null;
+  became_baseline: boolean;
+  approval: 'pending' | 'approved' | 'rejected' | null;
+  note: string | null;
+  event_job_id: string | null;
+  log_uuid: string | null;
+  cost: number;
+  images: { before: string | null; after: string | null; diff: string | null };
+  error: { code: string; reason: string | null } | null;
+  due_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  [extra: string]: unknown;
+}

@@ -108,6 +108,14 @@ export const ERROR_CATALOGUE = {
   'ERR::SCHEDULER::INVALID_REQUEST': define(400, false, false, 'The schedule request is not valid'),
   'ERR::SCHEDULER::INVALID_STATE': define(409, false, false, 'The schedule cannot do this in its state'),
   'ERR::SCHEDULER::LIMIT_REACHED': define(429, false, false, 'The project has its maximum of schedules'),
+  'ERR::MONITOR::NOT_FOUND': define(
+    404,
+    false,
+    false,
+    'No monitor (or run) with this id in this project and env',
+  ),
+  'ERR::MONITOR::INVALID_REQUEST': define(400, false, false, 'The monitor request is not valid'),
+  'ERR::MONITOR::INVALID_STATE': define(409, false, false, 'The monitor or run cannot do this in its state'),
   // The Extraction API (docs/compat.md "Extraction API"). Failures of the caller's document, template or
   // the operator's model answer 4xx (never 5xx: the TypeScript SDK retries every 5xx three times).
   'ERR::EXTRACTION::CONFIG_ERROR': define(

@@ -26,6 +26,8 @@ import type { AttemptHistory } from './webhooks/attempt-history.js';
 import type { WebhookRegistry } from './webhooks/registry.js';
 import type { Scheduler } from './schedules/scheduler.js';
 import type { ScheduleStore } from './schedules/store.js';
+import type { MonitorRunner } from './monitors/runner.js';
+import type { MonitorStore } from './monitors/store.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
 import type { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { AuditLog } from './audit/audit-log.js';
@@ -75,6 +77,9 @@ export interface Services {
   attempts: AttemptHistory;
   schedules: ScheduleStore;
   scheduler: Scheduler;
+  /** Visual change monitors (docs/monitors.md) and the loop that runs them. */
+  monitors: MonitorStore;
+  monitorRunner: MonitorRunner;
   /**
    * The fleet: whether the wake-up listener is connected (PostgreSQL only; for /healthz), and the
    * once-per-fleet scheduler that maintenance sweeps (retention, lease recovery) register with.

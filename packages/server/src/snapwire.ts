@@ -60,6 +60,8 @@ import type { WebhookTransport } from './webhooks/transport.js';
 import { isMigrated, migrateToLatest, openStore } from './store/database.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { ScheduleStore } from './schedules/store.js';
+import { MonitorRunner } from './monitors/runner.js';
+import { MonitorStore } from './monitors/store.js';
 import { ensureAdminAccount } from './admin/admin-password.js';
 import { reachableUrls, type BoundAddress } from './listen-addresses.js';
 import { removeStaleProfileFolders } from './engine/profile-folders.js';
@@ -226,6 +228,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       },
       () => clock.now(),
       logger,
+      // Defined below; only called when a sweep runs, after the start.
+      () => monitors.keptBlobs(),
     );
     // One retention room for every table and the results folder, on the injected clock, run once per
     // fleet per interval (store/fleet-maintenance.ts).
@@ -467,6 +471,33 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       maxSchedules: settings.maxSchedules,
       minIntervalMs: settings.minScheduleIntervalMs,
     });
+    const monitors = new MonitorStore(store.db, webhooks, clock, {
+      maxTimeoutMs: settings.maxTimeoutMs,
+      minIntervalMs: settings.minScheduleIntervalMs,
+      maxMonitors: settings.maxSchedules,
+    });
+    const monitorRunner = new MonitorRunner(
+      {
+        db: store.db,
+        dialect: store.dialect,
+        screenshots,
+        projects,
+        blobs,
+        webhooks,
+        queue,
+        clock,
+        logger,
+        wakeDeliveries: () => {
+          worker.wake();
+          wakeups?.announce();
+        },
+      },
+      {
+        pollMs: settings.schedulerPollMs,
+        maxTimeoutMs: settings.maxTimeoutMs,
+        publicUrl: settings.publicUrl,
+      },
+    );
     const webhookService = new WebhookService(
       store.db,
       webhooks,
@@ -508,6 +539,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       attempts: new AttemptHistory(store.db),
       schedules,
       scheduler,
+      monitors,
+      monitorRunner,
       fleet: { wakeupsListening: () => wakeups?.listening, maintenance },
     };
     const app = await buildApp(services);
@@ -524,6 +557,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     // Stopped before the worker (closers run in reverse): no new jobs while the worker drains.
     if (options.startScheduler !== false) scheduler.start();
     closers.push(['scheduler', () => scheduler.stop()]);
+    if (options.startScheduler !== false) monitorRunner.start();
+    closers.push(['monitors', () => monitorRunner.stop()]);
     return {
       app,
       services,

@@ -8,7 +8,7 @@ import { may, PROJECT_ACTIONS, WORKSPACE_WIDE, type Action } from '../team/roles
 import type { Access, TeamStore } from '../team/team-store.js';
 
 /** Where a route's project comes from, besides `project=NAME` in its query or form (always checked). */
-type Resource = 'webhook' | 'job' | 'crawl' | 'schedule' | 'log' | 'project';
+type Resource = 'webhook' | 'job' | 'crawl' | 'schedule' | 'monitor' | 'log' | 'project';
 
 export interface RouteRule {
   /** `public`: no session (sign-in, invitation and reset pages); else the action of team/roles.ts. */
@@ -68,6 +68,14 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /schedules/:id/pause': { action: 'operate', resource: 'schedule' },
   'POST /schedules/:id/resume': { action: 'operate', resource: 'schedule' },
   'POST /schedules/:id/run': { action: 'operate', resource: 'schedule' },
+  'GET /monitors': { action: 'view', pickProject: true },
+  'GET /monitors/:id': { action: 'view', resource: 'monitor' },
+  'GET /monitors/:id/runs/:run/image/:which': { action: 'view', resource: 'monitor' },
+  'POST /monitors/:id/run': { action: 'operate', resource: 'monitor' },
+  'POST /monitors/:id/pause': { action: 'operate', resource: 'monitor' },
+  'POST /monitors/:id/resume': { action: 'operate', resource: 'monitor' },
+  'POST /monitors/:id/runs/:run/approve': { action: 'operate', resource: 'monitor' },
+  'POST /monitors/:id/runs/:run/reject': { action: 'operate', resource: 'monitor' },
   'GET /templates': { action: 'view', pickProject: true },
   'POST /templates/try': { action: 'operate' },
   'POST /templates/save': { action: 'operate' },
@@ -127,17 +135,19 @@ async function projectOfResource(
           ? await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst()
           : resource === 'schedule'
             ? await db.selectFrom('schedules').select('project_id').where('id', '=', id).executeTakeFirst()
-            : resource === 'log'
-              ? await db
-                  .selectFrom('screenshot_logs')
-                  .select('project_id')
-                  .where('log_uuid', '=', id)
-                  .executeTakeFirst()
-              : await db
-                  .selectFrom('projects')
-                  .select('id as project_id')
-                  .where('name', '=', id)
-                  .executeTakeFirst();
+            : resource === 'monitor'
+              ? await db.selectFrom('monitors').select('project_id').where('id', '=', id).executeTakeFirst()
+              : resource === 'log'
+                ? await db
+                    .selectFrom('screenshot_logs')
+                    .select('project_id')
+                    .where('log_uuid', '=', id)
+                    .executeTakeFirst()
+                : await db
+                    .selectFrom('projects')
+                    .select('id as project_id')
+                    .where('name', '=', id)
+                    .executeTakeFirst();
   return row?.project_id;
 }
 

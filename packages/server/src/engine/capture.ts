@@ -42,7 +42,12 @@ export interface CaptureResult {
   truncatedAtPage?: number;
   /** What the egress guard refused while the page loaded (not loaded, counted for the log). */
   refused?: RefusedRequests;
+  /** The page's visible text when the settings asked for it (monitors compare it), at most MAX_PAGE_TEXT. */
+  text?: string;
 }
+
+/** Characters of visible text kept from a page (a monitor's word diff works on it). */
+export const MAX_PAGE_TEXT = 200_000;
 
 export const CONTENT_TYPES: Record<ImageFormat, string> = {
   jpg: 'image/jpeg',
@@ -84,6 +89,8 @@ export interface CaptureSettings {
    * tests without the service), every answer is taken at its word.
    */
   isEgressAnswer?: (headers: Record<string, unknown>) => boolean;
+  /** Also read the page's visible text (innerText: hidden elements, hide_selectors included, left out). */
+  collectText?: boolean;
 }
 
 interface DocumentResponse {
@@ -153,6 +160,11 @@ export async function capture(
   if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
   await world.evaluate(FONTS_READY, { awaitPromise: true }).catch(() => undefined);
   if (request.hideSelectors?.length) await ensureHidden(world, request.hideSelectors);
+  const text = settings.collectText
+    ? await world.evaluate<string>(
+        `document.body ? String(document.body.innerText).slice(0, ${MAX_PAGE_TEXT}) : ''`,
+      )
+    : undefined;
   const waitMs = Date.now() - waitStarted;
 
   const captureStarted = Date.now();
@@ -177,6 +189,7 @@ export async function capture(
     ...(shot?.truncatedFromHeight ? { truncatedFromHeight: shot.truncatedFromHeight } : {}),
     ...(pdf?.truncatedAtPage ? { truncatedAtPage: pdf.truncatedAtPage } : {}),
     refused: refused(),
+    ...(text !== undefined ? { text } : {}),
   };
 }
 

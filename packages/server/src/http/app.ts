@@ -21,6 +21,7 @@ import homeRoute from './routes/home.js';
 import logsRoute from './routes/logs.js';
 import mcpRoute from './routes/mcp.js';
 import schedulesRoute from './routes/schedules.js';
+import monitorsRoute from './routes/monitors.js';
 import screenshotRoute from './routes/screenshot.js';
 import scrapeRoute from './routes/scrape.js';
 import scrapeFilesRoute from './routes/scrape-files.js';
@@ -193,6 +194,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(accountRoute(services));
   await app.register(webhooksRoute(services));
   await app.register(schedulesRoute(services));
+  await app.register(monitorsRoute(services));
   await app.register(dashboardRoute(services));
   await app.register(monitoringRoute(services));
   await app.register(logsRoute(services));

@@ -10,6 +10,10 @@ export const API_TAGS = [
   { name: 'screenshot', description: 'Take a screenshot, fetch it again, list the device presets' },
   { name: 'webhooks', description: 'Where asynchronous screenshots are delivered (webhook_name)' },
   { name: 'schedules', description: 'Screenshots taken on a recurrence (Scrapfly’s schedule API)' },
+  {
+    name: 'monitors',
+    description: 'Visual change monitors: a recurring capture compared with its baseline (docs/monitors.md)',
+  },
   { name: 'scrape', description: 'Scrapfly’s Web Scraping API: a page’s content, with or without a browser' },
   { name: 'crawler', description: 'Scrapfly’s Crawler API: a whole site, within limits, page by page' },
   { name: 'extraction', description: 'Scrapfly’s Extraction API: structured data out of a document' },

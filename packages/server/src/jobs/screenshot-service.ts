@@ -114,7 +114,7 @@ export class ScreenshotService {
   async take(
     caller: Caller,
     request: ScreenshotRequest,
-    options: { logUuid?: string; queueWaitMs?: number } = {},
+    options: { logUuid?: string; queueWaitMs?: number; collectText?: boolean } = {},
   ): Promise<ScreenshotOutcome> {
     const startedAt = Date.now();
     const logUuid = options.logUuid ?? newLogUuid();
@@ -161,7 +161,7 @@ export class ScreenshotService {
       }
       const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
       try {
-        const rendering = this.render(request, startedAt, country, project.id);
+        const rendering = this.render(request, startedAt, country, project.id, options.collectText);
         if (cacheKey) {
           this.inFlight.set(cacheKey, rendering);
           rendering.catch(() => {});
@@ -256,6 +256,8 @@ export class ScreenshotService {
     country: string | undefined,
     /** The browser queue serves projects in turn. */
     projectId: string,
+    /** Also read the page's visible text (monitors with compare_text). */
+    collectText = false,
   ): Promise<Rendered> {
     const deadline = new JobDeadline(startedAt, request.timeoutMs);
     try {
@@ -273,6 +275,7 @@ export class ScreenshotService {
         (job) => {
           const settings: CaptureSettings = {
             ...base,
+            collectText,
             egressFailure: (hostname) =>
               route?.failureFor(hostname) ??
               job.page.egress?.failureFor(hostname) ??

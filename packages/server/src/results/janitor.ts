@@ -22,6 +22,11 @@ export class ResultsJanitor {
     private readonly retentionDays: () => Promise<number>,
     private readonly now: () => number,
     private readonly logger: Logger,
+    /**
+     * Blobs kept whatever their age (monitors' baselines: they live as long as their monitor): touched
+     * before each sweep, so their age starts again.
+     */
+    private readonly keep?: () => Promise<string[]>,
   ) {}
 
   /**
@@ -52,6 +57,7 @@ export class ResultsJanitor {
   private async run(): Promise<void> {
     try {
       const days = Math.max(1, await this.retentionDays());
+      for (const key of (await this.keep?.()) ?? []) await this.blobs.touch(key);
       const blobs = await this.blobs.sweep(this.now() - days * DAY_MS);
       const entries = (await this.cache?.expire(this.now() - MAX_CACHE_TTL_SECONDS * 1000)) ?? 0;
       if (blobs.deleted > 0 || entries > 0) {

@@ -27,6 +27,7 @@ import * as crawls from './migrations/0014_crawls.js';
 import * as scrapeSessions from './migrations/0015_scrape_sessions.js';
 import * as extractionTemplates from './migrations/0016_extraction_templates.js';
 import * as scrapeSessionStorage from './migrations/0021_scrape_session_storage.js';
+import * as monitors from './migrations/0022_monitors.js';
 import * as team from './migrations/0023_team.js';
 import * as auditSecurity from './migrations/0024_audit_security.js';
 
@@ -65,6 +66,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_scrape_sessions': scrapeSessions,
   '0016_extraction_templates': extractionTemplates,
   '0021_scrape_session_storage': scrapeSessionStorage,
+  '0022_monitors': monitors,
   '0023_team': team,
   '0024_audit_security': auditSecurity,
 };

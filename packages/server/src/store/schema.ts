@@ -106,7 +106,7 @@ export interface JobsTable {
   env: 'LIVE' | 'TEST';
   webhook_uuid: string;
   /** `crawler`: one event of a crawl (crawler/crawl-events.ts), delivered in order per webhook. */
-  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping' | 'crawler';
+  resource_type: 'screenshot' | 'scrape' | 'extraction' | 'ping' | 'crawler' | 'monitor';
   log_uuid: string | null;
   /** The normalised request as JSON (for ping: the ping body). */
   request: string;
@@ -331,6 +331,72 @@ export interface ScheduleRunsTable {
   finished_at: number | null;
 }
 
+/** A monitor's state (migration 0022): monitors/store.ts. */
+export type MonitorStatus = 'ACTIVE' | 'PAUSED';
+export type MonitorRunStatus = 'due' | 'running' | 'compared' | 'baseline' | 'failed';
+export type MonitorApproval = 'pending' | 'approved' | 'rejected';
+
+/** A visual change monitor (migration 0022): monitors/store.ts. */
+export interface MonitorsTable {
+  id: string;
+  project_id: string;
+  env: 'LIVE' | 'TEST';
+  status: MonitorStatus;
+  url: string;
+  /** The /screenshot parameters of each capture, JSON. */
+  config: string;
+  recurrence: string | null;
+  next_run_at: number | null;
+  change_threshold: number;
+  /** PixelRect[] as JSON. */
+  ignore_regions: string;
+  compare_text: number;
+  confirm_runs: number;
+  require_approval: number;
+  notify_unchanged: number;
+  webhook_name: string | null;
+  baseline_run_id: string | null;
+  baseline_blob: string | null;
+  baseline_text_blob: string | null;
+  unconfirmed_changes: number;
+  pending_run_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One capture of a monitor and its comparison (migration 0022): monitors/runner.ts. */
+export interface MonitorRunsTable {
+  id: string;
+  monitor_id: string;
+  project_id: string;
+  trigger: 'schedule' | 'manual';
+  status: MonitorRunStatus;
+  due_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  log_uuid: string | null;
+  cost: number;
+  changed: number | null;
+  score: number | null;
+  changed_pixels: number | null;
+  height_change: number | null;
+  regions: string | null;
+  text_diff: string | null;
+  before_blob: string | null;
+  after_blob: string | null;
+  after_text_blob: string | null;
+  diff_blob: string | null;
+  became_baseline: number;
+  note: string | null;
+  approval: MonitorApproval | null;
+  event_job_id: string | null;
+  error_code: string | null;
+  error_reason: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
 /** A saved extraction template (migration 0016): extraction/template-store.ts. */
 export interface ExtractionTemplatesTable {
   id: string;
@@ -408,6 +474,8 @@ export interface Database {
   dashboard_links: DashboardLinksTable;
   schedules: SchedulesTable;
   schedule_runs: ScheduleRunsTable;
+  monitors: MonitorsTable;
+  monitor_runs: MonitorRunsTable;
   extraction_templates: ExtractionTemplatesTable;
   crawls: CrawlsTable;
   crawl_urls: CrawlUrlsTable;

@@ -32,6 +32,9 @@ interface LiveData {
   /** A saved extraction template of LIVE's. */
   templateName: string;
   crawlUuid: string;
+  /** A monitor of LIVE's and its first run (the baseline capture). */
+  monitorId: string;
+  monitorRunId: string;
 }
 
 type Who = 'TEST key' | "another project's key";
@@ -380,6 +383,60 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     owner: status(200),
   },
+  'POST /monitors': {
+    // To the LIVE webhook: another environment has no such webhook.
+    request: (live) => ({ path: '/monitors', body: { url: live.pageUrl, webhook_name: live.webhook } }),
+    foreign: 'not found',
+    unknownWebhook: true,
+  },
+  'GET /monitors': {
+    request: () => ({ path: '/monitors' }),
+    foreign: (response, live, who) => hasNone(live.monitorId)(response, live, who),
+    owner: has((live) => live.monitorId),
+  },
+  'GET /monitors/:id': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}` }),
+    foreign: 'not found',
+    owner: has((live) => live.monitorId),
+  },
+  'PATCH /monitors/:id': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}`, body: { change_threshold: 0.5 } }),
+    foreign: 'not found',
+  },
+  'DELETE /monitors/:id': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}` }),
+    foreign: 'not found',
+  },
+  'POST /monitors/:id/pause': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/pause` }),
+    foreign: 'not found',
+  },
+  'POST /monitors/:id/resume': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/resume` }),
+    foreign: 'not found',
+  },
+  'POST /monitors/:id/run': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/run` }),
+    foreign: 'not found',
+  },
+  'GET /monitors/:id/runs': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/runs` }),
+    foreign: 'not found',
+    owner: has((live) => live.monitorRunId),
+  },
+  'POST /monitors/:id/runs/:run/approve': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/runs/${live.monitorRunId}/approve` }),
+    foreign: 'not found',
+  },
+  'POST /monitors/:id/runs/:run/reject': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/runs/${live.monitorRunId}/reject` }),
+    foreign: 'not found',
+  },
+  'GET /monitors/:id/runs/:run/image/:which': {
+    request: (live) => ({ path: `/monitors/${live.monitorId}/runs/${live.monitorRunId}/image/after` }),
+    foreign: 'not found',
+    owner: status(200),
+  },
   // A scrape reads no stored data: another key's scrape is its own (its own log row, its own credits).
   ...Object.fromEntries(
     ['GET', 'POST', 'PUT', 'PATCH'].map((method): [string, KeyCase] => [
@@ -538,7 +595,20 @@ describe('route security: every registered route, by its declaration', () => {
       payload: { url: pageUrl, page_limit: 1 },
     });
     assert.equal(crawl.statusCode, 200, crawl.body);
+    const monitor = await inject({
+      method: 'POST',
+      url: `/monitors?key=${LIVE_KEY}`,
+      payload: { url: pageUrl, webhook_name: 'live-hook', screenshot_config: { resolution: '640x480' } },
+    });
+    assert.equal(monitor.statusCode, 201, monitor.body);
+    const monitorRun = await inject({
+      method: 'POST',
+      url: `/monitors/${String(json(monitor).id)}/run?key=${LIVE_KEY}`,
+    });
+    assert.equal(json(monitorRun).status, 'baseline', monitorRun.body);
     live = {
+      monitorId: String(json(monitor).id),
+      monitorRunId: String(json(monitorRun).id),
       templateName: 'live-template',
       logUuid: String(shot.headers['x-scrapfly-log-uuid']),
       scrapeLogUuid: String(scraped.headers['x-scrapfly-log-uuid']),

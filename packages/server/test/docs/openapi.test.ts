@@ -87,6 +87,10 @@ describe('the OpenAPI document', () => {
       '/screenshot/compare/diff',
       '/screenshot/logs',
       '/schedules/{id}',
+      '/monitors',
+      '/monitors/{id}',
+      '/monitors/{id}/runs',
+      '/monitors/{id}/runs/{run}/image/{which}',
     ]) {
       const get = doc.paths[route]?.get as Operation;
       assert.deepEqual(get.security, [{ apiKey: [] }], route);

@@ -13,6 +13,7 @@ import projects from './projects.js';
 import schedules from './schedules.js';
 import sessions from './sessions.js';
 import team from './team.js';
+import monitors from './monitors.js';
 import templates from './templates.js';
 import twoFactor from './two-factor.js';
 import webhook from './webhook.js';
@@ -31,6 +32,7 @@ export const PAGES: DashboardPage[] = [
   crawls,
   jobs,
   schedules,
+  monitors,
   templates,
   projects,
   audit,
