@@ -52,12 +52,15 @@ export class CrawlStore {
     private readonly clock: Clock,
   ) {}
 
-  async create(crawl: {
-    uuid: string;
-    projectId: string;
-    env: 'LIVE' | 'TEST';
-    request: CrawlRequest;
-  }): Promise<void> {
+  async create(
+    crawl: {
+      uuid: string;
+      projectId: string;
+      env: 'LIVE' | 'TEST';
+      request: CrawlRequest;
+    },
+    within?: (trx: Transaction<Database>, crawlUuid: string) => Promise<void>,
+  ): Promise<void> {
     const now = this.clock.now();
     const seeds = crawl.request.urlList ?? [crawl.request.url];
     await this.db.transaction().execute(async (trx) => {
@@ -86,6 +89,7 @@ export class CrawlStore {
         seeds.map((url) => ({ url, depth: 0, status: 'pending' as const })),
         now,
       );
+      await within?.(trx, crawl.uuid);
     });
   }
 
