@@ -318,7 +318,7 @@ describe("schedules through Scrapfly's official TypeScript SDK", () => {
   it('a 404 on a schedule route carries error: the SDKs raise it with its code', async () => {
     // A method or path no schedule route has (what the Python SDK's get_schedule('') calls, too).
     for (const [method, path] of [
-      ['DELETE', '/crawl/schedules'],
+      ['PUT', '/crawl/schedules'],
       ['PUT', '/schedules/some-id'],
       ['POST', '/schedules/some-id/unknown'],
       ['GET', '/schedules/'],
