@@ -245,6 +245,8 @@ interface ModeSummary {
   peakMemoryMb: number;
 }
 
+/** Pages/s as printed: one decimal below 10 (a browser crawl), none above. */
+const rate = (value: number) => value.toFixed(value < 10 ? 1 : 0);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 function chartSvg(results: ModeSummary[], title: string): string {
@@ -262,7 +264,7 @@ function chartSvg(results: ModeSummary[], title: string): string {
       return `
   <text x="${left - 12}" y="${y + 20}" text-anchor="end" font-size="15" fill="#222">${escape(r.label)}</text>
   <rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="28" fill="#2f6fde"/>
-  <text x="${left + w + 6}" y="${y + 19}" font-size="14" fill="#2f6fde">${r.pagesPerSecond.toFixed(0)} pages/s</text>
+  <text x="${left + w + 6}" y="${y + 19}" font-size="14" fill="#2f6fde">${rate(r.pagesPerSecond)} pages/s</text>
   <text x="${left}" y="${y + 46}" font-size="12" fill="#555">${r.cpuMsPerPage.toFixed(1)} ms CPU / page · peak ${r.peakMemoryMb.toFixed(0)} MB</text>`;
     })
     .join('');
@@ -286,7 +288,7 @@ function table(results: ModeSummary[]): string {
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.label} | ${r.pages} | ${r.pagesPerSecond.toFixed(0)} | ${r.rounds.map((v) => v.toFixed(0)).join(', ')} | ${ratio(r, 'cheerio')} | ${ratio(r, 'playwright')} | ${r.cpuMsPerPage.toFixed(1)} | ${r.peakMemoryMb.toFixed(0)} |`,
+      `| ${r.label} | ${r.pages} | ${rate(r.pagesPerSecond)} | ${r.rounds.map(rate).join(', ')} | ${ratio(r, 'cheerio')} | ${ratio(r, 'playwright')} | ${r.cpuMsPerPage.toFixed(1)} | ${r.peakMemoryMb.toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -309,7 +311,7 @@ async function main(): Promise<void> {
       for (const mode of modes) {
         const run = await inChild(mode, origin);
         console.log(
-          `round ${round} ${mode.padEnd(10)} ${run.pages} pages in ${run.seconds.toFixed(1)} s: ${(run.pages / run.seconds).toFixed(0)} pages/s, ${(run.cpuMs / run.pages).toFixed(1)} ms CPU/page, peak ${run.peakMemoryMb.toFixed(0)} MB`,
+          `round ${round} ${mode.padEnd(10)} ${run.pages} pages in ${run.seconds.toFixed(1)} s: ${rate(run.pages / run.seconds)} pages/s, ${(run.cpuMs / run.pages).toFixed(1)} ms CPU/page, peak ${run.peakMemoryMb.toFixed(0)} MB`,
         );
         runs.get(mode)?.push(run);
       }
