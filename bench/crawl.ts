@@ -16,7 +16,8 @@
  *   npm run bench:crawl                                       # 2000 pages, concurrency 8, 2 rounds
  *   npm run bench:crawl -- --pages 2000 --concurrency 8 --rounds 3 --browser-pages 200 --no-write
  *
- * Writes bench/results/crawl.json, docs/benchmarks-crawl.png and the crawl block of docs/benchmarks.md.
+ * Writes bench/results/crawl.json, docs/benchmarks-crawl.png and the crawl block of docs/benchmarks.md
+ * (`--chart-only` draws the chart again from bench/results/crawl.json).
  * Only loopback is contacted.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -375,7 +376,25 @@ ${table(results)}`;
   }
 }
 
+/** Draws docs/benchmarks-crawl.png again from bench/results/crawl.json (`--chart-only`). */
+async function chartFromResults(): Promise<void> {
+  const saved = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'results', 'crawl.json'), 'utf8')) as {
+    pages: number;
+    concurrency: number;
+    results: ModeSummary[];
+  };
+  const sharp = (await import('sharp')).default;
+  await sharp(
+    Buffer.from(
+      chartSvg(saved.results, `Crawling ${saved.pages} local pages, concurrency ${saved.concurrency}`),
+    ),
+  )
+    .png()
+    .toFile(path.join(ROOT, 'docs', 'benchmarks-crawl.png'));
+}
+
 const childMode = option('run-mode', '');
 if (process.argv.includes('--serve-site')) serveSite(Number(option('serve-site', '2000')));
 else if (childMode) await runMode(childMode as Mode, option('origin', ''));
+else if (process.argv.includes('--chart-only')) await chartFromResults();
 else await main();
