@@ -465,6 +465,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       { pollMs: settings.schedulerPollMs, maxTimeoutMs: settings.maxTimeoutMs },
       logger,
       asyncScrapes,
+      crawls,
     );
     const schedules = new ScheduleStore(store.db, store.dialect, webhooks, clock, {
       maxTimeoutMs: settings.maxTimeoutMs,

@@ -5,7 +5,8 @@ import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { CrawlContentFormat, CrawlRequest } from '../request/crawl-request.js';
 import type { BlobStore } from '../results/blob-store.js';
-import type { CrawlUrlStatus } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { CrawlUrlStatus, Database } from '../store/schema.js';
 import type { CrawlRow, CrawlStore } from './crawl-store.js';
 import { normaliseUrl } from './url-rules.js';
 import { warcInfo } from './warc.js';
@@ -49,7 +50,12 @@ export class CrawlService {
     private readonly templates?: TemplateStore,
   ) {}
 
-  async start(caller: Caller, request: CrawlRequest): Promise<{ crawler_uuid: string; status: 'PENDING' }> {
+  /** `within` runs in the transaction that stores the crawl (a schedule's run commits with it). */
+  async start(
+    caller: Caller,
+    request: CrawlRequest,
+    within?: (trx: Transaction<Database>, crawlUuid: string) => Promise<void>,
+  ): Promise<{ crawler_uuid: string; status: 'PENDING' }> {
     const used = await this.credits.used(caller.project.id);
     if (used >= caller.project.limits.monthlyCredits) {
       throw new ApiError(
@@ -70,7 +76,7 @@ export class CrawlService {
       rule.template = { kind: 'ephemeral', template };
     }
     const uuid = randomUUID();
-    await this.store.create({ uuid, projectId: caller.project.id, env: caller.env, request });
+    await this.store.create({ uuid, projectId: caller.project.id, env: caller.env, request }, within);
     this.wakeWorker();
     return { crawler_uuid: uuid, status: 'PENDING' };
   }

@@ -95,12 +95,15 @@ export class CrawlStore {
     return result;
   }
 
-  async create(crawl: {
-    uuid: string;
-    projectId: string;
-    env: 'LIVE' | 'TEST';
-    request: CrawlRequest;
-  }): Promise<void> {
+  async create(
+    crawl: {
+      uuid: string;
+      projectId: string;
+      env: 'LIVE' | 'TEST';
+      request: CrawlRequest;
+    },
+    within?: (trx: Transaction<Database>, crawlUuid: string) => Promise<void>,
+  ): Promise<void> {
     const now = this.clock.now();
     const seeds = crawl.request.urlList ?? [crawl.request.url];
     await this.db.transaction().execute(async (trx) => {
@@ -129,6 +132,7 @@ export class CrawlStore {
         seeds.map((url) => ({ url, depth: 0, status: 'pending' as const })),
         now,
       );
+      await within?.(trx, crawl.uuid);
     });
   }
 
@@ -281,19 +285,44 @@ export class CrawlStore {
 
   /**
    * Claims up to `want` pending URLs of one crawl for `holder`, within the crawl's limits: no more in flight
-   * than max_concurrency, no more visits than page_limit, one URL per `delay`. A URL whose lease ran out
-   * (its node died) is claimable again; after MAX_URL_ATTEMPTS claims it is failed instead.
+   * than max_concurrency, no more visits than page_limit, one URL per `delay`. The project's active crawls
+   * of the same host (the seed URL's) share that host's limits: together no more in flight than the
+   * smallest max_concurrency among them, and one URL per the longest delay among them, so that two crawls
+   * of one site are one polite client to it (across a fleet: the project's active crawls are locked in the
+   * claim's transaction). A URL whose lease ran out (its node died) is claimable again; after
+   * MAX_URL_ATTEMPTS claims it is failed instead.
    */
   async claim(crawlUuid: string, holder: string, leaseMs: number, want: number): Promise<UrlClaim[]> {
     if (want <= 0) return [];
     const now = this.clock.now();
     const token = `${holder}:${randomUUID()}`;
     return this.withEvents(async (trx, emit) => {
-      let select = trx.selectFrom('crawls').selectAll().where('uuid', '=', crawlUuid);
+      const owner = await trx
+        .selectFrom('crawls')
+        .select('project_id')
+        .where('uuid', '=', crawlUuid)
+        .executeTakeFirst();
+      if (!owner) return [];
+      // Locked in one order (uuid), so that claims of two crawls of a project never wait on each other in a
+      // circle.
+      let select = trx
+        .selectFrom('crawls')
+        .selectAll()
+        .where('project_id', '=', owner.project_id)
+        .where('status', 'in', ACTIVE)
+        .orderBy('uuid');
       if (this.dialect === 'postgres') select = select.forUpdate();
-      const crawl = await select.executeTakeFirst();
-      if (!crawl || !ACTIVE.includes(crawl.status) || now < crawl.next_fetch_at) return [];
+      const active = await select.execute();
+      const crawl = active.find((row) => row.uuid === crawlUuid);
+      if (!crawl) return [];
+      const host = hostOf(crawl.seed_url);
+      const sameHost = active.filter((row) => hostOf(row.seed_url) === host);
+      if (sameHost.some((row) => now < row.next_fetch_at)) return [];
       const config = JSON.parse(crawl.config) as CrawlRequest;
+      const hostConfigs = sameHost.map((row) =>
+        row.uuid === crawlUuid ? config : (JSON.parse(row.config) as CrawlRequest),
+      );
+      const hostDelayMs = Math.max(...hostConfigs.map((other) => other.delayMs));
       if (crawl.status === 'PENDING') {
         await trx
           .updateTable('crawls')
@@ -322,7 +351,22 @@ export class CrawlStore {
           Math.floor((config.maxApiCredit - crawl.api_credit_used) / pageCost) - counts.inFlight,
         );
       }
-      if (config.delayMs > 0) room = Math.min(room, 1);
+      if (sameHost.length > 1) {
+        const hostConcurrency = Math.min(...hostConfigs.map((other) => other.maxConcurrency));
+        const leased = await trx
+          .selectFrom('crawl_urls')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where(
+            'crawl_uuid',
+            'in',
+            sameHost.map((row) => row.uuid),
+          )
+          .where('status', '=', 'pending')
+          .where('locked_until', '>=', now)
+          .executeTakeFirst();
+        room = Math.min(room, hostConcurrency - Number(leased?.n ?? 0));
+      }
+      if (hostDelayMs > 0) room = Math.min(room, 1);
       if (room <= 0) return [];
       const due = await trx
         .selectFrom('crawl_urls')
@@ -347,10 +391,10 @@ export class CrawlStore {
         .where('status', '=', 'pending')
         .returning(['url', 'depth'])
         .execute();
-      if (config.delayMs > 0) {
+      if (hostDelayMs > 0) {
         await trx
           .updateTable('crawls')
-          .set({ next_fetch_at: now + config.delayMs })
+          .set({ next_fetch_at: now + hostDelayMs })
           .where('uuid', '=', crawlUuid)
           .execute();
       }
@@ -539,6 +583,15 @@ export class CrawlStore {
       .where('crawl_uuid', '=', crawlUuid)
       .where('url', '=', url)
       .executeTakeFirst();
+  }
+}
+
+/** The host (and port) of a crawl's seed URL: what its politeness is shared by. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
   }
 }
 

@@ -29,8 +29,8 @@ export const NOT_SERVED_PRODUCTS: ReadonlyArray<{
   },
   {
     product: 'Crawler API',
-    prefixes: ['/crawl/monitoring', '/crawl/schedules'],
-    why: 'its monitoring and schedule routes are not built yet; POST /crawl and the routes of a crawl are served',
+    prefixes: ['/crawl/monitoring'],
+    why: 'its monitoring routes are not built yet; POST /crawl, the routes of a crawl and /crawl/schedules are served',
   },
   { product: 'Classify API', prefixes: ['/classify'], why: 'not served: Snapwire has no anti-bot features' },
   {

@@ -4,14 +4,20 @@ import type { ScheduleRow, ScheduleRun } from './store.js';
 const iso = (time: number | null | undefined) =>
   time === null || time === undefined ? null : new Date(time).toISOString();
 
+const CONFIG_NAMES = {
+  screenshot: 'screenshot_config',
+  scrape: 'scrape_config',
+  crawler: 'crawler_config',
+} as const;
+
 /**
  * A schedule as the official SDK's `Schedule` type reads it (docs/compat.md §6). The screenshot (or
- * scrape) parameters, webhook name and run count are in `metadata` (and at the top level, for readers that
- * look there), under `screenshot_config` or `scrape_config` by the schedule's kind.
+ * scrape, or crawl) parameters, webhook name and run count are in `metadata` (and at the top level, for readers that
+ * look there), under `screenshot_config`, `scrape_config` or `crawler_config` by the schedule's kind.
  */
 export function describeSchedule(row: ScheduleRow) {
-  const config = JSON.parse(row.config) as Record<string, string>;
-  const configName = row.kind === 'scrape' ? 'scrape_config' : 'screenshot_config';
+  const config = JSON.parse(row.config) as Record<string, unknown>;
+  const configName = CONFIG_NAMES[row.kind];
   const recurrence = row.recurrence ? (JSON.parse(row.recurrence) as Record<string, unknown>) : undefined;
   return {
     id: row.id,

@@ -2,11 +2,13 @@ import { PollingLoop } from '../queue/polling-loop.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
-import type { ProjectService } from '../accounts/projects.js';
+import type { Caller, ProjectService } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError, isApiError } from '../errors.js';
 import type { AsyncScrapes } from '../jobs/async-scrapes.js';
 import type { AsyncScreenshots } from '../jobs/async-screenshots.js';
+import type { CrawlRequest } from '../request/crawl-request.js';
+import { crawlRequestOf } from './crawler-config.js';
 import { scrapeRequestOf } from './scrape-config.js';
 import { parseScreenshotRequest } from '../request/screenshot-request.js';
 import type { Dialect } from '../store/database.js';
@@ -19,6 +21,21 @@ import {
   type ScheduleRow,
   type ScheduleRun,
 } from './store.js';
+
+/**
+ * Starts a crawl for a run (crawler/crawl-service.ts), running `within` in the transaction that stores the
+ * crawl, so that a run and its crawl commit together, once.
+ */
+export interface ScheduledCrawls {
+  start(
+    caller: Caller,
+    request: CrawlRequest,
+    within: (trx: Transaction<Database>, crawlUuid: string) => Promise<void>,
+  ): Promise<unknown>;
+}
+
+/** Crawl statuses that mean a crawler run is still going (store/schema.ts CrawlStatus). */
+const ACTIVE_CRAWL = ['PENDING', 'RUNNING'] as const;
 
 export interface SchedulerSettings {
   /** Longest sleep between looks at due schedules and runs. */
@@ -89,6 +106,8 @@ export class Scheduler {
     private readonly logger: Logger,
     /** Runs of scrape schedules (absent: they fail with a clear error). */
     private readonly asyncScrapes?: AsyncScrapes,
+    /** Runs of crawler schedules (absent: they fail with a clear error). */
+    private readonly crawls?: ScheduledCrawls,
   ) {}
 
   start(): void {
@@ -219,12 +238,16 @@ export class Scheduler {
     const row = await executor
       .selectFrom('schedule_runs as r')
       .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
+      .leftJoin('crawls as c', 'c.uuid', 'r.job_uuid')
       .select('r.id')
       .where('r.schedule_id', '=', scheduleId)
       .where((eb) =>
         eb.or([
           eb('r.status', '=', 'due'),
-          eb.and([eb('r.status', '=', 'running'), eb('j.state', '=', 'queued')]),
+          eb.and([
+            eb('r.status', '=', 'running'),
+            eb.or([eb('j.state', '=', 'queued'), eb('c.status', 'in', ACTIVE_CRAWL)]),
+          ]),
         ]),
       )
       .limit(1)
@@ -284,8 +307,9 @@ export class Scheduler {
     const caller = { project, env: schedule.env };
     try {
       const params = JSON.parse(schedule.config) as Record<string, string>;
+      // A crawler run's job is its crawl, which ends when the crawl does (settleRunningRuns).
       // The run moves to `running` inside the job's acceptance transaction, fenced by the lease token.
-      const within = async (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string }) => {
+      const within = async (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string | null }) => {
         const started = this.clock.now();
         const result = await trx
           .updateTable('schedule_runs')
@@ -304,7 +328,15 @@ export class Scheduler {
         // Rolls the job back: another process holds this run now.
         if (Number(result.numUpdatedRows) !== 1) throw new LeaseLost();
       };
-      if (schedule.kind === 'scrape') {
+      if (schedule.kind === 'crawler') {
+        if (!this.crawls) {
+          throw new ApiError('ERR::SCHEDULER::INVALID_STATE', 'This process does not run crawler schedules');
+        }
+        // The run's job_uuid is the crawl's crawler_uuid (GET /crawl/{uuid}/status).
+        await this.crawls.start(caller, crawlRequestOf(params), (trx, crawlUuid) =>
+          within(trx, { jobUuid: crawlUuid, logUuid: null }),
+        );
+      } else if (schedule.kind === 'scrape') {
         if (!this.asyncScrapes) {
           throw new ApiError('ERR::SCHEDULER::INVALID_STATE', 'This process does not run scrape schedules');
         }
@@ -383,23 +415,48 @@ export class Scheduler {
       .selectFrom('schedule_runs as r')
       .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
       .leftJoin('screenshot_logs as l', 'l.log_uuid', 'r.log_uuid')
+      .leftJoin('crawls as c', 'c.uuid', 'r.job_uuid')
       .selectAll('r')
-      .select(['j.state as job_state', 'l.error_code as log_error', 'l.error_reason as log_reason'])
+      .select([
+        'j.state as job_state',
+        'l.error_code as log_error',
+        'l.error_reason as log_reason',
+        'c.status as crawl_status',
+        'c.is_success as crawl_success',
+        'c.stop_reason as crawl_stop_reason',
+      ])
       .where('r.status', '=', 'running')
       .orderBy('r.started_at')
       .limit(BATCH * 5)
       .execute();
     let settled = 0;
     for (const row of rows) {
-      const { job_state: jobState, log_error: logError, log_reason: logReason, ...run } = row;
+      const {
+        job_state: jobState,
+        log_error: logError,
+        log_reason: logReason,
+        crawl_status: crawlStatus,
+        crawl_success: crawlSuccess,
+        crawl_stop_reason: crawlStopReason,
+        ...run
+      } = row;
       if (jobState === 'queued') continue;
+      if (crawlStatus && (ACTIVE_CRAWL as readonly string[]).includes(crawlStatus)) continue;
+      // A crawl ends with its stop_reason; one that did not succeed (cancelled, its seed failed) failed.
       // A job gone with its webhook (deleted) before capturing did not run.
       const failure =
-        logError !== null && logError !== undefined
-          ? { code: logError, reason: logReason ?? logError }
-          : jobState === null || jobState === undefined
-            ? { code: 'ERR::WEBHOOK::NOT_FOUND', reason: 'The job was deleted with its webhook' }
-            : undefined;
+        crawlStatus !== null && crawlStatus !== undefined
+          ? crawlSuccess === 1
+            ? undefined
+            : {
+                code: 'ERR::SCHEDULER::CRAWL_FAILED',
+                reason: `The crawl ended ${crawlStatus} with stop_reason ${crawlStopReason ?? 'none'}`,
+              }
+          : logError !== null && logError !== undefined
+            ? { code: logError, reason: logReason ?? logError }
+            : jobState === null || jobState === undefined
+              ? { code: 'ERR::WEBHOOK::NOT_FOUND', reason: 'The job was deleted with its webhook' }
+              : undefined;
       try {
         const ended = await this.db.transaction().execute(async (trx) => {
           if (!(await this.end(trx, run, null, failure ? 'failed' : 'succeeded', failure))) return false;

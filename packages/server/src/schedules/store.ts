@@ -12,6 +12,7 @@ import {
   type Recurrence,
   type RecurrenceInput,
 } from './recurrence.js';
+import { normaliseCrawlerConfig } from './crawler-config.js';
 import { normaliseScrapeConfig } from './scrape-config.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
 import type { Dialect } from '../store/database.js';
@@ -32,6 +33,7 @@ export type ScheduleExecutor = Kysely<Database> | Transaction<Database>;
 export interface CreateScheduleInput {
   screenshot_config?: unknown;
   scrape_config?: unknown;
+  crawler_config?: unknown;
   webhook_name: string;
   recurrence?: RecurrenceInput | undefined;
   scheduled_date?: string | undefined;
@@ -101,21 +103,19 @@ export class ScheduleStore {
   ) {}
 
   /** The stored parameters of a schedule's config, validated as its API validates a call. */
-  private paramsOf(kind: ScheduleKind, input: UpdateScheduleInput): Record<string, string> | undefined {
-    const [own, other] =
-      kind === 'scrape'
-        ? (['scrape_config', 'screenshot_config'] as const)
-        : (['screenshot_config', 'scrape_config'] as const);
-    if (input[other] !== undefined) {
+  private paramsOf(kind: ScheduleKind, input: UpdateScheduleInput): Record<string, unknown> | undefined {
+    const own = CONFIG_NAMES[kind];
+    const other = Object.values(CONFIG_NAMES).find((name) => name !== own && input[name] !== undefined);
+    if (other) {
       throw new ApiError(
         'ERR::SCHEDULER::INVALID_REQUEST',
-        `A ${kind} schedule takes ${own}, not ${other}${kind === 'scrape' ? '' : ' (scrape schedules are created with POST /scrape/schedules)'}`,
+        `A ${kind} schedule takes ${own}, not ${other} (${CREATED_WITH[other]})`,
       );
     }
     if (input[own] === undefined) return undefined;
-    return kind === 'scrape'
-      ? normaliseScrapeConfig(input[own], this.limits).params
-      : normaliseScreenshotConfig(input[own], this.limits).params;
+    if (kind === 'scrape') return normaliseScrapeConfig(input[own], this.limits).params;
+    if (kind === 'crawler') return normaliseCrawlerConfig(input[own]).params;
+    return normaliseScreenshotConfig(input[own], this.limits).params;
   }
 
   async create(
@@ -127,9 +127,7 @@ export class ScheduleStore {
     if (!params) {
       throw new ApiError(
         'ERR::SCHEDULER::INVALID_REQUEST',
-        kind === 'scrape'
-          ? 'scrape_config is required: the /scrape parameters of each run, e.g. {"url": "https://example.com"}'
-          : 'screenshot_config is required: the /screenshot parameters of each run, e.g. {"url": "https://example.com"}',
+        `${CONFIG_NAMES[kind]} is required: the ${CALL_OF[kind]} parameters of each run, e.g. {"url": "https://example.com"}`,
       );
     }
     const webhook = await this.requireWebhook(caller, input.webhook_name);
@@ -199,13 +197,11 @@ export class ScheduleStore {
 
   /**
    * The caller's schedules, newest first. `kind` takes the Python SDK's values (`api.screenshot`,
-   * `api.scrape`, `api.crawler`) or the bare ones; there are no crawler schedules here, so that kind lists
-   * nothing. An unknown kind or status is refused rather than answered with an empty list.
+   * `api.scrape`, `api.crawler`) or the bare ones. An unknown kind or status is refused rather than answered with an empty list.
    */
   async list(caller: Caller, filter: { status?: string | undefined; kind?: string | undefined } = {}) {
     const status = filter.status ? parseStatusFilter(filter.status) : undefined;
     const kind = filter.kind ? parseKindFilter(filter.kind) : undefined;
-    if (kind === 'crawler') return [];
     let query = this.db
       .selectFrom('schedules')
       .selectAll()
@@ -370,6 +366,23 @@ export class ScheduleStore {
   }
 }
 
+/** The config field of each kind, and where a schedule of that kind is created. */
+const CONFIG_NAMES = {
+  screenshot: 'screenshot_config',
+  scrape: 'scrape_config',
+  crawler: 'crawler_config',
+} as const satisfies Record<ScheduleKind, keyof CreateScheduleInput>;
+const CALL_OF: Record<ScheduleKind, string> = {
+  screenshot: '/screenshot',
+  scrape: '/scrape',
+  crawler: 'POST /crawl',
+};
+const CREATED_WITH: Record<(typeof CONFIG_NAMES)[ScheduleKind], string> = {
+  screenshot_config: 'created with POST /screenshot/schedules',
+  scrape_config: 'created with POST /scrape/schedules',
+  crawler_config: 'created with POST /crawl/schedules',
+};
+
 const STATUSES: readonly ScheduleStatus[] = ['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'];
 /** Kinds as the SDKs name them (the Python SDK documents the `api.` forms) -> the kind they mean. */
 const KINDS: Record<string, 'screenshot' | 'scrape' | 'crawler'> = {
@@ -397,7 +410,7 @@ function parseKindFilter(value: string): 'screenshot' | 'scrape' | 'crawler' {
   if (!kind) {
     throw new ApiError(
       'ERR::SCHEDULER::INVALID_REQUEST',
-      `kind "${value}" is not a schedule kind; use api.screenshot (or screenshot), api.scrape (or scrape) or api.crawler (Snapwire runs screenshot and scrape schedules)`,
+      `kind "${value}" is not a schedule kind; use api.screenshot (or screenshot), api.scrape (or scrape) or api.crawler`,
     );
   }
   return kind;

@@ -280,8 +280,8 @@ export type ScheduleStatus = 'ACTIVE' | 'PAUSED' | 'CANCELLED' | 'COMPLETED';
 export type RunStatus = 'due' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'manual' | 'retry';
 
-/** What a schedule's runs are: asynchronous screenshots or asynchronous scrapes. */
-export type ScheduleKind = 'screenshot' | 'scrape';
+/** What a schedule's runs are: asynchronous screenshots, asynchronous scrapes or crawls. */
+export type ScheduleKind = 'screenshot' | 'scrape' | 'crawler';
 
 /** A recurring or one-off capture or scrape (migration 0007): schedules/store.ts. */
 export interface SchedulesTable {

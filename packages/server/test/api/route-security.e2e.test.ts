@@ -338,6 +338,23 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: 'not found',
     unknownWebhook: true,
   },
+  'POST /crawl/schedules': {
+    request: (live) => ({
+      path: '/crawl/schedules',
+      body: {
+        crawler_config: { url: live.pageUrl },
+        webhook_name: live.webhook,
+        scheduled_date: '2099-01-01T00:00:00Z',
+      },
+    }),
+    foreign: 'not found',
+    unknownWebhook: true,
+  },
+  'GET /crawl/schedules': {
+    // The owner's schedule is a screenshot schedule: no crawler schedule of anyone's is listed to a stranger.
+    request: () => ({ path: '/crawl/schedules' }),
+    foreign: (response, live, who) => hasNone(live.scheduleId)(response, live, who),
+  },
   'GET /scrape/schedules': {
     // The owner's schedule is a screenshot schedule: no scrape schedule of anyone's is listed to a stranger.
     request: () => ({ path: '/scrape/schedules' }),

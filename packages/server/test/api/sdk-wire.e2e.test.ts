@@ -291,7 +291,6 @@ describe('official SDK calls on the wire', () => {
       ['POST', '/scrape/batch', 'Web Scraping API'],
       ['GET', '/extraction/monitoring/metrics', 'Extraction API'],
       ['GET', '/crawl/monitoring/metrics', 'Crawler API'],
-      ['POST', '/crawl/schedules', 'Crawler API'],
       ['GET', '/scrape/monitoring/metrics', 'Web Scraping API'],
       ['POST', '/classify', 'Classify API'],
       ['GET', '/unblock', 'Cloud Browser API'],

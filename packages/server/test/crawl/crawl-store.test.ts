@@ -23,11 +23,12 @@ for (const dialect of DIALECTS) {
       clock.time = 1_000_000;
     });
 
-    const newCrawl = async (body: Record<string, unknown>, extra = 0) => {
+    /** A crawl of http://site.test/ with `extra` more pending URLs; a project of its own unless given. */
+    const newCrawl = async (body: Record<string, unknown>, extra = 0, projectId?: string) => {
       const uuid = randomUUID();
       await store.create({
         uuid,
-        projectId: 'p1',
+        projectId: projectId ?? `project-${uuid}`,
         env: 'LIVE',
         request: parseCrawlRequest({ url: 'http://site.test/', ...body }),
       });
@@ -142,8 +143,8 @@ for (const dialect of DIALECTS) {
     });
 
     it('retention sweeps ended crawls with their URLs past the project retention, never a running one', async () => {
-      const ended = await newCrawl({}, 3);
-      const running = await newCrawl({}, 3);
+      const ended = await newCrawl({}, 3, 'p1');
+      const running = await newCrawl({}, 3, 'p1');
       await store.claim(running, 'w', 30_000, 1);
       await store.finish(ended, { status: 'DONE', stopReason: 'no_more_urls', success: true });
       const retention = new RetentionSweeper({
@@ -163,8 +164,37 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.counts(running)).total, 4);
     });
 
+    it("two crawls of one host in one project share its concurrency; another project's do not", async () => {
+      const project = `shared-${randomUUID()}`;
+      const first = await newCrawl({ max_concurrency: 3 }, 10, project);
+      const second = await newCrawl({ max_concurrency: 5 }, 10, project);
+      const stranger = await newCrawl({ max_concurrency: 3 }, 10);
+      const mine = await store.claim(first, 'w', 30_000, 10);
+      assert.equal(mine.length, 3);
+      assert.deepEqual(await store.claim(second, 'w', 30_000, 10), [], 'the host has 3 in flight already');
+      assert.equal((await store.claim(stranger, 'w', 30_000, 10)).length, 3, 'another project is not held');
+      assert.equal(await store.complete(mine[0]!, { status: 'visited', credits: 1 }), true);
+      assert.equal((await store.claim(second, 'w', 30_000, 10)).length, 1, 'the room one page left');
+      // A crawl that ended holds nothing.
+      await store.finish(first, { status: 'DONE', stopReason: 'user_cancelled', success: false });
+      assert.equal((await store.claim(second, 'w', 30_000, 10)).length, 4, 'its own max_concurrency now');
+    });
+
+    it('two crawls of one host in one project share its delay: one URL per the longest delay', async () => {
+      const project = `polite-${randomUUID()}`;
+      const slow = await newCrawl({ delay: 1_000, max_concurrency: 10 }, 10, project);
+      const eager = await newCrawl({ max_concurrency: 10 }, 10, project);
+      assert.equal((await store.claim(eager, 'w', 30_000, 10)).length, 1, "the slow crawl's delay holds");
+      assert.deepEqual(await store.claim(slow, 'w', 30_000, 10), [], 'within the delay, whichever claims');
+      clock.time += 999;
+      assert.deepEqual(await store.claim(eager, 'w', 30_000, 10), []);
+      clock.time += 1;
+      assert.equal((await store.claim(slow, 'w', 30_000, 10)).length, 1);
+      assert.deepEqual(await store.claim(eager, 'w', 30_000, 10), []);
+    });
+
     it('shows a crawl to its project and environment only', async () => {
-      const uuid = await newCrawl({}, 0);
+      const uuid = await newCrawl({}, 0, 'p1');
       assert.ok(await store.find(uuid, 'p1', 'LIVE'));
       assert.equal(await store.find(uuid, 'p1', 'TEST'), undefined);
       assert.equal(await store.find(uuid, 'p2', 'LIVE'), undefined);

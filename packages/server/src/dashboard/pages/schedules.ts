@@ -114,7 +114,11 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
               },
               {
                 label: 'URL',
-                cell: (s) => (JSON.parse(s.config) as Record<string, string>).url,
+                // A crawler schedule may name its URLs as url_list: the first one stands for them.
+                cell: (s) => {
+                  const config = JSON.parse(s.config) as { url?: string; url_list?: string[] };
+                  return config.url ?? config.url_list?.[0] ?? '';
+                },
                 className: 'url',
               },
               { label: 'When', cell: recurrenceText },

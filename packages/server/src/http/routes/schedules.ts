@@ -17,7 +17,7 @@ const SCHEDULE_SCHEMA = {
   required: ['id', 'kind', 'status', 'metadata', 'webhook_name', 'created_at'],
   properties: {
     id: { type: 'string' },
-    kind: { type: 'string', enum: ['screenshot', 'scrape'] },
+    kind: { type: 'string', enum: ['screenshot', 'scrape', 'crawler'] },
     status: { type: 'string', enum: ['ACTIVE', 'PAUSED', 'CANCELLED', 'COMPLETED'] },
     next_scheduled_date: dateTime,
     scheduled_date: dateTime,
@@ -27,6 +27,7 @@ const SCHEDULE_SCHEMA = {
       properties: {
         screenshot_config: { type: 'object' },
         scrape_config: { type: 'object' },
+        crawler_config: { type: 'object' },
         webhook_name: { type: 'string' },
         env: { type: 'string', enum: ['LIVE', 'TEST'] },
         fired_count: { type: 'integer' },
@@ -40,6 +41,10 @@ const SCHEDULE_SCHEMA = {
     scrape_config: {
       type: 'object',
       description: 'A scrape schedule: the /scrape parameters of each run (method and body included)',
+    },
+    crawler_config: {
+      type: 'object',
+      description: 'A crawler schedule: the POST /crawl body of each run',
     },
     webhook_name: { type: 'string' },
     notes: { type: ['string', 'null'] },
@@ -88,7 +93,7 @@ const listQuery = keyQuery.extend({
     .string()
     .optional()
     .describe(
-      'api.screenshot (or screenshot), api.scrape (or scrape); api.crawler lists nothing; others: 400',
+      'api.screenshot (or screenshot), api.scrape (or scrape), api.crawler (or crawler); others: 400',
     ),
 });
 
@@ -133,6 +138,9 @@ const scrapeConfig = z
   .describe(
     'The /scrape parameters of each run (url required), as strings or JSON values: headers as an object, format_options as a list, method and body of the call',
   );
+const crawlerConfig = z
+  .record(z.string(), z.unknown())
+  .describe('The POST /crawl body of each run (url or url_list required), as the SDK CrawlerConfig sends it');
 const webhookName = z.string().describe('Webhook of this project and environment that receives each run');
 const createBody = z.object({
   screenshot_config: screenshotConfig,
@@ -144,9 +152,15 @@ const createScrapeBody = z.object({
   webhook_name: webhookName,
   ...settingsFields,
 });
+const createCrawlerBody = z.object({
+  crawler_config: crawlerConfig,
+  webhook_name: webhookName,
+  ...settingsFields,
+});
 const changeBody = z.object({
   screenshot_config: screenshotConfig.optional(),
   scrape_config: scrapeConfig.optional(),
+  crawler_config: crawlerConfig.optional(),
   webhook_name: z.string().optional(),
   ...settingsFields,
 });
@@ -169,7 +183,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
   });
 
   const list =
-    (kindOfRoute: 'screenshot' | 'scrape' | undefined) =>
+    (kindOfRoute: 'screenshot' | 'scrape' | 'crawler' | undefined) =>
     async (request: FastifyRequest<{ Querystring: z.infer<typeof listQuery> }>) => {
       const caller = callerOf(request);
       const kind = kindOfRoute ?? request.query.kind;
@@ -227,6 +241,45 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       scheduler.wake();
       return reply.code(201).send(describeSchedule(row));
     },
+  );
+
+  app.post(
+    '/crawl/schedules',
+    {
+      config: { auth: 'key' },
+      schema: {
+        summary: 'Create a crawler schedule (each run: a crawl, its crawler_uuid in the run as job_uuid)',
+        tags,
+        querystring: keyQuery,
+        body: createCrawlerBody,
+        openapi: {
+          responses: {
+            201: scheduleAnswer('The schedule, ACTIVE'),
+            ...scheduleErrorResponses(400, 429),
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const row = await schedules.create(caller, request.body, 'crawler');
+      scheduler.wake();
+      return reply.code(201).send(describeSchedule(row));
+    },
+  );
+
+  app.get(
+    '/crawl/schedules',
+    {
+      config: { auth: 'key' },
+      schema: {
+        summary: 'List crawler schedules',
+        tags,
+        querystring: listQuery,
+        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
+      },
+    },
+    list('crawler'),
   );
 
   app.get(
