@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerBatchCommand } from './commands/batch.js';
+import { registerCompareCommand } from './commands/compare.js';
 import { registerExtractCommand } from './commands/extract.js';
 import { registerCrawlCommand } from './commands/crawl.js';
 import { registerListenCommand } from './commands/listen.js';
@@ -23,8 +24,8 @@ const program = new Command()
     'after',
     `
 Environment:
-  SNAPWIRE_HOST      address of the service for shot, batch, schedules, monitors, scrape, extract, templates and mcp (default http://localhost:8080)
-  SNAPWIRE_KEY       project API key for shot, batch, schedules, monitors, scrape, extract, templates and mcp
+  SNAPWIRE_HOST      address of the service for shot, batch, compare, schedules, monitors, scrape, extract, templates and mcp (default http://localhost:8080)
+  SNAPWIRE_KEY       project API key for shot, batch, compare, schedules, monitors, scrape, extract, templates and mcp
   SNAPWIRE_DATA_DIR  the service's data folder (SQLite store) for projects and admin (default ./data)
   DATABASE_URL       the service's PostgreSQL store for projects and admin (instead of SQLite)`,
   );
@@ -36,6 +37,7 @@ registerShotCommand(program);
 registerListenCommand(program);
 registerMcpCommand(program);
 registerBatchCommand(program);
+registerCompareCommand(program);
 registerScheduleCommands(program);
 registerMonitorCommands(program);
 registerScrapeCommand(program);
