@@ -6,10 +6,11 @@
  *              html, WARC and HAR records written to the blob store and its row to the store);
  *   cheerio    Crawlee's CheerioCrawler (in-memory request queue persisted to a temp dir, pages parsed with
  *              cheerio, links enqueued, nothing stored);
+ *   snapwire-browser  the same crawl with rendering_delay 1 ms (every page rendered by the service's browser pool in
+ *              Debian's chromium before it is read and its links followed), stopped after --browser-pages;
  *   playwright Crawlee's PlaywrightCrawler driving Debian's chromium (links enqueued from the rendered page).
  *
- * Snapwire's crawler has no browser mode (render_js is not a crawl parameter yet), so there is no Snapwire
- * browser row: its plain crawl is compared with both. Every mode runs in its own child process (its CPU and
+ * The browser rows are compared with each other, the plain ones with each other. Every mode runs in its own child process (its CPU and
  * memory are its own), with the same concurrency, in R interleaved rounds; the site is served by another
  * child process whose CPU is not counted.
  *
@@ -42,11 +43,12 @@ const CONCURRENCY = Number(option('concurrency', '8'));
 const ROUNDS = Number(option('rounds', '2'));
 const BROWSER_PAGES = Number(option('browser-pages', '200'));
 const CHROMIUM = option('chromium', process.env.SNAPWIRE_CHROMIUM_PATH ?? '/usr/bin/chromium');
-const MODES = ['snapwire', 'cheerio', 'playwright'] as const;
+const MODES = ['snapwire', 'cheerio', 'snapwire-browser', 'playwright'] as const;
 type Mode = (typeof MODES)[number];
 const LABELS: Record<Mode, string> = {
   snapwire: 'Snapwire crawler (service, SQLite, stored)',
   cheerio: 'Crawlee CheerioCrawler',
+  'snapwire-browser': 'Snapwire crawler, render_js (service, chromium, stored)',
   playwright: 'Crawlee PlaywrightCrawler (chromium)',
 };
 
@@ -127,20 +129,27 @@ async function measured(work: () => Promise<number>): Promise<ModeRun> {
   return { pages, seconds, cpuMs, peakMemoryMb: peak };
 }
 
-async function crawlWithSnapwire(origin: string): Promise<ModeRun> {
+async function crawlWithSnapwire(origin: string, browser: boolean): Promise<ModeRun> {
   const { LIVE_KEY, startService } = await import('../packages/server/test/helpers/service.js');
   const { CrawlerConfig, ScrapflyClient } = await import('scrapfly-sdk');
-  const service = await startService({ SNAPWIRE_DEFAULT_PLAN: 'ENTERPRISE' }, {}, { browsers: false });
+  const service = await startService({ SNAPWIRE_DEFAULT_PLAN: 'ENTERPRISE' }, {}, { browsers: browser });
   const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
   try {
     return await measured(async () => {
       const { crawler_uuid: uuid } = await client.crawl(
-        new CrawlerConfig({ url: `${origin}/p/0`, max_concurrency: CONCURRENCY, max_duration: 3600 }),
+        new CrawlerConfig({
+          url: `${origin}/p/0`,
+          max_concurrency: CONCURRENCY,
+          max_duration: 3600,
+          // A browser crawl (Scrapfly's form: rendering_delay > 0, here the least, 1 ms) is stopped where
+          // PlaywrightCrawler is.
+          ...(browser ? { page_limit: BROWSER_PAGES, rendering_delay: 1 } : {}),
+        }),
       );
       for (;;) {
         const status = await client.crawlStatus(uuid);
         if (status.is_finished) {
-          if (status.state.stop_reason !== 'no_more_urls')
+          if (status.state.stop_reason !== (browser ? 'page_limit' : 'no_more_urls'))
             throw new Error(`crawl ended: ${status.state.stop_reason}`);
           return status.state.urls_visited;
         }
@@ -199,7 +208,10 @@ async function crawlWithCrawlee(mode: 'cheerio' | 'playwright', origin: string):
 }
 
 async function runMode(mode: Mode, origin: string): Promise<void> {
-  const result = mode === 'snapwire' ? await crawlWithSnapwire(origin) : await crawlWithCrawlee(mode, origin);
+  const result =
+    mode === 'snapwire' || mode === 'snapwire-browser'
+      ? await crawlWithSnapwire(origin, mode === 'snapwire-browser')
+      : await crawlWithCrawlee(mode, origin);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   // Crawlee leaves timers behind; the parent has what it needs.
   process.exit(0);
