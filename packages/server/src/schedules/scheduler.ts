@@ -332,8 +332,10 @@ export class Scheduler {
         if (!this.crawls) {
           throw new ApiError('ERR::SCHEDULER::INVALID_STATE', 'This process does not run crawler schedules');
         }
-        // The run's job_uuid is the crawl's crawler_uuid (GET /crawl/{uuid}/status).
-        await this.crawls.start(caller, crawlRequestOf(params), (trx, crawlUuid) =>
+        // The run's job_uuid is the crawl's crawler_uuid (GET /crawl/{uuid}/status); the crawl's events
+        // (all eight crawler_* events unless crawler_config names some) go to the schedule's webhook.
+        const request = crawlRequestOf({ ...params, webhook_name: schedule.webhook_name });
+        await this.crawls.start(caller, request, (trx, crawlUuid) =>
           within(trx, { jobUuid: crawlUuid, logUuid: null }),
         );
       } else if (schedule.kind === 'scrape') {

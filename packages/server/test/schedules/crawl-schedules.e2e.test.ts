@@ -1,9 +1,10 @@
 // Crawler schedules through Scrapfly's official TypeScript SDK (createCrawlerSchedule and the cross-kind
 // calls, docs/compat.md §6): each run starts a crawl, whose crawler_uuid is the run's job_uuid. The
-// schedule fires when the service's injected clock is moved past its instant. No browser.
+// schedule fires when the service's injected clock is moved past its instant; the crawl's events go to the
+// schedule's webhook. No browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ScheduleAPIError, ScrapflyClient } from 'scrapfly-sdk';
+import { parseCrawlerWebhook, ScheduleAPIError, ScrapflyClient } from 'scrapfly-sdk';
 import type { Clock } from '../../src/clock.js';
 import { startSite, type Site } from '../crawl/site.js';
 import { createWebhook } from '../helpers/async-jobs.js';
@@ -96,6 +97,18 @@ describe("crawler schedules through Scrapfly's official TypeScript SDK", () => {
     });
     assert.match(String(home), /# Home/);
     assert.equal((await client.getSchedule(schedule.id)).metadata?.fired_count, 1);
+    // The crawl's events went to the schedule's webhook, read as the SDK reads them.
+    const events = await waitUntil(
+      () => {
+        const names = receiver.received
+          .filter((delivery) => delivery.headers['x-scrapfly-crawler-uuid'] === run.job_uuid)
+          .map((delivery) => parseCrawlerWebhook(JSON.parse(delivery.body.toString('utf8'))).event);
+        return names.includes('crawler_finished') ? names : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: "the scheduled crawl's crawler_finished event" },
+    );
+    assert.equal(events[0], 'crawler_started');
+    assert.equal(events.filter((name) => name === 'crawler_url_visited').length, 12);
 
     // executeSchedule starts another crawl at once.
     await client.executeSchedule(schedule.id);
