@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { startFixtureServer, type FixtureServer } from '../../server/test/helpers/fixture-server.js';
 import { decode } from '../../server/test/helpers/images.js';
 import { LIVE_KEY, startService, type TestService } from '../../server/test/helpers/service.js';
+import { waitUntil } from '../../server/test/helpers/wait-until.js';
 
 const run = promisify(execFile);
 // The committed launcher, as `npx snapwire` runs it.
@@ -316,5 +317,28 @@ describe('snapwire shot and snapwire listen against a running service', () => {
     assert.equal(image.subarray(8, 12).toString('latin1'), 'WEBP');
     const meta = JSON.parse(fs.readFileSync(path.join(outDir, `${accepted.job_uuid}.json`), 'utf8'));
     assert.equal(JSON.stringify(meta).includes('local'), true);
+  });
+
+  it("listen saves the other APIs' deliveries too: an asynchronous scrape arrives as its JSON envelope", async () => {
+    const accepted = await fetch(
+      `${service.baseUrl}/scrape?key=${LIVE_KEY}&webhook_name=local&url=${encodeURIComponent(`${fixtures.origin}/solid`)}`,
+    );
+    assert.equal(accepted.status, 201, await accepted.clone().text());
+    const sidecar = await waitUntil(
+      () =>
+        fs
+          .readdirSync(outDir)
+          .filter((name) => name.endsWith('.meta.json'))
+          .map(
+            (name) => JSON.parse(fs.readFileSync(path.join(outDir, name), 'utf8')) as Record<string, unknown>,
+          )
+          .find((meta) => meta.resourceType === 'scrape'),
+      { timeoutMs: 20_000, what: 'the scrape delivery saved by listen' },
+    );
+    const body = JSON.parse(fs.readFileSync(path.join(outDir, String(sidecar.file)), 'utf8')) as {
+      result: { status_code: number; content: string };
+    };
+    assert.equal(body.result.status_code, 200);
+    assert.match(body.result.content, /<html|<body|<div/i);
   });
 });

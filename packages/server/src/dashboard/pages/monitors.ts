@@ -14,18 +14,23 @@ const WHICH = ['before', 'after', 'diff'] as const;
 const VIEWER_STYLE = raw(`<style>
 .mon-sides{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:12px}
 .mon-sides figure{margin:0}.mon-sides img,.mon-slider img{width:100%;height:auto;display:block;border:1px solid var(--line,#ccc)}
-.mon-slider{position:relative;max-width:900px;margin-top:12px}
-.mon-slider .mon-top{position:absolute;inset:0;overflow:hidden;width:50%;border-right:2px solid #d62828}
-.mon-slider .mon-top img{width:auto;max-width:none;height:100%}
+.mon-slider{max-width:900px;margin-top:12px}
+.mon-stage{position:relative}
+.mon-slider .mon-top{position:absolute;top:0;bottom:0;left:0;overflow:hidden;width:50%;border-right:2px solid #d62828}
+.mon-slider .mon-top img{max-width:none;height:auto}
 .mon-slider input{width:100%;margin-top:8px}
 .mon-bar{display:inline-block;height:8px;background:#d62828;vertical-align:middle;min-width:1px}
 @media (max-width:700px){.mon-sides{grid-template-columns:minmax(0,1fr)}}
 </style>`);
-/** Moves the slider's top image (the baseline) over the capture; the top image keeps the full width. */
+/**
+ * Moves the slider's top image (the baseline) over the capture; the top image keeps the stage's full width,
+ * so both are drawn at one scale. The range sits below the stage, where the top image cannot cover it.
+ */
 const SLIDER_SCRIPT = raw(`<script>
 document.querySelectorAll('.mon-slider').forEach(function (box) {
-  var top = box.querySelector('.mon-top'), img = top.querySelector('img'), range = box.querySelector('input');
-  var size = function () { img.style.width = box.clientWidth + 'px'; };
+  var stage = box.querySelector('.mon-stage'), top = box.querySelector('.mon-top');
+  var img = top.querySelector('img'), range = box.querySelector('input');
+  var size = function () { img.style.width = stage.clientWidth + 'px'; };
   range.addEventListener('input', function () { top.style.width = range.value + '%'; });
   window.addEventListener('resize', size); size();
 });
@@ -154,8 +159,10 @@ function registerMonitorsPage(app: FastifyInstance, services: Services, context:
           )}
         </div>
         <div class="mon-slider" data-run="${run.id}">
-          <img src="${image(run, 'after')}" alt="After" />
-          <div class="mon-top"><img src="${image(run, 'before')}" alt="Before" /></div>
+          <div class="mon-stage">
+            <img src="${image(run, 'after')}" alt="After" />
+            <div class="mon-top"><img src="${image(run, 'before')}" alt="Before" /></div>
+          </div>
           <input type="range" min="0" max="100" value="50" aria-label="Before / after" />
         </div>`;
     };
