@@ -191,124 +191,67 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       return rows.map(describeSchedule);
     };
 
-  app.post(
-    '/screenshot/schedules',
+  // One create route and one list route per kind, alike but for the body's config field.
+  const kinds = [
     {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'Create a screenshot schedule (each run: an asynchronous screenshot to the webhook)',
-        tags,
-        querystring: keyQuery,
-        body: createBody,
-        openapi: {
-          responses: {
-            201: scheduleAnswer('The schedule, ACTIVE'),
-            ...scheduleErrorResponses(400, 429),
+      kind: 'screenshot',
+      path: '/screenshot/schedules',
+      body: createBody,
+      runs: 'an asynchronous screenshot to the webhook',
+    },
+    {
+      kind: 'scrape',
+      path: '/scrape/schedules',
+      body: createScrapeBody,
+      runs: 'an asynchronous scrape to the webhook',
+    },
+    {
+      kind: 'crawler',
+      path: '/crawl/schedules',
+      body: createCrawlerBody,
+      runs: 'a crawl, its crawler_uuid in the run as job_uuid',
+    },
+  ] as const;
+  for (const { kind, path, body, runs } of kinds) {
+    app.post(
+      path,
+      {
+        config: { auth: 'key' },
+        schema: {
+          summary: `Create a ${kind} schedule (each run: ${runs})`,
+          tags,
+          querystring: keyQuery,
+          body,
+          openapi: {
+            responses: {
+              201: scheduleAnswer('The schedule, ACTIVE'),
+              ...scheduleErrorResponses(400, 429),
+            },
           },
         },
       },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const row = await schedules.create(caller, request.body);
-      await audited(request, caller, 'schedule_created', row.id, { kind: 'screenshot' });
-      scheduler.wake();
-      return reply.code(201).send(describeSchedule(row));
-    },
-  );
-
-  app.post(
-    '/scrape/schedules',
-    {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'Create a scrape schedule (each run: an asynchronous scrape to the webhook)',
-        tags,
-        querystring: keyQuery,
-        body: createScrapeBody,
-        openapi: {
-          responses: {
-            201: scheduleAnswer('The schedule, ACTIVE'),
-            ...scheduleErrorResponses(400, 429),
-          },
+      async (request, reply) => {
+        const caller = callerOf(request);
+        const row = await schedules.create(caller, request.body, kind);
+        await audited(request, caller, 'schedule_created', row.id, { kind });
+        scheduler.wake();
+        return reply.code(201).send(describeSchedule(row));
+      },
+    );
+    app.get(
+      path,
+      {
+        config: { auth: 'key' },
+        schema: {
+          summary: `List ${kind} schedules`,
+          tags,
+          querystring: listQuery,
+          openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
         },
       },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const row = await schedules.create(caller, request.body, 'scrape');
-      await audited(request, caller, 'schedule_created', row.id, { kind: 'scrape' });
-      scheduler.wake();
-      return reply.code(201).send(describeSchedule(row));
-    },
-  );
-
-  app.post(
-    '/crawl/schedules',
-    {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'Create a crawler schedule (each run: a crawl, its crawler_uuid in the run as job_uuid)',
-        tags,
-        querystring: keyQuery,
-        body: createCrawlerBody,
-        openapi: {
-          responses: {
-            201: scheduleAnswer('The schedule, ACTIVE'),
-            ...scheduleErrorResponses(400, 429),
-          },
-        },
-      },
-    },
-    async (request, reply) => {
-      const caller = callerOf(request);
-      const row = await schedules.create(caller, request.body, 'crawler');
-      scheduler.wake();
-      return reply.code(201).send(describeSchedule(row));
-    },
-  );
-
-  app.get(
-    '/crawl/schedules',
-    {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'List crawler schedules',
-        tags,
-        querystring: listQuery,
-        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
-      },
-    },
-    list('crawler'),
-  );
-
-  app.get(
-    '/scrape/schedules',
-    {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'List scrape schedules',
-        tags,
-        querystring: listQuery,
-        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
-      },
-    },
-    list('scrape'),
-  );
-
-  app.get(
-    '/screenshot/schedules',
-    {
-      config: { auth: 'key' },
-      schema: {
-        summary: 'List screenshot schedules',
-        tags,
-        querystring: listQuery,
-        openapi: { responses: { 200: scheduleList, ...scheduleErrorResponses(400) } },
-      },
-    },
-    list('screenshot'),
-  );
+      list(kind),
+    );
+  }
 
   app.get(
     '/schedules',
