@@ -21,6 +21,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pixelmatch from 'pixelmatch';
@@ -36,6 +37,41 @@ function option(name: string, fallback: string): string {
 }
 
 const MODES = ['compareImages', 'pixelmatch+png', 'pixelmatch', 'odiff'] as const;
+
+// odiff-bin is installed for this benchmark into a folder of its own rather than kept in package.json: it
+// names one native package per platform as optional dependencies, the registry this project installs from
+// serves only @odiff/linux-x64, and `npm ci` refuses a lockfile that lacks the others.
+const ODIFF_VERSION = '4.5.0';
+const ODIFF_DIR = path.join(os.tmpdir(), `snapwire-bench-odiff-${ODIFF_VERSION}`);
+interface OdiffServer {
+  compare(
+    before: string,
+    after: string,
+    diff: string,
+    options: { threshold: number; antialiasing: boolean },
+  ): Promise<{ match: true } | { match: false; diffCount?: number }>;
+  stop(): unknown;
+}
+
+async function installOdiff(): Promise<void> {
+  if (fs.existsSync(path.join(ODIFF_DIR, 'node_modules', 'odiff-bin', 'package.json'))) return;
+  fs.mkdirSync(ODIFF_DIR, { recursive: true });
+  fs.writeFileSync(path.join(ODIFF_DIR, 'package.json'), '{"private":true}\n');
+  await promisify(execFile)('npm', [
+    'install',
+    '--prefix',
+    ODIFF_DIR,
+    '--no-audit',
+    '--no-fund',
+    '--loglevel=error',
+    `odiff-bin@${ODIFF_VERSION}`,
+  ]);
+}
+
+function loadOdiff(): new () => OdiffServer {
+  const load = createRequire(path.join(ODIFF_DIR, 'package.json'));
+  return (load('odiff-bin') as { ODiffServer: new () => OdiffServer }).ODiffServer;
+}
 type Mode = (typeof MODES)[number];
 const PNG_OPTIONS = { compressionLevel: 2, adaptiveFiltering: false } as const;
 
@@ -83,7 +119,7 @@ async function child(mode: Mode, dir: string, size: string, n: number): Promise<
       return count;
     };
   } else {
-    const { ODiffServer } = (await import('odiff-bin')) as typeof import('odiff-bin');
+    const ODiffServer = loadOdiff();
     const server = new ODiffServer();
     const diffFile = path.join(dir, `${size}-odiff-${process.pid}.png`);
     once = async () => {
@@ -93,7 +129,7 @@ async function child(mode: Mode, dir: string, size: string, n: number): Promise<
       });
       const pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
       if (pid) odiffPeak = Math.max(odiffPeak, vmHwmMb(pid));
-      return result.match ? 0 : 'diffCount' in result ? result.diffCount : -1;
+      return result.match ? 0 : (result.diffCount ?? -1);
     };
     stop = () => server.stop();
   }
@@ -168,6 +204,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'snapwire-bench-compare-'));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const rows: string[] = [];
 try {
+  await installOdiff();
   for (const size of SIZES) {
     for (const edited of [false, true]) {
       fs.writeFileSync(
