@@ -44,6 +44,8 @@ export interface CaptureResult {
   refused?: RefusedRequests;
   /** The page's visible text when the settings asked for it (monitors compare it), at most MAX_PAGE_TEXT. */
   text?: string;
+  /** hide_selectors entries that matched no element when the page was captured (a monitor warns of them). */
+  unmatchedHideSelectors?: string[];
 }
 
 /** Characters of visible text kept from a page (a monitor's word diff works on it). */
@@ -159,7 +161,9 @@ export async function capture(
   if (request.autoScroll) await autoScroll(world, scope);
   if (request.renderingWaitMs > 0) await scope.sleep(Math.min(request.renderingWaitMs, scope.remaining()));
   await world.evaluate(FONTS_READY, { awaitPromise: true }).catch(() => undefined);
-  if (request.hideSelectors?.length) await ensureHidden(world, request.hideSelectors);
+  const unmatchedHideSelectors = request.hideSelectors?.length
+    ? await ensureHidden(world, request.hideSelectors)
+    : [];
   const text = settings.collectText
     ? await world.evaluate<string>(
         `document.body ? String(document.body.innerText).slice(0, ${MAX_PAGE_TEXT}) : ''`,
@@ -190,17 +194,22 @@ export async function capture(
     ...(pdf?.truncatedAtPage ? { truncatedAtPage: pdf.truncatedAtPage } : {}),
     refused: refused(),
     ...(text !== undefined ? { text } : {}),
+    ...(unmatchedHideSelectors.length > 0 ? { unmatchedHideSelectors } : {}),
   };
 }
 
-async function ensureHidden(world: IsolatedWorld, selectors: readonly string[]): Promise<void> {
-  const invalid = await world.evaluate<string | null>(ensureHiddenExpression(selectors));
+/** Hides the selectors' elements; answers the selectors that matched nothing on the page. */
+async function ensureHidden(world: IsolatedWorld, selectors: readonly string[]): Promise<string[]> {
+  const { invalid, unmatched } = await world.evaluate<{ invalid: string | null; unmatched: string[] }>(
+    ensureHiddenExpression(selectors),
+  );
   if (invalid !== null) {
     throw new ApiError(
       'ERR::SCRAPE::DOM_SELECTOR_INVALID',
       `hide_selectors: "${invalid}" is not a valid CSS selector`,
     );
   }
+  return unmatched;
 }
 
 const FONTS_READY = `Promise.race([document.fonts ? document.fonts.ready.then(() => true) : true, new Promise((r) => setTimeout(() => r(false), 3000))])`;

@@ -95,16 +95,17 @@ export function ensureHiddenExpression(selectors: readonly string[]): string {
   return `(() => {
   const selectors = ${JSON.stringify(selectors)};
   const sheet = new CSSStyleSheet();
+  const unmatched = [];
   for (const selector of selectors) {
     try {
-      document.querySelector(selector);
+      if (document.querySelector(selector) === null) unmatched.push(selector);
       sheet.insertRule(selector + ' { display: none !important; }', sheet.cssRules.length);
     } catch (error) {
-      return selector;
+      return { invalid: selector, unmatched };
     }
   }
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-  return null;
+  return { invalid: null, unmatched };
 })()`;
 }
 

@@ -229,7 +229,13 @@ export class MonitorRunner {
       JSON.parse(monitor.config) as Record<string, string>,
       this.settings,
     );
-    let capture: { image: Buffer; text: string | undefined; logUuid: string; cost: number };
+    let capture: {
+      image: Buffer;
+      text: string | undefined;
+      logUuid: string;
+      cost: number;
+      warning: string | undefined;
+    };
     try {
       const outcome = await this.deps.screenshots.take(caller, request, {
         collectText: monitor.compare_text === 1,
@@ -239,6 +245,10 @@ export class MonitorRunner {
         text: outcome.result.text,
         logUuid: outcome.logUuid,
         cost: outcome.cost,
+        // A mask that hides nothing is worth knowing (a renamed class lets a clock through), not a failure.
+        warning: outcome.result.unmatchedHideSelectors?.length
+          ? `hide_selectors matched nothing: ${outcome.result.unmatchedHideSelectors.join(', ')}`
+          : undefined,
       };
     } catch (error) {
       // A failed capture: recorded, nothing compared, no event.
@@ -270,9 +280,12 @@ export class MonitorRunner {
 
     const before = monitor.baseline_blob ? await blobs.get(monitor.baseline_blob) : undefined;
     if (!before) {
-      const note = monitor.baseline_blob
-        ? 'The baseline image is no longer in the blob store: this capture is the new baseline'
-        : 'First capture: this is the baseline';
+      const note = withWarning(
+        monitor.baseline_blob
+          ? 'The baseline image is no longer in the blob store: this capture is the new baseline'
+          : 'First capture: this is the baseline',
+        capture.warning,
+      );
       await this.finish(
         run,
         token,
@@ -324,7 +337,14 @@ export class MonitorRunner {
     }
     const diffBlob = await blobs.put(image.diffPng);
     const changed = image.changed || (text?.changed ?? false);
-    await this.record(caller, monitor, run, token, { base, image, text, changed, diffBlob });
+    await this.record(caller, monitor, run, token, {
+      base,
+      image,
+      text,
+      changed,
+      diffBlob,
+      warning: capture.warning,
+    });
   }
 
   private async record(
@@ -338,6 +358,7 @@ export class MonitorRunner {
       text: TextComparison | undefined;
       changed: boolean;
       diffBlob: string;
+      warning: string | undefined;
     },
   ): Promise<void> {
     const { clock, blobs } = this.deps;
@@ -354,6 +375,7 @@ export class MonitorRunner {
       note = `Change seen in ${seen} of the ${monitor.confirm_runs} runs in a row that confirm it`;
     else if (approvalNeeded) note = 'Change confirmed; the baseline waits for approval';
     else if (confirmed) note = 'Change confirmed; this capture is the new baseline';
+    note = withWarning(note, outcome.warning);
 
     let eventType: MonitorEventType | undefined;
     if (confirmed) eventType = 'screenshot.changed';
@@ -487,4 +509,10 @@ export class MonitorRunner {
       if (Number(result.numUpdatedRows) !== 1) throw new LeaseLost();
     });
   }
+}
+
+/** A run's note with a warning after it (either may be missing). */
+function withWarning(note: string | null, warning: string | undefined): string | null {
+  if (!warning) return note;
+  return note ? `${note}. ${warning}` : warning;
 }

@@ -241,6 +241,20 @@ describe('monitors', () => {
     await waitUntil(() => eventsOf(unmasked).length === 3, { what: 'three change events' });
   });
 
+  it('warns on the run, without failing it, when a mask selector matches nothing', async () => {
+    const id = await create({
+      url: `${fixtures.origin}/live`,
+      hide_selectors: ['.clock', '.no-such-banner'],
+    });
+    const baseline = await runNow(id);
+    assert.equal(baseline.status, 'baseline');
+    assert.match(baseline.note ?? '', /hide_selectors matched nothing: \.no-such-banner$/);
+    const compared = await runNow(id);
+    assert.equal(compared.status, 'compared', JSON.stringify(compared));
+    assert.match(compared.note ?? '', /hide_selectors matched nothing: \.no-such-banner/);
+    assert.doesNotMatch(compared.note ?? '', /\.clock/, 'a selector that matched is not named');
+  });
+
   it('names the changed words with compare_text', async () => {
     page.box = '#2a9d8f';
     page.price = '10';
