@@ -136,8 +136,13 @@ const KEY_ROUTES: Record<string, KeyCase> = {
     foreign: (response) => assert.ok([204, 404].includes(response.statusCode), response.body.slice(0, 300)),
   },
   'POST /crawl': {
-    // Starting is allowed: the new crawl is the caller's own, another uuid than LIVE's.
-    request: (live) => ({ path: '/crawl', body: { url: live.pageUrl, page_limit: 1 } }),
+    // Starting is allowed: the new crawl is the caller's own, another uuid than LIVE's. Its page is on
+    // another host: a crawl's pages are log rows, and the metrics checks look for fixtures.test in the
+    // other keys' data.
+    request: (live) => ({
+      path: '/crawl',
+      body: { url: live.pageUrl.replace('//fixtures.test:', '//crawl-only.test:'), page_limit: 1 },
+    }),
     foreign: (response, live) => {
       assert.equal(response.statusCode, 200, response.body.slice(0, 300));
       const uuid = json(response).crawler_uuid;
