@@ -138,6 +138,7 @@ describe('/docs and /docs/errors in a browser', () => {
         'screenshot',
         'webhooks',
         'schedules',
+        'monitors',
         'scrape',
         'crawler',
         'extraction',
