@@ -28,7 +28,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listProcesses, processTreePssMb } from '../packages/server/src/engine/chromium-process.js';
+import { processTreePssMb } from '../packages/server/src/engine/chromium-process.js';
+import { processTreeCpuMs } from './process-tree.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -91,40 +92,20 @@ interface ModeRun {
   peakMemoryMb: number;
 }
 
-/** CPU time (ms) of this process and every live descendant (Chromium's helpers). */
-function treeCpuMs(): number {
-  const children = new Map<number, number[]>();
-  for (const info of listProcesses()) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
-  let ticks = 0;
-  const stack = [process.pid];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch {
-      // gone meanwhile
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return ticks * 10;
-}
-
 async function measured(work: () => Promise<number>): Promise<ModeRun> {
   let peak = processTreePssMb();
   let sampledCpu = 0;
   // Chromium's helpers may exit before the end: their CPU is sampled along the way as well.
   const sampler = setInterval(() => {
     peak = Math.max(peak, processTreePssMb());
-    sampledCpu = Math.max(sampledCpu, treeCpuMs());
+    sampledCpu = Math.max(sampledCpu, processTreeCpuMs());
   }, 500);
-  const cpuBefore = treeCpuMs();
+  const cpuBefore = processTreeCpuMs();
   const started = performance.now();
   const pages = await work();
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
-  const cpuMs = Math.max(sampledCpu, treeCpuMs()) - cpuBefore;
+  const cpuMs = Math.max(sampledCpu, processTreeCpuMs()) - cpuBefore;
   peak = Math.max(peak, processTreePssMb());
   return { pages, seconds, cpuMs, peakMemoryMb: peak };
 }

@@ -35,13 +35,11 @@ import { EgressPolicy } from '../packages/server/src/egress/policy.js';
 import { StaticResolver } from '../packages/server/src/egress/resolver.js';
 import { BrowserPool, findExecutable } from '../packages/server/src/engine/browser-pool.js';
 import { capture } from '../packages/server/src/engine/capture.js';
-import {
-  listProcesses,
-  processTreePssMb as treeMemoryMb,
-} from '../packages/server/src/engine/chromium-process.js';
+import { processTreePssMb as treeMemoryMb } from '../packages/server/src/engine/chromium-process.js';
 import { JobDeadline } from '../packages/server/src/engine/deadline.js';
 import { parseScreenshotRequest } from '../packages/server/src/request/screenshot-request.js';
 import { createSnapwire } from '../packages/server/src/snapwire.js';
+import { processTreeCpuMs } from './process-tree.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'bench', 'fixtures');
@@ -156,29 +154,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] as number;
 }
 
-/** CPU time (ms) used so far by this process, its reaped children and every live descendant. */
-function treeCpuMs(): number {
-  const all = listProcesses();
-  const children = new Map<number, number[]>();
-  for (const info of all) children.set(info.ppid, [...(children.get(info.ppid) ?? []), info.pid]);
-  let ticks = 0;
-  const stack = [process.pid];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    } catch {
-      // gone
-    }
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return ticks * 10;
-}
-
 async function round(mode: Mode, origin: string, captures: number, tally: Tally): Promise<void> {
-  const cpu0 = treeCpuMs();
+  const cpu0 = processTreeCpuMs();
   const sampler = setInterval(() => {
     tally.peak = Math.max(tally.peak, treeMemoryMb());
   }, 250);
@@ -204,7 +181,7 @@ async function round(mode: Mode, origin: string, captures: number, tally: Tally)
   );
   tally.seconds += Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
-  tally.cpuMs += treeCpuMs() - cpu0;
+  tally.cpuMs += processTreeCpuMs() - cpu0;
 }
 
 async function idleRound(mode: Mode, origin: string, samples: number, tally: Tally): Promise<void> {

@@ -203,3 +203,40 @@ export function shortId(id: string, href?: string): Html {
     >${href ? html`<a href="${href}">${text}</a>` : text}${copyButton(id)}</span
   >`;
 }
+
+/**
+ * The project + environment picker of a page over one project's things (schedules, monitors): the named
+ * project of those the member sees (else `default`, else the first), LIVE unless TEST is asked for.
+ */
+export function pickScope<P extends { id: string; name: string }>(
+  query: { project?: string; env?: string },
+  visible: P[],
+): { project: P | undefined; env: 'LIVE' | 'TEST' } {
+  const project =
+    visible.find((p) => p.name === query.project) ?? visible.find((p) => p.name === 'default') ?? visible[0];
+  return { project, env: query.env === 'TEST' ? 'TEST' : 'LIVE' };
+}
+
+/** The form that switches such a page to another project or environment. */
+export function scopeForm(
+  action: string,
+  visible: Array<{ id: string; name: string }>,
+  project: { id: string },
+  env: 'LIVE' | 'TEST',
+): Html {
+  return html`<form method="get" action="${action}" class="filters">
+    <label
+      >Project
+      <select name="project">
+        ${visible.map((p) => html`<option ${selected(p.id === project.id)}>${p.name}</option>`)}
+      </select></label
+    >
+    <label
+      >Environment
+      <select name="env">
+        ${(['LIVE', 'TEST'] as const).map((e) => html`<option ${selected(e === env)}>${e}</option>`)}
+      </select></label
+    >
+    <button type="submit">Show</button>
+  </form>`;
+}

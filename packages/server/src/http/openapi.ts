@@ -110,6 +110,18 @@ const STATUS_MEANING: Record<number, string> = {
 };
 
 /** Error answers with the error schema; each names the catalogue codes that use the status. */
+/** A rectangle in image pixels: a changed region of a comparison, an ignored area of a monitor. */
+export const PIXEL_RECT_SCHEMA = {
+  type: 'object',
+  required: ['x', 'y', 'width', 'height'],
+  properties: {
+    x: { type: 'integer' },
+    y: { type: 'integer' },
+    width: { type: 'integer' },
+    height: { type: 'integer' },
+  },
+};
+
 export function errorResponses(...statuses: number[]): Record<number, ResponseDoc> {
   const out: Record<number, ResponseDoc> = {};
   for (const status of statuses) {

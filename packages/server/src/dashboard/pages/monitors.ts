@@ -3,7 +3,7 @@ import type { Caller } from '../../accounts/projects.js';
 import { isApiError } from '../../errors.js';
 import type { MonitorRow, MonitorRun } from '../../monitors/store.js';
 import type { Services } from '../../services.js';
-import { shortId, table } from '../components.js';
+import { pickScope, scopeForm, shortId, table } from '../components.js';
 import type { DashboardContext, DashboardPage } from '../context.js';
 import { html, isoTime, raw, type Html } from '../html.js';
 
@@ -83,8 +83,7 @@ function registerMonitorsPage(app: FastifyInstance, services: Services, context:
     const q = query(request);
     // Only the projects the signed-in member sees (team/roles.ts); owners and admins see all.
     const all = await context.projects(request);
-    const project = all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
-    const env = q.env === 'TEST' ? 'TEST' : 'LIVE';
+    const { project, env } = pickScope(q, all);
     if (!project)
       return show(
         request,
@@ -99,21 +98,7 @@ function registerMonitorsPage(app: FastifyInstance, services: Services, context:
       reply,
       'Monitors',
       html`<h1>Monitors</h1>
-        <form method="get" action="/dashboard/monitors" class="filters">
-          <label
-            >Project
-            <select name="project">
-              ${all.map((p) => html`<option ${p.id === project.id ? raw('selected') : ''}>${p.name}</option>`)}
-            </select></label
-          >
-          <label
-            >Environment
-            <select name="env">
-              ${(['LIVE', 'TEST'] as const).map((e) => html`<option ${e === env ? raw('selected') : ''}>${e}</option>`)}
-            </select></label
-          >
-          <button type="submit">Show</button>
-        </form>
+        ${scopeForm('/dashboard/monitors', all, project, env)}
         ${table({
           id: 'monitors',
           columns: [

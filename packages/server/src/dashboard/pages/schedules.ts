@@ -4,8 +4,8 @@ import { isApiError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import type { ScheduleRow } from '../../schedules/store.js';
 import type { DashboardContext, DashboardPage } from '../context.js';
-import { shortId, table } from '../components.js';
-import { html, isoTime, raw, type Html } from '../html.js';
+import { pickScope, scopeForm, shortId, table } from '../components.js';
+import { html, isoTime, type Html } from '../html.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -71,8 +71,7 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
   app.get('/schedules', async (request, reply) => {
     const q = query(request);
     const all = await context.projects(request);
-    const project = all.find((p) => p.name === q.project) ?? all.find((p) => p.name === 'default') ?? all[0];
-    const env = q.env === 'TEST' ? 'TEST' : 'LIVE';
+    const { project, env } = pickScope(q, all);
     if (!project)
       return show(
         request,
@@ -87,21 +86,7 @@ function registerSchedulesPage(app: FastifyInstance, services: Services, context
       reply,
       'Schedules',
       html`<h1>Schedules</h1>
-        <form method="get" action="/dashboard/schedules" class="filters">
-          <label
-            >Project
-            <select name="project">
-              ${all.map((p) => html`<option ${p.id === project.id ? raw('selected') : ''}>${p.name}</option>`)}
-            </select></label
-          >
-          <label
-            >Environment
-            <select name="env">
-              ${(['LIVE', 'TEST'] as const).map((e) => html`<option ${e === env ? raw('selected') : ''}>${e}</option>`)}
-            </select></label
-          >
-          <button type="submit">Show</button>
-        </form>
+        ${scopeForm('/dashboard/schedules', all, project, env)}
         <div id="schedules" data-refresh="5000">
           ${table({
             columns: [

@@ -6,19 +6,9 @@ import { UNITS } from '../../schedules/recurrence.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, sendApiError } from '../errors.js';
-import { errorResponses, imageResponse, jsonResponse } from '../openapi.js';
+import { errorResponses, imageResponse, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
 
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
-const RECT_SCHEMA = {
-  type: 'object',
-  required: ['x', 'y', 'width', 'height'],
-  properties: {
-    x: { type: 'integer' },
-    y: { type: 'integer' },
-    width: { type: 'integer' },
-    height: { type: 'integer' },
-  },
-};
 const MONITOR_SCHEMA = {
   type: 'object',
   required: ['id', 'status', 'url', 'change_threshold', 'confirm_runs'],
@@ -32,7 +22,7 @@ const MONITOR_SCHEMA = {
     recurrence: { type: ['object', 'null'] },
     next_run_at: dateTime,
     change_threshold: { type: 'number' },
-    ignore: { type: 'array', items: RECT_SCHEMA },
+    ignore: { type: 'array', items: PIXEL_RECT_SCHEMA },
     compare_text: { type: 'boolean' },
     confirm_runs: { type: 'integer' },
     require_approval: { type: 'boolean' },
@@ -57,7 +47,7 @@ const RUN_SCHEMA = {
     score: { type: ['number', 'null'], description: 'Share of the pixels that changed, 0 to 1' },
     changed_pixels: { type: ['integer', 'null'] },
     height_change: { type: ['integer', 'null'] },
-    regions: { type: 'array', items: RECT_SCHEMA },
+    regions: { type: 'array', items: PIXEL_RECT_SCHEMA },
     text_diff: {
       type: ['object', 'null'],
       properties: {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ImageComparison } from '../../compare/compare-images.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { errorResponses, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
 
 /**
  * GET /screenshot/compare and /screenshot/compare/diff: two stored screenshots of the key's project and
@@ -13,16 +13,6 @@ import { errorResponses, jsonResponse } from '../openapi.js';
  * is fetched, rather than kept: it is deterministic, and nothing has to expire with the logs.
  */
 
-const RECT_SCHEMA = {
-  type: 'object',
-  required: ['x', 'y', 'width', 'height'],
-  properties: {
-    x: { type: 'integer' },
-    y: { type: 'integer' },
-    width: { type: 'integer' },
-    height: { type: 'integer' },
-  },
-};
 const COMPARISON_SCHEMA = {
   type: 'object',
   required: ['changed', 'score', 'changed_pixels', 'width', 'height', 'height_change', 'regions', 'diff_url'],
@@ -39,7 +29,7 @@ const COMPARISON_SCHEMA = {
     height_change: { type: 'integer', description: "head's height minus base's height, in pixels" },
     regions: {
       type: 'array',
-      items: RECT_SCHEMA,
+      items: PIXEL_RECT_SCHEMA,
       description: 'Boxes around clusters of changed pixels, top to bottom (at most 50)',
     },
     diff_url: {
