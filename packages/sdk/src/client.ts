@@ -38,6 +38,7 @@ import type {
   CreateScheduleInput,
   Monitor,
   MonitorRun,
+  ScreenshotComparison,
   UpdateMonitorInput,
   CreateWebhookInput,
   ExecutedSchedule,
@@ -784,15 +785,49 @@ export class SnapwireClient {
   }
 
   /** `GET /monitors/{id}/runs/{run}/image/{before|after|diff}`: the image bytes. */
-  async monitorRunImage(
+  monitorRunImage(
     id: string,
     run: string,
     which: 'before' | 'after' | 'diff',
     options: CallOptions = {},
   ): Promise<Buffer> {
     const path = `/monitors/${segment(id, 'id')}/runs/${segment(run, 'run')}/image/${segment(which, 'image')}`;
-    return this.#withRetry(options.signal, async (signal) => {
-      const response = await this.#send('GET', path, { accept: 'image/*, application/json', signal });
+    return this.#image(path, undefined, options.signal);
+  }
+
+  /**
+   * `GET /screenshot/compare`: two screenshot logs (their `log_uuid`s) of the key's project and environment
+   * compared; `threshold` is the share of changed pixels above which `changed` is true (default 0.001).
+   */
+  compareScreenshots(
+    base: string,
+    head: string,
+    params: { threshold?: number } = {},
+    options: CallOptions = {},
+  ): Promise<ScreenshotComparison> {
+    return this.#json('GET', '/screenshot/compare', {
+      query: query({ base, head, threshold: params.threshold }),
+      signal: options.signal,
+    });
+  }
+
+  /** `GET /screenshot/compare/diff`: the PNG of compareScreenshots' diff (changed pixels highlighted). */
+  comparisonDiff(base: string, head: string, options: CallOptions = {}): Promise<Buffer> {
+    return this.#image('/screenshot/compare/diff', query({ base, head }), options.signal);
+  }
+
+  /** An image route's bytes; a JSON answer (an error) is thrown as the API error it is. */
+  #image(
+    path: string,
+    params: URLSearchParams | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
+    return this.#withRetry(signal, async (attemptSignal) => {
+      const response = await this.#send('GET', path, {
+        accept: 'image/*, application/json',
+        signal: attemptSignal,
+        ...(params ? { query: params } : {}),
+      });
       const headers = headerRecord(response.headers);
       const contentType = headers['content-type'] ?? '';
       if (!response.ok || isJsonContentType(contentType)) {

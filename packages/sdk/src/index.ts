@@ -35,6 +35,7 @@ export type {
   Monitor,
   MonitorRect,
   MonitorRun,
+  ScreenshotComparison,
   MonitorSettings,
   UpdateMonitorInput,
   ExecutedSchedule,

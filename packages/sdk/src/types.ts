@@ -288,6 +288,20 @@ export interface MonitorRect {
   height: number;
 }
 
+/** `GET /screenshot/compare`: two screenshot logs of the key's project compared (README, "Visual change"). */
+export interface ScreenshotComparison {
+  changed: boolean;
+  /** Changed pixels / compared pixels, 0..1. */
+  score: number;
+  changed_pixels: number;
+  width: number;
+  height: number;
+  height_change: number;
+  regions: MonitorRect[];
+  /** The diff image (changed pixels over the dimmed head image): comparisonDiff() fetches it. */
+  diff_url: string;
+}
+
 /** Settings of `createMonitor` and `updateMonitor` (docs/monitors.md). */
 export interface MonitorSettings {
   /** Other `/screenshot` parameters of each capture (png unless `format` is given). */

@@ -2,6 +2,7 @@
 // monitoring): real captures of a local page that changes between two captures, compared by log uuid.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SnapwireApiError, SnapwireClient } from '@snapwire/sdk';
 import sharp from 'sharp';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { LIVE_KEY, TEST_KEY, screenshot, startService, type TestService } from '../helpers/service.js';
@@ -111,6 +112,25 @@ describe('GET /screenshot/compare', () => {
     assert.deepEqual(at(450, 225), [255, 0, 0], 'the changed box is red on the diff');
     const untouched = at(700, 500);
     assert.ok(untouched[0] === untouched[1] && untouched[0]! > 200, `unchanged is light grey: ${untouched}`);
+  });
+
+  it('is called through @snapwire/sdk: compareScreenshots and comparisonDiff, and its typed refusal', async () => {
+    const client = new SnapwireClient({ host: service.baseUrl, key: LIVE_KEY });
+    const result = await client.compareScreenshots(before10, after12);
+    assert.equal(result.changed, true);
+    assert.ok(result.regions.some((r) => r.x === 400 && r.y === 200 && r.width === 100 && r.height === 50));
+    const diff = await client.comparisonDiff(before10, after12);
+    assert.deepEqual(
+      [(await sharp(diff).metadata()).width, (await sharp(diff).metadata()).height],
+      [800, 600],
+    );
+    assert.equal((await client.compareScreenshots(before10, again10, { threshold: 0.5 })).changed, false);
+    const other = new SnapwireClient({ host: service.baseUrl, key: TEST_KEY });
+    await assert.rejects(other.compareScreenshots(before10, after12), (error: unknown) => {
+      assert.ok(error instanceof SnapwireApiError, String(error));
+      assert.equal(error.httpStatus, 404);
+      return true;
+    });
   });
 
   it('takes a threshold: a change under it is not a change', async () => {
