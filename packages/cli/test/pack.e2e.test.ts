@@ -67,6 +67,27 @@ describe('the packed SDK and CLI', () => {
     }
   });
 
+  it('cites no file it does not ship: every docs/*.md its code and README name is in the package', () => {
+    for (const name of ['sdk', 'mcp', 'cli']) {
+      const installed = path.join(app, 'node_modules', '@snapwire', name);
+      const texts = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+          const full = path.join(dir, entry.name);
+          // The shipped pages' own links lead to the repository; the package's code and README are checked.
+          if (entry.isDirectory()) return ['node_modules', 'docs'].includes(entry.name) ? [] : texts(full);
+          return /\.(js|cjs|ts|md)$/.test(entry.name) ? [full] : [];
+        });
+      const cited = new Set(
+        texts(installed).flatMap((file) =>
+          [...fs.readFileSync(file, 'utf8').matchAll(/docs\/[A-Za-z0-9_.-]+\.md/g)].map((match) => match[0]),
+        ),
+      );
+      assert.ok(name !== 'sdk' || cited.has('docs/compat.md'), 'the SDK cites docs/compat.md');
+      for (const doc of cited)
+        assert.ok(fs.existsSync(path.join(installed, doc)), `@snapwire/${name} cites ${doc}`);
+    }
+  });
+
   it('type-checks a program importing the client from the installed package', async () => {
     fs.writeFileSync(
       path.join(app, 'shoot.ts'),

@@ -219,22 +219,26 @@ export interface UpdateScheduleInput extends ScheduleSettings {
 
 export interface ListSchedulesParams {
   status?: ScheduleStatus;
-  /** `screenshot` or `scrape` (the kinds Snapwire runs; the Python SDK's `api.screenshot`, `api.scrape` too). */
+  /** `screenshot`, `scrape` or `crawler` (the kinds Snapwire runs; the Python SDK's `api.screenshot`, `api.scrape`,
+   * `api.crawler` too). */
   kind?: string;
 }
 
 /** A schedule (`GET /schedules/{id}`). */
 export interface Schedule {
   id: string;
-  /** A scrape schedule (created with Scrapfly's SDK's createScrapeSchedule) has `scrape_config` instead. */
-  kind: 'screenshot' | 'scrape';
+  /** A scrape schedule (Scrapfly's SDK's createScrapeSchedule) has `scrape_config` instead, a crawl
+   * schedule (`POST /crawl/schedules`) `crawler_config`. */
+  kind: 'screenshot' | 'scrape' | 'crawler';
   status: ScheduleStatus;
   next_scheduled_date: string | null;
   scheduled_date: string | null;
-  recurrence: ScheduleRecurrence | null;
+  /** Left out for a one-time schedule (`scheduled_date` alone). */
+  recurrence?: ScheduleRecurrence;
   metadata: {
     screenshot_config?: Record<string, unknown>;
     scrape_config?: Record<string, unknown>;
+    crawler_config?: Record<string, unknown>;
     webhook_name: string;
     env: 'LIVE' | 'TEST';
     fired_count: number;
@@ -243,6 +247,7 @@ export interface Schedule {
   };
   screenshot_config?: Record<string, unknown>;
   scrape_config?: Record<string, unknown>;
+  crawler_config?: Record<string, unknown>;
   webhook_name: string;
   notes: string | null;
   created_at: string;

@@ -150,6 +150,18 @@ const SCRAPE_ERROR_SCHEMA = {
 
 const COOKIE_SCHEMA = {
   type: 'object',
+  required: [
+    'name',
+    'value',
+    'domain',
+    'path',
+    'expires',
+    'max_age',
+    'secure',
+    'http_only',
+    'same_site',
+    'size',
+  ],
   properties: {
     name: { type: 'string' },
     value: { type: 'string' },
@@ -173,7 +185,22 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
     config: {
       type: 'object',
       description: 'The request as understood (the SDKs’ field names)',
-      required: ['url', 'method', 'headers', 'body'],
+      required: [
+        'url',
+        'method',
+        'headers',
+        'body',
+        'format',
+        'format_options',
+        'render_js',
+        'timeout',
+        'cache',
+        'cache_ttl',
+        'tags',
+        'correlation_id',
+        'env',
+        'project',
+      ],
       properties: {
         url: { type: 'string' },
         method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'HEAD'] },
@@ -193,11 +220,12 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
     },
     context: {
       type: 'object',
-      required: ['cost', 'cache'],
+      required: ['asp', 'cost', 'cache', 'env', 'project', 'url', 'webhook', 'job'],
       properties: {
         asp: { type: 'boolean', enum: [false] },
         cache: {
           type: 'object',
+          required: ['state', 'entry'],
           properties: {
             state: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] },
             entry: nullable('string'),
@@ -205,13 +233,19 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
         },
         cost: {
           type: 'object',
+          required: ['total', 'details'],
           properties: {
             total: { type: 'integer', description: 'Credits charged (0 on a cache hit)' },
             details: {
               type: 'array',
               items: {
                 type: 'object',
-                properties: { code: { type: 'string' }, amount: { type: 'integer' } },
+                required: ['code', 'amount', 'description'],
+                properties: {
+                  code: { type: 'string' },
+                  amount: { type: 'integer' },
+                  description: { type: 'string' },
+                },
               },
             },
           },
@@ -220,6 +254,18 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
         project: { type: 'string' },
         proxy: { type: 'object' },
         url: { type: 'string' },
+        webhook: {
+          type: ['object', 'null'],
+          description: 'An asynchronous scrape: the webhook it is delivered to',
+          required: ['name', 'uuid'],
+          properties: { name: { type: 'string' }, uuid: { type: 'string' } },
+        },
+        job: {
+          type: ['object', 'null'],
+          description: 'An asynchronous scrape: the webhook job',
+          required: ['uuid'],
+          properties: { uuid: { type: 'string' } },
+        },
       },
     },
     result: {
@@ -237,6 +283,13 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
         'request_headers',
         'response_headers',
         'error',
+        'content_encoding',
+        'content_type',
+        'cookies',
+        'size',
+        'browser_data',
+        'screenshots',
+        'iframes',
       ],
       properties: {
         content: {
@@ -259,7 +312,11 @@ export const SCRAPE_ENVELOPE_SCHEMA = {
         size: { type: 'integer', description: 'Bytes the target answered' },
         browser_data: { type: 'object', description: 'With render_js: javascript_evaluation_result, …' },
         screenshots: { type: 'object' },
-        extracted_data: { type: 'null' },
+        extracted_data: {
+          type: ['object', 'null'],
+          description: 'extraction_template: the data and its content type',
+          properties: { data: {}, content_type: { type: 'string' } },
+        },
         iframes: { type: 'array', items: {} },
         dns: { type: 'null' },
         ssl: { type: 'null' },

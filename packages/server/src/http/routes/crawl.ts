@@ -26,23 +26,27 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const keyQuery = z.object({ key: z.string().optional().describe('Project API key (LIVE or TEST)') });
 const uuidParams = z.object({ uuid: z.string().describe('The crawler_uuid POST /crawl answered') });
 
+const COUNTS = [
+  'urls_visited',
+  'urls_extracted',
+  'urls_failed',
+  'urls_skipped',
+  'urls_to_crawl',
+  'api_credit_used',
+  'duration',
+];
+const TIMES = ['start_time', 'stop_time'];
+/** crawl-service.ts statusOf()'s state: every field always sent; the times are null until set. */
 const STATE_SCHEMA = {
   type: 'object',
-  properties: Object.fromEntries(
-    [
-      'urls_visited',
-      'urls_extracted',
-      'urls_failed',
-      'urls_skipped',
-      'urls_to_crawl',
-      'api_credit_used',
-      'duration',
-      'start_time',
-      'stop_time',
-    ]
-      .map((name) => [name, { type: ['number', 'null'] }] as [string, unknown])
-      .concat([['stop_reason', { type: ['string', 'null'] }]]),
-  ),
+  required: [...COUNTS, ...TIMES, 'stop_reason'],
+  properties: {
+    ...Object.fromEntries(COUNTS.map((name) => [name, { type: 'number' }])),
+    ...Object.fromEntries(
+      TIMES.map((name) => [name, { type: ['number', 'null'], description: 'Unix seconds' }]),
+    ),
+    stop_reason: { type: ['string', 'null'] },
+  },
 };
 const STATUS_SCHEMA = {
   type: 'object',

@@ -19,9 +19,18 @@ const templateField = z
 
 const savedSchema = {
   type: 'object',
+  required: ['name', 'template', 'created_at', 'updated_at'],
   properties: {
     name: { type: 'string' },
-    template: { type: 'object' },
+    template: {
+      type: 'object',
+      description: 'The rules template: {source?, selectors: [...]}',
+      required: ['selectors'],
+      properties: {
+        source: { type: 'string', enum: ['html', 'json'] },
+        selectors: { type: 'array', items: { type: 'object', additionalProperties: true } },
+      },
+    },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
   },

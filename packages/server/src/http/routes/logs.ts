@@ -12,7 +12,28 @@ const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type:
 /** describeLog's shape, for the document. */
 const LOG_SCHEMA = {
   type: 'object',
-  required: ['log_uuid', 'kind', 'status', 'env', 'url', 'http_status', 'cost', 'log_url', 'created_at'],
+  // describeLog always sends every field.
+  required: [
+    'log_uuid',
+    'kind',
+    'status',
+    'env',
+    'url',
+    'params',
+    'http_status',
+    'error_code',
+    'error_reason',
+    'upstream_status',
+    'final_url',
+    'cost',
+    'duration_ms',
+    'content_type',
+    'screenshot_url',
+    'log_url',
+    'job_uuid',
+    'refused_requests',
+    'created_at',
+  ],
   properties: {
     log_uuid: { type: 'string' },
     kind: {
@@ -24,7 +45,7 @@ const LOG_SCHEMA = {
     status: { type: 'string', enum: ['success', 'failed', 'pending'] },
     env: { type: 'string', enum: ['LIVE', 'TEST'] },
     url: { type: 'string' },
-    params: { type: 'object', description: 'The request parameters as recorded' },
+    params: { type: 'object', additionalProperties: true, description: 'The request parameters as recorded' },
     http_status: { type: 'integer', description: 'Status answered to the caller (0 while pending)' },
     error_code: nullable('string', { description: 'Catalogue code of a failure' }),
     error_reason: nullable('string'),

@@ -1,4 +1,5 @@
 import { jsonResponse } from '../openapi.js';
+import { METRICS_SCHEMA, TARGET_METRICS_SCHEMA } from '../monitoring-openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
@@ -67,7 +68,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
             200: {
               description: 'Structured JSON, or the Prometheus text format with format=prometheus',
               content: {
-                'application/json': { schema: { type: 'object' } },
+                'application/json': { schema: METRICS_SCHEMA },
                 'text/plain': { schema: { type: 'string' } },
               },
             },
@@ -152,7 +153,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Monitoring metrics of one target domain, with a time series',
         tags,
-        openapi: { responses: { 200: jsonResponse('Totals and a time series for the domain') } },
+        openapi: {
+          responses: { 200: jsonResponse('Totals and a time series for the domain', TARGET_METRICS_SCHEMA) },
+        },
         querystring: z.object({
           key: z.string().optional().describe('Project API key'),
           domain: z.string().min(1).describe('Host name of the captured URLs'),

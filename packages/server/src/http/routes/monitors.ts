@@ -11,13 +11,39 @@ import { errorResponses, imageResponse, jsonResponse, PIXEL_RECT_SCHEMA } from '
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 const MONITOR_SCHEMA = {
   type: 'object',
-  required: ['id', 'status', 'url', 'change_threshold', 'confirm_runs'],
+  // describeMonitor always sends every field.
+  required: [
+    'id',
+    'status',
+    'url',
+    'env',
+    'screenshot_config',
+    'hide_selectors',
+    'recurrence',
+    'next_run_at',
+    'change_threshold',
+    'ignore',
+    'compare_text',
+    'confirm_runs',
+    'require_approval',
+    'notify_unchanged',
+    'webhook_name',
+    'baseline_run_id',
+    'pending_run_id',
+    'unconfirmed_changes',
+    'created_at',
+    'updated_at',
+  ],
   properties: {
     id: { type: 'string' },
     status: { type: 'string', enum: ['ACTIVE', 'PAUSED'] },
     url: { type: 'string' },
     env: { type: 'string', enum: ['LIVE', 'TEST'] },
-    screenshot_config: { type: 'object', description: 'The other /screenshot parameters of each capture' },
+    screenshot_config: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'The other /screenshot parameters of each capture',
+    },
     hide_selectors: { type: 'array', items: { type: 'string' } },
     recurrence: { type: ['object', 'null'] },
     next_run_at: dateTime,
@@ -37,7 +63,30 @@ const MONITOR_SCHEMA = {
 };
 const RUN_SCHEMA = {
   type: 'object',
-  required: ['id', 'monitor_id', 'status'],
+  // describeMonitorRun always sends every field.
+  required: [
+    'id',
+    'monitor_id',
+    'trigger',
+    'status',
+    'changed',
+    'score',
+    'changed_pixels',
+    'height_change',
+    'regions',
+    'text_diff',
+    'became_baseline',
+    'approval',
+    'note',
+    'event_job_id',
+    'log_uuid',
+    'cost',
+    'images',
+    'error',
+    'due_at',
+    'started_at',
+    'finished_at',
+  ],
   properties: {
     id: { type: 'string' },
     monitor_id: { type: 'string' },
@@ -50,6 +99,7 @@ const RUN_SCHEMA = {
     regions: { type: 'array', items: PIXEL_RECT_SCHEMA },
     text_diff: {
       type: ['object', 'null'],
+      required: ['changed', 'added', 'removed', 'changedWords'],
       properties: {
         changed: { type: 'boolean' },
         added: { type: 'array', items: { type: 'string' } },
@@ -65,13 +115,18 @@ const RUN_SCHEMA = {
     cost: { type: 'integer' },
     images: {
       type: 'object',
+      required: ['before', 'after', 'diff'],
       properties: {
         before: { type: ['string', 'null'] },
         after: { type: ['string', 'null'] },
         diff: { type: ['string', 'null'] },
       },
     },
-    error: { type: ['object', 'null'] },
+    error: {
+      type: ['object', 'null'],
+      required: ['code', 'reason'],
+      properties: { code: { type: 'string' }, reason: { type: ['string', 'null'] } },
+    },
     due_at: dateTime,
     started_at: dateTime,
     finished_at: dateTime,

@@ -14,7 +14,25 @@ import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 const SCHEDULE_SCHEMA = {
   type: 'object',
-  required: ['id', 'kind', 'status', 'metadata', 'webhook_name', 'created_at'],
+  // Every field describeSchedule always sends (recurrence and the one *_config of the kind may be absent).
+  required: [
+    'id',
+    'kind',
+    'status',
+    'next_scheduled_date',
+    'scheduled_date',
+    'metadata',
+    'webhook_name',
+    'notes',
+    'created_at',
+    'updated_at',
+    'cancelled_at',
+    'allow_concurrency',
+    'retry_on_failure',
+    'max_retries',
+    'webhook_uuid',
+    'consecutive_failures',
+  ],
   properties: {
     id: { type: 'string' },
     kind: { type: 'string', enum: ['screenshot', 'scrape', 'crawler'] },
@@ -24,6 +42,7 @@ const SCHEDULE_SCHEMA = {
     recurrence: { type: 'object', description: 'As given (cron or interval + unit)' },
     metadata: {
       type: 'object',
+      required: ['webhook_name', 'env', 'fired_count', 'last_run_at'],
       properties: {
         screenshot_config: { type: 'object' },
         scrape_config: { type: 'object' },
@@ -60,7 +79,21 @@ const SCHEDULE_SCHEMA = {
 };
 const RUN_SCHEMA = {
   type: 'object',
-  required: ['id', 'schedule_id', 'trigger', 'attempt', 'status'],
+  required: [
+    'id',
+    'schedule_id',
+    'trigger',
+    'attempt',
+    'retry_of',
+    'status',
+    'due_at',
+    'started_at',
+    'finished_at',
+    'job_uuid',
+    'log_uuid',
+    'log_url',
+    'error',
+  ],
   properties: {
     id: { type: 'string' },
     schedule_id: { type: 'string' },
@@ -76,6 +109,7 @@ const RUN_SCHEMA = {
     log_url: { type: ['string', 'null'] },
     error: {
       type: ['object', 'null'],
+      required: ['code', 'reason'],
       properties: { code: { type: 'string' }, reason: { type: ['string', 'null'] } },
     },
   },

@@ -1,4 +1,10 @@
 import { errorResponses, jsonResponse } from '../openapi.js';
+import {
+  DELIVERY_ATTEMPTS_SCHEMA,
+  JOB_SCHEMA,
+  WEBHOOK_LIST_SCHEMA,
+  WEBHOOK_SCHEMA,
+} from '../webhook-openapi.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseQueryBoolean, queryBoolean } from '../../request/boolean.js';
@@ -86,7 +92,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         summary: 'Create a webhook (a ping delivery follows)',
         openapi: {
           responses: {
-            201: jsonResponse('The webhook, with its signing secret (shown once)'),
+            201: jsonResponse('The webhook, with its signing secret (shown once)', WEBHOOK_SCHEMA),
             ...errorResponses(409, 422),
           },
         },
@@ -109,7 +115,11 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       config: { auth: 'key' },
       schema: {
         summary: "List webhooks of the key's project and environment",
-        openapi: { responses: { 200: jsonResponse('The webhooks of this project and environment') } },
+        openapi: {
+          responses: {
+            200: jsonResponse('The webhooks of this project and environment', WEBHOOK_LIST_SCHEMA),
+          },
+        },
         tags,
         querystring: keyQuery,
       },
@@ -128,7 +138,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       config: { auth: 'key' },
       schema: {
         summary: 'Show a webhook',
-        openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
+        openapi: { responses: { 200: jsonResponse('The webhook', WEBHOOK_SCHEMA), ...errorResponses(404) } },
         tags,
         params: nameParams,
         querystring: keyQuery.extend({ reveal_secret: queryBoolean('Include the signing secret') }),
@@ -151,7 +161,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Change a webhook (name, url, enabled, limits)',
         openapi: {
-          responses: { 200: jsonResponse('The changed webhook'), ...errorResponses(404, 409, 422) },
+          responses: {
+            200: jsonResponse('The changed webhook', WEBHOOK_SCHEMA),
+            ...errorResponses(404, 409, 422),
+          },
         },
         tags,
         params: nameParams,
@@ -194,7 +207,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       config: { auth: 'key' },
       schema: {
         summary: 'Enable or re-enable a webhook; its waiting jobs resume',
-        openapi: { responses: { 200: jsonResponse('The webhook'), ...errorResponses(404) } },
+        openapi: { responses: { 200: jsonResponse('The webhook', WEBHOOK_SCHEMA), ...errorResponses(404) } },
         tags,
         params: nameParams,
         querystring: keyQuery,
@@ -216,7 +229,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         summary: 'Rotate the signing secret; the previous one signs an extra header during the grace period',
         openapi: {
           responses: {
-            200: jsonResponse('The webhook with its new secret (shown once)'),
+            200: jsonResponse('The webhook with its new secret (shown once)', WEBHOOK_SCHEMA),
             ...errorResponses(404),
           },
         },
@@ -259,7 +272,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       schema: {
         summary: 'Delivery attempts of a webhook, newest first',
         openapi: {
-          responses: { 200: jsonResponse('Delivery attempts, newest first'), ...errorResponses(404) },
+          responses: {
+            200: jsonResponse('Delivery attempts, newest first', DELIVERY_ATTEMPTS_SCHEMA),
+            ...errorResponses(404),
+          },
         },
         tags,
         params: nameParams,
@@ -279,7 +295,9 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
       config: { auth: 'key' },
       schema: {
         summary: 'An asynchronous job: its state and every delivery attempt',
-        openapi: { responses: { 200: jsonResponse('The job and its attempts'), ...errorResponses(404) } },
+        openapi: {
+          responses: { 200: jsonResponse('The job and its attempts', JOB_SCHEMA), ...errorResponses(404) },
+        },
         tags,
         params: z.object({ job: z.string() }),
         querystring: keyQuery,
