@@ -27,12 +27,38 @@ if (unknownFlags.length > 0) {
 const FILE_LIMIT_MS = Number(process.env.SNAPWIRE_TEST_FILE_LIMIT_MS ?? 15 * 60_000);
 const LANES = process.env.SNAPWIRE_TEST_LANES === '1' ? 1 : 2;
 
-// e2e files that may run beside a heavy one: measured on 2 cores (scripts/test.mjs run alone per file,
-// CPU = user+sys of the file's whole process tree) at well under half a core on average: they wait on
-// timers, retries and the network more than they compute. Paths relative to packages/.
+// e2e files that may run beside a heavy one: they start no Chromium (a service with `browsers: false`, the
+// crawler, the MCP and SDK clients on loopback) and, measured alone per file on 2 cores (user+sys of the
+// file's process tree under /usr/bin/time), each used 8-11 s of CPU, most of it Node and tsx starting up,
+// while they wait on receivers, retries and polling. Paths relative to packages/.
 const LIGHT_E2E = new Set([
-  // filled in from the measurement (see the commit that added each)
+  'mcp/test/crawl-tools.e2e.test.ts',
+  'mcp/test/extract-tool.e2e.test.ts',
+  'sdk/test/extraction.e2e.test.ts',
+  'server/test/crawl/crawl-faults.e2e.test.ts',
+  'server/test/crawl/crawl-limits.e2e.test.ts',
+  'server/test/crawl/crawl-pages.e2e.test.ts',
+  'server/test/crawl/crawl-politeness.e2e.test.ts',
+  'server/test/crawl/crawl-webhooks.e2e.test.ts',
+  'server/test/crawl/scrapfly-sdk-crawl.e2e.test.ts',
+  'server/test/dashboard/audit-security.e2e.test.ts',
+  'server/test/dashboard/crawls.e2e.test.ts',
+  'server/test/dashboard/log-kinds.e2e.test.ts',
+  'server/test/dashboard/playground-apis.e2e.test.ts',
+  'server/test/dashboard/team-access.e2e.test.ts',
+  'server/test/dashboard/team.e2e.test.ts',
+  'server/test/dashboard/templates.e2e.test.ts',
+  'server/test/schedules/crawl-schedules.e2e.test.ts',
+  'server/test/schedules/scrape-schedules.e2e.test.ts',
+  'server/test/scrape/large-content.e2e.test.ts',
+  'server/test/webhooks/async-apis-durable.e2e.test.ts',
+  'server/test/webhooks/async-apis.e2e.test.ts',
 ]);
+// A renamed file would drop to the heavy lane unnoticed (slower, not wrong): say so.
+for (const name of LIGHT_E2E) {
+  if (!fs.existsSync(path.join(root, 'packages', name)))
+    console.warn(`scripts/test.mjs: LIGHT_E2E names ${name}, which is gone`);
+}
 
 function collect(dir) {
   if (!fs.existsSync(dir)) return [];
