@@ -28,9 +28,10 @@ const FILE_LIMIT_MS = Number(process.env.SNAPWIRE_TEST_FILE_LIMIT_MS ?? 15 * 60_
 const LANES = process.env.SNAPWIRE_TEST_LANES === '1' ? 1 : 2;
 
 // e2e files that may run beside a heavy one: they start no Chromium (a service with `browsers: false`, the
-// crawler, the MCP and SDK clients on loopback) and, measured alone per file on 2 cores (user+sys of the
-// file's process tree under /usr/bin/time), each used 8-11 s of CPU, most of it Node and tsx starting up,
-// while they wait on receivers, retries and polling. Paths relative to packages/.
+// crawler, the MCP and SDK clients on loopback). Measured one file at a time on 2 cores shared with other
+// runs (user+sys of the file's process tree under /usr/bin/time): 8 to 20 s of CPU each, most of it Node and
+// tsx starting up, against 40 to 120 s for crawl-restart, the CLI's help test, the monitors and the fleet.
+// Paths relative to packages/.
 const LIGHT_E2E = new Set([
   'mcp/test/crawl-tools.e2e.test.ts',
   'mcp/test/extract-tool.e2e.test.ts',
