@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing and builds (scripts/install.sh), then runs every *.test.ts under packages/*/test with Node's own test
-// runner through tsx, one file at a time (most suites drive a real Chromium; two cores do not run two of
-// those side by side reliably). Each file runs in its own process under a wall-clock limit, so a file that
-// hangs is killed and counted as failed instead of stalling the whole run. Prints one closing line:
-// "tests: N passed, N failed", after what each failing file said of its failures. `npm test -- NAME` runs only files whose path contains NAME.
+// runner through tsx. Each file runs in its own process under a wall-clock limit, so a file that hangs is
+// killed and counted as failed instead of stalling the whole run. Two lanes share the two cores: the heavy
+// lane runs the files that drive Chromium hard or start several processes, one at a time (two of those side
+// by side are not reliable on two cores); the light lane runs, beside it, the files that mostly wait or
+// need little CPU (every file not named *.e2e.test.ts, and the e2e files in LIGHT_E2E, measured). When the
+// heavy lane is done it helps with the light files. SNAPWIRE_TEST_LANES=1 runs one file at a time
+// (and streams each file's output as it comes, as a run of one file does).
+// Prints one closing line: "tests: N passed, N failed", after what each failing file said of its failures.
+// `npm test -- NAME` runs only files whose path contains NAME.
 // `npm test -- --fast` leaves out the *.e2e.test.ts files (those that drive Chromium or start several
 // processes): the edit loop's subset, under three minutes on two cores.
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,6 +25,41 @@ if (unknownFlags.length > 0) {
   process.exit(2);
 }
 const FILE_LIMIT_MS = Number(process.env.SNAPWIRE_TEST_FILE_LIMIT_MS ?? 15 * 60_000);
+const LANES = process.env.SNAPWIRE_TEST_LANES === '1' ? 1 : 2;
+
+// e2e files that may run beside a heavy one: they start no Chromium (a service with `browsers: false`, the
+// crawler, the MCP and SDK clients on loopback). Measured one file at a time on 2 cores shared with other
+// runs (user+sys of the file's process tree under /usr/bin/time): 8 to 20 s of CPU each, most of it Node and
+// tsx starting up, against 40 to 120 s for crawl-restart, the CLI's help test, the monitors and the fleet.
+// Paths relative to packages/.
+const LIGHT_E2E = new Set([
+  'mcp/test/crawl-tools.e2e.test.ts',
+  'mcp/test/extract-tool.e2e.test.ts',
+  'sdk/test/extraction.e2e.test.ts',
+  'server/test/crawl/crawl-faults.e2e.test.ts',
+  'server/test/crawl/crawl-limits.e2e.test.ts',
+  'server/test/crawl/crawl-pages.e2e.test.ts',
+  'server/test/crawl/crawl-politeness.e2e.test.ts',
+  'server/test/crawl/crawl-webhooks.e2e.test.ts',
+  'server/test/crawl/scrapfly-sdk-crawl.e2e.test.ts',
+  'server/test/dashboard/audit-security.e2e.test.ts',
+  'server/test/dashboard/crawls.e2e.test.ts',
+  'server/test/dashboard/log-kinds.e2e.test.ts',
+  'server/test/dashboard/playground-apis.e2e.test.ts',
+  'server/test/dashboard/team-access.e2e.test.ts',
+  'server/test/dashboard/team.e2e.test.ts',
+  'server/test/dashboard/templates.e2e.test.ts',
+  'server/test/schedules/crawl-schedules.e2e.test.ts',
+  'server/test/schedules/scrape-schedules.e2e.test.ts',
+  'server/test/scrape/large-content.e2e.test.ts',
+  'server/test/webhooks/async-apis-durable.e2e.test.ts',
+  'server/test/webhooks/async-apis.e2e.test.ts',
+]);
+// A renamed file would drop to the heavy lane unnoticed (slower, not wrong): say so.
+for (const name of LIGHT_E2E) {
+  if (!fs.existsSync(path.join(root, 'packages', name)))
+    console.warn(`scripts/test.mjs: LIGHT_E2E names ${name}, which is gone`);
+}
 
 function collect(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -49,7 +89,10 @@ const setup = spawnSync('bash', [path.join(root, 'scripts/install.sh'), '--for-t
 });
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 
-function runFile(file) {
+const isLight = (file) =>
+  !file.endsWith('.e2e.test.ts') || LIGHT_E2E.has(path.relative(path.join(root, 'packages'), file));
+
+function runFile(file, { stream }) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(
@@ -71,10 +114,11 @@ function runFile(file) {
         detached: true,
       },
     );
+    // With two lanes a file's output is printed in one block when it ends, so the two never interleave.
     let output = '';
     const keep = (chunk) => {
       output += chunk.toString();
-      process.stdout.write(chunk);
+      if (stream) process.stdout.write(chunk);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -89,7 +133,11 @@ function runFile(file) {
       let passed = count('pass');
       let failed = count('fail') + count('cancelled');
       if (timedOut || (code !== 0 && failed === 0)) failed += 1;
-      if (timedOut) console.log(`✖ ${path.relative(root, file)} killed after ${FILE_LIMIT_MS / 1000} s`);
+      const killed = timedOut
+        ? `✖ ${path.relative(root, file)} killed after ${FILE_LIMIT_MS / 1000} s\n`
+        : '';
+      if (stream) process.stdout.write(killed);
+      else process.stdout.write(`\n=== ${path.relative(root, file)}\n${output}${killed}`);
       resolve({
         file,
         passed,
@@ -111,9 +159,23 @@ function digest(output) {
 
 const runStarted = Date.now();
 const results = [];
-for (const file of files) {
-  console.log(`\n=== ${path.relative(root, file)}`);
-  results.push(await runFile(file));
+if (LANES === 1 || files.length === 1) {
+  for (const file of files) {
+    console.log(`\n=== ${path.relative(root, file)}`);
+    results.push(await runFile(file, { stream: true }));
+  }
+} else {
+  const heavy = files.filter((file) => !isLight(file));
+  const light = files.filter((file) => isLight(file));
+  const lane = async (takeHeavy) => {
+    for (;;) {
+      const file = (takeHeavy ? heavy.shift() : undefined) ?? light.shift();
+      if (!file) return;
+      results.push(await runFile(file, { stream: false }));
+    }
+  };
+  await Promise.all([lane(true), lane(false)]);
+  results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 console.log('\nper file:');
 for (const result of results) {

@@ -82,7 +82,8 @@ describe('monitors', () => {
   };
   const create = async (input: Record<string, unknown>) => {
     const created = await api('POST', '/monitors', {
-      screenshot_config: { resolution: '800x600' },
+      // No wait after load (the default is 1 s): the pages are whole at load, and each run is one capture.
+      screenshot_config: { resolution: '800x600', rendering_wait: 0 },
       change_threshold: 0.001,
       webhook_name: 'changes',
       ...input,
