@@ -619,3 +619,9 @@ export async function countsOf(
   }
   return counts;
 }
+
+/** A crawl's project id from its uuid, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfCrawl(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst();
+  return row?.project_id;
+}

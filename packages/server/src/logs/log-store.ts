@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Expression, Kysely } from 'kysely';
 import type { Database, ScreenshotLogsTable } from '../store/schema.js';
 
 export type ScreenshotLog = ScreenshotLogsTable;
@@ -103,4 +103,32 @@ export class LogStore {
       .limit(limit)
       .execute();
   }
+}
+
+/** A log's project id from its uuid, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfLog(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('screenshot_logs')
+    .select('project_id')
+    .where('log_uuid', '=', id)
+    .executeTakeFirst();
+  return row?.project_id;
+}
+
+/**
+ * Ends with an error the logs among `logUuids` still pending (status 201, an accepted job not delivered):
+ * their delivery will never happen (webhooks/registry.ts, when a webhook is deleted).
+ */
+export async function failPendingLogs(
+  executor: Kysely<Database>,
+  logUuids: Expression<string>,
+  errorCode: string,
+  errorReason: string,
+): Promise<void> {
+  await executor
+    .updateTable('screenshot_logs')
+    .set({ http_status: 400, error_code: errorCode, error_reason: errorReason })
+    .where('log_uuid', 'in', logUuids)
+    .where('http_status', '=', 201)
+    .execute();
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Caller } from '../accounts/projects.js';
+import { lockProjectRow, type Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { WebhookRegistry } from '../webhooks/registry.js';
@@ -187,12 +187,7 @@ export class ScheduleStore {
    */
   private async lockProjectSchedules(trx: Transaction<Database>, caller: Caller): Promise<void> {
     if (this.dialect !== 'postgres') return;
-    await trx
-      .selectFrom('projects')
-      .select('id')
-      .where('id', '=', caller.project.id)
-      .forNoKeyUpdate()
-      .execute();
+    await lockProjectRow(trx, caller.project.id);
   }
 
   /**
@@ -465,4 +460,10 @@ export function newRun(
     started_at: null,
     finished_at: ended ? now : null,
   };
+}
+
+/** A schedule's project id, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfSchedule(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('schedules').select('project_id').where('id', '=', id).executeTakeFirst();
+  return row?.project_id;
 }
