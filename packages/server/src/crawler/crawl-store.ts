@@ -625,3 +625,21 @@ export async function projectIdOfCrawl(db: Kysely<Database>, id: string): Promis
   const row = await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst();
   return row?.project_id;
 }
+
+/**
+ * Retention: removes a project's ended crawls stopped before `cutoff`, their URLs with them (ON DELETE
+ * CASCADE); a running crawl is never swept.
+ */
+export async function sweepEndedCrawls(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('crawls')
+    .where('project_id', '=', projectId)
+    .where('status', 'in', ['DONE', 'CANCELLED'])
+    .where('stop_time', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

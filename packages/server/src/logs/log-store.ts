@@ -132,3 +132,19 @@ export async function failPendingLogs(
     .where('http_status', '=', 201)
     .execute();
 }
+
+/** Retention: removes a project's logs created before `cutoff`, except those in `keep` (pending jobs' logs). */
+export async function sweepLogs(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+  keep: Expression<string>,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('screenshot_logs')
+    .where('project_id', '=', projectId)
+    .where('created_at', '<', cutoff)
+    .where('log_uuid', 'not in', keep)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -438,3 +438,18 @@ export function logUuidsOfPendingJobs(db: Kysely<Database>, webhookUuid?: string
     .where('log_uuid', 'is not', null)
     .$castTo<string>();
 }
+
+/** Retention: removes a project's ended jobs (done, failed) last changed before `cutoff`; never a pending one. */
+export async function sweepEndedJobs(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('jobs')
+    .where('project_id', '=', projectId)
+    .where('state', 'in', ['done', 'failed'])
+    .where('updated_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

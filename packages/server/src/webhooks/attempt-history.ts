@@ -88,3 +88,42 @@ export class AttemptHistory {
     return { attempts: rows.length, successRate: rows.length ? ok / rows.length : undefined };
   }
 }
+
+/** Retention: removes the delivery attempts of a project's webhooks started before `cutoff`. */
+export async function sweepAttempts(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_attempts')
+    .where('started_at', '<', cutoff)
+    .where('webhook_uuid', 'in', (eb) =>
+      eb.selectFrom('webhooks').select('uuid').where('project_id', '=', projectId),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** A project's delivery attempts in [from, to) in one environment, succeeded and failed (logs/log-metrics.ts). */
+export async function webhookDeliveryCounts(
+  db: Kysely<Database>,
+  projectId: string,
+  env: string,
+  from: number,
+  to: number,
+  limit: number,
+) {
+  const rows = await db
+    .selectFrom('webhook_attempts')
+    .innerJoin('webhooks', 'webhooks.uuid', 'webhook_attempts.webhook_uuid')
+    .select(['webhook_attempts.success', 'webhook_attempts.duration_ms'])
+    .where('webhooks.project_id', '=', projectId)
+    .where('webhooks.env', '=', env as 'LIVE' | 'TEST')
+    .where('webhook_attempts.started_at', '>=', from)
+    .where('webhook_attempts.started_at', '<', to)
+    .limit(limit)
+    .execute();
+  const ok = rows.filter((row) => row.success === 1).length;
+  return { attempts: rows.length, success: ok, failed: rows.length - ok };
+}
