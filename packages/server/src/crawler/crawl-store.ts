@@ -643,3 +643,22 @@ export async function sweepEndedCrawls(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The uuids of crawls in one of `statuses`, as a subquery (schedules/runs.ts: a running crawler run). */
+export function crawlUuidsInStatus(db: Kysely<Database>, statuses: readonly CrawlStatus[]) {
+  return db.selectFrom('crawls').select('uuid').where('status', 'in', statuses).$castTo<string>();
+}
+
+/** How each of these crawls stands (status, success, stop reason): the scheduler settles crawler runs by it. */
+export async function crawlOutcomesOf(
+  db: Kysely<Database>,
+  uuids: readonly string[],
+): Promise<Map<string, Pick<CrawlRow, 'status' | 'is_success' | 'stop_reason'>>> {
+  if (uuids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('crawls')
+    .select(['uuid', 'status', 'is_success', 'stop_reason'])
+    .where('uuid', 'in', uuids)
+    .execute();
+  return new Map(rows.map(({ uuid, ...outcome }) => [uuid, outcome]));
+}

@@ -148,3 +148,20 @@ export async function sweepLogs(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The error of each of these logs that has one (the scheduler fails a run by its log's error). */
+export async function logErrorsOf(
+  db: Kysely<Database>,
+  logUuids: readonly string[],
+): Promise<Map<string, { code: string; reason: string | null }>> {
+  if (logUuids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('screenshot_logs')
+    .select(['log_uuid', 'error_code', 'error_reason'])
+    .where('log_uuid', 'in', logUuids)
+    .where('error_code', 'is not', null)
+    .execute();
+  return new Map(
+    rows.map((row) => [row.log_uuid, { code: row.error_code as string, reason: row.error_reason }]),
+  );
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Dialect } from '../store/database.js';
-import type { Database, JobsTable } from '../store/schema.js';
+import type { Database, JobState, JobsTable } from '../store/schema.js';
 import { PreparedQuery } from '../store/prepared.js';
 import { enabledWebhookUuids, lockWebhookRow } from '../webhooks/webhook-rows.js';
 
@@ -452,4 +452,19 @@ export async function sweepEndedJobs(
     .where('updated_at', '<', cutoff)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** The ids of jobs still queued, as a subquery (schedules/runs.ts: a run whose job is queued is unfinished). */
+export function queuedJobIds(db: Kysely<Database>) {
+  return db.selectFrom('jobs').select('id').where('state', '=', 'queued').$castTo<string>();
+}
+
+/** The state of each of these jobs that still exists (the scheduler settles runs by them). */
+export async function jobStatesOf(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, JobState>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('jobs').select(['id', 'state']).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, row.state]));
 }

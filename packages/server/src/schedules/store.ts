@@ -13,6 +13,7 @@ import {
   type RecurrenceInput,
 } from './recurrence.js';
 import { normaliseCrawlerConfig } from './crawler-config.js';
+import { insertRun, runsOfSchedule } from './runs.js';
 import { normaliseScrapeConfig } from './scrape-config.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
 import type { Dialect } from '../store/database.js';
@@ -307,21 +308,14 @@ export class ScheduleStore {
       );
     }
     const run = newRun(row, 'manual', 1, null, 'due', this.clock.now());
-    await this.db.insertInto('schedule_runs').values(run).execute();
+    await insertRun(this.db, run);
     return { schedule: row, run };
   }
 
   /** A schedule's runs, newest first. */
   async runs(caller: Caller, id: string, limit = 100): Promise<ScheduleRun[]> {
     const row = await this.require(caller, id);
-    return this.db
-      .selectFrom('schedule_runs')
-      .selectAll()
-      .where('schedule_id', '=', row.id)
-      .orderBy('created_at', 'desc')
-      .orderBy('attempt', 'desc')
-      .limit(limit)
-      .execute();
+    return runsOfSchedule(this.db, row.id, limit);
   }
 
   private async save(row: ScheduleRow, changes: Partial<ScheduleRow>): Promise<ScheduleRow> {
