@@ -46,6 +46,112 @@ const ROOT_LEAVES = [
   'scrapfly-headers',
 ];
 
+/**
+ * One owner per table (issue 19.3): each table is read and written only by the room (or file) that owns
+ * it; any other room asks the owner through a named function. A path ending in `.ts` is one file, else a
+ * room (folder) under packages/server/src. The map, with why, is in docs/architecture.md ("Who owns which
+ * table"). Migrations (store/migrations/) create every table and are left out.
+ */
+export const TABLE_OWNERS = {
+  projects: ['accounts'],
+  api_keys: ['accounts'],
+  credit_usage: ['accounts'],
+  concurrency_leases: ['accounts'],
+  fleet_locks: ['store'],
+  screenshot_logs: ['logs'],
+  jobs: ['queue'],
+  webhooks: ['webhooks'],
+  webhook_attempts: ['webhooks'],
+  project_events: ['webhooks'],
+  screenshot_cache: ['results'],
+  scrape_sessions: ['scrape'],
+  extraction_templates: ['extraction'],
+  crawls: ['crawler'],
+  crawl_urls: ['crawler'],
+  schedules: ['schedules'],
+  schedule_runs: ['schedules/runs.ts'],
+  monitors: ['monitors'],
+  monitor_runs: ['monitors'],
+  audit_log: ['audit'],
+  dashboard_memberships: ['team'],
+  dashboard_links: ['team'],
+  // The dashboard's sign-in tables are shared today by the sign-in (dashboard/auth.ts), the team room
+  // (removing a user ends their sessions) and the admin password reset; one room for them waits for the
+  // single-sign-on work that reshapes dashboard auth.
+  dashboard_users: ['dashboard/auth.ts', 'team', 'admin'],
+  dashboard_sessions: ['dashboard/auth.ts', 'team', 'admin'],
+  dashboard_login_attempts: ['dashboard/auth.ts'],
+  dashboard_two_factor: ['dashboard/two-factor.ts'],
+  dashboard_recovery_codes: ['dashboard/two-factor.ts'],
+  dashboard_sign_in_challenges: ['dashboard/two-factor.ts'],
+};
+
+/** Kysely calls that name a table: a statement's own table, and the tables it joins. */
+const TABLE_CALLS = new Set([
+  'selectFrom',
+  'insertInto',
+  'updateTable',
+  'deleteFrom',
+  'replaceInto',
+  'mergeInto',
+  'innerJoin',
+  'leftJoin',
+  'rightJoin',
+  'fullJoin',
+  'innerJoinLateral',
+  'leftJoinLateral',
+]);
+
+function owns(owner, file) {
+  return owner.endsWith('.ts') ? file === owner : file.startsWith(`${owner}/`);
+}
+
+const tableOwnerRule = {
+  meta: {
+    type: 'problem',
+    docs: { description: 'A room queries only the tables it owns (TABLE_OWNERS in eslint.config.js).' },
+    schema: [],
+  },
+  create(context) {
+    const normalized = context.filename.replaceAll('\\', '/');
+    const at = normalized.lastIndexOf(`${server}/`);
+    if (at < 0) return {};
+    const file = normalized.slice(at + server.length + 1);
+    const check = (node, table) => {
+      const owners = TABLE_OWNERS[table];
+      if (!owners || owners.some((owner) => owns(owner, file))) return;
+      context.report({
+        node,
+        message: `${file} queries the table "${table}", owned by ${owners.join(', ')}: call a named function of the owner instead (docs/architecture.md, "Who owns which table").`,
+      });
+    };
+    const tablesOf = (argument) => {
+      if (!argument) return [];
+      if (argument.type === 'Literal' && typeof argument.value === 'string') return [argument.value];
+      if (argument.type === 'TemplateLiteral' && argument.expressions.length === 0)
+        return [argument.quasis[0].value.cooked];
+      if (argument.type === 'ArrayExpression') return argument.elements.flatMap(tablesOf);
+      return [];
+    };
+    return {
+      CallExpression(node) {
+        const callee = node.callee;
+        if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
+        if (!TABLE_CALLS.has(callee.property.name)) return;
+        for (const named of tablesOf(node.arguments[0])) check(callee.property, named.trim().split(/\s+/)[0]);
+      },
+      // Raw SQL: sql`... from jobs ...`
+      TaggedTemplateExpression(node) {
+        if (node.tag.type !== 'Identifier' || node.tag.name !== 'sql') return;
+        const text = node.quasi.quasis.map((quasi) => quasi.value.cooked).join(' ');
+        for (const match of text.matchAll(/\b(?:from|into|update|join)\s+"?([a-z_]+)"?/gi)) {
+          check(node, match[1].toLowerCase());
+        }
+      },
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'data/**'] },
   {
@@ -233,5 +339,12 @@ export default tseslint.config(
         message: 'Storage never imports HTTP: return data, let the faces speak HTTP.',
       },
     ]),
+  },
+  {
+    // One owner per table: a room reaches another room's table through the owner's named functions.
+    files: [`${server}/**/*.ts`],
+    ignores: [`${server}/store/migrations/**`],
+    plugins: { snapwire: { rules: { 'table-owner': tableOwnerRule } } },
+    rules: { 'snapwire/table-owner': 'error' },
   },
 );

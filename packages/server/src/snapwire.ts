@@ -39,7 +39,8 @@ import { FleetMaintenance } from './store/fleet-maintenance.js';
 import { FleetWakeups } from './queue/fleet-wakeups.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { AuditLog } from './audit/audit-log.js';
-import { LOGIN_WINDOW_MS } from './dashboard/auth.js';
+import { LOGIN_WINDOW_MS, sweepExpiredSignIns } from './dashboard/auth.js';
+import { sweepExpiredChallenges } from './dashboard/two-factor.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
 import { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -242,7 +243,11 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       sweepResults: () => janitor.sweep(),
       sweepScrapeSessions: (now) => scrapeSessions.sweep(now),
       logger,
-      loginWindowMs: LOGIN_WINDOW_MS,
+      sweepSignIns: async (now) => {
+        const swept = await sweepExpiredSignIns(store.db, now, LOGIN_WINDOW_MS);
+        await sweepExpiredChallenges(store.db, now);
+        return swept;
+      },
       auditRetentionDays: settings.auditRetentionDays,
       sweepAudit: (cutoff) => audit.sweep(cutoff),
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, ProjectsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { ENVIRONMENTS, generateApiKey, hashApiKey, keyHint, type Environment } from './keys.js';
@@ -28,6 +28,38 @@ export interface Project {
 export interface Caller {
   project: Project;
   env: Environment;
+}
+
+/*
+ * Reads of the projects table for other rooms (one owner per table, docs/architecture.md): each takes the
+ * caller's database or transaction, so a statement runs where it ran before.
+ */
+
+/** A project's id from its name, or undefined. */
+export async function projectIdByName(db: Kysely<Database>, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('projects').select('id').where('name', '=', name).executeTakeFirst();
+  return row?.id;
+}
+
+/** A project's name from its id, or undefined. */
+export async function projectNameById(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('projects').select('name').where('id', '=', id).executeTakeFirst();
+  return row?.name;
+}
+
+/** Which of these project ids exist. */
+export async function existingProjectIds(db: Kysely<Database>, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('projects').select('id').where('id', 'in', ids).execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * PostgreSQL: locks a project's row until the transaction ends (FOR NO KEY UPDATE, so rows referencing the
+ * project can still be inserted meanwhile): what serialises a project's limited creates.
+ */
+export async function lockProjectRow(trx: Transaction<Database>, id: string): Promise<void> {
+  await trx.selectFrom('projects').select('id').where('id', '=', id).forNoKeyUpdate().execute();
 }
 
 export class ProjectError extends Error {}

@@ -5,6 +5,7 @@ import type { JobQueue } from '../queue/job-queue.js';
 import type { CrawlerWebhookEvent, CrawlRequest } from '../request/crawl-request.js';
 import type { BlobStore } from '../results/blob-store.js';
 import type { CrawlsTable, Database } from '../store/schema.js';
+import { projectNameById } from '../accounts/projects.js';
 import { timeOrderedId } from '../store/time-ordered-id.js';
 
 /** The `action` each event carries (the Python SDK's crawler_webhook.py CrawlerWebhookBase). */
@@ -62,16 +63,12 @@ export class CrawlEvents {
   ): Promise<boolean> {
     const config = JSON.parse(crawl.config) as CrawlRequest;
     if (!config.webhookUuid || !(config.webhookEvents ?? []).includes(event)) return false;
-    const project = await trx
-      .selectFrom('projects')
-      .select('name')
-      .where('id', '=', crawl.project_id)
-      .executeTakeFirst();
+    const projectName = await projectNameById(trx, crawl.project_id);
     const body = {
       event,
       payload: {
         crawler_uuid: crawl.uuid,
-        project: project?.name ?? crawl.project_id,
+        project: projectName ?? crawl.project_id,
         env: crawl.env,
         action: ACTIONS[event],
         state: {

@@ -619,3 +619,46 @@ export async function countsOf(
   }
   return counts;
 }
+
+/** A crawl's project id from its uuid, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfCrawl(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst();
+  return row?.project_id;
+}
+
+/**
+ * Retention: removes a project's ended crawls stopped before `cutoff`, their URLs with them (ON DELETE
+ * CASCADE); a running crawl is never swept.
+ */
+export async function sweepEndedCrawls(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('crawls')
+    .where('project_id', '=', projectId)
+    .where('status', 'in', ['DONE', 'CANCELLED'])
+    .where('stop_time', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The uuids of crawls in one of `statuses`, as a subquery (schedules/runs.ts: a running crawler run). */
+export function crawlUuidsInStatus(db: Kysely<Database>, statuses: readonly CrawlStatus[]) {
+  return db.selectFrom('crawls').select('uuid').where('status', 'in', statuses).$castTo<string>();
+}
+
+/** How each of these crawls stands (status, success, stop reason): the scheduler settles crawler runs by it. */
+export async function crawlOutcomesOf(
+  db: Kysely<Database>,
+  uuids: readonly string[],
+): Promise<Map<string, Pick<CrawlRow, 'status' | 'is_success' | 'stop_reason'>>> {
+  if (uuids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('crawls')
+    .select(['uuid', 'status', 'is_success', 'stop_reason'])
+    .where('uuid', 'in', uuids)
+    .execute();
+  return new Map(rows.map(({ uuid, ...outcome }) => [uuid, outcome]));
+}

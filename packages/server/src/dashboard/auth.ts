@@ -325,3 +325,23 @@ export class DashboardAuth {
     if (id) await this.db.deleteFrom('dashboard_sessions').where('id_hash', '=', sha256(id)).execute();
   }
 }
+
+/**
+ * Retention (retention/retention-sweeper.ts, wired in snapwire.ts): removes expired dashboard sessions and
+ * sign-in counts whose window started more than `loginWindowMs` ago.
+ */
+export async function sweepExpiredSignIns(
+  db: Kysely<Database>,
+  now: number,
+  loginWindowMs: number,
+): Promise<{ sessions: number; loginAttempts: number }> {
+  const sessions = await db
+    .deleteFrom('dashboard_sessions')
+    .where('expires_at', '<=', now)
+    .executeTakeFirst();
+  const loginAttempts = await db
+    .deleteFrom('dashboard_login_attempts')
+    .where('window_started_at', '<', now - loginWindowMs)
+    .executeTakeFirst();
+  return { sessions: Number(sessions.numDeletedRows), loginAttempts: Number(loginAttempts.numDeletedRows) };
+}

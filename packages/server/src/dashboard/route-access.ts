@@ -3,7 +3,14 @@ import type { Kysely } from 'kysely';
 import type { Session } from './auth.js';
 import { html, layout } from './html.js';
 import { formOf } from './session.js';
+import { projectIdByName, projectNameById } from '../accounts/projects.js';
+import { projectIdOfCrawl } from '../crawler/crawl-store.js';
+import { projectIdOfLog } from '../logs/log-store.js';
+import { projectIdOfMonitor } from '../monitors/store.js';
+import { projectIdOfJob } from '../queue/job-queue.js';
+import { projectIdOfSchedule } from '../schedules/store.js';
 import type { Database } from '../store/schema.js';
+import { projectIdOfWebhook } from '../webhooks/registry.js';
 import { may, PROJECT_ACTIONS, WORKSPACE_WIDE, type Action } from '../team/roles.js';
 import type { Access, TeamStore } from '../team/team-store.js';
 
@@ -120,35 +127,23 @@ export function seesProject(request: FastifyRequest, projectId: string): boolean
   return access !== undefined && (access.projectIds === 'all' || access.projectIds.includes(projectId));
 }
 
+/** The project id of the thing a route's `:param` names, asked of the room that owns its table. */
+const PROJECT_OF: Record<Resource, (db: Kysely<Database>, id: string) => Promise<string | undefined>> = {
+  webhook: projectIdOfWebhook,
+  job: projectIdOfJob,
+  crawl: projectIdOfCrawl,
+  schedule: projectIdOfSchedule,
+  monitor: projectIdOfMonitor,
+  log: projectIdOfLog,
+  project: projectIdByName,
+};
+
 async function projectOfResource(
   db: Kysely<Database>,
   resource: Resource,
   params: Record<string, string>,
 ): Promise<string | undefined> {
-  const id = params.uuid ?? params.id ?? params.name ?? '';
-  const row =
-    resource === 'webhook'
-      ? await db.selectFrom('webhooks').select('project_id').where('uuid', '=', id).executeTakeFirst()
-      : resource === 'job'
-        ? await db.selectFrom('jobs').select('project_id').where('id', '=', id).executeTakeFirst()
-        : resource === 'crawl'
-          ? await db.selectFrom('crawls').select('project_id').where('uuid', '=', id).executeTakeFirst()
-          : resource === 'schedule'
-            ? await db.selectFrom('schedules').select('project_id').where('id', '=', id).executeTakeFirst()
-            : resource === 'monitor'
-              ? await db.selectFrom('monitors').select('project_id').where('id', '=', id).executeTakeFirst()
-              : resource === 'log'
-                ? await db
-                    .selectFrom('screenshot_logs')
-                    .select('project_id')
-                    .where('log_uuid', '=', id)
-                    .executeTakeFirst()
-                : await db
-                    .selectFrom('projects')
-                    .select('id as project_id')
-                    .where('name', '=', id)
-                    .executeTakeFirst();
-  return row?.project_id;
+  return PROJECT_OF[resource](db, params.uuid ?? params.id ?? params.name ?? '');
 }
 
 /** Refuses to start with a dashboard route that has no rule (called before any route is registered). */
@@ -218,13 +213,9 @@ export function installRouteAccess(
     ].filter((name): name is string => typeof name === 'string' && name !== '');
     const ids: string[] = [];
     for (const name of named) {
-      const row = await options.db
-        .selectFrom('projects')
-        .select('id')
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (!row) return refuse(reply, `You are not a member of the project "${name}".`);
-      ids.push(row.id);
+      const id = await projectIdByName(options.db, name);
+      if (id === undefined) return refuse(reply, `You are not a member of the project "${name}".`);
+      ids.push(id);
     }
     if (rule.resource) {
       const id = await projectOfResource(options.db, rule.resource, request.params as Record<string, string>);
@@ -239,13 +230,9 @@ export function installRouteAccess(
     if (rule.pickProject && named.length === 0 && request.method === 'GET') {
       const first = members[0];
       if (!first) return refuse(reply, 'You are not a member of any project yet. Ask an owner or admin.');
-      const row = await options.db
-        .selectFrom('projects')
-        .select('name')
-        .where('id', '=', first)
-        .executeTakeFirst();
+      const name = await projectNameById(options.db, first);
       const url = new URL(request.url, 'http://dashboard.invalid');
-      url.searchParams.set('project', row?.name ?? '');
+      url.searchParams.set('project', name ?? '');
       return reply.code(303).header('location', `${url.pathname}${url.search}`).send();
     }
   });

@@ -204,3 +204,8 @@ function recoveryCode(): string {
 function normalise(code: string): string {
   return code.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
+
+/** Retention: removes expired two-factor sign-in challenges (retention/retention-sweeper.ts, via snapwire.ts). */
+export async function sweepExpiredChallenges(db: Kysely<Database>, now: number): Promise<void> {
+  await db.deleteFrom('dashboard_sign_in_challenges').where('expires_at', '<=', now).execute();
+}

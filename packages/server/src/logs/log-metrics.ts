@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
+import { webhookDeliveryCounts } from '../webhooks/attempt-history.js';
 import type { LogKind } from './log-queries.js';
 
 export const PERIODS = {
@@ -112,18 +113,7 @@ export class MonitoringMetrics {
   }
 
   async webhookDeliveries(projectId: string, env: string, from: number, to: number) {
-    const rows = await this.db
-      .selectFrom('webhook_attempts')
-      .innerJoin('webhooks', 'webhooks.uuid', 'webhook_attempts.webhook_uuid')
-      .select(['webhook_attempts.success', 'webhook_attempts.duration_ms'])
-      .where('webhooks.project_id', '=', projectId)
-      .where('webhooks.env', '=', env as 'LIVE' | 'TEST')
-      .where('webhook_attempts.started_at', '>=', from)
-      .where('webhook_attempts.started_at', '<', to)
-      .limit(MAX_ROWS)
-      .execute();
-    const ok = rows.filter((row) => row.success === 1).length;
-    return { attempts: rows.length, success: ok, failed: rows.length - ok };
+    return webhookDeliveryCounts(this.db, projectId, env, from, to, MAX_ROWS);
   }
 
   /** Hourly (or per-minute for windows up to an hour, daily beyond two days) buckets for one target. */

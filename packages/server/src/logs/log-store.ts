@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Expression, Kysely } from 'kysely';
 import type { Database, ScreenshotLogsTable } from '../store/schema.js';
 
 export type ScreenshotLog = ScreenshotLogsTable;
@@ -103,4 +103,65 @@ export class LogStore {
       .limit(limit)
       .execute();
   }
+}
+
+/** A log's project id from its uuid, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfLog(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('screenshot_logs')
+    .select('project_id')
+    .where('log_uuid', '=', id)
+    .executeTakeFirst();
+  return row?.project_id;
+}
+
+/**
+ * Ends with an error the logs among `logUuids` still pending (status 201, an accepted job not delivered):
+ * their delivery will never happen (webhooks/registry.ts, when a webhook is deleted).
+ */
+export async function failPendingLogs(
+  executor: Kysely<Database>,
+  logUuids: Expression<string>,
+  errorCode: string,
+  errorReason: string,
+): Promise<void> {
+  await executor
+    .updateTable('screenshot_logs')
+    .set({ http_status: 400, error_code: errorCode, error_reason: errorReason })
+    .where('log_uuid', 'in', logUuids)
+    .where('http_status', '=', 201)
+    .execute();
+}
+
+/** Retention: removes a project's logs created before `cutoff`, except those in `keep` (pending jobs' logs). */
+export async function sweepLogs(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+  keep: Expression<string>,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('screenshot_logs')
+    .where('project_id', '=', projectId)
+    .where('created_at', '<', cutoff)
+    .where('log_uuid', 'not in', keep)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The error of each of these logs that has one (the scheduler fails a run by its log's error). */
+export async function logErrorsOf(
+  db: Kysely<Database>,
+  logUuids: readonly string[],
+): Promise<Map<string, { code: string; reason: string | null }>> {
+  if (logUuids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('screenshot_logs')
+    .select(['log_uuid', 'error_code', 'error_reason'])
+    .where('log_uuid', 'in', logUuids)
+    .where('error_code', 'is not', null)
+    .execute();
+  return new Map(
+    rows.map((row) => [row.log_uuid, { code: row.error_code as string, reason: row.error_reason }]),
+  );
 }

@@ -379,3 +379,9 @@ export class MonitorStore {
     return webhook.name;
   }
 }
+
+/** A monitor's project id, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfMonitor(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('monitors').select('project_id').where('id', '=', id).executeTakeFirst();
+  return row?.project_id;
+}

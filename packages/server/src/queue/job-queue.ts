@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Dialect } from '../store/database.js';
-import type { Database, JobsTable } from '../store/schema.js';
+import type { Database, JobState, JobsTable } from '../store/schema.js';
 import { PreparedQuery } from '../store/prepared.js';
+import { enabledWebhookUuids, lockWebhookRow } from '../webhooks/webhook-rows.js';
 
 export type Job = JobsTable;
 export type NewJob = Pick<
@@ -134,9 +135,7 @@ export class JobQueue {
         if (projectId !== undefined) due = due.where('jobs.project_id', '=', projectId);
         if (state === 'delivering') {
           due = due
-            .where('jobs.webhook_uuid', 'in', (inner) =>
-              inner.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
-            )
+            .where('jobs.webhook_uuid', 'in', enabledWebhookUuids(this.db))
             .where((w) => crawlerEventIsNext(w));
         }
         due = due.orderBy('jobs.run_at').limit(limit);
@@ -291,12 +290,7 @@ export class JobQueue {
    * enqueueing happen one transaction at a time (SQLite transactions are serial already).
    */
   async lockWebhookQueue(trx: Transaction<Database>, webhookUuid: string): Promise<void> {
-    await trx
-      .selectFrom('webhooks')
-      .select('uuid')
-      .where('uuid', '=', webhookUuid)
-      .$call((q) => (this.dialect === 'postgres' ? q.forUpdate() : q))
-      .execute();
+    if (this.dialect === 'postgres') await lockWebhookRow(trx, webhookUuid);
   }
 
   /**
@@ -313,6 +307,41 @@ export class JobQueue {
       .where('state', 'in', ['queued', 'delivering'])
       .executeTakeFirstOrThrow();
     return Number(row.count);
+  }
+
+  /**
+   * A webhook's jobs not yet ended (pings included), its pings created after `pingsSince` and the oldest of
+   * those: what a ping's limits are checked against (webhooks/webhook-service.ts, under lockWebhookQueue).
+   */
+  async pingCounts(executor: Executor, webhookUuid: string, pingsSince: number) {
+    return executor
+      .selectFrom('jobs')
+      .select((eb) => [
+        eb.fn
+          .sum<number>(eb.case().when('state', 'in', ['queued', 'delivering']).then(1).else(0).end())
+          .as('pending'),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', pingsSince)]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('recentPings'),
+        eb.fn
+          .min<number>(
+            eb
+              .case()
+              .when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', pingsSince)]))
+              .then(eb.ref('created_at'))
+              .end(),
+          )
+          .as('oldestPing'),
+      ])
+      .where('webhook_uuid', '=', webhookUuid)
+      .executeTakeFirstOrThrow();
   }
 
   async get(jobId: string): Promise<Job | undefined> {
@@ -341,17 +370,101 @@ export class JobQueue {
       .where((eb) =>
         eb.or([
           eb('state', '=', 'queued'),
-          eb.and([
-            eb(
-              'webhook_uuid',
-              'in',
-              eb.selectFrom('webhooks').select('webhooks.uuid').where('webhooks.enabled', '=', 1),
-            ),
-            crawlerEventIsNext(eb),
-          ]),
+          eb.and([eb('webhook_uuid', 'in', enabledWebhookUuids(this.db)), crawlerEventIsNext(eb)]),
         ]),
       )
       .executeTakeFirst();
     return row?.next === null || row?.next === undefined ? undefined : Number(row.next);
   }
+}
+
+/** A job's project id, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfJob(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('jobs').select('project_id').where('id', '=', id).executeTakeFirst();
+  return row?.project_id;
+}
+
+/** A webhook's latest jobs, newest first (the dashboard's webhook page). */
+export async function jobsOfWebhook(db: Kysely<Database>, webhookUuid: string, limit = 50) {
+  return db
+    .selectFrom('jobs')
+    .select([
+      'id',
+      'resource_type',
+      'state',
+      'log_uuid',
+      'delivery_attempts',
+      'payload_content_type',
+      'created_at',
+      'updated_at',
+      'run_at',
+      'last_error',
+      'payload_blob',
+    ])
+    .where('webhook_uuid', '=', webhookUuid)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** Jobs of a webhook that ended failed since `since`: what "replay every failed delivery" re-sends. */
+export async function failedJobIdsOfWebhookSince(
+  db: Kysely<Database>,
+  webhookUuid: string,
+  since: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('webhook_uuid', '=', webhookUuid)
+    .where('state', '=', 'failed')
+    .where('payload_blob', 'is not', null)
+    .where('updated_at', '>=', since)
+    .orderBy('created_at')
+    .limit(10_000)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The log uuids of jobs not yet ended (of one webhook, if given), as a subquery: their logs still wait for
+ * a delivery (webhooks/registry.ts ends them when the webhook goes; retention never sweeps them).
+ */
+export function logUuidsOfPendingJobs(db: Kysely<Database>, webhookUuid?: string) {
+  let query = db.selectFrom('jobs').select('log_uuid');
+  if (webhookUuid !== undefined) query = query.where('webhook_uuid', '=', webhookUuid);
+  return query
+    .where('state', 'in', ['queued', 'delivering'])
+    .where('log_uuid', 'is not', null)
+    .$castTo<string>();
+}
+
+/** Retention: removes a project's ended jobs (done, failed) last changed before `cutoff`; never a pending one. */
+export async function sweepEndedJobs(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('jobs')
+    .where('project_id', '=', projectId)
+    .where('state', 'in', ['done', 'failed'])
+    .where('updated_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** The ids of jobs still queued, as a subquery (schedules/runs.ts: a run whose job is queued is unfinished). */
+export function queuedJobIds(db: Kysely<Database>) {
+  return db.selectFrom('jobs').select('id').where('state', '=', 'queued').$castTo<string>();
+}
+
+/** The state of each of these jobs that still exists (the scheduler settles runs by them). */
+export async function jobStatesOf(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<Map<string, JobState>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('jobs').select(['id', 'state']).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, row.state]));
 }

@@ -3,6 +3,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
 import type { MaintenanceTask } from '../store/fleet-maintenance.js';
+import { sweepEndedCrawls } from '../crawler/crawl-store.js';
+import { sweepLogs } from '../logs/log-store.js';
+import { logUuidsOfPendingJobs, sweepEndedJobs } from '../queue/job-queue.js';
+import { sweepAttempts } from '../webhooks/attempt-history.js';
+import { sweepProjectEvents } from '../webhooks/events.js';
 
 const DAY_MS = 86_400_000;
 
@@ -30,8 +35,11 @@ export interface RetentionDeps {
   /** Scrape sessions idle past their expiry (scrape/session-store.ts); returns how many went. */
   sweepScrapeSessions?: (now: number) => Promise<number>;
   logger: Logger;
-  /** How long a sign-in attempt counts toward the dashboard's throttle (dashboard/auth.ts LOGIN_WINDOW_MS). */
-  loginWindowMs: number;
+  /**
+   * Expired dashboard sessions, sign-in counts past their window and two-factor challenges (the dashboard's
+   * sign-in owns those tables: dashboard/auth.ts, dashboard/two-factor.ts); returns how many of each went.
+   */
+  sweepSignIns?: (now: number) => Promise<{ sessions: number; loginAttempts: number }>;
   /** How long audit rows are kept (SNAPWIRE_AUDIT_RETENTION_DAYS), whatever the projects' plans. */
   auditRetentionDays?: number;
   /** Removes audit rows older than the cutoff (audit/audit-log.ts); returns how many went. */
@@ -39,7 +47,8 @@ export interface RetentionDeps {
 }
 
 /**
- * The one place every table is kept to its retention, on the injected clock (tests move it): per project,
+ * The one place every table is kept to its retention, on the injected clock (tests move it), each table
+ * swept by a function of the room that owns it (docs/architecture.md, "Who owns which table"): per project,
  * by its plan's retentionDays, monitoring logs, ended jobs (their attempts go with them), attempts,
  * project events and ended crawls (their URLs with them) older than that; expired dashboard sessions and sign-in counts; then images and cache
  * entries (the results janitor). Jobs still queued or delivering, and the logs they will complete, are
@@ -101,81 +110,18 @@ export class RetentionSweeper {
     try {
       for (const project of await this.deps.projects()) {
         const cutoff = now - Math.max(1, project.limits.retentionDays) * DAY_MS;
-        swept.jobs += Number(
-          (
-            await db
-              .deleteFrom('jobs')
-              .where('project_id', '=', project.id)
-              .where('state', 'in', ['done', 'failed'])
-              .where('updated_at', '<', cutoff)
-              .executeTakeFirst()
-          ).numDeletedRows,
-        );
-        swept.attempts += Number(
-          (
-            await db
-              .deleteFrom('webhook_attempts')
-              .where('started_at', '<', cutoff)
-              .where('webhook_uuid', 'in', (eb) =>
-                eb.selectFrom('webhooks').select('uuid').where('project_id', '=', project.id),
-              )
-              .executeTakeFirst()
-          ).numDeletedRows,
-        );
-        swept.events += Number(
-          (
-            await db
-              .deleteFrom('project_events')
-              .where('project_id', '=', project.id)
-              .where('created_at', '<', cutoff)
-              .executeTakeFirst()
-          ).numDeletedRows,
-        );
-        // Ended crawls (their URLs go with them, ON DELETE CASCADE); a running crawl is never swept.
-        swept.crawls += Number(
-          (
-            await db
-              .deleteFrom('crawls')
-              .where('project_id', '=', project.id)
-              .where('status', 'in', ['DONE', 'CANCELLED'])
-              .where('stop_time', '<', cutoff)
-              .executeTakeFirst()
-          ).numDeletedRows,
-        );
-        swept.logs += Number(
-          (
-            await db
-              .deleteFrom('screenshot_logs')
-              .where('project_id', '=', project.id)
-              .where('created_at', '<', cutoff)
-              .where('log_uuid', 'not in', (eb) =>
-                eb
-                  .selectFrom('jobs')
-                  .select('log_uuid')
-                  .where('state', 'in', ['queued', 'delivering'])
-                  .where('log_uuid', 'is not', null)
-                  .$castTo<string>(),
-              )
-              .executeTakeFirst()
-          ).numDeletedRows,
-        );
+        swept.jobs += await sweepEndedJobs(db, project.id, cutoff);
+        swept.attempts += await sweepAttempts(db, project.id, cutoff);
+        swept.events += await sweepProjectEvents(db, project.id, cutoff);
+        // Ended crawls (their URLs go with them); a running crawl is never swept.
+        swept.crawls += await sweepEndedCrawls(db, project.id, cutoff);
+        swept.logs += await sweepLogs(db, project.id, cutoff, logUuidsOfPendingJobs(db));
       }
-      const dashboard = db;
-      swept.sessions = Number(
-        (await dashboard.deleteFrom('dashboard_sessions').where('expires_at', '<=', now).executeTakeFirst())
-          .numDeletedRows,
-      );
-      swept.loginAttempts = Number(
-        (
-          await dashboard
-            .deleteFrom('dashboard_login_attempts')
-            .where('window_started_at', '<', now - this.deps.loginWindowMs)
-            .executeTakeFirst()
-        ).numDeletedRows,
-      );
+      const signIns = await this.deps.sweepSignIns?.(now);
+      swept.sessions = signIns?.sessions ?? 0;
+      swept.loginAttempts = signIns?.loginAttempts ?? 0;
       const auditDays = Math.max(1, this.deps.auditRetentionDays ?? 365);
       swept.audit = (await this.deps.sweepAudit?.(now - auditDays * DAY_MS)) ?? 0;
-      await dashboard.deleteFrom('dashboard_sign_in_challenges').where('expires_at', '<=', now).execute();
       // Not counted in the result: a session's expiry is its idle time, not a project's retention.
       const idleSessions = (await this.deps.sweepScrapeSessions?.(now)) ?? 0;
       if (idleSessions > 0)

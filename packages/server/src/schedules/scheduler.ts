@@ -13,6 +13,18 @@ import { scrapeRequestOf } from './scrape-config.js';
 import { parseScreenshotRequest } from '../request/screenshot-request.js';
 import type { Dialect } from '../store/database.js';
 import type { Database } from '../store/schema.js';
+import { crawlOutcomesOf, crawlUuidsInStatus } from '../crawler/crawl-store.js';
+import { logErrorsOf } from '../logs/log-store.js';
+import { jobStatesOf, queuedJobIds } from '../queue/job-queue.js';
+import {
+  claimDueRuns,
+  endRun,
+  hasUnfinishedRun,
+  insertRun,
+  markRunning,
+  runningRuns,
+  sweepEndedRuns,
+} from './runs.js';
 import {
   newRun,
   nextRunFrom,
@@ -155,11 +167,7 @@ export class Scheduler {
   private async sweepEndedRuns(): Promise<void> {
     const now = this.clock.now();
     this.lastSweep = now;
-    await this.db
-      .deleteFrom('schedule_runs')
-      .where('status', 'in', ['succeeded', 'failed', 'skipped'])
-      .where('finished_at', '<', now - RUN_RETENTION_MS)
-      .execute();
+    await sweepEndedRuns(this.db, now - RUN_RETENTION_MS);
   }
 
   private async scheduleDueInstants(): Promise<number> {
@@ -198,7 +206,7 @@ export class Scheduler {
       if (!schedule) return false;
       let status: ScheduleRun['status'] = 'due';
       let skipped: { code: string; reason: string } | undefined;
-      if (schedule.allow_concurrency !== 1 && (await this.hasUnfinishedRun(trx, schedule.id))) {
+      if (schedule.allow_concurrency !== 1 && (await this.hasUnfinishedRunOf(trx, schedule.id))) {
         status = 'skipped';
         skipped = {
           code: 'ERR::SCHEDULER::SKIPPED',
@@ -220,10 +228,7 @@ export class Scheduler {
         .where('next_run_at', '=', instant)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
-      await trx
-        .insertInto('schedule_runs')
-        .values(newRun(schedule, 'schedule', 1, null, status, now, instant, skipped))
-        .execute();
+      await insertRun(trx, newRun(schedule, 'schedule', 1, null, status, now, instant, skipped));
       return true;
     });
   }
@@ -234,49 +239,20 @@ export class Scheduler {
    * when a later settle step looks, which comes after this step and up to pollMs late, so a run whose
    * capture and delivery had already ended would otherwise make the next instant a `skipped` run.
    */
-  private async hasUnfinishedRun(executor: ScheduleExecutor, scheduleId: string): Promise<boolean> {
-    const row = await executor
-      .selectFrom('schedule_runs as r')
-      .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
-      .leftJoin('crawls as c', 'c.uuid', 'r.job_uuid')
-      .select('r.id')
-      .where('r.schedule_id', '=', scheduleId)
-      .where((eb) =>
-        eb.or([
-          eb('r.status', '=', 'due'),
-          eb.and([
-            eb('r.status', '=', 'running'),
-            eb.or([eb('j.state', '=', 'queued'), eb('c.status', 'in', ACTIVE_CRAWL)]),
-          ]),
-        ]),
-      )
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+  private async hasUnfinishedRunOf(executor: ScheduleExecutor, scheduleId: string): Promise<boolean> {
+    return hasUnfinishedRun(
+      executor,
+      scheduleId,
+      queuedJobIds(this.db),
+      crawlUuidsInStatus(this.db, ACTIVE_CRAWL),
+    );
   }
 
   /** Claims due runs with a lease and enqueues each one's screenshot. */
   private async fireDueRuns(): Promise<number> {
     const now = this.clock.now();
     const token = `${this.id}:${randomUUID()}`;
-    const claimed = await this.db
-      .updateTable('schedule_runs')
-      .set({ locked_by: token, locked_until: now + LEASE_MS })
-      .where('id', 'in', (eb) => {
-        const due = eb
-          .selectFrom('schedule_runs')
-          .select('schedule_runs.id')
-          .where('schedule_runs.status', '=', 'due')
-          .where('schedule_runs.due_at', '<=', now)
-          .where((w) =>
-            w.or([w('schedule_runs.locked_until', 'is', null), w('schedule_runs.locked_until', '<', now)]),
-          )
-          .orderBy('schedule_runs.due_at')
-          .limit(BATCH);
-        return this.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-      })
-      .returningAll()
-      .execute();
+    const claimed = await claimDueRuns(this.db, this.dialect, token, now, LEASE_MS, BATCH);
     let fired = 0;
     for (const run of claimed) {
       try {
@@ -310,23 +286,8 @@ export class Scheduler {
       // A crawler run's job is its crawl, which ends when the crawl does (settleRunningRuns).
       // The run moves to `running` inside the job's acceptance transaction, fenced by the lease token.
       const within = async (trx: Transaction<Database>, job: { jobUuid: string; logUuid: string | null }) => {
-        const started = this.clock.now();
-        const result = await trx
-          .updateTable('schedule_runs')
-          .set({
-            status: 'running',
-            job_uuid: job.jobUuid,
-            log_uuid: job.logUuid,
-            started_at: started,
-            locked_by: null,
-            locked_until: null,
-          })
-          .where('id', '=', run.id)
-          .where('locked_by', '=', token)
-          .where('status', '=', 'due')
-          .executeTakeFirst();
-        // Rolls the job back: another process holds this run now.
-        if (Number(result.numUpdatedRows) !== 1) throw new LeaseLost();
+        // Rolls the job back when another process holds this run now.
+        if (!(await markRunning(trx, run.id, token, job, this.clock.now()))) throw new LeaseLost();
       };
       if (schedule.kind === 'crawler') {
         if (!this.crawls) {
@@ -372,23 +333,7 @@ export class Scheduler {
     status: 'succeeded' | 'failed' | 'skipped',
     error?: { code: string; reason: string },
   ): Promise<boolean> {
-    let update = executor
-      .updateTable('schedule_runs')
-      .set({
-        status,
-        error_code: error?.code ?? null,
-        error_reason: error?.reason ?? null,
-        finished_at: this.clock.now(),
-        locked_by: null,
-        locked_until: null,
-      })
-      .where('id', '=', run.id);
-    update =
-      token === null
-        ? update.where('status', '=', 'running')
-        : update.where('locked_by', '=', token).where('status', '=', 'due');
-    const result = await update.executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return endRun(executor, run.id, token, status, error, this.clock.now());
   }
 
   /** After a failed run: count it, and add a retry run when the schedule asks for one and has tries left. */
@@ -404,58 +349,41 @@ export class Scheduler {
       run.attempt <= schedule.max_retries &&
       schedule.status !== 'CANCELLED';
     if (retry) {
-      await executor
-        .insertInto('schedule_runs')
-        .values(newRun(schedule, 'retry', run.attempt + 1, run.id, 'due', now))
-        .execute();
+      await insertRun(executor, newRun(schedule, 'retry', run.attempt + 1, run.id, 'due', now));
     }
   }
 
   /** Ends running runs whose capture has ended; adds retries for failed ones. */
   private async settleRunningRuns(): Promise<number> {
-    const rows = await this.db
-      .selectFrom('schedule_runs as r')
-      .leftJoin('jobs as j', 'j.id', 'r.job_uuid')
-      .leftJoin('screenshot_logs as l', 'l.log_uuid', 'r.log_uuid')
-      .leftJoin('crawls as c', 'c.uuid', 'r.job_uuid')
-      .selectAll('r')
-      .select([
-        'j.state as job_state',
-        'l.error_code as log_error',
-        'l.error_reason as log_reason',
-        'c.status as crawl_status',
-        'c.is_success as crawl_success',
-        'c.stop_reason as crawl_stop_reason',
-      ])
-      .where('r.status', '=', 'running')
-      .orderBy('r.started_at')
-      .limit(BATCH * 5)
-      .execute();
+    // The run's job, log and crawl as their rooms tell them, read after the runs (each only newer).
+    const runs = await runningRuns(this.db, BATCH * 5);
+    const ids = runs.flatMap((run) => (run.job_uuid === null ? [] : [run.job_uuid]));
+    const jobStates = await jobStatesOf(this.db, ids);
+    const logErrors = await logErrorsOf(
+      this.db,
+      runs.flatMap((run) => (run.log_uuid === null ? [] : [run.log_uuid])),
+    );
+    const crawls = await crawlOutcomesOf(this.db, ids);
     let settled = 0;
-    for (const row of rows) {
-      const {
-        job_state: jobState,
-        log_error: logError,
-        log_reason: logReason,
-        crawl_status: crawlStatus,
-        crawl_success: crawlSuccess,
-        crawl_stop_reason: crawlStopReason,
-        ...run
-      } = row;
+    for (const run of runs) {
+      const jobState = run.job_uuid === null ? undefined : jobStates.get(run.job_uuid);
+      const logError = run.log_uuid === null ? undefined : logErrors.get(run.log_uuid);
+      const crawl = run.job_uuid === null ? undefined : crawls.get(run.job_uuid);
+      const crawlStatus = crawl?.status;
       if (jobState === 'queued') continue;
       if (crawlStatus && (ACTIVE_CRAWL as readonly string[]).includes(crawlStatus)) continue;
       // A crawl ends with its stop_reason; one that did not succeed (cancelled, its seed failed) failed.
       // A job gone with its webhook (deleted) before capturing did not run.
       const failure =
         crawlStatus !== null && crawlStatus !== undefined
-          ? crawlSuccess === 1
+          ? crawl?.is_success === 1
             ? undefined
             : {
                 code: 'ERR::SCHEDULER::CRAWL_FAILED',
-                reason: `The crawl ended ${crawlStatus} with stop_reason ${crawlStopReason ?? 'none'}`,
+                reason: `The crawl ended ${crawlStatus} with stop_reason ${crawl?.stop_reason ?? 'none'}`,
               }
-          : logError !== null && logError !== undefined
-            ? { code: logError, reason: logReason ?? logError }
+          : logError !== undefined
+            ? { code: logError.code, reason: logError.reason ?? logError.code }
             : jobState === null || jobState === undefined
               ? { code: 'ERR::WEBHOOK::NOT_FOUND', reason: 'The job was deleted with its webhook' }
               : undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Caller } from '../accounts/projects.js';
+import { lockProjectRow, type Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import type { WebhookRegistry } from '../webhooks/registry.js';
@@ -13,6 +13,7 @@ import {
   type RecurrenceInput,
 } from './recurrence.js';
 import { normaliseCrawlerConfig } from './crawler-config.js';
+import { insertRun, runsOfSchedule } from './runs.js';
 import { normaliseScrapeConfig } from './scrape-config.js';
 import { normaliseScreenshotConfig } from './screenshot-config.js';
 import type { Dialect } from '../store/database.js';
@@ -187,12 +188,7 @@ export class ScheduleStore {
    */
   private async lockProjectSchedules(trx: Transaction<Database>, caller: Caller): Promise<void> {
     if (this.dialect !== 'postgres') return;
-    await trx
-      .selectFrom('projects')
-      .select('id')
-      .where('id', '=', caller.project.id)
-      .forNoKeyUpdate()
-      .execute();
+    await lockProjectRow(trx, caller.project.id);
   }
 
   /**
@@ -312,21 +308,14 @@ export class ScheduleStore {
       );
     }
     const run = newRun(row, 'manual', 1, null, 'due', this.clock.now());
-    await this.db.insertInto('schedule_runs').values(run).execute();
+    await insertRun(this.db, run);
     return { schedule: row, run };
   }
 
   /** A schedule's runs, newest first. */
   async runs(caller: Caller, id: string, limit = 100): Promise<ScheduleRun[]> {
     const row = await this.require(caller, id);
-    return this.db
-      .selectFrom('schedule_runs')
-      .selectAll()
-      .where('schedule_id', '=', row.id)
-      .orderBy('created_at', 'desc')
-      .orderBy('attempt', 'desc')
-      .limit(limit)
-      .execute();
+    return runsOfSchedule(this.db, row.id, limit);
   }
 
   private async save(row: ScheduleRow, changes: Partial<ScheduleRow>): Promise<ScheduleRow> {
@@ -465,4 +454,10 @@ export function newRun(
     started_at: null,
     finished_at: ended ? now : null,
   };
+}
+
+/** A schedule's project id, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfSchedule(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('schedules').select('project_id').where('id', '=', id).executeTakeFirst();
+  return row?.project_id;
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { hashPassword } from '../dashboard/auth.js';
 import type { Database } from '../store/schema.js';
+import { existingProjectIds } from '../accounts/projects.js';
 import { isRole, WORKSPACE_WIDE, type Role } from './roles.js';
 
 /** How long an invitation or reset link works. */
@@ -259,10 +260,7 @@ export class TeamStore {
         })
         .execute();
       const projectIds = JSON.parse(link.project_ids) as string[];
-      const existing = projectIds.length
-        ? await tx.selectFrom('projects').select('id').where('id', 'in', projectIds).execute()
-        : [];
-      for (const { id } of existing) {
+      for (const id of await existingProjectIds(tx, projectIds)) {
         await tx
           .insertInto('dashboard_memberships')
           .values({ username: link.email, project_id: id })
@@ -382,7 +380,7 @@ export class TeamStore {
 
   private async checkProjects(projectIds: string[]): Promise<void> {
     if (projectIds.length === 0) return;
-    const found = await this.db.selectFrom('projects').select('id').where('id', 'in', projectIds).execute();
+    const found = await existingProjectIds(this.db, projectIds);
     if (found.length !== new Set(projectIds).size) throw new TeamError('unknown project', 400);
   }
 }

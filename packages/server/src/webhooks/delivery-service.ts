@@ -2,6 +2,7 @@ import { signPayload } from '@snapwire/sdk';
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { webhookScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
+import { projectNameById } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import type { Claim, JobQueue } from '../queue/job-queue.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -200,12 +201,7 @@ export class DeliveryService {
   private async projectName(projectId: string): Promise<string> {
     let name = this.projectNames.get(projectId);
     if (name === undefined) {
-      const row = await this.db
-        .selectFrom('projects')
-        .select('name')
-        .where('id', '=', projectId)
-        .executeTakeFirst();
-      name = row?.name ?? projectId;
+      name = (await projectNameById(this.db, projectId)) ?? projectId;
       this.projectNames.set(projectId, name);
     }
     return name;

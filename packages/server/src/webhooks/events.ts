@@ -33,3 +33,17 @@ export class ProjectEvents {
       .execute();
   }
 }
+
+/** Retention: removes a project's events created before `cutoff`. */
+export async function sweepProjectEvents(
+  db: Kysely<Database>,
+  projectId: string,
+  cutoff: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('project_events')
+    .where('project_id', '=', projectId)
+    .where('created_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

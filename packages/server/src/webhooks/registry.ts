@@ -4,6 +4,8 @@ import type { Environment } from '../accounts/keys.js';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
+import { failPendingLogs } from '../logs/log-store.js';
+import { logUuidsOfPendingJobs } from '../queue/job-queue.js';
 import type { Database, WebhooksTable } from '../store/schema.js';
 
 export type Webhook = WebhooksTable;
@@ -185,24 +187,12 @@ export class WebhookRegistry {
     // waiting end with a recorded reason, in the same transaction; a delivery in flight finishes and then
     // finds its job gone, and records nothing (see DeliveryService.record).
     await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('screenshot_logs')
-        .set({
-          http_status: 400,
-          error_code: 'ERR::WEBHOOK::NOT_FOUND',
-          error_reason: `The webhook "${webhook.name}" was deleted before this screenshot was delivered`,
-        })
-        .where('log_uuid', 'in', (eb) =>
-          eb
-            .selectFrom('jobs')
-            .select('log_uuid')
-            .where('webhook_uuid', '=', webhook.uuid)
-            .where('state', 'in', ['queued', 'delivering'])
-            .where('log_uuid', 'is not', null)
-            .$castTo<string>(),
-        )
-        .where('http_status', '=', 201)
-        .execute();
+      await failPendingLogs(
+        trx,
+        logUuidsOfPendingJobs(trx, webhook.uuid),
+        'ERR::WEBHOOK::NOT_FOUND',
+        `The webhook "${webhook.name}" was deleted before this screenshot was delivered`,
+      );
       await trx.deleteFrom('webhooks').where('uuid', '=', webhook.uuid).execute();
     });
   }
@@ -261,4 +251,10 @@ export function describeWebhook(
     created_at: new Date(webhook.created_at).toISOString(),
     updated_at: new Date(webhook.updated_at).toISOString(),
   };
+}
+
+/** A webhook's project id from its uuid, or undefined (the dashboard's route access checks membership with it). */
+export async function projectIdOfWebhook(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('webhooks').select('project_id').where('uuid', '=', id).executeTakeFirst();
+  return row?.project_id;
 }

@@ -94,34 +94,7 @@ export class WebhookService {
     const now = this.clock.now();
     const jobUuid = await this.db.transaction().execute(async (trx) => {
       await this.queue.lockWebhookQueue(trx, webhook.uuid);
-      const counts = await trx
-        .selectFrom('jobs')
-        .select((eb) => [
-          eb.fn
-            .sum<number>(eb.case().when('state', 'in', ['queued', 'delivering']).then(1).else(0).end())
-            .as('pending'),
-          eb.fn
-            .sum<number>(
-              eb
-                .case()
-                .when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', now - PING_WINDOW_MS)]))
-                .then(1)
-                .else(0)
-                .end(),
-            )
-            .as('recentPings'),
-          eb.fn
-            .min<number>(
-              eb
-                .case()
-                .when(eb.and([eb('resource_type', '=', 'ping'), eb('created_at', '>', now - PING_WINDOW_MS)]))
-                .then(eb.ref('created_at'))
-                .end(),
-            )
-            .as('oldestPing'),
-        ])
-        .where('webhook_uuid', '=', webhook.uuid)
-        .executeTakeFirstOrThrow();
+      const counts = await this.queue.pingCounts(trx, webhook.uuid, now - PING_WINDOW_MS);
       const pending = Number(counts.pending ?? 0);
       const recentPings = Number(counts.recentPings ?? 0);
       if (recentPings >= PINGS_PER_WINDOW) {

@@ -152,7 +152,6 @@ for (const dialect of DIALECTS) {
         clock,
         projects: async () => [{ id: 'p1', limits: { retentionDays: 7 } }],
         logger: pino({ level: 'silent' }),
-        loginWindowMs: 60_000,
       });
       clock.time += 6 * 86_400_000;
       assert.equal((await retention.sweep()).crawls, 0, 'within retention');

@@ -83,7 +83,6 @@ for (const dialect of DIALECTS) {
         clock,
         projects: async () => [],
         logger: pino({ level: 'silent' }),
-        loginWindowMs: LOGIN_WINDOW_MS,
         auditRetentionDays: 30,
         sweepAudit: (cutoff) => audit.sweep(cutoff),
       });

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { ProjectService } from '../../src/accounts/projects.js';
 import type { Clock } from '../../src/clock.js';
-import { DashboardAuth, LOGIN_WINDOW_MS } from '../../src/dashboard/auth.js';
+import { DashboardAuth, LOGIN_WINDOW_MS, sweepExpiredSignIns } from '../../src/dashboard/auth.js';
 import { RetentionSweeper } from '../../src/retention/retention-sweeper.js';
 import { JobQueue } from '../../src/queue/job-queue.js';
 import { LocalBlobStore } from '../../src/results/blob-store.js';
@@ -124,7 +124,7 @@ for (const dialect of DIALECTS) {
       const room = new RetentionSweeper({
         db,
         clock,
-        loginWindowMs: LOGIN_WINDOW_MS,
+        sweepSignIns: (now) => sweepExpiredSignIns(db, now, LOGIN_WINDOW_MS),
         projects: () => projects.list(),
         sweepResults: () =>
           new ResultsJanitor(
