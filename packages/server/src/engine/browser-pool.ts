@@ -1,3 +1,7 @@
+// Over 400 lines as one coherent thing: the pool's browsers (launch with back-off, recycle, watchdog)
+// and a job's attempts on them (pick, acquire, retry a lost page) share one set of browsers and one
+// stopped state. Admission (admission.ts), the flags (chromium-flags.ts) and the renderer hang watch
+// (renderer-watch.ts) are their own units.
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
 import { BrowserInstance, PageLostError, type EgressSession, type PageHandle } from './browser.js';
