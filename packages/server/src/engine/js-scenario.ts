@@ -14,7 +14,7 @@ import {
   type ScenarioStepOutcome,
 } from './scenario-spec.js';
 
-/** What a scenario needs of the rendered page (given by engine/capture.ts renderDocument). */
+/** What a scenario needs of the rendered page (given by PageSession.runScenario, engine/page-session.ts). */
 export interface ScenarioPage {
   session: CdpSession;
   scope: AttemptScope;
