@@ -144,7 +144,10 @@ describe('admission to the browsers (engine/admission.ts)', () => {
     assert.equal(waiter.error, undefined);
     await clock.advance(1);
     assert.equal(codeOf(waiter.error), 'ERR::SCRAPE::OPERATION_TIMEOUT');
-    assert.match((waiter.error as Error).message, /waited for a free browser slot/);
+    assert.match(
+      String((waiter.error as { message?: unknown } | undefined)?.message),
+      /waited for a free browser slot/,
+    );
     assert.equal(admission.waitingCount, 0);
   });
 
