@@ -33,8 +33,10 @@ import { parseNetworkList } from '../packages/server/src/egress/networks.js';
 import { PinningProxy } from '../packages/server/src/egress/pinning-proxy.js';
 import { EgressPolicy } from '../packages/server/src/egress/policy.js';
 import { StaticResolver } from '../packages/server/src/egress/resolver.js';
-import { BrowserPool, findExecutable } from '../packages/server/src/engine/browser-pool.js';
+import { BrowserPool } from '../packages/server/src/engine/browser-pool.js';
+import { findExecutable } from '../packages/server/src/engine/chromium-flags.js';
 import { capture } from '../packages/server/src/engine/capture.js';
+import { withPageSession } from '../packages/server/src/engine/page-session.js';
 import { processTreePssMb as treeMemoryMb } from '../packages/server/src/engine/chromium-process.js';
 import { JobDeadline } from '../packages/server/src/engine/deadline.js';
 import { parseScreenshotRequest } from '../packages/server/src/request/screenshot-request.js';
@@ -305,7 +307,6 @@ async function poolMode(
     loadImages: true,
     maxFullpageHeight: 40_000,
     bannerWaitMs: 2_500,
-    egressFailure: (host: string) => proxy.failureFor(host),
   };
   return {
     mode: 'pool',
@@ -319,7 +320,14 @@ async function poolMode(
       );
       const deadline = new JobDeadline(Date.now(), request.timeoutMs);
       try {
-        await pool.withPage({}, deadline, (job) => capture(job, request, settings));
+        await withPageSession(
+          pool,
+          { queueKey: '', sharedEgress: proxy },
+          deadline,
+          request,
+          settings,
+          capture,
+        );
       } finally {
         deadline.dispose();
       }

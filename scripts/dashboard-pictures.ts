@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ulid } from 'ulid';
-import { CHROMIUM_FLAGS, findExecutable } from '../packages/server/src/engine/browser-pool.js';
+import { CHROMIUM_FLAGS, findExecutable } from '../packages/server/src/engine/chromium-flags.js';
 import { timeOrderedId } from '../packages/server/src/store/time-ordered-id.js';
 import { startFixtureServer } from '../packages/server/test/helpers/fixture-server.js';
 import { startReceiver } from '../packages/server/test/helpers/receiver.js';

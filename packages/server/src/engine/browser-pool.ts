@@ -1,18 +1,16 @@
-import fs from 'node:fs';
-import path from 'node:path';
+// Over 400 lines as one coherent thing: the pool's browsers (launch with back-off, recycle, watchdog)
+// and a job's attempts on them (pick, acquire, retry a lost page) share one set of browsers and one
+// stopped state. Admission (admission.ts), the flags (chromium-flags.ts) and the renderer hang watch
+// (renderer-watch.ts) are their own units.
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
-import {
-  BrowserInstance,
-  PageLostError,
-  withTimeout,
-  type EgressSession,
-  type PageHandle,
-} from './browser.js';
+import { BrowserInstance, PageLostError, type EgressSession, type PageHandle } from './browser.js';
 import { CdpClosedError } from './cdp.js';
+import { chromiumArgs, findExecutable } from './chromium-flags.js';
 import { ChromiumProcess, type ProcessInfo } from './chromium-process.js';
 import { AttemptScope, type JobDeadline } from './deadline.js';
-import { FairQueue } from './fair-queue.js';
+import { watchRenderer } from './renderer-watch.js';
+import { Admission, type AdmissionTimers } from './admission.js';
 
 export interface BrowserPoolOptions {
   chromiumPath: string;
@@ -55,76 +53,8 @@ export interface BrowserPoolOptions {
    */
   strictSiteIsolation?: boolean;
   logger: Logger;
-}
-
-/** Flags that work on this kind of machine: no sandbox as root, no GPU, no background traffic. */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // WebRTC's UDP (STUN/TURN) would not go through the egress proxy: only proxied (TCP) media is allowed.
-  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
-  '--disable-extensions',
-  '--disable-default-apps',
-  '--no-default-browser-check',
-  '--hide-scrollbars',
-  '--mute-audio',
-  '--force-color-profile=srgb',
-  '--password-store=basic',
-  '--use-mock-keychain',
-  // Pages are never in the background here: timers and rendering run at full speed in every tab.
-  '--disable-background-timer-throttling',
-  '--disable-backgrounding-occluded-windows',
-  '--disable-renderer-backgrounding',
-  '--disable-hang-monitor',
-  '--disable-ipc-flooding-protection',
-  '--disable-breakpad',
-  '--metrics-recording-only',
-];
-
-/**
- * Chromium features turned off (one --disable-features switch: Chromium keeps only the last one given).
- * The first five matter most, measured on 2 cores: the new headless mode is the full browser, and every
- * isolated context opens a window whose omnibox pre-loads its WebUI pop-ups (chrome://omnibox-popup.top-chrome,
- * an extra renderer per window). Off, a capture costs ~330 ms of CPU instead of ~730 ms.
- */
-export const DISABLED_FEATURES = [
-  'WebUIOmniboxPopup',
-  'WebUIOmniboxAimPopup',
-  'WebUIOmniboxFullPopup',
-  'PreloadTopChromeWebUI',
-  'AimEnabled',
-  'Translate',
-  'MediaRouter',
-  'OptimizationHints',
-  'InterestFeedContentSuggestions',
-  'CalculateNativeWinOcclusion',
-  'AutofillServerCommunication',
-  'CertificateTransparencyComponentUpdater',
-  'DestroyProfileOnBrowserClose',
-  'HttpsUpgrades',
-  'LensOverlay',
-];
-
-/** Merges repeated --disable-features / --enable-features switches (Chromium would keep only the last). */
-export function mergeFeatureSwitches(args: string[]): string[] {
-  const merged: Record<string, string[]> = { '--disable-features': [], '--enable-features': [] };
-  const rest: string[] = [];
-  for (const arg of args) {
-    const [name, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
-    const list = merged[name];
-    if (list && value !== undefined) list.push(...value.split(',').filter(Boolean));
-    else rest.push(arg);
-  }
-  for (const [name, list] of Object.entries(merged)) {
-    if (list.length > 0) rest.push(`${name}=${[...new Set(list)].join(',')}`);
-  }
-  return rest;
+  /** The admission queue's timers (tests move their own clock; admission.ts). */
+  admissionTimers?: AdmissionTimers;
 }
 
 export interface PoolStats {
@@ -139,11 +69,6 @@ export interface PoolStats {
 }
 
 export type RestartReason = 'recycle-jobs' | 'recycle-age' | 'crash' | 'hang';
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
 
 export interface JobContext {
   page: PageHandle;
@@ -160,8 +85,7 @@ export interface JobContext {
  */
 export class BrowserPool {
   private readonly browsers = new Set<BrowserInstance>();
-  private running = 0;
-  private readonly waiting = new FairQueue<Waiter>();
+  private readonly admission: Admission;
   private readonly browserWaiters: Array<() => void> = [];
   private nextId = 1;
   private stopped = false;
@@ -181,7 +105,7 @@ export class BrowserPool {
   onPageLost: (kind: string) => void = () => {};
 
   private readonly settings: Required<
-    Omit<BrowserPoolOptions, 'logger' | 'extraArgs' | 'openEgressSession'>
+    Omit<BrowserPoolOptions, 'logger' | 'extraArgs' | 'openEgressSession' | 'admissionTimers'>
   > & {
     extraArgs: string[];
   };
@@ -206,25 +130,7 @@ export class BrowserPool {
       strictSiteIsolation: options.strictSiteIsolation ?? false,
     };
     this.executable = findExecutable(options.chromiumPath);
-  }
-
-  /** Flags of every browser this pool launches. The last three are the egress guarantees. */
-  chromiumArgs(): string[] {
-    return mergeFeatureSwitches([
-      ...CHROMIUM_FLAGS,
-      `--disable-features=${DISABLED_FEATURES.join(',')}`,
-      ...(this.settings.strictSiteIsolation
-        ? []
-        : ['--disable-site-isolation-trials', '--disable-features=site-per-process,IsolateOrigins']),
-      ...(devShmIsSmall() ? ['--disable-dev-shm-usage'] : []),
-      `--js-flags=--max-old-space-size=${this.settings.rendererMaxHeapMb}`,
-      ...this.settings.extraArgs,
-      `--proxy-server=${this.settings.proxyServer}`,
-      // Send loopback through the proxy too (Chromium bypasses it for localhost by default) ...
-      '--proxy-bypass-list=<-loopback>',
-      // ... and never resolve a name itself: the proxy resolves, checks and pins every address.
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-    ]);
+    this.admission = new Admission(this.settings, options.admissionTimers);
   }
 
   async start(): Promise<void> {
@@ -259,8 +165,8 @@ export class BrowserPool {
       if (browser.state === 'ready') ready += 1;
     }
     return {
-      running: this.running,
-      waiting: this.waiting.size,
+      running: this.admission.running,
+      waiting: this.admission.waitingCount,
       concurrency: this.settings.concurrency,
       queueLimit: this.settings.queueLimit,
       browsers: this.browsers.size,
@@ -292,7 +198,7 @@ export class BrowserPool {
     deadline: JobDeadline,
     job: (context: JobContext) => Promise<T>,
   ): Promise<T> {
-    await this.admit(deadline, request.queueKey ?? '');
+    await this.admission.admit(request.queueKey ?? '', deadline);
     try {
       for (let attempt = 1; ; attempt += 1) {
         const scope = new AttemptScope(deadline);
@@ -316,7 +222,7 @@ export class BrowserPool {
         }
       }
     } finally {
-      this.release();
+      this.admission.release();
     }
   }
 
@@ -329,7 +235,7 @@ export class BrowserPool {
       'The service is shutting down; retry on another instance',
       { retryAfterSeconds: 5 },
     );
-    for (const waiter of this.waiting.drain()) waiter.reject(refusal);
+    this.admission.stop(refusal);
     for (const wake of this.browserWaiters.splice(0)) wake();
     await Promise.all([...this.browsers].map((browser) => browser.close()));
     this.browsers.clear();
@@ -355,7 +261,7 @@ export class BrowserPool {
       throw asLoss(error);
     }
     page.onLost((loss) => scope.abort(loss));
-    const stopWatching = this.watchRenderer(page);
+    const stopWatching = watchRenderer(page, this.settings, (browser) => this.killHung(browser));
     try {
       return await job({ page, scope, attempt });
     } catch (error) {
@@ -370,52 +276,6 @@ export class BrowserPool {
           browser.jobs >= this.settings.recycleAfterJobs ? 'recycle-jobs' : 'recycle-age',
         );
     }
-  }
-
-  /**
-   * Hang watch: the renderer must answer a trivial evaluation within rendererHangTimeoutMs. A page in an
-   * endless script never does; it is declared lost (its context is destroyed with the job, killing it).
-   */
-  private watchRenderer(page: PageHandle): () => void {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const probe = () => {
-      if (stopped || page.lost) return;
-      withTimeout(
-        page.session.send('Runtime.evaluate', { expression: '0', returnByValue: true }),
-        this.settings.rendererHangTimeoutMs,
-        'renderer probe',
-      ).then(
-        () => {
-          if (!stopped) timer = setTimeout(probe, 1_000);
-        },
-        async (error: unknown) => {
-          if (stopped || page.lost) return;
-          if (!(error as Error).message.includes('timed out')) {
-            timer = setTimeout(probe, 1_000);
-            return;
-          }
-          // Whose fault: a browser that does not answer either is the one to replace (every page of it is
-          // lost and retried elsewhere); otherwise only this renderer is dead.
-          const browser = page.browser;
-          if (!(await browser.ping(Math.min(2_000, this.settings.browserHangTimeoutMs)))) {
-            this.killHung(browser);
-            return;
-          }
-          page.lose(
-            new PageLostError(
-              'renderer-hang',
-              `the page's renderer did not answer for ${this.settings.rendererHangTimeoutMs} ms`,
-            ),
-          );
-        },
-      );
-    };
-    timer = setTimeout(probe, 1_000);
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    };
   }
 
   private readyBrowsers(): BrowserInstance[] {
@@ -478,7 +338,7 @@ export class BrowserPool {
     const browser = new BrowserInstance({
       id: this.nextId++,
       executable: this.executable,
-      args: this.chromiumArgs(),
+      args: chromiumArgs(this.settings),
       prewarm: this.settings.prewarm,
       launchTimeoutMs: 30_000,
       logger: this.options.logger,
@@ -572,66 +432,6 @@ export class BrowserPool {
     void browser.kill(`the browser did not answer for ${this.settings.browserHangTimeoutMs} ms`);
     this.ensureBrowsers();
   }
-
-  private async admit(deadline: JobDeadline, key: string): Promise<void> {
-    if (this.stopped)
-      throw new ApiError('ERR::SCRAPE::NO_BROWSER_AVAILABLE', 'The service is shutting down; retry shortly', {
-        retryAfterSeconds: 5,
-      });
-    if (this.running < this.settings.concurrency) {
-      this.running += 1;
-      return;
-    }
-    if (this.waiting.size >= this.settings.queueLimit) {
-      throw new ApiError(
-        'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
-        `All ${this.settings.concurrency} capture slots are busy and ${this.waiting.size} requests already wait; retry in a moment`,
-        { retryAfterSeconds: 2 },
-      );
-    }
-    const queueWaitMs = this.settings.queueWaitMs;
-    await new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      const remaining = Math.max(0, deadline.remaining());
-      // Whichever comes first: the longest queue wait (429, retry later) or the request's own deadline.
-      const byQueueWait = queueWaitMs < remaining;
-      const timer = setTimeout(
-        () => {
-          this.waiting.remove(key, waiter);
-          reject(
-            byQueueWait
-              ? new ApiError(
-                  'ERR::THROTTLE::MAX_CONCURRENT_REQUEST_EXCEEDED',
-                  `Every capture slot stayed busy for ${Math.round(queueWaitMs / 1000)} s (SNAPWIRE_BROWSER_QUEUE_WAIT); retry in a moment`,
-                  { retryAfterSeconds: Math.max(1, Math.ceil(queueWaitMs / 2000)) },
-                )
-              : new ApiError(
-                  'ERR::SCRAPE::OPERATION_TIMEOUT',
-                  'The request waited for a free browser slot until its timeout; retry later or raise timeout',
-                  { retryAfterSeconds: 2 },
-                ),
-          );
-        },
-        byQueueWait ? queueWaitMs : remaining,
-      );
-      this.waiting.push(key, waiter);
-    });
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next.resolve();
-    else this.running -= 1;
-  }
 }
 
 function asLoss(error: unknown): unknown {
@@ -648,29 +448,4 @@ function describeLoss(error: PageLostError): string {
     default:
       return `the browser went away: ${error.message}`;
   }
-}
-
-/** Debian's wrapper moves shared memory to /tmp when /dev/shm is small (Docker's default is 64 MB). */
-function devShmIsSmall(): boolean {
-  try {
-    const stats = fs.statfsSync('/dev/shm');
-    return stats.bavail * stats.bsize < 1024 * 1024 * 1024;
-  } catch {
-    return true;
-  }
-}
-
-/** A bare name such as `chromium` is looked up on PATH like a shell would. */
-export function findExecutable(name: string): string {
-  if (name.includes('/')) return name;
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return name;
 }

@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: one Chromium process (BrowserInstance) and the pages it lends
+// (PageHandle): launch, pre-warmed contexts, acquire and release, loss, drain and close share one state.
 import type { Logger } from 'pino';
 import { CdpClosedError, type CdpSession } from './cdp.js';
 import { ChromiumProcess, type ProcessInfo } from './chromium-process.js';

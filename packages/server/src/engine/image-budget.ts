@@ -25,7 +25,7 @@ export function heightWithinBudget(width: number, height: number, scale: number,
  * A viewport capture's image is the viewport itself, fixed by the request (resolution, device_scale_factor,
  * or a viewport_device preset's density): over the budget it is refused, since no part of it could be
  * left out the way a full page is cut. Full pages, vertical and element captures are cut to the budget
- * instead (engine/capture.ts), as their size comes from the page.
+ * instead (engine/screenshot.ts), as their size comes from the page.
  */
 export function checkViewportImage(
   request: Pick<CaptureSpec, 'capture' | 'format' | 'width' | 'height' | 'deviceScaleFactor' | 'device'>,

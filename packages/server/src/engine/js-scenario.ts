@@ -1,3 +1,6 @@
+// Over 400 lines as one coherent thing: js_scenario's runner and its eight actions (click, fill, select,
+// waits, scroll, execute) share the ScenarioPage, the navigation watch and the step errors; split up,
+// each action file would import all three and add nothing on its own.
 import { ApiError, isApiError } from '../errors.js';
 import type { CdpSession } from './cdp.js';
 import { CdpClosedError } from './cdp.js';
@@ -11,7 +14,7 @@ import {
   type ScenarioStepOutcome,
 } from './scenario-spec.js';
 
-/** What a scenario needs of the rendered page (given by engine/capture.ts renderDocument). */
+/** What a scenario needs of the rendered page (given by PageSession.runScenario, engine/page-session.ts). */
 export interface ScenarioPage {
   session: CdpSession;
   scope: AttemptScope;

@@ -7,7 +7,8 @@ import type { Clock } from '../clock.js';
 import type { EgressGuard } from '../egress/guard.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import { capture, type CaptureResult, type CaptureSettings } from '../engine/capture.js';
+import { capture, type CaptureResult } from '../engine/capture.js';
+import { withPageSession, type CaptureSettings } from '../engine/page-session.js';
 import { parseCountrySpec, pickCountry } from '../engine/country.js';
 import type { CountryEgress, CountryRoute } from '../egress/country-proxy.js';
 import { JobDeadline } from '../engine/deadline.js';
@@ -268,26 +269,14 @@ export class ScreenshotService {
       if (country && this.deps.countries) route = await deadline.run(this.deps.countries.route(country));
       const base = this.deps.capture ?? DEFAULT_CAPTURE;
       // Failures are explained from the proxy listener this very page used (its own session, or the
-      // country route's); the process-wide record is only the fallback.
-      const result = await this.deps.pool.withPage(
-        { proxyServer: route?.server, queueKey: projectId },
+      // country route's); the process-wide record is only the fallback (page-session.ts).
+      const result = await withPageSession(
+        this.deps.pool,
+        { queueKey: projectId, ...(route ? { route } : {}), sharedEgress: this.deps.proxy },
         deadline,
-        (job) => {
-          const settings: CaptureSettings = {
-            ...base,
-            collectText,
-            egressFailure: (hostname) =>
-              route?.failureFor(hostname) ??
-              job.page.egress?.failureFor(hostname) ??
-              this.deps.proxy.failureFor(hostname),
-            // Verdicts only from the proxy listener this page used (its secret), never from the page.
-            isEgressAnswer: (headers) =>
-              route
-                ? route.isOwnAnswer(headers)
-                : (job.page.egress?.isOwnAnswer?.(headers) ?? this.deps.proxy.isOwnAnswer(headers)),
-          };
-          return capture(job, request, settings);
-        },
+        request,
+        { ...base, collectText },
+        capture,
       );
       const blobKey = await this.deps.blobs.put(result.image).catch((error: unknown) => {
         this.deps.logger.error({ err: error }, 'the blob store refused the image');

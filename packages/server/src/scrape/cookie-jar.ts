@@ -1,4 +1,4 @@
-import type { BrowserCookie } from '../engine/capture.js';
+import type { BrowserCookie } from '../engine/page-session.js';
 
 /**
  * A session's cookies (session=NAME, docs/compat.md §7): what a browser keeps, after RFC 6265's storage

@@ -2,9 +2,10 @@ import type { Clock } from '../clock.js';
 import type { EgressGuard } from '../egress/guard.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import { renderDocument, type CaptureSettings } from '../engine/capture.js';
 import type { CaptureSpec, RequestCookie } from '../engine/capture-spec.js';
 import { JobDeadline } from '../engine/deadline.js';
+import { withPageSession, type CaptureSettings } from '../engine/page-session.js';
+import { renderDocument } from '../engine/render-document.js';
 import { ApiError } from '../errors.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 import type { BlobStore } from '../results/blob-store.js';
@@ -63,19 +64,14 @@ export async function renderForScrape(
     // Checked first so that a refused or unknown host answers at once with a precise error; the proxy
     // checks again (and pins) every request the page makes.
     await deadline.run(deps.guard.pinTarget(request.hostname));
-    const spec = captureSpecOf(request);
-    const rendered = await deps.pool.withPage({ queueKey: projectId }, deadline, (job) =>
-      renderDocument(
-        job,
-        spec,
-        {
-          ...deps.capture,
-          egressFailure: (hostname) =>
-            job.page.egress?.failureFor(hostname) ?? deps.proxy.failureFor(hostname),
-          isEgressAnswer: (headers) =>
-            job.page.egress?.isOwnAnswer?.(headers) ?? deps.proxy.isOwnAnswer(headers),
-        },
-        {
+    const rendered = await withPageSession(
+      deps.pool,
+      { queueKey: projectId, sharedEgress: deps.proxy },
+      deadline,
+      captureSpecOf(request),
+      deps.capture,
+      (page) =>
+        renderDocument(page, {
           ...(jar
             ? {
                 presetCookies: jar.list(Math.floor(deps.clock.now() / 1000)).map(toBrowserCookie),
@@ -91,8 +87,7 @@ export async function renderForScrape(
                 screenshotFormat: request.browser.screenshotFlags.includes('high_quality') ? 'png' : 'jpg',
               }
             : {}),
-        },
-      ),
+        }),
     );
     if (jar && rendered.cookies) jar.replaceWithBrowserCookies(rendered.cookies);
     if (session && rendered.activity)

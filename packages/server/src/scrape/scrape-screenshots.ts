@@ -1,4 +1,4 @@
-import type { RenderedScreenshot } from '../engine/capture.js';
+import type { RenderedScreenshot } from '../engine/render-document.js';
 import type { BlobStore } from '../results/blob-store.js';
 
 /**

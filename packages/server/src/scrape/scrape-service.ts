@@ -7,7 +7,7 @@ import type { EgressGuard } from '../egress/guard.js';
 import type { GuardedHttpClient } from '../egress/http-client.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
-import type { CaptureSettings } from '../engine/capture.js';
+import type { CaptureSettings } from '../engine/page-session.js';
 import { ScenarioError } from '../engine/scenario-spec.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/browser-pool.js';
+import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/chromium-flags.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startService, type TestService } from '../helpers/service.js';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/browser-pool.js';
+import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/chromium-flags.js';
 import { EgressGuard } from '../../src/egress/guard.js';
 import { parseNetworkList } from '../../src/egress/networks.js';
 import { PinningProxy, type ProxySession } from '../../src/egress/pinning-proxy.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/browser-pool.js';
+import { CHROMIUM_FLAGS, findExecutable } from '../../src/engine/chromium-flags.js';
 import { ADMIN_PASSWORD } from '../dashboard/support.js';
 import { startFixtureServer, type FixtureServer } from '../helpers/fixture-server.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
