@@ -289,11 +289,11 @@ export class CrawlService {
     return Promise.all(rows.map(async (row) => ({ ...(await this.statusOf(row)), seed_url: row.seed_url })));
   }
 
-  /** A crawl's first URLs in any status, and how many it found at each depth (the dashboard's page). */
+  /** A page of a crawl's URLs (in any status, or one), and how many it found at each depth (the dashboard's page). */
   async overview(
     caller: Caller,
     uuid: string,
-    options: { offset: number; limit: number },
+    options: { offset: number; limit: number; status?: CrawlUrlStatus },
   ): Promise<{
     seedUrl: string;
     urls: Array<{
@@ -302,12 +302,14 @@ export class CrawlService {
       status: CrawlUrlStatus;
       reason: string | null;
       httpStatus: number | null;
+      /** The page's monitoring log (kind `crawl`), when one was written. */
+      logUuid: string | null;
     }>;
     depths: Array<{ depth: number; count: number }>;
   }> {
     const row = await this.crawlOf(caller, uuid);
     const [urls, depths] = await Promise.all([
-      this.store.allUrls(uuid, options.offset, options.limit),
+      this.store.allUrls(uuid, options.offset, options.limit, options.status),
       this.store.depths(uuid),
     ]);
     return {
@@ -318,6 +320,7 @@ export class CrawlService {
         status: u.status,
         reason: u.reason,
         httpStatus: u.http_status,
+        logUuid: u.log_uuid,
       })),
       depths,
     };
