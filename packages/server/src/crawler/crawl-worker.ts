@@ -14,6 +14,7 @@ import type { CrawlRow, CrawlStore, DiscoveryOrigin, NewUrl, UrlClaim } from './
 import { linksOf } from './links.js';
 import { pageContents } from './page-contents.js';
 import { crawlPageCost } from './page-cost.js';
+import { scrapeConfigOf } from './crawl-events.js';
 import { PageExtraction } from './page-extraction.js';
 import { fetchForCrawl, type CrawlFetchLimits, type PageRenderer } from './page-fetch.js';
 import { fetchRobotsTxt, robotsRules, type RobotsRules } from './robots.js';
@@ -38,15 +39,6 @@ const SLOT_RETRY_MS = 200;
 
 /** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
 const MAX_ROUND_FAILURES = 5;
-
-/** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
-function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
-  return {
-    url,
-    method: 'GET',
-    ...(request.userAgent ? { user_agent: request.userAgent } : {}),
-  };
-}
 
 interface ActiveCrawl {
   row: CrawlRow;
