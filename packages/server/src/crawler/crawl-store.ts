@@ -458,6 +458,8 @@ export class CrawlStore {
       warcBlob?: string;
       harBlob?: string;
       credits: number;
+      /** What the page's model extraction cost (billed when it ran): added to the crawl's credits only. */
+      extractionCredits?: number;
       /** The page's monitoring log row, when one was written. */
       logUuid?: string;
       /** The page's contents by format (crawler_url_visited's scrape.content). */
@@ -488,10 +490,11 @@ export class CrawlStore {
         .where('locked_by', '=', claim.token)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
-      if (result.credits > 0) {
+      const crawlCredits = result.credits + (result.extractionCredits ?? 0);
+      if (crawlCredits > 0) {
         await trx
           .updateTable('crawls')
-          .set({ api_credit_used: sql<number>`api_credit_used + ${result.credits}` })
+          .set({ api_credit_used: sql<number>`api_credit_used + ${crawlCredits}` })
           .where('uuid', '=', claim.crawlUuid)
           .execute();
       }
