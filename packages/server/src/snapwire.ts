@@ -353,6 +353,15 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
           request,
           projectId,
         ),
+      // prompt and model extraction_rules: POST /extraction's model path, billed and logged as it is.
+      settings.llm
+        ? async (crawl, page) => {
+            const project = await projects.findById(crawl.projectId);
+            if (!project) throw new Error(`no project ${crawl.projectId}`);
+            const outcome = await extractions.extractPage({ project, env: crawl.env }, page);
+            return { data: outcome.result.data, cost: outcome.cost };
+          }
+        : undefined,
     );
     const webhooks = new WebhookRegistry(store.db, clock, async (url) => {
       await checkWebhookUrl(url, guard);
@@ -365,6 +374,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       () => crawlWorker.wake(),
       webhooks,
       extractionTemplates,
+      settings.llm !== undefined,
     );
     // Its kept-alive connections to the operator's model are closed at shutdown.
     const modelDispatcher = settings.llm ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;

@@ -35,6 +35,15 @@ interface EventCounts {
   total: number;
 }
 
+/** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
+export function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
+  return {
+    url,
+    method: 'GET',
+    ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+  };
+}
+
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
 /**

@@ -38,6 +38,9 @@ export interface CrawlStatusAnswer {
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
 
+const NO_MODEL_FOR_RULES =
+  'extraction_rules of type prompt and model ask a language model per page, and none is configured on this Snapwire host; the operator enables it with SNAPWIRE_LLM_BASE_URL and SNAPWIRE_LLM_MODEL (docs/compat.md "Extraction API"). Rules of type template work without one';
+
 /** What the crawl routes do (they never touch the store themselves). */
 export class CrawlService {
   constructor(
@@ -48,6 +51,8 @@ export class CrawlService {
     private readonly wakeWorker: () => void,
     private readonly webhooks?: WebhookRegistry,
     private readonly templates?: TemplateStore,
+    /** Whether the operator configured a language model (SNAPWIRE_LLM_*): prompt and model rules need one. */
+    private readonly modelConfigured = false,
   ) {}
 
   /** `within` runs in the transaction that stores the crawl (a schedule's run commits with it). */
@@ -67,6 +72,11 @@ export class CrawlService {
       request.webhookUuid = await this.webhookOf(caller, request.webhookName);
     // Saved templates are read now: the crawl keeps the version it started with; a wrong name costs nothing.
     for (const rule of request.extractionRules) {
+      if (rule.model) {
+        // Refused now, not page after page: without a model no page could be extracted.
+        if (!this.modelConfigured) throw new ApiError('ERR::EXTRACTION::CONFIG_ERROR', NO_MODEL_FOR_RULES);
+        continue;
+      }
       const template =
         rule.template.kind === 'saved'
           ? await this.savedTemplate(caller, rule.template.name)
@@ -289,11 +299,11 @@ export class CrawlService {
     return Promise.all(rows.map(async (row) => ({ ...(await this.statusOf(row)), seed_url: row.seed_url })));
   }
 
-  /** A crawl's first URLs in any status, and how many it found at each depth (the dashboard's page). */
+  /** A page of a crawl's URLs (in any status, or one), and how many it found at each depth (the dashboard's page). */
   async overview(
     caller: Caller,
     uuid: string,
-    options: { offset: number; limit: number },
+    options: { offset: number; limit: number; status?: CrawlUrlStatus },
   ): Promise<{
     seedUrl: string;
     urls: Array<{
@@ -302,12 +312,14 @@ export class CrawlService {
       status: CrawlUrlStatus;
       reason: string | null;
       httpStatus: number | null;
+      /** The page's monitoring log (kind `crawl`), when one was written. */
+      logUuid: string | null;
     }>;
     depths: Array<{ depth: number; count: number }>;
   }> {
     const row = await this.crawlOf(caller, uuid);
     const [urls, depths] = await Promise.all([
-      this.store.allUrls(uuid, options.offset, options.limit),
+      this.store.allUrls(uuid, options.offset, options.limit, options.status),
       this.store.depths(uuid),
     ]);
     return {
@@ -318,6 +330,7 @@ export class CrawlService {
         status: u.status,
         reason: u.reason,
         httpStatus: u.http_status,
+        logUuid: u.log_uuid,
       })),
       depths,
     };

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { CrawlerWebhookEvent, CrawlRequest } from '../request/crawl-request.js';
 import type { Dialect } from '../store/database.js';
 import type { CrawlsTable, CrawlStatus, CrawlUrlsTable, CrawlUrlStatus, Database } from '../store/schema.js';
-import { endEvent, type CrawlEvents } from './crawl-events.js';
+import { endEvent, scrapeConfigOf, type CrawlEvents } from './crawl-events.js';
 import { crawlPageCost } from './page-cost.js';
 
 export type CrawlRow = CrawlsTable;
@@ -165,16 +165,16 @@ export class CrawlStore {
   }
 
   /** The first URLs of a crawl in any status, in discovery order. */
-  async allUrls(crawlUuid: string, offset: number, limit: number): Promise<CrawlUrlRow[]> {
-    return this.db
-      .selectFrom('crawl_urls')
-      .selectAll()
-      .where('crawl_uuid', '=', crawlUuid)
-      .orderBy('seq')
-      .orderBy('url')
-      .offset(offset)
-      .limit(limit)
-      .execute();
+  /** One page of a crawl's URLs (in one status, when given), in discovery order. */
+  async allUrls(
+    crawlUuid: string,
+    offset: number,
+    limit: number,
+    status?: CrawlUrlStatus,
+  ): Promise<CrawlUrlRow[]> {
+    let query = this.db.selectFrom('crawl_urls').selectAll().where('crawl_uuid', '=', crawlUuid);
+    if (status) query = query.where('status', '=', status);
+    return query.orderBy('seq').orderBy('url').offset(offset).limit(limit).execute();
   }
 
   /** How many URLs the crawl found at each depth. */
@@ -271,6 +271,7 @@ export class CrawlStore {
             har_blob: null,
             discovered_at: now,
             visited_at: null,
+            log_uuid: null,
           })),
         )
         .onConflict((oc) => oc.columns(['crawl_uuid', 'url']).doNothing())
@@ -331,14 +332,24 @@ export class CrawlStore {
           .execute();
         await emit(trx, crawlUuid, 'crawler_started', {});
       }
-      await trx
+      const exhausted = await trx
         .updateTable('crawl_urls')
         .set({ status: 'failed', reason: 'too_many_attempts', locked_by: null, locked_until: null })
         .where('crawl_uuid', '=', crawlUuid)
         .where('status', '=', 'pending')
         .where('attempts', '>=', MAX_URL_ATTEMPTS)
         .where('locked_until', '<', now)
+        .returning(['url'])
         .execute();
+      // Failed here, not by a page's result: told like any failed page (no log: no attempt finished).
+      for (const { url } of exhausted) {
+        await emit(trx, crawlUuid, 'crawler_url_failed', {
+          url,
+          error: 'too_many_attempts',
+          scrape_config: scrapeConfigOf(url, config),
+          links: this.events?.failedLinks(url, null),
+        });
+      }
       const counts = await countsOf(trx, crawlUuid, now);
       let room = Math.min(want, config.maxConcurrency - counts.inFlight);
       if (config.pageLimit > 0)
@@ -447,6 +458,8 @@ export class CrawlStore {
       warcBlob?: string;
       harBlob?: string;
       credits: number;
+      /** What the page's model extraction cost (billed when it ran): added to the crawl's credits only. */
+      extractionCredits?: number;
       /** The page's monitoring log row, when one was written. */
       logUuid?: string;
       /** The page's contents by format (crawler_url_visited's scrape.content). */
@@ -466,6 +479,7 @@ export class CrawlStore {
           contents_blob: result.contentsBlob ?? null,
           warc_blob: result.warcBlob ?? null,
           har_blob: result.harBlob ?? null,
+          log_uuid: result.logUuid ?? null,
           visited_at: now,
           locked_by: null,
           locked_until: null,
@@ -476,10 +490,11 @@ export class CrawlStore {
         .where('locked_by', '=', claim.token)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
-      if (result.credits > 0) {
+      const crawlCredits = result.credits + (result.extractionCredits ?? 0);
+      if (crawlCredits > 0) {
         await trx
           .updateTable('crawls')
-          .set({ api_credit_used: sql<number>`api_credit_used + ${result.credits}` })
+          .set({ api_credit_used: sql<number>`api_credit_used + ${crawlCredits}` })
           .where('uuid', '=', claim.crawlUuid)
           .execute();
       }

@@ -14,7 +14,8 @@ import type { CrawlRow, CrawlStore, DiscoveryOrigin, NewUrl, UrlClaim } from './
 import { linksOf } from './links.js';
 import { pageContents } from './page-contents.js';
 import { crawlPageCost } from './page-cost.js';
-import { PageExtraction } from './page-extraction.js';
+import { scrapeConfigOf } from './crawl-events.js';
+import { PageExtraction, type PageModelExtract } from './page-extraction.js';
 import { fetchForCrawl, type CrawlFetchLimits, type PageRenderer } from './page-fetch.js';
 import { fetchRobotsTxt, robotsRules, type RobotsRules } from './robots.js';
 import { sitemapUrls } from './sitemaps.js';
@@ -38,15 +39,6 @@ const SLOT_RETRY_MS = 200;
 
 /** A crawl whose rounds fail this many times in a row ends with stop_reason crawler_error. */
 const MAX_ROUND_FAILURES = 5;
-
-/** A failed page's scrape configuration as crawler_url_failed tells it (headers left out: they may hold secrets). */
-function scrapeConfigOf(url: string, request: CrawlRequest): Record<string, unknown> {
-  return {
-    url,
-    method: 'GET',
-    ...(request.userAgent ? { user_agent: request.userAgent } : {}),
-  };
-}
 
 interface ActiveCrawl {
   row: CrawlRow;
@@ -90,6 +82,8 @@ export class CrawlWorker {
     private readonly pages?: { logs: LogStore; concurrency: ConcurrencyLeases },
     /** Browser crawls' pages: the Web Scraping API's render path (scrape/render-page.ts). */
     private readonly render?: PageRenderer,
+    /** prompt and model extraction_rules: the Extraction API's language model (none configured: none). */
+    private readonly extractWithModel?: PageModelExtract,
   ) {}
 
   start(): void {
@@ -190,7 +184,8 @@ export class CrawlWorker {
     }
     let extraction: PageExtraction | undefined;
     if ((request.extractionRules ?? []).length > 0) {
-      extraction = this.extractions.get(row.uuid) ?? new PageExtraction(request.extractionRules);
+      extraction =
+        this.extractions.get(row.uuid) ?? new PageExtraction(request.extractionRules, this.extractWithModel);
       this.extractions.set(row.uuid, extraction);
     }
     return { row, request, scope: new CrawlScope(request), robots, extraction };
@@ -379,8 +374,8 @@ export class CrawlWorker {
       return;
     }
     const contents = pageContents(answer, request.contentFormats);
-    const extracted = crawl.extraction?.extract(answer);
-    if (extracted !== undefined) contents.extracted_data = extracted;
+    const extracted = await crawl.extraction?.extract(answer, { projectId: row.project_id, env: row.env });
+    if (extracted !== undefined) contents.extracted_data = extracted.json;
     // The three records are written at once: a page waits for one round of file writes, not three.
     const [contentsBlob, warcBlob, harBlob] = await Promise.all([
       this.blobs.put(Buffer.from(JSON.stringify(contents), 'utf8')),
@@ -407,6 +402,7 @@ export class CrawlWorker {
         warcBlob,
         harBlob,
         credits,
+        ...(extracted?.credits ? { extractionCredits: extracted.credits } : {}),
         content: contents,
       },
       { started, answer },
@@ -427,6 +423,7 @@ export class CrawlWorker {
     const recorded = await this.store.complete(claim, { ...result, ...(logUuid ? { logUuid } : {}) });
     if (!recorded) return;
     // Billed once per page recorded: a result refused by the fence (the lease was taken over) is free.
+    // (A model extraction was billed by the Extraction API's path when it ran: extractionCredits.)
     if (result.credits > 0) await this.credits.charge(row.project_id, result.credits);
     if (!this.pages || !logUuid) return;
     const failure =

@@ -11,7 +11,7 @@ import { compileTemplate, runTemplate } from '../extraction/rules.js';
 import type { Template } from '../extraction/template.js';
 import type { TemplateStore } from '../extraction/template-store.js';
 import type { LogStore } from '../logs/log-store.js';
-import type { ExtractionRequest } from '../request/extraction-request.js';
+import { EXTRACTION_LIMITS, type ExtractionRequest } from '../request/extraction-request.js';
 import { newLogUuid } from '../store/time-ordered-id.js';
 
 /** What POST /extraction answers (both SDKs read `data` and `content_type`). */
@@ -86,7 +86,8 @@ export class ExtractionService {
     caller: Caller,
     request: ExtractionRequest,
     body: ExtractionBody,
-    options: { logUuid?: string } = {},
+    /** slotHeld: the caller already holds a concurrency slot of the project for this work (a crawl's page). */
+    options: { logUuid?: string; slotHeld?: boolean } = {},
   ): Promise<ExtractionOutcome> {
     const startedAt = Date.now();
     const logUuid = options.logUuid ?? newLogUuid();
@@ -112,7 +113,9 @@ export class ExtractionService {
           `Project "${project.name}" has used ${used} of its ${project.limits.monthlyCredits} monthly credits; this extraction costs ${cost}. Raise the plan or the monthlyCredits limit (snapwire projects set)`,
         );
       }
-      const release = await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
+      const release = options.slotHeld
+        ? async () => {}
+        : await this.deps.concurrency.acquireProjectSlot(project.id, project.limits.concurrency);
       let result: ExtractionOutcome['result'];
       try {
         const document = await decodeDocument(body.bytes, {
@@ -157,6 +160,39 @@ export class ExtractionService {
       // Failed extractions are not billed.
       throw new ExtractionFailure(error, logUuid, 0);
     }
+  }
+
+  /**
+   * A crawled page's prompt or model rule (crawler/page-extraction.ts): the page as fetched is the
+   * document, and it is run, billed and logged (kind `extraction`) as POST /extraction runs it, inside the
+   * concurrency slot the page already holds. Throws ExtractionFailure as extract() does.
+   */
+  async extractPage(
+    caller: Caller,
+    page: {
+      url: string;
+      body: Buffer;
+      contentType: string;
+      documentKind: ExtractionRequest['documentKind'];
+      charset: string | undefined;
+      method: Exclude<ExtractionRequest['method'], { kind: 'template' }>;
+    },
+  ): Promise<ExtractionOutcome> {
+    const request: ExtractionRequest = {
+      contentType: page.contentType,
+      documentKind: page.documentKind,
+      charset: page.charset,
+      url: page.url,
+      method: page.method,
+      timeoutMs: EXTRACTION_LIMITS.defaultTimeoutMs,
+      webhookName: undefined,
+    };
+    return this.extract(
+      caller,
+      request,
+      { bytes: page.body, contentEncoding: undefined },
+      { slotHeld: true },
+    );
   }
 
   private async run(

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { parseTemplate } from '../extraction/template.js';
-import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
+import {
+  EXTRACTION_LIMITS,
+  EXTRACTION_MODELS,
+  parseTemplateChoice,
+  type ExtractionModel,
+  type TemplateChoice,
+} from './extraction-request.js';
 
 /**
  * POST /crawl's JSON body as both SDKs send it (docs/compat.md §9): scrapfly-sdk (TypeScript)
@@ -25,11 +31,19 @@ export type CrawlContentFormat = (typeof CRAWL_CONTENT_FORMATS)[number];
  * extraction_rules: URL path pattern -> the extraction of the pages it matches (first match wins), as
  * Scrapfly documents it: {"/products/*": {"type": "template", "value": TEMPLATE | NAME}}.
  */
-export interface CrawlExtractionRule {
-  pattern: string;
-  /** A saved template is looked up when the crawl starts (crawler/crawl-service.ts): then ephemeral. */
-  template: TemplateChoice;
-}
+export type CrawlExtractionRule =
+  | {
+      pattern: string;
+      /** A saved template is looked up when the crawl starts (crawler/crawl-service.ts): then ephemeral. */
+      template: TemplateChoice;
+      model?: undefined;
+    }
+  | {
+      pattern: string;
+      template?: undefined;
+      /** Asked of the operator's language model per page, as POST /extraction's prompt or model. */
+      model: { kind: 'prompt'; prompt: string } | { kind: 'model'; model: ExtractionModel };
+    };
 
 /**
  * The crawler's webhook events (scrapfly-sdk crawlerconfig.ts CrawlerWebhookEventName and the Python SDK's
@@ -277,8 +291,9 @@ const RULE_TYPES = ['template', 'prompt', 'model'] as const;
 /**
  * extraction_rules as Scrapfly documents them: an object of URL path patterns (`*` any run of characters;
  * at most 100, each up to 1,000 characters), each {type, value}. `template` runs the Extraction API's rules
- * engine (the value a template object, or a saved template's name); `prompt` and `model` need a language
- * model per page and are not served on crawls yet.
+ * engine (the value a template object, or a saved template's name); `prompt` (a question, as
+ * extraction_prompt) and `model` (an auto-extraction model, as extraction_model) ask the operator's language
+ * model per page, as POST /extraction does.
  */
 function parseExtractionRules(value: Record<string, unknown> | undefined): CrawlExtractionRule[] {
   if (value === undefined) return [];
@@ -301,11 +316,19 @@ function parseExtractionRules(value: Record<string, unknown> | undefined): Crawl
     const { type, value: ruleValue } = rule as { type?: unknown; value?: unknown };
     if (typeof type !== 'string' || !(RULE_TYPES as readonly string[]).includes(type))
       throw configError(`${where}.type must be one of ${RULE_TYPES.join(', ')}`);
-    if (type !== 'template')
-      throw notServed(
-        `extraction_rules of type ${type}`,
-        'use type "template" (the rules engine of POST /extraction)',
-      );
+    if (type === 'prompt') {
+      if (typeof ruleValue !== 'string' || ruleValue.trim().length === 0)
+        throw configError(`${where}.value must be the prompt (a question about each page) as a string`);
+      if (ruleValue.length > EXTRACTION_LIMITS.maxPromptLength)
+        throw configError(`${where}.value is longer than ${EXTRACTION_LIMITS.maxPromptLength} characters`);
+      return { pattern, model: { kind: 'prompt' as const, prompt: ruleValue } };
+    }
+    if (type === 'model') {
+      const model = typeof ruleValue === 'string' ? ruleValue.toLowerCase() : '';
+      if (!(EXTRACTION_MODELS as readonly string[]).includes(model))
+        throw configError(`${where}.value must be one of the models ${EXTRACTION_MODELS.join(', ')}`);
+      return { pattern, model: { kind: 'model' as const, model: model as ExtractionModel } };
+    }
     if (typeof ruleValue === 'string') return { pattern, template: parseTemplateChoice(ruleValue) };
     if (typeof ruleValue === 'object' && ruleValue !== null)
       return { pattern, template: { kind: 'ephemeral' as const, template: parseTemplate(ruleValue) } };

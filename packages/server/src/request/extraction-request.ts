@@ -82,6 +82,9 @@ export interface ExtractionRequest {
   webhookName: string | undefined;
 }
 
+/** How a document of this media type (lower case, no parameters) is read; undefined: not extractable. */
+export const documentKindOf = (contentType: string): DocumentKind | undefined => MEDIA_KINDS[contentType];
+
 const configError = (reason: string) => new ApiError('ERR::EXTRACTION::CONFIG_ERROR', reason);
 
 function single(query: Query, name: string): string | undefined {

@@ -57,6 +57,8 @@ export async function renderForScrape(
   startedAt: number,
   projectId: string,
   session: LiveSession | undefined,
+  /** The page's XHR calls and web storage for browser_data (a crawl's pages have no use for them). */
+  recordActivity = true,
 ): Promise<Fetched> {
   const jar = session?.jar;
   const deadline = new JobDeadline(startedAt, request.timeoutMs);
@@ -78,7 +80,7 @@ export async function renderForScrape(
                 collectCookies: true,
               }
             : {}),
-          recordActivity: true,
+          recordActivity,
           ...(session ? { presetLocalStorage: session.localStorage } : {}),
           ...(request.browser.scenario ? { scenario: request.browser.scenario } : {}),
           ...(request.browser.screenshots.length > 0
@@ -203,7 +205,9 @@ export async function renderForCrawl(
   request: ScrapeRequest,
   projectId: string,
 ): Promise<UpstreamAnswer> {
-  const fetched = await renderForScrape(deps, request, Date.now(), projectId, undefined);
+  // No activity recorded: it costs every page Network events buffered in Chromium and two reads after
+  // the load, for browser_data that a crawl's page never answers with.
+  const fetched = await renderForScrape(deps, request, Date.now(), projectId, undefined, false);
   return {
     status: fetched.status,
     headers: fetched.responseHeaders,

@@ -30,6 +30,7 @@ import * as scrapeSessionStorage from './migrations/0021_scrape_session_storage.
 import * as monitors from './migrations/0022_monitors.js';
 import * as team from './migrations/0023_team.js';
 import * as auditSecurity from './migrations/0024_audit_security.js';
+import * as crawlUrlLogs from './migrations/0026_crawl_url_logs.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0022_monitors': monitors,
   '0023_team': team,
   '0024_audit_security': auditSecurity,
+  '0026_crawl_url_logs': crawlUrlLogs,
 };
 
 class BundledMigrations implements MigrationProvider {

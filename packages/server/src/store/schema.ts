@@ -448,6 +448,8 @@ export interface CrawlUrlsTable {
   har_blob: string | null;
   discovered_at: number;
   visited_at: number | null;
+  /** Migration 0026: the page's monitoring log row (kind `crawl`), when one was written. */
+  log_uuid: string | null;
 }
 
 export interface Database {

@@ -89,11 +89,19 @@ describe('Crawled pages: extraction_rules, log rows, project concurrency', () =>
         /type must be one of template/,
       ],
       [
+        // This service has no language model configured (crawl-extraction-model.e2e.test.ts has one).
         { '/*': { type: 'prompt', value: 'the title' } },
         400,
-        'ERR::CRAWLER::FEATURE_NOT_SERVED',
-        /type "template"/,
+        'ERR::EXTRACTION::CONFIG_ERROR',
+        /SNAPWIRE_LLM_BASE_URL/,
       ],
+      [
+        { '/*': { type: 'model', value: 'horoscope' } },
+        400,
+        'ERR::CRAWLER::CONFIG_ERROR',
+        /must be one of the models product, /,
+      ],
+      [{ '/*': { type: 'prompt', value: '  ' } }, 400, 'ERR::CRAWLER::CONFIG_ERROR', /must be the prompt/],
       [
         { '/*': { type: 'template', value: { selectors: [{ name: 'x', type: 'xpath', query: '//li[' }] } } },
         400,

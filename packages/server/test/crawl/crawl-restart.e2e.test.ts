@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CrawlerConfig, ScrapflyClient } from 'scrapfly-sdk';
+import { CrawlerConfig, parseCrawlerWebhook, ScrapflyClient } from 'scrapfly-sdk';
+import { createWebhook } from '../helpers/async-jobs.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { freePort, Node } from '../fleet/support.js';
 import { LIVE_KEY, startService } from '../helpers/service.js';
 import { waitUntil } from '../helpers/wait-until.js';
@@ -160,6 +164,72 @@ describe('a crawl outlives its node', () => {
       await first.kill();
       await second.kill();
       first.dispose();
+    }
+  });
+  it('a page its node dies on every time fails too_many_attempts, told by crawler_url_failed', async () => {
+    // The seed never answers: every node that claims it is killed while fetching it.
+    let seedHits = 0;
+    const hanging = http.createServer((req) => {
+      if (req.url === '/') seedHits += 1;
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const seed = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
+    const receiver = await startReceiver();
+    const node = new Node('crawl-doomed', await freePort(), { SNAPWIRE_CRAWL_LEASE: '1s' });
+    try {
+      await node.start();
+      await createWebhook(node.base, 'crawl-failures', receiver.url);
+      const client = new ScrapflyClient({ key: LIVE_KEY, host: node.base });
+      const { crawler_uuid: uuid } = await client.crawl(
+        new CrawlerConfig({ url: seed, webhook_name: 'crawl-failures', respect_robots_txt: false }),
+      );
+      for (let attempt = 1; attempt <= 3; attempt += 1) {
+        await waitUntil(() => seedHits >= attempt, {
+          timeoutMs: 30_000,
+          what: `claim ${attempt} of the seed`,
+        });
+        await node.kill();
+        await node.start();
+      }
+      // The crawl's deliveries (the webhook's creation sent a ping of its own).
+      const crawlEvents = () =>
+        receiver.received
+          .filter((delivery) => delivery.headers['x-scrapfly-crawler-uuid'] === uuid)
+          .map((delivery) => parseCrawlerWebhook(JSON.parse(delivery.body.toString('utf8'))));
+      const failedEvent = await waitUntil(
+        () => crawlEvents().find((webhook) => webhook.event === 'crawler_url_failed'),
+        { timeoutMs: 30_000, what: 'crawler_url_failed delivered' },
+      );
+      assert.ok(failedEvent.event === 'crawler_url_failed');
+      assert.equal(failedEvent.payload.crawler_uuid, uuid);
+      assert.equal(failedEvent.payload.url, seed);
+      assert.equal(failedEvent.payload.error, 'too_many_attempts');
+      assert.equal(failedEvent.payload.scrape_config.url, seed);
+      assert.equal(seedHits, 3, 'not fetched a fourth time');
+      const status = await waitUntil(
+        async () => {
+          const current = await client.crawlStatus(uuid);
+          return current.is_finished ? current : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the crawl to end' },
+      );
+      assert.equal(status.state.urls_failed, 1);
+      assert.equal(status.state.stop_reason, 'seed_url_failed');
+      // Delivered at least once each (a node killed mid-delivery sends it again), in this order.
+      const told = await waitUntil(
+        () => {
+          const events = crawlEvents().map((webhook) => webhook.event);
+          return events.includes('crawler_stopped') ? events : undefined;
+        },
+        { timeoutMs: 30_000, what: 'crawler_stopped delivered' },
+      );
+      assert.deepEqual([...new Set(told)], ['crawler_started', 'crawler_url_failed', 'crawler_stopped']);
+    } finally {
+      await node.kill();
+      node.dispose();
+      await receiver.close();
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
     }
   });
 });

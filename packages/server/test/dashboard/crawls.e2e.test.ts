@@ -122,4 +122,82 @@ describe('dashboard: crawls', () => {
     assert.match(after.text, /CANCELLED/);
     assert.match(after.text, /user_cancelled/);
   });
+  it("filters a crawl's URLs by status, pages them, and opens a page's log from its row", async () => {
+    const uuid = await startCrawl(LIVE_KEY, {
+      url: `${origin}/`,
+      max_depth: 1,
+      content_formats: ['html', 'markdown'],
+    });
+    await waitUntil(async () => (await statusOf(uuid)).status === 'DONE', { timeoutMs: 30_000 });
+    const crawlPage = `/dashboard/crawls/${uuid}?project=default&env=LIVE`;
+    const rowsOf = (text: string) =>
+      [...text.matchAll(/<tr data-status="(\w+)">([\s\S]*?)<\/tr>/g)].map(([, status, row]) => ({
+        status,
+        url: /class="url"\s*>\s*([^<\s]+)/.exec(row!)?.[1],
+        log: /href="(\/dashboard\/monitoring\/log\/[^"]+)"/.exec(row!)?.[1],
+      }));
+
+    const all = await get(crawlPage);
+    const everyRow = rowsOf(all.text);
+    assert.deepEqual(everyRow.map((r) => [r.url!.replace(origin, ''), r.status]).sort(), [
+      ['/', 'visited'],
+      ['/a', 'visited'],
+      ['/b', 'visited'],
+      ['/missing', 'failed'],
+      ['/slow/1', 'skipped'],
+    ]);
+    assert.ok(
+      everyRow.every((r) => (r.status === 'skipped') === (r.log === undefined)),
+      'every fetched page links to its log, a skipped one has none',
+    );
+    assert.match(all.text, /id="url-position" data-total="5"\s*>1–5 of 5/);
+    assert.doesNotMatch(all.text, /id="urls-next"/);
+    assert.match(all.text, /data-filter="failed"[^>]*>\s*failed \(1\)/);
+
+    const failed = await get(`${crawlPage}&status=failed`);
+    const failedRows = rowsOf(failed.text);
+    assert.deepEqual(
+      failedRows.map((r) => r.url),
+      [`${origin}/missing`],
+      'only the failed URL',
+    );
+    assert.match(
+      failed.text,
+      /<strong data-filter="failed"\s*>\s*failed \(1\)/,
+      'the filter shown as chosen',
+    );
+
+    const beyond = await get(`${crawlPage}&page=2`);
+    assert.deepEqual(rowsOf(beyond.text), []);
+    assert.match(beyond.text, /id="urls-previous"/);
+
+    const failedLog = await get(failedRows[0]!.log!);
+    assert.equal(failedLog.status, 200);
+    assert.match(failedLog.text, /data-kind="crawl"/);
+    assert.match(failedLog.text, /id="crawl-log"/);
+    assert.match(
+      failedLog.text,
+      new RegExp(`id="crawl-link"\\s*><code>${uuid}</code>`),
+      'links back to its crawl',
+    );
+    assert.match(failedLog.text, /ERR::SCRAPE::BAD_UPSTREAM_RESPONSE/);
+    assert.match(failedLog.text, /404/);
+    assert.match(failedLog.text, /id="crawl-formats">none</);
+    assert.doesNotMatch(failedLog.text, /id="crawl-contents-call"/, 'a failed page stored no contents');
+
+    const pageA = everyRow.find((r) => r.url === `${origin}/a`)!;
+    const visitedLog = await get(pageA.log!);
+    assert.match(visitedLog.text, /id="crawl-formats">html, markdown</);
+    assert.match(visitedLog.text, /<th>Depth<\/th>\s*<td>1<\/td>/);
+    const contentsCall = /id="crawl-contents-call">([^<]+)</.exec(visitedLog.text)?.[1];
+    assert.ok(contentsCall, 'how to read the stored page');
+    const apiUrl = /"([^"]+)"/
+      .exec(contentsCall.replaceAll('&quot;', '"').replaceAll('&amp;', '&'))![1]!
+      .replace('$SNAPWIRE_KEY', LIVE_KEY);
+    // The call names the service's public URL; the test reaches it at its loopback address.
+    const call = new URL(apiUrl);
+    const contents = await fetch(`${service.baseUrl}${call.pathname}${call.search}`);
+    assert.equal(contents.status, 200, 'the shown call reads the page');
+    assert.match(await contents.text(), /<a href="\/slow\/1">s<\/a>/, "page /a's HTML as stored");
+  });
 });

@@ -2,13 +2,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isApiError } from '../../errors.js';
 import { postButton, statCard, table } from '../components.js';
-import { scopePicker, type DashboardPage, type Env } from '../context.js';
+import { lenient, parse, scopePicker, type DashboardPage, type Env } from '../context.js';
 import { html, isoTime } from '../html.js';
 import { formOf } from '../session.js';
 
 const LIST_LIMIT = 100;
 const URLS_PER_PAGE = 200;
 const idParams = z.object({ uuid: z.string().regex(/^[0-9A-Za-z-]{1,64}$/) });
+const URL_STATUSES = ['visited', 'failed', 'skipped', 'pending'] as const;
+const urlsQuery = z.object({
+  status: lenient(z.enum(URL_STATUSES)),
+  page: lenient(z.coerce.number().int().min(1).max(100_000)),
+});
 
 const scopeQuery = (project: string, env: Env) => `project=${encodeURIComponent(project)}&env=${env}`;
 const secondsToMs = (s: number | null) => (s === null ? null : s * 1000);
@@ -19,7 +24,10 @@ const statusCell = (status: string) =>
       ? html`<span class="bad">${status}</span>`
       : status;
 
-/** The crawls of a project (POST /crawl) and one crawl: live counts, its URLs, depths, and Cancel. */
+/**
+ * The crawls of a project (POST /crawl) and one crawl: live counts, its URLs by status (paged, each
+ * fetched page linked to its log), depths, and Cancel.
+ */
 const page: DashboardPage = {
   nav: { key: 'crawls', href: '/dashboard/crawls', label: 'Crawls' },
   register(app, ctx) {
@@ -85,10 +93,16 @@ const page: DashboardPage = {
       const { project, env } = await ctx.scope(request);
       if (!id.success || !project) return notFound(request, reply);
       const caller = { project, env };
+      const shown = parse(urlsQuery, request.query);
+      const pageNumber = shown.page ?? 1;
       let status, overview;
       try {
         status = await crawls.status(caller, id.data.uuid);
-        overview = await crawls.overview(caller, id.data.uuid, { offset: 0, limit: URLS_PER_PAGE });
+        overview = await crawls.overview(caller, id.data.uuid, {
+          offset: (pageNumber - 1) * URLS_PER_PAGE,
+          limit: URLS_PER_PAGE,
+          ...(shown.status ? { status: shown.status } : {}),
+        });
       } catch (error) {
         if (isApiError(error)) return notFound(request, reply);
         throw error;
@@ -97,6 +111,18 @@ const page: DashboardPage = {
       const finished = status.is_finished;
       const deepest = Math.max(1, ...overview.depths.map((d) => d.count));
       const scope = scopeQuery(project.name, env);
+      const inStatus = {
+        visited: s.urls_visited,
+        failed: s.urls_failed,
+        skipped: s.urls_skipped,
+        pending: s.urls_to_crawl,
+      };
+      const matching = shown.status ? inStatus[shown.status] : s.urls_extracted;
+      const urlsHref = (filter: string | undefined, pageAt: number) =>
+        `/dashboard/crawls/${status.crawler_uuid}?${scope}${filter ? `&status=${filter}` : ''}${
+          pageAt > 1 ? `&page=${pageAt}` : ''
+        }#urls`;
+      const first = (pageNumber - 1) * URLS_PER_PAGE;
       return ctx.render(request, reply, {
         title: `Crawl ${overview.seedUrl}`,
         active: 'crawls',
@@ -145,11 +171,24 @@ const page: DashboardPage = {
               },
             ],
           })}
-          <h2>URLs (first ${URLS_PER_PAGE}, in discovery order)</h2>
+          <h2 id="urls">URLs, in discovery order</h2>
+          <nav class="pager" aria-label="URL statuses" id="url-filter">
+            ${[undefined, ...URL_STATUSES].map((filter) =>
+              filter === shown.status
+                ? html`<strong data-filter="${filter ?? 'all'}"
+                    >${filter ?? 'all'} (${filter ? inStatus[filter] : s.urls_extracted})</strong
+                  >`
+                : html`<a href="${urlsHref(filter, 1)}" data-filter="${filter ?? 'all'}"
+                    >${filter ?? 'all'} (${filter ? inStatus[filter] : s.urls_extracted})</a
+                  >`,
+            )}
+          </nav>
           ${table({
             id: 'crawl-urls',
             rows: overview.urls,
-            empty: 'No URL yet: the seed URL appears here once the crawl starts.',
+            empty: shown.status
+              ? `No ${shown.status} URL${pageNumber > 1 ? ' on this page' : ''}.`
+              : 'No URL yet: the seed URL appears here once the crawl starts.',
             rowAttributes: (u) => ({ 'data-status': u.status }),
             columns: [
               { label: 'URL', className: 'url', cell: (u) => u.url },
@@ -157,8 +196,37 @@ const page: DashboardPage = {
               { label: 'Status', cell: (u) => u.status },
               { label: 'HTTP', cell: (u) => u.httpStatus ?? '' },
               { label: 'Reason', cell: (u) => u.reason ?? '' },
+              {
+                label: 'Log',
+                // A page fetched (visited, or failed on its answer) has a log; one never fetched has none.
+                cell: (u) =>
+                  u.logUuid ? html`<a href="/dashboard/monitoring/log/${u.logUuid}" data-log>log</a>` : '',
+              },
             ],
-          })}`,
+          })}
+          <nav class="pager" aria-label="URL pages">
+            <span id="url-position" data-total="${matching}"
+              >${
+                overview.urls.length === 0
+                  ? `0 of ${matching}`
+                  : `${first + 1}–${first + overview.urls.length} of ${matching}`
+              }</span
+            >
+            ${
+              pageNumber > 1
+                ? html`<a href="${urlsHref(shown.status, pageNumber - 1)}" id="urls-previous" rel="prev"
+                    >← Previous</a
+                  >`
+                : ''
+            }
+            ${
+              first + overview.urls.length < matching
+                ? html`<a href="${urlsHref(shown.status, pageNumber + 1)}" id="urls-next" rel="next"
+                    >Next →</a
+                  >`
+                : ''
+            }
+          </nav>`,
       });
     });
 

@@ -7,6 +7,7 @@ import { curlOf } from '../curl.js';
 import { html, isoTime, type Html } from '../html.js';
 import { attemptTable, jobStateOf } from '../webhook-views.js';
 import { kindOf } from '../log-kinds.js';
+import { crawlLogView } from '../log-views/crawl-log.js';
 import { extractionLogView } from '../log-views/extraction-log.js';
 import { scrapeLogView } from '../log-views/scrape-log.js';
 
@@ -114,6 +115,8 @@ const page: DashboardPage = {
         body = scrapeLogView(log, project, ctx.settings.publicUrl, hook?.name);
       } else if (kindOf(log) === 'extraction') {
         body = extractionLogView(log, project);
+      } else if (kindOf(log) === 'crawl') {
+        body = crawlLogView(log, project, ctx.settings.publicUrl);
       } else {
         body = html`<div class="split">
             <div>
