@@ -30,6 +30,8 @@ export interface EnvelopeInput {
     requestHeaders: Record<string, string>;
     responseHeaders: Record<string, string>;
     setCookies: string[];
+    /** The redirects' Set-Cookie lines (each with the URL that set it), listed before the final ones. */
+    redirectSetCookies?: Array<{ url: string; setCookies: string[] }>;
     size: number;
   };
   content?: FormattedContent;
@@ -82,7 +84,14 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       content: content?.content ?? '',
       content_encoding: content?.contentEncoding ?? 'utf-8',
       content_type: content?.contentType ?? upstream?.responseHeaders['content-type'] ?? null,
-      cookies: upstream ? upstream.setCookies.map((line) => parseSetCookie(line, upstream.url)) : [],
+      cookies: upstream
+        ? [
+            ...(upstream.redirectSetCookies ?? []).flatMap((hop) =>
+              hop.setCookies.map((line) => parseSetCookie(line, hop.url)),
+            ),
+            ...upstream.setCookies.map((line) => parseSetCookie(line, upstream.url)),
+          ]
+        : [],
       dns: null,
       duration: Number((input.durationMs / 1000).toFixed(3)),
       environment_variables: {},

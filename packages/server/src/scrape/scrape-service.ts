@@ -313,6 +313,7 @@ export class ScrapeService {
                 requestHeaders: fetched.requestHeaders,
                 responseHeaders: fetched.responseHeaders,
                 setCookies: fetched.setCookies,
+                ...(fetched.redirectSetCookies ? { redirectSetCookies: fetched.redirectSetCookies } : {}),
                 size: fetched.body.length,
               },
             }
@@ -350,23 +351,23 @@ export class ScrapeService {
     projectId: string,
     jar: CookieJar | undefined,
   ): Promise<Fetched> {
-    const sessionCookies = jar?.headerFor(request.url, this.nowSeconds());
-    const sent = sessionCookies
-      ? {
-          ...request,
-          headers: {
-            ...request.headers,
-            // The caller's own cookies first: a server reading the first of two same-named ones sees them.
-            cookie: request.headers.cookie ? `${request.headers.cookie}; ${sessionCookies}` : sessionCookies,
-          },
-        }
-      : request;
-    const answer = await fetchUpstream(this.deps.http, sent, {
-      maxBodyBytes: this.deps.maxBodyBytes,
-      maxRedirects: this.deps.maxRedirects,
-      // Each project's connections are its own: one tenant's slow target never holds another's.
-      poolKey: `scrape:${projectId}`,
-    });
+    // Every call keeps the cookies its redirects set (a jar of its own without a session), so that the
+    // next hops on their origins carry them; the session's jar keeps them for the next calls.
+    const cookies = jar ?? new CookieJar();
+    const answer = await fetchUpstream(
+      this.deps.http,
+      request,
+      {
+        maxBodyBytes: this.deps.maxBodyBytes,
+        maxRedirects: this.deps.maxRedirects,
+        // Each project's connections are its own: one tenant's slow target never holds another's.
+        poolKey: `scrape:${projectId}`,
+      },
+      {
+        store: (lines, url) => cookies.applySetCookies(lines, url, this.nowSeconds()),
+        headerFor: (url) => cookies.headerFor(url, this.nowSeconds()),
+      },
+    );
     jar?.applySetCookies(answer.setCookies, answer.url, this.nowSeconds());
     return {
       status: answer.status,
@@ -374,6 +375,7 @@ export class ScrapeService {
       requestHeaders: answer.requestHeaders,
       responseHeaders: answer.headers,
       setCookies: answer.setCookies,
+      ...(answer.redirectSetCookies.length > 0 ? { redirectSetCookies: answer.redirectSetCookies } : {}),
       body: request.method === 'HEAD' ? Buffer.alloc(0) : answer.body,
     };
   }
