@@ -64,7 +64,14 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       debug: request.debug,
       env: input.env,
       project: input.project.name,
-      proxy: { country: null, pool: request.proxyPool, identity: null },
+      // country: the egress country used, which this host does not choose (its own network); the
+      // country asked for is kept beside it, validated (docs/compat.md, "country").
+      proxy: {
+        country: null,
+        country_requested: request.country ?? null,
+        pool: request.proxyPool,
+        identity: null,
+      },
       redirects: [],
       retry: 0,
       schedule: null,
@@ -129,7 +136,7 @@ function configOf(input: EnvelopeInput) {
     cache_ttl: request.cache?.ttlSeconds ?? null,
     correlation_id: request.correlationId ?? null,
     cost_budget: request.costBudget ?? null,
-    country: null,
+    country: request.country ?? null,
     debug: request.debug,
     dns: request.dns,
     env: input.env,

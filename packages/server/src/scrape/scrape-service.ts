@@ -483,6 +483,8 @@ export class ScrapeService {
           }
         : {}),
       tags: request.tags,
+      // Asked for and validated; the scrape left by this host's own network (docs/compat.md, "country").
+      country: request.country ?? null,
       correlation_id: request.correlationId ?? null,
       session: request.session ?? null,
     };
