@@ -88,7 +88,7 @@ async function run(mode: Mode): Promise<number> {
         const answer = await request(urlFor(mode, index));
         const text = await answer.body.text();
         if (answer.statusCode !== 200) {
-          const error = /"error":\{[^}]*?"code":"([^"]+)"[^}]*?"message":"([^"]*)"/.exec(text);
+          const error = /"code":"(ERR::[^"]+)"[^{}]*?"message":"([^"]*)"/.exec(text);
           throw new Error(
             `${mode}: ${answer.statusCode} ${error ? `${error[1]}: ${error[2]}` : text.slice(0, 300)}`,
           );
