@@ -280,6 +280,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     closers.push(['scrape-client', () => scrapeClient.close()]);
     const extractionTemplates = new TemplateStore(store.db, clock);
     const scrapes = new ScrapeService({
+      db: store.db,
       templates: extractionTemplates,
       credits,
       concurrency,

@@ -52,7 +52,7 @@ export class ConcurrencyLeases {
   }
 
   /** Takes one of the `limit` slots of `scope`; undefined when all are held. The release is idempotent. */
-  async tryAcquire(scope: string, limit: number): Promise<(() => Promise<void>) | undefined> {
+  async tryAcquire(scope: string, limit: number): Promise<SlotRelease | undefined> {
     if (limit <= 0) return undefined;
     const now = this.clock.now();
     const live = new Set(
@@ -91,7 +91,7 @@ export class ConcurrencyLeases {
   }
 
   /** Like tryAcquire, but a full scope is the 429 MAX_CONCURRENT_REQUEST_EXCEEDED of a project. */
-  async acquireProjectSlot(projectId: string, limit: number): Promise<() => Promise<void>> {
+  async acquireProjectSlot(projectId: string, limit: number): Promise<SlotRelease> {
     const release = await this.tryAcquire(projectScope(projectId), limit);
     if (release) return release;
     throw new ApiError(
@@ -101,9 +101,9 @@ export class ConcurrencyLeases {
     );
   }
 
-  /** Slots of `scope` held now, over the whole fleet. */
-  async usage(scope: string): Promise<number> {
-    const row = await this.db
+  /** Slots of `scope` held now, over the whole fleet (`executor`: a caller's transaction). */
+  async usage(scope: string, executor: Kysely<Database> = this.db): Promise<number> {
+    const row = await executor
       .selectFrom('concurrency_leases')
       .select((eb) => eb.fn.countAll<string | number>().as('count'))
       .where('scope', '=', scope)
@@ -119,24 +119,33 @@ export class ConcurrencyLeases {
     return captures;
   }
 
-  private releaser(scope: string, slot: number): () => Promise<void> {
+  private releaser(scope: string, slot: number): SlotRelease {
     const id = `${scope}#${slot}`;
     this.held.set(id, { scope, slot });
     let released = false;
-    return async () => {
-      if (released) return;
-      released = true;
-      this.held.delete(id);
-      await this.db
+    const remove = (executor: Kysely<Database>) =>
+      executor
         .deleteFrom('concurrency_leases')
         .where('scope', '=', scope)
         .where('slot', '=', slot)
         .where('holder', '=', this.holder)
-        .execute()
-        .catch((error: unknown) =>
-          // Not fatal: the row runs out within LEASE_TTL_MS.
-          this.logger?.warn({ err: error, scope }, 'could not release a concurrency slot'),
-        );
+        .execute();
+    return async (executor?: Kysely<Database>) => {
+      if (released) return;
+      if (executor) {
+        // Inside the caller's transaction: a failure is the caller's to handle (it may release again
+        // without one). Should its commit fail after this, the row runs out within LEASE_TTL_MS.
+        await remove(executor);
+        released = true;
+        this.held.delete(id);
+        return;
+      }
+      released = true;
+      this.held.delete(id);
+      await remove(this.db).catch((error: unknown) =>
+        // Not fatal: the row runs out within LEASE_TTL_MS.
+        this.logger?.warn({ err: error, scope }, 'could not release a concurrency slot'),
+      );
     };
   }
 
@@ -160,6 +169,12 @@ export class ConcurrencyLeases {
     return Number(result.numDeletedRows ?? 0);
   }
 }
+
+/**
+ * Gives a slot back; idempotent. With `executor` (a caller's transaction) the row is deleted in it and a
+ * failure is thrown; without, a failure is logged (the row runs out within LEASE_TTL_MS).
+ */
+export type SlotRelease = (executor?: Kysely<Database>) => Promise<void>;
 
 export const projectScope = (projectId: string) => `project:${projectId}`;
 export const webhookScope = (webhookUuid: string) => `webhook:${webhookUuid}`;

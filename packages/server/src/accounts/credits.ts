@@ -13,8 +13,9 @@ export class CreditLedger {
     private readonly clock: Clock,
   ) {}
 
-  async used(projectId: string): Promise<number> {
-    const row = await this.db
+  /** `executor`: a caller's transaction (a scrape's closing rows are one commit). */
+  async used(projectId: string, executor: Kysely<Database> = this.db): Promise<number> {
+    const row = await executor
       .selectFrom('credit_usage')
       .select('credits_used')
       .where('project_id', '=', projectId)
@@ -23,11 +24,14 @@ export class CreditLedger {
     return row?.credits_used ?? 0;
   }
 
-  /** Adds `credits` to this month's usage atomically (one upsert; safe with concurrent writers). */
-  async charge(projectId: string, credits: number): Promise<number> {
-    if (credits <= 0) return this.used(projectId);
+  /**
+   * Adds `credits` to this month's usage atomically (one upsert; safe with concurrent writers) and answers
+   * the usage after it, read by the same statement.
+   */
+  async charge(projectId: string, credits: number, executor: Kysely<Database> = this.db): Promise<number> {
+    if (credits <= 0) return this.used(projectId, executor);
     const period = periodOf(this.clock.now());
-    await this.db
+    const row = await executor
       .insertInto('credit_usage')
       .values({ project_id: projectId, period, credits_used: credits })
       .onConflict((oc) =>
@@ -35,7 +39,8 @@ export class CreditLedger {
           .columns(['project_id', 'period'])
           .doUpdateSet({ credits_used: sql`credit_usage.credits_used + ${credits}` }),
       )
-      .execute();
-    return this.used(projectId);
+      .returning('credits_used')
+      .executeTakeFirstOrThrow();
+    return Number(row.credits_used);
   }
 }

@@ -68,6 +68,8 @@ export interface DeliveryResult {
   headers: Record<string, string>;
   /** The final response's Set-Cookie lines, one each (joining them with ", " would lose their Expires). */
   setCookies: string[];
+  /** The Set-Cookie lines of the redirects followed (30x answers that set cookies), first to last. */
+  redirectSetCookies: Array<{ url: string; setCookies: string[] }>;
   /** The first `maxBodyBytes` bytes of the final response body. */
   body: Buffer;
   /** The body had more bytes than were read. */
@@ -101,6 +103,18 @@ export interface GuardedRequest {
   poolKey?: string;
   /** Connections this key may open to one origin (a webhook's max_concurrency); at most the client's cap. */
   maxConnections?: number;
+  /**
+   * Cookies across redirects (a scrape's): each 30x answer's Set-Cookie lines are stored, and every next
+   * hop is sent what the jar holds for its URL (the caller's own Cookie header goes to the first origin
+   * only, as before). Without it, cookies set by a redirect are not kept.
+   */
+  cookies?: RedirectCookieJar;
+}
+
+/** Where a request's redirect hops keep and find cookies (RFC 6265 matching is the jar's). */
+export interface RedirectCookieJar {
+  store(setCookies: readonly string[], url: string): void;
+  headerFor(url: string): string | undefined;
 }
 
 export interface GuardedHttpClientOptions {
@@ -152,10 +166,12 @@ export class GuardedHttpClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
     const hops: DeliveryHop[] = [];
+    const redirectSetCookies: DeliveryResult['redirectSetCookies'] = [];
     const result = (partial: Partial<DeliveryResult> & { url: string }): DeliveryResult => ({
       status: undefined,
       headers: {},
       setCookies: [],
+      redirectSetCookies,
       body: Buffer.alloc(0),
       bodyTruncated: false,
       hops,
@@ -183,6 +199,19 @@ export class GuardedHttpClient {
     let method = (request.method ?? 'POST').toUpperCase();
     let body = request.body;
     const headers = lowerCaseHeaders(request.headers ?? {});
+    const firstOrigin = target.url.origin;
+    const callerCookie = headers.cookie;
+    const jar = request.cookies;
+    /** The Cookie header of a hop with a jar: the caller's own on their origin, then the jar's for it. */
+    const withJarCookies = (url: URL) => {
+      if (!jar) return;
+      const cookie = [url.origin === firstOrigin ? callerCookie : undefined, jar.headerFor(url.href)]
+        .filter((part) => part !== undefined && part !== '')
+        .join('; ');
+      if (cookie) headers.cookie = cookie;
+      else delete headers.cookie;
+    };
+    withJarCookies(target.url);
     if ((target.url.username || target.url.password) && headers.authorization === undefined) {
       // Userinfo in a webhook URL is HTTP basic auth for that origin; it never goes into the request line.
       const credentials = decodeUserinfo(target.url);
@@ -275,6 +304,11 @@ export class GuardedHttpClient {
       if (next.url.origin !== target.url.origin) {
         for (const name of ORIGIN_CREDENTIALS) delete headers[name];
       }
+      if (jar && response.setCookies.length > 0) {
+        redirectSetCookies.push({ url: hop.url, setCookies: response.setCookies });
+        jar.store(response.setCookies, target.url.href);
+      }
+      withJarCookies(next.url);
       if (response.status === 303) {
         // "See Other": fetch it with GET, as RFC 9110 says. 301/302/307/308 keep the method and body,
         // so that a moved endpoint still receives the payload it was meant to get.

@@ -6,8 +6,6 @@ import { SCRAPE_FORMAT_OPTIONS, SCRAPE_FORMATS, SCRAPE_LIMITS } from '../request
 import { errorResponses, SCREENSHOT_HEADERS, type ResponseDoc } from './openapi.js';
 
 const text = (description: string) => z.string().optional().describe(description);
-const notServed = (what: string) =>
-  text(`${what}. Not served by this Snapwire version: refused with ERR::SCRAPE::FEATURE_NOT_SERVED`);
 const needsExtraction = (what: string) =>
   text(`${what}. Refused with ERR::SCRAPE::CONFIG_ERROR on /scrape: use POST /extraction on the content`);
 
@@ -100,7 +98,9 @@ export const scrapeQueryDoc = z.object({
   screenshot_flags: text(
     'Comma list of load_images, dark_mode, block_banners, print_media_format, high_quality (with screenshots)',
   ),
-  country: notServed('Egress country of the scrape (/screenshot serves country with operator proxies)'),
+  country: text(
+    "Scrapfly's proxy country: ISO 3166-1 alpha-2 codes as /screenshot takes them (us, us,ca,mx, -gb, us:10,gb:5); validated, a bad code is a 400 ERR::SCRAPE::CONFIG_ERROR; echoed in config.country and context.proxy.country_requested and logged. The scrape leaves by this host's own network (context.proxy.country null): /scrape does not route through SNAPWIRE_COUNTRY_PROXIES",
+  ),
   session: text(
     'A name (at most 255 characters) for a cookie jar of the project and environment, kept across scrapes; idle 7 days: starts empty; one scrape at a time (429 ERR::SESSION::CONCURRENT_ACCESS)',
   ),

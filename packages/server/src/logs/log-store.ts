@@ -50,10 +50,13 @@ export async function createPendingLog(executor: Kysely<Database>, pending: Pend
 export class LogStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Writes a log record; an asynchronous job's pending record (same log_uuid) is completed in place. */
-  async record(log: ScreenshotLog): Promise<void> {
+  /**
+   * Writes a log record; an asynchronous job's pending record (same log_uuid) is completed in place.
+   * `executor`: a caller's transaction (a scrape writes its closing rows in one commit).
+   */
+  async record(log: ScreenshotLog, executor: Kysely<Database> = this.db): Promise<void> {
     const { log_uuid: _key, ...rest } = log;
-    await this.db
+    await executor
       .insertInto('screenshot_logs')
       .values(log)
       .onConflict((oc) => oc.column('log_uuid').doUpdateSet(rest))

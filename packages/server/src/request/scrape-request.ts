@@ -12,13 +12,14 @@ import {
 } from './scrape-screenshots.js';
 import { MAX_CACHE_TTL_SECONDS } from '../results/screenshot-cache.js';
 import { parseTemplateChoice, type TemplateChoice } from './extraction-request.js';
+import { parseScrapeCountry } from './country-codes.js';
 import { HEADER_PARAMETER, parseHeaderParameters } from './headers.js';
 
 /**
  * The Web Scraping API's wire contract (docs/compat.md, "Web Scraping API"): what `client.scrape()` of
  * Scrapfly's TypeScript SDK 0.11.1 and Python SDK 0.10.5 send to /scrape, parsed once into a ScrapeRequest.
  * Every parameter either SDK sends is read here; an unknown one is refused by name, and one this version
- * does not serve yet is refused with ERR::SCRAPE::FEATURE_NOT_SERVED instead of being silently ignored.
+ * does not serve is refused with a catalogue error naming it instead of being silently ignored.
  */
 
 export const SCRAPE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'HEAD'] as const;
@@ -85,6 +86,11 @@ export interface ScrapeRequest {
   os: string | undefined;
   browserBrand: string | undefined;
   proxyPool: string;
+  /**
+   * country=: validated (ISO 3166-1 alpha-2, canonical spec), recorded in the log and the answer's
+   * context; the scrape leaves by this host's own network (docs/compat.md, "country").
+   */
+  country?: string;
   /** proxified_response=true: the answer is the target's own status, headers and body. */
   proxifiedResponse: boolean;
   /** session=NAME: the project's cookie jar of that name is sent and updated (scrape/session-store.ts). */
@@ -157,7 +163,6 @@ const REFUSED_HEADERS = new Set([
 ]);
 
 const configError = (reason: string) => new ApiError('ERR::SCRAPE::CONFIG_ERROR', reason);
-const notServed = (reason: string) => new ApiError('ERR::SCRAPE::FEATURE_NOT_SERVED', reason);
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -291,6 +296,7 @@ export function parseScrapeRequest(
       `${screenshots.map((shot) => `screenshots[${shot.name}]`).join(', ')} need render_js=true (a browser takes them); add render_js=true`,
     );
   }
+  const country = get('country');
   const proxyPool = get('proxy_pool') ?? DIRECT_PROXY_POOL;
   if (proxyPool !== DIRECT_PROXY_POOL) {
     throw new ApiError(
@@ -372,6 +378,7 @@ export function parseScrapeRequest(
     os: get('os'),
     browserBrand: get('browser_brand'),
     proxyPool,
+    ...(country !== undefined && country !== '' ? { country: parseScrapeCountry(country) } : {}),
     proxifiedResponse,
     session,
     cache: cache
@@ -391,12 +398,6 @@ function refuseNotServed(
   get: (name: string) => string | undefined,
   flag: (name: string) => boolean | undefined,
 ): void {
-  const refuse = (name: string, what: string) => {
-    throw notServed(`${name} (${what}) is not served by this Snapwire version yet; drop it from the request`);
-  };
-  if (get('country') !== undefined) {
-    refuse('country', 'egress countries for scrapes; /screenshot serves country with operator proxies');
-  }
   for (const name of ['extraction_prompt', 'extraction_model', 'extract']) {
     if (get(name) !== undefined) {
       throw configError(

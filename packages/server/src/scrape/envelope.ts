@@ -30,6 +30,8 @@ export interface EnvelopeInput {
     requestHeaders: Record<string, string>;
     responseHeaders: Record<string, string>;
     setCookies: string[];
+    /** The redirects' Set-Cookie lines (each with the URL that set it), listed before the final ones. */
+    redirectSetCookies?: Array<{ url: string; setCookies: string[] }>;
     size: number;
   };
   content?: FormattedContent;
@@ -62,7 +64,14 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       debug: request.debug,
       env: input.env,
       project: input.project.name,
-      proxy: { country: null, pool: request.proxyPool, identity: null },
+      // country: the egress country used, which this host does not choose (its own network); the
+      // country asked for is kept beside it, validated (docs/compat.md, "country").
+      proxy: {
+        country: null,
+        country_requested: request.country ?? null,
+        pool: request.proxyPool,
+        identity: null,
+      },
       redirects: [],
       retry: 0,
       schedule: null,
@@ -82,7 +91,14 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       content: content?.content ?? '',
       content_encoding: content?.contentEncoding ?? 'utf-8',
       content_type: content?.contentType ?? upstream?.responseHeaders['content-type'] ?? null,
-      cookies: upstream ? upstream.setCookies.map((line) => parseSetCookie(line, upstream.url)) : [],
+      cookies: upstream
+        ? [
+            ...(upstream.redirectSetCookies ?? []).flatMap((hop) =>
+              hop.setCookies.map((line) => parseSetCookie(line, hop.url)),
+            ),
+            ...upstream.setCookies.map((line) => parseSetCookie(line, upstream.url)),
+          ]
+        : [],
       dns: null,
       duration: Number((input.durationMs / 1000).toFixed(3)),
       environment_variables: {},
@@ -120,7 +136,7 @@ function configOf(input: EnvelopeInput) {
     cache_ttl: request.cache?.ttlSeconds ?? null,
     correlation_id: request.correlationId ?? null,
     cost_budget: request.costBudget ?? null,
-    country: null,
+    country: request.country ?? null,
     debug: request.debug,
     dns: request.dns,
     env: input.env,

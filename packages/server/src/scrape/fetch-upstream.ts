@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { ApiError } from '../errors.js';
-import type { DeliveryFailure, GuardedHttpClient } from '../egress/http-client.js';
+import type { DeliveryFailure, GuardedHttpClient, RedirectCookieJar } from '../egress/http-client.js';
 import type { ScrapeRequest } from '../request/scrape-request.js';
 
 /**
@@ -14,6 +14,8 @@ export interface UpstreamAnswer {
   /** Final response headers, names lower-case. */
   headers: Record<string, string>;
   setCookies: string[];
+  /** The Set-Cookie lines of the redirects followed, with the URL that set them. */
+  redirectSetCookies: Array<{ url: string; setCookies: string[] }>;
   /** The body, decompressed when the target compressed it. */
   body: Buffer;
   /** The last URL requested (after redirects). */
@@ -34,10 +36,17 @@ export async function fetchUpstream(
   client: GuardedHttpClient,
   request: ScrapeRequest,
   limits: { maxBodyBytes: number; maxRedirects: number; poolKey: string },
+  /** The call's cookies (its session's, or its own): kept across redirects, sent to each hop's URL. */
+  cookies?: RedirectCookieJar,
 ): Promise<UpstreamAnswer> {
   const requestHeaders = { ...DEFAULT_HEADERS, ...request.headers };
   if (requestHeaders['accept-encoding'] === undefined)
     requestHeaders['accept-encoding'] = 'gzip, deflate, br';
+  // What the first hop carries, as the result's request_headers say (the client adds the same: the jar's
+  // cookies for the URL after the caller's own); read before the redirects add theirs.
+  const jarCookie = cookies?.headerFor(request.url);
+  const sentHeaders = { ...requestHeaders };
+  if (jarCookie) sentHeaders.cookie = sentHeaders.cookie ? `${sentHeaders.cookie}; ${jarCookie}` : jarCookie;
   const result = await client.request({
     url: request.url,
     method: request.method,
@@ -48,6 +57,7 @@ export async function fetchUpstream(
     // One byte over the cap tells "exactly at the cap" from "over it".
     maxBodyBytes: limits.maxBodyBytes + 1,
     poolKey: limits.poolKey,
+    ...(cookies ? { cookies } : {}),
   });
   if (result.failure) throw failureToApiError(result.failure, request, limits.maxRedirects);
   if (result.status === undefined) {
@@ -88,9 +98,10 @@ export async function fetchUpstream(
     status: result.status,
     headers,
     setCookies: result.setCookies,
+    redirectSetCookies: result.redirectSetCookies,
     body,
     url: result.url,
-    requestHeaders,
+    requestHeaders: sentHeaders,
     address: result.hops.at(-1)?.address,
   };
 }

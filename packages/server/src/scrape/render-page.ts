@@ -35,6 +35,8 @@ export interface Fetched {
   requestHeaders: Record<string, string>;
   responseHeaders: Record<string, string>;
   setCookies: string[];
+  /** Set-Cookie lines of the redirects followed without a browser, with the URL that set them. */
+  redirectSetCookies?: Array<{ url: string; setCookies: string[] }>;
   body: Buffer;
   browserData?: Record<string, unknown>;
   screenshots?: StoredScreenshot[];
@@ -212,6 +214,7 @@ export async function renderForCrawl(
     status: fetched.status,
     headers: fetched.responseHeaders,
     setCookies: fetched.setCookies,
+    redirectSetCookies: [],
     body: fetched.body,
     url: fetched.url,
     requestHeaders: fetched.requestHeaders,

@@ -1,5 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { projectScope, type ConcurrencyLeases } from '../accounts/concurrency-leases.js';
+import { projectScope, type ConcurrencyLeases, type SlotRelease } from '../accounts/concurrency-leases.js';
 import type { CreditLedger } from '../accounts/credits.js';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
@@ -30,8 +31,11 @@ import { offloadLargeContent, type LoggedLargeContent } from './large-content.js
 import { renderForScrape, type Fetched, type LiveSession } from './render-page.js';
 import type { ScrapeSessionStore } from './session-store.js';
 import { newLogUuid } from '../store/time-ordered-id.js';
+import type { Database, ScreenshotLogsTable } from '../store/schema.js';
 
 export interface ScrapeServiceDeps {
+  /** The store: a call's closing rows (slot release, charge, log row) are written in one transaction. */
+  db: Kysely<Database>;
   credits: CreditLedger;
   concurrency: ConcurrencyLeases;
   /** The guarded client scrapes without a browser go through (resolve, check, pin, redirects checked). */
@@ -152,7 +156,7 @@ export class ScrapeService {
     }
 
     // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
-    let release: () => Promise<void> = async () => {};
+    let release: SlotRelease = async () => {};
     let session: LiveSession | undefined;
     if (!fetched) {
       try {
@@ -179,9 +183,9 @@ export class ScrapeService {
               { retryAfterSeconds: 1 },
             );
           }
-          release = async () => {
-            await releaseSession();
-            await releaseProject();
+          release = async (executor) => {
+            await releaseSession(executor);
+            await releaseProject(executor);
           };
           const saved = await this.deps.sessions.load(
             project.id,
@@ -272,30 +276,21 @@ export class ScrapeService {
       }
     } catch (caught) {
       error = isApiError(caught) ? caught : this.internal(caught);
-    } finally {
-      await release();
     }
 
     const billed = cacheState === 'HIT' ? 0 : error === undefined || error.definition.billed ? cost.total : 0;
-    let remaining = project.limits.monthlyCredits;
-    try {
-      remaining -=
-        billed > 0
-          ? await this.deps.credits.charge(project.id, billed)
-          : await this.deps.credits.used(project.id);
-    } catch (creditError) {
-      this.deps.logger.error({ err: creditError }, 'could not bill a scrape');
-    }
     const httpStatus =
       error && error.code !== 'ERR::SCRAPE::BAD_UPSTREAM_RESPONSE' ? error.definition.httpStatus : 200;
-    await this.record(caller, request, logUuid, startedAt, {
-      httpStatus,
-      error,
-      cost: billed,
-      fetched,
-      content,
-      largeContent,
-      cacheState,
+    const closing = await this.close(caller, release, billed, {
+      log: this.logRow(caller, request, logUuid, startedAt, {
+        httpStatus,
+        error,
+        cost: billed,
+        fetched,
+        content,
+        largeContent,
+        cacheState,
+      }),
     });
     const durationMs = Date.now() - startedAt;
     const logUrl = logUrlOf(this.deps.publicUrl, logUuid);
@@ -318,6 +313,7 @@ export class ScrapeService {
                 requestHeaders: fetched.requestHeaders,
                 responseHeaders: fetched.responseHeaders,
                 setCookies: fetched.setCookies,
+                ...(fetched.redirectSetCookies ? { redirectSetCookies: fetched.redirectSetCookies } : {}),
                 size: fetched.body.length,
               },
             }
@@ -339,11 +335,8 @@ export class ScrapeService {
       logUrl,
       setCookies: fetched?.setCookies ?? [],
       cost: billed,
-      remainingCredits: Math.max(0, remaining),
-      projectConcurrency: {
-        usage: await this.deps.concurrency.usage(projectScope(project.id)).catch(() => 0),
-        limit: project.limits.concurrency,
-      },
+      remainingCredits: Math.max(0, project.limits.monthlyCredits - closing.used),
+      projectConcurrency: { usage: closing.concurrencyUsage, limit: project.limits.concurrency },
       durationMs,
     };
   }
@@ -358,23 +351,23 @@ export class ScrapeService {
     projectId: string,
     jar: CookieJar | undefined,
   ): Promise<Fetched> {
-    const sessionCookies = jar?.headerFor(request.url, this.nowSeconds());
-    const sent = sessionCookies
-      ? {
-          ...request,
-          headers: {
-            ...request.headers,
-            // The caller's own cookies first: a server reading the first of two same-named ones sees them.
-            cookie: request.headers.cookie ? `${request.headers.cookie}; ${sessionCookies}` : sessionCookies,
-          },
-        }
-      : request;
-    const answer = await fetchUpstream(this.deps.http, sent, {
-      maxBodyBytes: this.deps.maxBodyBytes,
-      maxRedirects: this.deps.maxRedirects,
-      // Each project's connections are its own: one tenant's slow target never holds another's.
-      poolKey: `scrape:${projectId}`,
-    });
+    // Every call keeps the cookies its redirects set (a jar of its own without a session), so that the
+    // next hops on their origins carry them; the session's jar keeps them for the next calls.
+    const cookies = jar ?? new CookieJar();
+    const answer = await fetchUpstream(
+      this.deps.http,
+      request,
+      {
+        maxBodyBytes: this.deps.maxBodyBytes,
+        maxRedirects: this.deps.maxRedirects,
+        // Each project's connections are its own: one tenant's slow target never holds another's.
+        poolKey: `scrape:${projectId}`,
+      },
+      {
+        store: (lines, url) => cookies.applySetCookies(lines, url, this.nowSeconds()),
+        headerFor: (url) => cookies.headerFor(url, this.nowSeconds()),
+      },
+    );
     jar?.applySetCookies(answer.setCookies, answer.url, this.nowSeconds());
     return {
       status: answer.status,
@@ -382,11 +375,63 @@ export class ScrapeService {
       requestHeaders: answer.requestHeaders,
       responseHeaders: answer.headers,
       setCookies: answer.setCookies,
+      ...(answer.redirectSetCookies.length > 0 ? { redirectSetCookies: answer.redirectSetCookies } : {}),
       body: request.method === 'HEAD' ? Buffer.alloc(0) : answer.body,
     };
   }
 
+  /**
+   * A call's closing rows in ONE transaction (one commit instead of three on SQLite): the concurrency
+   * slot given back, the charge, the monitoring log row, and the reads the answer headers need. Should the
+   * transaction fail, each is written on its own, as before, so that a store hiccup loses no charge and no
+   * log row (what could not be written is logged).
+   */
+  private async close(
+    caller: Caller,
+    release: SlotRelease,
+    billed: number,
+    rows: { log: ScreenshotLogsTable },
+  ): Promise<{ used: number; concurrencyUsage: number }> {
+    const { project } = caller;
+    try {
+      return await this.deps.db.transaction().execute(async (trx) => {
+        await release(trx);
+        const used = await this.deps.credits.charge(project.id, billed, trx);
+        await this.deps.logs.record(rows.log, trx);
+        const concurrencyUsage = await this.deps.concurrency.usage(projectScope(project.id), trx);
+        return { used, concurrencyUsage };
+      });
+    } catch (closingError) {
+      this.deps.logger.warn({ err: closingError }, 'could not close a scrape in one transaction; row by row');
+    }
+    await release();
+    let used = 0;
+    try {
+      used = await this.deps.credits.charge(project.id, billed);
+    } catch (creditError) {
+      this.deps.logger.error({ err: creditError }, 'could not bill a scrape');
+    }
+    await this.deps.logs
+      .record(rows.log)
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not record a scrape'));
+    const concurrencyUsage = await this.deps.concurrency.usage(projectScope(project.id)).catch(() => 0);
+    return { used, concurrencyUsage };
+  }
+
+  /** The log row of a call refused before the scrape ran. */
   private async record(
+    caller: Caller,
+    request: ScrapeRequest,
+    logUuid: string,
+    startedAt: number,
+    outcome: Parameters<ScrapeService['logRow']>[4],
+  ): Promise<void> {
+    await this.deps.logs
+      .record(this.logRow(caller, request, logUuid, startedAt, outcome))
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not record a scrape'));
+  }
+
+  private logRow(
     caller: Caller,
     request: ScrapeRequest,
     logUuid: string,
@@ -400,7 +445,7 @@ export class ScrapeService {
       largeContent?: LoggedLargeContent | undefined;
       cacheState: ScrapeCacheState;
     },
-  ): Promise<void> {
+  ): ScreenshotLogsTable {
     // Header values (cookies, tokens) and the body are the caller's secrets: the log keeps names and sizes.
     const params = {
       method: request.method,
@@ -438,30 +483,30 @@ export class ScrapeService {
           }
         : {}),
       tags: request.tags,
+      // Asked for and validated; the scrape left by this host's own network (docs/compat.md, "country").
+      country: request.country ?? null,
       correlation_id: request.correlationId ?? null,
       session: request.session ?? null,
     };
-    await this.deps.logs
-      .record({
-        log_uuid: logUuid,
-        project_id: caller.project.id,
-        env: caller.env,
-        kind: 'scrape',
-        url: request.url,
-        params: JSON.stringify(params),
-        http_status: outcome.httpStatus,
-        error_code: outcome.error?.code ?? null,
-        error_reason: outcome.error?.reason ?? null,
-        upstream_status: outcome.fetched?.status ?? null,
-        final_url: outcome.fetched?.url ?? null,
-        cost: outcome.cost,
-        duration_ms: Date.now() - startedAt,
-        blob_key: null,
-        content_type: outcome.fetched?.responseHeaders['content-type'] ?? null,
-        created_at: this.deps.clock.now(),
-        node_id: this.deps.nodeId ?? null,
-      })
-      .catch((error: unknown) => this.deps.logger.error({ err: error }, 'could not record a scrape'));
+    return {
+      log_uuid: logUuid,
+      project_id: caller.project.id,
+      env: caller.env,
+      kind: 'scrape',
+      url: request.url,
+      params: JSON.stringify(params),
+      http_status: outcome.httpStatus,
+      error_code: outcome.error?.code ?? null,
+      error_reason: outcome.error?.reason ?? null,
+      upstream_status: outcome.fetched?.status ?? null,
+      final_url: outcome.fetched?.url ?? null,
+      cost: outcome.cost,
+      duration_ms: Date.now() - startedAt,
+      blob_key: null,
+      content_type: outcome.fetched?.responseHeaders['content-type'] ?? null,
+      created_at: this.deps.clock.now(),
+      node_id: this.deps.nodeId ?? null,
+    };
   }
 
   private internal(error: unknown): ApiError {

@@ -312,15 +312,27 @@ describe("Scrapfly's TypeScript SDK client.scrape() against Snapwire (docs/compa
     assert.match(body.reason, /^Unknown parameter "render_jss"/);
   });
 
-  it('a parameter this version does not serve yet is refused by name, not ignored', async () => {
+  it('country is validated and recorded (the answer and the log), leaving by this host itself', async () => {
+    const result = await scrape({ url: `${fixtures.origin}/scrape-article`, country: 'DE' });
+    assert.equal(result.config.country, 'de');
+    const proxy = result.context.proxy as Record<string, unknown>;
+    assert.equal(proxy.country_requested, 'de');
+    assert.equal(proxy.country, null, 'no country proxy chosen: the egress is the host own network');
+    const caller = await service.snapwire.services.projects.authenticate(LIVE_KEY);
+    const row = await service.snapwire.services.logs.find(caller?.project.id ?? '', result.uuid);
+    assert.equal((JSON.parse(row?.params ?? '{}') as { country?: string }).country, 'de');
+
     await assert.rejects(
-      scrape({ url: `${fixtures.origin}/scrape-article`, country: 'de' }),
+      scrape({ url: `${fixtures.origin}/scrape-article`, country: 'uk' }),
       (error: unknown) => {
         assert.ok(error instanceof ApiHttpClientError, `got ${(error as Error).constructor.name}`);
-        assert.match((error as Error).message, /ERR::SCRAPE::FEATURE_NOT_SERVED.*country \(egress countries/);
+        assert.match((error as Error).message, /ERR::SCRAPE::CONFIG_ERROR.*\\"uk\\", which is not an ISO 3166-1.*gb/);
         return true;
       },
     );
+  });
+
+  it('a parameter this version does not serve is refused by name, not ignored', async () => {
     await assert.rejects(
       scrape({ url: `${fixtures.origin}/scrape-article`, extraction_prompt: 'the title' }),
       /extraction_prompt is not served on \/scrape by this Snapwire version; scrape, then send the content to POST \/extraction/,

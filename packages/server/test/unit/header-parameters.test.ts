@@ -106,3 +106,39 @@ describe('the two call sites keep their own refused names and wording', () => {
     assert.deepEqual(parseHeaders({ 'headers[Authorization]': 'Bearer x' }), { authorization: 'Bearer x' });
   });
 });
+
+describe("/scrape's country parameter", () => {
+  const scrape = (query: Record<string, string>) =>
+    parseScrapeRequest(
+      { url: 'https://example.com/', ...query },
+      { method: 'GET', contentType: undefined, body: undefined },
+      { maxTimeoutMs: 120_000 },
+    );
+
+  it('takes ISO 3166-1 alpha-2 codes in the syntax /screenshot takes, canonical', () => {
+    assert.equal(scrape({ country: 'US' }).country, 'us');
+    assert.equal(scrape({ country: 'us, ca ,MX' }).country, 'us,ca,mx');
+    assert.equal(scrape({ country: 'us:10,gb:5,-de' }).country, 'us:10,gb:5,-de');
+    assert.equal(scrape({}).country, undefined);
+    assert.equal(scrape({ country: '' }).country, undefined);
+  });
+
+  it('refuses a code that is not ISO 3166-1, or bad syntax, naming it', () => {
+    assert.match(
+      refusal(() => scrape({ country: 'uk' })),
+      /"uk", which is not an ISO 3166-1 alpha-2.*gb/,
+    );
+    assert.match(
+      refusal(() => scrape({ country: 'us,zz' })),
+      /"zz", which is not an ISO 3166-1/,
+    );
+    assert.match(
+      refusal(() => scrape({ country: '-xx' })),
+      /"xx", which is not an ISO 3166-1/,
+    );
+    assert.match(
+      refusal(() => scrape({ country: 'usa' })),
+      /"usa"; use two-letter codes/,
+    );
+  });
+});
