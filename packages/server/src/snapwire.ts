@@ -39,6 +39,7 @@ import { FleetMaintenance } from './store/fleet-maintenance.js';
 import { FleetWakeups } from './queue/fleet-wakeups.js';
 import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { AuditLog } from './audit/audit-log.js';
+import { SingleSignOn } from './team/single-sign-on.js';
 import { LOGIN_WINDOW_MS } from './dashboard/auth.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -235,6 +236,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     // fleet per interval (store/fleet-maintenance.ts).
     const scrapeSessions = new ScrapeSessionStore(store.db);
     const audit = new AuditLog(store.db, clock);
+    // The dashboard's OpenID provider is an operator-configured endpoint, like the language model.
+    const ssoDispatcher = settings.oidc ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
+    if (ssoDispatcher) closers.push(['sso-client', () => ssoDispatcher.close()]);
+    const sso =
+      settings.oidc && ssoDispatcher
+        ? new SingleSignOn(settings.oidc, settings.publicUrl, ssoDispatcher)
+        : undefined;
     const retention = new RetentionSweeper({
       db: store.db,
       clock,
@@ -511,6 +519,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const services: Services = {
       retention,
       audit,
+      sso,
       webhookService,
       settings,
       logger,

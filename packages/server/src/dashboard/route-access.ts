@@ -31,6 +31,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /reset': { action: 'public' },
   'POST /reset': { action: 'public' },
   'POST /login/code': { action: 'public' },
+  'GET /sso': { action: 'public' },
+  'GET /sso/callback': { action: 'public' },
   'POST /logout': { action: 'self' },
   'GET /sessions': { action: 'self' },
   'POST /sessions/revoke': { action: 'self' },
