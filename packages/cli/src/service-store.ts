@@ -3,9 +3,10 @@
 // --json output stays clean), and a place without a Snapwire store is refused unless --create-store says
 // to make one: a typo in SNAPWIRE_DATA_DIR must not silently start a second, empty service.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Settings, Store } from '@snapwire/server';
+import type { AuditEntry, Settings, Store } from '@snapwire/server';
 import { fail } from './output.js';
 import { loadServer } from './server-package.js';
 
@@ -61,4 +62,31 @@ export async function withServiceStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/** Who acts from the command line, in the audit log: `cli:` and the operating-system user. */
+export function cliActor(): string {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? 'unknown';
+  }
+  return `cli:${user}`;
+}
+
+/**
+ * Records a change a command made to the store in the service's audit log (docs/dashboard.md "Audit log"),
+ * as `cli:USER` from the address `cli`: the dashboard's audit page shows it beside the dashboard's own.
+ */
+export async function auditFromCli(
+  store: Store,
+  entry: Omit<AuditEntry, 'actor' | 'sourceAddress'>,
+): Promise<void> {
+  const server = await loadServer();
+  await new server.AuditLog(store.db, server.systemClock).record({
+    ...entry,
+    actor: cliActor(),
+    sourceAddress: 'cli',
+  });
 }

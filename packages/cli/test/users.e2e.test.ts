@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
-import { migrateToLatest, openStore, systemClock, TeamStore } from '@snapwire/server';
+import { AuditLog, migrateToLatest, openStore, systemClock, TeamStore } from '@snapwire/server';
 
 const run = promisify(execFile);
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'snapwire.js');
@@ -116,5 +116,48 @@ describe('snapwire users (CLI on the embedded store)', () => {
       (await list()).map((u) => u.user),
       ['admin'],
     );
+  });
+
+  it('audits what the commands change on the store, as cli:USER (users, admin, projects)', async () => {
+    await cli('users', 'invite', 'otto@example.com', '--role', 'developer', '--projects', 'acme');
+    await cli('users', 'set-role', 'admin', 'owner');
+    await cli('admin', 'reset-password', '--password', 'a-new-admin-password-1');
+    await cli('projects', 'create', 'globex', '--plan', 'PRO');
+    await cli('projects', 'set', 'globex', '--plan', 'STARTUP');
+    await cli('projects', 'set', 'globex', '--limit', 'concurrency=3');
+    await cli('projects', 'rotate-key', 'globex', '--env', 'test');
+    // Made in the first test: the invitation, the role change and the removal of vera.
+    const store = await openStore({ dataDir });
+    let rows: Awaited<ReturnType<AuditLog['list']>>;
+    try {
+      rows = (await new AuditLog(store.db, systemClock).list({}, 100)).reverse();
+    } finally {
+      await store.close();
+    }
+    const actor = `cli:${os.userInfo().username}`;
+    assert.ok(rows.length > 0 && rows.every((row) => row.actor === actor && row.sourceAddress === 'cli'));
+    const globex = rows.find((row) => row.action === 'project_created' && row.target === 'globex')?.projectId;
+    assert.ok(globex, "the new project is the row's project");
+    assert.deepEqual(
+      rows.map((row) => [row.action, row.target, row.detail]),
+      [
+        ['admin_password_reset', 'admin', { generated: true }],
+        ['project_created', 'acme', { plan: 'UNLIMITED', keys: ['LIVE', 'TEST'] }],
+        ['user_invited', 'vera@example.com', { role: 'viewer', projects: 1 }],
+        ['user_role_changed', 'VERA@example.com', { role: 'developer' }],
+        ['user_removed', 'vera@example.com', null],
+        ['user_invited', 'otto@example.com', { role: 'developer', projects: 1 }],
+        ['user_role_changed', 'admin', { role: 'owner' }],
+        ['admin_password_reset', 'admin', { generated: false }],
+        ['project_created', 'globex', { plan: 'PRO', keys: ['LIVE', 'TEST'] }],
+        ['plan_changed', 'globex', { plan: 'STARTUP' }],
+        ['project_updated', 'globex', { plan: 'STARTUP', limits: { concurrency: 3 } }],
+        ['key_rotated', 'globex/TEST', null],
+      ],
+    );
+    assert.ok(
+      rows.filter((row) => row.target?.startsWith('globex')).every((row) => row.projectId === globex),
+    );
+    assert.ok(!JSON.stringify(rows).includes('a-new-admin-password-1'), 'never the password');
   });
 });

@@ -24,6 +24,7 @@ export {
 export { TeamStore, TeamError, type TeamMember } from './team/team-store.js';
 export { ROLES, isRole, type Role } from './team/roles.js';
 export { createMailer } from './team/mailer.js';
+export { AuditLog, type AuditEntry } from './audit/audit-log.js';
 export {
   compareImages,
   type CompareImagesOptions,

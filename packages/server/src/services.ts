@@ -31,6 +31,7 @@ import type { MonitorStore } from './monitors/store.js';
 import type { WebhookService } from './webhooks/webhook-service.js';
 import type { RetentionSweeper } from './retention/retention-sweeper.js';
 import type { AuditLog } from './audit/audit-log.js';
+import type { SingleSignOn } from './team/single-sign-on.js';
 
 /** What the HTTP routes may use. Routes never touch SQL; they call these. */
 export interface Services {
@@ -68,6 +69,8 @@ export interface Services {
   retention: RetentionSweeper;
   /** Who changed what and signed in from where (the dashboard's audit page; SNAPWIRE_AUDIT_RETENTION_DAYS). */
   audit: AuditLog;
+  /** The dashboard's OpenID Connect sign-in (SNAPWIRE_OIDC_*); undefined when not configured. */
+  sso: SingleSignOn | undefined;
   asyncScreenshots: AsyncScreenshots;
   /** /scrape?webhook_name= and POST /extraction?webhook_name=: queued, run by the worker, delivered. */
   asyncScrapes: AsyncScrapes;

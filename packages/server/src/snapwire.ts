@@ -41,6 +41,7 @@ import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { AuditLog } from './audit/audit-log.js';
 import { LOGIN_WINDOW_MS, sweepExpiredSignIns } from './dashboard/auth.js';
 import { sweepExpiredChallenges } from './dashboard/two-factor.js';
+import { SingleSignOn } from './team/single-sign-on.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
 import { AsyncScreenshots } from './jobs/async-screenshots.js';
@@ -236,6 +237,13 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     // fleet per interval (store/fleet-maintenance.ts).
     const scrapeSessions = new ScrapeSessionStore(store.db);
     const audit = new AuditLog(store.db, clock);
+    // The dashboard's OpenID provider is an operator-configured endpoint, like the language model.
+    const ssoDispatcher = settings.oidc ? pinnedDispatcher(operatorEndpointGuard(guard)) : undefined;
+    if (ssoDispatcher) closers.push(['sso-client', () => ssoDispatcher.close()]);
+    const sso =
+      settings.oidc && ssoDispatcher
+        ? new SingleSignOn(settings.oidc, settings.publicUrl, ssoDispatcher)
+        : undefined;
     const retention = new RetentionSweeper({
       db: store.db,
       clock,
@@ -527,6 +535,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     const services: Services = {
       retention,
       audit,
+      sso,
       webhookService,
       settings,
       logger,

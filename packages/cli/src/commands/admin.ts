@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { print } from '../output.js';
 import { loadServer } from '../server-package.js';
-import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
+import { addStoreOptions, auditFromCli, withServiceStore, type StoreFlags } from '../service-store.js';
 
 export function registerAdminCommands(program: Command): void {
   const admin = program
@@ -17,10 +17,16 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { password?: string; json?: boolean } & StoreFlags) => {
       const server = await loadServer();
-      const { password, configured } = await withServiceStore(options, async (store, settings) => ({
-        password: await server.resetAdminPassword(store.db, server.systemClock, options.password),
-        configured: settings.adminPassword !== undefined,
-      }));
+      const { password, configured } = await withServiceStore(options, async (store, settings) => {
+        const password = await server.resetAdminPassword(store.db, server.systemClock, options.password);
+        // Never the password itself.
+        await auditFromCli(store, {
+          action: 'admin_password_reset',
+          target: 'admin',
+          detail: { generated: options.password === undefined },
+        });
+        return { password, configured: settings.adminPassword !== undefined };
+      });
       print(options.json, { user: 'admin', password }, () =>
         [
           `New dashboard password for user admin (shown this once): ${password}`,

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import type { Environment, PlanName, Project, ProjectService, Settings } from '@snapwire/server';
+import type { AuditEntry, Environment, PlanName, Project, ProjectService, Settings } from '@snapwire/server';
 import { fail, print } from '../output.js';
 import { loadServer } from '../server-package.js';
-import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
+import { addStoreOptions, auditFromCli, withServiceStore, type StoreFlags } from '../service-store.js';
+
+/** Records a change of a command in the audit log (service-store.ts auditFromCli). */
+type Audit = (entry: Omit<AuditEntry, 'actor' | 'sourceAddress'>) => Promise<void>;
 
 // Constants copied from the service so that --help works without loading it (checked by projects.e2e.test.ts).
 const PLAN_NAMES = ['UNLIMITED', 'FREE', 'DISCOVERY', 'PRO', 'STARTUP', 'ENTERPRISE'] as const;
@@ -11,7 +14,7 @@ const ENVIRONMENTS = ['LIVE', 'TEST'] as const;
 /** Opens the service's store (same DATABASE_URL / SNAPWIRE_DATA_DIR), runs `work`, closes it. */
 async function withProjects<T>(
   flags: StoreFlags,
-  work: (projects: ProjectService, settings: Settings) => Promise<T>,
+  work: (projects: ProjectService, settings: Settings, audit: Audit) => Promise<T>,
 ): Promise<T> {
   const server = await loadServer();
   return withServiceStore(flags, async (store, settings) => {
@@ -26,7 +29,7 @@ async function withProjects<T>(
         `Created the "default" project. Its keys (shown once): LIVE ${created.LIVE}  TEST ${created.TEST}\n`,
       );
     }
-    return work(service, settings);
+    return work(service, settings, (entry) => auditFromCli(store, entry));
   });
 }
 
@@ -102,9 +105,16 @@ export function registerProjectCommands(program: Command): void {
     .action(async (name: string, options: { plan?: string; json?: boolean } & StoreFlags) => {
       const given = options.plan === undefined ? undefined : parsePlan(options.plan);
       // Without --plan, the service's own default (the dashboard's form uses the same setting).
-      const { project, keys } = await withProjects(options, (service, settings) =>
-        service.create(name, given ?? settings.defaultPlan),
-      );
+      const { project, keys } = await withProjects(options, async (service, settings, audit) => {
+        const created = await service.create(name, given ?? settings.defaultPlan);
+        await audit({
+          action: 'project_created',
+          projectId: created.project.id,
+          target: created.project.name,
+          detail: { plan: created.project.plan, keys: Object.keys(created.keys) },
+        });
+        return created;
+      });
       print(options.json, { ...describeProject(project), keys }, () =>
         [
           `Created project "${project.name}" on plan ${project.plan}. Keys (shown once, keep them):`,
@@ -128,12 +138,19 @@ export function registerProjectCommands(program: Command): void {
         options: { plan?: string; limit?: Record<string, number | null>; json?: boolean } & StoreFlags,
       ) => {
         if (!options.plan && !options.limit) fail('nothing to change: give --plan and/or --limit');
-        const project = await withProjects(options, (service) =>
-          service.update(name, {
+        const project = await withProjects(options, async (service, _settings, audit) => {
+          const changed = await service.update(name, {
             ...(options.plan ? { plan: parsePlan(options.plan) } : {}),
             ...(options.limit ? { overrides: options.limit } : {}),
-          }),
-        );
+          });
+          await audit({
+            action: options.plan && !options.limit ? 'plan_changed' : 'project_updated',
+            projectId: changed.id,
+            target: changed.name,
+            detail: { plan: changed.plan, ...(options.limit ? { limits: options.limit } : {}) },
+          });
+          return changed;
+        });
         print(
           options.json,
           describeProject(project),
@@ -151,7 +168,12 @@ export function registerProjectCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (name: string, options: { env: string; json?: boolean } & StoreFlags) => {
       const env = parseEnv(options.env);
-      const key = await withProjects(options, (service) => service.rotateKey(name, env));
+      const key = await withProjects(options, async (service, _settings, audit) => {
+        const rotated = await service.rotateKey(name, env);
+        const project = await service.findByName(name);
+        await audit({ action: 'key_rotated', projectId: project?.id, target: `${name}/${env}` });
+        return rotated;
+      });
       print(options.json, { name, env, key }, () => `New ${env} key for "${name}" (shown once): ${key}`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fail, print } from '../output.js';
 import { loadServer } from '../server-package.js';
-import { addStoreOptions, withServiceStore, type StoreFlags } from '../service-store.js';
+import { addStoreOptions, auditFromCli, withServiceStore, type StoreFlags } from '../service-store.js';
 
 type Flags = StoreFlags & { json?: boolean };
 
@@ -61,6 +61,11 @@ export function registerUserCommands(program: Command): void {
         }
         const team = new server.TeamStore(store.db, server.systemClock, store.dialect);
         const link = await team.invite({ email, role, projectIds, createdBy: 'cli' });
+        await auditFromCli(store, {
+          action: 'user_invited',
+          target: link.email,
+          detail: { role, projects: projectIds.length },
+        });
         const url = `${settings.publicUrl}/dashboard/accept?token=${encodeURIComponent(link.token)}`;
         let mailed = false;
         const mailer = server.createMailer(settings);
@@ -94,9 +99,10 @@ export function registerUserCommands(program: Command): void {
     .action(async (user: string, role: string, options: Flags) => {
       const server = await loadServer();
       if (!server.isRole(role)) fail(`the role must be one of ${server.ROLES.join(', ')}`);
-      await withServiceStore(options, async (store) =>
-        new server.TeamStore(store.db, server.systemClock, store.dialect).setRole(user, role, 'owner'),
-      );
+      await withServiceStore(options, async (store) => {
+        await new server.TeamStore(store.db, server.systemClock, store.dialect).setRole(user, role, 'owner');
+        await auditFromCli(store, { action: 'user_role_changed', target: user, detail: { role } });
+      });
       print(options.json, { user, role }, () => `${user} is now ${role}.`);
     });
 
@@ -104,9 +110,10 @@ export function registerUserCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (user: string, options: Flags) => {
       const server = await loadServer();
-      await withServiceStore(options, async (store) =>
-        new server.TeamStore(store.db, server.systemClock, store.dialect).remove(user, 'owner'),
-      );
+      await withServiceStore(options, async (store) => {
+        await new server.TeamStore(store.db, server.systemClock, store.dialect).remove(user, 'owner');
+        await auditFromCli(store, { action: 'user_removed', target: user });
+      });
       print(options.json, { user, removed: true }, () => `${user} removed.`);
     });
 }

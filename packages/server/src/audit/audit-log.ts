@@ -29,6 +29,12 @@ export const AUDIT_ACTIONS = [
   'schedule_paused',
   'schedule_resumed',
   'schedule_run',
+  'user_created',
+  'user_invited',
+  'user_role_changed',
+  'user_removed',
+  'admin_password_reset',
+  'project_updated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -165,6 +165,15 @@ const environmentSchema = z.object({
     .refine((value) => /^smtps?:\/\//.test(value), 'must be an smtp:// or smtps:// URL')
     .optional(),
   SNAPWIRE_MAIL_FROM: z.string().min(3).default('Snapwire <snapwire@localhost>'),
+  // OpenID Connect single sign-on (docs/dashboard.md "Single sign-on"): all three, or none.
+  SNAPWIRE_OIDC_ISSUER: z.url().optional(),
+  SNAPWIRE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  SNAPWIRE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  SNAPWIRE_OIDC_NEW_USERS: z
+    .enum(['refuse', 'viewer', 'developer', 'admin'], {
+      message: 'must be refuse, viewer, developer or admin',
+    })
+    .default('refuse'),
   // Fleet settings (docs/deploy.md).
   SNAPWIRE_ROLE: z.enum(['all', 'worker']).default('all'),
   SNAPWIRE_NODE_ID: z
@@ -280,6 +289,8 @@ export interface Settings {
   /** Where invitation and reset mails go out (none: the links are only shown to who made them). */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** OpenID Connect single sign-on for the dashboard; undefined when not configured. */
+  oidc: OidcSettings | undefined;
   dashboardSessionTtlMs: number;
   /** How long audit rows are kept (SNAPWIRE_AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
@@ -310,6 +321,17 @@ export interface LlmSettings {
   maxChunks: number;
 }
 
+/** The dashboard's OpenID Connect provider (SNAPWIRE_OIDC_*). */
+export interface OidcSettings {
+  /** The issuer URL; its `/.well-known/openid-configuration` is read at the first SSO sign-in. */
+  issuer: string;
+  clientId: string;
+  /** Sent to the token endpoint only (client_secret_post). Never logged. */
+  clientSecret: string;
+  /** A verified email no user has: refused, or a new user with this role. */
+  newUsers: 'refuse' | 'viewer' | 'developer' | 'admin';
+}
+
 export class SettingsError extends Error {}
 
 /** Reads settings from an environment map (process.env by default). Throws SettingsError listing every bad knob. */
@@ -331,6 +353,21 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   if ((value.SNAPWIRE_LLM_BASE_URL === undefined) !== (value.SNAPWIRE_LLM_MODEL === undefined)) {
     throw new SettingsError(
       'Invalid configuration:\n  SNAPWIRE_LLM_BASE_URL / SNAPWIRE_LLM_MODEL: set both (the endpoint and the model name) or neither',
+    );
+  }
+  const oidcSet = [
+    value.SNAPWIRE_OIDC_ISSUER,
+    value.SNAPWIRE_OIDC_CLIENT_ID,
+    value.SNAPWIRE_OIDC_CLIENT_SECRET,
+  ];
+  if (oidcSet.some((v) => v !== undefined) && !oidcSet.every((v) => v !== undefined)) {
+    throw new SettingsError(
+      'Invalid configuration:\n  SNAPWIRE_OIDC_ISSUER / SNAPWIRE_OIDC_CLIENT_ID / SNAPWIRE_OIDC_CLIENT_SECRET: set all three (single sign-on) or none',
+    );
+  }
+  if (value.SNAPWIRE_OIDC_ISSUER && !isSafeIssuer(value.SNAPWIRE_OIDC_ISSUER)) {
+    throw new SettingsError(
+      'Invalid configuration:\n  SNAPWIRE_OIDC_ISSUER: must be an https:// URL (plain http:// only for a provider on loopback, 127.0.0.1 or [::1])',
     );
   }
   if (value.SNAPWIRE_S3_PRESIGN && value.SNAPWIRE_BLOB_STORE.kind !== 's3') {
@@ -419,6 +456,15 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     adminPassword: value.SNAPWIRE_ADMIN_PASSWORD,
     smtpUrl: value.SNAPWIRE_SMTP_URL,
     mailFrom: value.SNAPWIRE_MAIL_FROM,
+    oidc:
+      value.SNAPWIRE_OIDC_ISSUER && value.SNAPWIRE_OIDC_CLIENT_ID && value.SNAPWIRE_OIDC_CLIENT_SECRET
+        ? {
+            issuer: value.SNAPWIRE_OIDC_ISSUER,
+            clientId: value.SNAPWIRE_OIDC_CLIENT_ID,
+            clientSecret: value.SNAPWIRE_OIDC_CLIENT_SECRET,
+            newUsers: value.SNAPWIRE_OIDC_NEW_USERS,
+          }
+        : undefined,
     dashboardSessionTtlMs: value.SNAPWIRE_DASHBOARD_SESSION_TTL,
     auditRetentionDays: value.SNAPWIRE_AUDIT_RETENTION_DAYS,
     role: value.SNAPWIRE_ROLE,
@@ -439,4 +485,11 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
         ? { accessKeyId: value.AWS_ACCESS_KEY_ID, secretAccessKey: value.AWS_SECRET_ACCESS_KEY }
         : undefined,
   };
+}
+
+/** An issuer over https, or over http on loopback only (a token sent in clear must not leave the machine). */
+function isSafeIssuer(issuer: string): boolean {
+  const url = new URL(issuer);
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && (/^127(\.\d{1,3}){3}$/.test(url.hostname) || url.hostname === '[::1]');
 }

@@ -7,9 +7,9 @@ import type { AuditAction } from '../audit/audit-log.js';
 import type { DashboardAuth, Session } from './auth.js';
 import type { TwoFactor } from './two-factor.js';
 import { selectField } from './components.js';
-import { html, layout, type Html, type NavItem } from './html.js';
+import { html, layout, raw, type Html, type NavItem } from './html.js';
 import type { DashboardQueries } from './queries.js';
-import { accessOf, seesProject } from './route-access.js';
+import { accessOf, mayUseTarget, seesProject, withoutRefusedActions } from './route-access.js';
 import { may } from '../team/roles.js';
 import type { TeamStore } from '../team/team-store.js';
 import type { Mailer } from '../team/mailer.js';
@@ -145,11 +145,12 @@ export function createContext(
             {
               title: page.title,
               active: page.active,
-              nav: nav.filter((item) => item.key !== 'team' || mayManageTeam(request)),
+              // Only the pages the role may open (ROUTE_RULES), and in them only its actions.
+              nav: nav.filter((item) => mayUseTarget(accessOf(request), 'GET', item.href)),
               csrf: session(request)?.csrfToken ?? '',
               flash: flashOf(request),
             },
-            page.body,
+            raw(withoutRefusedActions(page.body.value, accessOf(request))),
           ),
         );
     },

@@ -52,16 +52,18 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
   });
 
   requireRouteRules(app);
+  const team = new TeamStore(services.store.db, clock, services.store.dialect);
   const session = installSessions(app, {
     auth,
     twoFactor,
     audit: services.audit,
+    team,
+    sso: services.sso,
     secureCookies: settings.publicUrl.startsWith('https://'),
     sessionTtlMs: settings.dashboardSessionTtlMs,
     now,
   });
 
-  const team = new TeamStore(services.store.db, clock, services.store.dialect);
   installRouteAccess(app, { db: services.store.db, team, session });
 
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);

@@ -38,6 +38,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /reset': { action: 'public' },
   'POST /reset': { action: 'public' },
   'POST /login/code': { action: 'public' },
+  'GET /sso': { action: 'public' },
+  'GET /sso/callback': { action: 'public' },
   'POST /logout': { action: 'self' },
   'GET /sessions': { action: 'self' },
   'POST /sessions/revoke': { action: 'self' },
@@ -112,6 +114,48 @@ const PREFIX = '/dashboard';
 export function ruleKey(method: string, url: string): string {
   const path = url.startsWith(PREFIX) ? url.slice(PREFIX.length) : url;
   return `${method === 'HEAD' ? 'GET' : method} ${path === '' ? '/' : path}`;
+}
+
+/** ROUTE_RULES' paths as patterns (`:param` one path segment), to find the rule of a link or a form. */
+const RULE_PATTERNS = Object.entries(ROUTE_RULES).map(([key, rule]) => {
+  const [method = '', path = ''] = key.split(' ');
+  const pattern = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/?#]+');
+  return { method, regex: new RegExp(`^${pattern}$`), rule };
+});
+
+/** The rule of `METHOD /dashboard/...` (a link's or a form's target), when it is a dashboard route. */
+export function ruleOfTarget(method: string, target: string): RouteRule | undefined {
+  const decoded = target.replace(/&amp;/g, '&');
+  if (decoded !== PREFIX && !decoded.startsWith(`${PREFIX}/`) && !decoded.startsWith(`${PREFIX}?`)) {
+    return undefined;
+  }
+  const path = decoded.slice(PREFIX.length).split(/[?#]/)[0] || '/';
+  return RULE_PATTERNS.find((entry) => entry.method === method && entry.regex.test(path))?.rule;
+}
+
+/** Whether `access`'s role may use the dashboard route a link or form targets (unknown targets: yes). */
+export function mayUseTarget(access: Access | undefined, method: string, target: string): boolean {
+  const rule = ruleOfTarget(method, target);
+  if (!rule || rule.action === 'public') return true;
+  return access !== undefined && may(access.role, rule.action);
+}
+
+/**
+ * A page as the signed-in role may use it: every POST form whose route ROUTE_RULES refuses to the role is
+ * left out, and every link to such a page becomes its plain text, so a viewer is not shown buttons the
+ * server would answer 403 (the server still checks every request).
+ */
+export function withoutRefusedActions(page: string, access: Access | undefined): string {
+  return page
+    .replace(/<form\b[^>]*>[\s\S]*?<\/form>/g, (form) => {
+      const tag = /^<form\b[^>]*>/.exec(form)?.[0] ?? '';
+      if (!/method="post"/i.test(tag)) return form;
+      const action = /action="([^"]*)"/.exec(tag)?.[1] ?? '';
+      return mayUseTarget(access, 'POST', action) ? form : '';
+    })
+    .replace(/<a\b[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g, (link, href: string, text: string) =>
+      mayUseTarget(access, 'GET', href) ? link : text,
+    );
 }
 
 const accesses = new WeakMap<FastifyRequest, Access>();

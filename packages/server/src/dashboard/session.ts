@@ -11,11 +11,21 @@ import {
 } from './auth.js';
 import { html, layout } from './html.js';
 import { CHALLENGE_TTL_MS, type TwoFactor } from './two-factor.js';
+import {
+  decodePending,
+  encodePending,
+  SingleSignOnError,
+  type SingleSignOn,
+} from '../team/single-sign-on.js';
+import type { TeamStore } from '../team/team-store.js';
 
 export const SESSION_COOKIE = 'snapwire_session';
 const LOGIN_COOKIE = 'snapwire_login';
 /** A right password waiting for its second factor (dashboard/two-factor.ts). */
 const CHALLENGE_COOKIE = 'snapwire_challenge';
+/** A single sign-on under way: its state, nonce and PKCE verifier, for the provider's answer. */
+const SSO_COOKIE = 'snapwire_sso';
+const SSO_TTL_SECONDS = 600;
 
 export type Form = Record<string, string | undefined>;
 
@@ -39,6 +49,9 @@ export interface SessionOptions {
   auth: DashboardAuth;
   twoFactor: TwoFactor;
   audit: AuditLog;
+  team: TeamStore;
+  /** OpenID Connect sign-in, when SNAPWIRE_OIDC_* are set. */
+  sso: SingleSignOn | undefined;
   secureCookies: boolean;
   sessionTtlMs: number;
   now: () => number;
@@ -53,7 +66,7 @@ export function installSessions(
   app: FastifyInstance,
   options: SessionOptions,
 ): (request: FastifyRequest) => Session | undefined {
-  const { auth, twoFactor, audit } = options;
+  const { auth, twoFactor, audit, sso } = options;
   const clientOf = (request: FastifyRequest) => ({
     address: request.ip,
     userAgent: request.headers['user-agent'],
@@ -119,6 +132,15 @@ export function installSessions(
               /></label>
               <button type="submit">Sign in</button>
             </form>
+            ${
+              sso
+                ? html`<p class="sso">
+                    <a class="button" href="/dashboard/sso?next=${encodeURIComponent(next)}"
+                      >Sign in with SSO</a
+                    >
+                  </p>`
+                : ''
+            }
           </div>`,
         ),
       );
@@ -255,6 +277,88 @@ export function installSessions(
       detail: { second_factor: factor },
     });
     return signedInReply(reply, signedIn.id, safeNext(body.next));
+  });
+
+  // Single sign-on (team/single-sign-on.ts): to the provider, and its answer back. Refusals are audited
+  // with the reason, and shown on the sign-in page.
+  const ssoRefused = async (request: FastifyRequest, reply: FastifyReply, error: unknown, next: string) => {
+    if (!(error instanceof SingleSignOnError)) throw error;
+    await audit.record({
+      actor: error.email?.toLowerCase() ?? 'sso',
+      action: 'sign_in_failed',
+      sourceAddress: request.ip,
+      detail: { method: 'sso', reason: error.reason },
+    });
+    return loginPage(reply, next, error.message);
+  };
+  app.get('/sso', open, async (request, reply) => {
+    const next = safeNext((request.query as Form).next);
+    if (!sso)
+      return loginPage(reply, next, 'Single sign-on is not configured here: sign in with a password.');
+    try {
+      const { url, pending } = await sso.start(next);
+      return reply
+        .code(303)
+        .header('set-cookie', cookie(SSO_COOKIE, encodePending(pending), SSO_TTL_SECONDS))
+        .header('location', url)
+        .send();
+    } catch (error) {
+      return ssoRefused(request, reply, error, next);
+    }
+  });
+
+  app.get('/sso/callback', open, async (request, reply) => {
+    const pending = decodePending(cookiesOf(request)[SSO_COOKIE]);
+    const next = pending?.next ?? '/dashboard';
+    // The pending sign-in is used once, whatever the answer.
+    reply.header('set-cookie', cookie(SSO_COOKIE, '', 0));
+    if (!sso)
+      return loginPage(reply, next, 'Single sign-on is not configured here: sign in with a password.');
+    try {
+      const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+      const identity = await sso.finish(query, pending);
+      const user = await options.team.userForSingleSignOn(
+        identity.email,
+        identity.name,
+        sso.settings.newUsers,
+      );
+      if (!user) {
+        throw new SingleSignOnError(
+          `No Snapwire user has the email ${identity.email}: ask an owner or admin to invite you.`,
+          'unknown user',
+          identity.email,
+        );
+      }
+      if (user.created) {
+        await audit.record({
+          actor: user.username,
+          action: 'user_created',
+          target: user.username,
+          sourceAddress: request.ip,
+          detail: { method: 'sso', role: sso.settings.newUsers },
+        });
+      }
+      if (await twoFactor.enabled(user.username)) {
+        // The provider vouched for the email; this dashboard's second factor is still asked for.
+        const token = randomToken();
+        const challenge = await twoFactor.openChallenge(user.username);
+        reply.header('set-cookie', [
+          cookie(LOGIN_COOKIE, token, 3600),
+          cookie(CHALLENGE_COOKIE, challenge, Math.floor(CHALLENGE_TTL_MS / 1000)),
+        ]);
+        return codePage(reply, token, next);
+      }
+      const signedIn = await auth.startSession(user.username, clientOf(request));
+      await audit.record({
+        actor: user.username,
+        action: 'sign_in',
+        sourceAddress: request.ip,
+        detail: { method: 'sso' },
+      });
+      return signedInReply(reply, signedIn.id, next);
+    } catch (error) {
+      return ssoRefused(request, reply, error, next);
+    }
   });
 
   app.post('/logout', async (request, reply) => {

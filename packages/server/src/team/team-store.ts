@@ -112,6 +112,39 @@ export class TeamStore {
     return { username, role, projectIds: rows.map((r) => r.project_id) };
   }
 
+  /**
+   * The user a verified single sign-on email belongs to (any case), or a new one with `newUsers` as role
+   * (its password random and unknown: a reset link gives one). Undefined when none and `refuse`.
+   */
+  async userForSingleSignOn(
+    email: string,
+    name: string | undefined,
+    newUsers: 'refuse' | Exclude<Role, 'owner'>,
+  ): Promise<{ username: string; created: boolean } | undefined> {
+    const key = normalizeEmail(email);
+    const found = await this.find(key);
+    if (found) return { username: found.username, created: false };
+    if (newUsers === 'refuse') return undefined;
+    try {
+      await this.db
+        .insertInto('dashboard_users')
+        .values({
+          username: key,
+          email: key,
+          name: name?.trim().slice(0, 200) || null,
+          role: newUsers,
+          password_hash: await hashPassword(randomBytes(32).toString('base64url')),
+          created_at: this.clock.now(),
+        })
+        .execute();
+      return { username: key, created: true };
+    } catch {
+      // Two first sign-ins at once: the other one made the user.
+      const again = await this.find(key);
+      return again ? { username: again.username, created: false } : undefined;
+    }
+  }
+
   /** Makes an invitation link; returns its token (shown once, only its hash is kept). */
   async invite(input: {
     email: string;

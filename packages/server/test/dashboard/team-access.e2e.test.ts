@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { ROUTE_RULES, type RouteRule } from '../../src/dashboard/route-access.js';
+import { ROUTE_RULES, ruleOfTarget, type RouteRule } from '../../src/dashboard/route-access.js';
 import {
   may,
   permissionsMarkdown,
@@ -145,6 +145,49 @@ describe('dashboard access: every route x every role, against the role table', (
     if (!PROJECT_ACTIONS.includes(rule.action) || WORKSPACE_WIDE.includes(who.role)) return true;
     return who.project === 'acme';
   };
+
+  it('shows a viewer and a developer no form or link the table refuses them (every page they may open)', async () => {
+    /** The POST forms and the dashboard links of a page, as `POST /dashboard/...` and `GET /dashboard/...`. */
+    const targetsOf = (page: string) => [
+      ...[...page.matchAll(/<form\b[^>]*>/g)]
+        .filter(([tag]) => /method="post"/i.test(tag))
+        .map(([tag]) => `POST ${/action="([^"]*)"/.exec(tag)?.[1] ?? ''}`),
+      ...[...page.matchAll(/<a\b[^>]*href="(\/dashboard[^"]*)"/g)].map(([, href]) => `GET ${href}`),
+    ];
+    const pageOf = async (who: Identity, path: string) =>
+      (
+        await fetch(`${service.baseUrl}${path}${path.includes('?') ? '&' : '?'}project=acme`, {
+          headers: { cookie: who.cookie },
+          redirect: 'manual',
+        })
+      ).text();
+    const shown: string[] = [];
+    let pages = 0;
+    for (const who of identities.filter((i) => i.project === 'acme')) {
+      for (const [key, rule] of Object.entries(ROUTE_RULES)) {
+        const [method, route] = key.split(' ') as [string, string];
+        if (method !== 'GET' || rule.action === 'public' || !expected(who, rule)) continue;
+        if (/image|export|payload/.test(route)) continue; // not HTML pages
+        pages += 1;
+        for (const target of targetsOf(await pageOf(who, pathOf(route, rule)))) {
+          const [verb, url] = target.split(' ') as [string, string];
+          const targetRule = ruleOfTarget(verb, url);
+          if (targetRule && targetRule.action !== 'public' && !may(who.role, targetRule.action)) {
+            shown.push(`${who.label} on ${key}: ${target}`);
+          }
+        }
+      }
+    }
+    assert.ok(pages >= 20, `walked ${pages} pages`);
+    assert.deepEqual(shown, []);
+    // The same page as the owner does offer those actions (the check above can fail).
+    const ownerWebhook = await pageOf(identities[0]!, `/dashboard/webhooks/${params.webhook}`);
+    assert.match(ownerWebhook, /action="\/dashboard\/webhooks\/[^"]+\/rotate"/);
+    const viewer = identities.find((i) => i.role === 'viewer' && i.project === 'acme')!;
+    const viewerWebhook = await pageOf(viewer, `/dashboard/webhooks/${params.webhook}`);
+    assert.doesNotMatch(viewerWebhook, /\/rotate"|\/delete"/);
+    assert.match(viewerWebhook, new RegExp(params.webhook!), 'the viewer still reads the webhook');
+  });
 
   it('allows and refuses every route as the table says', async () => {
     // Sign-out last (it ends the session); a route that destroys its thing (a webhook's delete) is walked by
