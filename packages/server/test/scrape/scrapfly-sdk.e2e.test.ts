@@ -326,7 +326,10 @@ describe("Scrapfly's TypeScript SDK client.scrape() against Snapwire (docs/compa
       scrape({ url: `${fixtures.origin}/scrape-article`, country: 'uk' }),
       (error: unknown) => {
         assert.ok(error instanceof ApiHttpClientError, `got ${(error as Error).constructor.name}`);
-        assert.match((error as Error).message, /ERR::SCRAPE::CONFIG_ERROR.*\\"uk\\", which is not an ISO 3166-1.*gb/);
+        assert.match(
+          (error as Error).message,
+          /ERR::SCRAPE::CONFIG_ERROR.*\\"uk\\", which is not an ISO 3166-1.*gb/,
+        );
         return true;
       },
     );
