@@ -33,6 +33,9 @@ export const AUDIT_ACTIONS = [
   'user_invited',
   'user_role_changed',
   'user_removed',
+  'user_projects_changed',
+  'invitation_revoked',
+  'reset_link_created',
   'admin_password_reset',
   'project_updated',
 ] as const;

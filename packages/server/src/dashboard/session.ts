@@ -106,12 +106,13 @@ export function installSessions(
     }
   });
 
-  const loginPage = (reply: FastifyReply, next: string, error?: string) => {
+  const SSO_NOT_CONFIGURED = 'Single sign-on is not configured here: sign in with a password.';
+  const loginPage = (reply: FastifyReply, next: string, error?: string, status = error ? 401 : 200) => {
     // Sign-in CSRF: a random token in a cookie that the form must echo (double submit), so another site
     // cannot sign a browser into this dashboard.
     const token = randomToken();
     return reply
-      .code(error ? 401 : 200)
+      .code(status)
       .header('set-cookie', cookie(LOGIN_COOKIE, token, 3600))
       .type('text/html; charset=utf-8')
       .send(
@@ -294,7 +295,8 @@ export function installSessions(
   app.get('/sso', open, async (request, reply) => {
     const next = safeNext((request.query as Form).next);
     if (!sso)
-      return loginPage(reply, next, 'Single sign-on is not configured here: sign in with a password.');
+      // Not a failed sign-in: the page is not there (404), with the password form beside the reason.
+      return loginPage(reply, next, SSO_NOT_CONFIGURED, 404);
     try {
       const { url, pending } = await sso.start(next);
       return reply
@@ -312,8 +314,7 @@ export function installSessions(
     const next = pending?.next ?? '/dashboard';
     // The pending sign-in is used once, whatever the answer.
     reply.header('set-cookie', cookie(SSO_COOKIE, '', 0));
-    if (!sso)
-      return loginPage(reply, next, 'Single sign-on is not configured here: sign in with a password.');
+    if (!sso) return loginPage(reply, next, SSO_NOT_CONFIGURED, 404);
     try {
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const identity = await sso.finish(query, pending);

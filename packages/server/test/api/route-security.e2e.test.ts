@@ -513,6 +513,10 @@ const PUBLIC_ROUTES = [
   'POST /dashboard/accept',
   'GET /dashboard/reset', // a one-time password-reset link
   'POST /dashboard/reset',
+  // Single sign-on (OpenID Connect): the start redirects to the provider (the sign-in page when none is set), the
+  // callback checks state, nonce and the ID token's signature (test/dashboard/single-sign-on.e2e.test.ts).
+  'GET /dashboard/sso',
+  'GET /dashboard/sso/callback',
   'GET /mcp', // 405: the MCP endpoint is stateless, POST only
   'DELETE /mcp',
 ];

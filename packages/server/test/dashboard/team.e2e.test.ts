@@ -257,4 +257,27 @@ describe('team: invitations by mail, roles, project membership', () => {
       303,
     );
   });
+
+  it("shows the team's changes made in the dashboard on the audit page, by the member who made them", async () => {
+    const changed = await postForm(
+      service.baseUrl,
+      '/dashboard/team/users/viewer@example.com/role',
+      { _csrf: owner.csrf, role: 'developer' },
+      owner.cookie,
+    );
+    assert.equal(changed.status, 303);
+    const audit = await (
+      await fetch(`${service.baseUrl}/dashboard/audit?actor=admin`, { headers: { cookie: owner.cookie } })
+    ).text();
+    // The rows (data-action), not the filter's list of every action.
+    for (const action of ['user_invited', 'user_role_changed', 'user_removed', 'reset_link_created']) {
+      assert.match(
+        audit,
+        new RegExp(`data-action="${action}" data-actor="admin"`),
+        `a ${action} row by admin`,
+      );
+    }
+    assert.match(audit, /viewer@example\.com/, 'with the member changed as the target');
+    assert.doesNotMatch(audit, /token=/, 'never the one-time link');
+  });
 });

@@ -197,6 +197,10 @@ const page: DashboardPage = {
           createdBy: ctx.session(request)?.username ?? '',
         });
         const url = linkUrl(ctx, 'invite', link.token);
+        await ctx.audit(request, 'user_invited', {
+          target: link.email,
+          detail: { role: form.role },
+        });
         return teamPage(request, reply, {
           link: { url, email: link.email, mailed: await mail(link.email, 'invite', url) },
         });
@@ -210,6 +214,7 @@ const page: DashboardPage = {
         const id = idParams.safeParse(request.params);
         if (!id.success) throw new TeamError('no such pending invitation', 404);
         await team.revoke(id.data.id);
+        await ctx.audit(request, 'invitation_revoked', { target: id.data.id });
         return ctx.back(reply, '/dashboard/team', 'Link revoked.');
       } catch (error) {
         return fail(request, reply, error);
@@ -239,14 +244,21 @@ const page: DashboardPage = {
     userAction('role', async (username, form, request, reply) => {
       if (!isRole(form.role)) throw new TeamError('pick a role: owner, admin, developer or viewer');
       await team.setRole(username, form.role, actorRole(request));
+      await ctx.audit(request, 'user_role_changed', { target: username, detail: { role: form.role } });
       return ctx.back(reply, '/dashboard/team', `${username} is now ${form.role}.`);
     });
-    userAction('projects', async (username, form, _request, reply) => {
-      await team.setProjects(username, projectIdsOf(form.projects, await ctx.services.projects.list()));
+    userAction('projects', async (username, form, request, reply) => {
+      const projectIds = projectIdsOf(form.projects, await ctx.services.projects.list());
+      await team.setProjects(username, projectIds);
+      await ctx.audit(request, 'user_projects_changed', {
+        target: username,
+        detail: { projects: projectIds },
+      });
       return ctx.back(reply, '/dashboard/team', `Projects of ${username} saved.`);
     });
     userAction('remove', async (username, _form, request, reply) => {
       await team.remove(username, actorRole(request));
+      await ctx.audit(request, 'user_removed', { target: username });
       return ctx.back(reply, '/dashboard/team', `${username} removed.`);
     });
     userAction('reset-link', async (username, _form, request, reply) => {
@@ -256,6 +268,7 @@ const page: DashboardPage = {
       }
       const link = await team.resetLink(username, ctx.session(request)?.username ?? '');
       const url = linkUrl(ctx, 'reset', link.token);
+      await ctx.audit(request, 'reset_link_created', { target: username });
       return teamPage(request, reply, {
         link: { url, email: link.email || username, mailed: await mail(link.email, 'reset', url) },
       });
