@@ -222,6 +222,12 @@ export const ACCEPTED_RESPONSE: ResponseDoc = {
 };
 
 /** A JSON answer; the schema is optional (left open when the shape is documented elsewhere). */
+/** A JSON schema of `type` or null (a field always sent, empty as null). */
+export const nullable = (type: string, extra: Record<string, unknown> = {}) => ({
+  type: [type, 'null'],
+  ...extra,
+});
+
 export function jsonResponse(
   description: string,
   schema: Record<string, unknown> = { type: 'object' },

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { queryBoolean } from '../request/boolean.js';
 import { SCRAPE_FORMAT_OPTIONS, SCRAPE_FORMATS, SCRAPE_LIMITS } from '../request/scrape-request.js';
-import { errorResponses, SCREENSHOT_HEADERS, type ResponseDoc } from './openapi.js';
+import { errorResponses, nullable, SCREENSHOT_HEADERS, type ResponseDoc } from './openapi.js';
 
 const text = (description: string) => z.string().optional().describe(description);
 const needsExtraction = (what: string) =>
@@ -126,7 +126,6 @@ export const scrapeQueryDoc = z.object({
   key: z.string().describe('Project API key (LIVE or TEST)'),
 });
 
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 
 /** result.error when success is false (what the SDKs raise their errors from). */

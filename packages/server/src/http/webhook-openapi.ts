@@ -1,6 +1,7 @@
 // The documented answers of the webhook routes (what describeWebhook, describeAttempt and the job route
 // send). The SDK's wire types are generated from these (scripts/sdk-wire-types.ts).
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+import { nullable } from './openapi.js';
+
 const dateTime = { type: 'string', format: 'date-time' };
 
 export const WEBHOOK_SCHEMA = {

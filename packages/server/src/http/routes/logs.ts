@@ -6,9 +6,8 @@ import type { ScreenshotLog } from '../../logs/log-store.js';
 import { LOG_KINDS } from '../../logs/log-queries.js';
 import { logUrlOf } from '../../logs/log-url.js';
 import { callerOf } from '../auth.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { errorResponses, jsonResponse, nullable } from '../openapi.js';
 
-const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
 /** describeLog's shape, for the document. */
 const LOG_SCHEMA = {
   type: 'object',
