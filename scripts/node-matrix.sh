@@ -5,7 +5,7 @@
 # ABI differs per major version); the tracked tree and its node_modules are never touched.
 #
 #   bash scripts/node-matrix.sh                     # Node 22 and 24: the default files below
-#   bash scripts/node-matrix.sh --all               # Node 22 and 24: every test file (like npm test)
+#   bash scripts/node-matrix.sh --all               # Node 22 and 24: the whole suite, as npm test runs it
 #   SNAPWIRE_NODE_VERSIONS="24" bash scripts/node-matrix.sh packages/cli/test/pack.e2e.test.ts
 #
 # Default files: the service start (banner, start faults), a screenshot through the README's quick start,
@@ -29,8 +29,11 @@ default_files=(
   packages/server/test/webhooks/schedule.e2e.test.ts
   packages/server/test/webhooks/webhooks.e2e.test.ts
 )
+all=0
 if [ "${1:-}" = "--all" ]; then
-  mapfile -t files < <(find packages/*/test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+  # The whole suite as `npm test` runs it (scripts/test.mjs, its two lanes), under the other Node.
+  all=1
+  files=()
 elif [ $# -gt 0 ]; then
   files=("$@")
 else
@@ -85,6 +88,19 @@ for version in "${versions[@]}"; do
   tests_started=$SECONDS
   passed=0
   failures=0
+  if [ "$all" -eq 1 ]; then
+    (cd "$copy" && PATH="$(dirname "$node_bin"):$PATH" "$node_bin" scripts/test.mjs >"$copy/.suite.log" 2>&1)
+    grep -E '^  [✔✖] ' "$copy/.suite.log" | sed "s/^/node-matrix: Node $version: /"
+    passed=$(grep -cE '^  ✔ ' "$copy/.suite.log")
+    failures=$(grep -cE '^  ✖ ' "$copy/.suite.log")
+    closing="$(grep -E '^tests: ' "$copy/.suite.log" | tail -n 1)"
+    say "Node $version: ${closing:-no closing line: see $copy/.suite.log}"
+    if [ -z "$closing" ] || [ "$failures" -gt 0 ]; then
+      failed=1
+      failures=$((failures > 0 ? failures : 1))
+      sed -n '/^--- failures in/,$p' "$copy/.suite.log" | head -n 80
+    fi
+  fi
   for file in "${files[@]}"; do
     file_started=$SECONDS
     # The tests start child processes with process.execPath; `node`, `npm` and `npx` on PATH are this
@@ -100,7 +116,7 @@ for version in "${versions[@]}"; do
       grep -E '^\s*(not ok|error:|AssertionError|Error)' "$copy/.last-test.log" | head -n 30
     fi
   done
-  summary+=("Node $("$node_bin" --version): $passed passed, $failures failed; setup ${setup} s, tests $((SECONDS - tests_started)) s")
+  summary+=("Node $("$node_bin" --version): $passed files passed, $failures failed; setup ${setup} s, tests $((SECONDS - tests_started)) s")
   # Keep a failing copy to look into; a passing one is 400 MB for nothing.
   [ "$failures" -eq 0 ] && rm -rf "$copy" "$node_dir"
 done

@@ -4,9 +4,12 @@
 // killed and counted as failed instead of stalling the whole run. Two lanes share the two cores: the heavy
 // lane runs the files that drive Chromium hard or start several processes, one at a time (two of those side
 // by side are not reliable on two cores); the light lane runs, beside it, the files that mostly wait or
-// need little CPU (every file not named *.e2e.test.ts, and the e2e files in LIGHT_E2E, measured). When the
-// heavy lane is done it helps with the light files. SNAPWIRE_TEST_LANES=1 runs one file at a time
-// (and streams each file's output as it comes, as a run of one file does).
+// need little CPU (every file not named *.e2e.test.ts, and the e2e files in LIGHT_E2E, measured). The heavy
+// lane starts with the files in ALONE (those that kill processes, count throughput or hold deadlines: never
+// beside another heavy file); once they are done, the light lane, its own files finished, takes heavy files
+// too, so the two cores share the ordinary Chromium files instead of one lane idling for half the run.
+// SNAPWIRE_TEST_LANES=1 runs one file at a time (and streams each file's output as it comes, as a run of one
+// file does).
 // Prints one closing line: "tests: N passed, N failed", after what each failing file said of its failures.
 // `npm test -- NAME` runs only files whose path contains NAME.
 // `npm test -- --fast` leaves out the *.e2e.test.ts files (those that drive Chromium or start several
@@ -55,10 +58,27 @@ const LIGHT_E2E = new Set([
   'server/test/webhooks/async-apis-durable.e2e.test.ts',
   'server/test/webhooks/async-apis.e2e.test.ts',
 ]);
+// Heavy files that only ever run with light files beside them: they SIGKILL services and wait out leases,
+// count captures a second, or assert deadlines and watchdogs that a second Chromium file would skew; and the
+// longest CPU-bound ones, so the shared part of the run is the ordinary files. Paths relative to packages/.
+const ALONE = new Set([
+  'cli/test/batch.e2e.test.ts',
+  'cli/test/users.e2e.test.ts',
+  'server/test/crawl/crawl-restart.e2e.test.ts',
+  'server/test/engine/hostile.e2e.test.ts',
+  'server/test/engine/load.e2e.test.ts',
+  'server/test/engine/queue-fairness.e2e.test.ts',
+  'server/test/engine/watchdog.e2e.test.ts',
+  'server/test/fleet/fleet.e2e.test.ts',
+  'server/test/monitors/monitors.e2e.test.ts',
+  'server/test/start/faults.e2e.test.ts',
+  'server/test/webhooks/async-crash.e2e.test.ts',
+  'server/test/webhooks/crash.e2e.test.ts',
+]);
 // A renamed file would drop to the heavy lane unnoticed (slower, not wrong): say so.
-for (const name of LIGHT_E2E) {
+for (const name of [...LIGHT_E2E, ...ALONE]) {
   if (!fs.existsSync(path.join(root, 'packages', name)))
-    console.warn(`scripts/test.mjs: LIGHT_E2E names ${name}, which is gone`);
+    console.warn(`scripts/test.mjs: LIGHT_E2E or ALONE names ${name}, which is gone`);
 }
 
 function collect(dir) {
@@ -165,16 +185,26 @@ if (LANES === 1 || files.length === 1) {
     results.push(await runFile(file, { stream: true }));
   }
 } else {
-  const heavy = files.filter((file) => !isLight(file));
+  const relative = (file) => path.relative(path.join(root, 'packages'), file);
+  const alone = files.filter((file) => ALONE.has(relative(file)));
+  const heavy = files.filter((file) => !isLight(file) && !ALONE.has(relative(file)));
   const light = files.filter((file) => isLight(file));
-  const lane = async (takeHeavy) => {
-    for (;;) {
-      const file = (takeHeavy ? heavy.shift() : undefined) ?? light.shift();
-      if (!file) return;
-      results.push(await runFile(file, { stream: false }));
-    }
+  const run = async (file) => results.push(await runFile(file, { stream: false }));
+  const heavyLane = async () => {
+    for (let file = alone.shift(); file; file = alone.shift()) await run(file);
+    aloneDone();
+    for (let file = heavy.shift() ?? light.shift(); file; file = heavy.shift() ?? light.shift())
+      await run(file);
   };
-  await Promise.all([lane(true), lane(false)]);
+  const lightLane = async () => {
+    for (let file = light.shift(); file; file = light.shift()) await run(file);
+    await aloneFinished;
+    for (let file = heavy.shift() ?? light.shift(); file; file = heavy.shift() ?? light.shift())
+      await run(file);
+  };
+  let aloneDone = () => {};
+  const aloneFinished = new Promise((resolve) => (aloneDone = resolve));
+  await Promise.all([heavyLane(), lightLane()]);
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 console.log('\nper file:');

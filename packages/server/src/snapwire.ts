@@ -445,6 +445,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
         captureSlots: settings.browserConcurrency,
         deliverySlots: settings.webhookConcurrency,
         pollMs: settings.queuePollMs,
+        leaseMs: settings.jobLeaseMs,
         publicUrl: settings.publicUrl,
         nodeId: settings.nodeId,
         ...(wakeups ? { announce: () => wakeups.announce() } : {}),

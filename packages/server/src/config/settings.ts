@@ -100,6 +100,8 @@ const environmentSchema = z.object({
   SNAPWIRE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
   SNAPWIRE_OPERATOR_NOTIFY_URL: z.url().optional(),
   SNAPWIRE_QUEUE_POLL: duration.default(1_000),
+  // An accepted job held by a process that died runs again after this (renewed four times a lease meanwhile).
+  SNAPWIRE_JOB_LEASE: duration.pipe(z.number().min(2_000)).default(20_000),
   // A crawl URL claimed by a node that died is taken over after this (docs/compat.md §9).
   SNAPWIRE_CRAWL_LEASE: duration.pipe(z.number().min(1_000)).default(90_000),
   SNAPWIRE_SCHEDULER_POLL: duration.default(1_000),
@@ -257,6 +259,7 @@ export interface Settings {
   queuePollMs: number;
   /** How long a crawl URL stays claimed by a node before another may take it over. */
   crawlLeaseMs: number;
+  jobLeaseMs: number;
   /** Longest sleep of the scheduler loop between looks at due schedules (docs/compat.md §6). */
   schedulerPollMs: number;
   /** Schedules a project may hold, not counting cancelled and completed ones. */
@@ -422,6 +425,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     operatorNotifyUrl: value.SNAPWIRE_OPERATOR_NOTIFY_URL,
     queuePollMs: value.SNAPWIRE_QUEUE_POLL,
     crawlLeaseMs: value.SNAPWIRE_CRAWL_LEASE,
+    jobLeaseMs: value.SNAPWIRE_JOB_LEASE,
     schedulerPollMs: value.SNAPWIRE_SCHEDULER_POLL,
     maxSchedules: value.SNAPWIRE_MAX_SCHEDULES,
     minScheduleIntervalMs: value.SNAPWIRE_MIN_SCHEDULE_INTERVAL,

@@ -19,6 +19,8 @@ export interface WorkerSettings {
   deliverySlots: number;
   /** Longest sleep between looks at the queue (new jobs also wake the worker at once). */
   pollMs: number;
+  /** How long a claim holds (SNAPWIRE_JOB_LEASE): a job held by a process that died runs again after it. */
+  leaseMs?: number;
   /** Base of the error-reference links in delivered error bodies (SNAPWIRE_PUBLIC_URL). */
   publicUrl?: string;
   /** This node's id (in claim tokens, so a job's holder can be told). */
@@ -36,12 +38,12 @@ const STORE_BACKOFF_MS = 2_000;
 /** Sleep after a look that found nothing to claim, however due the next job seems. */
 const IDLE_PAUSE_MS = 20;
 /**
- * Claims are leased for LEASE_MS and renewed every HEARTBEAT_MS while the work goes on, so a job held by a
- * process that died is picked up again within LEASE_MS, while a slow capture or a slow receiver never
- * loses its lease (the lease always outlives the HTTP timeout: it is renewed for as long as the call runs).
+ * Claims are leased for the lease (SNAPWIRE_JOB_LEASE, 20 s unless set) and renewed four times a lease while
+ * the work goes on, so a job held by a process that died is picked up again within one lease, while a slow
+ * capture or a slow receiver never loses its lease (the lease always outlives the HTTP timeout: it is
+ * renewed for as long as the call runs).
  */
-const LEASE_MS = 20_000;
-const HEARTBEAT_MS = 5_000;
+const DEFAULT_LEASE_MS = 20_000;
 
 /**
  * Runs the durable queue: captures accepted screenshots and runs accepted scrapes and extractions
@@ -62,6 +64,7 @@ export class JobWorker {
   /** Deliveries in flight per project (fair sharing of the delivery slots). */
   private readonly projectDeliveries = new Map<string, number>();
   private fairRound = 0;
+  private readonly leaseMs: number;
 
   constructor(
     private readonly queue: JobQueue,
@@ -76,6 +79,7 @@ export class JobWorker {
     /** Runners of the other job kinds (scrape, extraction), by resource type; screenshots run here. */
     private readonly runners: Partial<Record<string, JobRunner>> = {},
   ) {
+    this.leaseMs = settings.leaseMs ?? DEFAULT_LEASE_MS;
     this.id = `${settings.nodeId ?? `worker-${process.pid}`}-${Math.random().toString(36).slice(2, 8)}`;
   }
 
@@ -149,7 +153,7 @@ export class JobWorker {
     }
     if (lanes.includes('queued')) {
       const free = this.settings.captureSlots - this.capturing;
-      const claims = await this.queue.claim('queued', this.id, LEASE_MS, free);
+      const claims = await this.queue.claim('queued', this.id, this.leaseMs, free);
       for (const claim of claims) this.track('capturing', claim, () => this.capture(claim));
       claimed += claims.length;
     }
@@ -182,12 +186,19 @@ export class JobWorker {
         continue;
       }
       if (room < free) capped = true;
-      const got = await this.queue.claim('delivering', this.id, LEASE_MS, Math.min(room, free), projectId);
+      const got = await this.queue.claim(
+        'delivering',
+        this.id,
+        this.leaseMs,
+        Math.min(room, free),
+        projectId,
+      );
       claims.push(...got);
       free -= got.length;
     }
     // Work-conserving: when every project had its share and slots are left, they go to whoever has more.
-    if (capped && free > 0) claims.push(...(await this.queue.claim('delivering', this.id, LEASE_MS, free)));
+    if (capped && free > 0)
+      claims.push(...(await this.queue.claim('delivering', this.id, this.leaseMs, free)));
     return claims;
   }
 
@@ -201,13 +212,13 @@ export class JobWorker {
     this[lane] += 1;
     const heartbeat = setInterval(() => {
       this.queue
-        .extend(claim, LEASE_MS)
+        .extend(claim, this.leaseMs)
         .then((held) => {
           if (!held)
             this.logger.warn({ job: claim.job.id }, 'job lease lost; another worker may take the job over');
         })
         .catch((error: unknown) => this.logger.warn({ err: error }, 'job lease renewal failed'));
-    }, HEARTBEAT_MS);
+    }, this.leaseMs / 4);
     const promise = work()
       .catch((error: unknown) => this.logger.error({ err: error }, `job worker: ${lane} failed`))
       .finally(() => {

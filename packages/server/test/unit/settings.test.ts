@@ -11,6 +11,15 @@ describe('settings', () => {
     assert.equal(settings.databaseUrl, undefined);
     assert.equal(settings.publicUrl, 'http://localhost:8080');
     assert.deepEqual(settings.allowedNetworks, []);
+    assert.equal(settings.jobLeaseMs, 20_000, "a dead process's jobs run again after 20 s");
+  });
+
+  it('reads the job lease and refuses one too short to renew', () => {
+    assert.equal(loadSettings({ SNAPWIRE_JOB_LEASE: '4s' }).jobLeaseMs, 4_000);
+    assert.throws(
+      () => loadSettings({ SNAPWIRE_JOB_LEASE: '500ms' }),
+      (error: unknown) => error instanceof SettingsError && /SNAPWIRE_JOB_LEASE/.test(error.message),
+    );
   });
 
   it('parses the allow-list and trims the public URL', () => {
