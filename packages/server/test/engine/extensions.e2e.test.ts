@@ -104,7 +104,9 @@ describe('capture extensions: logged-in pages, retina, devices, hidden elements,
         <script>document.cookie = 'theme=dark; path=/';</script>
         <img src="/own.png">
         <img src="http://other.test:${other.port}/cross-site.png">
-        <img src="http://site.test:${other.port}/cross-port.png">
+        <!-- Asked for by the script after the cookie is set: as a plain <img>, Chromium's preload scanner
+             may fetch it before the script above runs, without the cookie. -->
+        <script>document.body.appendChild(new Image()).src = 'http://site.test:${other.port}/cross-port.png';</script>
         <iframe src="http://site.test:${other.port}/frame"></iframe>
         <script>fetch('http://other.test:${other.port}/xhr', { credentials: 'include' }).catch(() => {});</script>
         <script>new Worker(URL.createObjectURL(new Blob([
