@@ -98,7 +98,7 @@ export class CrawlEvents {
         ...fields,
       },
     };
-    const blob = await this.blobs.put(Buffer.from(JSON.stringify(body), 'utf8'));
+    const blob = await this.blobs.put(Buffer.from(asciiJson(body), 'utf8'));
     await this.queue.enqueue(trx, {
       id: timeOrderedId(this.clock.now()),
       project_id: crawl.project_id,
@@ -138,4 +138,18 @@ export class CrawlEvents {
       scrape: `${this.publicUrl}/scrape?url=${encodeURIComponent(url)}`,
     };
   }
+}
+
+/**
+ * JSON with every character past ASCII written as a \uXXXX escape (UTF-16 units, lowercase hex), compact:
+ * byte for byte what Python's `json.dumps(payload, separators=(',', ':'))` makes of the parsed body. The
+ * Python SDK's `webhook_from_payload` checks a crawler event's signature over that re-serialization, not
+ * over the bytes received (docs/compat.md, "Webhooks" of the Crawler API), so a page title in French or
+ * Japanese would otherwise fail its check. Every JSON reader reads the escapes as the same text.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

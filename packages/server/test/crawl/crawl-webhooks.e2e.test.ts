@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CrawlerConfig, parseCrawlerWebhook, ScrapflyClient, type CrawlerWebhookPayload } from 'scrapfly-sdk';
@@ -114,6 +115,43 @@ for (const dialect of ['sqlite', 'postgres'] as const)
       assert.deepEqual(
         visits,
         [...visits].sort((a, b) => a - b),
+      );
+    });
+
+    it("verifies with the Python SDK's check, which signs its own re-serialization of the parsed body", async () => {
+      // crawler/crawler_webhook.py, webhook_from_payload: HMAC of dumps(payload, separators=(',', ':')),
+      // the payload being the body as the receiver parsed it (docs/compat.md, the Crawler API's webhooks).
+      // Python's own json module does that here, on every body the crawl above delivered.
+      const bodies = receiver.received
+        .filter((delivery) => delivery.headers['x-scrapfly-webhook-resource-type'] === 'crawler')
+        .map((delivery) => ({
+          body: delivery.body.toString('base64'),
+          signature: String(delivery.headers['x-scrapfly-webhook-signature']),
+        }));
+      assert.ok(
+        bodies.some(({ body }) => Buffer.from(body, 'base64').toString('utf8').includes('\\u6771\\u4eac')),
+        'a delivered event carries the non-ASCII link text (東京), escaped',
+      );
+      const python = `
+import base64, hashlib, hmac, json, sys
+secret = sys.argv[1].encode('utf-8')
+for item in json.load(sys.stdin):
+    payload = json.loads(base64.b64decode(item['body']))
+    message = json.dumps(payload, separators=(',', ':')).encode('utf-8')
+    computed = hmac.new(secret, message, hashlib.sha256).hexdigest().upper()
+    print('ok' if computed == item['signature'] else 'MISMATCH ' + payload['event'])
+`;
+      const run = spawnSync('python3', ['-c', python, secret], {
+        input: JSON.stringify(bodies),
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const verdicts = run.stdout.trim().split('\n');
+      assert.equal(verdicts.length, bodies.length, 'one verdict a delivery');
+      assert.deepEqual(
+        verdicts.filter((verdict) => verdict !== 'ok'),
+        [],
+        'every event verifies as the Python SDK checks it',
       );
     });
 

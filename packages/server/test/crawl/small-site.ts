@@ -13,7 +13,8 @@ export async function startSmallSite() {
     const send = (status: number, body: string) =>
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(body);
     const pages: Record<string, string> = {
-      '/': '<a href="/a">A</a> <a href="/b">B</a> <a href="/missing">gone</a> <a href="/private/x">x</a>',
+      // Text past ASCII (accents, CJK, an emoji outside the BMP) travels in every event's content.
+      '/': '<a href="/a">A</a> <a href="/b">B — café, 東京 ☕ 😀</a> <a href="/missing">gone</a> <a href="/private/x">x</a>',
       '/a': '<h1>Page A</h1><a href="/b">B again</a>',
       '/b': '<h1>Page B</h1>',
       '/js':
