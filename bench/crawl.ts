@@ -89,6 +89,8 @@ interface ModeRun {
   pages: number;
   seconds: number;
   cpuMs: number;
+  /** The part of cpuMs spent in this Node process (the service or Crawlee); the rest is Chromium. */
+  nodeCpuMs: number;
   peakMemoryMb: number;
 }
 
@@ -101,13 +103,15 @@ async function measured(work: () => Promise<number>): Promise<ModeRun> {
     sampledCpu = Math.max(sampledCpu, processTreeCpuMs());
   }, 500);
   const cpuBefore = processTreeCpuMs();
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const pages = await work();
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const cpuMs = Math.max(sampledCpu, processTreeCpuMs()) - cpuBefore;
+  const node = process.cpuUsage(nodeBefore);
   peak = Math.max(peak, processTreePssMb());
-  return { pages, seconds, cpuMs, peakMemoryMb: peak };
+  return { pages, seconds, cpuMs, nodeCpuMs: (node.user + node.system) / 1000, peakMemoryMb: peak };
 }
 
 async function crawlWithSnapwire(origin: string, browser: boolean): Promise<ModeRun> {
@@ -305,7 +309,7 @@ async function main(): Promise<void> {
       for (const mode of modes) {
         const run = await inChild(mode, origin);
         console.log(
-          `round ${round} ${mode.padEnd(10)} ${run.pages} pages in ${run.seconds.toFixed(1)} s: ${rate(run.pages / run.seconds)} pages/s, ${(run.cpuMs / run.pages).toFixed(1)} ms CPU/page, peak ${run.peakMemoryMb.toFixed(0)} MB`,
+          `round ${round} ${mode.padEnd(10)} ${run.pages} pages in ${run.seconds.toFixed(1)} s: ${rate(run.pages / run.seconds)} pages/s, ${(run.cpuMs / run.pages).toFixed(1)} ms CPU/page (${(run.nodeCpuMs / run.pages).toFixed(1)} in Node), peak ${run.peakMemoryMb.toFixed(0)} MB`,
         );
         runs.get(mode)?.push(run);
       }

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     const { services } = service.snapwire;
     const project = await services.projects.findByName('default');
     assert.ok(project, 'the default project exists');
-    await seedLogs(service.snapwire.services.store.db, project.id);
+    await seedLogs(service.snapwire.store.db, project.id);
 
     // Real traffic: a synchronous capture (its logo blocked), an asynchronous one delivered to a webhook,
     // a failure, and a webhook that keeps failing until it is disabled.
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
 }
 
 /** 300 logs: two thirds over the last day, the rest four to five days ago (days 1-3 have no traffic). */
-async function seedLogs(db: TestService['snapwire']['services']['store']['db'], projectId: string) {
+async function seedLogs(db: TestService['snapwire']['store']['db'], projectId: string) {
   const now = Date.now();
   const rows = Array.from({ length: 300 }, (_, i) => {
     const failed = i % 10 === 3;

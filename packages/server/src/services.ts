@@ -15,7 +15,7 @@ import type { LogStore } from './logs/log-store.js';
 import type { MonitoringMetrics } from './logs/log-metrics.js';
 import type { BlobStore } from './results/blob-store.js';
 import type { ScreenshotComparisons } from './compare/screenshot-comparisons.js';
-import type { Store } from './store/database.js';
+import type { DashboardRooms } from './dashboard/rooms.js';
 import type { FleetMaintenance } from './store/fleet-maintenance.js';
 import type { AsyncScreenshots } from './jobs/async-screenshots.js';
 import type { AsyncScrapes } from './jobs/async-scrapes.js';
@@ -38,7 +38,6 @@ export interface Services {
   settings: Settings;
   logger: Logger;
   clock: Clock;
-  store: Store;
   /** True when every bundled migration has run (readiness). */
   storeMigrated(): Promise<boolean>;
   projects: ProjectService;
@@ -69,6 +68,8 @@ export interface Services {
   retention: RetentionSweeper;
   /** Who changed what and signed in from where (the dashboard's audit page; SNAPWIRE_AUDIT_RETENTION_DAYS). */
   audit: AuditLog;
+  /** The dashboard's accounts, team and cross-room queries (dashboard/rooms.ts). */
+  dashboard: DashboardRooms;
   /** The dashboard's OpenID Connect sign-in (SNAPWIRE_OIDC_*); undefined when not configured. */
   sso: SingleSignOn | undefined;
   asyncScreenshots: AsyncScreenshots;

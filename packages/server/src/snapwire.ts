@@ -41,6 +41,7 @@ import { RetentionSweeper } from './retention/retention-sweeper.js';
 import { AuditLog } from './audit/audit-log.js';
 import { LOGIN_WINDOW_MS, sweepExpiredSignIns } from './dashboard/auth.js';
 import { sweepExpiredChallenges } from './dashboard/two-factor.js';
+import { createDashboardRooms } from './dashboard/rooms.js';
 import { SingleSignOn } from './team/single-sign-on.js';
 import type { Services } from './services.js';
 import { GuardedHttpClient, checkWebhookUrl } from './egress/http-client.js';
@@ -59,7 +60,7 @@ import { WebhookRegistry } from './webhooks/registry.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { RetryPolicy } from './webhooks/retry-policy.js';
 import type { WebhookTransport } from './webhooks/transport.js';
-import { isMigrated, migrateToLatest, openStore } from './store/database.js';
+import { isMigrated, migrateToLatest, openStore, type Store } from './store/database.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { ScheduleStore } from './schedules/store.js';
 import { MonitorRunner } from './monitors/runner.js';
@@ -92,6 +93,8 @@ export interface SnapwireOptions {
 export interface Snapwire {
   app: FastifyInstance;
   services: Services;
+  /** The store the rooms were built over: for tests and scripts that read rows; the faces never get it. */
+  store: Store;
   /** Keys of the default project when this start created it (shown once), else undefined. */
   createdDefaultKeys: Record<Environment, string> | undefined;
   /** The dashboard admin's password when this start generated it (shown once), else undefined. */
@@ -541,8 +544,8 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       settings,
       logger,
       clock,
-      store,
       storeMigrated: () => isMigrated(store),
+      dashboard: createDashboardRooms(store, clock, settings.dashboardSessionTtlMs),
       projects,
       credits,
       concurrency,
@@ -589,6 +592,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
     return {
       app,
       services,
+      store,
       createdDefaultKeys,
       createdAdminPassword,
       restarted: createdDefaultKeys === undefined,

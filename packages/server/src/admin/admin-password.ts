@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { ADMIN_USER, DashboardAuth, hashPassword } from '../dashboard/auth.js';
+import { DashboardAuth } from '../dashboard/auth.js';
 import type { Database } from '../store/schema.js';
 
 export const MIN_ADMIN_PASSWORD_LENGTH = 12;
@@ -31,19 +31,8 @@ export async function resetAdminPassword(
     throw new AdminPasswordError(`the password must have at least ${MIN_ADMIN_PASSWORD_LENGTH} characters`);
   }
   const next = password ?? randomBytes(18).toString('base64url');
-  const hash = await hashPassword(next);
-  const updated = await db
-    .updateTable('dashboard_users')
-    .set({ password_hash: hash })
-    .where('username', '=', ADMIN_USER)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 0) {
-    await db
-      .insertInto('dashboard_users')
-      .values({ username: ADMIN_USER, role: 'owner', password_hash: hash, created_at: clock.now() })
-      .execute();
-  }
-  await db.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
+  // The session TTL does not matter here: no session is made.
+  await new DashboardAuth(db, clock, 0).setAdminPassword(next);
   return next;
 }
 

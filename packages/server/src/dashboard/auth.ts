@@ -130,12 +130,7 @@ export class DashboardAuth {
       .executeTakeFirst();
     if (existing) {
       if (configured && !(await verifyPassword(configured, existing.password_hash))) {
-        await this.db
-          .updateTable('dashboard_users')
-          .set({ password_hash: await hashPassword(configured) })
-          .where('username', '=', ADMIN_USER)
-          .execute();
-        await this.db.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
+        await this.setAdminPassword(configured);
       }
       return undefined;
     }
@@ -161,6 +156,26 @@ export class DashboardAuth {
       return undefined; // another process created it first
     }
     return configured ? undefined : password;
+  }
+
+  /**
+   * Sets the admin's password (making the admin when missing, as `snapwire admin reset-password` does after
+   * the admin was removed) and signs out every admin session.
+   */
+  async setAdminPassword(password: string): Promise<void> {
+    const hash = await hashPassword(password);
+    const updated = await this.db
+      .updateTable('dashboard_users')
+      .set({ password_hash: hash })
+      .where('username', '=', ADMIN_USER)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await this.db
+        .insertInto('dashboard_users')
+        .values({ username: ADMIN_USER, role: 'owner', password_hash: hash, created_at: this.clock.now() })
+        .execute();
+    }
+    await this.db.deleteFrom('dashboard_sessions').where('username', '=', ADMIN_USER).execute();
   }
 
   /** The user's stored name when they exist and the password is theirs (an unknown user costs the same time). */

@@ -1,16 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { withRouteAuth } from '../http/auth.js';
 import type { Services } from '../services.js';
-import { DashboardAuth } from './auth.js';
 import { createContext, type DashboardPage } from './context.js';
 import { html, layout, type NavItem } from './html.js';
 import { PAGES } from './pages/index.js';
-import { DashboardQueries } from './queries.js';
 import { installRouteAccess, requireRouteRules } from './route-access.js';
-import { TeamStore } from '../team/team-store.js';
 import { createMailer } from '../team/mailer.js';
 import { cookiesOf, installSessions, SESSION_COOKIE } from './session.js';
-import { TwoFactor } from './two-factor.js';
 
 // Scripts and styles are inline (one small script, no build step); images are same-origin or data: URLs.
 const CSP =
@@ -31,8 +27,7 @@ export default function dashboardRoute(services: Services, pages: DashboardPage[
 async function plugin(app: FastifyInstance, services: Services, pages: DashboardPage[]): Promise<void> {
   const { settings, clock } = services;
   const now = () => clock.now();
-  const auth = new DashboardAuth(services.store.db, clock, settings.dashboardSessionTtlMs);
-  const twoFactor = new TwoFactor(services.store.db, clock, 'Snapwire');
+  const { auth, twoFactor, team, queries, projects } = services.dashboard;
 
   // HTML pages are not part of the API reference.
   app.addHook('onRoute', (route) => {
@@ -52,7 +47,6 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
   });
 
   requireRouteRules(app);
-  const team = new TeamStore(services.store.db, clock, services.store.dialect);
   const session = installSessions(app, {
     auth,
     twoFactor,
@@ -64,20 +58,11 @@ async function plugin(app: FastifyInstance, services: Services, pages: Dashboard
     now,
   });
 
-  installRouteAccess(app, { db: services.store.db, team, session });
+  installRouteAccess(app, { projects, team, session });
 
   const nav = pages.map((page) => page.nav).filter((item): item is NavItem => item !== undefined);
   const mailer = createMailer(settings);
-  const context = createContext(
-    services,
-    new DashboardQueries(services.store.db),
-    nav,
-    session,
-    now,
-    { auth, twoFactor },
-    team,
-    mailer,
-  );
+  const context = createContext(services, queries, nav, session, now, { auth, twoFactor }, team, mailer);
 
   app.setNotFoundHandler(async (request, reply) => {
     const found = await auth.session(cookiesOf(request)[SESSION_COOKIE]);

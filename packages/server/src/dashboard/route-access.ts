@@ -182,12 +182,20 @@ const PROJECT_OF: Record<Resource, (db: Kysely<Database>, id: string) => Promise
   project: projectIdByName,
 };
 
-async function projectOfResource(
-  db: Kysely<Database>,
-  resource: Resource,
-  params: Record<string, string>,
-): Promise<string | undefined> {
-  return PROJECT_OF[resource](db, params.uuid ?? params.id ?? params.name ?? '');
+/** The project questions route access asks, each answered by the room that owns the table. */
+export interface ProjectLookup {
+  idByName(name: string): Promise<string | undefined>;
+  nameById(id: string): Promise<string | undefined>;
+  ofResource(resource: Resource, params: Record<string, string>): Promise<string | undefined>;
+}
+
+/** Built by the composition root (dashboard/rooms.ts), which holds the database; the hook never does. */
+export function projectLookup(db: Kysely<Database>): ProjectLookup {
+  return {
+    idByName: (name) => projectIdByName(db, name),
+    nameById: (id) => projectNameById(db, id),
+    ofResource: (resource, params) => PROJECT_OF[resource](db, params.uuid ?? params.id ?? params.name ?? ''),
+  };
 }
 
 /** Refuses to start with a dashboard route that has no rule (called before any route is registered). */
@@ -212,7 +220,7 @@ export function requireRouteRules(
 export function installRouteAccess(
   app: FastifyInstance,
   options: {
-    db: Kysely<Database>;
+    projects: ProjectLookup;
     team: TeamStore;
     session: (request: FastifyRequest) => Session | undefined;
     rules?: Record<string, RouteRule>;
@@ -257,12 +265,12 @@ export function installRouteAccess(
     ].filter((name): name is string => typeof name === 'string' && name !== '');
     const ids: string[] = [];
     for (const name of named) {
-      const id = await projectIdByName(options.db, name);
+      const id = await options.projects.idByName(name);
       if (id === undefined) return refuse(reply, `You are not a member of the project "${name}".`);
       ids.push(id);
     }
     if (rule.resource) {
-      const id = await projectOfResource(options.db, rule.resource, request.params as Record<string, string>);
+      const id = await options.projects.ofResource(rule.resource, request.params as Record<string, string>);
       // An unknown id reaches the page, which answers it is not found (nothing to see there).
       if (id !== undefined) ids.push(id);
     }
@@ -274,7 +282,7 @@ export function installRouteAccess(
     if (rule.pickProject && named.length === 0 && request.method === 'GET') {
       const first = members[0];
       if (!first) return refuse(reply, 'You are not a member of any project yet. Ask an owner or admin.');
-      const name = await projectNameById(options.db, first);
+      const name = await options.projects.nameById(first);
       const url = new URL(request.url, 'http://dashboard.invalid');
       url.searchParams.set('project', name ?? '');
       return reply.code(303).header('location', `${url.pathname}${url.search}`).send();

@@ -110,7 +110,7 @@ export async function acceptAsyncJob(
   const queued = await deps.db.transaction().execute(async (trx) => {
     // Two requests can never both take the last queue slot.
     await deps.queue.lockWebhookQueue(trx, webhook.uuid);
-    const pending = await deps.queue.pendingCount(trx, webhook.uuid);
+    const pending = await deps.queue.pendingCount(webhook.uuid, trx);
     if (pending >= limit) {
       throw new ApiError(
         'ERR::WEBHOOK::QUEUE_FULL',

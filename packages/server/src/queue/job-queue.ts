@@ -298,7 +298,7 @@ export class JobQueue {
    * do not count, nor a crawl's events: those are never refused (the crawl was accepted already), and are
    * bounded by the crawl's own limits.
    */
-  async pendingCount(executor: Executor, webhookUuid: string): Promise<number> {
+  async pendingCount(webhookUuid: string, executor: Executor = this.db): Promise<number> {
     const row = await executor
       .selectFrom('jobs')
       .select((eb) => eb.fn.countAll<string | number>().as('count'))

@@ -91,7 +91,7 @@ describe('dashboard audit log, sessions, per-account throttle and two-factor', (
       { browsers: false, clock },
     );
     // A second dashboard user, as the accounts work will make them (the admin ends their sessions).
-    await service.snapwire.services.store.db
+    await service.snapwire.store.db
       .insertInto('dashboard_users')
       .values({ username: 'ops', password_hash: await hashPassword(OPS_PASSWORD), created_at: clock.now() })
       .execute();

@@ -103,7 +103,7 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
         job_uuid: i % 5 === 0 ? `job-${i}` : null,
       };
     });
-    await service.snapwire.services.store.db.insertInto('screenshot_logs').values(rows).execute();
+    await service.snapwire.store.db.insertInto('screenshot_logs').values(rows).execute();
     browser = await chromium.launch({
       executablePath: findExecutable(process.env.SNAPWIRE_CHROMIUM_PATH ?? 'chromium'),
       headless: true,
@@ -476,7 +476,7 @@ describe('dashboard at real volume, in real Chromium at 1440 px and 390 px', () 
       // Attempts are paged 25 at a time: 30 more failed ones (as a long outage leaves) make two pages.
       // (Written straight into the table, on the same job: only the page's paging is tested here.)
       const webhookUuid = new URL(webhookPage).pathname.split('/').pop() ?? '';
-      await service.snapwire.services.store.db
+      await service.snapwire.store.db
         .insertInto('webhook_attempts')
         .values(
           Array.from({ length: 30 }, (_, i) => ({

@@ -129,7 +129,7 @@ describe('monitoring log page', () => {
   it('shows the timings by phase of a log', async () => {
     const service = await startService({ SNAPWIRE_ADMIN_PASSWORD: 'a-long-admin-password' });
     try {
-      const db = service.snapwire.services.store.db;
+      const db = service.snapwire.store.db;
       const project = await service.snapwire.services.projects.findByName('default');
       assert.ok(project, 'the default project exists');
       await db

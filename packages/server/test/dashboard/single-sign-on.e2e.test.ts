@@ -44,7 +44,7 @@ describe('dashboard single sign-on (OpenID Connect)', () => {
     );
     refusing = await startService(oidcEnv({}), {}, { browsers: false });
     for (const service of [creating, refusing]) {
-      await service.snapwire.services.store.db
+      await service.snapwire.store.db
         .insertInto('dashboard_users')
         .values({
           username: 'dev@example.com',
@@ -155,16 +155,13 @@ describe('dashboard single sign-on (OpenID Connect)', () => {
 
   it('matches an email that differs only in case to the same user (no second user)', async () => {
     const before = (
-      await refusing.snapwire.services.store.db.selectFrom('dashboard_users').select('username').execute()
+      await refusing.snapwire.store.db.selectFrom('dashboard_users').select('username').execute()
     ).length;
     const result = await signOn(refusing, 'devShouting');
     assert.equal(result.status, 303, result.text);
     const [row] = await refusing.snapwire.services.audit.list({ action: 'sign_in' }, 1);
     assert.equal(row?.actor, 'dev@example.com');
-    const users = await refusing.snapwire.services.store.db
-      .selectFrom('dashboard_users')
-      .select('username')
-      .execute();
+    const users = await refusing.snapwire.store.db.selectFrom('dashboard_users').select('username').execute();
     assert.equal(users.length, before);
   });
 
@@ -184,7 +181,7 @@ describe('dashboard single sign-on (OpenID Connect)', () => {
   it('makes a new user with the configured role (reaching a loopback provider outside the allowed networks)', async () => {
     const result = await signOn(creating, 'newcomer');
     assert.equal(result.status, 303, result.text);
-    const member = await creating.snapwire.services.store.db
+    const member = await creating.snapwire.store.db
       .selectFrom('dashboard_users')
       .select(['username', 'role', 'name'])
       .where('email', '=', 'newcomer@example.com')

@@ -39,7 +39,8 @@ describe('dashboard access: every route x every role, against the role table', (
   before(async () => {
     fixtures = await startFixtureServer();
     service = await startService({ SNAPWIRE_ADMIN_PASSWORD: ADMIN_PASSWORD }, {}, { browsers: false });
-    const { projects, store, clock } = service.snapwire.services;
+    const { projects, clock } = service.snapwire.services;
+    const { store } = service.snapwire;
     const ids: Record<string, string> = {};
     for (const name of ['acme', 'other'] as const) {
       const { project, keys } = await projects.create(name, 'FREE');

@@ -81,7 +81,7 @@ describe('webhook max_concurrency over two nodes', () => {
     const attempts = async () =>
       Number(
         (
-          await nodeA.snapwire.services.store.db
+          await nodeA.snapwire.store.db
             .selectFrom('webhook_attempts')
             .select((eb) => eb.fn.countAll<number>().as('n'))
             .executeTakeFirstOrThrow()

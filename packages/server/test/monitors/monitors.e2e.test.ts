@@ -350,7 +350,7 @@ describe('monitors', () => {
     const kept = await create({ url: target });
     await runNow(kept);
     // The baseline's blob gone (a lost bucket, an operator's clean-up): its key names nothing stored.
-    await service.snapwire.services.store.db
+    await service.snapwire.store.db
       .updateTable('monitors')
       .set({ baseline_blob: 'f'.repeat(64) })
       .where('id', '=', kept)
@@ -369,8 +369,8 @@ describe('monitors', () => {
     const { services } = service.snapwire;
     const other = new MonitorRunner(
       {
-        db: services.store.db,
-        dialect: services.store.dialect,
+        db: service.snapwire.store.db,
+        dialect: service.snapwire.store.dialect,
         screenshots: services.screenshots,
         projects: services.projects,
         blobs: services.blobs,

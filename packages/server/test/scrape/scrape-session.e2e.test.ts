@@ -139,7 +139,7 @@ describe("Scrapfly's TypeScript SDK client.scrape() with session", () => {
       assert.equal(cookieSeen(await scrape({ url: `${fixtures.origin}/whoami`, session: 'idle' })), 'none');
       const { services } = service.snapwire;
       await services.retention.sweep();
-      const names = await services.store.db.selectFrom('scrape_sessions').select('name').execute();
+      const names = await service.snapwire.store.db.selectFrom('scrape_sessions').select('name').execute();
       assert.ok(!names.some((row) => row.name === 'swept'), 'the idle session is gone from the store');
       assert.ok(
         names.some((row) => row.name === 'idle'),

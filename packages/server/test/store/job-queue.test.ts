@@ -154,7 +154,7 @@ for (const dialect of DIALECTS) {
       let stored = await queue.get(claim.job.id);
       assert.equal(stored?.delivery_attempts, 1);
       assert.equal(stored?.run_at, clock.time + 30_000);
-      assert.equal(await queue.pendingCount(handle.store.db, webhookUuid), 1);
+      assert.equal(await queue.pendingCount(webhookUuid), 1);
       clock.time += 30_000;
       const [again] = await queue.claim('delivering', 'w', 60_000, 1);
       assert.ok(again);
@@ -162,7 +162,7 @@ for (const dialect of DIALECTS) {
       stored = await queue.get(claim.job.id);
       assert.equal(stored?.state, 'failed');
       assert.equal(stored?.delivery_attempts, 2);
-      assert.equal(await queue.pendingCount(handle.store.db, webhookUuid), 0);
+      assert.equal(await queue.pendingCount(webhookUuid), 0);
       const before = (await queue.get(claim.job.id))?.delivery_id;
       assert.equal(await queue.replay(claim.job.id, 'replayed-delivery'), true);
       const replayed = await queue.get(claim.job.id);

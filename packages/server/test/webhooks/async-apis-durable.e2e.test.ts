@@ -94,7 +94,7 @@ describe('asynchronous scrapes and extractions on PostgreSQL', () => {
   });
 
   it('queues, runs and delivers both kinds through the shared queue', async () => {
-    assert.equal(service.snapwire.services.store.dialect, 'postgres');
+    assert.equal(service.snapwire.store.dialect, 'postgres');
     const secret = await createWebhook(service.baseUrl, 'pg', receiver.url);
     const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
     const scraped = (await client.scrape(

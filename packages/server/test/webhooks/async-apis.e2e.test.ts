@@ -163,15 +163,13 @@ describe("asynchronous /scrape and POST /extraction with Scrapfly's TypeScript S
   });
 
   it('a scrape over its cost_budget is refused at once, not queued', async () => {
-    const jobsBefore = (await service.snapwire.services.store.db.selectFrom('jobs').select('id').execute())
-      .length;
+    const jobsBefore = (await service.snapwire.store.db.selectFrom('jobs').select('id').execute()).length;
     const response = await fetch(
       `${service.baseUrl}/scrape?key=${LIVE_KEY}&webhook_name=results&cost_budget=0&url=${encodeURIComponent(`${fixtures.origin}/solid`)}`,
     );
     assert.equal(response.status, 429);
     assert.equal((await response.json()).code, 'ERR::THROTTLE::MAX_API_CREDIT_BUDGET_EXCEEDED');
-    const jobsAfter = (await service.snapwire.services.store.db.selectFrom('jobs').select('id').execute())
-      .length;
+    const jobsAfter = (await service.snapwire.store.db.selectFrom('jobs').select('id').execute()).length;
     assert.equal(jobsAfter, jobsBefore);
   });
 

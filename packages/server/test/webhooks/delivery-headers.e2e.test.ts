@@ -55,7 +55,8 @@ describe('asynchronous deliveries carry the answer headers of the synchronous ca
   });
 
   it('fails a queued job whose stored request cannot be read back, with a catalogue error delivered', async () => {
-    const { queue, webhooks, projects, worker, store } = service.snapwire.services;
+    const { queue, webhooks, projects, worker } = service.snapwire.services;
+    const { store } = service.snapwire;
     const project = await projects.findByName('default');
     assert.ok(project);
     const webhook = await webhooks.find({ project, env: 'LIVE' }, 'shots');

@@ -104,7 +104,7 @@ describe('isolation between tenants (issue 12)', () => {
       );
       assert.equal(created.status, 201);
       await waitUntil(() => drip.fast >= 1, { timeoutMs: 5_000, what: 'the healthy webhook got its ping' });
-      const db = service.snapwire.services.store.db;
+      const db = service.snapwire.store.db;
       await waitUntil(
         async () =>
           (
@@ -116,7 +116,7 @@ describe('isolation between tenants (issue 12)', () => {
           ).length === 1,
         { timeoutMs: 5_000, what: "the healthy webhook's attempt is recorded" },
       );
-      const attempts = await service.snapwire.services.store.db
+      const attempts = await service.snapwire.store.db
         .selectFrom('webhook_attempts')
         .selectAll()
         .where('webhook_uuid', '=', created.body.webhook_uuid)
@@ -166,7 +166,8 @@ describe('isolation between tenants (issue 12)', () => {
 
   it("one project's backlog to a hanging receiver does not hold the delivery slots another project needs", async () => {
     const hang = await startReceiver('127.0.0.1', { kind: 'hang' });
-    const { store, queue, blobs, projects, worker } = service.snapwire.services;
+    const { queue, blobs, projects, worker } = service.snapwire.services;
+    const { store } = service.snapwire;
     try {
       const tenantA = await projects.create('backlog-a', 'PRO');
       const tenantC = await projects.create('waiting-c', 'PRO');
@@ -343,7 +344,7 @@ describe('isolation between tenants (issue 12)', () => {
       await hang.waitFor(1, 5_000);
       assert.equal((await api(service, 'DELETE', '/webhooks/deleted-in-flight')).status, 204);
       // The attempt in flight times out after the deletion: nothing recorded, no error logged.
-      const db = service.snapwire.services.store.db;
+      const db = service.snapwire.store.db;
       await waitUntil(
         async () => {
           const jobs = await db

@@ -34,7 +34,7 @@ describe('the service on PostgreSQL: two instances share one queue', () => {
   });
 
   it('runs migrations, accepts, captures and delivers on PostgreSQL', async () => {
-    assert.equal(first.snapwire.services.store.dialect, 'postgres');
+    assert.equal(first.snapwire.store.dialect, 'postgres');
     const created = await fetch(`${first.baseUrl}/webhooks?key=${LIVE_KEY}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -65,7 +65,7 @@ describe('the service on PostgreSQL: two instances share one queue', () => {
       'each job delivered exactly once',
     );
     // Attempt rows commit just after the receiver answers: wait for all jobs to end, then count.
-    const db = first.snapwire.services.store.db;
+    const db = first.snapwire.store.db;
     await waitUntil(
       async () =>
         (await db.selectFrom('jobs').select('id').where('state', '!=', 'done').execute()).length === 0,

@@ -500,7 +500,7 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
     assert.match(shown.body.disable_reason, /disabled after 101 consecutive failed deliveries/);
     // Attempts in flight when it was disabled finish (their leases are released); after that the queue
     // hands out no job of a disabled webhook, so the count is final.
-    const db = service.snapwire.services.store.db;
+    const db = service.snapwire.store.db;
     await waitUntil(
       async () =>
         (
@@ -515,7 +515,7 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
     );
     assert.equal(receiver.received.length, 101, 'no attempt after the one that disabled it');
 
-    const events = await service.snapwire.services.store.db
+    const events = await service.snapwire.store.db
       .selectFrom('project_events')
       .selectAll()
       .orderBy('created_at')
@@ -547,7 +547,7 @@ describe('webhooks: auto-disable after 100 consecutive failures, and resume on r
     const enabled = await api(service, 'POST', '/webhooks/broken/enable');
     assert.equal(enabled.body.enabled, true);
     assert.equal(enabled.body.consecutive_failed_count, 0);
-    const waiting = await service.snapwire.services.store.db
+    const waiting = await service.snapwire.store.db
       .selectFrom('jobs')
       .select('id')
       .where('state', '=', 'delivering')

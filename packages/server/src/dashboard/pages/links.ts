@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { randomToken, safeEqual, DashboardAuth } from '../auth.js';
+import { randomToken, safeEqual } from '../auth.js';
 import { TeamError } from '../../team/team-store.js';
 import { inlineError, textField } from '../components.js';
 import type { DashboardPage } from '../context.js';
@@ -16,11 +16,7 @@ const page: DashboardPage = {
     const secure = ctx.settings.publicUrl.startsWith('https://');
     const cookie = (name: string, value: string, maxAgeSeconds: number) =>
       `${name}=${encodeURIComponent(value)}; Path=/dashboard; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
-    const auth = new DashboardAuth(
-      ctx.services.store.db,
-      ctx.services.clock,
-      ctx.settings.dashboardSessionTtlMs,
-    );
+    const { auth } = ctx.accounts;
     const open = { config: { auth: 'none' } } as const;
 
     const send = (reply: FastifyReply, status: number, title: string, body: ReturnType<typeof html>) =>

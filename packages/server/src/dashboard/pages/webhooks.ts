@@ -32,9 +32,7 @@ const page: DashboardPage = {
       }
       const list = await webhooks.list({ project, env });
       const pending = new Map(
-        await Promise.all(
-          list.map(async (w) => [w.uuid, await queue.pendingCount(ctx.services.store.db, w.uuid)] as const),
-        ),
+        await Promise.all(list.map(async (w) => [w.uuid, await queue.pendingCount(w.uuid)] as const)),
       );
       return ctx.render(request, reply, {
         title: 'Webhooks',

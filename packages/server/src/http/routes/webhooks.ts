@@ -66,7 +66,7 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
     describeWebhook(webhook, {
       revealSecret,
       queueLimit: asyncScreenshots.queueLimitOf(caller, webhook),
-      queued: await queue.pendingCount(services.store.db, webhook.uuid),
+      queued: await queue.pendingCount(webhook.uuid),
     });
 
   const tags = ['webhooks'];
