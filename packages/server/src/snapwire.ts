@@ -316,6 +316,7 @@ export async function createSnapwire(settings: Settings, options: SnapwireOption
       cache: new ScrapeCache(cache, blobs),
       blobs,
       sessions: scrapeSessions,
+      countries,
     });
     // The Crawler API: the frontier in the store, one worker loop per node over every active crawl.
     // A crawl's webhook events are jobs of the webhook queue, delivered by the job worker below.

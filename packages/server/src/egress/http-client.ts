@@ -3,6 +3,7 @@ import { ApiError } from '../errors.js';
 import { EgressGuard, EgressRefusedError, NameResolutionError, toApiError } from './guard.js';
 import type { ResolvedAddress } from './resolver.js';
 import { parseTargetUrl, type TargetUrl } from './target-url.js';
+import { connectThroughProxy, TunnelRefusedError } from './tunnel-connect.js';
 
 /**
  * The guarded HTTP client for webhook deliveries. Every hop is resolve-check-pin: the host is resolved once
@@ -109,6 +110,11 @@ export interface GuardedRequest {
    * only, as before). Without it, cookies set by a redirect are not kept.
    */
   cookies?: RedirectCookieJar;
+  /**
+   * Leave by this HTTP proxy (a country route's loopback listener, egress/country-proxy.ts): every hop is a
+   * CONNECT tunnel to the address the guard just checked, never to a name the proxy would resolve again.
+   */
+  tunnel?: string;
 }
 
 /** Where a request's redirect hops keep and find cookies (RFC 6265 matching is the jar's). */
@@ -240,7 +246,7 @@ export class GuardedHttpClient {
         response = await this.send(
           target,
           pinned,
-          { key: request.poolKey ?? '', maxConnections: request.maxConnections },
+          { key: request.poolKey ?? '', maxConnections: request.maxConnections, tunnel: request.tunnel },
           { method, headers, body },
           signal,
           timeoutMs,
@@ -364,7 +370,7 @@ export class GuardedHttpClient {
   private async send(
     target: TargetUrl,
     pinned: ResolvedAddress,
-    pool: { key: string; maxConnections: number | undefined },
+    pool: { key: string; maxConnections: number | undefined; tunnel: string | undefined },
     request: { method: string; headers: Record<string, string>; body: Buffer | string | undefined },
     signal: AbortSignal,
     timeoutMs: number,
@@ -427,9 +433,9 @@ export class GuardedHttpClient {
   private clientFor(
     target: TargetUrl,
     pinned: ResolvedAddress,
-    pool: { key: string; maxConnections: number | undefined },
+    pool: { key: string; maxConnections: number | undefined; tunnel: string | undefined },
   ): Pool {
-    const key = `${pool.key}|${target.url.origin}|${pinned.address}`;
+    const key = `${pool.key}|${target.url.origin}|${pinned.address}|${pool.tunnel ?? ''}`;
     const cached = this.clients.get(key);
     if (cached && !cached.destroyed && !cached.closed) {
       this.clients.delete(key);
@@ -439,11 +445,33 @@ export class GuardedHttpClient {
     const connector = this.connector;
     const servername = target.isIp ? undefined : target.hostname;
     const cap = this.options.maxConnectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+    const tunnel = pool.tunnel;
+    const authority = `${pinned.address.includes(':') ? `[${pinned.address}]` : pinned.address}:${target.port}`;
     const client = new Pool(target.url.origin, {
-      connect: (options, callback) => {
-        // Only the address changes: Host header, SNI and certificate check keep the URL's name.
-        connector({ ...options, hostname: pinned.address, ...(servername ? { servername } : {}) }, callback);
-      },
+      connect: tunnel
+        ? (_options, callback) => {
+            connectThroughProxy(tunnel, authority, {
+              ...(target.url.protocol === 'https:'
+                ? {
+                    tls: {
+                      ...(servername ? { servername } : {}),
+                      ...(this.options.ca !== undefined ? { ca: this.options.ca } : {}),
+                    },
+                  }
+                : {}),
+              timeoutMs: this.options.defaultTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+            }).then(
+              (socket) => callback(null, socket),
+              (error: Error) => callback(error, null),
+            );
+          }
+        : (options, callback) => {
+            // Only the address changes: Host header, SNI and certificate check keep the URL's name.
+            connector(
+              { ...options, hostname: pinned.address, ...(servername ? { servername } : {}) },
+              callback,
+            );
+          },
       connections: Math.max(1, Math.min(cap, pool.maxConnections ?? cap)),
       keepAliveTimeout: 4_000,
       pipelining: 1,
@@ -588,6 +616,19 @@ function describeError(
       ...base,
       code: 'TIMEOUT',
       message: `No complete answer from ${url} within ${timeoutMs} ms (${during})`,
+      retryable: true,
+    };
+  }
+  if (
+    error instanceof TunnelRefusedError ||
+    (error as { cause?: unknown })?.cause instanceof TunnelRefusedError
+  ) {
+    const refused =
+      error instanceof TunnelRefusedError ? error : (error as { cause: TunnelRefusedError }).cause;
+    return {
+      ...base,
+      code: 'NETWORK_ERROR',
+      message: `${url} could not be reached through the country egress proxy (${refused.statusLine})`,
       retryable: true,
     };
   }

@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import { ApiError } from '../errors.js';
 import { isIpLiteral } from './addresses.js';
 
@@ -49,8 +50,26 @@ export function parseTargetUrl(raw: string, parameter: string | ParseTargetOptio
   if (!hostname) {
     throw new ApiError('ERR::SCRAPE::CONFIG_ERROR', `The ${what} has no host name`);
   }
+  const badLabel = hostname.split('.').find(isBrokenPunycode);
+  if (badLabel !== undefined) {
+    throw new ApiError(
+      'ERR::SCRAPE::CONFIG_ERROR',
+      `The ${what} has the host name label "${badLabel}", which is not valid punycode; give the host name as written (bücher.example) or its correct xn-- form`,
+    );
+  }
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   return { url, hostname, port, isIp: isIpLiteral(hostname) };
+}
+
+/**
+ * An `xn--` label that does not decode. Node 20 and 22's URL parser refuses such a host; Node 24's accepts
+ * it as it is (`http://xn--/`), so the check is made here, the same on every version: a label that
+ * decodes comes back as Unicode, one that does not comes back empty (20, 22) or unchanged (24).
+ */
+function isBrokenPunycode(label: string): boolean {
+  if (!label.startsWith('xn--')) return false;
+  const decoded = domainToUnicode(label);
+  return decoded === '' || decoded.startsWith('xn--');
 }
 
 function truncate(text: string): string {

@@ -99,7 +99,7 @@ export const scrapeQueryDoc = z.object({
     'Comma list of load_images, dark_mode, block_banners, print_media_format, high_quality (with screenshots)',
   ),
   country: text(
-    "Scrapfly's proxy country: ISO 3166-1 alpha-2 codes as /screenshot takes them (us, us,ca,mx, -gb, us:10,gb:5); validated, a bad code is a 400 ERR::SCRAPE::CONFIG_ERROR; echoed in config.country and context.proxy.country_requested and logged. The scrape leaves by this host's own network (context.proxy.country null): /scrape does not route through SNAPWIRE_COUNTRY_PROXIES",
+    "Scrapfly's proxy country: ISO 3166-1 alpha-2 codes as /screenshot takes them (us, us,ca,mx, -gb, us:10,gb:5); validated, a bad code is a 400 ERR::SCRAPE::CONFIG_ERROR; echoed in config.country and context.proxy.country_requested and logged. With the operator's SNAPWIRE_COUNTRY_PROXIES the scrape leaves by one configured country (context.proxy.country; a named country without a proxy is a 400); without them, by this host's own network (context.proxy.country null)",
   ),
   session: text(
     'A name (at most 255 characters) for a cookie jar of the project and environment, kept across scrapes; idle 7 days: starts empty; one scrape at a time (429 ERR::SESSION::CONCURRENT_ACCESS)',

@@ -23,6 +23,8 @@ export interface EnvelopeInput {
   cache: { state: 'HIT' | 'MISS' | 'BYPASS'; entry: string | null };
   durationMs: number;
   publicUrl: string;
+  /** The country whose egress proxy the scrape left by (SNAPWIRE_COUNTRY_PROXIES); else this host's network. */
+  egressCountry?: string;
   /** What the target answered; undefined when the scrape failed before any answer. */
   upstream?: {
     status: number;
@@ -64,10 +66,10 @@ export function buildScrapeEnvelope(input: EnvelopeInput) {
       debug: request.debug,
       env: input.env,
       project: input.project.name,
-      // country: the egress country used, which this host does not choose (its own network); the
-      // country asked for is kept beside it, validated (docs/compat.md, "country").
+      // country: the egress country used (null: this host's own network, no country proxies configured);
+      // the country asked for is kept beside it, validated (docs/compat.md, "country").
       proxy: {
-        country: null,
+        country: input.egressCountry ?? null,
         country_requested: request.country ?? null,
         pool: request.proxyPool,
         identity: null,

@@ -35,7 +35,7 @@ const DEFAULT_HEADERS: Record<string, string> = {
 export async function fetchUpstream(
   client: GuardedHttpClient,
   request: ScrapeRequest,
-  limits: { maxBodyBytes: number; maxRedirects: number; poolKey: string },
+  limits: { maxBodyBytes: number; maxRedirects: number; poolKey: string; tunnel?: string },
   /** The call's cookies (its session's, or its own): kept across redirects, sent to each hop's URL. */
   cookies?: RedirectCookieJar,
 ): Promise<UpstreamAnswer> {
@@ -57,6 +57,7 @@ export async function fetchUpstream(
     // One byte over the cap tells "exactly at the cap" from "over it".
     maxBodyBytes: limits.maxBodyBytes + 1,
     poolKey: limits.poolKey,
+    ...(limits.tunnel ? { tunnel: limits.tunnel } : {}),
     ...(cookies ? { cookies } : {}),
   });
   if (result.failure) throw failureToApiError(result.failure, request, limits.maxRedirects);

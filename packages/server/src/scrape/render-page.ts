@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { CountryRoute } from '../egress/country-proxy.js';
 import type { EgressGuard } from '../egress/guard.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
@@ -40,6 +41,8 @@ export interface Fetched {
   body: Buffer;
   browserData?: Record<string, unknown>;
   screenshots?: StoredScreenshot[];
+  /** The country whose egress proxy carried it (country= with SNAPWIRE_COUNTRY_PROXIES set). */
+  country?: string;
 }
 
 export interface RenderDeps {
@@ -61,6 +64,8 @@ export async function renderForScrape(
   session: LiveSession | undefined,
   /** The page's XHR calls and web storage for browser_data (a crawl's pages have no use for them). */
   recordActivity = true,
+  /** country=: the page leaves by this country's egress proxy (its listener's verdicts alone count). */
+  route?: CountryRoute,
 ): Promise<Fetched> {
   const jar = session?.jar;
   const deadline = new JobDeadline(startedAt, request.timeoutMs);
@@ -70,7 +75,7 @@ export async function renderForScrape(
     await deadline.run(deps.guard.pinTarget(request.hostname));
     const rendered = await withPageSession(
       deps.pool,
-      { queueKey: projectId, sharedEgress: deps.proxy },
+      { queueKey: projectId, ...(route ? { route } : {}), sharedEgress: deps.proxy },
       deadline,
       captureSpecOf(request),
       deps.capture,

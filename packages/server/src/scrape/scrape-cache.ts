@@ -26,8 +26,8 @@ export interface CachedScrape {
 const ENTRY_CONTENT_TYPE = 'application/vnd.snapwire.scrape+json';
 
 /**
- * The key of a scrape: SHA-256 over what changes the answer (method, URL, headers, body, the render
- * options and the format). timeout, tags, correlation_id and the cache parameters themselves do not.
+ * The key of a scrape: SHA-256 over what changes the answer (method, URL, headers, body, country, the
+ * render options and the format). timeout, tags, correlation_id and the cache parameters themselves do not.
  */
 export function scrapeCacheKeyOf(request: ScrapeRequest): string {
   const { browser } = request;
@@ -40,6 +40,8 @@ export function scrapeCacheKeyOf(request: ScrapeRequest): string {
     formatOptions: [...request.formatOptions].sort(),
     renderJs: request.renderJs,
     ...(request.session !== undefined ? { session: request.session } : {}),
+    // Another country may be answered another page (the spec as asked; the pick within it may vary).
+    ...(request.country !== undefined ? { country: request.country } : {}),
     ...(request.renderJs
       ? {
           waitForSelector: browser.waitForSelector ?? null,

@@ -4,12 +4,14 @@ import { projectScope, type ConcurrencyLeases, type SlotRelease } from '../accou
 import type { CreditLedger } from '../accounts/credits.js';
 import type { Caller } from '../accounts/projects.js';
 import type { Clock } from '../clock.js';
+import type { CountryEgress, CountryRoute } from '../egress/country-proxy.js';
 import type { EgressGuard } from '../egress/guard.js';
 import type { GuardedHttpClient } from '../egress/http-client.js';
 import type { PinningProxy } from '../egress/pinning-proxy.js';
 import type { BrowserPool } from '../engine/browser-pool.js';
 import type { CaptureSettings } from '../engine/page-session.js';
 import { ScenarioError } from '../engine/scenario-spec.js';
+import { parseCountrySpec, pickCountry } from '../engine/country.js';
 import { pageFailureToApiError } from '../engine/page-failures.js';
 import { ApiError, isApiError, storeOutageToApiError } from '../errors.js';
 import type { LogStore } from '../logs/log-store.js';
@@ -62,6 +64,8 @@ export interface ScrapeServiceDeps {
   sessions: ScrapeSessionStore;
   /** Engine settings shared with captures (images, egress verdicts are added per page). */
   capture: Omit<CaptureSettings, 'egressFailure' | 'isEgressAnswer'>;
+  /** The operator's per-country egress proxies (SNAPWIRE_COUNTRY_PROXIES): country= leaves by one. */
+  countries?: CountryEgress;
 }
 
 /** A scrape's answer: the envelope, with what the route puts in the X-Scrapfly-* headers. */
@@ -158,9 +162,11 @@ export class ScrapeService {
     // 2. Refusals before any work: answered as error bodies (the SDKs' API errors), logged, not billed.
     let release: SlotRelease = async () => {};
     let session: LiveSession | undefined;
+    let country: string | undefined;
     if (!fetched) {
       try {
         checkCostBudget(request);
+        country = this.pickCountry(request);
         const used = await this.deps.credits.used(project.id);
         if (used + cost.total > project.limits.monthlyCredits) {
           throw new ApiError(
@@ -216,9 +222,11 @@ export class ScrapeService {
     let error: ApiError | undefined;
     try {
       if (!fetched) {
+        const route = country && this.deps.countries ? await this.deps.countries.route(country) : undefined;
         fetched = request.renderJs
-          ? await renderForScrape(this.deps, request, startedAt, project.id, session)
-          : await this.fetch(request, project.id, session?.jar);
+          ? await renderForScrape(this.deps, request, startedAt, project.id, session, true, route)
+          : await this.fetch(request, project.id, session?.jar, route);
+        if (country) fetched.country = country;
         if (session && request.session !== undefined) {
           const kept = { cookies: session.jar.list(this.nowSeconds()), localStorage: session.localStorage };
           await this.deps.sessions
@@ -305,6 +313,7 @@ export class ScrapeService {
         cache: { state: cacheState, entry: cacheKey ?? null },
         durationMs,
         publicUrl: this.deps.publicUrl,
+        ...(fetched?.country ? { egressCountry: fetched.country } : {}),
         ...(fetched
           ? {
               upstream: {
@@ -341,6 +350,17 @@ export class ScrapeService {
     };
   }
 
+  /**
+   * The country this scrape leaves by, picked among the operator's country proxies as /screenshot picks
+   * (a country asked for that has none is a 400 naming the configured ones). Without any configured, the
+   * scrape leaves by this host's own network and country= is only recorded (docs/compat.md, "country").
+   */
+  private pickCountry(request: ScrapeRequest): string | undefined {
+    const configured = this.deps.countries?.countries() ?? [];
+    if (request.country === undefined || configured.length === 0) return undefined;
+    return pickCountry(parseCountrySpec(request.country), configured);
+  }
+
   private nowSeconds(): number {
     return Math.floor(this.deps.clock.now() / 1000);
   }
@@ -350,6 +370,7 @@ export class ScrapeService {
     request: ScrapeRequest,
     projectId: string,
     jar: CookieJar | undefined,
+    route: CountryRoute | undefined,
   ): Promise<Fetched> {
     // Every call keeps the cookies its redirects set (a jar of its own without a session), so that the
     // next hops on their origins carry them; the session's jar keeps them for the next calls.
@@ -362,6 +383,7 @@ export class ScrapeService {
         maxRedirects: this.deps.maxRedirects,
         // Each project's connections are its own: one tenant's slow target never holds another's.
         poolKey: `scrape:${projectId}`,
+        ...(route ? { tunnel: route.server } : {}),
       },
       {
         store: (lines, url) => cookies.applySetCookies(lines, url, this.nowSeconds()),
@@ -483,8 +505,10 @@ export class ScrapeService {
           }
         : {}),
       tags: request.tags,
-      // Asked for and validated; the scrape left by this host's own network (docs/compat.md, "country").
+      // Asked for and validated (docs/compat.md, "country"); egress_country: the country it left by, when
+      // the operator has country proxies (else this host's own network).
       country: request.country ?? null,
+      egress_country: outcome.fetched?.country ?? null,
       correlation_id: request.correlationId ?? null,
       session: request.session ?? null,
     };

@@ -292,6 +292,9 @@ describe('one URL parser decides what a URL points at', () => {
     'http://[::1/',
     'http://127.0.0.1:99999/',
     'http://xn--/',
+    // Node 24's URL parser takes these as they are (20 and 22 refuse them): refused the same on each.
+    'http://xn--a/',
+    'http://shop.xn--/',
   ]) {
     it(`${JSON.stringify(raw)} is not a URL to capture (CONFIG_ERROR)`, () => {
       assert.throws(

@@ -363,6 +363,58 @@ describe('webhook deliveries with only SNAPWIRE_ALLOWED_NETWORKS=127.0.0.2/32 op
     },
   );
 
+  it(
+    'through a tunnel (a country route): CONNECT to the checked address, TLS to the name, a refusal named',
+    { skip: !certificate },
+    async () => {
+      // A stand-in for the country listener: it opens the tunnel it is asked for and records the authority,
+      // or refuses every tunnel as a guard verdict would.
+      const asked: string[] = [];
+      let refuse = false;
+      const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+      proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {
+        asked.push(req.url ?? '');
+        if (refuse) return void socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n');
+        const [host, tunnelPort] = (req.url ?? '').split(':');
+        const upstream = net.connect(Number(tunnelPort), host, () => {
+          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.pipe(socket);
+          socket.pipe(upstream);
+        });
+        upstream.on('error', () => socket.destroy());
+        socket.on('error', () => upstream.destroy());
+      });
+      // Tunnels are not the server's HTTP connections: closed by hand, or close() waits out the keep-alive.
+      const sockets = new Set<net.Socket>();
+      proxy.on('connection', (socket: net.Socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const tunnel = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      try {
+        const secure = await post(`https://hooks.test:${tlsPort}/hook`, { tunnel, poolKey: 'tunnel' });
+        assert.equal(secure.failure, undefined, secure.failure?.message);
+        assert.equal(
+          secure.body.toString(),
+          `tls ok hooks.test:${tlsPort}`,
+          'TLS to the name through the tunnel',
+        );
+        const plain = await post(`http://hooks.test:${port}/hook`, { tunnel, poolKey: 'tunnel' });
+        assert.equal(plain.status, 200, plain.failure?.message);
+        assert.deepEqual(
+          asked,
+          [`127.0.0.2:${tlsPort}`, `127.0.0.2:${port}`],
+          'tunnels to checked addresses',
+        );
+        refuse = true;
+        const refused = await post(`http://hooks.test:${port}/hook?again`, { tunnel, poolKey: 'refused' });
+        assert.equal(refused.failure?.code, 'NETWORK_ERROR');
+        assert.match(refused.failure?.message ?? '', /country egress proxy \(HTTP\/1\.1 403 Forbidden\)/);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      }
+    },
+  );
+
   it('never follows a redirect from https to http', { skip: !certificate }, async () => {
     received.length = 0;
     const result = await post(`https://hooks.test:${tlsPort}/downgrade`);

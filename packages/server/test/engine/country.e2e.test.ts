@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
   formatCountrySpec,
@@ -9,8 +7,9 @@ import {
   pickCountry,
 } from '../../src/engine/country.js';
 import { ApiError } from '../../src/errors.js';
+import { startUpstream } from '../helpers/country-upstream.js';
 import { startService, type TestService } from '../helpers/service.js';
-import { BLUE, RED, assertColor, expectImage, shoot, type RGB } from './support.js';
+import { BLUE, RED, assertColor, expectImage, shoot } from './support.js';
 
 describe('country parameter syntax and choice', () => {
   it('parses one code, a list, exclusions and weights, and writes them back canonically', () => {
@@ -93,56 +92,6 @@ describe('country parameter syntax and choice', () => {
     assert.throws(() => parseCountryProxies('us=socks5://x:1'), /http:\/\/ proxy/);
   });
 });
-
-/**
- * A stand-in for an operator's upstream proxy in one country: it answers CONNECT, records the authority
- * it was asked for, and connects every tunnel to its own "local site" (a page of its own colour), so the
- * colour of the capture proves which country's proxy carried it.
- */
-async function startUpstream(
-  color: RGB,
-): Promise<{ url: string; asked: string[]; close: () => Promise<void> }> {
-  const page = `<html><body style="margin:0;background:rgb(${color.join(',')})">local</body></html>`;
-  const site = http.createServer((req, res) => {
-    if (req.url?.startsWith('/to-metadata')) {
-      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  const sitePort = (site.address() as net.AddressInfo).port;
-  const asked: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
-  proxy.on('connect', (req: http.IncomingMessage, client: net.Socket) => {
-    asked.push(req.url ?? '');
-    const upstream = net.connect(sitePort, '127.0.0.1', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  for (const server of [site, proxy]) {
-    server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-  }
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
-    asked,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await Promise.all(
-        [site, proxy].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-      );
-    },
-  };
-}
 
 describe('engine: captures through a country egress proxy', () => {
   let service: TestService;
