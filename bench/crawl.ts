@@ -117,7 +117,13 @@ async function measured(work: () => Promise<number>): Promise<ModeRun> {
 async function crawlWithSnapwire(origin: string, browser: boolean): Promise<ModeRun> {
   const { LIVE_KEY, startService } = await import('../packages/server/test/helpers/service.js');
   const { CrawlerConfig, ScrapflyClient } = await import('scrapfly-sdk');
-  const service = await startService({ SNAPWIRE_DEFAULT_PLAN: 'ENTERPRISE' }, {}, { browsers: browser });
+  // The same concurrency as the crawlers it is compared with: the browser pool runs as many pages at once
+  // as the crawl asks (the pool's default, 2, is a laptop's setting, not the crawl's).
+  const service = await startService(
+    { SNAPWIRE_DEFAULT_PLAN: 'ENTERPRISE', SNAPWIRE_BROWSER_CONCURRENCY: String(CONCURRENCY) },
+    {},
+    { browsers: browser },
+  );
   const client = new ScrapflyClient({ key: LIVE_KEY, host: service.baseUrl });
   try {
     return await measured(async () => {
