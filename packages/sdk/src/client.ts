@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the SDK's one client class, every API method beside the others
+// sharing the request, retry and error plumbing; split up, each part would re-export the same class.
 // A typed client for the Screenshot API (Snapwire or Scrapfly itself: the wire format is the same).
 // Node 20's global fetch, no dependencies.
 

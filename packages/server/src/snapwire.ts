@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the composition root: every room is built and wired here, in
+// start order, and closed in reverse; split up, the order would be spread over files that import each other.
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';

@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: every environment variable's schema and its typed setting, in the
+// README's table's order; one schema validates them all at once, so a start names every bad value together.
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';

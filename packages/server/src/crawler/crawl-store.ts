@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the crawl tables' owner (crawls, crawl_urls): every statement on them
+// lives here, so the claim, fencing and counters that must agree are read side by side.
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';

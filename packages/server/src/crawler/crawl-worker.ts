@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: one crawl page's life (claim, fetch or render, store, discover,
+// finish) and the loop that runs it; the steps share the claim, its lease and the crawl's counters.
 import type { Logger } from 'pino';
 import type { CreditLedger } from '../accounts/credits.js';
 import type { ProjectService } from '../accounts/projects.js';

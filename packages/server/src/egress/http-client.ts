@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the guarded HTTP client: resolve-check-pin per hop, redirects,
+// cookies across hops, pools per checked address and the failure catalogue share one request loop.
 import { Pool, buildConnector } from 'undici';
 import { ApiError } from '../errors.js';
 import { EgressGuard, EgressRefusedError, NameResolutionError, toApiError } from './guard.js';

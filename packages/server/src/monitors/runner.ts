@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: a monitor run from claim to event (capture, compare, confirm,
+// approve, baseline) and the loop that claims them; the steps share the run's row and its fencing.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';

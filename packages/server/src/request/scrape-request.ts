@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the /scrape wire contract: some forty parameters of two SDKs,
+// parsed once into one ScrapeRequest; the parsers share the parameter reader and its error messages.
 import { ApiError } from '../errors.js';
 import { parseTargetUrl } from '../egress/target-url.js';
 import { parseQueryBoolean } from './boolean.js';

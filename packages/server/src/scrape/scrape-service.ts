@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: one /scrape call from admission to its closing rows (budget,
+// cache, slot, session, fetch or render, format, extraction, billing, log) in the order the answer needs.
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { projectScope, type ConcurrencyLeases, type SlotRelease } from '../accounts/concurrency-leases.js';

@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: one webhook's page with every action on it (settings, jobs,
+// attempts, replay, rotate, enable); the actions share its form handling and redirects back to it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditAction } from '../../audit/audit-log.js';

@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the Crawler API's routes with the schemas the OpenAPI document and
+// the SDKs' readers rely on; they share one parser of the crawl's uuid, its caller and its answers.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';

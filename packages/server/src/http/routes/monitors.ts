@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the monitors routes with their documented schemas; they share
+// the monitor lookup per caller and the monitor's own error code.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../errors.js';

@@ -1,3 +1,5 @@
+// Over 400 lines as one coherent thing: the schedules routes of the three APIs with their documented
+// schemas; they share the schedule lookup per caller and the SDK's ScheduleAPIError body.
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
