@@ -8,7 +8,7 @@ import { screenshot, startService, type TestService } from '../helpers/service.j
 import { ProcessLedger, chromiumDescendants, metric, metricsText } from './support.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
-/** PSS of this process and its descendants (browsers included), MB: shared pages counted once. */
+/** PSS of this process alone (the service and the test), MB. */
 function ownMemoryMb(): number {
   return Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) / 1024;
 }
@@ -99,7 +99,9 @@ describe('engine: load (200 requests at concurrency 8 on a pool sized for 2 core
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const baseline = treeMemoryMb();
-    t.diagnostic(`baseline ${baseline.toFixed(0)} MB (this Node process: ${ownMemoryMb().toFixed(0)} MB)`);
+    const baselineOwn = ownMemoryMb();
+    const baselineBrowsers = baseline - baselineOwn;
+    t.diagnostic(`baseline ${baseline.toFixed(0)} MB (this Node process: ${baselineOwn.toFixed(0)} MB)`);
     let peak = baseline;
     const sampler = setInterval(() => {
       peak = Math.max(peak, treeMemoryMb());
@@ -172,17 +174,27 @@ describe('engine: load (200 requests at concurrency 8 on a pool sized for 2 core
       outcomes.throttled,
     );
 
-    // Memory comes back: the contexts of the jobs are gone, the warm ones are as before.
-    // Bounded wait for the memory to come back; the assertion below says by how much if it does not.
-    await waitUntil(() => treeMemoryMb() <= baseline * 1.15 + 30, {
-      timeoutMs: 10_000,
-      intervalMs: 500,
-    }).catch(() => undefined);
-    const after = treeMemoryMb();
-    t.diagnostic(`memory after ${after.toFixed(0)} MB (this Node process: ${ownMemoryMb().toFixed(0)} MB)`);
+    // Memory comes back: the contexts of the jobs are gone, the warm ones are as before. Chromium's part
+    // (the tree but this process) is held tight; this process (the service and this test, which decoded
+    // every image) only loosely: V8 keeps what it grew for a while, and how long differs by Node version
+    // (+67 MB on 20, +120 on 24, +135 on 22 in the same run, Chromium's part unchanged on each).
+    const browsersMb = () => treeMemoryMb() - ownMemoryMb();
+    const browsersBound = baselineBrowsers * 1.15 + 30;
+    await waitUntil(() => browsersMb() <= browsersBound, { timeoutMs: 10_000, intervalMs: 500 }).catch(
+      () => undefined,
+    );
+    const browsersAfter = browsersMb();
+    const ownAfter = ownMemoryMb();
+    t.diagnostic(
+      `memory after: Chromium ${browsersAfter.toFixed(0)} MB, this Node process ${ownAfter.toFixed(0)} MB`,
+    );
     assert.ok(
-      after <= baseline * 1.15 + 30,
-      `memory returns to its baseline (${baseline.toFixed(0)} -> ${after.toFixed(0)} MB)`,
+      browsersAfter <= browsersBound,
+      `Chromium's memory returns to its baseline (${baselineBrowsers.toFixed(0)} -> ${browsersAfter.toFixed(0)} MB)`,
+    );
+    assert.ok(
+      ownAfter <= baselineOwn * 2 + 50,
+      `this process holds no runaway memory (${baselineOwn.toFixed(0)} -> ${ownAfter.toFixed(0)} MB)`,
     );
 
     ledger.record(pool);
