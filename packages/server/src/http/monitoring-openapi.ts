@@ -1,46 +1,37 @@
 // The documented answers of the monitoring metrics routes (log-metrics.ts's aggregate() and the routes'
 // envelopes). The SDK's wire types are generated from these (scripts/sdk-wire-types.ts).
+import { answerObject } from './openapi.js';
 const count = { type: 'integer' };
 const counts = { type: 'object', additionalProperties: count };
 
-const STATS_SCHEMA = {
-  type: 'object',
-  required: ['requests', 'success_rate', 'credits', 'duration_ms', 'errors', 'upstream_status'],
-  properties: {
-    requests: {
-      type: 'object',
-      required: ['total', 'success', 'failed', 'pending'],
-      properties: { total: count, success: count, failed: count, pending: count },
-    },
-    success_rate: { type: ['number', 'null'], description: 'Share of finished calls that succeeded' },
-    credits: { type: 'object', required: ['used'], properties: { used: count } },
-    duration_ms: {
-      type: 'object',
-      required: ['avg', 'p50', 'p95', 'p99'],
-      properties: { avg: count, p50: count, p95: count, p99: count },
-    },
-    errors: { ...counts, description: 'Count per ERR:: code' },
-    upstream_status: { ...counts, description: 'Count per upstream HTTP status' },
+const STATS_SCHEMA = answerObject({
+  requests: {
+    type: 'object',
+    required: ['total', 'success', 'failed', 'pending'],
+    properties: { total: count, success: count, failed: count, pending: count },
   },
-};
+  success_rate: { type: ['number', 'null'], description: 'Share of finished calls that succeeded' },
+  credits: { type: 'object', required: ['used'], properties: { used: count } },
+  duration_ms: {
+    type: 'object',
+    required: ['avg', 'p50', 'p95', 'p99'],
+    properties: { avg: count, p50: count, p95: count, p99: count },
+  },
+  errors: { ...counts, description: 'Count per ERR:: code' },
+  upstream_status: { ...counts, description: 'Count per upstream HTTP status' },
+});
 
-const PERIOD_SCHEMA = {
-  type: 'object',
-  required: ['name', 'start', 'end'],
-  properties: {
-    name: { type: 'string' },
-    start: { type: 'string', format: 'date-time' },
-    end: { type: 'string', format: 'date-time' },
-  },
-};
+const PERIOD_SCHEMA = answerObject({
+  name: { type: 'string' },
+  start: { type: 'string', format: 'date-time' },
+  end: { type: 'string', format: 'date-time' },
+});
 
 const env = { type: 'string', enum: ['LIVE', 'TEST'] };
 const webhook = { type: 'object', description: 'Webhook delivery totals (include_webhook=true)' };
 
-export const METRICS_SCHEMA = {
-  type: 'object',
-  required: ['period', 'project', 'env', 'aggregation', 'account'],
-  properties: {
+export const METRICS_SCHEMA = answerObject(
+  {
     period: PERIOD_SCHEMA,
     project: { type: 'string' },
     env,
@@ -50,12 +41,11 @@ export const METRICS_SCHEMA = {
     targets: { type: 'object', additionalProperties: STATS_SCHEMA, description: 'Per host name' },
     webhook,
   },
-};
+  ['projects', 'targets', 'webhook'],
+);
 
-export const TARGET_METRICS_SCHEMA = {
-  type: 'object',
-  required: ['domain', 'group_subdomain', 'period', 'project', 'env', 'metrics', 'timeseries'],
-  properties: {
+export const TARGET_METRICS_SCHEMA = answerObject(
+  {
     domain: { type: 'string' },
     group_subdomain: { type: 'boolean' },
     period: PERIOD_SCHEMA,
@@ -65,4 +55,5 @@ export const TARGET_METRICS_SCHEMA = {
     timeseries: { type: 'array', items: { type: 'object' } },
     webhook,
   },
-};
+  ['webhook'],
+);

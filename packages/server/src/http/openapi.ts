@@ -43,36 +43,30 @@ export const SECURITY_SCHEME = 'apiKey';
 export const BEARER_SECURITY_SCHEME = 'bearerKey';
 
 /** Scrapfly's error body (README "Errors", docs at /docs/errors). */
-export const ERROR_BODY_SCHEMA = {
-  type: 'object',
-  required: ['code', 'error_id', 'http_code', 'links', 'message', 'reason', 'retryable'],
-  properties: {
-    code: {
-      type: 'string',
-      enum: Object.keys(ERROR_CATALOGUE),
-      description: 'Catalogue code; each one is explained at /docs/errors#CODE',
-      example: 'ERR::SCRAPE::CONFIG_ERROR',
-    },
-    error_id: { type: 'string', format: 'uuid' },
-    http_code: { type: 'integer', example: 400 },
-    links: {
-      type: 'object',
-      properties: { 'Related Error Doc': { type: 'string', description: 'This service’s page on the code' } },
-    },
-    message: {
-      type: 'string',
-      description:
-        'What went wrong and what to fix, as `reason` (the official SDKs show it in their exception); on the schedule routes the code, which their SDK error prints as "message (reason)"',
-    },
-    reason: { type: 'string', description: 'What went wrong and what to fix' },
-    retryable: { type: 'boolean', description: 'Whether the same request may succeed later' },
+export const ERROR_BODY_SCHEMA = answerObject({
+  code: {
+    type: 'string',
+    enum: Object.keys(ERROR_CATALOGUE),
+    description: 'Catalogue code; each one is explained at /docs/errors#CODE',
+    example: 'ERR::SCRAPE::CONFIG_ERROR',
   },
-} as const;
+  error_id: { type: 'string', format: 'uuid' },
+  http_code: { type: 'integer', example: 400 },
+  links: {
+    type: 'object',
+    properties: { 'Related Error Doc': { type: 'string', description: 'This service’s page on the code' } },
+  },
+  message: {
+    type: 'string',
+    description:
+      'What went wrong and what to fix, as `reason` (the official SDKs show it in their exception); on the schedule routes the code, which their SDK error prints as "message (reason)"',
+  },
+  reason: { type: 'string', description: 'What went wrong and what to fix' },
+  retryable: { type: 'boolean', description: 'Whether the same request may succeed later' },
+});
 
-const UNAUTHORIZED_BODY_SCHEMA = {
-  type: 'object',
-  required: ['status', 'http_code', 'reason', 'error_id', 'message'],
-  properties: {
+const UNAUTHORIZED_BODY_SCHEMA = answerObject(
+  {
     status: { type: 'string', enum: ['error'] },
     http_code: { type: 'integer', enum: [401] },
     reason: { type: 'string', enum: ['Unauthorized'] },
@@ -87,7 +81,8 @@ const UNAUTHORIZED_BODY_SCHEMA = {
       description: 'Schedule routes only: the code again',
     },
   },
-} as const;
+  ['code', 'retryable', 'links', 'error'],
+);
 
 const REJECT_HEADERS = {
   'X-Scrapfly-Reject-Code': { type: 'string', description: 'The error code' },
@@ -111,16 +106,12 @@ const STATUS_MEANING: Record<number, string> = {
 
 /** Error answers with the error schema; each names the catalogue codes that use the status. */
 /** A rectangle in image pixels: a changed region of a comparison, an ignored area of a monitor. */
-export const PIXEL_RECT_SCHEMA = {
-  type: 'object',
-  required: ['x', 'y', 'width', 'height'],
-  properties: {
-    x: { type: 'integer' },
-    y: { type: 'integer' },
-    width: { type: 'integer' },
-    height: { type: 'integer' },
-  },
-};
+export const PIXEL_RECT_SCHEMA = answerObject({
+  x: { type: 'integer' },
+  y: { type: 'integer' },
+  width: { type: 'integer' },
+  height: { type: 'integer' },
+});
 
 export function errorResponses(...statuses: number[]): Record<number, ResponseDoc> {
   const out: Record<number, ResponseDoc> = {};
@@ -198,10 +189,8 @@ export const ACCEPTED_RESPONSE: ResponseDoc = {
     'Asynchronous (webhook_name given): the job is stored and will be delivered to the webhook; nothing is lost',
   content: {
     'application/json': {
-      schema: {
-        type: 'object',
-        required: ['job_uuid', 'log_uuid', 'log_url', 'success', 'webhook_enqueued', 'webhook_name'],
-        properties: {
+      schema: answerObject(
+        {
           job_uuid: { type: 'string', description: 'Also sent as X-Scrapfly-Webhook-Job-Id (dedup key)' },
           log_uuid: { type: 'string' },
           log_url: { type: 'string' },
@@ -212,7 +201,8 @@ export const ACCEPTED_RESPONSE: ResponseDoc = {
           webhook_queue_limit: { type: 'integer' },
           webhook_queued_element: { type: 'integer' },
         },
-      },
+        ['webhook_uuid', 'webhook_queue_limit', 'webhook_queued_element'],
+      ),
     },
   },
   headers: {
@@ -221,13 +211,29 @@ export const ACCEPTED_RESPONSE: ResponseDoc = {
   },
 };
 
-/** A JSON answer; the schema is optional (left open when the shape is documented elsewhere). */
+/**
+ * An answer object whose properties are all always sent but those named `optional`: the `required` list is
+ * derived from the properties, so a property added to the answer cannot be left out of it (the SDK's wire
+ * types read `required`: scripts/sdk-wire-types.ts).
+ */
+export function answerObject<P extends Record<string, unknown>>(
+  properties: P,
+  optional: ReadonlyArray<keyof P & string> = [],
+) {
+  return {
+    type: 'object' as const,
+    required: Object.keys(properties).filter((name) => !(optional as readonly string[]).includes(name)),
+    properties,
+  };
+}
+
 /** A JSON schema of `type` or null (a field always sent, empty as null). */
 export const nullable = (type: string, extra: Record<string, unknown> = {}) => ({
   type: [type, 'null'],
   ...extra,
 });
 
+/** A JSON answer; the schema is optional (left open when the shape is documented elsewhere). */
 export function jsonResponse(
   description: string,
   schema: Record<string, unknown> = { type: 'object' },

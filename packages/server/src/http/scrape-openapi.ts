@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { queryBoolean } from '../request/boolean.js';
 import { SCRAPE_FORMAT_OPTIONS, SCRAPE_FORMATS, SCRAPE_LIMITS } from '../request/scrape-request.js';
-import { errorResponses, nullable, SCREENSHOT_HEADERS, type ResponseDoc } from './openapi.js';
+import { answerObject, errorResponses, nullable, SCREENSHOT_HEADERS, type ResponseDoc } from './openapi.js';
 
 const text = (description: string) => z.string().optional().describe(description);
 const needsExtraction = (what: string) =>
@@ -133,10 +133,8 @@ const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 export const SCRAPE_ENVELOPE_COMPONENT = 'ScrapeEnvelope';
 const SCRAPE_ENVELOPE_REF = { $ref: `#/components/schemas/${SCRAPE_ENVELOPE_COMPONENT}` };
 
-const SCRAPE_ERROR_SCHEMA = {
-  type: 'object',
-  required: ['code', 'message', 'retryable', 'http_code'],
-  properties: {
+const SCRAPE_ERROR_SCHEMA = answerObject(
+  {
     code: { type: 'string', examples: ['ERR::SCRAPE::BAD_UPSTREAM_RESPONSE'] },
     description: { type: 'string' },
     doc_url: { type: 'string' },
@@ -145,185 +143,167 @@ const SCRAPE_ERROR_SCHEMA = {
     message: { type: 'string', description: 'What went wrong and what to fix' },
     retryable: { type: 'boolean' },
   },
-};
+  ['description', 'doc_url', 'links'],
+);
 
-const COOKIE_SCHEMA = {
-  type: 'object',
-  required: [
-    'name',
-    'value',
-    'domain',
-    'path',
-    'expires',
-    'max_age',
-    'secure',
-    'http_only',
-    'same_site',
-    'size',
-  ],
-  properties: {
-    name: { type: 'string' },
-    value: { type: 'string' },
-    domain: { type: 'string' },
-    path: { type: 'string' },
-    expires: nullable('string'),
-    max_age: nullable('integer'),
-    secure: { type: 'boolean' },
-    http_only: { type: 'boolean' },
-    same_site: nullable('string'),
-    size: { type: 'integer' },
-  },
-};
+const COOKIE_SCHEMA = answerObject({
+  name: { type: 'string' },
+  value: { type: 'string' },
+  domain: { type: 'string' },
+  path: { type: 'string' },
+  expires: nullable('string'),
+  max_age: nullable('integer'),
+  secure: { type: 'boolean' },
+  http_only: { type: 'boolean' },
+  same_site: nullable('string'),
+  size: { type: 'integer' },
+});
 
 /** Scrapfly's scrape envelope as scrape/envelope.ts builds it (the fields the two SDKs read are required). */
-export const SCRAPE_ENVELOPE_SCHEMA = {
-  type: 'object',
-  required: ['uuid', 'config', 'context', 'result'],
-  properties: {
-    uuid: { type: 'string', description: 'The log_uuid of the scrape' },
-    config: {
-      type: 'object',
-      description: 'The request as understood (the SDKs’ field names)',
-      required: [
-        'url',
-        'method',
-        'headers',
-        'body',
-        'format',
-        'format_options',
-        'render_js',
-        'timeout',
-        'cache',
-        'cache_ttl',
-        'tags',
-        'correlation_id',
-        'env',
-        'project',
-      ],
-      properties: {
-        url: { type: 'string' },
-        method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'HEAD'] },
-        headers: stringMap,
-        body: nullable('string'),
-        format: { type: 'string', enum: [...SCRAPE_FORMATS] },
-        format_options: { type: 'array', items: { type: 'string', enum: [...SCRAPE_FORMAT_OPTIONS] } },
-        render_js: { type: 'boolean' },
-        timeout: { type: 'integer' },
-        cache: { type: 'boolean' },
-        cache_ttl: nullable('integer'),
-        tags: { type: 'array', items: { type: 'string' } },
-        correlation_id: nullable('string'),
-        env: { type: 'string', enum: ['LIVE', 'TEST'] },
-        project: { type: 'string' },
-      },
+export const SCRAPE_ENVELOPE_SCHEMA = answerObject({
+  uuid: { type: 'string', description: 'The log_uuid of the scrape' },
+  config: {
+    type: 'object',
+    description: 'The request as understood (the SDKs’ field names)',
+    required: [
+      'url',
+      'method',
+      'headers',
+      'body',
+      'format',
+      'format_options',
+      'render_js',
+      'timeout',
+      'cache',
+      'cache_ttl',
+      'tags',
+      'correlation_id',
+      'env',
+      'project',
+    ],
+    properties: {
+      url: { type: 'string' },
+      method: { type: 'string', enum: ['GET', 'POST', 'PUT', 'PATCH', 'HEAD'] },
+      headers: stringMap,
+      body: nullable('string'),
+      format: { type: 'string', enum: [...SCRAPE_FORMATS] },
+      format_options: { type: 'array', items: { type: 'string', enum: [...SCRAPE_FORMAT_OPTIONS] } },
+      render_js: { type: 'boolean' },
+      timeout: { type: 'integer' },
+      cache: { type: 'boolean' },
+      cache_ttl: nullable('integer'),
+      tags: { type: 'array', items: { type: 'string' } },
+      correlation_id: nullable('string'),
+      env: { type: 'string', enum: ['LIVE', 'TEST'] },
+      project: { type: 'string' },
     },
-    context: {
-      type: 'object',
-      required: ['asp', 'cost', 'cache', 'env', 'project', 'url', 'webhook', 'job'],
-      properties: {
-        asp: { type: 'boolean', enum: [false] },
-        cache: {
-          type: 'object',
-          required: ['state', 'entry'],
-          properties: {
-            state: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] },
-            entry: nullable('string'),
-          },
+  },
+  context: {
+    type: 'object',
+    required: ['asp', 'cost', 'cache', 'env', 'project', 'url', 'webhook', 'job'],
+    properties: {
+      asp: { type: 'boolean', enum: [false] },
+      cache: {
+        type: 'object',
+        required: ['state', 'entry'],
+        properties: {
+          state: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] },
+          entry: nullable('string'),
         },
-        cost: {
-          type: 'object',
-          required: ['total', 'details'],
-          properties: {
-            total: { type: 'integer', description: 'Credits charged (0 on a cache hit)' },
-            details: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['code', 'amount', 'description'],
-                properties: {
-                  code: { type: 'string' },
-                  amount: { type: 'integer' },
-                  description: { type: 'string' },
-                },
+      },
+      cost: {
+        type: 'object',
+        required: ['total', 'details'],
+        properties: {
+          total: { type: 'integer', description: 'Credits charged (0 on a cache hit)' },
+          details: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['code', 'amount', 'description'],
+              properties: {
+                code: { type: 'string' },
+                amount: { type: 'integer' },
+                description: { type: 'string' },
               },
             },
           },
         },
-        env: { type: 'string', enum: ['LIVE', 'TEST'] },
-        project: { type: 'string' },
-        proxy: { type: 'object' },
-        url: { type: 'string' },
-        webhook: {
-          type: ['object', 'null'],
-          description: 'An asynchronous scrape: the webhook it is delivered to',
-          required: ['name', 'uuid'],
-          properties: { name: { type: 'string' }, uuid: { type: 'string' } },
-        },
-        job: {
-          type: ['object', 'null'],
-          description: 'An asynchronous scrape: the webhook job',
-          required: ['uuid'],
-          properties: { uuid: { type: 'string' } },
-        },
       },
-    },
-    result: {
-      type: 'object',
-      required: [
-        'content',
-        'format',
-        'status',
-        'success',
-        'status_code',
-        'reason',
-        'duration',
-        'log_url',
-        'url',
-        'request_headers',
-        'response_headers',
-        'error',
-        'content_encoding',
-        'content_type',
-        'cookies',
-        'size',
-        'browser_data',
-        'screenshots',
-        'iframes',
-      ],
-      properties: {
-        content: {
-          type: 'string',
-          description: 'The content in the asked format (base64 when format is binary)',
-        },
-        content_encoding: { type: 'string', enum: ['utf-8', 'base64'] },
-        content_type: nullable('string'),
-        format: { type: 'string', enum: ['text', 'binary'] },
-        status: { type: 'string', enum: ['DONE'] },
-        status_code: { type: 'integer', description: "The target's status (0 when it never answered)" },
-        success: { type: 'boolean', description: 'false when result.error is set' },
-        reason: { type: 'string', description: "The status code's reason phrase" },
-        url: { type: 'string', description: 'Final URL after redirects' },
-        duration: { type: 'number', description: 'Seconds' },
-        log_url: { type: 'string', description: "The scrape's page in the dashboard" },
-        request_headers: stringMap,
-        response_headers: stringMap,
-        cookies: { type: 'array', items: COOKIE_SCHEMA },
-        size: { type: 'integer', description: 'Bytes the target answered' },
-        browser_data: { type: 'object', description: 'With render_js: javascript_evaluation_result, …' },
-        screenshots: { type: 'object' },
-        extracted_data: {
-          type: ['object', 'null'],
-          description: 'extraction_template: the data and its content type',
-          properties: { data: {}, content_type: { type: 'string' } },
-        },
-        iframes: { type: 'array', items: {} },
-        dns: { type: 'null' },
-        ssl: { type: 'null' },
-        error: { oneOf: [SCRAPE_ERROR_SCHEMA, { type: 'null' }] },
+      env: { type: 'string', enum: ['LIVE', 'TEST'] },
+      project: { type: 'string' },
+      proxy: { type: 'object' },
+      url: { type: 'string' },
+      webhook: {
+        type: ['object', 'null'],
+        description: 'An asynchronous scrape: the webhook it is delivered to',
+        required: ['name', 'uuid'],
+        properties: { name: { type: 'string' }, uuid: { type: 'string' } },
+      },
+      job: {
+        type: ['object', 'null'],
+        description: 'An asynchronous scrape: the webhook job',
+        required: ['uuid'],
+        properties: { uuid: { type: 'string' } },
       },
     },
   },
-};
+  result: {
+    type: 'object',
+    required: [
+      'content',
+      'format',
+      'status',
+      'success',
+      'status_code',
+      'reason',
+      'duration',
+      'log_url',
+      'url',
+      'request_headers',
+      'response_headers',
+      'error',
+      'content_encoding',
+      'content_type',
+      'cookies',
+      'size',
+      'browser_data',
+      'screenshots',
+      'iframes',
+    ],
+    properties: {
+      content: {
+        type: 'string',
+        description: 'The content in the asked format (base64 when format is binary)',
+      },
+      content_encoding: { type: 'string', enum: ['utf-8', 'base64'] },
+      content_type: nullable('string'),
+      format: { type: 'string', enum: ['text', 'binary'] },
+      status: { type: 'string', enum: ['DONE'] },
+      status_code: { type: 'integer', description: "The target's status (0 when it never answered)" },
+      success: { type: 'boolean', description: 'false when result.error is set' },
+      reason: { type: 'string', description: "The status code's reason phrase" },
+      url: { type: 'string', description: 'Final URL after redirects' },
+      duration: { type: 'number', description: 'Seconds' },
+      log_url: { type: 'string', description: "The scrape's page in the dashboard" },
+      request_headers: stringMap,
+      response_headers: stringMap,
+      cookies: { type: 'array', items: COOKIE_SCHEMA },
+      size: { type: 'integer', description: 'Bytes the target answered' },
+      browser_data: { type: 'object', description: 'With render_js: javascript_evaluation_result, …' },
+      screenshots: { type: 'object' },
+      extracted_data: {
+        type: ['object', 'null'],
+        description: 'extraction_template: the data and its content type',
+        properties: { data: {}, content_type: { type: 'string' } },
+      },
+      iframes: { type: 'array', items: {} },
+      dns: { type: 'null' },
+      ssl: { type: 'null' },
+      error: { oneOf: [SCRAPE_ERROR_SCHEMA, { type: 'null' }] },
+    },
+  },
+});
 
 /** The answer headers shared with /screenshot (scrapfly-headers.ts writes both). */
 const SHARED_HEADERS = [

@@ -15,7 +15,7 @@ import {
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { answerObject, errorResponses, jsonResponse } from '../openapi.js';
 
 /** The Crawler API (docs/compat.md §9), as both official SDKs call it. */
 
@@ -50,17 +50,13 @@ const STATE_SCHEMA = {
     stop_reason: { type: ['string', 'null'] },
   },
 };
-const STATUS_SCHEMA = {
-  type: 'object',
-  required: ['crawler_uuid', 'status', 'is_finished', 'is_success', 'state'],
-  properties: {
-    crawler_uuid: { type: 'string' },
-    status: { type: 'string', enum: ['PENDING', 'RUNNING', 'DONE', 'CANCELLED'] },
-    is_finished: { type: 'boolean' },
-    is_success: { type: ['boolean', 'null'] },
-    state: STATE_SCHEMA,
-  },
-};
+const STATUS_SCHEMA = answerObject({
+  crawler_uuid: { type: 'string' },
+  status: { type: 'string', enum: ['PENDING', 'RUNNING', 'DONE', 'CANCELLED'] },
+  is_finished: { type: 'boolean' },
+  is_success: { type: ['boolean', 'null'] },
+  state: STATE_SCHEMA,
+});
 
 const crawlerError = (error: ApiError) =>
   error.code === 'ERR::SCRAPE::CONFIG_ERROR'

@@ -1,34 +1,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { devicePresets } from '../../engine/devices.js';
-import { jsonResponse } from '../openapi.js';
+import { answerObject, jsonResponse } from '../openapi.js';
 
-const size = {
-  type: 'object',
-  required: ['width', 'height'],
-  properties: { width: { type: 'integer' }, height: { type: 'integer' } },
-};
-const DEVICE_LIST_SCHEMA = {
-  type: 'object',
-  required: ['devices'],
-  properties: {
-    devices: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'viewport', 'screen', 'device_scale_factor', 'mobile', 'touch', 'user_agent'],
-        properties: {
-          name: { type: 'string', example: 'iPhone 15' },
-          viewport: size,
-          screen: size,
-          device_scale_factor: { type: 'number', example: 3 },
-          mobile: { type: 'boolean' },
-          touch: { type: 'boolean' },
-          user_agent: { type: 'string' },
-        },
+const size = answerObject({ width: { type: 'integer' }, height: { type: 'integer' } });
+const DEVICE_LIST_SCHEMA = answerObject({
+  devices: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['name', 'viewport', 'screen', 'device_scale_factor', 'mobile', 'touch', 'user_agent'],
+      properties: {
+        name: { type: 'string', example: 'iPhone 15' },
+        viewport: size,
+        screen: size,
+        device_scale_factor: { type: 'number', example: 3 },
+        mobile: { type: 'boolean' },
+        touch: { type: 'boolean' },
+        user_agent: { type: 'string' },
       },
     },
   },
-};
+});
 
 /** GET /devices: the presets viewport_device accepts (public: a fixed list, like the API reference). */
 const route: () => FastifyPluginAsyncZod = () => async (app) => {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
-import { errorResponses, jsonResponse } from '../openapi.js';
+import { answerObject, errorResponses, jsonResponse } from '../openapi.js';
 
 // Saved extraction templates (README "Saved templates"): extraction_template=persistent:NAME (the TypeScript
 // SDK) or NAME (the Python SDK) on /extraction and /scrape runs one of these.
@@ -17,24 +17,20 @@ const templateField = z
     'The rules template (source, selectors with type, query, multiple, cast, formatters, extractor, nested), checked by the rules engine before it is saved',
   );
 
-const savedSchema = {
-  type: 'object',
-  required: ['name', 'template', 'created_at', 'updated_at'],
-  properties: {
-    name: { type: 'string' },
-    template: {
-      type: 'object',
-      description: 'The rules template: {source?, selectors: [...]}',
-      required: ['selectors'],
-      properties: {
-        source: { type: 'string', enum: ['html', 'json'] },
-        selectors: { type: 'array', items: { type: 'object', additionalProperties: true } },
-      },
+const savedSchema = answerObject({
+  name: { type: 'string' },
+  template: {
+    type: 'object',
+    description: 'The rules template: {source?, selectors: [...]}',
+    required: ['selectors'],
+    properties: {
+      source: { type: 'string', enum: ['html', 'json'] },
+      selectors: { type: 'array', items: { type: 'object', additionalProperties: true } },
     },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
   },
-};
+  created_at: { type: 'string', format: 'date-time' },
+  updated_at: { type: 'string', format: 'date-time' },
+});
 
 const route: (services: Services) => FastifyPluginAsyncZod = (services) => async (app) => {
   const templates = services.extractionTemplates;

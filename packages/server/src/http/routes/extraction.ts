@@ -14,7 +14,7 @@ import type { Query } from '../../request/rules.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { handleError, JSON_RESULT_CONTENT_TYPE, jsonBytes, sendApiError } from '../errors.js';
-import { errorResponses, jsonResponse, SCREENSHOT_HEADERS } from '../openapi.js';
+import { answerObject, errorResponses, jsonResponse, SCREENSHOT_HEADERS } from '../openapi.js';
 import { parseQueryString } from '../query-string.js';
 import { startStopwatch } from '../../clock.js';
 
@@ -73,13 +73,14 @@ const EXTRACTION_HEADERS = [
 ];
 
 const resultSchema = {
-  type: 'object',
-  required: ['data', 'content_type'],
-  properties: {
-    data: { description: 'The extracted data: an object for templates, JSON or a string for prompts' },
-    content_type: { type: 'string', examples: ['application/json'] },
-    data_quality: { type: 'string', description: 'Set when the document was cut to the model budget' },
-  },
+  ...answerObject(
+    {
+      data: { description: 'The extracted data: an object for templates, JSON or a string for prompts' },
+      content_type: { type: 'string', examples: ['application/json'] },
+      data_quality: { type: 'string', description: 'Set when the document was cut to the model budget' },
+    },
+    ['data_quality'],
+  ),
   examples: [
     {
       data: { title: 'Blue Widget', price: { amount: 12.5, currency: 'USD', raw: '$12.50' } },

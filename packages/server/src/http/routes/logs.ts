@@ -6,7 +6,7 @@ import type { ScreenshotLog } from '../../logs/log-store.js';
 import { LOG_KINDS } from '../../logs/log-queries.js';
 import { logUrlOf } from '../../logs/log-url.js';
 import { callerOf } from '../auth.js';
-import { errorResponses, jsonResponse, nullable } from '../openapi.js';
+import { answerObject, errorResponses, jsonResponse, nullable } from '../openapi.js';
 
 /** describeLog's shape, for the document. */
 const LOG_SCHEMA = {
@@ -127,11 +127,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         }),
         openapi: {
           responses: {
-            200: jsonResponse('The logs, newest first', {
-              type: 'object',
-              required: ['logs'],
-              properties: { logs: { type: 'array', items: LOG_SCHEMA } },
-            }),
+            200: jsonResponse(
+              'The logs, newest first',
+              answerObject({ logs: { type: 'array', items: LOG_SCHEMA } }),
+            ),
             ...errorResponses(400),
           },
         },

@@ -4,6 +4,7 @@ import { SnapwireClient } from '@snapwire/sdk';
 import type { Services } from '../../services.js';
 import { keyOf } from '../auth.js';
 import {
+  answerObject,
   BEARER_SECURITY_SCHEME,
   ERROR_BODY_SCHEMA,
   jsonResponse,
@@ -11,10 +12,8 @@ import {
   type OpenApiOperation,
 } from '../openapi.js';
 
-const JSON_RPC_ERROR_SCHEMA = {
-  type: 'object',
-  required: ['jsonrpc', 'error'],
-  properties: {
+const JSON_RPC_ERROR_SCHEMA = answerObject(
+  {
     jsonrpc: { type: 'string', enum: ['2.0'] },
     error: {
       type: 'object',
@@ -23,7 +22,8 @@ const JSON_RPC_ERROR_SCHEMA = {
     },
     id: { type: ['string', 'integer', 'null'] },
   },
-};
+  ['id'],
+);
 const MCP_DOC = {
   tags: ['mcp'],
   description:
@@ -36,16 +36,18 @@ const MCP_SECURITY: Array<Record<string, string[]>> = [
 const MCP_POST_OPENAPI: OpenApiOperation = {
   security: MCP_SECURITY,
   responses: {
-    200: jsonResponse('The JSON-RPC answer (a result or a JSON-RPC error)', {
-      type: 'object',
-      required: ['jsonrpc'],
-      properties: {
-        jsonrpc: { type: 'string', enum: ['2.0'] },
-        id: { type: ['string', 'integer', 'null'] },
-        result: { type: 'object' },
-        error: JSON_RPC_ERROR_SCHEMA.properties.error,
-      },
-    }),
+    200: jsonResponse(
+      'The JSON-RPC answer (a result or a JSON-RPC error)',
+      answerObject(
+        {
+          jsonrpc: { type: 'string', enum: ['2.0'] },
+          id: { type: ['string', 'integer', 'null'] },
+          result: { type: 'object' },
+          error: JSON_RPC_ERROR_SCHEMA.properties.error,
+        },
+        ['id', 'result', 'error'],
+      ),
+    ),
     202: { description: 'Notifications or responses only: accepted, no body' },
     400: jsonResponse('Not JSON (the error body) or not a JSON-RPC message (a JSON-RPC error)', {
       oneOf: [ERROR_BODY_SCHEMA, JSON_RPC_ERROR_SCHEMA],

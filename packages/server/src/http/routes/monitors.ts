@@ -8,7 +8,7 @@ import { UNITS } from '../../schedules/recurrence.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, sendApiError } from '../errors.js';
-import { errorResponses, imageResponse, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
+import { answerObject, errorResponses, imageResponse, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
 
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 const MONITOR_SCHEMA = {
@@ -115,15 +115,11 @@ const RUN_SCHEMA = {
     event_job_id: { type: ['string', 'null'] },
     log_uuid: { type: ['string', 'null'] },
     cost: { type: 'integer' },
-    images: {
-      type: 'object',
-      required: ['before', 'after', 'diff'],
-      properties: {
-        before: { type: ['string', 'null'] },
-        after: { type: ['string', 'null'] },
-        diff: { type: ['string', 'null'] },
-      },
-    },
+    images: answerObject({
+      before: { type: ['string', 'null'] },
+      after: { type: ['string', 'null'] },
+      diff: { type: ['string', 'null'] },
+    }),
     error: {
       type: ['object', 'null'],
       required: ['code', 'reason'],

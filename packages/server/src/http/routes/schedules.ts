@@ -10,7 +10,7 @@ import type { Services } from '../../services.js';
 import { auditByKey } from '../key-audit.js';
 import { callerOf } from '../auth.js';
 import { apiErrorOf, sendApiError } from '../errors.js';
-import { jsonResponse, scheduleErrorResponses } from '../openapi.js';
+import { answerObject, jsonResponse, scheduleErrorResponses } from '../openapi.js';
 
 // The answers for the document (describeSchedule and describeRun's shapes).
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
@@ -42,10 +42,8 @@ const SCHEDULE_SCHEMA = {
     next_scheduled_date: dateTime,
     scheduled_date: dateTime,
     recurrence: { type: 'object', description: 'As given (cron or interval + unit)' },
-    metadata: {
-      type: 'object',
-      required: ['webhook_name', 'env', 'fired_count', 'last_run_at'],
-      properties: {
+    metadata: answerObject(
+      {
         screenshot_config: { type: 'object' },
         scrape_config: { type: 'object' },
         crawler_config: { type: 'object' },
@@ -54,7 +52,8 @@ const SCHEDULE_SCHEMA = {
         fired_count: { type: 'integer' },
         last_run_at: dateTime,
       },
-    },
+      ['screenshot_config', 'scrape_config', 'crawler_config'],
+    ),
     screenshot_config: {
       type: 'object',
       description: 'A screenshot schedule: the /screenshot parameters of each run',
@@ -79,43 +78,25 @@ const SCHEDULE_SCHEMA = {
     consecutive_failures: { type: 'integer' },
   },
 };
-const RUN_SCHEMA = {
-  type: 'object',
-  required: [
-    'id',
-    'schedule_id',
-    'trigger',
-    'attempt',
-    'retry_of',
-    'status',
-    'due_at',
-    'started_at',
-    'finished_at',
-    'job_uuid',
-    'log_uuid',
-    'log_url',
-    'error',
-  ],
-  properties: {
-    id: { type: 'string' },
-    schedule_id: { type: 'string' },
-    trigger: { type: 'string', enum: ['schedule', 'manual', 'retry'] },
-    attempt: { type: 'integer' },
-    retry_of: { type: ['string', 'null'] },
-    status: { type: 'string', enum: ['due', 'running', 'succeeded', 'failed', 'skipped'] },
-    due_at: dateTime,
-    started_at: dateTime,
-    finished_at: dateTime,
-    job_uuid: { type: ['string', 'null'] },
-    log_uuid: { type: ['string', 'null'] },
-    log_url: { type: ['string', 'null'] },
-    error: {
-      type: ['object', 'null'],
-      required: ['code', 'reason'],
-      properties: { code: { type: 'string' }, reason: { type: ['string', 'null'] } },
-    },
+const RUN_SCHEMA = answerObject({
+  id: { type: 'string' },
+  schedule_id: { type: 'string' },
+  trigger: { type: 'string', enum: ['schedule', 'manual', 'retry'] },
+  attempt: { type: 'integer' },
+  retry_of: { type: ['string', 'null'] },
+  status: { type: 'string', enum: ['due', 'running', 'succeeded', 'failed', 'skipped'] },
+  due_at: dateTime,
+  started_at: dateTime,
+  finished_at: dateTime,
+  job_uuid: { type: ['string', 'null'] },
+  log_uuid: { type: ['string', 'null'] },
+  log_url: { type: ['string', 'null'] },
+  error: {
+    type: ['object', 'null'],
+    required: ['code', 'reason'],
+    properties: { code: { type: 'string' }, reason: { type: ['string', 'null'] } },
   },
-};
+});
 const scheduleAnswer = (description: string) => jsonResponse(description, SCHEDULE_SCHEMA);
 const scheduleList = jsonResponse('The schedules', { type: 'array', items: SCHEDULE_SCHEMA });
 
@@ -462,11 +443,10 @@ const route: (services: Services) => FastifyPluginAsyncZod = (services) => async
         querystring: keyQuery.extend({ limit: z.coerce.number().int().min(1).max(1000).optional() }),
         openapi: {
           responses: {
-            200: jsonResponse('The runs, newest first', {
-              type: 'object',
-              required: ['runs'],
-              properties: { runs: { type: 'array', items: RUN_SCHEMA } },
-            }),
+            200: jsonResponse(
+              'The runs, newest first',
+              answerObject({ runs: { type: 'array', items: RUN_SCHEMA } }),
+            ),
             ...scheduleErrorResponses(400, 404),
           },
         },

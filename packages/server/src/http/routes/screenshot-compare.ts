@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ImageComparison } from '../../compare/compare-images.js';
 import type { Services } from '../../services.js';
 import { callerOf } from '../auth.js';
-import { errorResponses, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
+import { answerObject, errorResponses, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
 
 /**
  * GET /screenshot/compare and /screenshot/compare/diff: two stored screenshots of the key's project and
@@ -13,31 +13,27 @@ import { errorResponses, jsonResponse, PIXEL_RECT_SCHEMA } from '../openapi.js';
  * is fetched, rather than kept: it is deterministic, and nothing has to expire with the logs.
  */
 
-const COMPARISON_SCHEMA = {
-  type: 'object',
-  required: ['changed', 'score', 'changed_pixels', 'width', 'height', 'height_change', 'regions', 'diff_url'],
-  properties: {
-    changed: {
-      type: 'boolean',
-      description:
-        'score over threshold, or the size changed by more than threshold of the larger image (the part only one image has cannot be compared)',
-    },
-    score: { type: 'number', description: 'Changed pixels / compared pixels, 0..1' },
-    changed_pixels: { type: 'integer' },
-    width: { type: 'integer', description: 'Width of the compared area (the one both images share)' },
-    height: { type: 'integer', description: 'Height of the compared area' },
-    height_change: { type: 'integer', description: "head's height minus base's height, in pixels" },
-    regions: {
-      type: 'array',
-      items: PIXEL_RECT_SCHEMA,
-      description: 'Boxes around clusters of changed pixels, top to bottom (at most 50)',
-    },
-    diff_url: {
-      type: 'string',
-      description: 'GET it with ?key=: PNG of the compared area, head dimmed to grey, changed pixels in red',
-    },
+const COMPARISON_SCHEMA = answerObject({
+  changed: {
+    type: 'boolean',
+    description:
+      'score over threshold, or the size changed by more than threshold of the larger image (the part only one image has cannot be compared)',
   },
-};
+  score: { type: 'number', description: 'Changed pixels / compared pixels, 0..1' },
+  changed_pixels: { type: 'integer' },
+  width: { type: 'integer', description: 'Width of the compared area (the one both images share)' },
+  height: { type: 'integer', description: 'Height of the compared area' },
+  height_change: { type: 'integer', description: "head's height minus base's height, in pixels" },
+  regions: {
+    type: 'array',
+    items: PIXEL_RECT_SCHEMA,
+    description: 'Boxes around clusters of changed pixels, top to bottom (at most 50)',
+  },
+  diff_url: {
+    type: 'string',
+    description: 'GET it with ?key=: PNG of the compared area, head dimmed to grey, changed pixels in red',
+  },
+});
 
 const pairQuery = z.object({
   key: z.string().optional().describe('Project API key'),
