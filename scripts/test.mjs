@@ -189,22 +189,16 @@ if (LANES === 1 || files.length === 1) {
   const alone = files.filter((file) => ALONE.has(relative(file)));
   const heavy = files.filter((file) => !isLight(file) && !ALONE.has(relative(file)));
   const light = files.filter((file) => isLight(file));
-  const run = async (file) => results.push(await runFile(file, { stream: false }));
-  const heavyLane = async () => {
-    for (let file = alone.shift(); file; file = alone.shift()) await run(file);
-    aloneDone();
-    for (let file = heavy.shift() ?? light.shift(); file; file = heavy.shift() ?? light.shift())
-      await run(file);
+  /** Runs the files `next` hands out, one after another, until it hands out none. */
+  const drain = async (next) => {
+    for (let file = next(); file; file = next()) results.push(await runFile(file, { stream: false }));
   };
-  const lightLane = async () => {
-    for (let file = light.shift(); file; file = light.shift()) await run(file);
-    await aloneFinished;
-    for (let file = heavy.shift() ?? light.shift(); file; file = heavy.shift() ?? light.shift())
-      await run(file);
-  };
-  let aloneDone = () => {};
-  const aloneFinished = new Promise((resolve) => (aloneDone = resolve));
-  await Promise.all([heavyLane(), lightLane()]);
+  const shared = () => heavy.shift() ?? light.shift();
+  const aloneFinished = drain(() => alone.shift());
+  await Promise.all([
+    aloneFinished.then(() => drain(shared)),
+    drain(() => light.shift()).then(() => aloneFinished.then(() => drain(shared))),
+  ]);
   results.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 console.log('\nper file:');

@@ -175,6 +175,13 @@ export function upstreamOf(status: number | null | undefined): Html {
     : html`<span class="bad">${status}</span>`;
 }
 
+/** "→ final URL" when the page ended elsewhere than asked (redirects), else nothing. */
+export function redirectedTo(log: { url: string; final_url: string | null }): Html | '' {
+  return log.final_url && log.final_url !== log.url
+    ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
+    : '';
+}
+
 /** A button that copies `text` (the page's script handles data-copy). */
 export function copyButton(text: string, what = 'the id'): Html {
   return html`<button

@@ -77,6 +77,15 @@ export async function evaluateIn<T>(
   return result.result.value as T;
 }
 
+/** In-page test of an element a person could see (connected, shown, with an area): the waits use it. */
+export const IS_VISIBLE = `(el) => {
+  if (!el || !el.isConnected) return false;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || style.display === 'none') return false;
+  const rect = el.getBoundingClientRect();
+  return rect.width > 0 && rect.height > 0;
+}`;
+
 /** In-page element lookup shared by the waits and the element capture. */
 export const FIND_ELEMENT = `(target) => {
   let node;

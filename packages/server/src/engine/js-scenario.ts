@@ -6,6 +6,7 @@ import type { CdpSession } from './cdp.js';
 import { CdpClosedError } from './cdp.js';
 import { clickElement } from './click.js';
 import type { AttemptScope } from './deadline.js';
+import { IS_VISIBLE } from './isolated-world.js';
 import {
   ScenarioError,
   type ElementTarget,
@@ -329,13 +330,7 @@ async function waitForSelector(
     `(async () => {
       const find = ${page.findElementSource};
       const target = ${JSON.stringify(target)};
-      const visible = (el) => {
-        if (!el || !el.isConnected) return false;
-        const style = getComputedStyle(el);
-        if (style.visibility === 'hidden' || style.display === 'none') return false;
-        const rect = el.getBoundingClientRect();
-        return rect.width > 0 && rect.height > 0;
-      };
+      const visible = ${IS_VISIBLE};
       const wanted = ${JSON.stringify(state)} === 'visible';
       const until = Date.now() + ${within};
       for (;;) {

@@ -12,6 +12,7 @@ import {
   describeTarget,
   evaluateIn,
   FIND_ELEMENT,
+  IS_VISIBLE,
   PageScriptError,
   selectorError,
   type IsolatedWorld,
@@ -83,13 +84,7 @@ export async function waitForElement(
     found = await world.evaluate<boolean>(
       `(async (target, budget) => {
         const find = ${FIND_ELEMENT};
-        const visible = (el) => {
-          if (!el || !el.isConnected) return false;
-          const style = getComputedStyle(el);
-          if (style.visibility === 'hidden' || style.display === 'none') return false;
-          const rect = el.getBoundingClientRect();
-          return rect.width > 0 && rect.height > 0;
-        };
+        const visible = ${IS_VISIBLE};
         find(target);
         const until = Date.now() + budget;
         while (Date.now() < until) {

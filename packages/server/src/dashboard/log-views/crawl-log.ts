@@ -1,6 +1,6 @@
 import type { Project } from '../../accounts/projects.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
-import { details, upstreamOf } from '../components.js';
+import { details, redirectedTo, upstreamOf } from '../components.js';
 import { html, type Html } from '../html.js';
 import { paramsOf } from '../log-kinds.js';
 import { headRows, parametersView, tailRows, text } from './common.js';
@@ -35,15 +35,7 @@ export function crawlLogView(log: ScreenshotLog, project: Project | undefined, p
         ],
         ['URL', html`<span style="word-break:break-all" id="crawl-page-url">${log.url}</span>`],
         ['Depth', text(p.depth) ?? '—'],
-        [
-          'Upstream',
-          html`${upstreamOf(log.upstream_status)}
-          ${
-            log.final_url && log.final_url !== log.url
-              ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
-              : ''
-          }`,
-        ],
+        ['Upstream', html`${upstreamOf(log.upstream_status)} ${redirectedTo(log)}`],
         log.content_type ? ['Content type', log.content_type] : false,
         [
           'Formats stored',

@@ -1,6 +1,6 @@
 import type { Project } from '../../accounts/projects.js';
 import type { ScreenshotLog } from '../../logs/log-store.js';
-import { details, upstreamOf } from '../components.js';
+import { details, redirectedTo, upstreamOf } from '../components.js';
 import { html, type Html } from '../html.js';
 import { paramsOf } from '../log-kinds.js';
 import { headRows, parametersView, sizeOf, tailRows, text } from './common.js';
@@ -56,11 +56,7 @@ export function scrapeLogView(
         ['URL', html`<span style="word-break:break-all">${log.url}</span>`],
         [
           'Status code',
-          html`<span id="scrape-status">${upstreamOf(log.upstream_status)}</span> ${
-              log.final_url && log.final_url !== log.url
-                ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
-                : ''
-            }`,
+          html`<span id="scrape-status">${upstreamOf(log.upstream_status)}</span> ${redirectedTo(log)}`,
         ],
         [
           'Format',

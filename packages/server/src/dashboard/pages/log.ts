@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { z } from 'zod';
 import { humanValue } from '../charts.js';
-import { copyButton, details, outcomeOf, postButton, upstreamOf } from '../components.js';
+import { copyButton, details, outcomeOf, postButton, redirectedTo, upstreamOf } from '../components.js';
 import { lenient, parse, type DashboardPage } from '../context.js';
 import { curlOf } from '../curl.js';
 import { html, isoTime, type Html } from '../html.js';
@@ -140,15 +140,7 @@ const page: DashboardPage = {
                 ['Outcome', html`${outcomeOf(log.http_status)} ${log.error_code ?? ''}`],
                 log.error_reason ? ['Reason', log.error_reason] : false,
                 ['URL', html`<span style="word-break:break-all">${log.url}</span>`],
-                [
-                  'Upstream',
-                  html`${upstreamOf(log.upstream_status)}
-                  ${
-                    log.final_url && log.final_url !== log.url
-                      ? html`→ <span style="word-break:break-all">${log.final_url}</span>`
-                      : ''
-                  }`,
-                ],
+                ['Upstream', html`${upstreamOf(log.upstream_status)} ${redirectedTo(log)}`],
                 ['Mode', log.job_uuid ? 'asynchronous (webhook)' : 'synchronous'],
                 ['Blocked requests', blockedView(log.refused_requests, log.refused_hosts)],
                 ['Cost', `${log.cost} credits`],
