@@ -83,6 +83,12 @@ export const scrapeShape = {
     .describe(
       'A name for a cookie jar kept across scrapes: cookies a page sets (a login, a cart) are sent again on the next scrape with the same session.',
     ),
+  country: z
+    .string()
+    .optional()
+    .describe(
+      'Egress country (us, or us,ca,mx, or -gb); only when the operator configured country proxies, else it is recorded and the page is fetched from the host itself.',
+    ),
   timeout: z
     .number()
     .int()
@@ -116,6 +122,7 @@ function toScrapeParams(input: ScrapeInput): ScrapeParams {
     ...(input.js_scenario ? { js_scenario: input.js_scenario as unknown as ScrapeScenarioStep[] } : {}),
     ...(input.screenshot ? { screenshots: { [SCREENSHOT_NAME]: input.screenshot } } : {}),
     ...(input.session ? { session: input.session } : {}),
+    ...(input.country ? { country: input.country } : {}),
     ...(input.wait_for_selector ? { wait_for_selector: input.wait_for_selector } : {}),
     ...(input.js ? { js: input.js } : {}),
     ...(input.timeout !== undefined ? { timeout: input.timeout } : {}),
@@ -135,6 +142,8 @@ function contentResult(scrape: ScrapeResult, maxChars: number): CallToolResult {
     `Scraped ${result.url} (HTTP ${result.status_code}), ${scrape.config.format} of ${result.response_headers['content-type'] ?? 'a page without a content type'}, ${credits(scrape.context.cost.total)}`,
     `Log: ${result.log_url} (log_uuid ${scrape.uuid})`,
   ];
+  if (scrape.context.proxy.country)
+    facts.push(`Fetched through the ${scrape.context.proxy.country} egress proxy`);
   if (result.format === 'binary') {
     return {
       content: [

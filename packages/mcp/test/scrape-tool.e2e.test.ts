@@ -82,6 +82,7 @@ describe('MCP scrape tool', () => {
       assert.deepEqual(scrape.inputSchema.required, ['url']);
       const properties = Object.keys(scrape.inputSchema.properties ?? {}).sort();
       assert.deepEqual(properties, [
+        'country',
         'format',
         'format_options',
         'js',

@@ -109,7 +109,10 @@ export interface ScrapeParams {
   proxy_pool?: string;
   /** Accepted; no effect on a Snapwire host. */
   debug?: boolean;
-  /** Scrapfly's target country (a Snapwire host refuses it for now). */
+  /**
+   * Egress country (us, us,ca,mx, -gb, us:10,gb:5): routed through the operator's country proxies when the
+   * host has them, else recorded only (context.proxy.country says which).
+   */
   country?: string;
   /**
    * A webhook of the project and environment: the service answers at once with an envelope whose
@@ -166,6 +169,8 @@ export interface ScrapeResult {
     env: 'LIVE' | 'TEST';
     project: string;
     url: string;
+    /** `country`: the egress country used (null: the host's own network) and the validated spec asked for. */
+    proxy: { country: string | null; country_requested: string | null; [extra: string]: unknown };
     /** A scrape with `webhook_name`: the webhook it is delivered to, and its job (null otherwise). */
     webhook?: { name: string; uuid: string; [extra: string]: unknown } | null;
     job?: { uuid: string; [extra: string]: unknown } | null;

@@ -51,7 +51,14 @@ export interface components {
         /** @enum {string} */
         env: 'LIVE' | 'TEST';
         project: string;
-        proxy?: Record<string, never>;
+        proxy: {
+          /** @description The country whose egress proxy carried the scrape; null: this host's own network */
+          country: string | null;
+          /** @description The validated country parameter, or null */
+          country_requested: string | null;
+          pool: string;
+          identity: null;
+        };
         url: string;
         /** @description An asynchronous scrape: the webhook it is delivered to */
         webhook: {

@@ -84,6 +84,7 @@ interface ScrapeOptions extends ConnectionOptions {
   jsScenario?: string;
   screenshot?: Record<string, string>;
   session?: string;
+  country?: string;
 }
 
 /** The steps of --js-scenario FILE: a JSON list; a file that cannot be read or parsed ends the command. */
@@ -172,6 +173,7 @@ export function registerScrapeCommand(program: Command): void {
       addScreenshot,
     )
     .option('--session <name>', 'keep cookies across scrapes under this name (per project and environment)')
+    .option('--country <spec>', 'egress country: us, us,ca,mx, -gb, us:10,gb:5 (routed by operator proxies)')
     .option('--rendering-wait <ms>', 'with --render-js: ms to wait last', wholeNumber('--rendering-wait'))
     .option('--auto-scroll', 'with --render-js: scroll to the bottom and back first (lazy content)')
     .option('--timeout <ms>', 'whole-request budget in ms (service default 60000)', wholeNumber('--timeout'))
@@ -214,6 +216,7 @@ export function registerScrapeCommand(program: Command): void {
       ...(jsScenario ? { js_scenario: jsScenario } : {}),
       ...(options.screenshot ? { screenshots: options.screenshot } : {}),
       ...(options.session ? { session: options.session } : {}),
+      ...(options.country ? { country: options.country } : {}),
       ...(options.renderingWait !== undefined ? { rendering_wait: options.renderingWait } : {}),
       ...(options.autoScroll ? { auto_scroll: true } : {}),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),

@@ -200,7 +200,7 @@ export const SCRAPE_ENVELOPE_SCHEMA = answerObject({
   },
   context: {
     type: 'object',
-    required: ['asp', 'cost', 'cache', 'env', 'project', 'url', 'webhook', 'job'],
+    required: ['asp', 'cost', 'cache', 'env', 'project', 'proxy', 'url', 'webhook', 'job'],
     properties: {
       asp: { type: 'boolean', enum: [false] },
       cache: {
@@ -232,7 +232,14 @@ export const SCRAPE_ENVELOPE_SCHEMA = answerObject({
       },
       env: { type: 'string', enum: ['LIVE', 'TEST'] },
       project: { type: 'string' },
-      proxy: { type: 'object' },
+      proxy: answerObject({
+        country: nullable('string', {
+          description: "The country whose egress proxy carried the scrape; null: this host's own network",
+        }),
+        country_requested: nullable('string', { description: 'The validated country parameter, or null' }),
+        pool: { type: 'string' },
+        identity: { type: 'null' },
+      }),
       url: { type: 'string' },
       webhook: {
         type: ['object', 'null'],

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ScrapeConfig, ScrapflyClient, type ScrapeResult } from 'scrapfly-sdk';
 import { startUpstream } from '../helpers/country-upstream.js';
 import { LIVE_KEY, startService, type TestService } from '../helpers/service.js';
 
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../cli/bin/snapwire.js');
 const US: [number, number, number] = [255, 0, 0];
 const GB: [number, number, number] = [0, 0, 255];
 
@@ -68,6 +76,36 @@ describe('/scrape with country=: through the country egress proxies', () => {
       us.asked.slice(before).every((authority) => !authority.startsWith('169.254.')),
       `the upstream was never asked for the refused address: ${us.asked.slice(before).join(', ')}`,
     );
+  });
+
+  it('snapwire scrape --country and the MCP scrape tool leave by the country asked for', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'scrape', target, '--country', 'gb'],
+      {
+        timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '', SNAPWIRE_HOST: service.baseUrl, SNAPWIRE_KEY: LIVE_KEY },
+      },
+    );
+    assert.match(stdout, /rgb\(0,0,255\)/, 'the CLI printed the gb page');
+    const mcp = new Client({ name: 'country-test', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${service.baseUrl}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${LIVE_KEY}` } },
+      }),
+    );
+    try {
+      const result = (await mcp.callTool({
+        name: 'scrape',
+        arguments: { url: target, country: 'us', format: 'raw' },
+      })) as CallToolResult;
+      const text = result.content.map((item) => (item.type === 'text' ? item.text : '')).join('\n');
+      assert.equal(result.isError, undefined, text);
+      assert.match(text, /rgb\(255,0,0\)/, 'the tool read the us page');
+      assert.match(text, /Fetched through the us egress proxy/);
+    } finally {
+      await mcp.close();
+    }
   });
 
   it('a country with no proxy is a 400 naming the configured ones', async () => {
